@@ -1,0 +1,186 @@
+"""Load a snapshot directory: check its shape, validate every table, quarantine bad rows, reconcile.
+
+The shape (every required table and column) is checked for all tables before
+any row is validated or any file written, so an unusable snapshot leaves
+nothing behind. Tables are validated in dependency order so that a reference
+is checked against the rows that actually loaded (a commission whose order
+was quarantined is itself quarantined, with that reason).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from .errors import MissingColumnError, SnapshotError
+from .read import find_table_file, read_columns, read_table, require_table_file
+from .schema import TABLES, TableSpec
+from .validate import ValidatedTable, absent_column, validate_table
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """How one table reconciled: ``read == loaded + quarantined``, and why rows were quarantined."""
+
+    table: str
+    file: str | None
+    read: int
+    loaded: int
+    quarantined: int
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.loaded + self.quarantined
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """The reconciliation of a whole snapshot, one entry per contract table."""
+
+    snapshot: str
+    tables: tuple[TableSummary, ...]
+
+    @property
+    def reconciles(self) -> bool:
+        return all(t.reconciles for t in self.tables)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(t.quarantined for t in self.tables)
+
+    def table(self, name: str) -> TableSummary:
+        return next(t for t in self.tables if t.table == name)
+
+    def as_dict(self) -> dict:
+        return {
+            "snapshot": self.snapshot,
+            "reconciles": self.reconciles,
+            "tables": [
+                {"table": t.table, "file": t.file, "read": t.read, "loaded": t.loaded,
+                 "quarantined": t.quarantined, "reasons": t.reasons}
+                for t in self.tables
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The rows of a snapshot that passed validation, typed, one DataFrame per contract table.
+
+    Optional tables absent from the directory are empty frames with their
+    contract columns, so consumers never test for presence.
+    """
+
+    tables: dict[str, pd.DataFrame]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @property
+    def rows(self) -> int:
+        return sum(len(frame) for frame in self.tables.values())
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    snapshot: Snapshot
+    summary: LoadSummary
+
+
+Progress = Callable[[str], None]
+
+
+def check_shape(snapshot_dir: Path) -> dict[str, Path | None]:
+    """Find every table's file and check its required columns; raise before anything is read."""
+    if not snapshot_dir.is_dir():
+        raise SnapshotError(f"{snapshot_dir}: snapshot directory does not exist")
+    files: dict[str, Path | None] = {}
+    for spec in TABLES:
+        path = require_table_file(snapshot_dir, spec.name) if spec.required else \
+            find_table_file(snapshot_dir, spec.name)
+        if path is not None:
+            columns = read_columns(path)
+            missing = [c for c in spec.required_columns if c not in columns]
+            if missing:
+                raise MissingColumnError(
+                    f"{path}: required column {', '.join(missing)} is missing "
+                    f"(table {spec.name} rejected; found columns: {', '.join(columns)})"
+                )
+        files[spec.name] = path
+    return files
+
+
+def load_snapshot(
+    snapshot_dir: Path | str,
+    *,
+    quarantine_dir: Path | str | None = None,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Read and validate a snapshot; write each table's bad rows to ``quarantine_dir/TABLE.csv``.
+
+    Returns the good rows and the per-table reconciliation. Raises
+    :class:`SnapshotError` (nothing written) when a required table or column is
+    missing. Quarantine files from an earlier load of the same tables are
+    replaced, so the directory always describes the latest load.
+    """
+    snapshot_dir = Path(snapshot_dir)
+    files = check_shape(snapshot_dir)
+    known: dict[tuple[str, str], pa.Array] = {}
+    validated: dict[str, ValidatedTable] = {}
+    summaries: list[TableSummary] = []
+    for spec in TABLES:
+        path = files[spec.name]
+        if progress:
+            progress(spec.name)
+        if path is None:
+            validated[spec.name] = _empty(spec)
+            summaries.append(TableSummary(spec.name, None, 0, 0, 0))
+            continue
+        table = validate_table(read_table(path), spec, known)
+        validated[spec.name] = table
+        _remember_ids(spec, table.frame, known)
+        summary = _summarise(spec, path, table)
+        summaries.append(summary)
+        log.info("%s: read %d, loaded %d, quarantined %d", spec.name, summary.read,
+                 summary.loaded, summary.quarantined)
+    if quarantine_dir is not None:
+        write_quarantine(validated, Path(quarantine_dir))
+    snapshot = Snapshot({name: t.frame for name, t in validated.items()})
+    return LoadResult(snapshot, LoadSummary(str(snapshot_dir), tuple(summaries)))
+
+
+def write_quarantine(validated: dict[str, ValidatedTable], quarantine_dir: Path) -> None:
+    """Write ``TABLE.csv`` for every table with bad rows; remove stale files of clean tables."""
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    for name, table in validated.items():
+        target = quarantine_dir / f"{name}.csv"
+        if table.quarantined:
+            table.quarantine.to_csv(target, index=False)
+        elif target.exists():
+            target.unlink()
+
+
+def _remember_ids(spec: TableSpec, frame: pd.DataFrame, known: dict) -> None:
+    targets = {"creators": ["creator_id"], "shops": ["shop_id", "seller_id"],
+               "orders": ["order_id"]}.get(spec.name, [])
+    for column in targets:
+        known[(spec.name, column)] = pa.array(frame[column].unique(), pa.string())
+
+
+def _summarise(spec: TableSpec, path: Path, table: ValidatedTable) -> TableSummary:
+    codes = table.quarantine["reason"].str.split(":", n=1).str[0] if table.quarantined else None
+    reasons = {str(k): int(v) for k, v in codes.value_counts().items()} if codes is not None else {}
+    return TableSummary(spec.name, path.name, table.read, table.loaded, table.quarantined, reasons)
+
+
+def _empty(spec: TableSpec) -> ValidatedTable:
+    frame = pa.table({c.name: absent_column(c, 0) for c in spec.columns}).to_pandas()
+    return ValidatedTable(spec.name, frame, pd.DataFrame(columns=["source_row", "reason"]), 0)

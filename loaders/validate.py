@@ -1,0 +1,262 @@
+"""Vectorised validation of one snapshot table: parse, check, and split good rows from bad.
+
+Every check runs on whole Arrow columns (no Python loop per row) and every
+failing row keeps the *first* reason it failed for, as ``"<code>: <detail>"``
+naming the column and the value, so a quarantine file can be read without the
+code. Codes: ``missing_value``, ``bad_timestamp``, ``bad_number``,
+``out_of_domain``, ``unknown_reference``, ``duplicate_key``, ``malformed_row``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .read import RawTable
+from .schema import Column, Kind, Reference, TableSpec
+
+TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
+
+_ISO_8601 = (
+    r"^\d{4}-\d{2}-\d{2}"
+    r"([T ]\d{2}(:\d{2}(:\d{2}([.,]\d{1,9})?)?)?)?"
+    r"(Z|z|[+-]\d{2}(:?\d{2})?)?$"
+)
+_HAS_OFFSET = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+_BARE_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+_INTEGER = r"^[+-]?\d+$"
+_VALUE_SHOWN = 80  # characters of a bad value quoted in its reason
+
+
+@dataclass
+class ValidatedTable:
+    """One table after validation: typed good rows, and the bad rows as given with their reason."""
+
+    name: str
+    frame: pd.DataFrame
+    quarantine: pd.DataFrame
+    read: int
+
+    @property
+    def loaded(self) -> int:
+        return len(self.frame)
+
+    @property
+    def quarantined(self) -> int:
+        return len(self.quarantine)
+
+
+class _Reasons:
+    """The first failure reason of every row, filled in check by check."""
+
+    def __init__(self, n: int) -> None:
+        self.values: pa.Array = pa.nulls(n, pa.string())
+
+    def add(self, failed: pa.Array, message: pa.Array | pa.Scalar | str) -> None:
+        failed = pc.fill_null(failed, False)
+        if not pc.any(failed).as_py():
+            return
+        self.values = pc.if_else(pc.and_(pc.is_null(self.values), failed), message, self.values)
+
+    @property
+    def ok(self) -> pa.Array:
+        return pc.is_null(self.values)
+
+
+def _quoted(prefix: str, text: pa.Array, suffix: str = "'") -> pa.Array:
+    """``prefix + 'value' + suffix`` for every row, the value cut to a readable length."""
+    shown = pc.utf8_slice_codeunits(text, 0, _VALUE_SHOWN)
+    return pc.binary_join_element_wise(prefix + "'", shown, suffix, "")
+
+
+def _as_text(arr: pa.Array) -> pa.Array:
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        return arr
+    return pc.cast(arr, pa.string())
+
+
+def _parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Parse ISO-8601 text to UTC timestamps; returns (values, failed) with nulls where failed."""
+    shaped = pc.match_substring_regex(text, _ISO_8601)
+    text = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
+    # A bare date is midnight UTC; text without an offset is UTC.
+    text = pc.if_else(pc.match_substring_regex(text, _BARE_DATE),
+                      pc.binary_join_element_wise(text, "T00:00:00", ""), text)
+    text = pc.replace_substring_regex(text, r"(\d),(\d)", r"\1.\2")
+    has_offset = pc.fill_null(pc.match_substring_regex(text, _HAS_OFFSET), False)
+    null = pa.scalar(None, pa.string())
+    try:
+        aware = pc.cast(pc.if_else(has_offset, text, null), TIMESTAMP_TYPE)
+        naive = pc.cast(pc.cast(pc.if_else(has_offset, null, text), pa.timestamp("us")),
+                        TIMESTAMP_TYPE)
+        values = pc.if_else(has_offset, aware, naive)
+    except pa.ArrowInvalid:
+        # The shape was right but a field is out of range (month 13): let pandas find which rows.
+        parsed = pd.to_datetime(pd.Series(text.to_pandas()), utc=True, format="ISO8601",
+                                errors="coerce")
+        values = pa.array(parsed.dt.as_unit("us"), type=TIMESTAMP_TYPE, from_pandas=True)
+    failed = pc.and_(pc.is_valid(text), pc.is_null(values))
+    return values, pc.or_(failed, pc.invert(pc.fill_null(shaped, True)))
+
+
+def _parse_numbers(text: pa.Array, kind: Kind) -> tuple[pa.Array, pa.Array]:
+    """Parse decimal text to float64 (or int64); returns (values, failed)."""
+    pattern, target = (_INTEGER, pa.int64()) if kind is Kind.INTEGER else (_NUMBER, pa.float64())
+    shaped = pc.fill_null(pc.match_substring_regex(text, pattern), True)
+    values = pc.cast(pc.if_else(shaped, text, pa.scalar(None, pa.string())), target)
+    return values, pc.invert(shaped)
+
+
+def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -> pa.Array:
+    """Turn one column into its typed values, recording parse failures and domain violations."""
+    name = column.name
+    if column.kind is Kind.TIMESTAMP:
+        if pa.types.is_timestamp(arr.type):
+            values = arr if arr.type.tz else pc.assume_timezone(arr, "UTC")
+            return pc.cast(values, TIMESTAMP_TYPE)
+        values, failed = _parse_timestamps(text)
+        reasons.add(failed, _quoted(f"bad_timestamp: {name} is not an ISO-8601 time: ", text))
+        return values
+    if column.kind in (Kind.NUMBER, Kind.INTEGER):
+        target = pa.int64() if column.kind is Kind.INTEGER else pa.float64()
+        if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+            values = pc.cast(arr, target)
+        else:
+            values, failed = _parse_numbers(text, column.kind)
+            what = "a whole number" if column.kind is Kind.INTEGER else "a number"
+            reasons.add(failed, _quoted(f"bad_number: {name} is not {what}: ", text))
+        if pa.types.is_floating(values.type):
+            reasons.add(pc.invert(pc.is_finite(values)),
+                        _quoted(f"bad_number: {name} is not a finite number: ", text))
+        if column.minimum is not None:
+            reasons.add(pc.less(values, column.minimum),
+                        _quoted(f"out_of_domain: {name} must be >= {column.minimum:g}, got ", text))
+        if column.maximum is not None:
+            reasons.add(pc.greater(values, column.maximum),
+                        _quoted(f"out_of_domain: {name} must be <= {column.maximum:g}, got ", text))
+        if column.default is not None:
+            values = pc.fill_null(values, pa.scalar(column.default, target))
+        return values
+    if column.choices:
+        values = pc.utf8_lower(text)
+        allowed = pc.is_in(values, value_set=pa.array(column.choices))
+        reasons.add(pc.and_(pc.is_valid(values), pc.invert(allowed)),
+                    _quoted(f"out_of_domain: {name} must be one of {', '.join(column.choices)}; got ",
+                            text))
+        return values
+    return text
+
+
+def _reference_check(
+    typed: Mapping[str, pa.Array],
+    reference: Reference,
+    known: Mapping[tuple[str, str], pa.Array],
+    reasons: _Reasons,
+) -> None:
+    values = typed[reference.column]
+    applies = pc.is_valid(values)
+    if reference.when is not None:
+        when_column, when_value = reference.when
+        applies = pc.and_(applies, pc.equal(typed[when_column], when_value))
+    ids = known.get((reference.table, reference.target), pa.array([], pa.string()))
+    unknown = pc.and_(applies, pc.invert(pc.is_in(values, value_set=ids)))
+    reasons.add(unknown, _quoted(f"unknown_reference: {reference.column} ", values,
+                                 f"' is not found in {reference.table}.{reference.target}"))
+
+
+def _duplicate_check(typed: Mapping[str, pa.Array], key: tuple[str, ...], reasons: _Reasons) -> None:
+    """Mark every repeat of a key among the rows still good; the first good row wins."""
+    n = len(reasons.values)
+    rows = pa.table({**{k: typed[k] for k in key}, "_row": pa.array(np.arange(n))})
+    rows = rows.filter(reasons.ok)
+    first = rows.group_by(list(key), use_threads=False).aggregate([("_row", "min")])
+    repeat = pc.invert(pc.is_in(rows["_row"], value_set=first["_row_min"]))
+    if not pc.any(repeat).as_py():
+        return
+    repeats = rows.filter(repeat).join(first, keys=list(key))
+    failed = np.zeros(n, dtype=bool)
+    failed[repeats["_row"].to_numpy()] = True
+    message = np.full(n, None, dtype=object)
+    key_text = key[0] if len(key) == 1 else "key (" + ", ".join(key) + ")"
+    shown = (repeats[key[0]].to_pylist() if len(key) == 1
+             else [", ".join(map(str, v)) for v in zip(*(repeats[k].to_pylist() for k in key),
+                                                       strict=True)])
+    # Only repeated rows reach this loop, and a snapshot has few of them.
+    for row, value, first_row in zip(repeats["_row"].to_pylist(), shown,
+                                     repeats["_row_min"].to_pylist(), strict=True):
+        message[row] = (f"duplicate_key: {key_text} '{value}' was already given on row "
+                        f"{first_row + 1} (first one wins)")
+    reasons.add(pa.array(failed), pa.array(message, pa.string()))
+
+
+def validate_table(
+    raw: RawTable,
+    spec: TableSpec,
+    known: Mapping[tuple[str, str], pa.Array],
+) -> ValidatedTable:
+    """Validate one table against its spec and the ids already loaded from the tables it references.
+
+    Returns the typed good rows (required columns present even when optional
+    ones are absent from the file; extra columns kept as text) and the bad rows
+    exactly as given with ``source_row`` (1-based data row) and ``reason``.
+    """
+    table = raw.table
+    n = table.num_rows
+    reasons = _Reasons(n)
+    typed: dict[str, pa.Array] = {}
+    texts: dict[str, pa.Array] = {}
+    for column in spec.columns:
+        if column.name not in table.column_names:
+            typed[column.name] = absent_column(column, n)
+            continue
+        arr = table[column.name].combine_chunks()
+        text = _as_text(arr)
+        texts[column.name] = text
+        stripped = pc.utf8_trim_whitespace(text)
+        stripped = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+        if column.required:
+            reasons.add(pc.is_null(stripped), f"missing_value: {column.name} is empty")
+        typed[column.name] = _convert(arr, stripped, column, reasons)
+    for reference in spec.references:
+        _reference_check(typed, reference, known, reasons)
+    _duplicate_check(typed, spec.key, reasons)
+
+    ok = reasons.ok
+    extras = [c for c in table.column_names if c not in typed]
+    good = pa.table({**typed, **{c: _as_text(table[c].combine_chunks()) for c in extras}})
+    frame = good.filter(ok).to_pandas()
+    bad = pc.invert(ok)
+    original = pa.table({c: _as_text(table[c].combine_chunks()) for c in table.column_names})
+    quarantine = original.filter(bad).to_pandas()
+    quarantine["source_row"] = np.flatnonzero(bad.to_numpy(zero_copy_only=False)) + 1
+    quarantine["reason"] = reasons.values.filter(bad).to_pandas()
+    quarantine = _with_malformed(quarantine, raw)
+    return ValidatedTable(spec.name, frame, quarantine, n + len(raw.malformed))
+
+
+def absent_column(column: Column, n: int) -> pa.Array:
+    if column.kind is Kind.TIMESTAMP:
+        return pa.nulls(n, TIMESTAMP_TYPE)
+    if column.kind is Kind.INTEGER:
+        return pa.array(np.full(n, column.default if column.default is not None else 0), pa.int64())
+    if column.kind is Kind.NUMBER:
+        return pa.nulls(n, pa.float64())
+    return pa.nulls(n, pa.string())
+
+
+def _with_malformed(quarantine: pd.DataFrame, raw: RawTable) -> pd.DataFrame:
+    """Append the lines the CSV parser could not split, with their text in ``raw_line``."""
+    if not raw.malformed:
+        return quarantine
+    lines = pd.DataFrame({
+        "source_row": [m.line for m in raw.malformed],
+        "reason": [f"malformed_row: {m.detail}" for m in raw.malformed],
+        "raw_line": [m.text for m in raw.malformed],
+    })
+    return pd.concat([quarantine, lines], ignore_index=True)
