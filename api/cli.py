@@ -1,0 +1,186 @@
+"""The ``ringwatch`` command line: load, detect, run, and the tools around them.
+
+Exit codes a scheduler can act on: 0 done (also when rows were quarantined),
+2 the input cannot be used at all (a missing table or column; one line says
+which), 3 the store cannot be reached, 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from ringwatch import RingwatchError
+from ringwatch.graph.errors import StoreUnavailableError
+from ringwatch.loaders import TABLES, LoadSummary, SnapshotError, load_snapshot
+
+from .wiring import Backend, open_store
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+EXIT_STORE_UNAVAILABLE = 3
+
+app = typer.Typer(
+    help="Ringwatch finds account farms, collusion rings and commission abuse in a "
+    "live-shopping marketplace snapshot, as a graph.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+log = logging.getLogger("ringwatch")
+
+DataOption = Annotated[Path, typer.Option(
+    "--data", help="Snapshot directory: one file per table (NAME.csv, NAME.csv.gz or "
+    "NAME.parquet), as CONTRACT.md section 1 defines.", show_default=False)]
+BackendOption = Annotated[Backend, typer.Option(
+    "--backend", help="Graph store: 'local' (embedded, no server) or 'neo4j' (uses "
+    "RINGWATCH_NEO4J_URI, RINGWATCH_NEO4J_USER, RINGWATCH_NEO4J_PASSWORD).")]
+StoreOption = Annotated[Path | None, typer.Option(
+    "--store", envvar="RINGWATCH_STORE", help="Directory of the local store "
+    "[default: ./.ringwatch/store]; later commands must point at the same one.",
+    show_default=False)]
+
+
+@app.callback()
+def _configure(
+    log_level: Annotated[str, typer.Option(help="Log level: debug, info, warning, error.")] = "info",
+) -> None:
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def load(
+    data: DataOption,
+    backend: BackendOption = Backend.local,
+    store: StoreOption = None,
+    quarantine: Annotated[Path, typer.Option(
+        help="Where bad rows go, one TABLE.csv per table with its reason.")] = Path("quarantine"),
+    replace: Annotated[bool, typer.Option(
+        help="Empty the store first instead of updating it in place.")] = False,
+    summary_json: Annotated[Path | None, typer.Option(
+        "--summary-json", help="Also write the load summary as JSON to this file.")] = None,
+) -> None:
+    """Validate a snapshot and load it into the graph store.
+
+    Bad rows are quarantined (never dropped) with a reason naming the column and
+    value; the summary reconciles every table: read = loaded + quarantined.
+    Loading the same snapshot twice changes nothing; a later snapshot updates
+    the graph in place.
+    """
+    with _exit_codes():
+        summary = load_into_store(data, backend=backend, store_dir=store,
+                                  quarantine_dir=quarantine, replace=replace)
+        if summary_json:
+            summary_json.write_text(json.dumps(summary.as_dict(), indent=2))
+
+
+def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
+                    quarantine_dir: Path, replace: bool = False) -> LoadSummary:
+    """Validate, quarantine, write to the store, and print the summary table; returns the summary."""
+    with _progress() as progress:
+        task = progress.add_task("validating", total=len(TABLES))
+
+        def validated(table: str) -> None:
+            progress.update(task, description=f"validating {table}", advance=1)
+
+        result = load_snapshot(data, quarantine_dir=quarantine_dir, progress=validated)
+        progress.update(task, completed=len(TABLES), description="validated")
+        graph = open_store(backend, store_dir=store_dir)
+        with graph:
+            if replace:
+                graph.clear()
+            write = progress.add_task(f"writing to {graph.backend}", total=result.snapshot.rows)
+            graph.write_snapshot(
+                result.snapshot,
+                progress=lambda table, rows: progress.update(
+                    write, advance=rows, description=f"writing {table}"),
+            )
+            progress.update(write, completed=result.snapshot.rows, description="written")
+    print_summary(result.summary, quarantine_dir)
+    log.info("loaded %s into the %s store: %d rows, %d quarantined", data, backend.value,
+             result.snapshot.rows, result.summary.quarantined)
+    return result.summary
+
+
+def print_summary(summary: LoadSummary, quarantine_dir: Path) -> None:
+    """Print the per-table reconciliation: read = loaded + quarantined, with the reasons."""
+    table = Table(title=f"Load summary: {summary.snapshot}")
+    for column in ("table", "file", "read", "loaded", "quarantined", "reasons"):
+        table.add_column(column, justify="right" if column in {"read", "loaded",
+                                                               "quarantined"} else "left")
+    for t in summary.tables:
+        reasons = ", ".join(f"{code} {n}" for code, n in sorted(t.reasons.items()))
+        table.add_row(t.table, t.file or "(absent)", f"{t.read:,}", f"{t.loaded:,}",
+                      f"{t.quarantined:,}", reasons)
+    out = Console(width=max(Console().width, 120))
+    out.print(table)
+    verdict = "reconciles" if summary.reconciles else "DOES NOT RECONCILE"
+    where = f"; bad rows in {quarantine_dir}/" if summary.quarantined else ""
+    out.print(f"every table {verdict}: read = loaded + quarantined{where}")
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Directory to write the snapshot and labels.csv into.")],
+    scale: Annotated[float, typer.Option(
+        help="Size: 1 is about 100,000 rows in total, 100 about 10 million.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 7,
+    hard_negatives: Annotated[bool, typer.Option(
+        help="Plant legitimate look-alikes (agencies, families, NAT IPs, a hit shop).")] = True,
+    fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv",
+) -> None:
+    """Write a synthetic marketplace snapshot with planted fraud rings and their labels.
+
+    For demos, tests and benchmarks only: production loads read a real export.
+    """
+    from ringwatch.generator import GeneratorConfig, generate_snapshot
+
+    with _exit_codes():
+        made = generate_snapshot(out, GeneratorConfig(scale=scale, seed=seed,
+                                                      hard_negatives=hard_negatives, fmt=fmt))
+        for table, rows in made.rows.items():
+            typer.echo(f"{table}: {rows:,} rows")
+        for typology, rings in made.rings.items():
+            typer.echo(f"planted {typology}: {rings} rings")
+
+
+class _exit_codes:
+    """Turn Ringwatch errors into one line on stderr and the documented exit code."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, error: BaseException | None, tb: object) -> bool:
+        if error is None or isinstance(error, typer.Exit | KeyboardInterrupt):
+            return False
+        if isinstance(error, SnapshotError):
+            code = EXIT_BAD_INPUT
+        elif isinstance(error, StoreUnavailableError):
+            code = EXIT_STORE_UNAVAILABLE
+        elif isinstance(error, RingwatchError):
+            code = EXIT_FAILURE
+        else:
+            log.exception("unexpected failure")
+            code = EXIT_FAILURE
+        console.print(f"ringwatch: error: {error}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def main() -> None:
+    """Entry point of the ``ringwatch`` command."""
+    app()

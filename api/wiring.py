@@ -1,0 +1,28 @@
+"""The one place that picks a store implementation: the command line and the app factory call it."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from ringwatch.graph.local_store import LocalStore, default_store_dir
+from ringwatch.graph.store import GraphStore
+
+
+class Backend(str, Enum):
+    """Where the graph lives: the embedded local store (default) or a Neo4j server."""
+
+    local = "local"
+    neo4j = "neo4j"
+
+
+def open_store(backend: Backend | str, *, store_dir: Path | None = None) -> GraphStore:
+    """Open the chosen store: ``local`` under ``store_dir`` (default ``$RINGWATCH_STORE``),
+    ``neo4j`` from the ``RINGWATCH_NEO4J_*`` environment variables."""
+    if Backend(backend) is Backend.local:
+        return LocalStore(store_dir or default_store_dir())
+    from ringwatch.graph.neo4j_store import Neo4jStore
+
+    store = Neo4jStore.from_env()
+    store.verify()
+    return store

@@ -1,0 +1,17 @@
+"""Errors of the graph stores, named for what went wrong where."""
+
+from __future__ import annotations
+
+from ringwatch import RingwatchError
+
+
+class StoreError(RingwatchError):
+    """A store could not do what was asked (unreachable, misconfigured, a query failed)."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached at all (Neo4j down, wrong URI or password)."""
+
+
+class QueryError(StoreError):
+    """A named Cypher statement failed; the message names the statement."""
