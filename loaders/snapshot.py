@@ -172,7 +172,8 @@ def _remember_ids(spec: TableSpec, frame: pd.DataFrame, known: dict) -> None:
     targets = {"creators": ["creator_id"], "shops": ["shop_id", "seller_id"],
                "orders": ["order_id"]}.get(spec.name, [])
     for column in targets:
-        known[(spec.name, column)] = pa.array(frame[column].unique(), pa.string())
+        values = frame[column] if spec.key == (column,) else frame[column].unique()  # keys are unique
+        known[(spec.name, column)] = pa.array(values, pa.string())
 
 
 def _summarise(spec: TableSpec, path: Path, table: ValidatedTable) -> TableSummary:

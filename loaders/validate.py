@@ -9,7 +9,7 @@ code. Codes: ``missing_value``, ``bad_timestamp``, ``bad_number``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,26 +53,33 @@ class ValidatedTable:
 
 
 class _Reasons:
-    """The first failure reason of every row, filled in check by check."""
+    """The first failure reason of every row, filled in check by check.
+
+    Messages are built lazily: a check that fails no row costs one pass over its mask.
+    """
 
     def __init__(self, n: int) -> None:
-        self.values: pa.Array = pa.nulls(n, pa.string())
+        self.values: pa.Array | pa.ChunkedArray = pa.nulls(n, pa.string())
 
-    def add(self, failed: pa.Array, message: pa.Array | pa.Scalar | str) -> None:
+    def add(self, failed: pa.Array | pa.ChunkedArray,
+            message: Callable[[], pa.Array | pa.ChunkedArray | str]) -> None:
         failed = pc.fill_null(failed, False)
         if not pc.any(failed).as_py():
             return
-        self.values = pc.if_else(pc.and_(pc.is_null(self.values), failed), message, self.values)
+        self.values = pc.if_else(pc.and_(pc.is_null(self.values), failed), message(),
+                                 self.values)
 
     @property
-    def ok(self) -> pa.Array:
+    def ok(self) -> pa.Array | pa.ChunkedArray:
         return pc.is_null(self.values)
 
 
-def _quoted(prefix: str, text: pa.Array, suffix: str = "'") -> pa.Array:
-    """``prefix + 'value' + suffix`` for every row, the value cut to a readable length."""
-    shown = pc.utf8_slice_codeunits(text, 0, _VALUE_SHOWN)
-    return pc.binary_join_element_wise(prefix + "'", shown, suffix, "")
+def _quoted(prefix: str, text: pa.Array, suffix: str = "'") -> Callable[[], pa.Array]:
+    """A message builder: ``prefix + 'value' + suffix`` per row, the value cut to a readable length."""
+    def build() -> pa.Array:
+        shown = pc.utf8_slice_codeunits(text, 0, _VALUE_SHOWN)
+        return pc.binary_join_element_wise(prefix + "'", shown, suffix, "")
+    return build
 
 
 def _as_text(arr: pa.Array) -> pa.Array:
@@ -83,6 +90,12 @@ def _as_text(arr: pa.Array) -> pa.Array:
 
 def _parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Parse ISO-8601 text to UTC timestamps; returns (values, failed) with nulls where failed."""
+    for target in (TIMESTAMP_TYPE, pa.timestamp("us")):
+        try:  # the common case: a column written in one style, all valid
+            return pc.cast(pc.cast(text, target), TIMESTAMP_TYPE), _none_failed(text)
+        except pa.ArrowInvalid:
+            pass
+    given = text
     shaped = pc.match_substring_regex(text, _ISO_8601)
     text = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
     # A bare date is midnight UTC; text without an offset is UTC.
@@ -101,13 +114,27 @@ def _parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
         parsed = pd.to_datetime(pd.Series(text.to_pandas()), utc=True, format="ISO8601",
                                 errors="coerce")
         values = pa.array(parsed.dt.as_unit("us"), type=TIMESTAMP_TYPE, from_pandas=True)
-    failed = pc.and_(pc.is_valid(text), pc.is_null(values))
-    return values, pc.or_(failed, pc.invert(pc.fill_null(shaped, True)))
+    return values, pc.and_(pc.is_valid(given), pc.is_null(values))
+
+
+def _padded(text: pa.Array) -> bool:
+    """Whether any value starts or ends with white space (cheaper to ask than to trim)."""
+    ends = pc.or_(pc.starts_with(text, " "), pc.ends_with(text, " "))
+    ends = pc.or_(ends, pc.or_(pc.starts_with(text, "\t"), pc.ends_with(text, "\t")))
+    return bool(pc.any(ends).as_py())
+
+
+def _none_failed(text: pa.Array) -> pa.Array:
+    return pa.array(np.zeros(len(text), dtype=bool))
 
 
 def _parse_numbers(text: pa.Array, kind: Kind) -> tuple[pa.Array, pa.Array]:
     """Parse decimal text to float64 (or int64); returns (values, failed)."""
     pattern, target = (_INTEGER, pa.int64()) if kind is Kind.INTEGER else (_NUMBER, pa.float64())
+    try:  # the common case: every value is a number
+        return pc.cast(text, target), _none_failed(text)
+    except pa.ArrowInvalid:
+        pass
     shaped = pc.fill_null(pc.match_substring_regex(text, pattern), True)
     values = pc.cast(pc.if_else(shaped, text, pa.scalar(None, pa.string())), target)
     return values, pc.invert(shaped)
@@ -176,9 +203,9 @@ def _duplicate_check(typed: Mapping[str, pa.Array], key: tuple[str, ...], reason
     rows = pa.table({**{k: typed[k] for k in key}, "_row": pa.array(np.arange(n))})
     rows = rows.filter(reasons.ok)
     first = rows.group_by(list(key), use_threads=False).aggregate([("_row", "min")])
-    repeat = pc.invert(pc.is_in(rows["_row"], value_set=first["_row_min"]))
-    if not pc.any(repeat).as_py():
+    if first.num_rows == rows.num_rows:
         return
+    repeat = pc.invert(pc.is_in(rows["_row"], value_set=first["_row_min"]))
     repeats = rows.filter(repeat).join(first, keys=list(key))
     failed = np.zeros(n, dtype=bool)
     failed[repeats["_row"].to_numpy()] = True
@@ -192,7 +219,7 @@ def _duplicate_check(typed: Mapping[str, pa.Array], key: tuple[str, ...], reason
                                      repeats["_row_min"].to_pylist(), strict=True):
         message[row] = (f"duplicate_key: {key_text} '{value}' was already given on row "
                         f"{first_row + 1} (first one wins)")
-    reasons.add(pa.array(failed), pa.array(message, pa.string()))
+    reasons.add(pa.array(failed), lambda: pa.array(message, pa.string()))
 
 
 def validate_table(
@@ -210,30 +237,33 @@ def validate_table(
     n = table.num_rows
     reasons = _Reasons(n)
     typed: dict[str, pa.Array] = {}
-    texts: dict[str, pa.Array] = {}
     for column in spec.columns:
         if column.name not in table.column_names:
             typed[column.name] = absent_column(column, n)
             continue
-        arr = table[column.name].combine_chunks()
+        arr = table[column.name]
         text = _as_text(arr)
-        texts[column.name] = text
-        stripped = pc.utf8_trim_whitespace(text)
-        stripped = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+        # Identifiers are opaque and kept exactly as given; other text is trimmed when padded.
+        if column.kind is not Kind.ID and _padded(text):
+            text = pc.utf8_trim_whitespace(text)
+        empty = pc.fill_null(pc.or_(pc.equal(text, ""), pc.utf8_is_space(text)), True)
+        value = text
+        if pc.any(empty).as_py():
+            value = pc.if_else(empty, pa.scalar(None, pa.string()), value)
         if column.required:
-            reasons.add(pc.is_null(stripped), f"missing_value: {column.name} is empty")
-        typed[column.name] = _convert(arr, stripped, column, reasons)
+            reasons.add(empty, lambda name=column.name: f"missing_value: {name} is empty")
+        typed[column.name] = _convert(arr, value, column, reasons)
     for reference in spec.references:
         _reference_check(typed, reference, known, reasons)
     _duplicate_check(typed, spec.key, reasons)
 
     ok = reasons.ok
     extras = [c for c in table.column_names if c not in typed]
-    good = pa.table({**typed, **{c: _as_text(table[c].combine_chunks()) for c in extras}})
+    good = pa.table({**typed, **{c: _as_text(table[c]) for c in extras}})
     frame = good.filter(ok).to_pandas()
     bad = pc.invert(ok)
-    original = pa.table({c: _as_text(table[c].combine_chunks()) for c in table.column_names})
-    quarantine = original.filter(bad).to_pandas()
+    quarantine = table.filter(bad)
+    quarantine = pa.table({c: _as_text(quarantine[c]) for c in quarantine.column_names}).to_pandas()
     quarantine["source_row"] = np.flatnonzero(bad.to_numpy(zero_copy_only=False)) + 1
     quarantine["reason"] = reasons.values.filter(bad).to_pandas()
     quarantine = _with_malformed(quarantine, raw)
