@@ -1,0 +1,114 @@
+"""Every tuning knob of the detectors, in one place, with the reason for its default.
+
+Defaults are chosen for marketplaces the detectors never saw, not for the
+synthetic generator: hub identifiers shared by thousands of honest accounts
+(carrier NAT, payment aggregators) are capped by rarity, sharing inside a
+declared agency is expected, and a snapshot that carries only some signals
+(identity links with header-only orders) still gives sensible results, because
+each signal only ever adds evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _type_weights() -> dict[str, float]:
+    # How much one identifier shared by exactly two accounts says that they are one operator.
+    # A payout account is where the money goes: sharing it is the strongest tell. A phone
+    # (SIM / verification number) and a device (hardware fingerprint) are personal; an
+    # email is personal but cheap to share inside a household; an IP is shared by whole
+    # offices, homes and carriers, so it only ever corroborates.
+    return {"payout_account": 1.0, "phone": 0.7, "device": 0.6, "email": 0.5, "ip": 0.15}
+
+
+def _max_sharing() -> dict[str, int]:
+    # Beyond this many accounts an identifier is a hub (carrier NAT, aggregator, shared
+    # studio kit) and says nothing about any one pair: it is dropped, not merged.
+    # Phone farms run tens of accounts per device, hence the device allowance.
+    return {"payout_account": 60, "phone": 60, "device": 60, "email": 30, "ip": 40}
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """Identity rings: accounts that are one operator, linked by what they share."""
+
+    type_weights: dict[str, float] = field(default_factory=_type_weights)
+    max_sharing: dict[str, int] = field(default_factory=_max_sharing)
+    #: A pair of accounts is linked when its summed, rarity-weighted sharing reaches this.
+    #: 0.9 means: one shared payout account, or a device and a phone, or a phone and an
+    #: email; a single shared device (a family tablet) or an IP never suffices alone.
+    link_threshold: float = 0.9
+    #: Identifier types whose sharing inside one declared agency is expected (studio
+    #: phones, office IPs, shared cameras); sharing payout accounts is not.
+    agency_expected_types: tuple[str, ...] = ("ip", "phone", "device", "email")
+    #: An identity ring needs this many operator accounts (creators and sellers).
+    min_operator_accounts: int = 3
+    #: Components larger than this are split with Leiden (modularity) into the rings inside.
+    max_ring_accounts: int = 40
+    leiden_resolution: float = 1.0
+
+
+@dataclass(frozen=True)
+class CollusionConfig:
+    """Collusion rings: creators and shops trading commission among themselves."""
+
+    #: A creator-shop pair needs this many attributed orders before its trade is judged.
+    min_pair_orders: int = 5
+    #: Refund-after-commission share above which a pair's trade is abnormal. Honest
+    #: refund rates run 2-10%; refunds *after* the commission was paid are rarer still.
+    refund_after_share: float = 0.25
+    #: Commission rate this many times the shop's (or category's) median is inflated.
+    rate_inflation: float = 1.5
+    #: Orders per distinct buyer above which the pair is fed by a small repeat pool.
+    orders_per_buyer: float = 3.0
+    #: A pair is suspicious with at least this many of the three signals above.
+    min_signals: int = 2
+    #: Two creators are tied when this many buyers bought through both on suspicious pairs.
+    min_shared_buyers: int = 3
+    #: A ring needs at least this many creators and shops together.
+    min_ring_accounts: int = 3
+    leiden_resolution: float = 1.0
+    max_ring_accounts: int = 40
+
+
+@dataclass(frozen=True)
+class AbuseConfig:
+    """Commission abuse: self-purchase, self-dealing, refund-after-commission."""
+
+    #: Identifier types that make a buyer (or seller) the same person as a creator.
+    strong_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
+    #: Identifiers shared more widely than this are hubs, not personal (see IdentityConfig).
+    max_sharing: int = 10
+    #: A self-purchase case needs this many self-attributed orders; one order through a
+    #: relative's link is noise, a habit is a scheme.
+    min_self_orders: int = 3
+    #: Self-dealing needs this many commissioned orders at the seller's own shop.
+    min_self_dealing_orders: int = 3
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """How evidence becomes a score: ``1 - prod(1 - w)`` over evidence weights, capped."""
+
+    max_evidence_weight: float = 0.9
+
+
+@dataclass(frozen=True)
+class MatchingConfig:
+    """Stable ring ids across runs."""
+
+    #: A new ring keeps an old ring's id when their account members overlap this much.
+    jaccard: float = 0.5
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    """All detector settings; ``DetectionConfig()`` is the documented default."""
+
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    collusion: CollusionConfig = field(default_factory=CollusionConfig)
+    abuse: AbuseConfig = field(default_factory=AbuseConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
+    seed: int = 42

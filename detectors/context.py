@@ -1,0 +1,92 @@
+"""The projections every detector shares, read once per run and prepared once.
+
+Detectors get a :class:`MarketContext` instead of a store: they never know
+which store they run on, and the work common to them (dropping allowlisted
+identifiers, counting how widely each identifier is shared) is done once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ringwatch.graph.projections import PROJECTIONS
+from ringwatch.graph.store import GraphStore
+
+
+@dataclass(frozen=True)
+class AllowlistUse:
+    """An allowlist entry and what it did in this run (reported in the run summary)."""
+
+    identifier_type: str
+    identifier: str
+    owner: str
+    reason: str
+    expired: bool
+    accounts: int
+
+
+@dataclass(frozen=True)
+class MarketContext:
+    """Projections plus derived arrays shared by the detectors.
+
+    ``links`` is ``identity_links`` without identifiers on an unexpired allowlist
+    entry, with ``sharing`` = how many distinct accounts use the identifier and
+    ``account`` = ``"type:id"`` (``ident`` likewise) as compact keys.
+    """
+
+    projections: dict[str, pd.DataFrame]
+    links: pd.DataFrame
+    allowlist: tuple[AllowlistUse, ...]
+    as_of_ms: int
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.projections[name]
+
+
+def read_context(store: GraphStore, *, as_of_ms: int | None = None) -> MarketContext:
+    """Read every projection from ``store`` and prepare the shared arrays.
+
+    ``as_of_ms`` is the moment allowlist expiry is judged at; by default the
+    latest time seen in the snapshot, so re-running an old snapshot gives the
+    same answer it gave then.
+    """
+    projections = {name: store.projection(name) for name in PROJECTIONS}
+    return build_context(projections, as_of_ms=as_of_ms)
+
+
+def build_context(projections: dict[str, pd.DataFrame], *,
+                  as_of_ms: int | None = None) -> MarketContext:
+    """Prepare a context from projections already in hand (tests build them by hand)."""
+    links = projections["identity_links"]
+    if as_of_ms is None:
+        as_of_ms = _latest_time(projections)
+    allow = projections["allowlist"]
+    unexpired = allow[allow["expires_at_ms"].fillna(0).astype("int64") > as_of_ms]
+    allowed_keys = set(zip(unexpired["identifier_type"], unexpired["identifier"], strict=True))
+    ident_key = links["identifier_type"] + ":" + links["identifier"]
+    allowed = ident_key.isin({f"{t}:{i}" for t, i in allowed_keys})
+    account = links["account_type"] + ":" + links["account_id"]
+    per_ident = pd.DataFrame({"ident": ident_key, "account": account})
+    uses = per_ident.groupby("ident")["account"].nunique()
+    usage = []
+    for row in allow.itertuples(index=False):  # allowlists are short
+        key = f"{row.identifier_type}:{row.identifier}"
+        usage.append(AllowlistUse(row.identifier_type, row.identifier, row.owner, row.reason,
+                                  expired=(row.identifier_type, row.identifier) not in allowed_keys,
+                                  accounts=int(uses.get(key, 0))))
+    kept = links.loc[~allowed.to_numpy()].copy()
+    kept["ident"] = ident_key[~allowed].to_numpy()
+    kept["account"] = account[~allowed].to_numpy()
+    kept["sharing"] = kept["ident"].map(uses).to_numpy()
+    return MarketContext(projections, kept.reset_index(drop=True), tuple(usage), int(as_of_ms))
+
+
+def _latest_time(projections: dict[str, pd.DataFrame]) -> int:
+    candidates = [projections["identity_links"]["first_seen_ms"].max(),
+                  projections["identity_links"]["last_seen_ms"].max(),
+                  projections["creators"]["registered_at_ms"].max(),
+                  projections["shops"]["registered_at_ms"].max()]
+    values = [int(v) for v in candidates if pd.notna(v)]
+    return max(values) if values else 0

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs the test dependencies into .venv,
+# builds and starts a real Neo4j (graph/neo4j_server, from Maven Central), runs every
+# test against both stores, stops Neo4j. Extra arguments go to pytest.
+#
+# The Neo4j used here is a throw-away one (its own data dir and port, a random
+# password made for this run), so it never touches a Neo4j you use for real.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+
+export RINGWATCH_NEO4J_HOME="$root/.neo4j/test"
+export RINGWATCH_NEO4J_BOLT_PORT=${RINGWATCH_TEST_BOLT_PORT:-7697}
+export RINGWATCH_NEO4J_URI="bolt://127.0.0.1:$RINGWATCH_NEO4J_BOLT_PORT"
+export RINGWATCH_NEO4J_USER=neo4j
+RINGWATCH_NEO4J_PASSWORD="test-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(12))')"
+export RINGWATCH_NEO4J_PASSWORD
+export RINGWATCH_REQUIRE_NEO4J=1  # the Neo4j tests fail, never skip, when the server is missing
+
+graph/neo4j_server/neo4jctl stop >/dev/null 2>&1 || true
+rm -rf "$RINGWATCH_NEO4J_HOME"
+graph/neo4j_server/neo4jctl start
+trap 'graph/neo4j_server/neo4jctl stop' EXIT
+
+.venv/bin/ruff check .
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+exit "$status"
