@@ -64,10 +64,15 @@ class CollusionConfig:
     orders_per_buyer: float = 3.0
     #: A pair is suspicious with at least this many of the three signals above.
     min_signals: int = 2
+    #: A shop with one abnormal creator is complicit only when that trade is at least this
+    #: share of its attributed orders (otherwise it is a victim of self-purchase).
+    complicit_share: float = 0.3
     #: Two creators are tied when this many buyers bought through both on suspicious pairs.
     min_shared_buyers: int = 3
-    #: A ring needs at least this many creators and shops together.
+    #: A ring needs at least this many creators and shops together, and this many creators:
+    #: one creator's abnormal trade is commission abuse, reported by that detector.
     min_ring_accounts: int = 3
+    min_creators: int = 2
     leiden_resolution: float = 1.0
     max_ring_accounts: int = 40
 
@@ -89,9 +94,12 @@ class AbuseConfig:
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    """How evidence becomes a score: ``1 - prod(1 - w)`` over evidence weights, capped."""
+    """How evidence becomes a score (see :mod:`ringwatch.detectors.scoring`)."""
 
     max_evidence_weight: float = 0.9
+    #: Share of the score decided by commission at stake, scaled by the market's 95th
+    #: percentile of commission per creator; the rest is the strength of the evidence.
+    money_share: float = 0.2
 
 
 @dataclass(frozen=True)

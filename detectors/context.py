@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-
 from ringwatch.graph.projections import PROJECTIONS
 from ringwatch.graph.store import GraphStore
 

@@ -1,0 +1,205 @@
+"""Collusion rings: creators and shops that trade commission among themselves.
+
+Each creator-shop pair's trade is judged against norms the market itself sets
+(see :class:`~ringwatch.detectors.config.CollusionConfig`): refunds after the
+commission was paid, a commission rate inflated over the shop's and the
+category's median, a small pool of buyers ordering again and again, buyers
+crowded onto few devices. A pair with enough of these signals is suspicious.
+Suspicious pairs, plus creator-creator ties through the same fake buyers,
+form a graph whose components (split with Leiden when large) are the rings;
+the shops' sellers and the buyer pool join as members.
+
+Camouflage edges (ring creators also promoting ordinary shops) do not pull
+ordinary shops in: only suspicious pairs are edges.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .communities import groups
+from .config import CollusionConfig
+from .context import MarketContext
+from .rings import Evidence, Finding, Member
+
+KIND = "collusion_ring"
+_POOL_MIN_ORDERS = 2
+_SHOWN_PAIRS = 4
+
+
+def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
+    """Every judged creator-shop pair with its signals (booleans) and their count."""
+    trade = ctx["creator_shop_trade"]
+    trade = trade[trade["orders"] >= config.min_pair_orders].copy()
+    shops = ctx["shops"].set_index("shop_id")
+    trade["category"] = trade["shop_id"].map(shops["category"]).fillna("")
+    trade["mean_rate"] = np.where(trade["commissions"] > 0,
+                                  trade["rate_total"] / trade["commissions"].clip(lower=1), np.nan)
+    rates = _rate_norms(ctx)
+    trade["shop_norm"] = trade["shop_id"].map(rates["shop"])
+    trade["category_norm"] = trade["category"].map(rates["category"]).fillna(rates["market"])
+    norm = trade[["shop_norm", "category_norm"]].min(axis=1)
+    trade["refund_after_share"] = trade["refunded_after_commission"] / trade["orders"]
+    trade["orders_per_buyer"] = trade["orders"] / trade["buyers"].clip(lower=1)
+    trade["devices_per_buyer"] = _devices_per_buyer(ctx, trade)
+    trade["sig_refund"] = trade["refund_after_share"] >= config.refund_after_share
+    trade["sig_rate"] = trade["mean_rate"] >= config.rate_inflation * norm
+    trade["sig_pool"] = trade["orders_per_buyer"] >= config.orders_per_buyer
+    trade["sig_devices"] = trade["devices_per_buyer"] <= 0.5
+    trade["signals"] = trade[["sig_refund", "sig_rate", "sig_pool", "sig_devices"]].sum(axis=1)
+    return trade
+
+
+def _rate_norms(ctx: MarketContext) -> dict:
+    """Median agreed rate per shop and per category (affiliations; trade rates where absent)."""
+    aff = ctx["affiliations"][["shop_id", "commission_rate"]]
+    trade = ctx["creator_shop_trade"]
+    traded = trade[trade["commissions"] > 0]
+    observed = pd.DataFrame({"shop_id": traded["shop_id"],
+                             "commission_rate": traded["rate_total"] / traded["commissions"]})
+    rates = aff if len(aff) else observed
+    category = ctx["shops"].set_index("shop_id")["category"]
+    rates = rates.assign(category=rates["shop_id"].map(category).fillna(""))
+    return {"shop": rates.groupby("shop_id")["commission_rate"].median(),
+            "category": rates.groupby("category")["commission_rate"].median(),
+            "market": float(rates["commission_rate"].median()) if len(rates) else np.nan}
+
+
+def _devices_per_buyer(ctx: MarketContext, trade: pd.DataFrame) -> pd.Series:
+    """Distinct devices per distinct buyer of each pair (NaN when buyers show no devices)."""
+    orders = ctx["buyer_orders"]
+    orders = orders[orders["creator_id"] != ""][["buyer_id", "shop_id", "creator_id"]]
+    links = ctx.links
+    devices = links[(links["account_type"] == "buyer") & (links["identifier_type"] == "device")]
+    devices = devices[["account_id", "identifier"]].rename(columns={"account_id": "buyer_id"})
+    used = orders.merge(devices, on="buyer_id")
+    if used.empty:
+        return pd.Series(np.nan, index=trade.index)
+    per_pair = used.groupby(["creator_id", "shop_id"]).agg(
+        buyers=("buyer_id", "nunique"), devices=("identifier", "nunique"))
+    ratio = per_pair["devices"] / per_pair["buyers"]
+    # Two buyers on one device is a household, not a pattern: judge pools of at least four.
+    ratio = ratio[per_pair["buyers"] >= 4]
+    keys = pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]])
+    return pd.Series(ratio.reindex(keys).to_numpy(), index=trade.index)
+
+
+def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = CollusionConfig(), *,
+                         seed: int = 42) -> list[Finding]:
+    """Return one :class:`Finding` per collusion ring, unscored."""
+    pairs = pair_signals(ctx, config)
+    suspicious = _complicit_shops_only(pairs, pairs[pairs["signals"] >= config.min_signals],
+                                       config)
+    if suspicious.empty:
+        return []
+    pool = _buyer_pool(ctx, suspicious)
+    creator_ties = _creator_ties(pool, config.min_shared_buyers)
+    nodes_c = "creator:" + suspicious["creator_id"]
+    nodes_s = "shop:" + suspicious["shop_id"]
+    edges_a = pd.concat([nodes_c, "creator:" + creator_ties["a"]], ignore_index=True)
+    edges_b = pd.concat([nodes_s, "creator:" + creator_ties["b"]], ignore_index=True)
+    weight = np.r_[suspicious["orders"].to_numpy() * suspicious["signals"].to_numpy(),
+                   creator_ties["shared"].to_numpy()].astype(np.float64)
+    codes, names = pd.factorize(pd.concat([edges_a, edges_b], ignore_index=True), sort=True)
+    half = len(edges_a)
+    found = groups(len(names), codes[:half], codes[half:], weight,
+                   max_size=config.max_ring_accounts, resolution=config.leiden_resolution,
+                   seed=seed)
+    sellers = ctx["shops"].set_index("shop_id")["seller_id"]
+    rings = []
+    for nodes in found:
+        keys = names[nodes]
+        creators = {k.partition(":")[2] for k in keys if k.startswith("creator:")}
+        shops = {k.partition(":")[2] for k in keys if k.startswith("shop:")}
+        if (not shops or len(creators) < config.min_creators
+                or len(creators) + len(shops) < config.min_ring_accounts):
+            continue
+        ring_pairs = suspicious[suspicious["creator_id"].isin(creators)
+                                & suspicious["shop_id"].isin(shops)]
+        ring_pool = pool[pool["creator_id"].isin(creators) & pool["shop_id"].isin(shops)]
+        rings.append(_finding(creators, shops, sellers, ring_pairs, ring_pool, ctx))
+    return rings
+
+
+def _complicit_shops_only(pairs: pd.DataFrame, suspicious: pd.DataFrame,
+                          config: CollusionConfig) -> pd.DataFrame:
+    """Keep suspicious pairs at shops that take part, not shops a lone abuser buys from.
+
+    A shop is complicit when several creators trade abnormally with it, or when
+    abnormal trade is a large share of its attributed orders; one creator
+    buying through its own link at an ordinary shop is self-purchase, and the
+    commission-abuse detector reports it without blaming the shop.
+    """
+    per_shop = suspicious.groupby("shop_id").agg(creators=("creator_id", "nunique"),
+                                                  orders=("orders", "sum"))
+    total = pairs.groupby("shop_id")["orders"].sum()
+    share = per_shop["orders"] / total.reindex(per_shop.index)
+    complicit = per_shop.index[(per_shop["creators"] >= 2) | (share >= config.complicit_share)]
+    return suspicious[suspicious["shop_id"].isin(complicit)]
+
+
+def _buyer_pool(ctx: MarketContext, suspicious: pd.DataFrame) -> pd.DataFrame:
+    """Buyer orders on suspicious pairs: buyer, creator, shop, orders."""
+    orders = ctx["buyer_orders"]
+    keys = pd.MultiIndex.from_arrays([suspicious["creator_id"], suspicious["shop_id"]])
+    on_pair = pd.MultiIndex.from_arrays([orders["creator_id"], orders["shop_id"]]).isin(keys)
+    return orders.loc[on_pair, ["buyer_id", "creator_id", "shop_id", "orders",
+                                "refunded_after_commission"]]
+
+
+def _creator_ties(pool: pd.DataFrame, min_shared: int) -> pd.DataFrame:
+    """Creator pairs whose suspicious trade shares at least ``min_shared`` buyers."""
+    per = pool[["buyer_id", "creator_id"]].drop_duplicates()
+    per = per[per.groupby("buyer_id")["creator_id"].transform("size").between(2, 50)]
+    both = per.merge(per, on="buyer_id")
+    both = both[both["creator_id_x"] < both["creator_id_y"]]
+    shared = both.groupby(["creator_id_x", "creator_id_y"]).size().reset_index(name="shared")
+    shared = shared[shared["shared"] >= min_shared]
+    return shared.rename(columns={"creator_id_x": "a", "creator_id_y": "b"})
+
+
+def _finding(creators: set[str], shops: set[str], sellers: pd.Series, pairs: pd.DataFrame,
+             pool: pd.DataFrame, ctx: MarketContext) -> Finding:
+    members = {Member("creator", c) for c in creators} | {Member("shop", s) for s in shops}
+    members |= {Member("seller", sellers[s]) for s in shops if s in sellers.index}
+    per_buyer = pool.groupby("buyer_id")["orders"].sum()
+    buyers = per_buyer[per_buyer >= _POOL_MIN_ORDERS]
+    members |= {Member("buyer", b) for b in buyers.index}
+    evidence = []
+    for row in pairs.sort_values(["orders", "creator_id"], ascending=[False, True]).head(
+            _SHOWN_PAIRS).itertuples():
+        said = [f"creator {row.creator_id} brought {row.orders} orders to shop {row.shop_id}"]
+        if row.sig_refund:
+            said.append(f"{row.refund_after_share:.0%} refunded after the commission was paid")
+        if row.sig_rate:
+            said.append(f"commission rate {row.mean_rate:.0%} against a norm of "
+                        f"{min(row.shop_norm, row.category_norm):.0%}")
+        if row.sig_pool:
+            said.append(f"{row.orders_per_buyer:.1f} orders per buyer from {row.buyers} buyers")
+        if row.sig_devices:
+            said.append(f"its buyers share {row.devices_per_buyer:.2f} devices each")
+        evidence.append(Evidence("abnormal_trade", "; ".join(said), 0.2 * row.signals))
+    if len(buyers) and len(creators) + len(shops) > 2:
+        evidence.append(Evidence(
+            "shared_buyer_pool",
+            f"{len(buyers)} buyers placed {int(buyers.sum())} orders across {len(shops)} shops "
+            f"through {len(creators)} creators of this ring", min(0.6, 0.1 * len(shops) + 0.1
+                                                                 * len(creators))))
+    devices = _pool_devices(ctx, set(buyers.index))
+    if len(devices):
+        members |= {Member("device", d) for d in devices.index}
+        evidence.append(Evidence(
+            "pool_devices",
+            f"the ring's buyers share devices: {', '.join(devices.index[:5])} "
+            f"({int(devices.sum())} buyer logins)", 0.3))
+    return Finding(KIND, frozenset(members), evidence,
+                   {"suspicious_pairs": len(pairs), "buyer_pool": len(buyers)})
+
+
+def _pool_devices(ctx: MarketContext, buyers: set[str]) -> pd.Series:
+    links = ctx.links
+    used = links[(links["account_type"] == "buyer") & (links["identifier_type"] == "device")
+                 & links["account_id"].isin(buyers)]
+    counts = used.groupby("identifier")["account_id"].nunique()
+    return counts[counts >= 2].sort_values(ascending=False)

@@ -1,0 +1,170 @@
+"""One detection run: projections in, scored and explained rings with stable ids out, and back to the store.
+
+The run reads projections through the store interface only, runs the three
+detectors, folds commission-abuse cases already inside an identity ring into
+that ring (one operator, one ring for the reviewer), scores, matches ids with
+the previous run, and records the run with its parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ringwatch.graph.store import GraphStore
+
+from .collusion_rings import find_collusion_rings
+from .commission_abuse import find_commission_abuse
+from .config import DetectionConfig
+from .context import MarketContext, read_context
+from .identity_rings import find_identity_rings
+from .ring_identity import DISSOLVED, match, new_ring_id
+from .rings import Finding
+from .scoring import MetricTables, context_evidence, metrics, score
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: its record, the rings it found (best first) and every ring it touched."""
+
+    run: dict[str, Any]
+    rings: list[dict[str, Any]]
+    touched: list[dict[str, Any]]
+
+
+def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), *,
+               progress: Progress | None = None) -> list[Finding]:
+    """Run the three detectors on one context; returns unscored findings."""
+    step = progress or (lambda _: None)
+    step("identity rings")
+    identity = find_identity_rings(ctx, config.identity, seed=config.seed)
+    step("collusion rings")
+    collusion = find_collusion_rings(ctx, config.collusion, seed=config.seed)
+    step("commission abuse")
+    abuse = find_commission_abuse(ctx, config.abuse)
+    return identity + collusion + _fold_into_identity(abuse, identity)
+
+
+def _fold_into_identity(abuse: list[Finding], identity: list[Finding]) -> list[Finding]:
+    """Cases whose accounts all sit in one identity ring become evidence of that ring."""
+    owner = {m: ring for ring in identity for m in ring.accounts}
+    kept = []
+    for case in abuse:
+        rings = {id(owner.get(m)) for m in case.accounts}
+        ring = owner.get(next(iter(case.accounts)))
+        if ring is not None and len(rings) == 1:
+            ring.evidence.append(case.evidence[-1])
+            ring.metrics["commission_abuse_cases"] = ring.metrics.get(
+                "commission_abuse_cases", 0) + 1
+        else:
+            kept.append(case)
+    return kept
+
+
+def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig(), *,
+                  progress: Progress | None = None, run_id: str | None = None,
+                  now: datetime | None = None, extra: dict[str, Any] | None = None) -> RunResult:
+    """Detect on what the store holds, give rings stable ids, save the run and its rings."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    run_id = run_id or f"run-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    step = progress or (lambda _: None)
+    step("reading projections")
+    ctx = read_context(store)
+    findings = find_rings(ctx, config, progress=step)
+    step("scoring")
+    tables = MetricTables.from_context(ctx)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    current = []
+    for finding in findings:
+        ring_metrics = metrics(finding, tables, ctx.as_of_ms)
+        evidence = finding.evidence + context_evidence(ring_metrics, tables)
+        current.append({
+            "kind": finding.kind,
+            "score": score(evidence, ring_metrics["commission_total"], tables.commission_p95,
+                           config.scoring),
+            "members": [m.as_dict() for m in sorted(finding.members)],
+            "evidence": [e.as_dict() for e in sorted(evidence, key=lambda e: -e.weight)],
+            "metrics": ring_metrics,
+        })
+    step("matching ring ids")
+    touched = _assign_ids(store.rings(), current, run_id=run_id, stamp=stamp,
+                          jaccard=config.matching.jaccard)
+    active = sorted((r for r in touched if r["status"] != DISSOLVED),
+                    key=lambda r: (-r["score"], r["ring_id"]))
+    counts = {kind: sum(1 for r in active if r["kind"] == kind)
+              for kind in ("identity_ring", "collusion_ring", "commission_abuse")}
+    run = {
+        "run_id": run_id, "started_at": stamp, "backend": store.backend,
+        "duration_seconds": round(time.perf_counter() - started, 3),
+        "parameters": dataclasses.asdict(config),
+        "rings": len(active), "rings_by_kind": counts,
+        "new": sum(1 for r in active if r["first_detected"] == stamp),
+        "persisting": sum(1 for r in active if r["first_detected"] != stamp),
+        "dissolved": sum(1 for r in touched if r["status"] == DISSOLVED),
+        "allowlist": [dataclasses.asdict(a) for a in ctx.allowlist],
+        "as_of_ms": ctx.as_of_ms,
+        **(extra or {}),
+    }
+    step("saving rings")
+    store.save_run(run, touched)
+    log.info("run %s: %d rings (%s), %d new, %d dissolved, %.1f s", run_id, len(active),
+             counts, run["new"], run["dissolved"], run["duration_seconds"])
+    return RunResult(run, active, touched)
+
+
+def _assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *, run_id: str,
+                stamp: str, jaccard: float) -> list[dict[str, Any]]:
+    """Give each current ring its id, history and lineage; mark earlier rings not found dissolved."""
+    found = match(previous, current, jaccard=jaccard)
+    by_id = {r["ring_id"]: r for r in previous}
+    touched: list[dict[str, Any]] = []
+    kept_ids: set[str] = set()
+    for j, ring in enumerate(current):
+        old = by_id.get(found.continues.get(j, ""))
+        if old is not None:
+            ring_id = old["ring_id"]
+            history = old.get("history", [])
+            review = old.get("review_status", "new")
+            first = old["first_detected"]
+            lineage = dict(old.get("lineage", {}))
+        else:
+            ring_id = new_ring_id(ring["kind"], frozenset(
+                f"{m['type']}:{m['id']}" for m in ring["members"]))
+            while ring_id in by_id or ring_id in kept_ids:
+                ring_id = new_ring_id(ring["kind"], frozenset([ring_id]))
+            history, review, first, lineage = [], "new", stamp, {}
+        kept_ids.add(ring_id)
+        related = sorted({o for o, k in found.related if k == j and o != ring_id})
+        if related:
+            relation = "merged_from" if old is not None else "split_from"
+            lineage[relation] = sorted(set(lineage.get(relation, [])) | set(related))
+        touched.append({
+            "ring_id": ring_id, **ring, "status": review, "review_status": review,
+            "first_detected": first, "run_id": run_id, "last_seen_run": run_id,
+            "lineage": lineage,
+            "history": [*history, {"run_id": run_id, "at": stamp, "score": ring["score"],
+                                   "accounts": sum(1 for m in ring["members"]
+                                                   if m["type"] in ("creator", "shop", "seller",
+                                                                    "buyer"))}],
+        })
+    became: dict[str, list[str]] = {}
+    for old_id, j in found.related:
+        became.setdefault(old_id, []).append(touched[j]["ring_id"])
+    for old in previous:
+        if old["ring_id"] in kept_ids or old.get("status") == DISSOLVED:
+            continue
+        touched.append({**old, "status": DISSOLVED, "dissolved_in_run": run_id,
+                        "lineage": {**old.get("lineage", {}),
+                                    "became": sorted(set(became.get(old["ring_id"], [])))}})
+    return touched

@@ -1,0 +1,73 @@
+"""Stable ring ids across runs: a ring found again keeps its id, first-detected time and status.
+
+Each new ring is matched to an earlier one of the same kind by the Jaccard
+overlap of their account members (``>= MatchingConfig.jaccard``), best pairs
+first, one to one. Earlier rings left unmatched are marked dissolved, never
+deleted. Where rings split or merge, the lineage says which earlier rings
+became which new ones (any two rings sharing at least half of the smaller
+one's accounts are related), so a reviewer sees the history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+REVIEW_STATUSES = ("new", "confirmed", "dismissed", "escalated")
+DISSOLVED = "dissolved"
+
+
+def account_keys(ring: dict[str, Any]) -> frozenset[str]:
+    """A ring's account members as ``type:id`` keys (identifiers do not decide identity)."""
+    return frozenset(f"{m['type']}:{m['id']}" for m in ring["members"]
+                     if m["type"] in ("creator", "shop", "seller", "buyer"))
+
+
+def new_ring_id(kind: str, accounts: frozenset[str]) -> str:
+    """A deterministic id for a ring seen for the first time: the same input gives the same id."""
+    digest = hashlib.sha1(("|".join([kind, *sorted(accounts)])).encode()).hexdigest()
+    return f"R-{digest[:12]}"
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome of matching: new ring index -> earlier ring id, and lineage links."""
+
+    continues: dict[int, str]
+    related: list[tuple[str, int]]  # (earlier ring id, new ring index) sharing half the smaller
+
+
+def match(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
+          jaccard: float) -> Match:
+    """Match ``current`` rings (dicts with kind and members) to ``previous`` ones."""
+    old_keys = [(r["ring_id"], r["kind"], account_keys(r), r.get("status") != DISSOLVED)
+                for r in previous]
+    # Index earlier rings by account so that only overlapping pairs are compared.
+    by_account: dict[str, list[int]] = {}
+    for i, (_, _, keys, _) in enumerate(old_keys):
+        for key in keys:
+            by_account.setdefault(key, []).append(i)
+    candidates: list[tuple[float, bool, int, int]] = []
+    related: list[tuple[str, int]] = []
+    for j, ring in enumerate(current):
+        keys = account_keys(ring)
+        seen = {i for key in keys for i in by_account.get(key, ())}
+        for i in seen:
+            old_id, kind, old, active = old_keys[i]
+            if kind != ring["kind"]:
+                continue
+            shared = len(keys & old)
+            if shared * 2 >= min(len(keys), len(old)):
+                related.append((old_id, j))
+            score = shared / len(keys | old)
+            if score >= jaccard:
+                candidates.append((score, active, i, j))
+    continues: dict[int, str] = {}
+    used: set[int] = set()
+    for _, _, i, j in sorted(candidates, key=lambda c: (-c[0], not c[1], c[2], c[3])):
+        if i in used or j in continues:
+            continue
+        used.add(i)
+        continues[j] = old_keys[i][0]
+    return Match(continues, related)
