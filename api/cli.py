@@ -18,10 +18,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from ringwatch import RingwatchError
+from ringwatch.detectors.pipeline import RunResult, run_detection
 from ringwatch.graph.errors import StoreUnavailableError
+from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import TABLES, LoadSummary, SnapshotError, load_snapshot
 
 from .wiring import Backend, open_store
+
+#: The fields of a ring in rings.jsonl (CONTRACT.md section 2, then additive ones).
+RING_FIELDS = ("ring_id", "kind", "score", "status", "members", "evidence", "metrics",
+               "first_detected", "run_id", "lineage", "history")
+DETECTION_STEPS = ("reading projections", "identity rings", "collusion rings", "commission abuse",
+                   "scoring", "matching ring ids", "saving rings")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -152,6 +160,103 @@ def generate(
             typer.echo(f"{table}: {rows:,} rows")
         for typology, rings in made.rings.items():
             typer.echo(f"planted {typology}: {rings} rings")
+
+
+@app.command()
+def detect(
+    out: Annotated[Path, typer.Option(help="Directory for rings.jsonl, run.json and report.html.")],
+    backend: BackendOption = Backend.local,
+    store: StoreOption = None,
+    top: Annotated[int, typer.Option(help="Rings drawn in the report.")] = 20,
+) -> None:
+    """Detect rings on what is already loaded and write them (highest score first).
+
+    Rings keep their ids, first-detected time and review status from earlier
+    runs when found again; rings no longer found are marked dissolved.
+    """
+    with _exit_codes():
+        graph = open_store(backend, store_dir=store)
+        with graph:
+            detect_and_write(graph, out, top=top)
+
+
+@app.command()
+def run(
+    data: DataOption,
+    out: Annotated[Path, typer.Option(help="Directory for rings.jsonl, report.html, run.json, "
+                                      "load_summary.json and quarantine/.")],
+    backend: BackendOption = Backend.local,
+    store: StoreOption = None,
+    top: Annotated[int, typer.Option(help="Rings drawn in the report.")] = 20,
+) -> None:
+    """Load a snapshot, detect rings and write rings.jsonl and a report: the main job.
+
+    Exit 0 on success (also when rows were quarantined), 2 with a one-line
+    reason when the snapshot cannot be used at all, 3 when the store cannot be
+    reached.
+    """
+    with _exit_codes():
+        out.mkdir(parents=True, exist_ok=True)
+        summary = load_into_store(data, backend=backend, store_dir=store,
+                                  quarantine_dir=out / "quarantine")
+        (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
+        graph = open_store(backend, store_dir=store)
+        with graph:
+            detect_and_write(graph, out, top=top, summary=summary.as_dict())
+
+
+def detect_and_write(graph: GraphStore, out: Path, *, top: int = 20,
+                     summary: dict | None = None) -> RunResult:
+    """Run detection on ``graph`` and write rings.jsonl, run.json and report.html into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    with _progress() as progress:
+        task = progress.add_task("detecting", total=len(DETECTION_STEPS))
+
+        def step(name: str) -> None:
+            progress.update(task, description=name, advance=1)
+
+        result = run_detection(graph, progress=step)
+        progress.update(task, completed=len(DETECTION_STEPS), description="detected")
+    write_rings_jsonl(result.rings, out / "rings.jsonl")
+    (out / "run.json").write_text(json.dumps(result.run, indent=2))
+    _write_report(graph, out, result, top=top, summary=summary)
+    _print_top(result)
+    return result
+
+
+def write_rings_jsonl(rings: list[dict], path: Path) -> None:
+    """One ring per line, highest score first, in the shape of CONTRACT.md section 2."""
+    with path.open("w") as handle:
+        for ring in rings:
+            handle.write(json.dumps({key: ring[key] for key in RING_FIELDS if key in ring}) + "\n")
+
+
+def _write_report(graph: GraphStore, out: Path, result: RunResult, *, top: int,
+                  summary: dict | None) -> None:
+    try:
+        from .report import subgraphs_for, write_report
+    except ImportError:  # the report module is optional while it is being built
+        log.warning("report module unavailable; rings.jsonl written without report.html")
+        return
+    projections = {name: graph.projection(name)
+                   for name in ("identity_links", "creator_shop_trade", "buyer_orders", "shops")}
+    write_report(out, run=result.run, rings=result.rings,
+                 subgraphs=subgraphs_for(result.rings, projections, top), summary=summary, top=top)
+
+
+def _print_top(result: RunResult, limit: int = 10) -> None:
+    out = Console(width=max(Console().width, 120))
+    table = Table(title=f"Run {result.run['run_id']}: {result.run['rings']} rings "
+                  f"({result.run['new']} new, {result.run['dissolved']} dissolved)")
+    for column in ("ring_id", "kind", "score", "status", "accounts", "top evidence"):
+        table.add_column(column)
+    for ring in result.rings[:limit]:
+        accounts = sum(1 for m in ring["members"] if m["type"] in ("creator", "shop", "seller",
+                                                                   "buyer"))
+        evidence = ring["evidence"][0]["text"] if ring["evidence"] else ""
+        table.add_row(ring["ring_id"], ring["kind"], f"{ring['score']:.2f}", ring["status"],
+                      str(accounts), evidence)
+    out.print(table)
 
 
 class _exit_codes:

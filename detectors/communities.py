@@ -60,15 +60,17 @@ def _split(sub: ig.Graph, nodes: np.ndarray, *, resolution: float, seed: int) ->
 
 
 def agglomerate(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *,
-                threshold: float, max_rounds: int = 8) -> np.ndarray:
+                threshold: float, max_rounds: int = 8,
+                initial: np.ndarray | None = None) -> np.ndarray:
     """Merge nodes into groups while the summed weight between two groups reaches ``threshold``.
 
     Round one joins the strongly linked pairs; later rounds join an account, or
     a whole group, whose many weak ties to another group add up (a farm's
-    extra accounts that share only one busy device with its core). Returns a
-    group label per node. Vectorised per round; rounds are few.
+    extra accounts that share only one busy device with its core). ``initial``
+    labels, if given, are groups known before the first round. Returns a group
+    label per node. Vectorised per round; rounds are few.
     """
-    label = np.arange(n)
+    label = np.arange(n) if initial is None else np.asarray(initial)
     for _ in range(max_rounds):
         ga, gb = label[src], label[dst]
         between = ga != gb

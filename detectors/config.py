@@ -35,9 +35,12 @@ class IdentityConfig:
 
     type_weights: dict[str, float] = field(default_factory=_type_weights)
     max_sharing: dict[str, int] = field(default_factory=_max_sharing)
-    #: A pair of accounts is linked when its summed, rarity-weighted sharing reaches this.
-    #: 0.9 means: one shared payout account, or a device and a phone, or a phone and an
-    #: email; a single shared device (a family tablet) or an IP never suffices alone.
+    #: Accounts are linked when their summed, rarity-weighted sharing reaches this (and an
+    #: account joins a group when its ties to the group's members sum to it). 0.9 means:
+    #: a device and a phone, or a phone and an email between two accounts; a single shared
+    #: device (a family tablet) or an IP never suffices alone. A type whose weight alone
+    #: reaches it (a payout account) is decisive: everyone paid into one payout account,
+    #: short of the hub cap and the allowlist, is one group.
     link_threshold: float = 0.9
     #: Identifier types whose sharing inside one declared agency is expected (studio
     #: phones, office IPs, shared cameras); sharing payout accounts is not.

@@ -5,8 +5,11 @@ Creators, sellers and buyers are linked when the identifiers they share
 rarity, to a strong link (see :class:`~ringwatch.detectors.config.IdentityConfig`).
 Hub identifiers (carrier NAT, aggregators) are capped away, allowlisted ones
 were already removed by the context, and sharing inside one declared agency
-counts only for payout accounts. Strong links form components; large ones are
-split with Leiden. A group is a ring when it holds enough operator accounts.
+counts only for payout accounts. Accounts on one decisive identifier (a type
+whose weight alone reaches the link threshold: a payout account) start in
+one group; groups then merge while their summed ties reach the threshold;
+large ones are split with Leiden. A group is a ring when it holds enough
+operator accounts.
 
 Example
 -------
@@ -16,6 +19,7 @@ Example
 
 from __future__ import annotations
 
+import igraph as ig
 import numpy as np
 import pandas as pd
 
@@ -57,7 +61,12 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     codes, accounts = pd.factorize(pd.concat([strength["a"], strength["b"]]), sort=True)
     half = len(strength)
     src, dst, weight = codes[:half], codes[half:], strength["weight"].to_numpy()
-    label = agglomerate(len(accounts), src, dst, weight, threshold=config.link_threshold)
+    decisive = pairs["identifier_type"].map(config.type_weights).fillna(0.0).to_numpy() \
+        >= config.link_threshold
+    seeds = ig.Graph(n=len(accounts), edges=np.column_stack([
+        accounts.get_indexer(pairs["a"][decisive]), accounts.get_indexer(pairs["b"][decisive])]))
+    label = agglomerate(len(accounts), src, dst, weight, threshold=config.link_threshold,
+                        initial=np.asarray(seeds.connected_components().membership))
     same = label[src] == label[dst]
     found = groups(len(accounts), src[same], dst[same], weight[same],
                    max_size=config.max_ring_accounts, resolution=config.leiden_resolution,

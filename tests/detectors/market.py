@@ -1,0 +1,105 @@
+"""A small hand-built marketplace for detector tests, where the right answer is known.
+
+Tests add exactly the pattern they are about (a farm, an agency, a collusion
+ring) on top of an ordinary background market, write it as a real snapshot,
+and load it through the real loader and store, so the detectors see what
+they would see in production.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ringwatch.detectors.context import MarketContext, read_context
+from ringwatch.graph.store import GraphStore
+from ringwatch.loaders import TABLES, load_snapshot
+
+DAY = "2026-03-{:02d}T10:00:00Z"
+
+
+@dataclass
+class Market:
+    """Rows per table; helpers add accounts, links and trade."""
+
+    rows: dict[str, list[dict]] = field(default_factory=lambda: {t.name: [] for t in TABLES})
+    _orders: int = 0
+
+    def creator(self, creator_id: str, *, agency: str = "", registered: str = "2025-06-01") -> str:
+        self.rows["creators"].append({"creator_id": creator_id, "registered_at": registered,
+                                      "region": "US", "agency_id": agency})
+        return creator_id
+
+    def shop(self, shop_id: str, *, seller: str, category: str = "home") -> str:
+        self.rows["shops"].append({"shop_id": shop_id, "seller_id": seller,
+                                   "registered_at": "2025-01-01", "region": "US",
+                                   "category": category})
+        return shop_id
+
+    def link(self, account_type: str, account_id: str, identifier_type: str,
+             identifier: str) -> None:
+        self.rows["identity_links"].append({
+            "account_type": account_type, "account_id": account_id,
+            "identifier_type": identifier_type, "identifier": identifier,
+            "first_seen": "2026-01-01", "last_seen": "2026-03-30", "events": 3})
+
+    def affiliate(self, creator_id: str, shop_id: str, rate: float) -> None:
+        self.rows["affiliations"].append({"creator_id": creator_id, "shop_id": shop_id,
+                                          "commission_rate": rate, "started_at": "2026-01-01"})
+
+    def order(self, buyer: str, shop: str, creator: str = "", *, amount: float = 40.0,
+              rate: float = 0.1, refunded_after_commission: bool = False, day: int = 5) -> None:
+        """One order; attributed orders get a paid commission (refunded after it, if asked)."""
+        self._orders += 1
+        order_id = f"o{self._orders}"
+        refunded = refunded_after_commission
+        self.rows["orders"].append({
+            "order_id": order_id, "buyer_id": buyer, "shop_id": shop, "creator_id": creator,
+            "amount": amount, "currency": "USD", "placed_at": DAY.format(day),
+            "status": "refunded" if refunded else "completed",
+            "refunded_at": DAY.format(day + 10) if refunded else ""})
+        if creator:
+            self.rows["commissions"].append({
+                "commission_id": f"cm{self._orders}", "order_id": order_id,
+                "creator_id": creator, "shop_id": shop, "amount": round(amount * rate, 2),
+                "rate": rate, "created_at": DAY.format(day + 2), "status": "paid"})
+
+    def allow(self, identifier_type: str, identifier: str, *, expires: str = "2027-01-01") -> None:
+        self.rows["allowlist"].append({"identifier_type": identifier_type,
+                                       "identifier": identifier, "owner": "PayCo",
+                                       "reason": "payment aggregator", "expires_at": expires})
+
+    def background(self, *, creators: int = 12, shops: int = 6, buyers: int = 60) -> None:
+        """An ordinary market: own identifiers, ordinary rates, few refunds, many buyers."""
+        for s in range(shops):
+            self.shop(f"bg_s{s}", seller=f"bg_sel{s}")
+            self.link("seller", f"bg_sel{s}", "payout_account", f"bg_pa_sel{s}")
+        for c in range(creators):
+            creator = self.creator(f"bg_c{c}")
+            self.link("creator", creator, "device", f"bg_d{c}")
+            self.link("creator", creator, "payout_account", f"bg_pa{c}")
+            for s in (c % shops, (c + 1) % shops):
+                self.affiliate(creator, f"bg_s{s}", 0.1)
+        for b in range(buyers):
+            self.link("buyer", f"bg_b{b}", "device", f"bg_bd{b}")
+            for k in range(2):
+                c = (b + k) % creators
+                self.order(f"bg_b{b}", f"bg_s{(c + k) % shops}", f"bg_c{c}", day=1 + (b % 20))
+
+    def write(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        for spec in TABLES:
+            columns = [c.name for c in spec.columns]
+            with (directory / f"{spec.name}.csv").open("w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(self.rows[spec.name])
+        return directory
+
+    def load(self, store: GraphStore, directory: Path) -> MarketContext:
+        """Write, load through the real loader into ``store``, and read the detector context."""
+        result = load_snapshot(self.write(directory))
+        assert result.summary.quarantined == 0, result.summary.as_dict()
+        store.write_snapshot(result.snapshot)
+        return read_context(store)

@@ -1,0 +1,182 @@
+"""Each detector on a small hand-built market where the right answer is known.
+
+The hard negatives (an agency, a family, a carrier NAT IP, a payment
+aggregator, a hit shop) must stay unflagged while the planted pattern is found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ringwatch.detectors.collusion_rings import find_collusion_rings
+from ringwatch.detectors.commission_abuse import find_commission_abuse
+from ringwatch.detectors.context import MarketContext
+from ringwatch.detectors.identity_rings import find_identity_rings
+from ringwatch.detectors.pipeline import find_rings
+from ringwatch.detectors.rings import Member
+from ringwatch.graph.local_store import LocalStore
+
+from .market import Market
+
+
+@pytest.fixture
+def market() -> Market:
+    m = Market()
+    m.background()
+    return m
+
+
+def _context(market: Market, tmp_path: Path) -> MarketContext:
+    return market.load(LocalStore(tmp_path / "store"), tmp_path / "snapshot")
+
+
+def _plant_farm(m: Market, size: int = 5) -> list[str]:
+    creators = [m.creator(f"farm_c{i}") for i in range(size)]
+    for i, c in enumerate(creators):
+        m.link("creator", c, "device", "farm_phone_1" if i < 3 else "farm_phone_2")
+        m.link("creator", c, "payout_account", "farm_pa")
+        m.link("creator", c, "phone", "farm_sim")
+    return creators
+
+
+def test_account_farm_is_one_identity_ring(market: Market, tmp_path: Path) -> None:
+    creators = _plant_farm(market)
+    rings = find_identity_rings(_context(market, tmp_path))
+    assert len(rings) == 1
+    ring = rings[0]
+    assert {m.id for m in ring.members if m.type == "creator"} == set(creators)
+    assert Member("payout_account", "farm_pa") in ring.members
+    assert any("farm_pa" in e.text and "5 accounts" in e.text for e in ring.evidence)
+
+
+def test_agency_sharing_studio_identifiers_is_not_a_ring(market: Market, tmp_path: Path) -> None:
+    for i in range(8):
+        c = market.creator(f"ag_c{i}", agency="agency_1")
+        market.link("creator", c, "ip", "office_ip")
+        market.link("creator", c, "phone", "studio_phone")
+        market.link("creator", c, "device", "studio_camera")
+        market.link("creator", c, "payout_account", f"ag_pa{i}")
+    assert find_rings(_context(market, tmp_path)) == []
+
+
+def test_agency_creators_sharing_a_payout_account_are_still_a_ring(market: Market,
+                                                                    tmp_path: Path) -> None:
+    for i in range(4):
+        c = market.creator(f"ag_c{i}", agency="agency_1")
+        market.link("creator", c, "phone", "studio_phone")
+        market.link("creator", c, "payout_account", "one_wallet")
+    rings = find_identity_rings(_context(market, tmp_path))
+    assert [r.count("creator") for r in rings] == [4]
+
+
+def test_carrier_nat_ip_shared_by_thousands_is_not_a_ring(market: Market, tmp_path: Path) -> None:
+    for i in range(300):
+        c = market.creator(f"nat_c{i}")
+        market.link("creator", c, "ip", "cgnat_ip")
+        market.link("creator", c, "email", f"nat{i}@mail")
+    assert find_identity_rings(_context(market, tmp_path)) == []
+
+
+def test_family_sharing_a_home_device_is_not_flagged(market: Market, tmp_path: Path) -> None:
+    creator = market.creator("mum")
+    market.link("creator", creator, "device", "home_tablet")
+    market.link("creator", creator, "ip", "home_ip")
+    market.affiliate(creator, "bg_s0", 0.1)
+    for kid in ("kid1", "kid2"):
+        market.link("buyer", kid, "device", "home_tablet")
+        market.link("buyer", kid, "ip", "home_ip")
+        market.order(kid, "bg_s0", creator)  # one order each through mum's link
+    assert find_rings(_context(market, tmp_path)) == []
+
+
+def test_allowlisted_payout_account_does_not_make_a_ring_until_it_expires(
+        market: Market, tmp_path: Path) -> None:
+    for i in range(5):
+        market.shop(f"agg_s{i}", seller=f"agg_sel{i}")
+        market.link("seller", f"agg_sel{i}", "payout_account", "aggregator_pa")
+    market.allow("payout_account", "aggregator_pa")
+    ctx = _context(market, tmp_path)
+    assert find_identity_rings(ctx) == []
+    assert [(a.identifier, a.expired, a.accounts) for a in ctx.allowlist] == [
+        ("aggregator_pa", False, 5)]
+    market.rows["allowlist"][0]["expires_at"] = "2026-02-01"  # before the snapshot's end
+    expired = _context(market, tmp_path / "again")
+    assert expired.allowlist[0].expired
+    assert [r.count("seller") for r in find_identity_rings(expired)] == [5]
+
+
+def _plant_collusion(m: Market) -> tuple[list[str], list[str], list[str]]:
+    creators = [m.creator(f"col_c{i}") for i in range(3)]
+    shops = [m.shop(f"col_s{i}", seller=f"col_sel{i}") for i in range(2)]
+    buyers = [f"fake_b{i}" for i in range(6)]
+    for i, b in enumerate(buyers):
+        m.link("buyer", b, "device", f"fake_dev{i % 2}")
+    for c in creators:
+        for s in shops:
+            m.affiliate(c, s, 0.3)
+            for k, b in enumerate(buyers):
+                m.order(b, s, c, rate=0.3, refunded_after_commission=k % 3 != 0, day=3 + k)
+        m.affiliate(c, "bg_s1", 0.1)  # camouflage: ordinary trade at an ordinary shop
+        for k in range(3):
+            m.order(f"bg_b{k}", "bg_s1", c)
+    return creators, shops, buyers
+
+
+def test_collusion_ring_brings_in_sellers_and_buyer_pool(market: Market, tmp_path: Path) -> None:
+    creators, shops, buyers = _plant_collusion(market)
+    rings = find_collusion_rings(_context(market, tmp_path))
+    assert len(rings) == 1
+    members = rings[0].members
+    assert {m.id for m in members if m.type == "creator"} == set(creators)
+    assert {m.id for m in members if m.type == "shop"} == set(shops)  # not the camouflage shop
+    assert {m.id for m in members if m.type == "seller"} == {"col_sel0", "col_sel1"}
+    assert {m.id for m in members if m.type == "buyer"} == set(buyers)
+    assert any("refunded after the commission was paid" in e.text for e in rings[0].evidence)
+
+
+def test_hit_shop_with_loyal_buyers_is_not_collusion(market: Market, tmp_path: Path) -> None:
+    market.shop("hit_s", seller="hit_sel")
+    stars = [market.creator(f"star{i}") for i in range(3)]
+    for s in stars:
+        market.affiliate(s, "hit_s", 0.1)
+    for b in range(150):
+        market.link("buyer", f"fan{b}", "device", f"fan_dev{b}")
+        for k in range(5):  # loyal repeat buyers, ordinary refunds and rates
+            market.order(f"fan{b}", "hit_s", stars[(b + k) % 3], day=1 + k,
+                         refunded_after_commission=(b * 5 + k) % 25 == 0)
+    assert find_rings(_context(market, tmp_path)) == []
+
+
+def test_self_purchase_through_own_link_is_commission_abuse(market: Market,
+                                                           tmp_path: Path) -> None:
+    creator = market.creator("selfie")
+    market.link("creator", creator, "device", "selfie_phone")
+    market.link("buyer", "selfie_alt", "device", "selfie_phone")
+    market.affiliate(creator, "bg_s2", 0.1)
+    for day in range(4):
+        market.order("selfie_alt", "bg_s2", creator, refunded_after_commission=True, day=2 + day)
+    rings = find_commission_abuse(_context(market, tmp_path))
+    assert len(rings) == 1
+    assert {(m.type, m.id) for m in rings[0].members} == {
+        ("creator", "selfie"), ("buyer", "selfie_alt"), ("device", "selfie_phone")}
+    assert any("4 of them were refunded after the commission" in e.text
+               for e in rings[0].evidence)
+
+
+def test_seller_running_a_creator_for_its_own_shop_is_self_dealing(market: Market,
+                                                                  tmp_path: Path) -> None:
+    market.shop("own_s", seller="own_sel")
+    creator = market.creator("own_c")
+    market.link("seller", "own_sel", "phone", "owner_phone")
+    market.link("creator", creator, "phone", "owner_phone")
+    market.affiliate(creator, "own_s", 0.15)
+    for b in range(4):
+        market.order(f"bg_b{b}", "own_s", creator, rate=0.15)
+    rings = find_commission_abuse(_context(market, tmp_path))
+    assert [{(m.type, m.id) for m in r.members} for r in rings] == [{
+        ("seller", "own_sel"), ("creator", "own_c"), ("shop", "own_s"), ("phone", "owner_phone")}]
+
+
+def test_background_market_alone_raises_nothing(market: Market, tmp_path: Path) -> None:
+    assert find_rings(_context(market, tmp_path)) == []
