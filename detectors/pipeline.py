@@ -24,7 +24,7 @@ from .commission_abuse import find_commission_abuse
 from .config import DetectionConfig
 from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
-from .ring_identity import DISSOLVED, match, new_ring_id
+from .ring_identity import DISSOLVED, assign_ids
 from .rings import Finding
 from .scoring import MetricTables, context_evidence, metrics, score
 
@@ -98,7 +98,7 @@ def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig()
             "metrics": ring_metrics,
         })
     step("matching ring ids")
-    touched = _assign_ids(store.rings(), current, run_id=run_id, stamp=stamp,
+    touched = assign_ids(store.rings(), current, run_id=run_id, stamp=stamp,
                           jaccard=config.matching.jaccard)
     active = sorted((r for r in touched if r["status"] != DISSOLVED),
                     key=lambda r: (-r["score"], r["ring_id"]))
@@ -121,50 +121,3 @@ def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig()
     log.info("run %s: %d rings (%s), %d new, %d dissolved, %.1f s", run_id, len(active),
              counts, run["new"], run["dissolved"], run["duration_seconds"])
     return RunResult(run, active, touched)
-
-
-def _assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *, run_id: str,
-                stamp: str, jaccard: float) -> list[dict[str, Any]]:
-    """Give each current ring its id, history and lineage; mark earlier rings not found dissolved."""
-    found = match(previous, current, jaccard=jaccard)
-    by_id = {r["ring_id"]: r for r in previous}
-    touched: list[dict[str, Any]] = []
-    kept_ids: set[str] = set()
-    for j, ring in enumerate(current):
-        old = by_id.get(found.continues.get(j, ""))
-        if old is not None:
-            ring_id = old["ring_id"]
-            history = old.get("history", [])
-            review = old.get("review_status", "new")
-            first = old["first_detected"]
-            lineage = dict(old.get("lineage", {}))
-        else:
-            ring_id = new_ring_id(ring["kind"], frozenset(
-                f"{m['type']}:{m['id']}" for m in ring["members"]))
-            while ring_id in by_id or ring_id in kept_ids:
-                ring_id = new_ring_id(ring["kind"], frozenset([ring_id]))
-            history, review, first, lineage = [], "new", stamp, {}
-        kept_ids.add(ring_id)
-        related = sorted({o for o, k in found.related if k == j and o != ring_id})
-        if related:
-            relation = "merged_from" if old is not None else "split_from"
-            lineage[relation] = sorted(set(lineage.get(relation, [])) | set(related))
-        touched.append({
-            "ring_id": ring_id, **ring, "status": review, "review_status": review,
-            "first_detected": first, "run_id": run_id, "last_seen_run": run_id,
-            "lineage": lineage,
-            "history": [*history, {"run_id": run_id, "at": stamp, "score": ring["score"],
-                                   "accounts": sum(1 for m in ring["members"]
-                                                   if m["type"] in ("creator", "shop", "seller",
-                                                                    "buyer"))}],
-        })
-    became: dict[str, list[str]] = {}
-    for old_id, j in found.related:
-        became.setdefault(old_id, []).append(touched[j]["ring_id"])
-    for old in previous:
-        if old["ring_id"] in kept_ids or old.get("status") == DISSOLVED:
-            continue
-        touched.append({**old, "status": DISSOLVED, "dissolved_in_run": run_id,
-                        "lineage": {**old.get("lineage", {}),
-                                    "became": sorted(set(became.get(old["ring_id"], [])))}})
-    return touched

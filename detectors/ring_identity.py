@@ -71,3 +71,50 @@ def match(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
         used.add(i)
         continues[j] = old_keys[i][0]
     return Match(continues, related)
+
+
+def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *, run_id: str,
+                stamp: str, jaccard: float) -> list[dict[str, Any]]:
+    """Give each current ring its id, history and lineage; mark earlier rings not found dissolved."""
+    found = match(previous, current, jaccard=jaccard)
+    by_id = {r["ring_id"]: r for r in previous}
+    touched: list[dict[str, Any]] = []
+    kept_ids: set[str] = set()
+    for j, ring in enumerate(current):
+        old = by_id.get(found.continues.get(j, ""))
+        if old is not None:
+            ring_id = old["ring_id"]
+            history = old.get("history", [])
+            review = old.get("review_status", "new")
+            first = old["first_detected"]
+            lineage = dict(old.get("lineage", {}))
+        else:
+            ring_id = new_ring_id(ring["kind"], frozenset(
+                f"{m['type']}:{m['id']}" for m in ring["members"]))
+            while ring_id in by_id or ring_id in kept_ids:
+                ring_id = new_ring_id(ring["kind"], frozenset([ring_id]))
+            history, review, first, lineage = [], "new", stamp, {}
+        kept_ids.add(ring_id)
+        related = sorted({o for o, k in found.related if k == j and o != ring_id})
+        if related:
+            relation = "merged_from" if old is not None else "split_from"
+            lineage[relation] = sorted(set(lineage.get(relation, [])) | set(related))
+        touched.append({
+            "ring_id": ring_id, **ring, "status": review, "review_status": review,
+            "first_detected": first, "run_id": run_id, "last_seen_run": run_id,
+            "lineage": lineage,
+            "history": [*history, {"run_id": run_id, "at": stamp, "score": ring["score"],
+                                   "accounts": sum(1 for m in ring["members"]
+                                                   if m["type"] in ("creator", "shop", "seller",
+                                                                    "buyer"))}],
+        })
+    became: dict[str, list[str]] = {}
+    for old_id, j in found.related:
+        became.setdefault(old_id, []).append(touched[j]["ring_id"])
+    for old in previous:
+        if old["ring_id"] in kept_ids or old.get("status") == DISSOLVED:
+            continue
+        touched.append({**old, "status": DISSOLVED, "dissolved_in_run": run_id,
+                        "lineage": {**old.get("lineage", {}),
+                                    "became": sorted(set(became.get(old["ring_id"], [])))}})
+    return touched
