@@ -20,6 +20,7 @@ from rich.table import Table
 from ringwatch import RingwatchError
 from ringwatch.detectors.pipeline import RunResult, run_detection
 from ringwatch.graph.errors import StoreUnavailableError
+from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import TABLES, LoadSummary, SnapshotError, load_snapshot
 
@@ -257,6 +258,69 @@ def _print_top(result: RunResult, limit: int = 10) -> None:
         table.add_row(ring["ring_id"], ring["kind"], f"{ring['score']:.2f}", ring["status"],
                       str(accounts), evidence)
     out.print(table)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Directory for the generated snapshot, the store "
+                                      "and the results.")] = Path("ringwatch-demo"),
+    scale: Annotated[float, typer.Option(help="Marketplace size: 1 is about 100,000 rows.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed of the generated marketplace.")] = 7,
+) -> None:
+    """Generate a marketplace with planted rings, run it end to end on the embedded store,
+    print the top rings and the evaluation against the planted labels (and two baselines)."""
+    from ringwatch.generator import GeneratorConfig, generate_snapshot
+
+    with _exit_codes():
+        snapshot = out / "snapshot"
+        generate_snapshot(snapshot, GeneratorConfig(scale=scale, seed=seed))
+        store_dir = out / "store"
+        LocalStore(store_dir).clear()
+        results = out / "results"
+        summary = load_into_store(snapshot, backend=Backend.local, store_dir=store_dir,
+                                  quarantine_dir=results / "quarantine")
+        graph = open_store(Backend.local, store_dir=store_dir)
+        result = detect_and_write(graph, results, summary=summary.as_dict())
+        _print_evaluation(graph, result.rings, snapshot / "labels.csv")
+        typer.echo(f"rings: {results / 'rings.jsonl'}; report: {results / 'report.html'}")
+
+
+@app.command("eval")
+def evaluate_rings(
+    rings: Annotated[Path, typer.Option(help="rings.jsonl written by run or detect.")],
+    labels: Annotated[Path, typer.Option(help="Ground truth: ring_id, account_type, account_id, "
+                                         "typology (evaluation only, never an input).")],
+    backend: BackendOption = Backend.local,
+    store: StoreOption = None,
+    baselines: Annotated[bool, typer.Option(
+        help="Also score two baselines on the store's graph: connected components over all "
+        "shared identifiers, and networkx Louvain.")] = True,
+) -> None:
+    """Print creator-level and ring-level precision, recall and F1 per typology and overall."""
+    from ringwatch.detectors.evaluation import load_rings
+
+    with _exit_codes():
+        found = load_rings(rings)
+        graph = open_store(backend, store_dir=store) if baselines else None
+        _print_evaluation(graph, found, labels)
+
+
+def _print_evaluation(graph: GraphStore | None, rings: list[dict], labels_path: Path) -> None:
+    from ringwatch.detectors.baselines import connected_components_baseline, louvain_baseline
+    from ringwatch.detectors.context import read_context
+    from ringwatch.detectors.evaluation import evaluate, load_labels
+
+    labels = load_labels(labels_path)
+    typer.echo("Ringwatch:")
+    typer.echo(evaluate(rings, labels).table())
+    if graph is None:
+        return
+    ctx = read_context(graph)
+    for name, baseline in (("connected components over all shared identifiers",
+                            connected_components_baseline),
+                           ("networkx Louvain on the shared-identifier graph", louvain_baseline)):
+        typer.echo(f"Baseline, {name}:")
+        typer.echo(evaluate(baseline(ctx), labels).table())
 
 
 class _exit_codes:

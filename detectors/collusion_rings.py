@@ -107,19 +107,42 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
                    max_size=config.max_ring_accounts, resolution=config.leiden_resolution,
                    seed=seed)
     sellers = ctx["shops"].set_index("shop_id")["seller_id"]
+    ring_of = pd.Series(-1, index=names)
+    for g, nodes in enumerate(found):
+        keys = names[nodes]
+        creators = sum(1 for k in keys if k.startswith("creator:"))
+        shops = len(keys) - creators
+        if shops and creators >= config.min_creators and len(keys) >= config.min_ring_accounts:
+            ring_of.iloc[nodes] = g
+    # Each suspicious pair, and each pool order, belongs to the ring of both its ends.
+    pair_ring = _ring_of_pair(ring_of, suspicious)
+    pool_ring = _ring_of_pair(ring_of, pool)
+    ring_pairs = dict(tuple(suspicious.assign(ring=pair_ring)[pair_ring >= 0].groupby("ring")))
+    ring_pool = pool.assign(ring=pool_ring)[pool_ring >= 0]
+    per_buyer = ring_pool.groupby(["ring", "buyer_id"])["orders"].sum()
+    per_buyer = per_buyer[per_buyer >= _POOL_MIN_ORDERS].reset_index()
+    devices = _pool_devices(ctx, per_buyer)
+    pool_by_ring = dict(tuple(per_buyer.groupby("ring")))
+    devices_by_ring = dict(tuple(devices.groupby("ring")))
+    empty_pool = per_buyer.iloc[:0]
     rings = []
-    for nodes in found:
+    for g, nodes in enumerate(found):
+        if g not in ring_pairs:
+            continue
         keys = names[nodes]
         creators = {k.partition(":")[2] for k in keys if k.startswith("creator:")}
         shops = {k.partition(":")[2] for k in keys if k.startswith("shop:")}
-        if (not shops or len(creators) < config.min_creators
-                or len(creators) + len(shops) < config.min_ring_accounts):
-            continue
-        ring_pairs = suspicious[suspicious["creator_id"].isin(creators)
-                                & suspicious["shop_id"].isin(shops)]
-        ring_pool = pool[pool["creator_id"].isin(creators) & pool["shop_id"].isin(shops)]
-        rings.append(_finding(creators, shops, sellers, ring_pairs, ring_pool, ctx))
+        rings.append(_finding(creators, shops, sellers, ring_pairs[g],
+                              pool_by_ring.get(g, empty_pool),
+                              devices_by_ring.get(g, devices.iloc[:0])))
     return rings
+
+
+def _ring_of_pair(ring_of: pd.Series, frame: pd.DataFrame) -> np.ndarray:
+    """The ring holding both the creator and the shop of each row, else -1."""
+    a = ring_of.reindex("creator:" + frame["creator_id"]).fillna(-1).to_numpy()
+    b = ring_of.reindex("shop:" + frame["shop_id"]).fillna(-1).to_numpy()
+    return np.where(a == b, a, -1).astype(np.int64)
 
 
 def _complicit_shops_only(pairs: pd.DataFrame, suspicious: pd.DataFrame,
@@ -160,12 +183,10 @@ def _creator_ties(pool: pd.DataFrame, min_shared: int) -> pd.DataFrame:
 
 
 def _finding(creators: set[str], shops: set[str], sellers: pd.Series, pairs: pd.DataFrame,
-             pool: pd.DataFrame, ctx: MarketContext) -> Finding:
+             buyers: pd.DataFrame, devices: pd.DataFrame) -> Finding:
     members = {Member("creator", c) for c in creators} | {Member("shop", s) for s in shops}
     members |= {Member("seller", sellers[s]) for s in shops if s in sellers.index}
-    per_buyer = pool.groupby("buyer_id")["orders"].sum()
-    buyers = per_buyer[per_buyer >= _POOL_MIN_ORDERS]
-    members |= {Member("buyer", b) for b in buyers.index}
+    members |= {Member("buyer", b) for b in buyers["buyer_id"]}
     evidence = []
     for row in pairs.sort_values(["orders", "creator_id"], ascending=[False, True]).head(
             _SHOWN_PAIRS).itertuples():
@@ -183,23 +204,25 @@ def _finding(creators: set[str], shops: set[str], sellers: pd.Series, pairs: pd.
     if len(buyers) and len(creators) + len(shops) > 2:
         evidence.append(Evidence(
             "shared_buyer_pool",
-            f"{len(buyers)} buyers placed {int(buyers.sum())} orders across {len(shops)} shops "
-            f"through {len(creators)} creators of this ring", min(0.6, 0.1 * len(shops) + 0.1
-                                                                 * len(creators))))
-    devices = _pool_devices(ctx, set(buyers.index))
+            f"{len(buyers)} buyers placed {int(buyers['orders'].sum())} orders across "
+            f"{len(shops)} shops through {len(creators)} creators of this ring",
+            min(0.6, 0.1 * len(shops) + 0.1 * len(creators))))
     if len(devices):
-        members |= {Member("device", d) for d in devices.index}
+        devices = devices.sort_values(["buyers", "identifier"], ascending=[False, True])
+        members |= {Member("device", d) for d in devices["identifier"]}
         evidence.append(Evidence(
             "pool_devices",
-            f"the ring's buyers share devices: {', '.join(devices.index[:5])} "
-            f"({int(devices.sum())} buyer logins)", 0.3))
+            f"the ring's buyers share devices: {', '.join(devices['identifier'].head(5))} "
+            f"({int(devices['buyers'].sum())} buyer accounts)", 0.3))
     return Finding(KIND, frozenset(members), evidence,
                    {"suspicious_pairs": len(pairs), "buyer_pool": len(buyers)})
 
 
-def _pool_devices(ctx: MarketContext, buyers: set[str]) -> pd.Series:
+def _pool_devices(ctx: MarketContext, pool: pd.DataFrame) -> pd.DataFrame:
+    """Devices shared by at least two pool buyers of one ring: ring, identifier, buyers."""
     links = ctx.links
-    used = links[(links["account_type"] == "buyer") & (links["identifier_type"] == "device")
-                 & links["account_id"].isin(buyers)]
-    counts = used.groupby("identifier")["account_id"].nunique()
-    return counts[counts >= 2].sort_values(ascending=False)
+    used = links.loc[(links["account_type"] == "buyer") & (links["identifier_type"] == "device"),
+                     ["account_id", "identifier"]]
+    used = pool[["ring", "buyer_id"]].merge(used, left_on="buyer_id", right_on="account_id")
+    counts = used.groupby(["ring", "identifier"])["buyer_id"].nunique().reset_index(name="buyers")
+    return counts[counts["buyers"] >= 2]

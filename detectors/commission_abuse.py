@@ -52,10 +52,14 @@ def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) 
         orders=("orders", "sum"), refunded_after=("refunded_after_commission", "sum"),
         gmv=("gmv", "sum"))
     cases = per_creator[per_creator["orders"] >= config.min_self_orders]
+    own = own[own["creator_id"].isin(cases.index)]
+    ties = ties.merge(own[["buyer_id", "creator_id"]].drop_duplicates(),
+                      on=["buyer_id", "creator_id"])
+    bought_by = dict(tuple(own.groupby("creator_id")))
+    ties_by = dict(tuple(ties.groupby("creator_id")))
     rings = []
     for creator, case in cases.iterrows():
-        bought = own[own["creator_id"] == creator]
-        tie = ties[(ties["creator_id"] == creator) & ties["buyer_id"].isin(bought["buyer_id"])]
+        bought, tie = bought_by[creator], ties_by[creator]
         members = {Member("creator", creator)}
         members |= {Member("buyer", b) for b in bought["buyer_id"]}
         members |= {Member(t, i) for t, i in zip(tie["identifier_type"], tie["identifier"],
@@ -95,9 +99,10 @@ def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -
         orders=("orders", "sum"), commission=("commission_total", "sum"),
         shops=("shop_id", lambda s: sorted(set(s))))
     cases = per_pair[per_pair["orders"] >= config.min_self_dealing_orders]
+    ties_by = dict(tuple(ties.groupby(["seller_id", "creator_id"])))
     rings = []
     for (seller, creator), case in cases.iterrows():
-        tie = ties[(ties["seller_id"] == seller) & (ties["creator_id"] == creator)]
+        tie = ties_by[(seller, creator)]
         members = {Member("seller", seller), Member("creator", creator)}
         members |= {Member("shop", s) for s in case["shops"]}
         members |= {Member(t, i) for t, i in zip(tie["identifier_type"], tie["identifier"],

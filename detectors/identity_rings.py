@@ -45,10 +45,12 @@ def strong_links(ctx: MarketContext, config: IdentityConfig) -> pd.DataFrame:
     creators = ctx["creators"]
     agency = pd.Series(creators["agency_id"].to_numpy(),
                        index="creator:" + creators["creator_id"]).replace("", np.nan)
-    agency_a = pairs["a"].map(agency)
-    same_agency = agency_a.notna() & (agency_a == pairs["b"].map(agency))
-    expected = same_agency & pairs["identifier_type"].isin(config.agency_expected_types)
-    return pairs[~expected.to_numpy()]
+    codes, accounts = pd.factorize(pd.concat([pairs["a"], pairs["b"]]))
+    agency_of = agency.reindex(accounts).to_numpy()
+    agency_a, agency_b = agency_of[codes[:len(pairs)]], agency_of[codes[len(pairs):]]
+    same_agency = pd.notna(agency_a) & (agency_a == agency_b)
+    expected = same_agency & pairs["identifier_type"].isin(config.agency_expected_types).to_numpy()
+    return pairs[~expected]
 
 
 def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityConfig(), *,
@@ -57,38 +59,49 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     pairs = strong_links(ctx, config)
     if pairs.empty:
         return []
-    strength = pairs.groupby(["a", "b"], sort=False)["weight"].sum().reset_index()
-    codes, accounts = pd.factorize(pd.concat([strength["a"], strength["b"]]), sort=True)
-    half = len(strength)
-    src, dst, weight = codes[:half], codes[half:], strength["weight"].to_numpy()
+    codes, accounts = pd.factorize(pd.concat([pairs["a"], pairs["b"]]), sort=True)
+    n, half = len(accounts), len(pairs)
+    pa_, pb_ = codes[:half].astype(np.int64), codes[half:].astype(np.int64)
+    # Summed weight per account pair, on integer keys.
+    key, inverse = np.unique(pa_ * n + pb_, return_inverse=True)
+    weight = np.bincount(inverse, weights=pairs["weight"].to_numpy())
+    src, dst = key // n, key % n
     decisive = pairs["identifier_type"].map(config.type_weights).fillna(0.0).to_numpy() \
         >= config.link_threshold
-    seeds = ig.Graph(n=len(accounts), edges=np.column_stack([
-        accounts.get_indexer(pairs["a"][decisive]), accounts.get_indexer(pairs["b"][decisive])]))
-    label = agglomerate(len(accounts), src, dst, weight, threshold=config.link_threshold,
+    seeds = ig.Graph(n=n, edges=np.column_stack([pa_[decisive], pb_[decisive]]))
+    label = agglomerate(n, src, dst, weight, threshold=config.link_threshold,
                         initial=np.asarray(seeds.connected_components().membership))
     same = label[src] == label[dst]
-    found = groups(len(accounts), src[same], dst[same], weight[same],
-                   max_size=config.max_ring_accounts, resolution=config.leiden_resolution,
-                   seed=seed)
-    group_of = pd.Series(-1, index=accounts)
+    found = groups(n, src[same], dst[same], weight[same], max_size=config.max_ring_accounts,
+                   resolution=config.leiden_resolution, seed=seed)
+    kinds = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
+    operators = np.isin(kinds, ("creator", "seller"))
+    found = [nodes for nodes in found if operators[nodes].sum() >= config.min_operator_accounts]
+    group_of = np.full(n, -1)
     for g, nodes in enumerate(found):
-        group_of.iloc[nodes] = g
+        group_of[nodes] = g
     # The identifiers shared inside each group, from the same (filtered) pairs.
-    ga, gb = pairs["a"].map(group_of), pairs["b"].map(group_of)
-    inside = pairs[(ga == gb).to_numpy() & (ga >= 0).to_numpy()].assign(group=ga)
-    shared = pd.concat([inside[["group", "ident", "identifier_type", "a"]].rename(columns={"a": "account"}),
-                        inside[["group", "ident", "identifier_type", "b"]].rename(columns={"b": "account"})])
-    shared = shared.drop_duplicates()
-    by_group = dict(tuple(shared.groupby("group")))
-    rings = []
-    for g, nodes in enumerate(found):
-        members = [_member(key) for key in accounts[nodes]]
-        operators = sum(1 for m in members if m.type in ("creator", "seller"))
-        if operators < config.min_operator_accounts or g not in by_group:
-            continue
-        rings.append(_finding(members, by_group[g], config))
-    return rings
+    ga, gb = group_of[pa_], group_of[pb_]
+    inside = (ga == gb) & (ga >= 0)
+    shared = pd.DataFrame({
+        "group": np.r_[ga[inside], ga[inside]],
+        "ident": np.r_[pairs["ident"].to_numpy()[inside], pairs["ident"].to_numpy()[inside]],
+        "identifier_type": np.r_[pairs["identifier_type"].to_numpy()[inside],
+                                 pairs["identifier_type"].to_numpy()[inside]],
+        "account": np.r_[pa_[inside], pb_[inside]],
+    }).drop_duplicates()
+    shared["kind"] = kinds[shared["account"].to_numpy()]
+    per_ident = shared.groupby(["group", "ident", "identifier_type", "kind"]).size().unstack(
+        fill_value=0)
+    evidence = _evidence(per_ident, config)
+    return [
+        Finding(KIND,
+                frozenset(_member(k) for k in accounts[nodes]) | frozenset(
+                    Member(t, i) for t, i in evidence[g][1]),
+                sorted(evidence[g][0], key=lambda e: (-e.weight, e.text))[:_SHOWN_EVIDENCE],
+                {"shared_identifiers": len(evidence[g][1])})
+        for g, nodes in enumerate(found) if g in evidence
+    ]
 
 
 def _member(key: str) -> Member:
@@ -96,20 +109,23 @@ def _member(key: str) -> Member:
     return Member(kind, ident)
 
 
-def _finding(accounts: list[Member], shared: pd.DataFrame, config: IdentityConfig) -> Finding:
-    evidence = []
-    identifiers = []
-    for (ident, identifier_type), users in shared.groupby(["ident", "identifier_type"]):
-        kinds = pd.Series([a.partition(":")[0] for a in users["account"]]).value_counts()
-        n = int(kinds.sum())
-        who = ", ".join(f"{c} {t}{'s' if c > 1 else ''}" for t, c in kinds.items())
+def _evidence(per_ident: pd.DataFrame,
+              config: IdentityConfig) -> dict[int, tuple[list[Evidence], list[tuple[str, str]]]]:
+    """Per group: one evidence sentence per shared identifier, and the identifiers themselves."""
+    found: dict[int, tuple[list[Evidence], list[tuple[str, str]]]] = {}
+    kinds = list(per_ident.columns)
+    counts = per_ident.to_numpy()
+    for (group, ident, identifier_type), row in zip(per_ident.index, counts, strict=True):
+        n = int(row.sum())
+        who = ", ".join(f"{c} {t}{'s' if c > 1 else ''}"
+                        for t, c in sorted(zip(kinds, row.tolist(), strict=True),
+                                           key=lambda tc: -tc[1]) if c)
         value = ident.partition(":")[2]
-        identifiers.append(Member(identifier_type, value))
         weight = config.type_weights.get(identifier_type, 0.0) * (1.0 - 0.5 ** (n - 1))
-        evidence.append(Evidence(
+        sentences, identifiers = found.setdefault(int(group), ([], []))
+        identifiers.append((identifier_type, value))
+        sentences.append(Evidence(
             f"shared_{identifier_type}",
             f"{describe_type(identifier_type)} {value} is used by {n} accounts of this ring ({who})",
             weight))
-    evidence.sort(key=lambda e: (-e.weight, e.text))
-    return Finding(KIND, frozenset(accounts) | frozenset(identifiers), evidence[:_SHOWN_EVIDENCE],
-                   {"shared_identifiers": len(identifiers)})
+    return found
