@@ -86,8 +86,8 @@ def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig()
     tables = MetricTables.from_context(ctx)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     current = []
-    for finding in findings:
-        ring_metrics = metrics(finding, tables, ctx.as_of_ms)
+    for finding, ring_metrics in zip(findings, metrics(findings, tables, ctx.as_of_ms),
+                                     strict=True):
         evidence = finding.evidence + context_evidence(ring_metrics, tables)
         current.append({
             "kind": finding.kind,

@@ -36,9 +36,9 @@ def score(evidence: list[Evidence], commission: float = 0.0, commission_scale: f
 
 @dataclass(frozen=True)
 class MetricTables:
-    """Indexed projections so that each ring's metrics cost a lookup, not a scan."""
+    """The projections ring metrics are computed from, and the market's money scale."""
 
-    trade_by_creator: pd.DataFrame
+    trade: pd.DataFrame
     creators: pd.DataFrame
     commission_p95: float
 
@@ -47,32 +47,49 @@ class MetricTables:
         trade = ctx["creator_shop_trade"]
         per_creator = trade.groupby("creator_id")["commission_total"].sum()
         p95 = float(per_creator.quantile(0.95)) if len(per_creator) else 0.0
-        return cls(trade.set_index("creator_id").sort_index(),
-                   ctx["creators"].set_index("creator_id"), p95)
+        return cls(trade, ctx["creators"], p95)
 
 
-def metrics(finding: Finding, tables: MetricTables, as_of_ms: int) -> dict:
-    """Members by type, money, refunds, account ages and prior violations of one ring."""
-    by_type = Counter(m.type for m in finding.members)
-    creators = sorted(m.id for m in finding.members if m.type == "creator")
-    shops = {m.id for m in finding.members if m.type == "shop"}
-    known = [c for c in creators if c in tables.trade_by_creator.index]
-    trade = tables.trade_by_creator.loc[known] if known else tables.trade_by_creator.iloc[:0]
-    if shops:
-        trade = trade[trade["shop_id"].isin(shops)]
-    orders = int(trade["orders"].sum())
-    info = tables.creators.reindex(creators)
-    ages = (as_of_ms - info["registered_at_ms"].dropna().astype("int64")) / _DAY_MS
-    return {
-        **{f"{t}s" if not t.endswith("s") else t: n for t, n in sorted(by_type.items())},
-        "orders": orders,
-        "commission_total": round(float(trade["commission_total"].sum()), 2),
-        "refund_rate": round(float(trade["refunded_orders"].sum()) / orders, 4) if orders else 0.0,
-        "refunded_after_commission": int(trade["refunded_after_commission"].sum()),
-        "median_account_age_days": round(float(ages.median()), 1) if len(ages) else None,
-        "prior_violations": int(info["violations"].fillna(0).sum()),
-        **finding.metrics,
-    }
+def metrics(findings: list[Finding], tables: MetricTables, as_of_ms: int) -> list[dict]:
+    """Members by type, money, refunds, account ages and prior violations, for every ring at once.
+
+    Money and refunds count the ring's creators' trade with the ring's shops, or
+    all their trade when the ring has no shop. One merge and one group-by for
+    all rings: the cost grows with the members, not with rings times market.
+    """
+    rows = [(i, m.type, m.id) for i, f in enumerate(findings) for m in f.members
+            if m.type in ("creator", "shop")]
+    members = pd.DataFrame(rows, columns=["ring", "type", "id"])
+    creators = members[members["type"] == "creator"].rename(columns={"id": "creator_id"})
+    shops = members[members["type"] == "shop"].rename(columns={"id": "shop_id"})
+    trade = creators[["ring", "creator_id"]].merge(tables.trade, on="creator_id")
+    has_shops = set(shops["ring"])
+    in_ring = trade.merge(shops[["ring", "shop_id"]].assign(ring_shop=True),
+                          on=["ring", "shop_id"], how="left")["ring_shop"].fillna(False)
+    trade = trade[in_ring.to_numpy() | ~trade["ring"].isin(has_shops).to_numpy()]
+    money = trade.groupby("ring")[["orders", "commission_total", "refunded_orders",
+                                   "refunded_after_commission"]].sum()
+    info = creators.merge(tables.creators, on="creator_id")
+    info["age_days"] = (as_of_ms - info["registered_at_ms"].astype("float64")) / _DAY_MS
+    people = info.groupby("ring").agg(age=("age_days", "median"), violations=("violations", "sum"))
+    found = []
+    for i, finding in enumerate(findings):
+        by_type = Counter(m.type for m in finding.members)
+        m = money.loc[i] if i in money.index else None
+        orders = int(m["orders"]) if m is not None else 0
+        age = people["age"].get(i, np.nan)
+        found.append({
+            **{f"{t}s": n for t, n in sorted(by_type.items())},
+            "orders": orders,
+            "commission_total": round(float(m["commission_total"]), 2) if m is not None else 0.0,
+            "refund_rate": round(float(m["refunded_orders"]) / orders, 4) if orders else 0.0,
+            "refunded_after_commission": int(m["refunded_after_commission"]) if m is not None
+            else 0,
+            "median_account_age_days": None if pd.isna(age) else round(float(age), 1),
+            "prior_violations": int(people["violations"].get(i, 0)),
+            **finding.metrics,
+        })
+    return found
 
 
 def context_evidence(ring_metrics: dict, tables: MetricTables) -> list[Evidence]:
