@@ -49,7 +49,7 @@ def _split(sub: ig.Graph, nodes: np.ndarray, *, resolution: float, seed: int) ->
     state = random.getstate()
     ig.set_random_number_generator(random.Random(seed))
     try:
-        parts = sub.community_leiden(objective="modularity", weights="weight",
+        parts = sub.community_leiden(objective_function="modularity", weights="weight",
                                      resolution=resolution, n_iterations=-1)
     finally:
         ig.set_random_number_generator(random)

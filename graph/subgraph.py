@@ -1,0 +1,221 @@
+"""A ring's subgraph, ready to draw or export: its members and the edges that tie them.
+
+A reviewer's first question about a ring is "what does it look like?". The
+answer must come from the same projections the detectors read (so the picture
+shows what the detector saw, from either store), and it must be small enough to
+draw: only the ring's members are nodes, and only edges with both ends among
+them are kept. The API serves a :class:`Subgraph` as JSON, GraphML and GEXF
+(through networkx writers); the HTML report draws it as SVG.
+
+Edges, all taken vectorised from the projections of
+:data:`ringwatch.graph.projections.PROJECTIONS`:
+
+============  =====================  ===================  ==========================
+relationship  from -> to             projection           weight
+============  =====================  ===================  ==========================
+``USES``      account -> identifier  ``identity_links``   login events
+``TRADES``    creator -> shop        ``creator_shop_trade``  attributed orders
+``BOUGHT``    buyer -> creator/shop  ``buyer_orders``     orders
+``OWNS``      seller -> shop         ``shops``            1
+============  =====================  ===================  ==========================
+
+``TRADES`` is the attributed-order aggregate behind a creator's ``PROMOTES``
+relationship: it carries the orders and commission the detectors judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+#: Order in which member types survive the ``max_nodes`` cap: accounts first, then
+#: identifiers from the strongest evidence of one operator to the weakest.
+TYPE_PRIORITY: tuple[str, ...] = (
+    "creator", "shop", "seller", "buyer",
+    "payout_account", "phone", "device", "email", "ip",
+)
+
+#: Relationship types in the order edges are listed.
+RELATIONSHIPS: tuple[str, ...] = ("USES", "TRADES", "BOUGHT", "OWNS")
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    """A ring's members as nodes and the edges among them.
+
+    ``nodes`` are ``{"id": "type:id", "type", "label", "flagged"}`` (the id is
+    prefixed with the type because ids are opaque and may repeat across
+    types); ``edges`` are ``{"source", "target", "type", "weight", "label"}``
+    plus the relationship's numbers (``events``, ``orders``, ``gmv``,
+    ``commission_total``). ``truncated`` says the ring had more members than
+    ``max_nodes`` and some were left out.
+    """
+
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The subgraph as a JSON-able dict (``nodes``, ``edges``, ``truncated``)."""
+        return {"nodes": [dict(n) for n in self.nodes], "edges": [dict(e) for e in self.edges],
+                "truncated": self.truncated}
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """The subgraph as a networkx ``MultiDiGraph`` that GraphML and GEXF writers accept.
+
+        Every attribute value is a ``str``, ``int`` or ``float`` (``flagged`` is
+        0/1). The edge type is stored as ``relationship`` and used as the edge
+        key, because GEXF reserves an edge's ``type`` for its direction.
+        """
+        graph = nx.MultiDiGraph(truncated=int(self.truncated))
+        for node in self.nodes:
+            graph.add_node(node["id"], type=node["type"], label=node["label"],
+                           flagged=int(bool(node.get("flagged", True))))
+        for edge in self.edges:
+            attrs = {k: v for k, v in edge.items() if k not in ("source", "target", "type")}
+            graph.add_edge(edge["source"], edge["target"], key=edge["type"],
+                           relationship=edge["type"], **attrs)
+        return graph
+
+
+def ring_subgraph(members: list[dict[str, Any]], projections: Mapping[str, pd.DataFrame], *,
+                  max_nodes: int = 150) -> Subgraph:
+    """Build the subgraph of one ring from its members and the store's projections.
+
+    Parameters
+    ----------
+    members
+        The ring's ``members`` (``[{"type": ..., "id": ...}]``, CONTRACT.md section 2).
+    projections
+        Projection name -> DataFrame (``identity_links``, ``creator_shop_trade``,
+        ``buyer_orders``, ``shops``); a missing projection contributes no edges.
+    max_nodes
+        At most this many nodes are kept: accounts before identifiers (see
+        :data:`TYPE_PRIORITY`), the best connected first within a type.
+
+    Returns
+    -------
+    Subgraph
+        Nodes and edges in a deterministic order; ``truncated`` when members were dropped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> shops = pd.DataFrame({"shop_id": ["s1"], "seller_id": ["x1"]})
+    >>> sub = ring_subgraph([{"type": "seller", "id": "x1"}, {"type": "shop", "id": "s1"}],
+    ...                     {"shops": shops})
+    >>> [(e["source"], e["type"], e["target"]) for e in sub.edges]
+    [('seller:x1', 'OWNS', 'shop:s1')]
+    """
+    ids: dict[str, set[str]] = {}
+    for member in members:
+        ids.setdefault(str(member["type"]), set()).add(str(member["id"]))
+    keys = {f"{kind}:{i}" for kind, group in ids.items() for i in group}
+    frames = [
+        _uses_edges(projections.get("identity_links"), ids, keys),
+        _trades_edges(projections.get("creator_shop_trade"), ids),
+        *_bought_edges(projections.get("buyer_orders"), ids),
+        _owns_edges(projections.get("shops"), ids),
+    ]
+    edges = [_plain(row) for frame in frames for row in frame.to_dict("records")]
+    kept = _kept_nodes(keys, edges, max_nodes)
+    inside = set(kept)
+    order = {t: i for i, t in enumerate(RELATIONSHIPS)}
+    edges = sorted((e for e in edges if e["source"] in inside and e["target"] in inside),
+                   key=lambda e: (order[e["type"]], e["source"], e["target"]))
+    nodes = [{"id": key, "type": key.split(":", 1)[0], "label": key.split(":", 1)[1], "flagged": True}
+             for key in kept]
+    return Subgraph(nodes=nodes, edges=edges, truncated=len(kept) < len(keys))
+
+
+def _kept_nodes(keys: set[str], edges: list[dict[str, Any]], max_nodes: int) -> list[str]:
+    """Member keys in drawing order, cut to ``max_nodes``: by type priority, degree, then id."""
+    degree: dict[str, int] = {}
+    for edge in edges:
+        for end in (edge["source"], edge["target"]):
+            degree[end] = degree.get(end, 0) + 1
+    rank = {t: i for i, t in enumerate(TYPE_PRIORITY)}
+
+    def sort_key(key: str) -> tuple[int, int, str]:
+        return rank.get(key.split(":", 1)[0], len(rank)), -degree.get(key, 0), key
+
+    return sorted(keys, key=sort_key)[:max(max_nodes, 0)]
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """One edge row with plain Python values (numpy scalars would trip JSON and the writers)."""
+    out = {key: value.item() if hasattr(value, "item") else value for key, value in row.items()}
+    out["weight"] = float(out["weight"])
+    return out
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=["source", "target", "type", "weight", "label"])
+
+
+def _uses_edges(links: pd.DataFrame | None, ids: dict[str, set[str]], keys: set[str]) -> pd.DataFrame:
+    """``USES``: account -> identifier links with both ends in the ring, weighted by events."""
+    if links is None or links.empty:
+        return _empty()
+    everything = set().union(*ids.values()) if ids else set()
+    rows = links[links["account_id"].isin(everything) & links["identifier"].isin(everything)]
+    source = rows["account_type"] + ":" + rows["account_id"]
+    target = rows["identifier_type"] + ":" + rows["identifier"]
+    inside = (source.isin(keys) & target.isin(keys)).to_numpy()
+    rows, source, target = rows[inside], source[inside], target[inside]
+    events = rows["events"].astype("int64")
+    return pd.DataFrame({
+        "source": source, "target": target, "type": "USES", "weight": events.astype(float),
+        "label": events.map(lambda n: f"{n} event" if n == 1 else f"{n} events"),
+        "events": events,
+    })
+
+
+def _trades_edges(trade: pd.DataFrame | None, ids: dict[str, set[str]]) -> pd.DataFrame:
+    """``TRADES``: creator -> shop attributed orders with both ends in the ring."""
+    if trade is None or trade.empty:
+        return _empty()
+    rows = trade[trade["creator_id"].isin(ids.get("creator", set()))
+                 & trade["shop_id"].isin(ids.get("shop", set()))]
+    orders = rows["orders"].astype("int64")
+    commission = rows["commission_total"].astype(float)
+    return pd.DataFrame({
+        "source": "creator:" + rows["creator_id"], "target": "shop:" + rows["shop_id"],
+        "type": "TRADES", "weight": orders.astype(float),
+        "label": [f"{o} orders, {c:,.2f} commission" for o, c in zip(orders, commission, strict=True)],
+        "orders": orders, "gmv": rows["gmv"].astype(float), "commission_total": commission,
+    })
+
+
+def _bought_edges(orders: pd.DataFrame | None, ids: dict[str, set[str]]) -> list[pd.DataFrame]:
+    """``BOUGHT``: buyer -> creator (attributed) and buyer -> shop orders, both ends in the ring."""
+    if orders is None or orders.empty:
+        return [_empty()]
+    rows = orders[orders["buyer_id"].isin(ids.get("buyer", set()))]
+    out = []
+    for column, kind in (("creator_id", "creator"), ("shop_id", "shop")):
+        part = rows[rows[column].isin(ids.get(kind, set()))]
+        grouped = part.groupby(["buyer_id", column], sort=True).agg(
+            orders=("orders", "sum"), gmv=("gmv", "sum")).reset_index()
+        count = grouped["orders"].astype("int64")
+        out.append(pd.DataFrame({
+            "source": "buyer:" + grouped["buyer_id"], "target": f"{kind}:" + grouped[column],
+            "type": "BOUGHT", "weight": count.astype(float),
+            "label": count.map(lambda n: f"{n} order" if n == 1 else f"{n} orders"),
+            "orders": count, "gmv": grouped["gmv"].astype(float),
+        }))
+    return out
+
+
+def _owns_edges(shops: pd.DataFrame | None, ids: dict[str, set[str]]) -> pd.DataFrame:
+    """``OWNS``: seller -> shop where both are in the ring."""
+    if shops is None or shops.empty:
+        return _empty()
+    rows = shops[shops["seller_id"].isin(ids.get("seller", set()))
+                 & shops["shop_id"].isin(ids.get("shop", set()))]
+    return pd.DataFrame({"source": "seller:" + rows["seller_id"], "target": "shop:" + rows["shop_id"],
+                         "type": "OWNS", "weight": 1.0, "label": "owns"})
