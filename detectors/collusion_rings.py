@@ -37,8 +37,9 @@ def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
     trade["mean_rate"] = np.where(trade["commissions"] > 0,
                                   trade["rate_total"] / trade["commissions"].clip(lower=1), np.nan)
     rates = _rate_norms(ctx)
-    trade["shop_norm"] = trade["shop_id"].map(rates["shop"])
-    trade["category_norm"] = trade["category"].map(rates["category"]).fillna(rates["market"])
+    trade["shop_norm"] = trade["shop_id"].map(rates["shop"]).astype(np.float64)
+    trade["category_norm"] = trade["category"].map(rates["category"]).astype(
+        np.float64).fillna(rates["market"])
     norm = trade[["shop_norm", "category_norm"]].min(axis=1)
     trade["refund_after_share"] = trade["refunded_after_commission"] / trade["orders"]
     trade["orders_per_buyer"] = trade["orders"] / trade["buyers"].clip(lower=1)
