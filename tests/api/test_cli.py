@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from ringwatch.api.cli import app
 from ringwatch.graph.store import GraphStore
+from typer.testing import CliRunner
 
 runner = CliRunner()
 
@@ -32,7 +31,7 @@ def test_run_writes_rings_report_and_summary(generated_snapshot: Path, tmp_path:
     assert result.exit_code == 0, result.output
     rings = _rings(out)
     assert rings, "the generated snapshot has planted rings"
-    assert all(CONTRACT_FIELDS <= ring.keys() for ring in rings)
+    assert all(ring.keys() >= CONTRACT_FIELDS for ring in rings)
     scores = [ring["score"] for ring in rings]
     assert scores == sorted(scores, reverse=True)
     assert all(0.0 <= s <= 1.0 for s in scores)
@@ -56,7 +55,7 @@ def test_run_on_a_bad_snapshot_quarantines_under_out_and_exits_zero(bad_snapshot
 
 def test_missing_required_column_exits_2_with_one_line_naming_it(bad_snapshot: Path,
                                                                  tmp_path: Path) -> None:
-    header, *rows = (bad_snapshot / "orders.csv").read_text().splitlines()
+    header, *_rows = (bad_snapshot / "orders.csv").read_text().splitlines()
     (bad_snapshot / "orders.csv").write_text(header.replace(",placed_at", "") + "\n")
     result = runner.invoke(app, ["load", "--data", str(bad_snapshot), "--store",
                                  str(tmp_path / "store"), "--quarantine", str(tmp_path / "q")])
