@@ -42,9 +42,13 @@ def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
         np.float64).fillna(rates["market"])
     norm = trade[["shop_norm", "category_norm"]].min(axis=1)
     trade["refund_after_share"] = trade["refunded_after_commission"] / trade["orders"]
+    # Judged on a smoothed share: a few orders all refunded count, one unlucky order does not.
+    market_share = float(trade["refunded_after_commission"].sum() / max(trade["orders"].sum(), 1))
+    smoothed = (trade["refunded_after_commission"] + config.prior_orders * market_share) / (
+        trade["orders"] + config.prior_orders)
     trade["orders_per_buyer"] = trade["orders"] / trade["buyers"].clip(lower=1)
     trade["devices_per_buyer"] = _devices_per_buyer(ctx, trade)
-    trade["sig_refund"] = trade["refund_after_share"] >= config.refund_after_share
+    trade["sig_refund"] = smoothed >= config.refund_after_share
     trade["sig_rate"] = trade["mean_rate"] >= config.rate_inflation * norm
     trade["sig_pool"] = trade["orders_per_buyer"] >= config.orders_per_buyer
     trade["sig_devices"] = trade["devices_per_buyer"] <= 0.5

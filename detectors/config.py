@@ -42,9 +42,10 @@ class IdentityConfig:
     #: reaches it (a payout account) is decisive: everyone paid into one payout account,
     #: short of the hub cap and the allowlist, is one group.
     link_threshold: float = 0.9
-    #: Identifier types whose sharing inside one declared agency is expected (studio
-    #: phones, office IPs, shared cameras); sharing payout accounts is not.
-    agency_expected_types: tuple[str, ...] = ("ip", "phone", "device", "email")
+    #: Identifier types whose sharing inside one declared agency is expected: studio
+    #: phones, office IPs, shared cameras, and the agency's payout account that collects
+    #: its creators' commissions. Sharing with anyone outside the agency still counts.
+    agency_expected_types: tuple[str, ...] = ("ip", "phone", "device", "email", "payout_account")
     #: An identity ring needs this many operator accounts (creators and sellers).
     min_operator_accounts: int = 3
     #: Components larger than this are split with Leiden (modularity) into the rings inside.
@@ -57,7 +58,10 @@ class CollusionConfig:
     """Collusion rings: creators and shops trading commission among themselves."""
 
     #: A creator-shop pair needs this many attributed orders before its trade is judged.
-    min_pair_orders: int = 5
+    #: Rings spread their fake orders thinly over many pairs, so few orders are judged,
+    #: with the refund share smoothed toward the market's by ``prior_orders`` orders.
+    min_pair_orders: int = 2
+    prior_orders: float = 3.0
     #: Refund-after-commission share above which a pair's trade is abnormal. Honest
     #: refund rates run 2-10%; refunds *after* the commission was paid are rarer still.
     refund_after_share: float = 0.25

@@ -60,14 +60,18 @@ def test_agency_sharing_studio_identifiers_is_not_a_ring(market: Market, tmp_pat
     assert find_rings(_context(market, tmp_path)) == []
 
 
-def test_agency_creators_sharing_a_payout_account_are_still_a_ring(market: Market,
-                                                                    tmp_path: Path) -> None:
+def test_agency_payout_account_alone_is_expected_but_an_outsider_on_it_is_not(
+        market: Market, tmp_path: Path) -> None:
     for i in range(4):
         c = market.creator(f"ag_c{i}", agency="agency_1")
         market.link("creator", c, "phone", "studio_phone")
-        market.link("creator", c, "payout_account", "one_wallet")
-    rings = find_identity_rings(_context(market, tmp_path))
-    assert [r.count("creator") for r in rings] == [4]
+        market.link("creator", c, "payout_account", "agency_wallet")
+    assert find_identity_rings(_context(market, tmp_path)) == []
+    for i in range(3):  # three creators outside the agency are paid into the same wallet
+        market.link("creator", market.creator(f"outsider{i}"), "payout_account", "agency_wallet")
+    rings = find_identity_rings(_context(market, tmp_path / "again"))
+    assert len(rings) == 1
+    assert {f"outsider{i}" for i in range(3)} <= {m.id for m in rings[0].members}
 
 
 def test_carrier_nat_ip_shared_by_thousands_is_not_a_ring(market: Market, tmp_path: Path) -> None:
