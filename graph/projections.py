@@ -164,6 +164,13 @@ def order_facts(t: Tables) -> pd.DataFrame:
     orders = t["orders"][["order_id", "buyer_id", "shop_id", "creator_id", "amount", "status",
                           "refunded_at"]]
     commissions = t["commissions"][["order_id", "amount", "rate", "created_at", "status"]]
+    if orders.empty or commissions.empty:  # (pandas cannot merge empty Arrow-backed keys)
+        commissions = commissions.iloc[:0]
+        facts = orders.assign(commissions=0, commission_total=0.0, rate_total=0.0,
+                              refunded_after_commission=0)
+        facts["refunded"] = (facts["status"] == "refunded").astype(np.int64)
+        facts["creator_id"] = facts["creator_id"].fillna("")
+        return facts
     commissions = commissions.merge(orders[["order_id", "refunded_at", "status"]], on="order_id",
                                     suffixes=("", "_order"))
     paid_before_refund = (
