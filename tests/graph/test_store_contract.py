@@ -85,6 +85,19 @@ def test_projections_of_the_bad_snapshot_hold_its_good_rows(store: GraphStore,
     assert creators.loc["c2", "registered_at_ms"] == pd.Timestamp("2026-01-02T08:00Z").value // 10**6
 
 
+def test_orders_without_commissions_aggregate_to_zero_commissions(
+        store: GraphStore, bad_snapshot: Path) -> None:
+    tables = dict(load_snapshot(bad_snapshot).snapshot.tables)
+    tables["commissions"] = tables["commissions"].iloc[:0]
+    snapshot = Snapshot(tables)
+    store.write_snapshot(snapshot)
+    got = _projections(store)
+    _assert_projections_equal(got, _expected_projections(snapshot))
+    trade = got["creator_shop_trade"]
+    assert len(trade) == 2
+    assert trade["commissions"].sum() == trade["refunded_after_commission"].sum() == 0
+
+
 def test_writing_the_same_snapshot_twice_changes_nothing(store: GraphStore,
                                                          bad_snapshot: Path) -> None:
     snapshot = load_snapshot(bad_snapshot).snapshot
@@ -206,19 +219,7 @@ def test_clear_empties_the_store(store: GraphStore, bad_snapshot: Path) -> None:
     assert store.counts()["Creator"] == 3  # still usable: the schema outlives clear()
 
 
-#: The local store cannot aggregate orders when it holds none: pandas 3 fails to merge two
-#: zero-chunk Arrow string columns in projections.order_facts (ArrowInvalid: cannot construct
-#: ChunkedArray from empty vector). Fix there: ``orders.merge(per_order.reset_index(),
-#: on="order_id", how="left")`` instead of joining on ``per_order``'s index.
-_EMPTY_ORDER_FACTS_BUG = pytest.mark.xfail(
-    reason="local store: projections.order_facts fails on zero orders (pandas 3 / Arrow)",
-    strict=False)
-
-
-def test_an_empty_store_has_empty_projections(request: pytest.FixtureRequest,
-                                              store: GraphStore) -> None:
-    if store.backend == "local":
-        request.applymarker(_EMPTY_ORDER_FACTS_BUG)
+def test_an_empty_store_has_empty_projections(store: GraphStore) -> None:
     for name in PROJECTIONS:
         frame = store.projection(name)
         assert frame.empty, name
