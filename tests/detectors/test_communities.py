@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-
 from ringwatch.detectors.communities import agglomerate, groups
 
 
