@@ -16,6 +16,9 @@ from typing import Any
 
 REVIEW_STATUSES = ("new", "confirmed", "dismissed", "escalated")
 DISSOLVED = "dissolved"
+GREW_SINCE_DISMISSED = "grew since dismissed"
+#: Fields a review writes on a ring; a later run carries them over to the ring it continues.
+REVIEW_FIELDS = ("reviews", "version", "reviewed_members", "note")
 
 
 def account_keys(ring: dict[str, Any]) -> frozenset[str]:
@@ -28,6 +31,26 @@ def new_ring_id(kind: str, accounts: frozenset[str]) -> str:
     """A deterministic id for a ring seen for the first time: the same input gives the same id."""
     digest = hashlib.sha1(("|".join([kind, *sorted(accounts)])).encode()).hexdigest()
     return f"R-{digest[:12]}"
+
+
+def review_status_after(old: dict[str, Any], ring: dict[str, Any], *,
+                        jaccard: float) -> tuple[str, str | None]:
+    """The review status a ring found again carries, and a note when it changed.
+
+    A dismissed ring stays dismissed while its accounts stay within ``jaccard``
+    of the accounts it had when it was dismissed; once it has grown past that,
+    a reviewer must look again: it comes back as ``new``, noted "grew since
+    dismissed". Other decisions carry over as they are.
+    """
+    review = old.get("review_status", "new")
+    if review != "dismissed":
+        return review, None
+    seen = frozenset(old.get("reviewed_members") or account_keys(old))
+    now = account_keys(ring)
+    overlap = len(seen & now) / len(seen | now) if seen | now else 1.0
+    if overlap < jaccard:
+        return "new", GREW_SINCE_DISMISSED
+    return review, None
 
 
 @dataclass(frozen=True)
@@ -82,25 +105,29 @@ def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
     kept_ids: set[str] = set()
     for j, ring in enumerate(current):
         old = by_id.get(found.continues.get(j, ""))
+        note = None
         if old is not None:
             ring_id = old["ring_id"]
             history = old.get("history", [])
-            review = old.get("review_status", "new")
+            review, note = review_status_after(old, ring, jaccard=jaccard)
             first = old["first_detected"]
             lineage = dict(old.get("lineage", {}))
+            kept = {k: old[k] for k in REVIEW_FIELDS if k in old}
         else:
             ring_id = new_ring_id(ring["kind"], frozenset(
                 f"{m['type']}:{m['id']}" for m in ring["members"]))
             while ring_id in by_id or ring_id in kept_ids:
                 ring_id = new_ring_id(ring["kind"], frozenset([ring_id]))
-            history, review, first, lineage = [], "new", stamp, {}
+            history, review, first, lineage, kept = [], "new", stamp, {}, {}
         kept_ids.add(ring_id)
         related = sorted({o for o, k in found.related if k == j and o != ring_id})
         if related:
             relation = "merged_from" if old is not None else "split_from"
             lineage[relation] = sorted(set(lineage.get(relation, [])) | set(related))
+        if note:
+            kept["note"] = note
         touched.append({
-            "ring_id": ring_id, **ring, "status": review, "review_status": review,
+            **kept, "ring_id": ring_id, **ring, "status": review, "review_status": review,
             "first_detected": first, "run_id": run_id, "last_seen_run": run_id,
             "lineage": lineage,
             "history": [*history, {"run_id": run_id, "at": stamp, "score": ring["score"],

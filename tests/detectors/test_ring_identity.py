@@ -92,3 +92,27 @@ def test_two_runs_on_a_growing_market_keep_the_ring_id(tmp_path: Path) -> None:
     assert {"type": "creator", "id": "farm_c4"} in again["members"]
     assert second.run["new"] == 0 and second.run["persisting"] == 1
     assert len(store.runs()) == 2
+
+
+def _dismissed(accounts: list[str], reviewed: list[str]) -> dict:
+    return {**_previous("R-dis", accounts, status="dismissed"),
+            "reviewed_members": [f"creator:{a}" for a in reviewed], "version": 3,
+            "reviews": [{"action": "dismiss", "note": "agency studio"}]}
+
+
+def test_a_dismissed_ring_found_again_stays_dismissed_with_its_reviews() -> None:
+    old = _dismissed(["a", "b", "c", "d"], ["a", "b", "c", "d"])
+    again = _ring("identity_ring", ["a", "b", "c", "d", "e"])  # one more: Jaccard 4/5
+    [ring] = assign_ids([old], [again], run_id="run-2", stamp="t", jaccard=0.5)
+    assert ring["ring_id"] == "R-dis" and ring["status"] == "dismissed"
+    assert ring["reviews"] == old["reviews"] and ring["version"] == 3
+    assert "note" not in ring
+
+
+def test_a_dismissed_ring_that_grew_past_the_threshold_comes_back_as_new() -> None:
+    # Matched run to run (it grew gradually) but far from what the reviewer dismissed.
+    old = _dismissed(["a", "b", "c", "d", "e", "f"], ["a", "b", "c"])
+    grown = _ring("identity_ring", ["a", "b", "c", "d", "e", "f", "g"])
+    [ring] = assign_ids([old], [grown], run_id="run-2", stamp="t", jaccard=0.5)
+    assert ring["ring_id"] == "R-dis"
+    assert ring["status"] == "new" and ring["note"] == "grew since dismissed"
