@@ -14,6 +14,18 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
 
+# Headless Chromium (Debian's package) for the review page's browser test.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    (apt-get install -y -q chromium >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) \
+      || echo "could not install chromium: the browser test will say so" >&2
+  else
+    echo "chromium is missing and this is not root: install Debian's chromium package" >&2
+  fi
+fi
+export RINGWATCH_REQUIRE_BROWSER=1
+
 export RINGWATCH_NEO4J_HOME="$root/.neo4j/test"
 export RINGWATCH_NEO4J_BOLT_PORT=${RINGWATCH_TEST_BOLT_PORT:-7697}
 export RINGWATCH_NEO4J_URI="bolt://127.0.0.1:$RINGWATCH_NEO4J_BOLT_PORT"
