@@ -19,3 +19,7 @@ CREATE CONSTRAINT ring_ring_id IF NOT EXISTS FOR (n:Ring) REQUIRE n.ring_id IS U
 CREATE CONSTRAINT run_run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.run_id IS UNIQUE;
 // Runs are listed in the order they were saved.
 CREATE INDEX run_seq IF NOT EXISTS FOR (n:Run) ON (n.seq);
+// The review API: the audit log (numbered by a sequence node) and API keys.
+CREATE CONSTRAINT sequence_name IF NOT EXISTS FOR (n:Sequence) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT audit_entry_seq IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.seq IS UNIQUE;
+CREATE CONSTRAINT api_key_key_id IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.key_id IS UNIQUE;

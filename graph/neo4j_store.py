@@ -8,6 +8,14 @@ parameter and runs it in a managed transaction (the driver retries transient
 failures, so every write statement is an idempotent ``MERGE``); driver errors
 become :class:`~ringwatch.graph.errors.QueryError` naming the statement.
 
+The review API's writes are the exceptions, and safe to retry all the same,
+because the driver only retries a transaction that was rolled back:
+``append_audit`` CREATEs an entry numbered by a locked sequence node, and
+``update_ring`` is a compare-and-set that locks the ring before reading its
+version (a plain ``MATCH ... WHERE version = $expected SET ...`` reads without
+a lock under Neo4j's read-committed isolation, and concurrent writers holding
+the same version would all succeed).
+
 Snapshots are written as ``UNWIND $rows`` batches of ``batch_size`` rows per
 transaction, each batch converted from its DataFrame in one vectorised step;
 timestamps travel as epoch microseconds and become Neo4j ``DATETIME`` values in
@@ -21,7 +29,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -48,7 +56,18 @@ from ringwatch.loaders.schema import Kind
 from .errors import QueryError, StoreError, StoreUnavailableError
 from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS, NODE_LABELS, RELATIONSHIP_TYPES
 from .projections import PROJECTIONS, normalise
-from .store import GraphStore, WriteProgress, WriteReport
+from .store import (
+    GraphStore,
+    Node,
+    WriteProgress,
+    WriteReport,
+    check_account_type,
+    check_api_key,
+    default_audit_id,
+    new_version,
+    sorted_api_keys,
+    sorted_identifiers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +297,71 @@ class Neo4jStore(GraphStore):
         docs = self._run("runs", lambda result: result.value("doc")) or []
         return [json.loads(doc) for doc in docs]
 
+    def ring(self, ring_id: str) -> dict[str, Any] | None:
+        record = self._run("ring", lambda result: result.single(strict=False), ring_id=ring_id)
+        return json.loads(record["doc"]) if record is not None else None
+
+    def update_ring(self, ring: dict[str, Any], *, expected_version: int) -> bool:
+        version = new_version(ring, expected_version)
+        self._ensure_schema()
+        updated = self._run("update_ring", lambda result: result.single(strict=True)["updated"],
+                            mode="write", ring_id=ring["ring_id"], expected_version=expected_version,
+                            version=version, doc=json.dumps(ring), kind=ring.get("kind"),
+                            score=ring.get("score"), status=ring.get("status"))
+        return bool(updated)
+
+    # --- audit log and API keys -------------------------------------------------------------
+
+    def append_audit(self, entry: dict[str, Any]) -> None:
+        self._ensure_schema()
+        self._run("append_audit", mode="write", doc=json.dumps(entry),
+                  audit_id=entry.get("audit_id") or None)
+
+    def audit_entries(self) -> list[dict[str, Any]]:
+        rows = self._run("audit_entries", lambda result: result.values("seq", "doc")) or []
+        entries = []
+        for seq, doc in rows:
+            entry = json.loads(doc)
+            entries.append({**entry, "seq": seq,
+                            "audit_id": entry.get("audit_id") or default_audit_id(seq)})
+        return entries
+
+    def save_api_key(self, key: dict[str, Any]) -> None:
+        check_api_key(key)
+        self._ensure_schema()
+        self._run("save_api_key", mode="write", key_id=key["key_id"], role=key.get("role"),
+                  created_at=_text_or_none(key.get("created_at")), doc=json.dumps(key))
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        docs = self._run("api_keys", lambda result: result.value("doc")) or []
+        return sorted_api_keys(json.loads(doc) for doc in docs)
+
+    # --- accounts and neighbourhoods --------------------------------------------------------
+
+    def _account_exists(self, account_type: str, account_id: str) -> bool:
+        found = self._run("account_exists", lambda result: result.single(strict=True)["found"],
+                          account_type=account_type, account_id=account_id)
+        return bool(found)
+
+    def account(self, account_type: str, account_id: str) -> dict[str, Any] | None:
+        check_account_type(account_type)
+        rows = self._run("account", lambda result: result.data(), account_type=account_type,
+                         account_id=account_id)
+        if not rows:
+            return None
+        identifiers = [{"type": r["type"], "id": r["id"], "shared_by": int(r["shared_by"])}
+                       for r in rows if r["id"] is not None]
+        return {"type": account_type, "id": account_id, "identifiers": sorted_identifiers(identifiers)}
+
+    def _adjacent(self, nodes: Sequence[Node], per_node: int) -> Mapping[Node, Iterable[Node]]:
+        rows = self._run("neighbours", lambda result: result.values("from_type", "from_id", "type", "id"),
+                         nodes=[{"type": kind, "id": node_id} for kind, node_id in nodes],
+                         first=per_node + 1) or []
+        out: dict[Node, list[Node]] = {}
+        for from_type, from_id, kind, node_id in rows:
+            out.setdefault((from_type, from_id), []).append((kind, node_id))
+        return out
+
     def clear(self) -> None:
         self._run("clear", mode="auto", batch_size=self.batch_size)
 
@@ -344,6 +428,10 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
             for key, value in record.items()}
 
 
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def _ring_row(ring: dict[str, Any], run_id: str) -> dict[str, Any]:
     """One ``$rings`` entry of save_rings.cypher: searchable fields, the whole ring, its members."""
     members = ring.get("members") or []
@@ -358,6 +446,7 @@ def _ring_row(ring: dict[str, Any], run_id: str) -> dict[str, Any]:
         "status": ring.get("status"),
         "first_detected": ring.get("first_detected"),
         "last_run_id": ring.get("last_run_id") or run_id,
+        "version": ring.get("version"),  # update_ring compares it (absent counts as 0)
         "doc": json.dumps(ring),
     }
     return {"props": props,

@@ -10,15 +10,27 @@ Every behaviour documented here is proven for both by the same tests.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from ringwatch.loaders import Snapshot
 
+from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS
+
 #: Called as ``progress(table, rows_done)`` while a snapshot is written.
 WriteProgress = Callable[[str, int], None]
+
+#: A node of the account graph as ``(type, id)``: an account type (``creator``, ``shop``,
+#: ``seller``, ``buyer``) or an identifier type (``device``, ``ip``, ...), and its contract id.
+Node = tuple[str, str]
+
+#: Neighbours expanded per node in :meth:`GraphStore.neighbourhood` unless told otherwise.
+DEFAULT_PER_NODE = 50
+
+#: The fields of a stored API key record; the raw key is never one of them.
+API_KEY_FIELDS: tuple[str, ...] = ("key_id", "hash", "role", "label", "created_at")
 
 
 @dataclass(frozen=True)
@@ -72,8 +84,182 @@ class GraphStore(abc.ABC):
         """Every recorded detection run, oldest first."""
 
     @abc.abstractmethod
+    def ring(self, ring_id: str) -> dict[str, Any] | None:
+        """One ring's latest document (as :meth:`rings` lists it), ``None`` when there is no such ring."""
+
+    @abc.abstractmethod
+    def update_ring(self, ring: dict[str, Any], *, expected_version: int) -> bool:
+        """Replace a stored ring's document if nobody changed it since it was read (compare-and-set).
+
+        A review reads a ring, changes it and writes it back while a detection
+        run or another reviewer may write the same ring: without a check, the
+        later write silently undoes the earlier one. Every ring document carries
+        an integer ``version`` (absent counts as 0); the write happens only if
+        the stored ring's version still equals ``expected_version``, atomically
+        with the check, across threads and processes.
+
+        Parameters
+        ----------
+        ring
+            The whole new document, keyed by its ``ring_id``. The caller bumps
+            its ``version``: it must be an ``int`` greater than ``expected_version``
+            (so a version never repeats and a stale ETag can never match again).
+        expected_version
+            The version the caller read (the API's ``If-Match``).
+
+        Returns
+        -------
+        bool
+            ``True`` when the document was replaced; ``False`` when the ring is
+            missing or its stored version differs (nothing is changed then).
+
+        Only the document and its searchable fields (kind, score, status,
+        version) change; ring membership is :meth:`save_run`'s job.
+        """
+
+    @abc.abstractmethod
+    def append_audit(self, entry: dict[str, Any]) -> None:
+        """Append one entry to the audit log, durably (it is on disk or committed when this returns).
+
+        The store numbers entries: ``seq`` (1, 2, 3, ... in the order they were
+        appended, also across processes; any ``seq`` the caller gives is
+        replaced) and, unless the entry has one, ``audit_id``
+        (:func:`default_audit_id` of ``seq``). The log is append-only: nothing
+        in this interface changes or deletes an entry (only :meth:`clear`, for tests).
+        """
+
+    @abc.abstractmethod
+    def audit_entries(self) -> list[dict[str, Any]]:
+        """Every audit entry, oldest first (by ``seq``), each with its ``seq`` and ``audit_id``."""
+
+    @abc.abstractmethod
+    def save_api_key(self, key: dict[str, Any]) -> None:
+        """Store an API key record, upserted by ``key_id``.
+
+        A record is ``{key_id, hash, role, label, created_at}`` (see
+        :data:`API_KEY_FIELDS`; extra fields are kept). The raw key never
+        reaches the store: a record with a ``key`` or ``raw_key`` field, or
+        without ``key_id`` or ``hash``, is a ``ValueError``.
+        """
+
+    @abc.abstractmethod
+    def api_keys(self) -> list[dict[str, Any]]:
+        """Every stored API key record, oldest first (by ``created_at``, then ``key_id``)."""
+
+    @abc.abstractmethod
+    def account(self, account_type: str, account_id: str) -> dict[str, Any] | None:
+        """One account and the identifiers it uses, or ``None`` when the graph has no such account.
+
+        An account exists when a snapshot made it: a creator or a shop when it
+        is in its table, a seller when it owns a shop or has identity links, a
+        buyer when it placed an order or has identity links (a ring member
+        alone does not make an account).
+
+        Returns
+        -------
+        dict or None
+            ``{"type", "id", "identifiers": [{"type", "id", "shared_by"}]}``, where
+            ``shared_by`` is the number of distinct accounts using the
+            identifier (this one included), most shared first, then by id
+            (:func:`sorted_identifiers`). A shop uses no identifiers.
+
+        Raises
+        ------
+        ValueError
+            ``account_type`` is not an account type (:data:`ringwatch.graph.model.ACCOUNT_LABELS`).
+        """
+
+    def neighbourhood(self, account_type: str, account_id: str, *, hops: int, limit: int,
+                      per_node: int = DEFAULT_PER_NODE) -> dict[str, Any] | None:
+        """The accounts and identifiers around one account, breadth first, or ``None`` when it is unknown.
+
+        An investigator's question after "which rings is this account in?" is
+        "who is it connected to?": the identifiers it uses, the shops it owns
+        or trades with, the buyers and creators it trades with, and the same
+        again one hop further. The walk is defined here, once, on top of each
+        store's :meth:`_adjacent`, so both stores give the same answer for the
+        same data.
+
+        Adjacency (undirected for the walk; edges are reported in the graph's direction):
+
+        ========  ===============================================  ==========
+        edge      between                                          type
+        ========  ===============================================  ==========
+        uses      account (creator, seller, buyer) -> identifier   ``USES``
+        owns      seller -> shop                                   ``OWNS``
+        trades    creator -> shop, with an order attributed to it  ``TRADES``
+        bought    buyer -> shop, buyer -> creator (attributed)     ``BOUGHT``
+        ========  ===============================================  ==========
+
+        The walk: hop 1 expands the account, hop ``k + 1`` expands every node
+        first reached at hop ``k``, in the order they were reached. A node's
+        neighbours are taken in :func:`node_order` and only the first
+        ``per_node`` of them are used: a hub (a carrier NAT IP shared by
+        thousands of buyers) adds at most ``per_node`` nodes, and reading it
+        holds at most ``per_node + 1`` of its neighbours per relationship type
+        in Neo4j (a top-N heap; the time still grows with its degree, as it
+        does in the local store, which reads its rows from the tables).
+        Nodes are added until there are ``limit`` of them (the account
+        included); later ones are left out. The edges are every edge between
+        two kept nodes where one end has the other among its first
+        ``per_node`` neighbours: the nodes of the last hop are looked at once
+        more for their edges to kept nodes (one read per hop, plus that one).
+
+        Parameters
+        ----------
+        account_type, account_id
+            The account (an account type, as for :meth:`account`).
+        hops
+            How far to walk (the API allows 1 or 2).
+        limit
+            At most this many nodes.
+        per_node
+            At most this many neighbours used per expanded node.
+
+        Returns
+        -------
+        dict or None
+            ``{"nodes": [{"id": "type:id", "type", "label"}], "edges": [{"source",
+            "target", "type"}], "truncated": bool}``: nodes in the order they
+            were reached (the account first), edges sorted by source, target;
+            ``truncated`` when a node within ``hops`` was left out, by ``limit``
+            or because a node expanded within ``hops`` had more than
+            ``per_node`` neighbours. ``None`` when :meth:`account` would be ``None``.
+
+        Examples
+        --------
+        >>> store.neighbourhood("creator", "c1", hops=1, limit=200)  # doctest: +SKIP
+        {'nodes': [{'id': 'creator:c1', 'type': 'creator', 'label': 'c1'},
+                   {'id': 'device:d1', 'type': 'device', 'label': 'd1'}],
+         'edges': [{'source': 'creator:c1', 'target': 'device:d1', 'type': 'USES'}],
+         'truncated': False}
+        """
+        check_account_type(account_type)
+        for name, value in (("hops", hops), ("limit", limit), ("per_node", per_node)):
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        if not self._account_exists(account_type, account_id):
+            return None
+        return walk((account_type, account_id), self._adjacent, hops=hops, limit=limit,
+                    per_node=per_node)
+
+    @abc.abstractmethod
+    def _account_exists(self, account_type: str, account_id: str) -> bool:
+        """Whether :meth:`account` would find the account (``account_type`` already checked)."""
+
+    @abc.abstractmethod
+    def _adjacent(self, nodes: Sequence[Node], per_node: int) -> Mapping[Node, Iterable[Node]]:
+        """The neighbours of each of ``nodes`` (see :meth:`neighbourhood` for which ones).
+
+        For each node, at least its first ``per_node + 1`` distinct neighbours in
+        :func:`node_order` (all of them if it has fewer; more are allowed), so
+        that the walk can take the first ``per_node`` and see that there were
+        more. A node without neighbours may be missing from the result.
+        """
+
+    @abc.abstractmethod
     def clear(self) -> None:
-        """Remove everything (tests and ``ringwatch load --replace``)."""
+        """Remove everything, audit entries and API keys included (tests and ``ringwatch load --replace``)."""
 
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
@@ -83,3 +269,132 @@ class GraphStore(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# --- shared by both stores: argument checks, orders, the neighbourhood walk --------------------
+
+
+def check_account_type(account_type: str) -> None:
+    """Raise ``ValueError`` unless ``account_type`` is an account type (creator, shop, seller, buyer)."""
+    if account_type not in ACCOUNT_LABELS:
+        raise ValueError(f"unknown account type {account_type!r}; "
+                         f"known: {', '.join(sorted(ACCOUNT_LABELS))}")
+
+
+def new_version(ring: dict[str, Any], expected_version: int) -> int:
+    """The ``version`` of a ring about to replace ``expected_version``; ``ValueError`` unless it is higher.
+
+    A write that kept the version would let a second writer holding the same
+    ETag succeed too, so the version must move forward.
+    """
+    version = ring.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version <= expected_version:
+        raise ValueError(f"ring {ring.get('ring_id')!r}: the new document's version must be an int "
+                         f"greater than expected_version {expected_version}, got {version!r}")
+    return version
+
+
+def default_audit_id(seq: int) -> str:
+    """The ``audit_id`` the store gives an entry that has none: ``A-`` and its zero-padded ``seq``."""
+    return f"A-{seq:010d}"
+
+
+def check_api_key(key: dict[str, Any]) -> None:
+    """Raise ``ValueError`` for a key record that lacks ``key_id`` or ``hash``, or carries a raw key."""
+    for field in ("key_id", "hash"):
+        if not isinstance(key.get(field), str) or not key[field]:
+            raise ValueError(f"an API key record needs a non-empty string {field!r}")
+    raw = sorted({"key", "raw_key"} & set(key))
+    if raw:
+        raise ValueError(f"API key record {key['key_id']!r} has field(s) {', '.join(raw)}: "
+                         "the raw key must never be stored, only its hash")
+
+
+def sorted_api_keys(keys: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Key records oldest first: by ``created_at`` (as given), then ``key_id``."""
+    return sorted(keys, key=lambda k: (str(k.get("created_at") or ""), str(k["key_id"])))
+
+
+def text_order(text: str) -> bytes:
+    """A sort key that orders strings as Neo4j does: by UTF-16 code unit.
+
+    Python orders by code point; the two differ only when ids mix characters
+    above U+FFFF with ones in U+E000..U+FFFF, and both stores must agree on
+    which neighbours a capped hub keeps.
+    """
+    return text.encode("utf-16-be", "surrogatepass")
+
+
+def node_order(node: Node) -> tuple[bytes, bytes]:
+    """The order of neighbours in :meth:`GraphStore.neighbourhood`: by type, then id (:func:`text_order`)."""
+    return text_order(node[0]), text_order(node[1])
+
+
+def sorted_identifiers(identifiers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Identifiers of :meth:`GraphStore.account`: most shared first, then by id, then by type."""
+    return sorted(identifiers, key=lambda i: (-int(i["shared_by"]), text_order(i["id"]),
+                                              text_order(i["type"])))
+
+
+def edge(a: Node, b: Node) -> dict[str, str]:
+    """The edge between two adjacent nodes, in the direction the graph has it (USES, OWNS, TRADES, BOUGHT)."""
+    for source, target in ((a, b), (b, a)):
+        kinds = source[0], target[0]
+        if kinds[0] in ("creator", "seller", "buyer") and kinds[1] in IDENTIFIER_LABELS:
+            kind = "USES"
+        elif kinds == ("seller", "shop"):
+            kind = "OWNS"
+        elif kinds == ("creator", "shop"):
+            kind = "TRADES"
+        elif kinds in (("buyer", "shop"), ("buyer", "creator")):
+            kind = "BOUGHT"
+        else:
+            continue
+        return {"source": node_key(source), "target": node_key(target), "type": kind}
+    raise ValueError(f"no edge between a {a[0]} and a {b[0]}")
+
+
+def node_key(node: Node) -> str:
+    """A node's id in a neighbourhood: ``type:id`` (ids are opaque and may repeat across types)."""
+    return f"{node[0]}:{node[1]}"
+
+
+def walk(start: Node, adjacent: Callable[[Sequence[Node], int], Mapping[Node, Iterable[Node]]], *,
+         hops: int, limit: int, per_node: int) -> dict[str, Any]:
+    """The breadth-first walk of :meth:`GraphStore.neighbourhood` over an ``adjacent`` hook.
+
+    One ``adjacent`` call per hop for the whole frontier at once, and one more
+    for the nodes reached last, which only adds the edges among kept nodes.
+    """
+    kept: dict[Node, None] = {start: None}  # insertion-ordered set
+    found: set[tuple[Node, Node]] = set()
+    truncated = False
+    frontier = [start]
+    for hop in range(hops + 1):
+        if not frontier:
+            break
+        neighbours = adjacent(frontier, per_node)
+        reached: list[Node] = []
+        for node in frontier:
+            candidates = sorted(set(neighbours.get(node, ())), key=node_order)
+            if len(candidates) > per_node:
+                truncated = truncated or hop < hops
+                candidates = candidates[:per_node]
+            for other in candidates:
+                if other not in kept:
+                    if hop == hops:
+                        continue  # beyond the last hop: edges only
+                    if len(kept) >= limit:
+                        truncated = True
+                        continue
+                    kept[other] = None
+                    reached.append(other)
+                found.add((node, other))
+        frontier = reached
+    edges = {(e["source"], e["target"], e["type"]): e
+             for e in (edge(a, b) for a, b in found if a in kept and b in kept)}
+    return {
+        "nodes": [{"id": node_key(n), "type": n[0], "label": n[1]} for n in kept],
+        "edges": [edges[k] for k in sorted(edges, key=lambda k: (text_order(k[0]), text_order(k[1])))],
+        "truncated": truncated,
+    }
