@@ -24,7 +24,7 @@ from .commission_abuse import find_commission_abuse
 from .config import DetectionConfig
 from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
-from .ring_identity import DISSOLVED, assign_ids
+from .ring_identity import DISSOLVED, REVIEW_FIELDS, assign_ids, review_status_after
 from .rings import Finding
 from .scoring import MetricTables, context_evidence, metrics, score
 
@@ -71,6 +71,34 @@ def _fold_into_identity(abuse: list[Finding], identity: list[Finding]) -> list[F
     return kept
 
 
+def _with_reviews_since(store: GraphStore, previous: list[dict[str, Any]],
+                        touched: list[dict[str, Any]], config: DetectionConfig) -> list[dict[str, Any]]:
+    """Re-apply reviews made while this run was detecting, so the run does not undo them.
+
+    The run read the rings when it started; a reviewer may have confirmed or
+    dismissed one since. Rings whose stored version moved take their review
+    fields from the fresh copy (the window left is the save itself).
+    """
+    read = {r["ring_id"]: r.get("version", 0) for r in previous}
+    fresh = {r["ring_id"]: r for r in store.rings()
+             if r["ring_id"] in read and r.get("version", 0) != read[r["ring_id"]]}
+    if not fresh:
+        return touched
+    merged = []
+    for ring in touched:
+        now = fresh.get(ring["ring_id"])
+        if now is None or ring["status"] == DISSOLVED:
+            merged.append(ring)
+            continue
+        review, note = review_status_after(now, ring, jaccard=config.matching.jaccard)
+        kept = {k: now[k] for k in REVIEW_FIELDS if k in now}
+        kept["version"] = int(now.get("version", 0)) + 1
+        if note:
+            kept["note"] = note
+        merged.append({**ring, **kept, "status": review, "review_status": review})
+    return merged
+
+
 def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig(), *,
                   progress: Progress | None = None, run_id: str | None = None,
                   now: datetime | None = None, extra: dict[str, Any] | None = None) -> RunResult:
@@ -98,7 +126,8 @@ def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig()
             "metrics": ring_metrics,
         })
     step("matching ring ids")
-    touched = assign_ids(store.rings(), current, run_id=run_id, stamp=stamp,
+    previous = store.rings()
+    touched = assign_ids(previous, current, run_id=run_id, stamp=stamp,
                           jaccard=config.matching.jaccard)
     active = sorted((r for r in touched if r["status"] != DISSOLVED),
                     key=lambda r: (-r["score"], r["ring_id"]))
@@ -117,7 +146,7 @@ def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig()
         **(extra or {}),
     }
     step("saving rings")
-    store.save_run(run, touched)
+    store.save_run(run, _with_reviews_since(store, previous, touched, config))
     log.info("run %s: %d rings (%s), %d new, %d dissolved, %.1f s", run_id, len(active),
              counts, run["new"], run["dissolved"], run["duration_seconds"])
     return RunResult(run, active, touched)

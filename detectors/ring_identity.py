@@ -113,6 +113,8 @@ def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
             first = old["first_detected"]
             lineage = dict(old.get("lineage", {}))
             kept = {k: old[k] for k in REVIEW_FIELDS if k in old}
+            # The ring changed: an ETag taken before this run must no longer match.
+            kept["version"] = int(old.get("version", 0)) + 1
         else:
             ring_id = new_ring_id(ring["kind"], frozenset(
                 f"{m['type']}:{m['id']}" for m in ring["members"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.detectors.ring_identity import DISSOLVED, assign_ids
 from ringwatch.graph.local_store import LocalStore
@@ -105,7 +106,8 @@ def test_a_dismissed_ring_found_again_stays_dismissed_with_its_reviews() -> None
     again = _ring("identity_ring", ["a", "b", "c", "d", "e"])  # one more: Jaccard 4/5
     [ring] = assign_ids([old], [again], run_id="run-2", stamp="t", jaccard=0.5)
     assert ring["ring_id"] == "R-dis" and ring["status"] == "dismissed"
-    assert ring["reviews"] == old["reviews"] and ring["version"] == 3
+    assert ring["reviews"] == old["reviews"]
+    assert ring["version"] == 4  # the run changed the ring: an ETag from before must not match
     assert "note" not in ring
 
 
@@ -116,3 +118,29 @@ def test_a_dismissed_ring_that_grew_past_the_threshold_comes_back_as_new() -> No
     [ring] = assign_ids([old], [grown], run_id="run-2", stamp="t", jaccard=0.5)
     assert ring["ring_id"] == "R-dis"
     assert ring["status"] == "new" and ring["note"] == "grew since dismissed"
+
+
+def test_a_review_made_while_a_run_detects_is_not_undone(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ringwatch.detectors import pipeline
+
+    market = Market()
+    market.background()
+    for i in range(4):
+        c = market.creator(f"farm_c{i}")
+        market.link("creator", c, "payout_account", "farm_pa")
+    store = LocalStore(tmp_path / "store")
+    market.load(store, tmp_path / "snapshot")
+    [ring] = run_detection(store).rings
+    find = pipeline.find_rings
+
+    def find_while_a_reviewer_confirms(*args, **kwargs):  # the reviewer acts mid-run
+        stored = store.ring(ring["ring_id"])
+        version = stored.get("version", 0)
+        store.update_ring({**stored, "status": "confirmed", "review_status": "confirmed",
+                           "version": version + 1}, expected_version=version)
+        return find(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "find_rings", find_while_a_reviewer_confirms)
+    run_detection(store)
+    assert store.ring(ring["ring_id"])["status"] == "confirmed"
