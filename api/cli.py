@@ -24,6 +24,7 @@ from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import TABLES, LoadSummary, SnapshotError, load_snapshot
 
+from .roles import Role
 from .wiring import Backend, open_store
 
 #: The fields of a ring in rings.jsonl (CONTRACT.md section 2, then additive ones).
@@ -321,6 +322,88 @@ def _print_evaluation(graph: GraphStore | None, rings: list[dict], labels_path: 
                            ("networkx Louvain on the shared-identifier graph", louvain_baseline)):
         typer.echo(f"Baseline, {name}:")
         typer.echo(evaluate(baseline(ctx), labels).table())
+
+
+@app.command()
+def serve(
+    backend: Annotated[Backend | None, typer.Option(
+        "--backend", help="Graph store: 'local' or 'neo4j' [default: $RINGWATCH_API_BACKEND or "
+        "local].", show_default=False)] = None,
+    store: StoreOption = None,
+    host: Annotated[str | None, typer.Option(
+        help="Address to listen on [default: $RINGWATCH_API_HOST or 127.0.0.1]. Beyond "
+        "loopback only once an API key exists.", show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(
+        help="Port [default: $RINGWATCH_API_PORT or 8080].", show_default=False)] = None,
+) -> None:
+    """Serve the review API (OpenAPI at /docs) and the review page (/ui).
+
+    Every endpoint but health, metrics and docs needs a key from
+    `ringwatch keys create`; every log line carries its request id.
+    """
+    import uvicorn
+    from pydantic import ValidationError
+
+    from .app import create_app
+    from .middleware import configure_logging
+    from .settings import ApiSettings, check_exposure
+
+    with _exit_codes():
+        given = {"backend": backend, "store_dir": store, "host": host, "port": port}
+        try:
+            settings = ApiSettings(**{k: v for k, v in given.items() if v is not None})
+        except ValidationError as exc:
+            raise RingwatchError(f"invalid API settings: {exc.errors()[0]['msg']} "
+                                 f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
+        with open_store(settings.backend, store_dir=settings.store_dir) as graph:
+            check_exposure(settings, len(graph.api_keys()))  # a clear error before uvicorn starts
+    configure_logging(logging.getLevelName(logging.getLogger().level).lower())
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                proxy_headers=False, server_header=False)
+
+
+keys_app = typer.Typer(help="API keys for the review API: create one (shown once), list them.",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def create_key(
+    role: Annotated[Role, typer.Option(
+        help="viewer (read), investigator (+ reviews) or admin (+ runs, keys).")],
+    label: Annotated[str, typer.Option(help="Who or what the key is for (shown in the audit log).")]
+    = "",
+    backend: BackendOption = Backend.local,
+    store: StoreOption = None,
+) -> None:
+    """Create an API key and print it once, on stdout; only its SHA-256 hash is stored."""
+    from .auth import new_api_key
+
+    with _exit_codes():
+        secret, record = new_api_key(role, label)
+        with open_store(backend, store_dir=store) as graph:
+            graph.save_api_key(record)
+        console.print(f"created key {record['key_id']} (role {record['role']}"
+                      f"{', label ' + label if label else ''}); it is shown only this once:",
+                      markup=False, highlight=False, soft_wrap=True)
+        typer.echo(secret)
+
+
+@keys_app.command("list")
+def list_keys(backend: BackendOption = Backend.local, store: StoreOption = None) -> None:
+    """List the API keys: id, role, label and creation time (never the key or its hash)."""
+    from .auth import public_key_record
+
+    with _exit_codes():
+        with open_store(backend, store_dir=store) as graph:
+            records = [public_key_record(r) for r in graph.api_keys()]
+        table = Table(title=f"{len(records)} API key(s)")
+        for column in ("key_id", "role", "label", "created_at"):
+            table.add_column(column)
+        for record in records:
+            table.add_row(*(str(record.get(c) or "") for c in ("key_id", "role", "label",
+                                                                "created_at")))
+        Console(width=max(Console().width, 100)).print(table)
 
 
 class _exit_codes:

@@ -1,0 +1,122 @@
+"""Detection runs started over HTTP: one at a time, in a background thread.
+
+A run takes seconds to minutes, longer than an HTTP request should, so
+``POST /runs`` reserves the single run slot, records who asked, and hands the
+work to a thread; the client polls ``GET /runs/{run_id}``. The slot is a lock
+in this process: two servers on one store could still run at once, which is
+safe (ids are matched against whatever the store holds when a run saves)
+but wasteful.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ringwatch.graph.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+#: ``detect(store, run_id)``: does the run and saves it under ``run_id``.
+Detect = Callable[[GraphStore, str], Any]
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A run id in the pipeline's format: sortable time, then a random suffix."""
+    now = now or datetime.now(UTC)
+    return f"run-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+class DetectionRunner:
+    """The run slot, the thread doing the run, and what became of runs started here.
+
+    ``on_finish`` is called after every run, successful or not (the app
+    uses it to drop its cached rings and projections).
+    """
+
+    def __init__(self, store: GraphStore, *, on_finish: Callable[[], None] = lambda: None) -> None:
+        self._store = store
+        self._on_finish = on_finish
+        self._slot = threading.Lock()
+        self._records: dict[str, dict[str, Any]] = {}
+        self._records_lock = threading.Lock()
+        self._running: str | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> str | None:
+        """The id of the run in progress, if any."""
+        return self._running
+
+    def reserve(self, *, started_by: str) -> str | None:
+        """Take the run slot; returns the new run's id, or None while another run holds it."""
+        if not self._slot.acquire(blocking=False):
+            return None
+        run_id = new_run_id()
+        self._running = run_id
+        with self._records_lock:
+            self._records[run_id] = {
+                "run_id": run_id, "status": "running", "backend": self._store.backend,
+                "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "started_by": started_by}
+        return run_id
+
+    def release(self, run_id: str) -> None:
+        """Give the slot back without running (the request failed after reserving)."""
+        with self._records_lock:
+            self._records.pop(run_id, None)
+        self._running = None
+        self._slot.release()
+
+    def launch(self, run_id: str, detect: Detect) -> None:
+        """Start the reserved run in a thread that carries the request's log context."""
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._work, run_id, detect),
+                                        name=f"detection-{run_id}", daemon=True)
+        self._thread.start()
+
+    def _work(self, run_id: str, detect: Detect) -> None:
+        try:
+            detect(self._store, run_id)
+        except Exception:
+            log.exception("detection run %s failed", run_id)
+            self._update(run_id, status="failed",
+                         error="the run failed; the server log has the details")
+        else:
+            with self._records_lock:
+                self._records.pop(run_id, None)  # the store's run record is the truth now
+            log.info("detection run %s finished", run_id)
+        finally:
+            self._running = None
+            try:
+                self._on_finish()
+            finally:
+                self._slot.release()
+
+    def _update(self, run_id: str, **fields: Any) -> None:
+        with self._records_lock:
+            if run_id in self._records:
+                self._records[run_id] = {**self._records[run_id], **fields}
+
+    def records(self) -> list[dict[str, Any]]:
+        """Runs started here that the store has no record of: running or failed, newest first."""
+        with self._records_lock:
+            return sorted(self._records.values(), key=lambda r: r["started_at"], reverse=True)
+
+    def record(self, run_id: str) -> dict[str, Any] | None:
+        with self._records_lock:
+            found = self._records.get(run_id)
+            return dict(found) if found else None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a run in progress; True when none is left running."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True

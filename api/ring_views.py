@@ -1,0 +1,328 @@
+"""Rings as the API lists them: read once, indexed, viewed as of a run, served from memory.
+
+Why a cache: ``store.rings()`` reads a JSON file (local) or runs a query
+(Neo4j); the list endpoint must answer hundreds of times a second. A
+:class:`RingSnapshot` holds every ring and run as read at one moment, with
+indexes by id and by member, and builds sorted, pre-serialised views on
+demand. :class:`RingCache` keeps the current snapshot keyed by the latest
+run id and a review counter: a review or a run made through this process
+invalidates it at once, and it is re-read every ``max_age`` seconds to pick up
+what other processes (``ringwatch detect``, another server) wrote.
+
+Why views *as of a run*: the first page of a listing pins the latest run, and
+every later page is cut from the same run's view, so a run that finishes
+between two pages neither reorders nor changes the set being paged. A ring's
+place in the view of run R comes from its history entry for R (its score then)
+and its first-detected time, which never changes; a ring found in R is listed
+with its review status, one seen only before R as dissolved, one first seen
+after R not at all. The ``member`` filter and the other fields shown (metrics,
+evidence) use the ring's latest state: no run keeps older ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import json
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+from ringwatch.graph.store import GraphStore
+
+ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})
+#: Rings an analyst still has to act on or that are acted upon: the default listing, risk,
+#: and ``flagged`` in neighbourhoods.
+OPEN_STATUSES = frozenset({"new", "confirmed", "escalated"})
+DISSOLVED = "dissolved"
+#: Statuses the listing shows when no status filter is given.
+DEFAULT_STATUSES = frozenset({"new", "confirmed", "escalated"})
+
+#: How many (run, sort) views one snapshot keeps; older pinned runs are rebuilt on demand.
+MAX_VIEWS = 16
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by ``None``: they are not JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def parse_time(text: Any) -> float | None:
+    """Seconds since the epoch of an ISO-8601 stamp (UTC when no offset); None if unreadable."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.timestamp()
+
+
+def member_keys(ring: dict[str, Any]) -> frozenset[str]:
+    """Every member of a ring as ``type:id``."""
+    return frozenset(f"{m['type']}:{m['id']}" for m in ring.get("members", ()))
+
+
+def account_count(ring: dict[str, Any]) -> int:
+    """How many of a ring's members are accounts (not identifiers)."""
+    return sum(1 for m in ring.get("members", ()) if m.get("type") in ACCOUNT_TYPES)
+
+
+def summarise(ring: dict[str, Any], *, score: float | None = None, status: str | None = None,
+              accounts: int | None = None) -> dict[str, Any]:
+    """The RingSummary of a ring (optionally with its score, status and size as of a run)."""
+    evidence = ring.get("evidence") or []
+    strongest = max(evidence, key=lambda e: e.get("weight") or 0.0) if evidence else None
+    return {
+        "ring_id": ring["ring_id"], "kind": ring["kind"],
+        "score": ring["score"] if score is None else score,
+        "status": ring.get("status", "new") if status is None else status,
+        "first_detected": ring.get("first_detected"),
+        "last_seen_run": ring.get("last_seen_run") or ring.get("run_id"),
+        "metrics": ring.get("metrics") or {},
+        "accounts": account_count(ring) if accounts is None else accounts,
+        "top_evidence": strongest.get("text") if strongest else None,
+    }
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One ring in a view: its sort key, what filters look at, and its serialised summary."""
+
+    key: tuple[float, str]
+    ring_id: str
+    kind: str
+    score: float
+    status: str
+    first_detected: float
+    members: frozenset[str]
+    json: bytes
+
+
+@dataclass(frozen=True)
+class RingFilter:
+    """The listing's filters; ``statuses`` None means every status."""
+
+    kind: str | None = None
+    statuses: frozenset[str] | None = DEFAULT_STATUSES
+    min_score: float | None = None
+    member: str | None = None
+    since: float | None = None
+
+    @property
+    def empty(self) -> bool:
+        return (self.kind is None and self.statuses is None and self.min_score is None
+                and self.member is None and self.since is None)
+
+    def __call__(self, item: Listed) -> bool:
+        return ((self.kind is None or item.kind == self.kind)
+                and (self.statuses is None or item.status in self.statuses)
+                and (self.min_score is None or item.score >= self.min_score)
+                and (self.member is None or self.member in item.members)
+                and (self.since is None or item.first_detected >= self.since))
+
+
+@dataclass(frozen=True)
+class RingView:
+    """Rings as of one run in one order; ``keys`` ascending, for bisecting a cursor."""
+
+    run_id: str | None
+    sort: str
+    items: list[Listed]
+    keys: list[tuple[float, str]]
+
+    def page(self, *, after: tuple[float, str] | None, limit: int,
+             wanted: RingFilter) -> tuple[list[Listed], tuple[float, str] | None]:
+        """Up to ``limit`` rings after the key ``after``; and the key to continue from, if any."""
+        start = 0 if after is None else bisect.bisect_right(self.keys, after)
+        if wanted.empty:
+            chosen = self.items[start:start + limit + 1]
+        else:
+            chosen = []
+            for item in self.items[start:]:
+                if wanted(item):
+                    chosen.append(item)
+                    if len(chosen) > limit:
+                        break
+        if len(chosen) > limit:
+            return chosen[:limit], chosen[limit - 1].key
+        return chosen, None
+
+
+def _sort_key(sort: str, score: float, first_detected: float, ring_id: str) -> tuple[float, str]:
+    return ((-score, ring_id) if sort == "score" else (-first_detected, ring_id))
+
+
+@dataclass
+class RingSnapshot:
+    """Every ring and run as read from the store at one moment (treat as read-only)."""
+
+    rings: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+    generation: int
+    read_at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.rings = [json_safe(r) for r in self.rings]
+        self.by_id: dict[str, dict[str, Any]] = {r["ring_id"]: r for r in self.rings}
+        self.run_ids = [str(r["run_id"]) for r in self.runs]
+        self.run_position = {run_id: i for i, run_id in enumerate(self.run_ids)}
+        self.latest_run: str | None = self.run_ids[-1] if self.run_ids else None
+        self.by_member: dict[str, list[str]] = {}
+        for ring in self.rings:
+            for key in member_keys(ring):
+                self.by_member.setdefault(key, []).append(ring["ring_id"])
+        self.open_members: frozenset[str] = frozenset(
+            key for ring in self.rings if ring.get("status") in OPEN_STATUSES
+            for key in member_keys(ring))
+        self._views: OrderedDict[tuple[str | None, str], RingView] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def knows_run(self, run_id: str | None) -> bool:
+        return (run_id is None and self.latest_run is None) or run_id in self.run_position
+
+    def view(self, run_id: str | None, sort: str) -> RingView:
+        """The rings as of ``run_id`` in ``sort`` order (built once per snapshot)."""
+        with self._lock:
+            found = self._views.get((run_id, sort))
+            if found is not None:
+                self._views.move_to_end((run_id, sort))
+                return found
+        built = self._build_view(run_id, sort)
+        with self._lock:
+            self._views[(run_id, sort)] = built
+            while len(self._views) > MAX_VIEWS:
+                self._views.popitem(last=False)
+        return built
+
+    def _build_view(self, run_id: str | None, sort: str) -> RingView:
+        items = []
+        for ring in self.rings:
+            state = self.as_of(ring, run_id)
+            if state is None:
+                continue
+            score, status, accounts = state
+            first = parse_time(ring.get("first_detected")) or 0.0
+            summary = summarise(ring, score=score, status=status, accounts=accounts)
+            items.append(Listed(
+                key=_sort_key(sort, score, first, ring["ring_id"]), ring_id=ring["ring_id"],
+                kind=ring["kind"], score=score, status=status, first_detected=first,
+                members=member_keys(ring), json=json.dumps(summary).encode()))
+        items.sort(key=lambda item: item.key)
+        return RingView(run_id, sort, items, [item.key for item in items])
+
+    def as_of(self, ring: dict[str, Any], run_id: str | None) -> tuple[float, str, int] | None:
+        """``(score, status, accounts)`` of a ring as of a run, None if it did not exist yet."""
+        current = ring.get("status", "new")
+        if run_id is None:
+            return float(ring["score"]), current, account_count(ring)
+        pinned = self.run_position.get(run_id, -1)
+        entry = _history_entry(ring, run_id)
+        if entry is not None:
+            review = current if current != DISSOLVED else ring.get("review_status") or "new"
+            accounts = entry.get("accounts")
+            return (float(entry.get("score", ring["score"])), review,
+                    int(accounts) if accounts is not None else account_count(ring))
+        seen = [self.run_position[h["run_id"]] for h in ring.get("history", ())
+                if h.get("run_id") in self.run_position]
+        if seen:
+            before = [p for p in seen if p < pinned]
+            if not before:
+                return None
+            last = max(before)
+            old = next(h for h in ring["history"] if self.run_position.get(h.get("run_id")) == last)
+            return float(old.get("score", ring["score"])), DISSOLVED, int(
+                old.get("accounts") or account_count(ring))
+        if ring.get("history"):
+            return None  # found only by runs this snapshot does not know yet (saved mid-read)
+        # No history (a ring written by hand or by an older version): its latest state,
+        # if it was last seen at or before the pinned run.
+        last_seen = self.run_position.get(ring.get("last_seen_run") or ring.get("run_id") or "")
+        if last_seen is not None and last_seen > pinned:
+            return None
+        return float(ring["score"]), current, account_count(ring)
+
+    def summaries(self, ring_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Current-state summaries of these rings, highest score first."""
+        rings = [self.by_id[i] for i in ring_ids if i in self.by_id]
+        rings.sort(key=lambda r: (-r["score"], r["ring_id"]))
+        return [summarise(r) for r in rings]
+
+
+def _history_entry(ring: dict[str, Any], run_id: str | None) -> dict[str, Any] | None:
+    for entry in reversed(ring.get("history") or ()):
+        if entry.get("run_id") == run_id:
+            return entry
+    return None
+
+
+class RingCache:
+    """The current :class:`RingSnapshot`, re-read when invalidated or older than ``max_age``.
+
+    ``invalidate`` is called after a review or a run made through this
+    process, and the next request waits for the re-read (a reviewer sees
+    their own review at once). A snapshot that is merely old is re-read by
+    one request while the others keep answering from it.
+    """
+
+    def __init__(self, store: GraphStore, *, max_age: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._store = store
+        self._max_age = max_age
+        self._clock = clock
+        self._snapshot: RingSnapshot | None = None
+        self._generation = 0
+        self._generation_lock = threading.Lock()
+        self._read_lock = asyncio.Lock()
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def invalidate(self) -> None:
+        """Make the next request re-read the store (safe from any thread)."""
+        with self._generation_lock:
+            self._generation += 1
+
+    def read(self) -> RingSnapshot:
+        """Read the store now (blocking; runs in a worker thread).
+
+        Runs are read before rings: a run saved in between then shows up only
+        in ring histories, and :meth:`RingSnapshot.as_of` leaves out what only
+        that unknown run found, so the snapshot is consistent as of the last
+        run it knows.
+        """
+        generation = self._generation
+        runs = self._store.runs()
+        rings = self._store.rings()
+        return RingSnapshot(rings, runs, generation, read_at=self._clock())
+
+    async def get(self) -> RingSnapshot:
+        """The snapshot to answer from."""
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.generation == self._generation:
+            if self._clock() - snapshot.read_at <= self._max_age:
+                return snapshot
+            if self._read_lock.locked():
+                return snapshot  # someone is re-reading already; old data is good enough
+        async with self._read_lock:
+            snapshot = self._snapshot
+            if (snapshot is None or snapshot.generation != self._generation
+                    or self._clock() - snapshot.read_at > self._max_age):
+                snapshot = await run_in_threadpool(self.read)
+                self._snapshot = snapshot
+            return snapshot

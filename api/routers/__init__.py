@@ -1,0 +1,12 @@
+"""One router per resource; :data:`ROUTERS` is what the app includes, in the order /docs lists them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import accounts, audit, health, keys, reviews, rings, runs, stats
+
+ROUTERS: tuple[APIRouter, ...] = (
+    rings.router, reviews.router, accounts.router, audit.router, runs.router, stats.router,
+    keys.router, health.router,
+)

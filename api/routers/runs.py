@@ -1,0 +1,78 @@
+"""``/runs``: detection runs, and starting one (admin) in the background."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from ringwatch.detectors.pipeline import run_detection
+from ringwatch.graph.store import GraphStore
+
+from ..auth import Admin, Viewer
+from ..deps import Runner, Store
+from ..middleware import request_id_of
+from ..ring_views import json_safe
+from ..schemas import Run, RunList, RunStarted, problem_responses
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+
+
+def present(run: dict[str, Any]) -> dict[str, Any]:
+    """A stored run record as the API shows it (status, quarantine summary when recorded)."""
+    out = {"status": "succeeded", **run}
+    quarantine = run.get("quarantine", run.get("load_summary"))
+    out["quarantine"] = quarantine if isinstance(quarantine, dict) else None
+    return json_safe(out)
+
+
+@router.get("", response_model=RunList, summary="Detection runs",
+            responses=problem_responses(401, 403))
+async def list_runs(caller: Viewer, store: Store, runner: Runner) -> Any:
+    """Runs, newest first; a run in progress (or one that failed) started here comes first."""
+    stored = await run_in_threadpool(store.runs)
+    known = {r["run_id"] for r in stored}
+    pending = [r for r in runner.records() if r["run_id"] not in known]
+    return {"items": [*pending, *(present(r) for r in reversed(stored))]}
+
+
+@router.get("/{run_id}", response_model=Run, summary="One detection run",
+            responses=problem_responses(401, 403, 404, 422))
+async def get_run(run_id: Annotated[str, Path(max_length=200)], caller: Viewer, store: Store,
+                  runner: Runner) -> Any:
+    """Parameters, counts, duration and quarantine summary of one run."""
+    stored = await run_in_threadpool(store.runs)
+    for run in stored:
+        if run["run_id"] == run_id:
+            return present(run)
+    pending = runner.record(run_id)
+    if pending is None:
+        raise HTTPException(404, f"no run {run_id!r}")
+    return pending
+
+
+@router.post("", status_code=202, response_model=RunStarted, summary="Start a detection run",
+             responses=problem_responses(401, 403, 409))
+async def start_run(caller: Admin, store: Store, runner: Runner, request: Request) -> Any:
+    """Start detection on what the store holds; poll ``GET /runs/{run_id}`` for the outcome."""
+    run_id = runner.reserve(started_by=caller.actor)
+    if run_id is None:
+        raise HTTPException(409, f"run {runner.running} is in progress; try again when it "
+                            "has finished")
+    try:
+        await run_in_threadpool(store.append_audit, {
+            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "actor": caller.actor,
+            "key_id": caller.key_id, "role": caller.role.value, "action": "run.start",
+            "ring_id": None, "run_id": run_id, "note": "", "request_id": request_id_of(request)})
+    except BaseException:
+        runner.release(run_id)
+        raise
+    started_by = caller.actor
+
+    def detect(graph: GraphStore, reserved: str) -> None:
+        # Looked up at call time, so tests can stand in a run that waits.
+        run_detection(graph, run_id=reserved, extra={"trigger": "api", "started_by": started_by})
+
+    runner.launch(run_id, detect)
+    return {"run_id": run_id, "status": "running"}

@@ -1,0 +1,414 @@
+"""The API's request and response bodies (pydantic v2), with examples for ``/docs``.
+
+Rings, runs and audit entries are JSON documents written by the detectors and
+the stores, and CONTRACT.md only ever grows them, so the response models
+declare what the API promises and let additional fields through
+(``extra="allow"``) instead of failing on a newer document.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RING_ID_EXAMPLE = "R-7f3a09c2e1b4"
+RUN_ID_EXAMPLE = "run-20261120T000000Z-a1b2c3"
+STAMP_EXAMPLE = "2026-11-20T00:00:00Z"
+
+
+class _Open(BaseModel):
+    """A response document that may carry more fields than declared."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ReviewAction(str, Enum):
+    """What a reviewer decided."""
+
+    confirm = "confirm"
+    dismiss = "dismiss"
+    escalate = "escalate"
+
+
+class StatusFilter(str, Enum):
+    """Ring statuses a list can be filtered by; ``all`` lifts the filter."""
+
+    new = "new"
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+    escalated = "escalated"
+    dissolved = "dissolved"
+    all = "all"
+
+
+class RingSort(str, Enum):
+    """``score``: highest score first; ``recent``: most recently first detected first."""
+
+    score = "score"
+    recent = "recent"
+
+
+class GraphFormat(str, Enum):
+    """JSON for the review page; GraphML and GEXF for Gephi and other graph tools."""
+
+    json = "json"
+    graphml = "graphml"
+    gexf = "gexf"
+
+
+class Member(_Open):
+    type: str = Field(description="An account type (creator, shop, seller, buyer) or an identifier "
+                      "type (device, ip, payout_account, phone, email).")
+    id: str = Field(description="The id as the marketplace gave it (opaque).")
+
+
+class Evidence(_Open):
+    code: str
+    text: str = Field(description="What a reviewer can check in the graph.")
+    weight: float
+
+
+class HistoryEntry(_Open):
+    run_id: str
+    at: str | None = None
+    score: float | None = None
+    accounts: int | None = None
+
+
+class Lineage(_Open):
+    split_from: list[str] = Field(default_factory=list)
+    merged_from: list[str] = Field(default_factory=list)
+    became: list[str] = Field(default_factory=list)
+
+
+class Review(_Open):
+    """One review of a ring, as recorded on the ring."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "action": "confirm", "note": "same payout account as R-11", "actor": "alice",
+        "at": STAMP_EXAMPLE}]})
+
+    action: str
+    note: str = ""
+    actor: str
+    at: str
+
+
+class ReviewRequest(BaseModel):
+    """A reviewer's decision on a ring."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "action": "confirm", "note": "four creators cash out to one payout account"}]})
+
+    action: ReviewAction
+    note: str = Field("", max_length=4000, description="Why; kept on the ring and in the audit log.")
+
+
+class RingSummary(_Open):
+    """A ring in a list: enough to triage it without opening it."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "ring_id": RING_ID_EXAMPLE, "kind": "identity_ring", "score": 0.93, "status": "new",
+        "first_detected": STAMP_EXAMPLE, "last_seen_run": RUN_ID_EXAMPLE,
+        "metrics": {"creators": 4, "commission_total": 1830.5, "refund_rate": 0.62},
+        "accounts": 6, "top_evidence": "4 creators logged in from device d_55"}]})
+
+    ring_id: str
+    kind: str
+    score: float
+    status: str
+    first_detected: str | None = None
+    last_seen_run: str | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    accounts: int = Field(description="Account members (creators, shops, sellers, buyers).")
+    top_evidence: str | None = Field(None, description="Text of the strongest evidence item.")
+
+
+class Ring(_Open):
+    """A whole ring: members, metrics, evidence, history, lineage and reviews."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "ring_id": RING_ID_EXAMPLE, "kind": "identity_ring", "score": 0.93, "status": "confirmed",
+        "review_status": "confirmed", "version": 1,
+        "members": [{"type": "creator", "id": "c_102"}, {"type": "device", "id": "d_55"}],
+        "metrics": {"creators": 4, "commission_total": 1830.5},
+        "evidence": [{"code": "shared_device", "text": "4 creators logged in from device d_55",
+                      "weight": 0.4}],
+        "first_detected": STAMP_EXAMPLE, "run_id": RUN_ID_EXAMPLE, "last_seen_run": RUN_ID_EXAMPLE,
+        "history": [{"run_id": RUN_ID_EXAMPLE, "at": STAMP_EXAMPLE, "score": 0.93, "accounts": 4}],
+        "lineage": {"split_from": [], "merged_from": [], "became": []},
+        "reviews": [{"action": "confirm", "note": "same device", "actor": "alice",
+                     "at": STAMP_EXAMPLE}],
+        "note": None}]})
+
+    ring_id: str
+    kind: str
+    score: float
+    status: str
+    review_status: str | None = None
+    version: int = Field(0, description="Bumped by every review; the ETag and If-Match value.")
+    members: list[Member] = Field(default_factory=list)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    evidence: list[Evidence] = Field(default_factory=list)
+    first_detected: str | None = None
+    run_id: str | None = None
+    last_seen_run: str | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+    lineage: Lineage = Field(default_factory=Lineage)
+    reviews: list[Review] = Field(default_factory=list)
+    reviewed_members: list[str] | None = Field(
+        None, description="The ring's accounts (type:id) when it was last reviewed.")
+    note: str | None = Field(None, description="Set by a run, e.g. 'grew since dismissed'.")
+
+
+class RingPage(BaseModel):
+    """One page of rings as of the pinned run; follow ``next_cursor`` for the next."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "items": [RingSummary.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+        "next_cursor": "eyJydW4iOiAi...", "as_of_run": RUN_ID_EXAMPLE}]})
+
+    items: list[RingSummary]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end.")
+    as_of_run: str | None = Field(description="The run the listing is pinned to (null before any run).")
+
+
+class GraphNode(_Open):
+    id: str = Field(description="'type:id'")
+    type: str
+    label: str
+    flagged: bool = True
+
+
+class GraphEdge(_Open):
+    source: str
+    target: str
+    type: str = Field(description="USES, TRADES, BOUGHT or OWNS")
+    weight: float | None = None
+    label: str | None = None
+
+
+class RingGraph(BaseModel):
+    """A ring's members and the edges among them."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "nodes": [{"id": "creator:c_102", "type": "creator", "label": "c_102", "flagged": True},
+                  {"id": "device:d_55", "type": "device", "label": "d_55", "flagged": True}],
+        "edges": [{"source": "creator:c_102", "target": "device:d_55", "type": "USES",
+                   "weight": 3.0, "label": "3 events", "events": 3}],
+        "truncated": False}]})
+
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool
+
+
+class Identifier(_Open):
+    type: str
+    id: str
+    shared_by: int = Field(description="How many distinct accounts use this identifier (this one "
+                           "included).")
+
+
+class Account(BaseModel):
+    """One account: its rings and how risky they make it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "creator", "id": "c_102", "risk": 0.93,
+        "rings": [RingSummary.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+        "identifiers": [{"type": "device", "id": "d_55", "shared_by": 4}]}]})
+
+    type: str
+    id: str
+    risk: float = Field(description="Highest score of the account's open rings; 0 if none.")
+    rings: list[RingSummary]
+    identifiers: list[Identifier]
+
+
+class NeighbourNode(_Open):
+    id: str = Field(description="'type:id'")
+    type: str
+    label: str
+    flagged: bool = Field(description="The node belongs to an open ring.")
+
+
+class NeighbourEdge(_Open):
+    source: str
+    target: str
+    type: str
+
+
+class Neighbourhood(BaseModel):
+    """Nodes and edges around an account."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "nodes": [{"id": "creator:c_102", "type": "creator", "label": "c_102", "flagged": True},
+                  {"id": "device:d_55", "type": "device", "label": "d_55", "flagged": True}],
+        "edges": [{"source": "creator:c_102", "target": "device:d_55", "type": "USES"}],
+        "truncated": False}]})
+
+    nodes: list[NeighbourNode]
+    edges: list[NeighbourEdge]
+    truncated: bool
+
+
+class AuditEntry(_Open):
+    """One audited action. Entries are never changed or deleted."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "audit_id": "A-0000000012", "seq": 12, "at": STAMP_EXAMPLE, "actor": "alice",
+        "key_id": "key_3f2a9c1b0d4e", "role": "investigator", "action": "review.confirm",
+        "ring_id": RING_ID_EXAMPLE,
+        "note": "same device", "request_id": "9f1c2e", "previous_status": "new",
+        "status": "confirmed"}]})
+
+    audit_id: str | None = None
+    seq: int | None = Field(None, description="Position in the log: 1, 2, 3, ...")
+    at: str
+    actor: str
+    role: str | None = None
+    action: str
+    ring_id: str | None = None
+    note: str | None = None
+    request_id: str | None = None
+    previous_status: str | None = None
+    status: str | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None
+
+
+class Run(_Open):
+    """A detection run: its parameters, counts and duration."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "run_id": RUN_ID_EXAMPLE, "status": "succeeded", "started_at": STAMP_EXAMPLE,
+        "backend": "local", "duration_seconds": 4.2, "parameters": {"seed": 7},
+        "rings": 31, "rings_by_kind": {"identity_ring": 12, "collusion_ring": 9,
+                                       "commission_abuse": 10},
+        "new": 3, "persisting": 28, "dissolved": 1, "quarantine": None}]})
+
+    run_id: str
+    status: Literal["running", "succeeded", "failed"] = "succeeded"
+    started_at: str | None = None
+    backend: str | None = None
+    duration_seconds: float | None = None
+    parameters: dict[str, Any] | None = None
+    rings: int | None = None
+    rings_by_kind: dict[str, int] | None = None
+    new: int | None = None
+    persisting: int | None = None
+    dissolved: int | None = None
+    quarantine: dict[str, Any] | None = Field(
+        None, description="The load's quarantine summary, when the run recorded one.")
+    error: str | None = None
+
+
+class RunList(BaseModel):
+    """Runs, newest first (a run in progress at the top)."""
+
+    items: list[Run]
+
+
+class RunStarted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "run_id": RUN_ID_EXAMPLE, "status": "running"}]})
+
+    run_id: str
+    status: Literal["running"] = "running"
+
+
+class RunStats(_Open):
+    run_id: str
+    started_at: str | None = None
+    rings_by_kind: dict[str, int] = Field(default_factory=dict)
+    new: int = 0
+    persisting: int = 0
+    dissolved: int = 0
+
+
+class CurrentStats(BaseModel):
+    rings_by_kind_and_status: dict[str, dict[str, int]]
+    open_rings: int
+    commission_held_by_open_rings: float = Field(
+        description="Sum of commission_total over open (new, confirmed, escalated) rings.")
+
+
+class Stats(BaseModel):
+    """Per run and now."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "as_of_run": RUN_ID_EXAMPLE,
+        "runs": [{"run_id": RUN_ID_EXAMPLE, "started_at": STAMP_EXAMPLE,
+                  "rings_by_kind": {"identity_ring": 12}, "new": 3, "persisting": 9,
+                  "dissolved": 1}],
+        "now": {"rings_by_kind_and_status": {"identity_ring": {"new": 10, "confirmed": 2}},
+                "open_rings": 12, "commission_held_by_open_rings": 18204.5}}]})
+
+    as_of_run: str | None
+    runs: list[RunStats]
+    now: CurrentStats
+
+
+class KeyInfo(BaseModel):
+    """An API key without its secret or hash."""
+
+    key_id: str
+    role: str
+    label: str | None = None
+    created_at: str | None = None
+
+
+class KeyList(BaseModel):
+    items: list[KeyInfo]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail: every error response has this shape."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "type": "about:blank", "title": "Precondition Failed", "status": 412,
+        "detail": "the ring changed since version 1 (now 2): reload it and review again",
+        "instance": f"/rings/{RING_ID_EXAMPLE}/reviews", "request_id": "9f1c2e7d"}]})
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries documenting problem-details errors."""
+    return {status: {"model": Problem, "content": {"application/problem+json": {}},
+                     "description": _DESCRIPTIONS.get(status, "Error")}
+            for status in statuses}
+
+
+_DESCRIPTIONS = {
+    400: "Bad request (e.g. a cursor that does not belong to this listing)",
+    401: "No valid API key",
+    403: "The key's role is too weak",
+    404: "Not found",
+    409: "Conflict",
+    412: "The ring changed since the version in If-Match",
+    422: "Invalid input",
+    428: "If-Match is required",
+    503: "The store is unreachable",
+}

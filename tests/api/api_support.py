@@ -1,0 +1,127 @@
+"""What the HTTP API tests share: a small market with known rings, keys, a client wrapper.
+
+The market is small (a background market, seven account farms of different
+sizes, a collusion ring and a self-purchase case) so that loading it into
+Neo4j takes about a second; week 2 adds a farm, grows one and allowlists
+another's identifiers, so that a second run makes a new ring, changes a
+score and dissolves a ring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+from ringwatch.api.auth import new_api_key
+from ringwatch.detectors.pipeline import RunResult, run_detection
+from ringwatch.graph.store import GraphStore
+from ringwatch.loaders import Snapshot
+
+from ..detectors.market import Market
+
+WEEK1 = datetime(2026, 11, 1, tzinfo=UTC)
+WEEK2 = datetime(2026, 11, 8, tzinfo=UTC)
+ROLES = ("viewer", "investigator", "admin")
+#: Farm name -> creators sharing its identifiers in week 1.
+FARMS = {"farm0": 3, "farm1": 4, "farm2": 5, "farm3": 6, "farm4": 3, "farm5": 4, "farm6": 5}
+
+
+def _farm(market: Market, name: str, size: int, *, start: int = 0) -> None:
+    kinds = ("payout_account", "device", "phone") if int(name[-1]) % 2 == 0 else (
+        "payout_account", "device")
+    for i in range(start, start + size):
+        creator = market.creator(f"{name}_c{i}")
+        for kind in kinds:
+            market.link("creator", creator, kind, f"{name}_{kind}")
+
+
+def _collusion(market: Market) -> None:
+    creators = [market.creator(f"col_c{i}") for i in range(3)]
+    shops = [market.shop(f"col_s{i}", seller=f"col_sel{i}") for i in range(2)]
+    buyers = [f"fake_b{i}" for i in range(6)]
+    for i, buyer in enumerate(buyers):
+        market.link("buyer", buyer, "device", f"fake_dev{i % 2}")
+    for creator in creators:
+        for shop in shops:
+            market.affiliate(creator, shop, 0.3)
+            for k, buyer in enumerate(buyers):
+                market.order(buyer, shop, creator, rate=0.3, refunded_after_commission=k % 3 != 0,
+                             day=3 + k)
+
+
+def _self_purchase(market: Market) -> None:
+    creator = market.creator("selfie")
+    market.link("creator", creator, "device", "selfie_phone")
+    market.link("buyer", "selfie_alt", "device", "selfie_phone")
+    market.affiliate(creator, "bg_s2", 0.1)
+    for day in range(4):
+        market.order("selfie_alt", "bg_s2", creator, refunded_after_commission=True, day=2 + day)
+
+
+def week1_market() -> Market:
+    """The first week: background, farms, a collusion ring, a self-purchase case."""
+    market = Market()
+    market.background()
+    for name, size in FARMS.items():
+        _farm(market, name, size)
+    _collusion(market)
+    _self_purchase(market)
+    return market
+
+
+def week2_market() -> Market:
+    """A week later: a new big farm, farm1 grew by three, farm0's identifiers are allowlisted."""
+    market = week1_market()
+    _farm(market, "farm9", 8)
+    _farm(market, "farm1", 3, start=FARMS["farm1"])
+    for kind in ("payout_account", "device", "phone"):
+        market.allow(kind, f"farm0_{kind}")
+    return market
+
+
+def make_key(store: GraphStore, role: str, label: str = "") -> str:
+    """Create a key in ``store`` the way ``ringwatch keys create`` does; returns the secret."""
+    secret, record = new_api_key(role, label)
+    store.save_api_key(record)
+    return secret
+
+
+@dataclass
+class Api:
+    """A client of the app over one store, a key per role, and the first run."""
+
+    client: TestClient
+    store: GraphStore
+    keys: dict[str, str]
+    run: RunResult
+    snapshots: dict[str, Snapshot]
+
+    def headers(self, role: str | None = "admin", **extra: str) -> dict[str, str]:
+        out = {"X-API-Key": self.keys[role]} if role else {}
+        return {**out, **extra}
+
+    def get(self, path: str, *, role: str | None = "admin", **kwargs: Any):
+        headers = {**self.headers(role), **kwargs.pop("headers", {})}
+        return self.client.get(path, headers=headers, **kwargs)
+
+    def post(self, path: str, *, role: str | None = "admin", **kwargs: Any):
+        headers = {**self.headers(role), **kwargs.pop("headers", {})}
+        return self.client.post(path, headers=headers, **kwargs)
+
+    def second_week(self) -> RunResult:
+        """Load week 2 and run detection on it (as another process would)."""
+        self.store.write_snapshot(self.snapshots["week2"])
+        return run_detection(self.store, now=WEEK2)
+
+
+def problem(response) -> dict[str, Any]:
+    """The body of a problem response, after checking it is one."""
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert {"type", "title", "status", "detail", "instance", "request_id"} <= set(body)
+    assert body["status"] == response.status_code
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert "Traceback" not in response.text
+    return body

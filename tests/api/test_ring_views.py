@@ -1,0 +1,64 @@
+"""Rings as of a run, in memory: what a pinned listing shows while runs come and go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ringwatch.api.ring_views import RingFilter, RingSnapshot, summarise
+
+RUNS = [{"run_id": "run-1"}, {"run_id": "run-2"}]
+
+
+def _ring(ring_id: str, history: list[tuple[str, float]], *, status: str = "new",
+          first: str = "2026-11-01T00:00:00Z", **extra: Any) -> dict[str, Any]:
+    return {"ring_id": ring_id, "kind": "identity_ring", "score": history[-1][1] if history else 0.5,
+            "status": status, "review_status": extra.pop("review_status", status),
+            "first_detected": first, "members": [{"type": "creator", "id": ring_id}],
+            "evidence": [{"code": "x", "text": f"weak {ring_id}", "weight": 0.1},
+                         {"code": "y", "text": f"strong {ring_id}", "weight": 0.9}],
+            "metrics": {"commission_total": float("nan")},
+            "history": [{"run_id": r, "score": s, "accounts": 1} for r, s in history], **extra}
+
+
+def _ids(snapshot: RingSnapshot, run_id: str | None, **filters: Any) -> list[tuple[str, float, str]]:
+    items, _ = snapshot.view(run_id, "score").page(after=None, limit=100,
+                                                   wanted=RingFilter(statuses=None, **filters))
+    return [(i.ring_id, i.score, i.status) for i in items]
+
+
+def test_a_view_uses_each_rings_score_and_status_as_of_the_run() -> None:
+    rings = [
+        _ring("R-a", [("run-1", 0.9), ("run-2", 0.2)]),  # fell in run 2
+        _ring("R-b", [("run-1", 0.5)], status="dissolved", review_status="confirmed"),
+        _ring("R-c", [("run-2", 0.95)], first="2026-11-08T00:00:00Z"),  # new in run 2
+    ]
+    snapshot = RingSnapshot(rings, RUNS, generation=0)
+    assert _ids(snapshot, "run-1") == [("R-a", 0.9, "new"), ("R-b", 0.5, "confirmed")]
+    assert _ids(snapshot, "run-2") == [("R-c", 0.95, "new"), ("R-b", 0.5, "dissolved"),
+                                       ("R-a", 0.2, "new")]
+
+
+def test_rings_only_an_unknown_run_found_are_left_out() -> None:
+    # The store saved run-3 between reading the runs and reading the rings.
+    rings = [_ring("R-a", [("run-2", 0.4), ("run-3", 0.8)]), _ring("R-new", [("run-3", 0.9)])]
+    snapshot = RingSnapshot(rings, RUNS, generation=0)
+    assert snapshot.latest_run == "run-2"
+    assert _ids(snapshot, "run-2") == [("R-a", 0.4, "new")]
+
+
+def test_summaries_are_json_safe_and_name_the_strongest_evidence() -> None:
+    snapshot = RingSnapshot([_ring("R-a", [("run-1", 0.9)])], RUNS[:1], generation=0)
+    [item] = snapshot.view("run-1", "score").items
+    assert b"NaN" not in item.json and b'"commission_total": null' in item.json
+    assert summarise(snapshot.rings[0])["top_evidence"] == "strong R-a"
+
+
+def test_paging_continues_after_the_cursor_key() -> None:
+    rings = [_ring(f"R-{i}", [("run-1", 0.5)]) for i in range(5)]
+    view = RingSnapshot(rings, RUNS[:1], generation=0).view("run-1", "score")
+    wanted = RingFilter(statuses=None)
+    first, after = view.page(after=None, limit=2, wanted=wanted)
+    second, after2 = view.page(after=after, limit=2, wanted=wanted)
+    third, end = view.page(after=after2, limit=2, wanted=wanted)
+    assert [i.ring_id for i in first + second + third] == [f"R-{i}" for i in range(5)]
+    assert end is None
