@@ -217,7 +217,8 @@ def detect_and_write(graph: GraphStore, out: Path, *, top: int = 20,
         def step(name: str) -> None:
             progress.update(task, description=name, advance=1)
 
-        result = run_detection(graph, progress=step)
+        result = run_detection(graph, progress=step,
+                               extra={"load_summary": summary} if summary else None)
         progress.update(task, completed=len(DETECTION_STEPS), description="detected")
     write_rings_jsonl(result.rings, out / "rings.jsonl")
     (out / "run.json").write_text(json.dumps(result.run, indent=2))
@@ -288,22 +289,70 @@ def demo(
 
 @app.command("eval")
 def evaluate_rings(
-    rings: Annotated[Path, typer.Option(help="rings.jsonl written by run or detect.")],
-    labels: Annotated[Path, typer.Option(help="Ground truth: ring_id, account_type, account_id, "
-                                         "typology (evaluation only, never an input).")],
+    rings: Annotated[Path | None, typer.Option(help="rings.jsonl written by run or detect.")] = None,
+    labels: Annotated[Path | None, typer.Option(
+        help="Ground truth: ring_id, account_type, account_id, typology (evaluation only, "
+        "never an input).")] = None,
+    reviews: Annotated[bool, typer.Option(
+        "--reviews", help="Judge each detector by the reviewers' decisions in the store "
+        "instead: confirmed rings are right, dismissed ones wrong.")] = False,
     backend: BackendOption = Backend.local,
     store: StoreOption = None,
     baselines: Annotated[bool, typer.Option(
         help="Also score two baselines on the store's graph: connected components over all "
         "shared identifiers, and networkx Louvain.")] = True,
 ) -> None:
-    """Print creator-level and ring-level precision, recall and F1 per typology and overall."""
+    """Print precision, recall and F1 per typology against labels, or per detector as reviewers judged.
+
+    With --rings and --labels: creator-level and ring-level figures per typology
+    and overall, beside two baselines. With --reviews: each detector's precision
+    from the confirm / dismiss decisions recorded in the store.
+    """
     from ringwatch.detectors.evaluation import load_rings
+    from ringwatch.detectors.review_feedback import reviewer_precision, verdicts_table
+
+    if not reviews and (rings is None or labels is None):
+        raise typer.BadParameter("give --rings and --labels, or --reviews")
+    with _exit_codes():
+        graph = open_store(backend, store_dir=store) if (baselines or reviews) else None
+        if rings is not None and labels is not None:
+            _print_evaluation(graph if baselines else None, load_rings(rings), labels)
+        if reviews and graph is not None:
+            typer.echo("Reviewers' verdicts per detector:")
+            typer.echo(verdicts_table(reviewer_precision(graph.rings())))
+
+
+@app.command()
+def enforce(
+    out: Annotated[Path, typer.Option(help="Directory for actions-BATCH.jsonl.")],
+    backend: BackendOption = Backend.local,
+    store: StoreOption = None,
+    batch_id: Annotated[str | None, typer.Option(
+        help="Name of this batch [default: enforce-<UTC time>]; re-running a batch exports "
+        "its actions again and enforces nothing twice.")] = None,
+    actor: Annotated[str, typer.Option(help="Who acts, for the audit log.")] = "enforcement-job",
+) -> None:
+    """The nightly enforcement job: confirmed rings become actions, exactly once per ring.
+
+    Each confirmed ring not enforced yet is marked with the batch and its
+    actions in one compare-and-set write, and gets an audit entry; the actions
+    (suspend accounts, hold payouts, claw back commission) are written one per
+    line for the systems that carry them out.
+    """
+    from ringwatch.detectors.enforcement import enforce as enforce_rings
 
     with _exit_codes():
-        found = load_rings(rings)
-        graph = open_store(backend, store_dir=store) if baselines else None
-        _print_evaluation(graph, found, labels)
+        graph = open_store(backend, store_dir=store)
+        with graph:
+            result = enforce_rings(graph, batch_id=batch_id, actor=actor)
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / f"actions-{result.batch_id}.jsonl"
+        with target.open("w") as handle:
+            for action in result.actions:
+                handle.write(json.dumps(action) + "\n")
+        typer.echo(f"batch {result.batch_id}: {len(result.enforced)} rings enforced, "
+                   f"{len(result.actions)} actions in {target}; {len(result.already)} enforced "
+                   f"earlier, {len(result.contended)} changed during the job (next batch)")
 
 
 def _print_evaluation(graph: GraphStore | None, rings: list[dict], labels_path: Path) -> None:

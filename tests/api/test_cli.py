@@ -73,7 +73,7 @@ def test_missing_snapshot_directory_exits_2(tmp_path: Path) -> None:
 
 
 def test_every_command_explains_itself_in_help() -> None:
-    for command in ("load", "run", "detect", "eval", "demo", "generate"):
+    for command in ("load", "run", "detect", "eval", "demo", "generate", "enforce", "serve"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.output and len(result.output.splitlines()) > 8
@@ -96,3 +96,31 @@ def test_local_and_neo4j_give_the_same_rings(generated_snapshot: Path, tmp_path:
 
     assert comparable(local) == comparable(remote)
     assert len(neo4j_session_store.rings()) == len(_rings(remote))
+
+
+def test_enforce_and_reviewer_precision_after_a_review(generated_snapshot: Path,
+                                                       tmp_path: Path) -> None:
+    from ringwatch.graph.local_store import LocalStore
+
+    out, store_dir = tmp_path / "out", tmp_path / "store"
+    assert _run("run", "--data", str(generated_snapshot), "--out", str(out),
+                "--store", str(store_dir)).exit_code == 0
+    first, second = _rings(out)[:2]
+    store = LocalStore(store_dir)
+    for ring, verdict in ((first, "confirmed"), (second, "dismissed")):
+        stored = store.ring(ring["ring_id"])
+        assert store.update_ring({**stored, "status": verdict, "review_status": verdict,
+                                  "version": stored.get("version", 0) + 1},
+                                 expected_version=stored.get("version", 0))
+    result = _run("enforce", "--out", str(tmp_path / "acts"), "--store", str(store_dir),
+                  "--batch-id", "night-1")
+    assert result.exit_code == 0 and "1 rings enforced" in result.output
+    actions = [json.loads(line) for line in
+               (tmp_path / "acts" / "actions-night-1.jsonl").read_text().splitlines()]
+    assert {a["ring_id"] for a in actions} == {first["ring_id"]}
+    again = _run("enforce", "--out", str(tmp_path / "acts2"), "--store", str(store_dir))
+    assert "0 rings enforced" in again.output and "1 enforced earlier" in again.output
+    verdicts = _run("eval", "--reviews", "--store", str(store_dir)).output
+    kinds = {first["kind"], second["kind"]}
+    expected = "1.000" if len(kinds) == 2 else "0.500"
+    assert expected in verdicts
