@@ -39,6 +39,19 @@ def personal_ties(ctx: MarketContext, config: AbuseConfig, left: str, right: str
     return a.merge(b, on=["identifier_type", "identifier"]).drop_duplicates()
 
 
+def _ties(tie: pd.DataFrame, code: str, who: str, accounts: pd.Series,
+          creator: str) -> tuple[set[Member], list[Evidence]]:
+    """The identifiers tying an account to a creator, as members and (the first few) as evidence."""
+    members = {Member(t, i) for t, i in zip(tie["identifier_type"], tie["identifier"], strict=True)}
+    evidence = [
+        Evidence(code, f"{who} {account} shares {describe_type(kind)} {ident} with creator "
+                       f"{creator}", 0.5)
+        for account, kind, ident in zip(accounts.head(_SHOWN), tie["identifier_type"].head(_SHOWN),
+                                        tie["identifier"].head(_SHOWN), strict=True)
+    ]
+    return members, evidence
+
+
 def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -> list[Finding]:
     """Creators whose linked buyer accounts order through their own affiliate link."""
     ties = personal_ties(ctx, config, "buyer", "creator").rename(
@@ -62,14 +75,8 @@ def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) 
         bought, tie = bought_by[creator], ties_by[creator]
         members = {Member("creator", creator)}
         members |= {Member("buyer", b) for b in bought["buyer_id"]}
-        members |= {Member(t, i) for t, i in zip(tie["identifier_type"], tie["identifier"],
-                                                  strict=True)}
-        evidence = [
-            Evidence("self_purchase",
-                     f"buyer {row.buyer_id} shares {describe_type(row.identifier_type)} "
-                     f"{row.identifier} with creator {creator}", 0.5)
-            for row in tie.head(_SHOWN).itertuples()
-        ]
+        shared, evidence = _ties(tie, "self_purchase", "buyer", tie["buyer_id"], creator)
+        members |= shared
         evidence.append(Evidence(
             "own_link_orders",
             f"{int(case['orders'])} orders worth {case['gmv']:,.2f} were placed by those buyers "
@@ -105,14 +112,8 @@ def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -
         tie = ties_by[(seller, creator)]
         members = {Member("seller", seller), Member("creator", creator)}
         members |= {Member("shop", s) for s in case["shops"]}
-        members |= {Member(t, i) for t, i in zip(tie["identifier_type"], tie["identifier"],
-                                                  strict=True)}
-        evidence = [
-            Evidence("self_dealing",
-                     f"seller {seller} shares {describe_type(row.identifier_type)} "
-                     f"{row.identifier} with creator {creator}", 0.5)
-            for row in tie.head(_SHOWN).itertuples()
-        ]
+        shared, evidence = _ties(tie, "self_dealing", "seller", tie["seller_id"], creator)
+        members |= shared
         evidence.append(Evidence(
             "own_shop_commission",
             f"creator {creator} earned {case['commission']:,.2f} commission on "

@@ -37,37 +37,14 @@ def _farm(market: Market, name: str, size: int, *, start: int = 0) -> None:
             market.link("creator", creator, kind, f"{name}_{kind}")
 
 
-def _collusion(market: Market) -> None:
-    creators = [market.creator(f"col_c{i}") for i in range(3)]
-    shops = [market.shop(f"col_s{i}", seller=f"col_sel{i}") for i in range(2)]
-    buyers = [f"fake_b{i}" for i in range(6)]
-    for i, buyer in enumerate(buyers):
-        market.link("buyer", buyer, "device", f"fake_dev{i % 2}")
-    for creator in creators:
-        for shop in shops:
-            market.affiliate(creator, shop, 0.3)
-            for k, buyer in enumerate(buyers):
-                market.order(buyer, shop, creator, rate=0.3, refunded_after_commission=k % 3 != 0,
-                             day=3 + k)
-
-
-def _self_purchase(market: Market) -> None:
-    creator = market.creator("selfie")
-    market.link("creator", creator, "device", "selfie_phone")
-    market.link("buyer", "selfie_alt", "device", "selfie_phone")
-    market.affiliate(creator, "bg_s2", 0.1)
-    for day in range(4):
-        market.order("selfie_alt", "bg_s2", creator, refunded_after_commission=True, day=2 + day)
-
-
 def week1_market() -> Market:
     """The first week: background, farms, a collusion ring, a self-purchase case."""
     market = Market()
     market.background()
     for name, size in FARMS.items():
         _farm(market, name, size)
-    _collusion(market)
-    _self_purchase(market)
+    market.plant_collusion(camouflage=False)
+    market.plant_self_purchase()
     return market
 
 

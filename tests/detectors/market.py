@@ -87,6 +87,35 @@ class Market:
                 c = (b + k) % creators
                 self.order(f"bg_b{b}", f"bg_s{(c + k) % shops}", f"bg_c{c}", day=1 + (b % 20))
 
+    def plant_collusion(self, *, camouflage: bool = True) -> tuple[list[str], list[str], list[str]]:
+        """Three creators and two complicit shops trading with six fake buyers on two devices,
+        at inflated rates, most orders refunded after the commission was paid; the creators
+        also trade normally with an ordinary shop (camouflage). Returns creators, shops, buyers."""
+        creators = [self.creator(f"col_c{i}") for i in range(3)]
+        shops = [self.shop(f"col_s{i}", seller=f"col_sel{i}") for i in range(2)]
+        buyers = [f"fake_b{i}" for i in range(6)]
+        for i, b in enumerate(buyers):
+            self.link("buyer", b, "device", f"fake_dev{i % 2}")
+        for c in creators:
+            for s in shops:
+                self.affiliate(c, s, 0.3)
+                for k, b in enumerate(buyers):
+                    self.order(b, s, c, rate=0.3, refunded_after_commission=k % 3 != 0, day=3 + k)
+            if camouflage:
+                self.affiliate(c, "bg_s1", 0.1)
+                for k in range(3):
+                    self.order(f"bg_b{k}", "bg_s1", c)
+        return creators, shops, buyers
+
+    def plant_self_purchase(self) -> None:
+        """Creator ``selfie`` buys four times through its own link as ``selfie_alt``, on its phone."""
+        creator = self.creator("selfie")
+        self.link("creator", creator, "device", "selfie_phone")
+        self.link("buyer", "selfie_alt", "device", "selfie_phone")
+        self.affiliate(creator, "bg_s2", 0.1)
+        for day in range(4):
+            self.order("selfie_alt", "bg_s2", creator, refunded_after_commission=True, day=2 + day)
+
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         for spec in TABLES:

@@ -110,25 +110,8 @@ def test_allowlisted_payout_account_does_not_make_a_ring_until_it_expires(
     assert [r.count("seller") for r in find_identity_rings(expired)] == [5]
 
 
-def _plant_collusion(m: Market) -> tuple[list[str], list[str], list[str]]:
-    creators = [m.creator(f"col_c{i}") for i in range(3)]
-    shops = [m.shop(f"col_s{i}", seller=f"col_sel{i}") for i in range(2)]
-    buyers = [f"fake_b{i}" for i in range(6)]
-    for i, b in enumerate(buyers):
-        m.link("buyer", b, "device", f"fake_dev{i % 2}")
-    for c in creators:
-        for s in shops:
-            m.affiliate(c, s, 0.3)
-            for k, b in enumerate(buyers):
-                m.order(b, s, c, rate=0.3, refunded_after_commission=k % 3 != 0, day=3 + k)
-        m.affiliate(c, "bg_s1", 0.1)  # camouflage: ordinary trade at an ordinary shop
-        for k in range(3):
-            m.order(f"bg_b{k}", "bg_s1", c)
-    return creators, shops, buyers
-
-
 def test_collusion_ring_brings_in_sellers_and_buyer_pool(market: Market, tmp_path: Path) -> None:
-    creators, shops, buyers = _plant_collusion(market)
+    creators, shops, buyers = market.plant_collusion()
     rings = find_collusion_rings(_context(market, tmp_path))
     assert len(rings) == 1
     members = rings[0].members
@@ -154,12 +137,7 @@ def test_hit_shop_with_loyal_buyers_is_not_collusion(market: Market, tmp_path: P
 
 def test_self_purchase_through_own_link_is_commission_abuse(market: Market,
                                                            tmp_path: Path) -> None:
-    creator = market.creator("selfie")
-    market.link("creator", creator, "device", "selfie_phone")
-    market.link("buyer", "selfie_alt", "device", "selfie_phone")
-    market.affiliate(creator, "bg_s2", 0.1)
-    for day in range(4):
-        market.order("selfie_alt", "bg_s2", creator, refunded_after_commission=True, day=2 + day)
+    market.plant_self_purchase()
     rings = find_commission_abuse(_context(market, tmp_path))
     assert len(rings) == 1
     assert {(m.type, m.id) for m in rings[0].members} == {
