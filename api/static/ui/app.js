@@ -288,6 +288,7 @@
     const params = more ? list.params : filterParams();
     const token = ++list.token;
     list.loading = true;
+    $("ring-list").dataset.state = "loading";
     $("load-more").disabled = true;
     if (!more) {
       list.params = params;
@@ -316,6 +317,7 @@
     } finally {
       if (token === list.token) {
         list.loading = false;
+        $("ring-list").dataset.state = "ready";
         $("load-more").disabled = false;
       }
     }
@@ -442,7 +444,7 @@
     const note = $("ring-note");
     note.textContent = ring.note ? "Note: " + ring.note : "";
     show(note, Boolean(ring.note));
-    $("review-version").textContent = state.etag ? "version " + state.etag.replace(/^W\//, "") : "";
+    $("review-version").textContent = state.etag ? "ring version " + state.etag.replace(/^W\//, "").replace(/"/g, "") : "";
     renderEvidence(ring.evidence || []);
     renderMetrics(ring.metrics || {});
     renderReviews(ring.reviews || []);
@@ -460,10 +462,10 @@
   }
 
   function renderMetrics(metrics) {
-    const rows = Object.entries(metrics).map(([name, value]) => el("tr", {},
-      el("th", { text: humanise(name) }),
-      el("td", { class: "num", text: typeof value === "object" && value !== null ? JSON.stringify(value) : fmtNumber(value) })));
-    $("ring-metrics").tBodies[0].replaceChildren(...rows);
+    const cells = Object.entries(metrics).map(([name, value]) => el("div", { class: "metric" },
+      el("dt", { text: humanise(name), title: humanise(name) }),
+      el("dd", { text: typeof value === "object" && value !== null ? JSON.stringify(value) : fmtNumber(value) })));
+    $("ring-metrics").replaceChildren(...cells);
   }
 
   function entryField(entry, names) {
@@ -504,7 +506,7 @@
   function renderHistory(history) {
     const rows = history.slice().reverse().map((h) => el("tr", {},
       el("td", {}, el("code", { text: h.run_id || "" })),
-      el("td", { text: fmtTime(h.at) }),
+      el("td", { title: fmtTime(h.at), text: fmtDate(h.at) }),
       el("td", { class: "num" }, el("span", { class: "score mini", style: { background: scoreColour(h.score) }, text: fmtScore(h.score) })),
       el("td", { class: "num", text: fmtNumber(h.accounts) })));
     $("ring-history").tBodies[0].replaceChildren(...rows);
@@ -617,12 +619,21 @@
 
   function layoutOptions(name, count) {
     if (name === "concentric") {
-      return { name: "concentric", animate: false, fit: true, padding: 24, minNodeSpacing: 14,
+      return { name: "concentric", animate: false, fit: true, padding: 24, minNodeSpacing: 36, avoidOverlap: true,
         concentric: (node) => node.degree() };
     }
-    return { name: "cose", animate: false, fit: true, padding: 24, randomize: true, nodeDimensionsIncludeLabels: false,
-      idealEdgeLength: () => (count > 60 ? 32 : 44), nodeRepulsion: () => 4500, edgeElasticity: () => 80,
-      gravity: 1.2, numIter: 2000, componentSpacing: 60 };
+    return { name: "cose", animate: false, fit: true, padding: 24, randomize: true, nodeDimensionsIncludeLabels: true,
+      idealEdgeLength: () => (count > 80 ? 40 : 55), nodeRepulsion: () => 6000, gravity: 1, numIter: 2000,
+      componentSpacing: 60 };
+  }
+
+  /** Run a layout; a small ring is not blown up beyond a readable zoom. */
+  function runLayout(cy) {
+    const layout = cy.layout(layoutOptions($("graph-layout").value, cy.nodes().length));
+    layout.one("layoutstop", () => {
+      if (cy.zoom() > 1.6) { cy.zoom(1.6); cy.center(); }
+    });
+    layout.run();
   }
 
   function drawGraph(graph, error) {
@@ -655,7 +666,7 @@
       container, elements: graphElements(graph), style: GRAPH_STYLE, layout: { name: "preset" },
       minZoom: 0.1, maxZoom: 4, boxSelectionEnabled: false,
     });
-    cy.layout(layoutOptions($("graph-layout").value, nodeCount)).run();
+    runLayout(cy);
     cy.on("tap", "node", (event) => selectNode(event.target));
     cy.on("tap", "edge", (event) => selectEdge(event.target));
     cy.on("tap", (event) => { if (event.target === cy) resetSelection(); });
@@ -809,6 +820,7 @@
           el("button", { type: "button", class: "btn small", id: "review-reload", "data-testid": "review-reload",
             text: "Reload ring", onclick: () => openRing(ring.ring_id, true) }),
         ]);
+        loadAudit(false);
       } else if (error.status === 403) {
         setReviewMessage("error", [el("span", { text: "Your key may not post reviews: the investigator role is needed." + requestId(error) })]);
       } else if (error.status === 428) {
@@ -978,7 +990,7 @@
     $("review-form").addEventListener("submit", onReviewSubmit);
     $("audit-more").addEventListener("click", () => loadAudit(true));
     $("graph-layout").addEventListener("change", () => {
-      if (state.cy) state.cy.layout(layoutOptions($("graph-layout").value, state.cy.nodes().length)).run();
+      if (state.cy) runLayout(state.cy);
     });
     $("graph-fit").addEventListener("click", () => { if (state.cy) state.cy.fit(undefined, 24); });
     $("graph-export-graphml").addEventListener("click", () => exportGraph("graphml"));
