@@ -76,6 +76,7 @@ class LocalStore(GraphStore):
         self.directory = Path(directory) if directory is not None else default_store_dir()
         (self.directory / "tables").mkdir(parents=True, exist_ok=True)
         self._cache: dict[str, pd.DataFrame] = {}
+        self._stamps: dict[str, int | None] = {}
 
     # --- tables ---------------------------------------------------------------------------
 
@@ -83,10 +84,16 @@ class LocalStore(GraphStore):
         return self.directory / "tables" / f"{name}.parquet"
 
     def table(self, name: str) -> pd.DataFrame:
-        """A stored table (contract columns even when nothing was loaded yet)."""
-        if name not in self._cache:
-            path = self._table_path(name)
-            if path.exists():
+        """A stored table (contract columns even when nothing was loaded yet).
+
+        Cached per process, but re-read when the file changed: a long-running
+        ``serve`` sees what a ``load`` in another process wrote.
+        """
+        path = self._table_path(name)
+        stamp = path.stat().st_mtime_ns if path.exists() else None
+        if name not in self._cache or self._stamps.get(name) != stamp:
+            self._stamps[name] = stamp
+            if stamp is not None:
                 self._cache[name] = pd.read_parquet(path)
             else:
                 spec = next(t for t in TABLES if t.name == name)
@@ -105,12 +112,15 @@ class LocalStore(GraphStore):
             new = snapshot[spec.name]
             written[spec.name] = len(new)
             if new.empty and self._table_path(spec.name).exists():
+                if progress:
+                    progress(spec.name, 0)
                 continue
             old = self.table(spec.name)
             merged = new if old.empty else pd.concat([old, new], ignore_index=True)
             merged = merged.drop_duplicates(list(spec.key), keep="last", ignore_index=True)
             _atomic_parquet(merged, self._table_path(spec.name))
             self._cache[spec.name] = merged
+            self._stamps[spec.name] = self._table_path(spec.name).stat().st_mtime_ns
             if progress:
                 progress(spec.name, len(new))
         return WriteReport(written, time.perf_counter() - started)
@@ -338,6 +348,7 @@ class LocalStore(GraphStore):
             for name in ("rings.json", "runs.json", "api_keys.json", "audit.jsonl"):
                 (self.directory / name).unlink(missing_ok=True)
             self._cache.clear()
+            self._stamps.clear()
 
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -229,3 +229,13 @@ def test_an_empty_store_has_empty_projections(store: GraphStore) -> None:
 def test_an_unknown_projection_is_a_key_error(store: GraphStore) -> None:
     with pytest.raises(KeyError, match="unknown projection 'nope'"):
         store.projection("nope")
+
+
+def test_a_local_store_sees_a_load_made_by_another_process(bad_snapshot, tmp_path) -> None:
+    from ringwatch.graph.local_store import LocalStore
+    from ringwatch.loaders import load_snapshot
+
+    serving = LocalStore(tmp_path / "shared")
+    assert serving.counts()["Creator"] == 0  # read (and cached) before the load
+    LocalStore(tmp_path / "shared").write_snapshot(load_snapshot(bad_snapshot).snapshot)
+    assert serving.counts()["Creator"] == 3
