@@ -236,11 +236,8 @@ def write_rings_jsonl(rings: list[dict], path: Path) -> None:
 
 def _write_report(graph: GraphStore, out: Path, result: RunResult, *, top: int,
                   summary: dict | None) -> None:
-    try:
-        from .report import subgraphs_for, write_report
-    except ImportError:  # the report module is optional while it is being built
-        log.warning("report module unavailable; rings.jsonl written without report.html")
-        return
+    from .report import subgraphs_for, write_report
+
     projections = {name: graph.projection(name)
                    for name in ("identity_links", "creator_shop_trade", "buyer_orders", "shops")}
     write_report(out, run=result.run, rings=result.rings,

@@ -24,7 +24,7 @@ from .commission_abuse import find_commission_abuse
 from .config import DetectionConfig
 from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
-from .ring_identity import DISSOLVED, REVIEW_FIELDS, assign_ids, review_status_after
+from .ring_identity import DISSOLVED, assign_ids, carried_review
 from .rings import Finding
 from .scoring import MetricTables, context_evidence, metrics, score
 
@@ -90,12 +90,7 @@ def _with_reviews_since(store: GraphStore, previous: list[dict[str, Any]],
         if now is None or ring["status"] == DISSOLVED:
             merged.append(ring)
             continue
-        review, note = review_status_after(now, ring, jaccard=config.matching.jaccard)
-        kept = {k: now[k] for k in REVIEW_FIELDS if k in now}
-        kept["version"] = int(now.get("version", 0)) + 1
-        if note:
-            kept["note"] = note
-        merged.append({**ring, **kept, "status": review, "review_status": review})
+        merged.append({**ring, **carried_review(now, ring, jaccard=config.matching.jaccard)})
     return merged
 
 

@@ -53,6 +53,20 @@ def review_status_after(old: dict[str, Any], ring: dict[str, Any], *,
     return review, None
 
 
+def carried_review(old: dict[str, Any], ring: dict[str, Any], *, jaccard: float) -> dict[str, Any]:
+    """The review fields a ring found again takes from ``old``: decision, reviews, note, version.
+
+    The version is bumped: the ring changed, so an ETag taken before must no
+    longer match.
+    """
+    review, note = review_status_after(old, ring, jaccard=jaccard)
+    carried = {k: old[k] for k in REVIEW_FIELDS if k in old}
+    carried["version"] = int(old.get("version", 0)) + 1
+    if note:
+        carried["note"] = note
+    return {**carried, "status": review, "review_status": review}
+
+
 @dataclass(frozen=True)
 class Match:
     """The outcome of matching: new ring index -> earlier ring id, and lineage links."""
@@ -105,37 +119,30 @@ def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
     kept_ids: set[str] = set()
     for j, ring in enumerate(current):
         old = by_id.get(found.continues.get(j, ""))
-        note = None
         if old is not None:
             ring_id = old["ring_id"]
             history = old.get("history", [])
-            review, note = review_status_after(old, ring, jaccard=jaccard)
             first = old["first_detected"]
             lineage = dict(old.get("lineage", {}))
-            kept = {k: old[k] for k in REVIEW_FIELDS if k in old}
-            # The ring changed: an ETag taken before this run must no longer match.
-            kept["version"] = int(old.get("version", 0)) + 1
+            kept = carried_review(old, ring, jaccard=jaccard)
         else:
             ring_id = new_ring_id(ring["kind"], frozenset(
                 f"{m['type']}:{m['id']}" for m in ring["members"]))
             while ring_id in by_id or ring_id in kept_ids:
                 ring_id = new_ring_id(ring["kind"], frozenset([ring_id]))
-            history, review, first, lineage, kept = [], "new", stamp, {}, {}
+            history, first, lineage = [], stamp, {}
+            kept = {"status": "new", "review_status": "new"}
         kept_ids.add(ring_id)
         related = sorted({o for o, k in found.related if k == j and o != ring_id})
         if related:
             relation = "merged_from" if old is not None else "split_from"
             lineage[relation] = sorted(set(lineage.get(relation, [])) | set(related))
-        if note:
-            kept["note"] = note
         touched.append({
-            **kept, "ring_id": ring_id, **ring, "status": review, "review_status": review,
+            **kept, "ring_id": ring_id, **ring, "status": kept["status"],
             "first_detected": first, "run_id": run_id, "last_seen_run": run_id,
             "lineage": lineage,
             "history": [*history, {"run_id": run_id, "at": stamp, "score": ring["score"],
-                                   "accounts": sum(1 for m in ring["members"]
-                                                   if m["type"] in ("creator", "shop", "seller",
-                                                                    "buyer"))}],
+                                   "accounts": len(account_keys(ring))}],
         })
     became: dict[str, list[str]] = {}
     for old_id, j in found.related:
