@@ -1,32 +1,34 @@
 """The ``ringwatch`` command line: load, detect, run, and the tools around them.
 
-Exit codes a scheduler can act on: 0 done (also when rows were quarantined),
-2 the input cannot be used at all (a missing table or column; one line says
-which), 3 the store cannot be reached, 1 any other failure.
+Exit codes a scheduler can act on (docs/contract.md, section 3): 0 done (also
+when rows were quarantined), 2 the input cannot be used at all (a missing table
+or column, a store with nothing loaded; one line says which), 3 the store
+cannot be reached, 4 the API's port is taken, 1 any other failure.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from ringwatch import RingwatchError
 from ringwatch.detectors.pipeline import RunResult, run_detection
-from ringwatch.graph.errors import StoreUnavailableError
+from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import TABLES, LoadSummary, SnapshotError, load_snapshot
 
 from .wiring import Backend, open_store
 
-#: The fields of a ring in rings.jsonl (CONTRACT.md section 2, then additive ones).
+#: The fields of a ring in rings.jsonl (docs/contract.md section 2, then additive ones).
 RING_FIELDS = ("ring_id", "kind", "score", "status", "members", "evidence", "metrics",
                "first_detected", "run_id", "lineage", "history")
 DETECTION_STEPS = ("reading projections", "identity rings", "collusion rings", "commission abuse",
@@ -36,10 +38,15 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_STORE_UNAVAILABLE = 3
+EXIT_PORT_IN_USE = 4
+
+CONTRACT = "docs/contract.md in the Ringwatch repository"
 
 app = typer.Typer(
     help="Ringwatch finds account farms, collusion rings and commission abuse in a "
-    "live-shopping marketplace snapshot, as a graph.",
+    "live-shopping marketplace snapshot, as a graph.\n\n"
+    "Start with `ringwatch demo`; the snapshot format, rings.jsonl and the exit codes "
+    f"(0 done, 1 failure, 2 unusable input, 3 store unreachable, 4 port taken) are in {CONTRACT}.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -49,7 +56,9 @@ log = logging.getLogger("ringwatch")
 
 DataOption = Annotated[Path, typer.Option(
     "--data", help="Snapshot directory: one file per table (NAME.csv, NAME.csv.gz or "
-    "NAME.parquet), as CONTRACT.md section 1 defines.", show_default=False)]
+    "NAME.parquet): creators, shops, identity_links, orders, commissions, and optionally "
+    f"affiliations, violations, allowlist; columns in {CONTRACT}, section 1.",
+    show_default=False)]
 BackendOption = Annotated[Backend, typer.Option(
     "--backend", help="Graph store: 'local' (embedded, no server) or 'neo4j' (uses "
     "RINGWATCH_NEO4J_URI, RINGWATCH_NEO4J_USER, RINGWATCH_NEO4J_PASSWORD).")]
@@ -59,12 +68,43 @@ StoreOption = Annotated[Path | None, typer.Option(
     show_default=False)]
 
 
+class _Ui:
+    """How chatty the terminal is: set once by the global options."""
+
+    quiet = False
+    verbose = False
+
+
 @app.callback()
 def _configure(
-    log_level: Annotated[str, typer.Option(help="Log level: debug, info, warning, error.")] = "info",
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Only warnings, errors and the paths of what was written; no "
+        "progress bars or tables.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Debug logs, and a traceback with unexpected errors.")] = False,
+    log_level: Annotated[str | None, typer.Option(
+        help="Log level: debug, info, warning, error [default: info; warning with --quiet, "
+        "debug with --verbose].", show_default=False)] = None,
 ) -> None:
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _Ui.quiet, _Ui.verbose = quiet, verbose
+    level = log_level or ("debug" if verbose else "warning" if quiet else "info")
+    # Logs go to stderr through the same console as the progress bars, so a log line is
+    # printed above the live bars instead of being glued onto them.
+    handler = RichHandler(console=console, show_path=False, rich_tracebacks=False,
+                          log_time_format="[%X]", markup=False)
+    logging.basicConfig(level=level.upper(), handlers=[handler], format="%(message)s", force=True)
+
+
+def _say(text: str) -> None:
+    """A line for the user on stderr (hidden by --quiet)."""
+    if not _Ui.quiet:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _warn(text: str) -> None:
+    """A warning on stderr, shown even with --quiet."""
+    console.print(f"warning: {text}", style="yellow", markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 @app.command()
@@ -95,8 +135,13 @@ def load(
 
 def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
                     quarantine_dir: Path, replace: bool = False) -> LoadSummary:
-    """Validate, quarantine, write to the store, and print the summary table; returns the summary."""
-    with _progress() as progress:
+    """Validate, quarantine, write to the store, and print the summary table; returns the summary.
+
+    The store is opened first: a Neo4j without a password or out of reach is
+    reported before minutes go into validating the snapshot.
+    """
+    graph = open_store(backend, store_dir=store_dir)
+    with graph, _progress() as progress:
         task = progress.add_task("validating", total=len(TABLES))
 
         def validated(table: str) -> None:
@@ -104,25 +149,32 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
 
         result = load_snapshot(data, quarantine_dir=quarantine_dir, progress=validated)
         progress.update(task, completed=len(TABLES), description="validated")
-        graph = open_store(backend, store_dir=store_dir)
-        with graph:
-            if replace:
-                graph.clear()
-            write = progress.add_task(f"writing to {graph.backend}", total=result.snapshot.rows)
-            graph.write_snapshot(
-                result.snapshot,
-                progress=lambda table, rows: progress.update(
-                    write, advance=rows, description=f"writing {table}"),
-            )
-            progress.update(write, completed=result.snapshot.rows, description="written")
+        if replace:
+            graph.clear()
+        write = progress.add_task(f"writing to {graph.backend}", total=result.snapshot.rows)
+        graph.write_snapshot(
+            result.snapshot,
+            progress=lambda table, rows: progress.update(
+                write, advance=rows, description=f"writing {table}"),
+        )
+        progress.update(write, completed=result.snapshot.rows, description="written")
     print_summary(result.summary, quarantine_dir)
-    log.info("loaded %s into the %s store: %d rows, %d quarantined", data, backend.value,
-             result.snapshot.rows, result.summary.quarantined)
+    log.info("loaded %s into the %s store (%s): %d rows, %d quarantined", data, backend.value,
+             _where(graph), result.snapshot.rows, result.summary.quarantined)
+    for warning in result.summary.warnings:
+        _warn(warning)
     return result.summary
+
+
+def _where(graph: GraphStore) -> str:
+    """The store's location for messages: the local directory or the Neo4j URI."""
+    return str(getattr(graph, "directory", None) or getattr(graph, "uri", None) or graph.backend)
 
 
 def print_summary(summary: LoadSummary, quarantine_dir: Path) -> None:
     """Print the per-table reconciliation: read = loaded + quarantined, with the reasons."""
+    if _Ui.quiet:
+        return
     table = Table(title=f"Load summary: {summary.snapshot}")
     for column in ("table", "file", "read", "loaded", "quarantined", "reasons"):
         table.add_column(column, justify="right" if column in {"read", "loaded",
@@ -176,9 +228,21 @@ def detect(
     runs when found again; rings no longer found are marked dissolved.
     """
     with _exit_codes():
-        graph = open_store(backend, store_dir=store)
+        graph = open_store(backend, store_dir=store, create=False)
         with graph:
+            if not any(graph.counts().get(label, 0) for label in ("Creator", "Shop", "USES",
+                                                                  "Order")):
+                raise StoreEmptyError(
+                    f"the {graph.backend} store {_where(graph)} holds no snapshot: load one first "
+                    f"(ringwatch load --data DIR{_store_flag(backend, store)})")
             detect_and_write(graph, out, top=top)
+
+
+def _store_flag(backend: Backend, store: Path | None) -> str:
+    """The options that point a later command at the same store, for the hints we print."""
+    if Backend(backend) is Backend.neo4j:
+        return " --backend neo4j"
+    return f" --store {store}" if store else ""
 
 
 @app.command()
@@ -223,11 +287,17 @@ def detect_and_write(graph: GraphStore, out: Path, *, top: int = 20,
     (out / "run.json").write_text(json.dumps(result.run, indent=2))
     _write_report(graph, out, result, top=top, summary=summary)
     _print_top(result)
+    for name, used in result.run.get("detectors", {}).items():
+        if used.get("nothing_to_work_on"):
+            _warn(f"{name.replace('_', ' ')} had nothing to work on: {used['why']}")
+    typer.echo(f"rings: {out / 'rings.jsonl'}")
+    typer.echo(f"report: {out / 'report.html'}")
+    typer.echo(f"run record: {out / 'run.json'}")
     return result
 
 
 def write_rings_jsonl(rings: list[dict], path: Path) -> None:
-    """One ring per line, highest score first, in the shape of CONTRACT.md section 2."""
+    """One ring per line, highest score first, in the shape of docs/contract.md section 2."""
     with path.open("w") as handle:
         for ring in rings:
             handle.write(json.dumps({key: ring[key] for key in RING_FIELDS if key in ring}) + "\n")
@@ -244,9 +314,14 @@ def _write_report(graph: GraphStore, out: Path, result: RunResult, *, top: int,
 
 
 def _print_top(result: RunResult, limit: int = 10) -> None:
+    run = result.run
+    if _Ui.quiet or not result.rings:
+        return
     out = Console(width=max(Console().width, 120))
-    table = Table(title=f"Run {result.run['run_id']}: {result.run['rings']} rings "
-                  f"({result.run['new']} new, {result.run['dissolved']} dissolved)")
+    shown = min(limit, len(result.rings))
+    table = Table(title=f"Run {run['run_id']}: top {shown} of {run['rings']} rings by score "
+                  f"({run['new']} new, {run.get('persisting', 0)} persisting, {run['dissolved']} "
+                  "dissolved since the last run; all of them in rings.jsonl)")
     for column in ("ring_id", "kind", "score", "status", "accounts", "top evidence"):
         table.add_column(column)
     for ring in result.rings[:limit]:
@@ -280,7 +355,21 @@ def demo(
         graph = open_store(Backend.local, store_dir=store_dir)
         result = detect_and_write(graph, results, summary=summary.as_dict())
         _print_evaluation(graph, result.rings, snapshot / "labels.csv")
-        typer.echo(f"rings: {results / 'rings.jsonl'}; report: {results / 'report.html'}")
+        prog = _program()
+        typer.echo(f"\nReview these rings in the browser, on the store the demo wrote ({store_dir}):\n"
+                   f"  {prog} keys create --role investigator --label me --store {store_dir}\n"
+                   f"  {prog} serve --store {store_dir}      # then open http://127.0.0.1:8080/ui "
+                   "and paste the key")
+
+
+def _program() -> str:
+    """How the user invoked us (``.venv/bin/ringwatch`` or ``ringwatch``), for hints to copy."""
+    import sys
+
+    called = Path(sys.argv[0])
+    if called.name == "ringwatch" and str(called) != "ringwatch" and not called.is_absolute():
+        return str(called)
+    return "ringwatch"
 
 
 @app.command("eval")
@@ -384,7 +473,8 @@ def serve(
     """Serve the review API (OpenAPI at /docs) and the review page (/ui).
 
     Every endpoint but health, metrics and docs needs a key from
-    `ringwatch keys create`; every log line carries its request id.
+    `ringwatch keys create`; every log line carries its request id. Exit 4 when
+    the port is taken.
     """
     import uvicorn
     from pydantic import ValidationError
@@ -402,13 +492,64 @@ def serve(
                                  f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
         with open_store(settings.backend, store_dir=settings.store_dir) as graph:
             check_exposure(settings, len(graph.api_keys()))  # a clear error before uvicorn starts
+            described = _describe_store(graph)
+        listening = _bind(settings.host, settings.port)
     configure_logging(logging.getLevelName(logging.getLogger().level).lower())
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                proxy_headers=False, server_header=False)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    for line in described:
+        log.log(logging.WARNING if line.startswith("the store holds") else logging.INFO, line)
+    log.info("review page: http://%s:%d/ui, API documentation: http://%s:%d/docs", host,
+             settings.port, host, settings.port)
+    config = uvicorn.Config(create_app(settings), log_config=None, proxy_headers=False,
+                            server_header=False)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _describe_store(graph: GraphStore) -> list[str]:
+    """What ``serve`` is about to serve, in a few log lines: store, latest run, rings, keys."""
+    lines = [f"serving the {graph.backend} store {_where(graph)}"]
+    runs = graph.runs()
+    rings = [r for r in graph.rings() if r.get("status") != "dissolved"]
+    keys = [k for k in graph.api_keys() if not k.get("revoked_at")]
+    if runs:
+        latest = max(runs, key=lambda r: r.get("started_at", ""))
+        lines.append(f"latest run {latest['run_id']} at {latest.get('started_at')}: "
+                     f"{len(rings)} rings to review")
+    else:
+        lines.append("the store holds no detection run yet: the ring list will be empty until "
+                     "`ringwatch run` or `ringwatch detect` writes to this store")
+    if not keys:
+        lines.append("the store holds no API key: create one with `ringwatch keys create "
+                     "--role investigator` (same --store) to use the page")
+    return lines
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Take the port before the app starts, so a taken port is one line and exit code 4."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host.strip("[]"), port))
+    except OSError as exc:
+        listening.close()
+        raise PortInUseError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; stop the "
+                             "process that holds it or choose another --port") from None
+    listening.listen(2048)
+    listening.set_inheritable(True)
+    return listening
+
+
+class PortInUseError(RingwatchError):
+    """The API's address is taken by another process (its own exit code: 4)."""
 
 
 class _exit_codes:
-    """Turn Ringwatch errors into one line on stderr and the documented exit code."""
+    """Turn errors into one line on stderr and the documented exit code; never a traceback.
+
+    An unexpected error is a bug: one line names it, and ``--verbose`` adds the
+    traceback for the bug report.
+    """
 
     def __enter__(self) -> None:
         return None
@@ -416,22 +557,29 @@ class _exit_codes:
     def __exit__(self, kind: type | None, error: BaseException | None, tb: object) -> bool:
         if error is None or isinstance(error, typer.Exit | KeyboardInterrupt):
             return False
-        if isinstance(error, SnapshotError):
+        message = str(error)
+        if isinstance(error, SnapshotError | StoreEmptyError):
             code = EXIT_BAD_INPUT
         elif isinstance(error, StoreUnavailableError):
             code = EXIT_STORE_UNAVAILABLE
+        elif isinstance(error, PortInUseError):
+            code = EXIT_PORT_IN_USE
         elif isinstance(error, RingwatchError):
             code = EXIT_FAILURE
         else:
-            log.exception("unexpected failure")
             code = EXIT_FAILURE
-        console.print(f"ringwatch: error: {error}", markup=False, highlight=False, soft_wrap=True)
+            message = (f"unexpected {type(error).__name__}: {error} (a bug; run again with "
+                       "--verbose for the traceback and report it)")
+            if _Ui.verbose:
+                log.exception("unexpected failure")
+        console.print(f"ringwatch: error: {' '.join(message.split())}", markup=False,
+                      highlight=False, soft_wrap=True)
         raise typer.Exit(code)
 
 
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+                    TimeElapsedColumn(), console=console, transient=False, disable=_Ui.quiet)
 
 
 def _register_subcommands() -> None:

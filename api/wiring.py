@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
+from ringwatch.graph.errors import StoreEmptyError
 from ringwatch.graph.local_store import LocalStore, default_store_dir
 from ringwatch.graph.store import GraphStore
 
@@ -16,11 +17,20 @@ class Backend(str, Enum):
     neo4j = "neo4j"
 
 
-def open_store(backend: Backend | str, *, store_dir: Path | None = None) -> GraphStore:
+def open_store(backend: Backend | str, *, store_dir: Path | None = None,
+               create: bool = True) -> GraphStore:
     """Open the chosen store: ``local`` under ``store_dir`` (default ``$RINGWATCH_STORE``),
-    ``neo4j`` from the ``RINGWATCH_NEO4J_*`` environment variables."""
+    ``neo4j`` from the ``RINGWATCH_NEO4J_*`` environment variables.
+
+    ``create=False`` is for commands that only read: a mistyped ``--store`` then
+    fails with :class:`StoreEmptyError` instead of leaving an empty store behind.
+    """
     if Backend(backend) is Backend.local:
-        return LocalStore(store_dir or default_store_dir())
+        directory = store_dir or default_store_dir()
+        if not create and not (directory / "tables").is_dir():
+            raise StoreEmptyError(f"there is no local store at {directory}: load a snapshot "
+                                  f"into it first (ringwatch load --data DIR --store {directory})")
+        return LocalStore(directory)
     from ringwatch.graph.neo4j_store import Neo4jStore
 
     store = Neo4jStore.from_env()

@@ -2,7 +2,7 @@
 
 Keeping statements as files (shipped as package data) means an investigator can
 read and run exactly what the product runs, and no statement is ever assembled
-from values: callers pass values as parameters (CONTRACT.md section 1).
+from values: callers pass values as parameters (docs/contract.md section 1).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """How good flagged rings are, measured against planted ground truth (``labels.csv``).
 
-Labels are for evaluation only, never an input to detection (CONTRACT.md section 3):
+Labels are for evaluation only, never an input to detection (docs/contract.md section 3):
 ``ring_id, account_type, account_id, typology``, one row per planted ring member.
 Two questions get two kinds of figures, per typology and overall:
 
@@ -160,7 +160,7 @@ def _rows(index: pd.Index, shown: int = 10) -> str:
 
 
 def load_rings(path: Path | str) -> list[dict[str, Any]]:
-    """Read ``rings.jsonl`` (CONTRACT.md section 2); blank lines are skipped.
+    """Read ``rings.jsonl`` (docs/contract.md section 2); blank lines are skipped.
 
     Raises :class:`EvaluationError` with the file and line number when a line is
     not JSON or is not a ring with a ``members`` list.

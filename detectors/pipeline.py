@@ -55,6 +55,35 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
     return identity + collusion + _fold_into_identity(abuse, identity)
 
 
+def detector_inputs(ctx: MarketContext) -> dict[str, dict[str, Any]]:
+    """What each detector had to work on, for run.json and the summary.
+
+    A detector with nothing to work on finds nothing, and a run that says "0
+    collusion rings" must also say that no attributed order reached it, or the
+    user reads it as a clean market.
+    """
+    links = len(ctx.links)
+    trade = ctx["creator_shop_trade"]
+    attributed = int(trade["orders"].sum()) if len(trade) else 0
+    buyer_links = int((ctx.links["account_type"] == "buyer").sum()) if links else 0
+    seller_links = int((ctx.links["account_type"] == "seller").sum()) if links else 0
+
+    def entry(rows: int, what: str, missing: str) -> dict[str, Any]:
+        return {"input": f"{rows:,} {what}", "rows": rows,
+                "nothing_to_work_on": rows == 0, **({"why": missing} if rows == 0 else {})}
+
+    return {
+        "identity_rings": entry(links, "identity links (allowlisted identifiers left out)",
+                                "no identity links to compare accounts by"),
+        "collusion_rings": entry(attributed, "orders attributed to creators",
+                                 "no orders attributed to a creator: collusion needs order data"),
+        "commission_abuse": entry(attributed if buyer_links + seller_links else 0,
+                                  "attributed orders, judged against buyer and seller identity links",
+                                  "needs orders attributed to creators and identity links of buyers "
+                                  "or sellers"),
+    }
+
+
 def _fold_into_identity(abuse: list[Finding], identity: list[Finding]) -> list[Finding]:
     """Cases whose accounts all sit in one identity ring become evidence of that ring."""
     owner = {m: ring for ring in identity for m in ring.accounts}
@@ -104,6 +133,7 @@ def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig()
     step = progress or (lambda _: None)
     step("reading projections")
     ctx = read_context(store)
+    inputs = detector_inputs(ctx)
     findings = find_rings(ctx, config, progress=step)
     step("scoring")
     tables = MetricTables.from_context(ctx)
@@ -138,10 +168,15 @@ def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig()
         "dissolved": sum(1 for r in touched if r["status"] == DISSOLVED),
         "allowlist": [dataclasses.asdict(a) for a in ctx.allowlist],
         "as_of_ms": ctx.as_of_ms,
+        "detectors": inputs,
         **(extra or {}),
     }
     step("saving rings")
     store.save_run(run, _with_reviews_since(store, previous, touched, config))
-    log.info("run %s: %d rings (%s), %d new, %d dissolved, %.1f s", run_id, len(active),
-             counts, run["new"], run["dissolved"], run["duration_seconds"])
+    log.info("run %s: %d rings (%s), %d new, %d persisting, %d dissolved, %.1f s", run_id,
+             len(active), ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()),
+             run["new"], run["persisting"], run["dissolved"], run["duration_seconds"])
+    for name, used in inputs.items():
+        if used["nothing_to_work_on"]:
+            log.debug("%s had nothing to work on: %s", name, used["why"])
     return RunResult(run, active, touched)

@@ -38,7 +38,7 @@ def generate_snapshot(out_dir: Path | str,
                       ) -> GeneratedSnapshot:
     """Write a synthetic marketplace snapshot with planted rings into ``out_dir``.
 
-    The tables follow CONTRACT.md section 1 (``creators``, ``shops``,
+    The tables follow docs/contract.md section 1 (``creators``, ``shops``,
     ``identity_links``, ``orders``, ``commissions``, ``affiliations``,
     ``violations``, ``allowlist``, in ``config.fmt``); ``labels.csv`` lists every
     member of every planted ring (``ring_id, account_type, account_id,

@@ -13,5 +13,9 @@ class StoreUnavailableError(StoreError):
     """The store cannot be reached at all (Neo4j down, wrong URI or password)."""
 
 
+class StoreEmptyError(StoreError):
+    """The store holds nothing to work on (no snapshot loaded): the input, not the store, is at fault."""
+
+
 class QueryError(StoreError):
     """A named Cypher statement failed; the message names the statement."""

@@ -1,4 +1,4 @@
-"""The graph model of CONTRACT.md: node labels, relationship types and how snapshot tables map onto them.
+"""The graph model of docs/contract.md: node labels, relationship types and how snapshot tables map onto them.
 
 Both stores describe themselves with these names (``GraphStore.counts``), so a
 count in the local store and a count in Neo4j mean the same thing.

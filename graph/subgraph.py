@@ -89,7 +89,7 @@ def ring_subgraph(members: list[dict[str, Any]], projections: Mapping[str, pd.Da
     Parameters
     ----------
     members
-        The ring's ``members`` (``[{"type": ..., "id": ...}]``, CONTRACT.md section 2).
+        The ring's ``members`` (``[{"type": ..., "id": ...}]``, docs/contract.md section 2).
     projections
         Projection name -> DataFrame (``identity_links``, ``creator_shop_trade``,
         ``buyer_orders``, ``shops``); a missing projection contributes no edges.

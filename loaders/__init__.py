@@ -1,4 +1,4 @@
-"""Reading a marketplace snapshot (CONTRACT.md section 1): validation, quarantine, reconciliation."""
+"""Reading a marketplace snapshot (docs/contract.md section 1): validation, quarantine, reconciliation."""
 
 from .errors import MissingColumnError, MissingTableError, SnapshotError, UnreadableFileError
 from .schema import TABLES, TABLES_BY_NAME, TableSpec

@@ -1,4 +1,4 @@
-"""The snapshot tables of CONTRACT.md section 1, as data the validator reads.
+"""The snapshot tables of docs/contract.md section 1, as data the validator reads.
 
 Every rule a loader enforces is declared here once (column kinds, domains,
 keys, references between tables), so that the contract and the checks cannot

@@ -59,10 +59,31 @@ class LoadSummary:
     def table(self, name: str) -> TableSummary:
         return next(t for t in self.tables if t.table == name)
 
+    @property
+    def warnings(self) -> list[str]:
+        """Tables that left nothing to work with, each as one sentence for the user.
+
+        A load that reconciles can still be useless: a required table with a
+        header and no rows, or a table whose every row was quarantined. Exit 0
+        is right (the snapshot was usable), silence is not.
+        """
+        required = {spec.name for spec in TABLES if spec.required}
+        found = []
+        for t in self.tables:
+            if t.table in required and t.read == 0:
+                where = t.file or f"{t.table} table"
+                found.append(f"{t.table}: {where} has no rows")
+            elif t.read and not t.loaded:
+                reasons = ", ".join(f"{code} {n:,}" for code, n in sorted(t.reasons.items()))
+                found.append(f"{t.table}: every one of its {t.read:,} rows was quarantined "
+                             f"({reasons})")
+        return found
+
     def as_dict(self) -> dict:
         return {
             "snapshot": self.snapshot,
             "reconciles": self.reconciles,
+            "warnings": self.warnings,
             "tables": [
                 {"table": t.table, "file": t.file, "read": t.read, "loaded": t.loaded,
                  "quarantined": t.quarantined, "reasons": t.reasons}

@@ -61,5 +61,5 @@ def generated_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def bad_snapshot(tmp_path: Path) -> Path:
-    """A tiny snapshot holding every kind of bad row CONTRACT.md names."""
+    """A tiny snapshot holding every kind of bad row docs/contract.md names."""
     return write_bad_snapshot(tmp_path / "bad")

@@ -16,7 +16,7 @@ from ringwatch.generator import (
 )
 from ringwatch.generator.__main__ import main
 
-#: CONTRACT.md section 1: every column of every table, in order.
+#: docs/contract.md section 1: every column of every table, in order.
 CONTRACT_COLUMNS = {
     "creators": ["creator_id", "registered_at", "region", "agency_id"],
     "shops": ["shop_id", "seller_id", "registered_at", "region", "category"],
