@@ -9,6 +9,7 @@ written, in a fresh virtual environment outside the checkout.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -138,10 +139,8 @@ def test_readme_commands_work_on_the_installed_wheel(clone: Path, tmp_path: Path
         if shell.poll() is None:
             os.killpg(shell.pid, signal.SIGKILL)
         else:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(shell.pid, signal.SIGTERM)  # a server the block failed to stop
-            except ProcessLookupError:
-                pass
     assert shell.returncode == 0, out[-2000:] + err[-3000:]
     lines = [line for line in out.splitlines() if line.strip()]
     listed = json.loads(lines[0])
