@@ -15,6 +15,8 @@ ordinary shops in: only suspicious pairs are edges.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -22,10 +24,12 @@ from .communities import groups
 from .config import CollusionConfig
 from .context import MarketContext
 from .rings import Evidence, Finding, Member
+from .wording import accounts, count, listed, plural, verb
 
 KIND = "collusion_ring"
 _POOL_MIN_ORDERS = 2
 _SHOWN_PAIRS = 4
+_SHOWN_DEVICES = 5
 
 
 def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
@@ -189,45 +193,61 @@ def _creator_ties(pool: pd.DataFrame, min_shared: int) -> pd.DataFrame:
 
 def _finding(creators: set[str], shops: set[str], sellers: pd.Series, pairs: pd.DataFrame,
              buyers: pd.DataFrame, devices: pd.DataFrame) -> Finding:
+    """One ring's members, its evidence sentences (each naming whom it is about) and metrics.
+
+    ``devices`` holds one row per (device, pool buyer) of the devices that two
+    or more of the ring's pool buyers share.
+    """
     members = {Member("creator", c) for c in creators} | {Member("shop", s) for s in shops}
     members |= {Member("seller", sellers[s]) for s in shops if s in sellers.index}
     members |= {Member("buyer", b) for b in buyers["buyer_id"]}
-    evidence = []
-    for row in pairs.sort_values(["orders", "creator_id"], ascending=[False, True]).head(
-            _SHOWN_PAIRS).itertuples():
-        said = [f"creator {row.creator_id} brought {row.orders} orders to shop {row.shop_id}"]
-        if row.sig_refund:
-            said.append(f"{row.refund_after_share:.0%} refunded after the commission was paid")
-        if row.sig_rate:
-            said.append(f"commission rate {row.mean_rate:.0%} against a norm of "
-                        f"{min(row.shop_norm, row.category_norm):.0%}")
-        if row.sig_pool:
-            said.append(f"{row.orders_per_buyer:.1f} orders per buyer from {row.buyers} buyers")
-        if row.sig_devices:
-            said.append(f"its buyers share {row.devices_per_buyer:.2f} devices each")
-        evidence.append(Evidence("abnormal_trade", "; ".join(said), 0.2 * row.signals))
+    evidence = [_abnormal_trade(row) for row in pairs.sort_values(
+        ["orders", "creator_id"], ascending=[False, True]).head(_SHOWN_PAIRS).itertuples()]
     if len(buyers) and len(creators) + len(shops) > 2:
+        pool = buyers.sort_values(["orders", "buyer_id"], ascending=[False, True])
         evidence.append(Evidence(
             "shared_buyer_pool",
-            f"{len(buyers)} buyers placed {int(buyers['orders'].sum())} orders across "
-            f"{len(shops)} shops through {len(creators)} creators of this ring",
+            f"{accounts('buyer', pool['buyer_id'])} placed "
+            f"{count(int(buyers['orders'].sum()), 'order')} across "
+            f"{accounts('shop', sorted(shops))} through {accounts('creator', sorted(creators))}",
             min(0.6, 0.1 * len(shops) + 0.1 * len(creators))))
     if len(devices):
-        devices = devices.sort_values(["buyers", "identifier"], ascending=[False, True])
-        members |= {Member("device", d) for d in devices["identifier"]}
+        per_device = devices.groupby("identifier")["buyer_id"].nunique().reset_index(name="buyers")
+        ranked = per_device.sort_values(["buyers", "identifier"], ascending=[False, True])
+        on_them = sorted(devices["buyer_id"].unique())
+        members |= {Member("device", d) for d in ranked["identifier"]}
         evidence.append(Evidence(
             "pool_devices",
-            f"the ring's buyers share devices: {', '.join(devices['identifier'].head(5))} "
-            f"({int(devices['buyers'].sum())} buyer accounts)", 0.3))
+            f"{accounts('buyer', on_them)} of this ring's buyer pool "
+            f"{verb(len(on_them), 'uses', 'share')} {plural(len(ranked), 'device')} "
+            f"{listed(ranked['identifier'].tolist(), shown=_SHOWN_DEVICES)}", 0.3))
     return Finding(KIND, frozenset(members), evidence,
                    {"suspicious_pairs": len(pairs), "buyer_pool": len(buyers)})
 
 
+def _abnormal_trade(row: Any) -> Evidence:
+    """One suspicious creator-shop pair: its orders and each signal it raised, in numbers."""
+    said = [f"creator {row.creator_id} brought {count(int(row.orders), 'order')} to shop "
+            f"{row.shop_id}"]
+    if row.sig_refund:
+        said.append(f"{row.refund_after_share:.0%} refunded after the commission was paid")
+    if row.sig_rate:
+        said.append(f"commission rate {row.mean_rate:.0%} against a norm of "
+                    f"{min(row.shop_norm, row.category_norm):.0%}")
+    if row.sig_pool:
+        said.append(f"{row.orders_per_buyer:.1f} orders per buyer from "
+                    f"{count(int(row.buyers), 'buyer')}")
+    if row.sig_devices:
+        said.append(f"only {row.devices_per_buyer:.2f} distinct devices per buyer")
+    return Evidence("abnormal_trade", "; ".join(said), 0.2 * row.signals)
+
+
 def _pool_devices(ctx: MarketContext, pool: pd.DataFrame) -> pd.DataFrame:
-    """Devices shared by at least two pool buyers of one ring: ring, identifier, buyers."""
+    """Devices shared by at least two pool buyers of one ring: ring, identifier, buyer_id rows."""
     links = ctx.links
     used = links.loc[(links["account_type"] == "buyer") & (links["identifier_type"] == "device"),
                      ["account_id", "identifier"]]
     used = pool[["ring", "buyer_id"]].merge(used, left_on="buyer_id", right_on="account_id")
-    counts = used.groupby(["ring", "identifier"])["buyer_id"].nunique().reset_index(name="buyers")
-    return counts[counts["buyers"] >= 2]
+    used = used[["ring", "identifier", "buyer_id"]].drop_duplicates()
+    buyers = used.groupby(["ring", "identifier"])["buyer_id"].transform("size")
+    return used[buyers.to_numpy() >= 2]

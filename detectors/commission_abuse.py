@@ -15,11 +15,13 @@ and the identifiers that tie them.
 from __future__ import annotations
 
 import pandas as pd
+from ringwatch.graph.projections import group_currency
 
 from .config import AbuseConfig
 from .context import MarketContext
 from .identity_rings import describe_type
 from .rings import Evidence, Finding, Member
+from .wording import accounts, count, listed, money, plural, verb
 
 KIND = "commission_abuse"
 _SHOWN = 4
@@ -64,6 +66,7 @@ def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) 
     per_creator = own.groupby("creator_id").agg(
         orders=("orders", "sum"), refunded_after=("refunded_after_commission", "sum"),
         gmv=("gmv", "sum"))
+    per_creator["currency"] = group_currency(own, "creator_id")
     cases = per_creator[per_creator["orders"] >= config.min_self_orders]
     own = own[own["creator_id"].isin(cases.index)]
     ties = ties.merge(own[["buyer_id", "creator_id"]].drop_duplicates(),
@@ -77,18 +80,41 @@ def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) 
         members |= {Member("buyer", b) for b in bought["buyer_id"]}
         shared, evidence = _ties(tie, "self_purchase", "buyer", tie["buyer_id"], creator)
         members |= shared
-        evidence.append(Evidence(
-            "own_link_orders",
-            f"{int(case['orders'])} orders worth {case['gmv']:,.2f} were placed by those buyers "
-            f"through creator {creator}'s own affiliate link", min(0.6, 0.1 * case["orders"])))
-        if case["refunded_after"]:
-            evidence.append(Evidence(
-                "refund_after_commission",
-                f"{int(case['refunded_after'])} of them were refunded after the commission "
-                f"was paid", min(0.6, 0.15 * case["refunded_after"])))
+        evidence += _own_link_evidence(creator, _most_orders_first(bought), case)
         rings.append(Finding(KIND, frozenset(members), evidence,
                              {"scheme": "self_purchase", "own_link_orders": int(case["orders"])}))
     return rings
+
+
+def _most_orders_first(bought: pd.DataFrame) -> list[str]:
+    """The buyers of one case, those with the most orders first (ties by id)."""
+    per_buyer = bought.groupby("buyer_id")["orders"].sum().reset_index()
+    per_buyer = per_buyer.sort_values(["orders", "buyer_id"], ascending=[False, True])
+    return per_buyer["buyer_id"].tolist()
+
+
+def _own_link_evidence(creator: str, buyers: list[str], case: pd.Series) -> list[Evidence]:
+    """The orders a creator's linked buyers placed through its own link, and their refunds.
+
+    Each sentence names the buyers and the creator: the pipeline may fold the
+    last one alone into an identity ring, where no neighbouring sentence says
+    who "they" are.
+    """
+    orders, refunded = int(case["orders"]), int(case["refunded_after"])
+    who = accounts("buyer", buyers)
+    link = f"creator {creator}'s own affiliate link"
+    evidence = [Evidence(
+        "own_link_orders",
+        f"{who} placed {count(orders, 'order')} worth {money(case['gmv'], case['currency'])} "
+        f"through {link}", min(0.6, 0.1 * orders))]
+    if refunded:
+        share = (f"all {count(orders, 'order')}" if refunded == orders
+                 else f"{refunded:,} of the {count(orders, 'order')}")
+        evidence.append(Evidence(
+            "refund_after_commission",
+            f"{share} that {who} placed through {link} {verb(refunded, 'was', 'were')} "
+            f"refunded after the commission was paid", min(0.6, 0.15 * refunded)))
+    return evidence
 
 
 def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -> list[Finding]:
@@ -105,6 +131,7 @@ def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -
     per_pair = own.groupby(["seller_id", "creator_id"]).agg(
         orders=("orders", "sum"), commission=("commission_total", "sum"),
         shops=("shop_id", lambda s: sorted(set(s))))
+    per_pair["currency"] = group_currency(own, ["seller_id", "creator_id"])
     cases = per_pair[per_pair["orders"] >= config.min_self_dealing_orders]
     ties_by = dict(tuple(ties.groupby(["seller_id", "creator_id"])))
     rings = []
@@ -116,9 +143,10 @@ def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -
         members |= shared
         evidence.append(Evidence(
             "own_shop_commission",
-            f"creator {creator} earned {case['commission']:,.2f} commission on "
-            f"{int(case['orders'])} orders at the seller's own shop "
-            f"{', '.join(case['shops'])}", min(0.6, 0.1 * case["orders"])))
+            f"creator {creator} earned {money(case['commission'], case['currency'])} commission "
+            f"on {count(int(case['orders']), 'order')} at seller {seller}'s own "
+            f"{plural(len(case['shops']), 'shop')} {listed(case['shops'])}",
+            min(0.6, 0.1 * case["orders"])))
         rings.append(Finding(KIND, frozenset(members), evidence,
                              {"scheme": "self_dealing", "own_shop_orders": int(case["orders"])}))
     return rings

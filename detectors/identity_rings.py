@@ -28,6 +28,8 @@ from .config import IdentityConfig
 from .context import MarketContext
 from .rings import Evidence, Finding, Member
 from .sharing import identifier_pairs
+from .wording import accounts as named_accounts
+from .wording import count, listed
 
 KIND = "identity_ring"
 _SHOWN_EVIDENCE = 8
@@ -90,9 +92,9 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
                                  pairs["identifier_type"].to_numpy()[inside]],
         "account": np.r_[pa_[inside], pb_[inside]],
     }).drop_duplicates()
-    shared["kind"] = kinds[shared["account"].to_numpy()]
-    per_ident = shared.groupby(["group", "ident", "identifier_type", "kind"]).size().unstack(
-        fill_value=0)
+    shared["key"] = accounts[shared["account"].to_numpy()]
+    shared = shared.sort_values(["group", "ident", "key"], kind="stable")
+    per_ident = shared.groupby(["group", "ident", "identifier_type"], sort=True)["key"].agg(list)
     evidence = _evidence(per_ident, config)
     return [
         Finding(KIND,
@@ -109,23 +111,36 @@ def _member(key: str) -> Member:
     return Member(kind, ident)
 
 
-def _evidence(per_ident: pd.DataFrame,
+def _evidence(per_ident: pd.Series,
               config: IdentityConfig) -> dict[int, tuple[list[Evidence], list[tuple[str, str]]]]:
-    """Per group: one evidence sentence per shared identifier, and the identifiers themselves."""
+    """Per group: one evidence sentence per shared identifier, and the identifiers themselves.
+
+    ``per_ident`` maps (group, ident, identifier_type) to the sorted account keys
+    using the identifier. Each sentence names the identifier and its accounts,
+    so it reads alone wherever it is shown.
+    """
     found: dict[int, tuple[list[Evidence], list[tuple[str, str]]]] = {}
-    kinds = list(per_ident.columns)
-    counts = per_ident.to_numpy()
-    for (group, ident, identifier_type), row in zip(per_ident.index, counts, strict=True):
-        n = int(row.sum())
-        who = ", ".join(f"{c} {t}{'s' if c > 1 else ''}"
-                        for t, c in sorted(zip(kinds, row.tolist(), strict=True),
-                                           key=lambda tc: -tc[1]) if c)
+    for (group, ident, identifier_type), keys in per_ident.items():
+        n = len(keys)
         value = ident.partition(":")[2]
         weight = config.type_weights.get(identifier_type, 0.0) * (1.0 - 0.5 ** (n - 1))
         sentences, identifiers = found.setdefault(int(group), ([], []))
         identifiers.append((identifier_type, value))
         sentences.append(Evidence(
             f"shared_{identifier_type}",
-            f"{describe_type(identifier_type)} {value} is used by {n} accounts of this ring ({who})",
-            weight))
+            f"{describe_type(identifier_type)} {value} is used by {count(n, 'account')} of this "
+            f"ring: {_who(keys)}", weight))
     return found
+
+
+def _who(keys: list[str]) -> str:
+    """``creators c1, c2 and c3`` or, across types, ``5 creators (c1, ...) and 2 buyers (b1 and b2)``."""
+    by_kind: dict[str, list[str]] = {}
+    for key in keys:
+        kind, _, account = key.partition(":")
+        by_kind.setdefault(kind, []).append(account)
+    parts = sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    if len(parts) == 1:
+        return named_accounts(*parts[0])
+    return listed([f"{count(len(ids), kind)} ({listed(ids)})" for kind, ids in parts],
+                  shown=len(parts))

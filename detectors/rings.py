@@ -30,7 +30,12 @@ class Member:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One checkable reason: a code, a sentence naming graph elements, and its weight in the score."""
+    """One checkable reason: a code, a sentence naming graph elements, and its weight in the score.
+
+    ``text`` reads alone (a reviewer may see it without its neighbours, and the
+    pipeline moves items between rings): it names the accounts and identifiers
+    it is about and says its counts through :mod:`ringwatch.detectors.wording`.
+    """
 
     code: str
     text: str

@@ -5,19 +5,27 @@ The evidence score is ``1 - prod(1 - w)`` over the strongest weight of each
 other, ten repeats of one kind do not saturate the score, and the result stays
 in [0, 1]. Money decides the last part (``money_share``), so that among rings
 proven equally well the ones that drain more commission rank first.
+
+A ring's metrics carry the ``currency`` of the orders its money comes from
+(an ISO code, ``"mixed"``, or ``None`` when the snapshot gives none), so that
+``commission_total`` is never read in the wrong currency.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from ringwatch.graph.projections import group_currency
 
 from .config import ScoringConfig
 from .context import MarketContext
 from .rings import Evidence, Finding
+from .wording import accounts, count, money, verb
 
 _DAY_MS = 86_400_000
 
@@ -50,12 +58,45 @@ class MetricTables:
         return cls(trade, ctx["creators"], p95)
 
 
-def metrics(findings: list[Finding], tables: MetricTables, as_of_ms: int) -> list[dict]:
+class RingMetrics(dict[str, Any]):
+    """A ring's metrics (its JSON ``metrics`` object), plus who the numbers are about.
+
+    Evidence must name the accounts it speaks of, but the pipeline hands
+    :func:`context_evidence` only a ring's metrics. The names ride along as
+    attributes, outside the mapping, so the JSON and the stores see exactly
+    the metrics and no id lists.
+
+    ``earners``: the ring's creators with commission counted in
+    ``commission_total``, most first; ``at_ring_shops``: whether that counts
+    only their trade with the ring's shops (else all their trade).
+    ``violators``: its creators with prior violations, most first.
+    """
+
+    __slots__ = ("at_ring_shops", "earners", "violators")
+
+    def __init__(self, values: Mapping[str, Any], *, earners: Iterable[str] = (),
+                 at_ring_shops: bool = False, violators: Iterable[str] = ()) -> None:
+        super().__init__(values)
+        self.earners: tuple[str, ...] = tuple(earners)
+        self.at_ring_shops = at_ring_shops
+        self.violators: tuple[str, ...] = tuple(violators)
+
+
+def _ranked(frame: pd.DataFrame, value: str) -> dict[int, list[str]]:
+    """Per ring, its creators with a positive ``value``, largest first (ties by id)."""
+    frame = frame[frame[value] > 0].sort_values(["ring", value, "creator_id"],
+                                                ascending=[True, False, True], kind="stable")
+    return {int(ring): ids.tolist() for ring, ids in frame.groupby("ring")["creator_id"]}
+
+
+def metrics(findings: list[Finding], tables: MetricTables, as_of_ms: int) -> list[RingMetrics]:
     """Members by type, money, refunds, account ages and prior violations, for every ring at once.
 
     Money and refunds count the ring's creators' trade with the ring's shops, or
-    all their trade when the ring has no shop. One merge and one group-by for
-    all rings: the cost grows with the members, not with rings times market.
+    all their trade when the ring has no shop; ``currency`` is that trade's one
+    currency code, ``"mixed"``, or ``None`` when its orders carry none. One merge
+    and one group-by for all rings: the cost grows with the members, not with
+    rings times market.
     """
     rows = [(i, m.type, m.id) for i, f in enumerate(findings) for m in f.members
             if m.type in ("creator", "shop")]
@@ -69,41 +110,57 @@ def metrics(findings: list[Finding], tables: MetricTables, as_of_ms: int) -> lis
     trade = trade[in_ring.to_numpy() | ~trade["ring"].isin(has_shops).to_numpy()]
     money = trade.groupby("ring")[["orders", "commission_total", "refunded_orders",
                                    "refunded_after_commission"]].sum()
+    currency = group_currency(trade, "ring")
+    earned = trade.groupby(["ring", "creator_id"], as_index=False)["commission_total"].sum()
+    earners = _ranked(earned, "commission_total")
     info = creators.merge(tables.creators, on="creator_id")
     info["age_days"] = (as_of_ms - info["registered_at_ms"].astype("float64")) / _DAY_MS
     people = info.groupby("ring").agg(age=("age_days", "median"), violations=("violations", "sum"))
+    violators = _ranked(info, "violations")
     found = []
     for i, finding in enumerate(findings):
         by_type = Counter(m.type for m in finding.members)
         m = money.loc[i] if i in money.index else None
         orders = int(m["orders"]) if m is not None else 0
         age = people["age"].get(i, np.nan)
-        found.append({
+        found.append(RingMetrics({
             **{f"{t}s": n for t, n in sorted(by_type.items())},
             "orders": orders,
             "commission_total": round(float(m["commission_total"]), 2) if m is not None else 0.0,
+            "currency": currency.get(i, "") or None,
             "refund_rate": round(float(m["refunded_orders"]) / orders, 4) if orders else 0.0,
             "refunded_after_commission": int(m["refunded_after_commission"]) if m is not None
             else 0,
             "median_account_age_days": None if pd.isna(age) else round(float(age), 1),
             "prior_violations": int(people["violations"].get(i, 0)),
             **finding.metrics,
-        })
+        }, earners=earners.get(i, ()), at_ring_shops=i in has_shops,
+            violators=violators.get(i, ())))
     return found
 
 
-def context_evidence(ring_metrics: dict, tables: MetricTables) -> list[Evidence]:
-    """Evidence every kind shares: money at stake and prior violations."""
+def context_evidence(ring_metrics: Mapping[str, Any], tables: MetricTables) -> list[Evidence]:
+    """Evidence every kind shares: money at stake and prior violations.
+
+    The sentences name the creators concerned when ``ring_metrics`` is a
+    :class:`RingMetrics` (as :func:`metrics` returns), so each reads alone.
+    """
     found = []
     commission = ring_metrics.get("commission_total", 0.0)
+    earners = getattr(ring_metrics, "earners", ())
     if tables.commission_p95 > 0 and commission >= tables.commission_p95:
+        who = accounts("creator", earners) if earners else "the ring's creators"
+        where = " at this ring's shops" if getattr(ring_metrics, "at_ring_shops", False) else ""
         found.append(Evidence(
             "commission_at_stake",
-            f"the ring's creators earned {commission:,.2f} commission here, more than 95% of "
-            f"creators earn in total", 0.2))
+            f"{who} earned {money(commission, ring_metrics.get('currency'))} commission{where}, "
+            f"more than 95% of creators each earn in total", 0.2))
     violations = ring_metrics.get("prior_violations", 0)
+    violators = getattr(ring_metrics, "violators", ())
     if violations:
-        found.append(Evidence("prior_violations",
-                              f"its creators have {violations} prior policy violations",
-                              min(0.3, 0.1 * violations)))
+        who = accounts("creator", violators) if violators else "the ring's creators"
+        found.append(Evidence(
+            "prior_violations",
+            f"{who} {verb(len(violators), 'has', 'have')} "
+            f"{count(violations, 'prior policy violation')}", min(0.3, 0.1 * violations)))
     return found

@@ -6,6 +6,10 @@ aggregation can be compared row for row (the parity test) and the detectors
 never know which store they run on. Times are epoch milliseconds (UTC), missing
 text is ``""``, a missing time is ``<NA>`` (nullable ``Int64``).
 
+Order projections carry the ``currency`` of the orders they aggregate (see
+:func:`group_currency`), so that money summed from them can be labelled: a sum
+is only worth a currency code when every order in it had that code.
+
 The local store computes them here from its tables, vectorised; the Neo4j store
 runs ``cypher/projection_<name>.cypher`` and passes its rows through
 :func:`normalise`.
@@ -24,15 +28,24 @@ I64 = "int64"
 F64 = "float64"
 MS = "Int64"  # epoch milliseconds, nullable
 
+#: The ``currency`` of a group whose orders do not all share one known currency code.
+MIXED_CURRENCY = "mixed"
+
 
 @dataclass(frozen=True)
 class ProjectionSpec:
-    """A projection's columns (name -> dtype) and the columns that identify one row."""
+    """A projection's columns (name -> dtype) and the columns that identify one row.
+
+    ``optional`` columns were added after the first version: a frame built
+    without one (an older caller, a hand-built test market) gets it as
+    missing instead of failing.
+    """
 
     name: str
     columns: dict[str, str]
     key: tuple[str, ...]
     doc: str
+    optional: tuple[str, ...] = ()
 
 
 PROJECTIONS: dict[str, ProjectionSpec] = {
@@ -63,18 +76,22 @@ PROJECTIONS: dict[str, ProjectionSpec] = {
             "creator_shop_trade",
             {"creator_id": STR, "shop_id": STR, "orders": I64, "gmv": F64, "refunded_orders": I64,
              "refunded_after_commission": I64, "commissions": I64, "commission_total": F64,
-             "rate_total": F64, "buyers": I64},
+             "rate_total": F64, "buyers": I64, "currency": STR},
             ("creator_id", "shop_id"),
             "Attributed orders aggregated per creator-shop pair. refunded_after_commission "
             "counts refunded orders with a paid or reversed commission created before the "
-            "refund; rate_total / commissions is the mean commission rate.",
+            "refund; rate_total / commissions is the mean commission rate; currency as in "
+            "group_currency (commissions are paid in their order's currency).",
+            optional=("currency",),
         ),
         ProjectionSpec(
             "buyer_orders",
             {"buyer_id": STR, "shop_id": STR, "creator_id": STR, "orders": I64, "gmv": F64,
-             "refunded_orders": I64, "refunded_after_commission": I64},
+             "refunded_orders": I64, "refunded_after_commission": I64, "currency": STR},
             ("buyer_id", "shop_id", "creator_id"),
-            "Orders aggregated per buyer, shop and attributed creator (\"\" = organic).",
+            "Orders aggregated per buyer, shop and attributed creator (\"\" = organic); "
+            "currency as in group_currency.",
+            optional=("currency",),
         ),
         ProjectionSpec(
             "affiliations",
@@ -103,6 +120,8 @@ def normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in spec.columns})
     out = pd.DataFrame(index=range(len(frame)))
     for column, dtype in spec.columns.items():
+        if column not in frame.columns and column in spec.optional:
+            frame = frame.assign(**{column: None})
         values = frame[column].reset_index(drop=True)
         if dtype == STR:
             values = values.fillna("").astype(str)
@@ -114,6 +133,43 @@ def normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
             values = pd.to_numeric(values).astype(np.float64).fillna(0.0)
         out[column] = values
     return out.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
+
+
+def group_currency(frame: pd.DataFrame, keys: str | list[str]) -> pd.Series:
+    """The one currency of each group of ``frame``'s rows, indexed by the group keys.
+
+    ``frame["currency"]`` holds an ISO code per row, ``""`` where unknown, or
+    an earlier result of this function (so results combine the same way: a
+    mixed part makes a mixed whole). A group gets ``""`` when no row has a
+    code, the code when every row has that same code, and
+    :data:`MIXED_CURRENCY` otherwise, also when only some rows have a code:
+    a sum over them cannot honestly be labelled with one code. Detectors use
+    it to label a ring's money from the projections' per-group currencies.
+    """
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    coded, names = _with_currency_codes(
+        frame[keys].assign(currency=frame["currency"].fillna("").astype(str)))
+    span = coded.groupby(keys, sort=False).agg(currency_lo=("currency_lo", "min"),
+                                               currency_hi=("currency_hi", "max"))
+    return _settle_currency(span, names)["currency"]
+
+
+def _one_currency(lo: pd.Series, hi: pd.Series, names: pd.Index) -> np.ndarray:
+    """Per group, from the smallest and largest currency code of its rows (see group_currency)."""
+    labels = np.asarray(names, dtype=object)
+    if not len(labels):
+        return np.full(len(lo), "", dtype=object)
+    return np.where(lo.to_numpy() == hi.to_numpy(), labels[lo.to_numpy()], MIXED_CURRENCY)
+
+
+def order_currency(currency: pd.Series) -> pd.Series:
+    """Orders' currency codes compared as codes: trimmed, upper case, ``""`` when missing.
+
+    ``usd`` and ``USD`` are one currency; telling them apart would call a
+    one-currency ring mixed. The Cypher projections apply the same
+    ``toUpper(trim(...))``.
+    """
+    return currency.fillna("").astype(str).str.strip().str.upper()
 
 
 def epoch_ms(values: pd.Series) -> pd.Series:
@@ -160,9 +216,12 @@ def _identity_links(t: Tables) -> pd.DataFrame:
 
 
 def order_facts(t: Tables) -> pd.DataFrame:
-    """Orders with their commissions folded in: count, amount, rate sum, refund-after-commission."""
+    """Orders with their commissions folded in: count, amount, rate sum, refund-after-commission.
+
+    Also the order's ``currency`` (see :func:`order_currency`).
+    """
     orders = t["orders"][["order_id", "buyer_id", "shop_id", "creator_id", "amount", "status",
-                          "refunded_at"]]
+                          "refunded_at"]].assign(currency=order_currency(t["orders"]["currency"]))
     commissions = t["commissions"][["order_id", "amount", "rate", "created_at", "status"]]
     if orders.empty or commissions.empty:  # (pandas cannot merge empty Arrow-backed keys)
         commissions = commissions.iloc[:0]
@@ -192,25 +251,39 @@ def order_facts(t: Tables) -> pd.DataFrame:
     return facts
 
 
+def _with_currency_codes(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
+    """``facts`` with its currencies as integer codes (twice: the group's min and max)."""
+    codes, names = pd.factorize(facts["currency"])
+    return facts.assign(currency_lo=codes, currency_hi=codes), names
+
+
+def _settle_currency(grouped: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
+    """Replace the min and max currency codes of each group by its currency (group_currency)."""
+    lo, hi = grouped.pop("currency_lo"), grouped.pop("currency_hi")
+    return grouped.assign(currency=_one_currency(lo, hi, names))
+
+
 def _creator_shop_trade(t: Tables) -> pd.DataFrame:
     facts = order_facts(t)
-    facts = facts[facts["creator_id"] != ""]
+    facts, names = _with_currency_codes(facts[facts["creator_id"] != ""])
     grouped = facts.groupby(["creator_id", "shop_id"], sort=False)
-    return grouped.agg(
+    return _settle_currency(grouped.agg(
         orders=("order_id", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
         refunded_after_commission=("refunded_after_commission", "sum"),
         commissions=("commissions", "sum"), commission_total=("commission_total", "sum"),
         rate_total=("rate_total", "sum"), buyers=("buyer_id", "nunique"),
-    ).reset_index()
+        currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
+    ), names).reset_index()
 
 
 def _buyer_orders(t: Tables) -> pd.DataFrame:
-    facts = order_facts(t)
+    facts, names = _with_currency_codes(order_facts(t))
     grouped = facts.groupby(["buyer_id", "shop_id", "creator_id"], sort=False)
-    return grouped.agg(
+    return _settle_currency(grouped.agg(
         orders=("order_id", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
         refunded_after_commission=("refunded_after_commission", "sum"),
-    ).reset_index()
+        currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
+    ), names).reset_index()
 
 
 def _affiliations(t: Tables) -> pd.DataFrame:

@@ -49,14 +49,18 @@ class Market:
                                           "commission_rate": rate, "started_at": "2026-01-01"})
 
     def order(self, buyer: str, shop: str, creator: str = "", *, amount: float = 40.0,
-              rate: float = 0.1, refunded_after_commission: bool = False, day: int = 5) -> None:
-        """One order; attributed orders get a paid commission (refunded after it, if asked)."""
+              rate: float = 0.1, refunded_after_commission: bool = False, day: int = 5,
+              currency: str = "USD") -> None:
+        """One order; attributed orders get a paid commission (refunded after it, if asked).
+
+        ``currency=""`` leaves the order's currency unknown, as a snapshot without it would.
+        """
         self._orders += 1
         order_id = f"o{self._orders}"
         refunded = refunded_after_commission
         self.rows["orders"].append({
             "order_id": order_id, "buyer_id": buyer, "shop_id": shop, "creator_id": creator,
-            "amount": amount, "currency": "USD", "placed_at": DAY.format(day),
+            "amount": amount, "currency": currency, "placed_at": DAY.format(day),
             "status": "refunded" if refunded else "completed",
             "refunded_at": DAY.format(day + 10) if refunded else ""})
         if creator:
@@ -64,6 +68,11 @@ class Market:
                 "commission_id": f"cm{self._orders}", "order_id": order_id,
                 "creator_id": creator, "shop_id": shop, "amount": round(amount * rate, 2),
                 "rate": rate, "created_at": DAY.format(day + 2), "status": "paid"})
+
+    def violation(self, creator_id: str, *, policy: str = "fake_orders",
+                  severity: str = "medium") -> None:
+        self.rows["violations"].append({"creator_id": creator_id, "policy": policy,
+                                        "severity": severity, "occurred_at": "2026-02-01"})
 
     def allow(self, identifier_type: str, identifier: str, *, expires: str = "2027-01-01") -> None:
         self.rows["allowlist"].append({"identifier_type": identifier_type,
@@ -87,6 +96,15 @@ class Market:
                 c = (b + k) % creators
                 self.order(f"bg_b{b}", f"bg_s{(c + k) % shops}", f"bg_c{c}", day=1 + (b % 20))
 
+    def plant_farm(self, size: int = 5) -> list[str]:
+        """``size`` creators on two phones, one payout account and one SIM. Returns the creators."""
+        creators = [self.creator(f"farm_c{i}") for i in range(size)]
+        for i, c in enumerate(creators):
+            self.link("creator", c, "device", "farm_phone_1" if i < 3 else "farm_phone_2")
+            self.link("creator", c, "payout_account", "farm_pa")
+            self.link("creator", c, "phone", "farm_sim")
+        return creators
+
     def plant_collusion(self, *, camouflage: bool = True) -> tuple[list[str], list[str], list[str]]:
         """Three creators and two complicit shops trading with six fake buyers on two devices,
         at inflated rates, most orders refunded after the commission was paid; the creators
@@ -107,14 +125,18 @@ class Market:
                     self.order(f"bg_b{k}", "bg_s1", c)
         return creators, shops, buyers
 
-    def plant_self_purchase(self) -> None:
-        """Creator ``selfie`` buys four times through its own link as ``selfie_alt``, on its phone."""
-        creator = self.creator("selfie")
-        self.link("creator", creator, "device", "selfie_phone")
-        self.link("buyer", "selfie_alt", "device", "selfie_phone")
+    def plant_self_purchase(self, *, creator: str = "selfie", orders: int = 4,
+                            refunded: int = 4, currency: str = "USD") -> None:
+        """Creator ``selfie`` buys ``orders`` times through its own link as buyer ``selfie_alt``,
+        on its phone ``selfie_phone`` (names follow ``creator``); the first ``refunded`` orders
+        are refunded after the commission was paid."""
+        creator = self.creator(creator)
+        self.link("creator", creator, "device", f"{creator}_phone")
+        self.link("buyer", f"{creator}_alt", "device", f"{creator}_phone")
         self.affiliate(creator, "bg_s2", 0.1)
-        for day in range(4):
-            self.order("selfie_alt", "bg_s2", creator, refunded_after_commission=True, day=2 + day)
+        for day in range(orders):
+            self.order(f"{creator}_alt", "bg_s2", creator, refunded_after_commission=day < refunded,
+                       day=2 + day, currency=currency)
 
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.neo4j
 #: attributed orders; refunds with and without a refund time; commissions pending, paid
 #: and reversed, created a microsecond before, exactly at and after the refund; two
 #: commissions on one order, one credited to another creator; every account and
-#: identifier type; optional tables and extra columns.
+#: identifier type; optional tables and extra columns; currencies one, mixed, partly
+#: missing, missing and in lower case.
 _EDGE_CASES: dict[str, str] = {
     "creators": """creator_id,registered_at,region,agency_id,tier
 c1,2026-01-01T09:15:30.123456Z,US,ag1,gold
@@ -51,13 +52,13 @@ creator,c4,email,e1,2026-01-07,,1
     "orders": """order_id,buyer_id,shop_id,creator_id,amount,currency,placed_at,status,refunded_at,channel
 o1,b1,s1,c1,0.1,USD,2026-02-01,refunded,2026-02-03T00:00:00.000001Z,live
 o2,b1,s1,c1,0.2,USD,2026-02-01,refunded,2026-02-03T00:00:00Z,live
-o3,b2,s1,c1,0.3,USD,2026-02-01,refunded,,video
+o3,b2,s1,c1,0.3,,2026-02-01,refunded,,video
 o4,b2,s2,c2,19.99,USD,2026-02-02,completed,,
 o5,b3,s2,,5.5,USD,2026-02-02,completed,,
 o6,b3,s2,,7,EUR,2026-02-02,cancelled,,
 o7,b1,s3,c3,100,USD,2026-02-03,refunded,2026-02-10,
-o8,b1,s3,c3,1e-3,USD,2026-02-03,refunded,2026-02-10,
-o9,b4,s3,c4,0,USD,2026-02-04,completed,,
+o8,b1,s3,c3,1e-3,usd,2026-02-03,refunded,2026-02-10,
+o9,b4,s3,c4,0,,2026-02-04,completed,,
 """,
     "commissions": """commission_id,order_id,creator_id,shop_id,amount,rate,created_at,status
 cm1,o1,c1,s1,0.01,0.1,2026-02-03T00:00:00Z,paid
@@ -152,8 +153,13 @@ def test_the_edge_cases_give_the_documented_values(neo4j_session_store: GraphSto
     assert c3["commission_total"] == pytest.approx(15.0001, rel=1e-12)
     assert c3["rate_total"] == pytest.approx(0.25, rel=1e-12)
     assert ("c2", "s3") not in trade.index
+    # Currency: o3 has none beside USD (mixed), o8's "usd" is USD, o9 has none at all.
+    assert trade["currency"].to_dict() == {("c1", "s1"): "mixed", ("c2", "s2"): "USD",
+                                           ("c3", "s3"): "USD", ("c4", "s3"): ""}
     buyers = neo4j.projection("buyer_orders").set_index(["buyer_id", "shop_id", "creator_id"])
     assert buyers.loc[("b3", "s2", ""), "orders"] == 2  # organic
+    assert buyers.loc[("b3", "s2", ""), "currency"] == "mixed"  # USD and EUR
+    assert buyers.loc[("b1", "s3", "c3"), "currency"] == "USD"
     creators = neo4j.projection("creators").set_index("creator_id")
     assert creators.loc["c1", ["violations", "severe_violations"]].tolist() == [3, 2]
     assert creators.loc["c1", "registered_at_ms"] == 1767258930123

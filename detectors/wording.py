@@ -1,0 +1,76 @@
+"""How evidence sentences say counts, lists of ids and money, in one place.
+
+Every evidence item is read on its own (a reviewer's list, an enforcement
+note, an item folded into another ring), so each sentence names who it is
+about and keeps its numbers in agreement: "1 order", "2 orders", "1 prior
+policy violation". The detectors build their sentences from these helpers
+instead of formatting counts ad hoc, so the rules hold everywhere at once.
+
+Example
+-------
+>>> count(1, "order"), count(3, "policy violation")
+('1 order', '3 policy violations')
+>>> accounts("buyer", ["b1", "b2", "b3", "b4", "b5"])
+'buyers b1, b2, b3 and 2 more'
+>>> money(1830.5, "USD")
+'1,830.50 USD'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: How many ids a sentence names before it says "and N more".
+SHOWN = 3
+
+#: The ``currency`` value of money summed over orders in more than one currency.
+MIXED_CURRENCY = "mixed"
+
+
+def plural(n: int, noun: str, plural_form: str | None = None) -> str:
+    """``noun`` as it agrees with ``n``: the noun for exactly 1, else its plural (default ``+s``)."""
+    if n == 1:
+        return noun
+    return plural_form if plural_form is not None else f"{noun}s"
+
+
+def count(n: int, noun: str, plural_form: str | None = None) -> str:
+    """``n`` and the noun in agreement: ``count(1, "order")`` is ``"1 order"``."""
+    return f"{n:,} {plural(n, noun, plural_form)}"
+
+
+def verb(n: int, singular: str, plural_form: str) -> str:
+    """The verb form that agrees with a subject of ``n`` things: ``verb(1, "was", "were")``."""
+    return singular if n == 1 else plural_form
+
+
+def listed(ids: Iterable[str], *, shown: int = SHOWN) -> str:
+    """The first ``shown`` ids in order, then "and N more": ``"a, b, c and 2 more"``."""
+    ids = list(ids)
+    head, rest = ids[:shown], len(ids) - shown
+    if rest > 0:
+        return f"{', '.join(head)} and {rest:,} more"
+    if len(head) <= 1:
+        return "".join(head)
+    return f"{', '.join(head[:-1])} and {head[-1]}"
+
+
+def accounts(kind: str, ids: Iterable[str], *, shown: int = SHOWN) -> str:
+    """A named subject: ``"creator c1"``, ``"buyers b1, b2 and 4 more"`` (type in agreement)."""
+    ids = list(ids)
+    return f"{plural(len(ids), kind)} {listed(ids, shown=shown)}"
+
+
+def money(amount: float, currency: str | None = None) -> str:
+    """An amount with its currency when known: ``"1,830.50 USD"``.
+
+    ``currency`` is an ISO code, :data:`MIXED_CURRENCY` when the amount sums
+    orders in several currencies (said as such, so nobody reads it as one
+    currency), or ``None``/``""`` when the snapshot gives no currency.
+    """
+    value = f"{amount:,.2f}"
+    if not currency:
+        return value
+    if currency == MIXED_CURRENCY:
+        return f"{value} (summed over mixed currencies)"
+    return f"{value} {currency}"
