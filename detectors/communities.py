@@ -13,12 +13,17 @@ import random
 
 import igraph as ig
 import numpy as np
+import pandas as pd
 
 
 def groups(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, max_size: int,
-           resolution: float = 1.0, seed: int = 42) -> list[np.ndarray]:
+           resolution: float = 1.0, seed: int = 42,
+           objective: str = "modularity") -> list[np.ndarray]:
     """Partition the nodes touched by edges into groups; returns arrays of node indices.
 
+    Components up to ``max_size`` nodes are groups as they are; larger ones are
+    split with Leiden under ``objective`` (``"modularity"``, or ``"cpm"`` where
+    ``resolution`` is the weight per node pair a part must reach to stay whole).
     Isolated nodes (no edge) are not returned. Deterministic for a ``seed``.
     """
     if len(src) == 0:
@@ -41,15 +46,19 @@ def groups(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, max_
             found.append(nodes)
             continue
         found.extend(_split(graph.induced_subgraph(nodes), nodes, resolution=resolution,
-                            seed=seed))
+                            seed=seed, objective=objective))
     return found
 
 
-def _split(sub: ig.Graph, nodes: np.ndarray, *, resolution: float, seed: int) -> list[np.ndarray]:
+def _split(sub: ig.Graph, nodes: np.ndarray, *, resolution: float, seed: int,
+           objective: str) -> list[np.ndarray]:
+    if objective not in ("modularity", "cpm"):
+        raise ValueError(f"objective must be 'modularity' or 'cpm', not {objective!r}")
     state = random.getstate()
     ig.set_random_number_generator(random.Random(seed))
     try:
-        parts = sub.community_leiden(objective_function="modularity", weights="weight",
+        parts = sub.community_leiden(objective_function=objective.upper() if objective == "cpm"
+                                     else objective, weights="weight",
                                      resolution=resolution, n_iterations=-1)
     finally:
         ig.set_random_number_generator(random)
@@ -60,30 +69,36 @@ def _split(sub: ig.Graph, nodes: np.ndarray, *, resolution: float, seed: int) ->
 
 
 def agglomerate(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *,
-                threshold: float, max_rounds: int = 8,
-                initial: np.ndarray | None = None) -> np.ndarray:
+                threshold: float, max_rounds: int = 8, initial: np.ndarray | None = None,
+                via: np.ndarray | None = None) -> np.ndarray:
     """Merge nodes into groups while the summed weight between two groups reaches ``threshold``.
 
     Round one joins the strongly linked pairs; later rounds join an account, or
-    a whole group, whose many weak ties to another group add up (a farm's
-    extra accounts that share only one busy device with its core). ``initial``
+    a whole group, whose several ties to another group add up (a farm's extra
+    accounts that share a phone with one member and a device with another).
+    ``via`` names what each edge goes through (an identifier code): between two
+    groups, one identifier counts once, at its strongest, however many members
+    of the group use it, so one widely shared payroll account does not add up
+    to a strong tie by being shared with every member of a farm. ``initial``
     labels, if given, are groups known before the first round. Returns a group
     label per node. Vectorised per round; rounds are few.
     """
     label = np.arange(n) if initial is None else np.asarray(initial)
+    via = np.arange(len(src)) if via is None else np.asarray(via)
     for _ in range(max_rounds):
         ga, gb = label[src], label[dst]
         between = ga != gb
         if not between.any():
             break
-        lo = np.minimum(ga[between], gb[between])
-        hi = np.maximum(ga[between], gb[between])
-        key = lo.astype(np.int64) * n + hi
-        uniq, inverse = np.unique(key, return_inverse=True)
-        ties = np.bincount(inverse, weights=weight[between])
-        strong = uniq[ties >= threshold]
+        ties = pd.DataFrame({"lo": np.minimum(ga[between], gb[between]),
+                             "hi": np.maximum(ga[between], gb[between]),
+                             "via": via[between], "weight": weight[between]})
+        ties = ties.groupby(["lo", "hi", "via"], sort=False)["weight"].max()
+        ties = ties.groupby(level=["lo", "hi"], sort=False).sum()
+        strong = ties[ties.to_numpy() >= threshold].index
         if len(strong) == 0:
             break
-        graph = ig.Graph(n=n, edges=np.column_stack([strong // n, strong % n]), directed=False)
+        edges = np.column_stack([strong.get_level_values("lo"), strong.get_level_values("hi")])
+        graph = ig.Graph(n=n, edges=edges, directed=False)
         label = np.asarray(graph.connected_components().membership)[label]
     return label

@@ -22,6 +22,14 @@ def _type_weights() -> dict[str, float]:
     return {"payout_account": 1.0, "phone": 0.7, "device": 0.6, "email": 0.5, "ip": 0.15}
 
 
+def _personal_sharing() -> dict[str, int]:
+    # Up to this many accounts an identifier is still personal: one person, a household,
+    # or one operator's handful of accounts, so each pair on it gets the type's full weight.
+    # Money is the exception worth a wider allowance: ten accounts paid into one payout
+    # account off the allowlist are one purse. Beyond it, weight falls with rarity.
+    return {"payout_account": 10, "phone": 4, "device": 4, "email": 3, "ip": 2}
+
+
 def _max_sharing() -> dict[str, int]:
     # Beyond this many accounts an identifier is a hub (carrier NAT, aggregator, shared
     # studio kit) and says nothing about any one pair: it is dropped, not merged.
@@ -35,21 +43,63 @@ class IdentityConfig:
 
     type_weights: dict[str, float] = field(default_factory=_type_weights)
     max_sharing: dict[str, int] = field(default_factory=_max_sharing)
+    #: Per type, how many accounts may use an identifier for it to count as personal (full
+    #: weight per pair); beyond it the weight falls with rarity, to nothing at the hub cap.
+    #: This is what stops chaining: a payout account shared by 40 accounts is no longer
+    #: decisive just because it is a payout account.
+    personal_sharing: dict[str, int] = field(default_factory=_personal_sharing)
     #: Accounts are linked when their summed, rarity-weighted sharing reaches this (and an
     #: account joins a group when its ties to the group's members sum to it). 0.9 means:
     #: a device and a phone, or a phone and an email between two accounts; a single shared
-    #: device (a family tablet) or an IP never suffices alone. A type whose weight alone
-    #: reaches it (a payout account) is decisive: everyone paid into one payout account,
-    #: short of the hub cap and the allowlist, is one group.
+    #: device (a family tablet) or an IP never suffices alone. An identifier whose pair
+    #: weight alone reaches it (a personal payout account) is decisive: everyone on it
+    #: starts in one group.
     link_threshold: float = 0.9
-    #: Identifier types whose sharing inside one declared agency is expected: studio
-    #: phones, office IPs, shared cameras, and the agency's payout account that collects
-    #: its creators' commissions. Sharing with anyone outside the agency still counts.
+    #: Inside one declared agency, sharing is expected only where it looks like studio kit:
+    #: an identifier used by at least ``studio_min_accounts`` members, and by at least
+    #: ``studio_share`` of the agency or among the agency's few (``studio_kit_per_type``)
+    #: shared identifiers of its type: the office IP, the studio phones, one central payout
+    #: account. Small-group sharing inside an agency (payout accounts split over pairs and
+    #: threes, device chains) counts as it does anywhere: registering as an agency is
+    #: exactly what a farm would do to hide.
     agency_expected_types: tuple[str, ...] = ("ip", "phone", "device", "email", "payout_account")
+    studio_min_accounts: int = 3
+    studio_share: float = 0.5
+    studio_kit_per_type: int = 2
+    #: Ties of at least this weight through a personal identifier (see
+    #: ``personal_sharing``: a device two accounts share) chain groups into one when the
+    #: chain holds ``chain_min_operators`` operator accounts or more: a family shares a
+    #: tablet among three, a farm rotating devices hands each account a device shared with
+    #: the next one only, and the chain is long.
+    chain_weight: float = 0.5
+    chain_min_operators: int = 6
+    #: An account alone on an identifier of these types joins the group that holds at
+    #: least ``absorb_share`` of the identifier's users (a majority): the farm's busy phone
+    #: is the farm's even when too many use it to be personal. IPs are left out (offices,
+    #: carriers).
+    absorb_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
+    absorb_share: float = 0.5
+    #: Temporal lockstep (see :mod:`ringwatch.detectors.lockstep`): an identifier shared
+    #: by ``lockstep_min_accounts`` or more accounts, at least ``lockstep_share`` of them
+    #: first seen on it within ``lockstep_window_hours``, while the market saw at most
+    #: ``lockstep_market_share`` of its links of that type in the same window, is decisive
+    #: up to ``lockstep_max_sharing`` accounts (a funder wallet that paid a thousand sybils
+    #: in one night). IPs are left out: an office's onboarding day looks the same.
+    lockstep_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
+    lockstep_min_accounts: int = 5
+    lockstep_share: float = 0.8
+    lockstep_window_hours: float = 24.0
+    lockstep_market_share: float = 0.05
+    lockstep_max_sharing: int = 2000
     #: An identity ring needs this many operator accounts (creators and sellers).
     min_operator_accounts: int = 3
-    #: Components larger than this are split with Leiden (modularity) into the rings inside.
+    #: Groups larger than this are split with Leiden, CPM objective, at ``split_density``
+    #: (in link weight per pair of accounts): a part stays whole only where its accounts
+    #: are tied that densely, so a ring is large only where its ties are dense. CPM, not
+    #: modularity, because modularity's resolution limit leaves parts of hundreds of
+    #: loosely chained accounts intact.
     max_ring_accounts: int = 40
+    split_density: float = 0.1
     leiden_resolution: float = 1.0
 
 

@@ -26,8 +26,9 @@ import pandas as pd
 from .communities import agglomerate, groups
 from .config import IdentityConfig
 from .context import MarketContext
+from .lockstep import lockstep_identifiers
 from .rings import Evidence, Finding, Member
-from .sharing import identifier_pairs
+from .sharing import identifier_pairs, rarity
 from .wording import accounts as named_accounts
 from .wording import count, listed
 
@@ -40,25 +41,79 @@ def describe_type(identifier_type: str) -> str:
     return {"ip": "IP", "payout_account": "payout account"}.get(identifier_type, identifier_type)
 
 
-def strong_links(ctx: MarketContext, config: IdentityConfig) -> pd.DataFrame:
-    """Identifier pairs that count: hub identifiers and expected in-agency sharing removed."""
+def strong_links(ctx: MarketContext, config: IdentityConfig,
+                 lockstep: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Identifier pairs that count, with their weight and whether each is decisive on its own.
+
+    Hub identifiers are capped away unless in lockstep (those pairs get the
+    type's full weight, up to ``lockstep_max_sharing`` accounts); studio kit
+    inside a declared agency is expected sharing and left out.
+    """
+    lockstep = _lockstep(ctx, config) if lockstep is None else lockstep
     pairs = identifier_pairs(ctx.links, max_sharing=config.max_sharing,
-                             type_weights=config.type_weights)
+                             type_weights=config.type_weights, personal=config.personal_sharing)
+    in_step = ctx.links[ctx.links["ident"].isin(lockstep["ident"])]
+    if len(in_step):
+        stepped = identifier_pairs(
+            in_step, max_sharing=dict.fromkeys(config.lockstep_types, config.lockstep_max_sharing),
+            type_weights=config.type_weights,
+            personal=dict.fromkeys(config.lockstep_types, config.lockstep_max_sharing))
+        pairs = pd.concat([pairs[~pairs["ident"].isin(lockstep["ident"])], stepped],
+                          ignore_index=True)
+    pairs["decisive"] = (pairs["weight"] >= config.link_threshold) | (
+        pairs["ident"].isin(lockstep["ident"]) & (pairs["weight"] >= config.chain_weight))
+    return pairs[~_studio_kit(ctx, pairs, config)].reset_index(drop=True)
+
+
+def _lockstep(ctx: MarketContext, config: IdentityConfig) -> pd.DataFrame:
+    return lockstep_identifiers(
+        ctx.links, window_ms=int(config.lockstep_window_hours * 3_600_000),
+        min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share,
+        max_market_share=config.lockstep_market_share, types=config.lockstep_types)
+
+
+def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig) -> np.ndarray:
+    """Pairs inside one agency on what looks like its studio kit: expected sharing.
+
+    Studio kit is an identifier at least ``studio_min_accounts`` members use,
+    and either most of the agency (``studio_share``) or one of the agency's
+    few shared identifiers of its type (``studio_kit_per_type``): one office IP,
+    a couple of studio phones, one central payout account. A farm behind an
+    agency splits its members over many small shared identifiers instead.
+    """
     creators = ctx["creators"]
     agency = pd.Series(creators["agency_id"].to_numpy(),
-                       index="creator:" + creators["creator_id"]).replace("", np.nan)
+                       index="creator:" + creators["creator_id"]).replace("", np.nan).dropna()
+    if agency.empty or pairs.empty:
+        return np.zeros(len(pairs), dtype=bool)
+    agency_size = agency.value_counts()
+    links = ctx.links[["ident", "identifier_type", "account"]].drop_duplicates(["ident", "account"])
+    links = links.assign(agency=agency.reindex(links["account"]).to_numpy()).dropna()
+    users = links.groupby(["ident", "agency", "identifier_type"]).size().rename("members")
+    users = users.reset_index()
+    shared = users[users["members"] >= 2]
+    kit_count = shared.groupby(["agency", "identifier_type"]).size()
+    users["kits"] = kit_count.reindex(
+        pd.MultiIndex.from_frame(users[["agency", "identifier_type"]])).fillna(0).to_numpy()
+    users["size"] = agency_size.reindex(users["agency"]).to_numpy()
+    users["studio"] = (users["members"] >= config.studio_min_accounts) & (
+        (users["members"] >= config.studio_share * users["size"])
+        | (users["kits"] <= config.studio_kit_per_type))
+    studio = users.set_index(["ident", "agency"])["studio"]
     codes, accounts = pd.factorize(pd.concat([pairs["a"], pairs["b"]]))
     agency_of = agency.reindex(accounts).to_numpy()
     agency_a, agency_b = agency_of[codes[:len(pairs)]], agency_of[codes[len(pairs):]]
-    same_agency = pd.notna(agency_a) & (agency_a == agency_b)
-    expected = same_agency & pairs["identifier_type"].isin(config.agency_expected_types).to_numpy()
-    return pairs[~expected]
+    same = pd.notna(agency_a) & (agency_a == agency_b)
+    is_kit = studio.reindex(pd.MultiIndex.from_arrays([pairs["ident"], agency_a]))
+    return (same & is_kit.fillna(False).to_numpy(dtype=bool)
+            & pairs["identifier_type"].isin(config.agency_expected_types).to_numpy())
 
 
 def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityConfig(), *,
                         seed: int = 42) -> list[Finding]:
     """Return one :class:`Finding` per identity ring, unscored."""
-    pairs = strong_links(ctx, config)
+    lockstep = _lockstep(ctx, config)
+    pairs = strong_links(ctx, config, lockstep)
     if pairs.empty:
         return []
     codes, accounts = pd.factorize(pd.concat([pairs["a"], pairs["b"]]), sort=True)
@@ -68,14 +123,26 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     key, inverse = np.unique(pa_ * n + pb_, return_inverse=True)
     weight = np.bincount(inverse, weights=pairs["weight"].to_numpy())
     src, dst = key // n, key % n
-    decisive = pairs["identifier_type"].map(config.type_weights).fillna(0.0).to_numpy() \
-        >= config.link_threshold
+    decisive = pairs["decisive"].to_numpy()
     seeds = ig.Graph(n=n, edges=np.column_stack([pa_[decisive], pb_[decisive]]))
-    label = agglomerate(n, src, dst, weight, threshold=config.link_threshold,
-                        initial=np.asarray(seeds.connected_components().membership))
+    # Through a personal identifier every member it ties counts (a buyer on a farm's own
+    # phone); through a wider one, the identifier counts once between two groups (one
+    # payroll account shared with a whole farm is still one weak tie).
+    personal = (pairs["sharing"].to_numpy()
+                <= pairs["identifier_type"].map(config.personal_sharing).fillna(2).to_numpy())
+    ident_code = pd.factorize(pairs["ident"])[0]
+    via = np.where(personal, len(ident_code) + np.arange(half), ident_code)
+    label = agglomerate(n, pa_, pb_, pairs["weight"].to_numpy(), threshold=config.link_threshold,
+                        initial=np.asarray(seeds.connected_components().membership), via=via)
+    kinds = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
+    operators = np.isin(kinds, ("creator", "seller"))
+    chained = personal & (pairs["weight"].to_numpy() >= config.chain_weight)
+    label = _chains(n, pa_[chained], pb_[chained], label, operators, config)
+    absorbing = pairs["identifier_type"].isin(config.absorb_types).to_numpy()
+    label = _absorb(ident_code[absorbing], pa_[absorbing], pb_[absorbing], label, config)
     same = label[src] == label[dst]
     found = groups(n, src[same], dst[same], weight[same], max_size=config.max_ring_accounts,
-                   resolution=config.leiden_resolution, seed=seed)
+                   resolution=config.split_density, seed=seed, objective="cpm")
     kinds = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
     operators = np.isin(kinds, ("creator", "seller"))
     found = [nodes for nodes in found if operators[nodes].sum() >= config.min_operator_accounts]
@@ -95,7 +162,8 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     shared["key"] = accounts[shared["account"].to_numpy()]
     shared = shared.sort_values(["group", "ident", "key"], kind="stable")
     per_ident = shared.groupby(["group", "ident", "identifier_type"], sort=True)["key"].agg(list)
-    evidence = _evidence(per_ident, config)
+    sharing = ctx.links.drop_duplicates("ident").set_index("ident")["sharing"]
+    evidence = _evidence(per_ident, config, sharing, lockstep)
     return [
         Finding(KIND,
                 frozenset(_member(k) for k in accounts[nodes]) | frozenset(
@@ -106,30 +174,98 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     ]
 
 
+def _chains(n: int, src: np.ndarray, dst: np.ndarray, label: np.ndarray,
+            operators: np.ndarray, config: IdentityConfig) -> np.ndarray:
+    """Join groups linked by a chain of personal ties when the chain is longer than a family.
+
+    ``src``/``dst`` are accounts tied through one personal identifier (used by
+    at most ``personal_sharing`` accounts of its type, weight at least
+    ``chain_weight``: a device two accounts share, say). Groups so tied are joined when the joined
+    whole holds ``chain_min_operators`` operators or more; shorter chains (a
+    family's tablet) are left as they were.
+    """
+    moderate = label[src] != label[dst]
+    if not moderate.any():
+        return label
+    graph = ig.Graph(n=n, edges=np.column_stack([label[src[moderate]], label[dst[moderate]]]))
+    chain = np.asarray(graph.connected_components().membership)[label]
+    size = np.bincount(chain, weights=operators.astype(np.float64), minlength=n)
+    return np.where(size[chain] >= config.chain_min_operators, n + chain, label)
+
+
+def _absorb(ident: np.ndarray, a: np.ndarray, b: np.ndarray, label: np.ndarray,
+            config: IdentityConfig) -> np.ndarray:
+    """Lone accounts on an identifier that is mostly one group's join that group.
+
+    A farm's busy phone is used by too many accounts to be personal, so one
+    member's tie to it is weak; but when ``absorb_share`` of its users already
+    sit in one group of at least ``min_operator_accounts``, it is that group's
+    phone, and an account alone on it belongs there too. Groups are never
+    merged this way, only accounts still alone.
+    """
+    if len(ident) == 0:
+        return label
+    users = pd.DataFrame({"ident": np.r_[ident, ident], "account": np.r_[a, b]}).drop_duplicates()
+    users["group"] = label[users["account"].to_numpy()]
+    size = np.bincount(label, minlength=label.max() + 1)
+    users["alone"] = size[users["group"].to_numpy()] == 1
+    per_ident = users.groupby("ident")["account"].transform("size").to_numpy()
+    held = users.groupby(["ident", "group"])["account"].transform("size").to_numpy()
+    owner = users[(held >= config.absorb_share * per_ident) & ~users["alone"].to_numpy()
+                  & (held >= config.min_operator_accounts)]
+    owner = owner.drop_duplicates("ident").set_index("ident")["group"]
+    lone = users[users["alone"].to_numpy() & users["ident"].isin(owner.index).to_numpy()]
+    lone = lone.drop_duplicates("account")
+    label = label.copy()
+    label[lone["account"].to_numpy()] = owner.reindex(lone["ident"]).to_numpy()
+    return label
+
+
 def _member(key: str) -> Member:
     kind, _, ident = key.partition(":")
     return Member(kind, ident)
 
 
-def _evidence(per_ident: pd.Series,
-              config: IdentityConfig) -> dict[int, tuple[list[Evidence], list[tuple[str, str]]]]:
+def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
+              lockstep: pd.DataFrame) -> dict[int, tuple[list[Evidence], list[tuple[str, str]]]]:
     """Per group: one evidence sentence per shared identifier, and the identifiers themselves.
 
     ``per_ident`` maps (group, ident, identifier_type) to the sorted account keys
     using the identifier. Each sentence names the identifier and its accounts,
-    so it reads alone wherever it is shown.
+    so it reads alone wherever it is shown. Its weight is what the sharing says
+    about one operator: the type's weight, less for an identifier the market
+    shares widely (``sharing``: accounts per identifier), more for more ring
+    members on it; an identifier in lockstep (``lockstep``, by ``ident``) is
+    said so, with its window against the market's.
     """
     found: dict[int, tuple[list[Evidence], list[tuple[str, str]]]] = {}
+    stepped = lockstep.set_index("ident") if len(lockstep) else None
     for (group, ident, identifier_type), keys in per_ident.items():
         n = len(keys)
         value = ident.partition(":")[2]
-        weight = config.type_weights.get(identifier_type, 0.0) * (1.0 - 0.5 ** (n - 1))
+        base = config.type_weights.get(identifier_type, 0.0) * (1.0 - 0.5 ** (n - 1))
         sentences, identifiers = found.setdefault(int(group), ([], []))
         identifiers.append((identifier_type, value))
+        if stepped is not None and ident in stepped.index:
+            step = stepped.loc[ident]
+            sentences.append(Evidence(
+                f"lockstep_{identifier_type}",
+                f"{describe_type(identifier_type)} {value} was first used by "
+                f"{int(step['in_window'])} of its {count(int(step['accounts']), 'account')} within "
+                f"{config.lockstep_window_hours:g} hours of each other, while the market's other "
+                f"{describe_type(identifier_type)} links in that window were "
+                f"{step['market_share']:.1%} of all; {count(n, 'account')} of this ring use it: "
+                f"{_who(keys)}", base))
+            continue
+        total = int(sharing.get(ident, n))
+        cap = config.max_sharing.get(identifier_type, 2) + 1
+        personal = config.personal_sharing.get(identifier_type, 2)
+        weight = base * float(rarity(np.array([total]), np.array([cap]), personal)[0])
+        beyond = f" (and by {count(total - n, 'account')} outside it)" if total > n else ""
         sentences.append(Evidence(
             f"shared_{identifier_type}",
             f"{describe_type(identifier_type)} {value} is used by {count(n, 'account')} of this "
-            f"ring: {_who(keys)}", weight))
+            f"ring{beyond}: {_who(keys)}", weight))
     return found
 
 

@@ -15,32 +15,37 @@ import numpy as np
 import pandas as pd
 
 
-def rarity(sharing: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """1.0 for an identifier shared by two accounts, falling to 0 at ``cap`` accounts.
+def rarity(sharing: np.ndarray, cap: np.ndarray, personal: np.ndarray | int = 2) -> np.ndarray:
+    """1.0 for an identifier shared by up to ``personal`` accounts, falling to 0 at ``cap``.
 
-    ``log(cap / k) / log(cap / 2)``: flat among the few (a household, a small farm
-    on one phone say nearly as much per pair), steep toward the hub cap.
+    ``log(cap / k) / log(cap / personal)`` beyond ``personal``: flat among the few
+    (a household, a small farm on one phone say as much per pair), steep toward
+    the hub cap.
     """
-    k = np.asarray(sharing, dtype=np.float64)
-    cap = np.maximum(np.asarray(cap, dtype=np.float64), 3.0)
-    return np.clip(np.log(cap / k) / np.log(cap / 2.0), 0.0, 1.0)
+    k = np.maximum(np.asarray(sharing, dtype=np.float64), 1.0)
+    low = np.maximum(np.asarray(personal, dtype=np.float64), 2.0)
+    cap = np.maximum(np.asarray(cap, dtype=np.float64), low + 1.0)
+    return np.clip(np.log(cap / k) / np.log(cap / low), 0.0, 1.0)
 
 
 def identifier_pairs(links: pd.DataFrame, *, max_sharing: Mapping[str, int],
-                     type_weights: Mapping[str, float]) -> pd.DataFrame:
+                     type_weights: Mapping[str, float],
+                     personal: Mapping[str, int] | None = None) -> pd.DataFrame:
     """Every pair of accounts sharing an identifier, one row per (pair, identifier).
 
     ``links`` needs ``account``, ``ident``, ``identifier_type`` and ``sharing``
     (see :class:`~ringwatch.detectors.context.MarketContext`). Identifiers used by
     more accounts than ``max_sharing[type]`` are dropped. Returns columns ``a``,
     ``b`` (account keys, ``a < b``), ``ident``, ``identifier_type`` and ``weight``
-    (type weight times rarity).
+    (type weight times :func:`rarity`, flat up to ``personal[type]`` accounts) and
+    ``sharing`` (how many accounts use the identifier).
     """
     cap = links["identifier_type"].map(max_sharing).fillna(0).to_numpy()
     usable = links[(links["sharing"] >= 2) & (links["sharing"].to_numpy() <= cap)]
     usable = usable.drop_duplicates(["ident", "account"])
     if usable.empty:
-        return pd.DataFrame({"a": [], "b": [], "ident": [], "identifier_type": [], "weight": []})
+        return pd.DataFrame({"a": [], "b": [], "ident": [], "identifier_type": [], "weight": [],
+                             "sharing": []})
     usable = usable.sort_values(["ident", "account"], kind="stable")
     ident_codes, ident_names = pd.factorize(usable["ident"], sort=False)
     accounts = usable["account"].to_numpy()
@@ -64,6 +69,7 @@ def identifier_pairs(links: pd.DataFrame, *, max_sharing: Mapping[str, int],
     a, b = np.where(swap, b, a), np.where(swap, a, b)
     kind = types[first]
     caps = pd.Series(kind).map(max_sharing).fillna(0).to_numpy()
-    weight = pd.Series(kind).map(type_weights).fillna(0.0).to_numpy() * rarity(k, caps + 1)
+    weight = pd.Series(kind).map(type_weights).fillna(0.0).to_numpy() * rarity(
+        k, caps + 1, pd.Series(kind).map(personal or {}).fillna(2).to_numpy())
     return pd.DataFrame({"a": a, "b": b, "ident": ident_names[ident_codes[first]],
-                         "identifier_type": kind, "weight": weight})
+                         "identifier_type": kind, "weight": weight, "sharing": k})

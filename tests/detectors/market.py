@@ -38,11 +38,11 @@ class Market:
         return shop_id
 
     def link(self, account_type: str, account_id: str, identifier_type: str,
-             identifier: str) -> None:
+             identifier: str, *, first_seen: str = "2026-01-01") -> None:
         self.rows["identity_links"].append({
             "account_type": account_type, "account_id": account_id,
             "identifier_type": identifier_type, "identifier": identifier,
-            "first_seen": "2026-01-01", "last_seen": "2026-03-30", "events": 3})
+            "first_seen": first_seen, "last_seen": "2026-03-30", "events": 3})
 
     def affiliate(self, creator_id: str, shop_id: str, rate: float) -> None:
         self.rows["affiliations"].append({"creator_id": creator_id, "shop_id": shop_id,

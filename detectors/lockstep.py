@@ -1,0 +1,93 @@
+"""Temporal lockstep: identifiers whose accounts all started using them in one narrow window.
+
+A farm is set up in a session: its operator registers the accounts, logs them
+into the same phones and points them at the same payout accounts within hours.
+An exchange's hot wallet or a carrier's NAT address gathers its thousands of
+honest users over the whole history instead. So an identifier shared beyond
+what one person would share is still telling when most of its accounts first
+used it inside one window, *and* the market as a whole was not doing the same
+thing then (an onboarding campaign moves everyone at once, which is no
+evidence against anyone). The idea follows CopyCatch (Beutel et al., WWW
+2013): lockstep behaviour judged against the background rate.
+
+Everything is computed on sorted arrays with ``searchsorted``: no loop per
+identifier or per link.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def lockstep_identifiers(links: pd.DataFrame, *, window_ms: int, min_accounts: int,
+                         min_share: float, max_market_share: float,
+                         types: tuple[str, ...]) -> pd.DataFrame:
+    """Identifiers used by ``min_accounts`` or more accounts, most of them first seen together.
+
+    ``links`` needs ``ident``, ``identifier_type``, ``account`` and
+    ``first_seen_ms`` (a :class:`~ringwatch.detectors.context.MarketContext`'s
+    ``links``). For each identifier the densest window of ``window_ms`` is
+    found (the window that starts at one of its first-seen times and holds
+    the most of its accounts). It is in lockstep when that window holds at
+    least ``min_share`` of its accounts while the market's links of the same
+    type in that window are at most ``max_market_share`` of all of them.
+
+    Returns ``ident``, ``identifier_type``, ``accounts`` (distinct accounts),
+    ``in_window`` (accounts first seen inside the window), ``window_start_ms``
+    and ``market_share``.
+    """
+    empty = pd.DataFrame({"ident": [], "identifier_type": [], "accounts": [], "in_window": [],
+                          "window_start_ms": [], "market_share": []})
+    usable = links[links["identifier_type"].isin(types) & links["first_seen_ms"].notna()]
+    if usable.empty:
+        return empty
+    first = (usable.groupby(["ident", "account"], sort=False)
+             .agg(identifier_type=("identifier_type", "first"), t=("first_seen_ms", "min"))
+             .reset_index())
+    sizes = first.groupby("ident")["account"].transform("size").to_numpy()
+    first = first[sizes >= min_accounts]
+    if first.empty:
+        return empty
+    first = first.sort_values(["ident", "t"], kind="stable")
+    codes, names = pd.factorize(first["ident"], sort=False)
+    t = first["t"].to_numpy(dtype=np.int64)
+    span = int(t.max() - t.min()) + window_ms + 1
+    key = codes.astype(np.int64) * span + (t - t.min())
+    # Accounts of the same identifier whose first use falls in [t_i, t_i + window].
+    in_window = np.searchsorted(key, key + window_ms, side="right") - np.arange(len(key))
+    per = pd.DataFrame({"code": codes, "in_window": in_window, "start": t})
+    best = per.loc[per.groupby("code")["in_window"].idxmax()]
+    accounts = np.bincount(codes)[best["code"].to_numpy()]
+    result = pd.DataFrame({
+        "ident": names[best["code"].to_numpy()],
+        "identifier_type": first["identifier_type"].to_numpy()[best.index.to_numpy()],
+        "accounts": accounts,
+        "in_window": best["in_window"].to_numpy(),
+        "window_start_ms": best["start"].to_numpy(),
+    })
+    # The market's share leaves the identifier's own links out: a funder's thousand
+    # links are the anomaly, not the background it is judged against.
+    own_total = result["accounts"].to_numpy()
+    inside, total = _market_counts(usable, result, window_ms)
+    result["market_share"] = (inside - result["in_window"].to_numpy()) / np.maximum(
+        total - own_total, 1)
+    keep = ((result["in_window"] >= min_share * result["accounts"])
+            & (result["market_share"] <= max_market_share))
+    return result[keep.to_numpy()].reset_index(drop=True)
+
+
+def _market_counts(links: pd.DataFrame, windows: pd.DataFrame,
+                   window_ms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per window: the market's links of its identifier type first seen inside it, and in all."""
+    inside = np.zeros(len(windows))
+    total = np.zeros(len(windows))
+    for identifier_type, rows in windows.groupby("identifier_type").groups.items():  # few types
+        times = np.sort(links.loc[links["identifier_type"] == identifier_type,
+                                  "first_seen_ms"].to_numpy(dtype=np.int64))
+        starts = windows.loc[rows, "window_start_ms"].to_numpy(dtype=np.int64)
+        at = windows.index.get_indexer(rows)
+        inside[at] = (np.searchsorted(times, starts + window_ms, side="right")
+                      - np.searchsorted(times, starts, side="left"))
+        total[at] = len(times)
+    return inside, total
