@@ -103,7 +103,7 @@ def test_report_is_written_with_every_ring_and_one_picture_each(
         svg = article[article.index("<svg"):article.index("</svg>") + len("</svg>")]
         assert svg.count('class="node"') == len(sub.nodes)
         assert svg.count("<circle") + svg.count("<rect") == len(sub.nodes)
-        assert svg.count("<line") == len(sub.edges)
+        assert svg.count('class="edge"') == len(sub.edges)  # small rings: nothing merged
         ET.fromstring(svg)  # well-formed, with the untrusted ids escaped
 
 
@@ -184,3 +184,220 @@ def test_subgraphs_for_builds_the_top_rings_from_projections(rings: list[dict[st
     assert [(e["source"], e["target"]) for e in subs["R-identity01"].edges] == [("creator:c_2", "device:d_1")]
     assert [e["type"] for e in subs["R-collusion02"].edges] == ["OWNS"]
     assert list(subgraphs_for(rings, projections, top=1)) == ["R-identity01"]
+
+
+# --- readable pictures of dense rings --------------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+CHAR_EM = 0.62  # a monospace character is about 0.6 em wide
+
+
+def _dense_collusion() -> Subgraph:
+    """30 creators, 6 shops and their sellers, 80 buyers on 10 devices: 386 edges, a hairball."""
+    creators = [f"c_{i:02d}" for i in range(30)]
+    shops = [f"s_{i}" for i in range(6)]
+    nodes = ([_node("creator", c) for c in creators] + [_node("shop", s) for s in shops]
+             + [_node("seller", f"x_{i}") for i in range(6)]
+             + [_node("buyer", f"b_{i:02d}") for i in range(80)]
+             + [_node("device", f"d_{i}") for i in range(10)])
+    edges = [_edge(f"creator:{c}", f"shop:{shops[(i + k) % 6]}", "TRADES", i + 2 + k)
+             for i, c in enumerate(creators) for k in range(2)]
+    edges += [_edge(f"seller:x_{i}", f"shop:s_{i}", "OWNS", 1) for i in range(6)]
+    for b in range(80):
+        buyer = f"buyer:b_{b:02d}"
+        edges += [_edge(buyer, f"creator:{creators[b % 30]}", "BOUGHT", 2),
+                  _edge(buyer, f"creator:{creators[(b + 7) % 30]}", "BOUGHT", 1),
+                  _edge(buyer, f"shop:{shops[b % 6]}", "BOUGHT", 3),
+                  _edge(buyer, f"device:d_{b % 10}", "USES", 4)]
+    return Subgraph(nodes=nodes, edges=edges)
+
+
+def _farm(creators: int, long_id: str = "") -> Subgraph:
+    """An identity ring: ``creators`` creators on one device, one payout account and one phone."""
+    ids = [f"farm_c{i:02d}" for i in range(creators)] + ([long_id] if long_id else [])
+    hubs = [("device", "d_55"), ("payout_account", "pa_7"), ("phone", "ph_1")]
+    return Subgraph(nodes=[_node("creator", c) for c in ids] + [_node(k, i) for k, i in hubs],
+                    edges=[_edge(f"creator:{c}", f"{k}:{i}", "USES", 1 + n % 5)
+                           for n, c in enumerate(ids) for k, i in hubs])
+
+
+def _ring_for(ring_id: str, kind: str, sub: Subgraph, **metrics: Any) -> dict[str, Any]:
+    return {"ring_id": ring_id, "kind": kind, "score": 0.9, "status": "new",
+            "members": [{"type": n["type"], "id": n["label"]} for n in sub.nodes],
+            "evidence": [], "metrics": metrics, "first_detected": "2026-11-20T00:00:00Z"}
+
+
+def _picture(tmp_path: Path, kind: str, sub: Subgraph) -> tuple[ET.Element, str]:
+    ring = _ring_for("R-dense", kind, sub)
+    page = write_report(tmp_path, run=RUN, rings=[ring], subgraphs={"R-dense": sub}).read_text(
+        encoding="utf-8")
+    svg = page[page.index("<svg"):page.index("</svg>") + len("</svg>")]
+    return ET.fromstring(svg), page
+
+
+def _drawn_nodes(svg: ET.Element) -> list[dict[str, Any]]:
+    """Each drawn node: type, centre, radius, members it stands for, and its label text."""
+    out = []
+    for g in svg.iter(f"{SVG}g"):
+        if "node" not in g.get("class", "").split():
+            continue
+        circle, rect = g.find(f"{SVG}circle"), g.find(f"{SVG}rect")
+        if circle is not None:
+            x, y, r = (float(circle.get(a)) for a in ("cx", "cy", "r"))
+        else:
+            r = float(rect.get("width")) / 2
+            x, y = float(rect.get("x")) + r, float(rect.get("y")) + r
+        out.append({"type": g.get("data-type"), "x": x, "y": y, "r": r,
+                    "members": int(g.get("data-members")), "text": "".join(g.find(f"{SVG}text").itertext())})
+    return out
+
+
+def _text_boxes(svg: ET.Element) -> list[tuple[float, float, float, float]]:
+    """The box of every line of text, from its anchor, its font size and monospace widths."""
+    boxes = []
+    for text in svg.iter(f"{SVG}text"):
+        size = float(text.get("font-size"))
+        lines = [(text.get("x"), text.get("y"), text.text or "")] if not list(text) else [
+            (t.get("x"), t.get("y"), t.text or "") for t in text]
+        for x, y, line in lines:
+            width, x0 = len(line) * CHAR_EM * size, float(x)
+            x0 -= {"start": 0, "middle": width / 2, "end": width}[text.get("text-anchor")]
+            boxes.append((x0, float(y) - 0.8 * size, x0 + width, float(y) + 0.25 * size))
+    return boxes
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
+
+
+def _assert_labels_readable(svg: ET.Element) -> None:
+    """Every text 11 px or more, inside the picture, overlapping no other text and no node."""
+    texts = list(svg.iter(f"{SVG}text"))
+    assert texts and all(float(t.get("font-size")) >= 11 for t in texts)
+    _, _, width, height = (float(v) for v in svg.get("viewBox").split())
+    boxes = _text_boxes(svg)
+    for box in boxes:
+        assert box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height, box
+    for i, a in enumerate(boxes):
+        assert not any(_overlap(a, b) for b in boxes[i + 1:]), a
+    nodes = _drawn_nodes(svg)
+    shapes = [(n["x"] - n["r"], n["y"] - n["r"], n["x"] + n["r"], n["y"] + n["r"]) for n in nodes]
+    # A label sits beside its node, never on it or on another node.
+    assert not any(_overlap(box, shape) for box in boxes for shape in shapes)
+
+
+def test_picture_text_is_never_shrunk_below_11px_by_the_stylesheet(
+        tmp_path: Path, rings: list[dict[str, Any]], subgraphs: dict[str, Subgraph]) -> None:
+    page = write_report(tmp_path, run=RUN, rings=rings, subgraphs=subgraphs).read_text(encoding="utf-8")
+    rules = re.findall(r"svg\.graph text[^{]*\{([^}]*)\}", page)
+    assert rules
+    for rule in rules:
+        sizes = re.findall(r"font(?:-size)?:\s*(\d+(?:\.\d+)?)px", rule)
+        assert all(float(size) >= 11 for size in sizes), rule
+
+
+def test_a_dense_collusion_ring_is_drawn_in_columns_by_type_with_merged_edges(tmp_path: Path) -> None:
+    sub = _dense_collusion()
+    svg, page = _picture(tmp_path, "collusion_ring", sub)
+    assert svg.get("data-layout") == "layered"
+    nodes = _drawn_nodes(svg)
+    # Every member is drawn once; no type has more than 12 nodes; the buyer pool is one node.
+    assert sum(n["members"] for n in nodes) == len(sub.nodes)
+    assert all(sum(n["type"] == t for n in nodes) <= 12 for t in {n["type"] for n in nodes})
+    assert [n["text"] for n in nodes if n["type"] == "buyer"] == ["80 buyers"]
+    assert "19 more creators" in [n["text"] for n in nodes if n["type"] == "creator"]
+    assert "Drawn as one node each: 19 creators, 80 buyers" in page
+    # Edges gathered by folded nodes are merged, each carrying how many it stands for.
+    edges = [e for e in svg if e.get("class") == "edge"]
+    assert len(edges) <= 70 < len(sub.edges) == 386
+    assert sum(int(e.get("data-count")) for e in edges) == len(sub.edges)
+    counts = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "edge-count"]
+    assert counts and all(re.fullmatch(r"\d+ (buyers|creators|links)|×\d+", c) for c in counts)
+    # One column per type, left to right: sellers | shops | creators | buyers | devices.
+    columns: dict[str, set[float]] = {}
+    for n in nodes:
+        columns.setdefault(n["type"], set()).add(n["x"])
+    assert all(len(xs) == 1 for xs in columns.values()), columns
+    order = [columns[t].pop() for t in ("seller", "shop", "creator", "buyer", "device")]
+    assert order == sorted(order) and len(set(order)) == 5
+    _assert_labels_readable(svg)
+
+
+def test_an_identity_ring_is_drawn_as_two_circles_identifiers_inside(tmp_path: Path) -> None:
+    sub = _farm(20)
+    svg, _ = _picture(tmp_path, "identity_ring", sub)
+    assert svg.get("data-layout") == "concentric"
+    nodes = _drawn_nodes(svg)
+    accounts = [n for n in nodes if n["type"] == "creator"]
+    hubs = [n for n in nodes if n["type"] != "creator"]
+    assert len(accounts) == 12 and sum(n["members"] for n in accounts) == 20
+    cx = sum(n["x"] for n in accounts) / len(accounts)
+    cy = sum(n["y"] for n in accounts) / len(accounts)
+
+    def radius(n: dict[str, Any]) -> float:
+        return ((n["x"] - cx) ** 2 + (n["y"] - cy) ** 2) ** 0.5
+
+    outer, inner = {round(radius(n)) for n in accounts}, {round(radius(n)) for n in hubs}
+    assert max(outer) - min(outer) <= 1 and max(inner) - min(inner) <= 1
+    assert max(inner) < min(outer)
+    _assert_labels_readable(svg)
+
+
+def test_node_labels_are_whole_long_ids_wrap_instead_of_being_cut(tmp_path: Path) -> None:
+    long_id = "creator-account-0123456789abcdefghijklmnop"
+    svg, _ = _picture(tmp_path, "identity_ring", _farm(4, long_id))
+    texts = [n["text"] for n in _drawn_nodes(svg)]
+    assert long_id in texts and not any("…" in t for t in texts)
+    assert "farm_c00" in texts
+    _assert_labels_readable(svg)
+
+
+def test_small_rings_stay_small_and_readable(
+        tmp_path: Path, subgraphs: dict[str, Subgraph]) -> None:
+    for kind, rid in (("identity_ring", "R-identity01"), ("collusion_ring", "R-collusion02")):
+        svg, _ = _picture(tmp_path / rid, kind, subgraphs[rid])
+        _, _, width, height = (float(v) for v in svg.get("viewBox").split())
+        assert width <= 720 and height <= 480
+        _assert_labels_readable(svg)
+
+
+def test_metric_names_are_shown_whole(tmp_path: Path) -> None:
+    sub = _farm(3)
+    ring = _ring_for("R-m", "identity_ring", sub, refunded_after_commission=12,
+                     median_account_age_days=33.5, commission_total=10.0)
+    page = write_report(tmp_path, run=RUN, rings=[ring], subgraphs={}).read_text(encoding="utf-8")
+    assert '<th data-metric="refunded_after_commission">refunded after commission</th>' in page
+    assert '<th data-metric="median_account_age_days">median account age days</th>' in page
+    rule = re.search(r"table\.metrics th\{([^}]*)\}", page)
+    assert rule and "white-space:normal" in rule.group(1) and "ellipsis" not in page
+
+
+def test_the_report_says_what_the_score_means(
+        tmp_path: Path, rings: list[dict[str, Any]], subgraphs: dict[str, Subgraph]) -> None:
+    page = write_report(tmp_path, run=RUN, rings=rings, subgraphs=subgraphs).read_text(encoding="utf-8")
+    section = re.search(r'<section class="score-help">(.*?)</section>', page, re.S)
+    assert section
+    text = re.sub(r"<[^>]+>", "", section.group(1))
+    assert "What the score means" in text
+    assert "probability that the ring is mostly fraudulent" in text
+    assert "among rings scored about 0.8, about eight in ten are mostly fraudulent" in text
+    assert "a single tie" in text and "calibration table of ringwatch eval" in text
+    assert page.index("What the score means") < page.index('<article class="ring"')
+    assert 'title="Estimated probability that the ring is mostly fraudulent' in page
+
+
+@pytest.mark.parametrize(("currency", "shown"), [
+    ("USD", "1,830.50 USD"), ("EUR", "1,830.50 EUR"), ("mixed", "1,830.50 (mixed currencies)"),
+    (None, "1,830.50"),
+])
+def test_money_is_shown_with_the_ring_currency(tmp_path: Path, currency: str | None, shown: str) -> None:
+    metrics: dict[str, Any] = {"commission_total": 1830.5, "gmv": 12000.0, "orders": 20}
+    if currency is not None:
+        metrics["currency"] = currency
+    ring = _ring_for("R-money", "collusion_ring", _farm(3), **metrics)
+    page = write_report(tmp_path, run=RUN, rings=[ring], subgraphs={}).read_text(encoding="utf-8")
+    cells = dict(re.findall(r'<th data-metric="([^"]+)">[^<]*</th><td class="num">([^<]*)</td>', page))
+    assert cells["commission_total"] == shown
+    assert cells["gmv"] == shown.replace("1,830.50", "12,000.00")
+    assert cells["orders"] == "20"  # a count, not money
+    assert "currency" not in cells  # said with each amount instead

@@ -1,5 +1,9 @@
 /* Ringwatch review page: a client of the HTTP API in docs/api.md, plain JS, no build step.
  *
+ * Views (hash routes): #/rings[/ID] the ring list and one ring, #/accounts[/TYPE/ID] one account
+ * (its rings, risk, shared identifiers and neighbourhood), #/dashboard. Graphs are drawn with the
+ * rules of the HTML report (see "readable pictures" below) so that dense rings stay readable.
+ *
  * Every id, label, note and evidence sentence comes from marketplace input or other
  * users and is untrusted: text reaches the page only through textContent (see el/svg),
  * never through innerHTML, and links are built from encodeURIComponent'ed hashes.
@@ -43,7 +47,7 @@
     list: { items: [], next: null, asOf: null, params: null, loading: false, token: 0 },
     ring: null, etag: null, graph: null, ringToken: 0,
     audit: { items: [], next: null },
-    cy: null,
+    account: null, accountToken: 0,
     route: null,
   };
 
@@ -100,6 +104,30 @@
   }
 
   function fmtScore(score) { return typeof score === "number" ? score.toFixed(2) : "—"; }
+
+  /** Metrics that are sums of money: shown with the ring's currency (the report's MONEY_METRICS). */
+  const MONEY_METRICS = new Set(["commission_total", "gmv", "amount", "commission_held", "refunded_amount"]);
+  const MONEY_SUFFIXES = ["_gmv", "_amount", "_commission_total"];
+  const moneyFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
+
+  function isMoney(name) { return MONEY_METRICS.has(name) || MONEY_SUFFIXES.some((s) => String(name).endsWith(s)); }
+
+  function currencyOf(metrics) { return metrics && metrics.currency ? String(metrics.currency) : null; }
+
+  /** An amount with its currency: "1,830.50 USD"; the number alone when the snapshot had no currency. */
+  function money(value, currency) {
+    if (typeof value !== "number" || !Number.isFinite(value)) return fmtNumber(value);
+    const number = moneyFormat.format(value);
+    if (!currency) return number;
+    return currency === "mixed" ? number + " (mixed currencies)" : number + " " + currency;
+  }
+
+  /** A metric's value as shown: money with its currency, other numbers as numbers. */
+  function fmtMetric(name, value, metrics) {
+    if (isMoney(name) && typeof value === "number") return money(value, currencyOf(metrics));
+    if (typeof value === "object" && value !== null) return JSON.stringify(value);
+    return fmtNumber(value);
+  }
 
   function fmtTime(value) {
     if (!value) return "—";
@@ -244,6 +272,13 @@
   function parseRoute() {
     const hash = window.location.hash.replace(/^#/, "");
     if (hash.startsWith("/dashboard")) return { view: "dashboard" };
+    const account = hash.match(/^\/accounts\/([^/]+)\/(.+)$/);
+    if (account) {
+      try {
+        return { view: "account", accountType: decodeURIComponent(account[1]), accountId: decodeURIComponent(account[2]) };
+      } catch (_) { /* fall through */ }
+    }
+    if (hash.startsWith("/accounts")) return { view: "account", accountType: null, accountId: null };
     const match = hash.match(/^\/rings\/(.+)$/);
     if (match) {
       try { return { view: "rings", ringId: decodeURIComponent(match[1]) }; } catch (_) { /* fall through */ }
@@ -257,9 +292,19 @@
     state.route = next;
     show($("view-rings"), next.view === "rings");
     show($("view-dashboard"), next.view === "dashboard");
+    show($("view-account"), next.view === "account");
     $("nav-rings").classList.toggle("active", next.view === "rings");
     $("nav-dashboard").classList.toggle("active", next.view === "dashboard");
+    $("nav-accounts").classList.toggle("active", next.view === "account");
     if (next.view === "dashboard") { loadStats(); return; }
+    if (next.view === "account") {
+      if (!next.accountId) { closeAccount(); $("account-id").focus(); return; }
+      const current = state.account;
+      if (!current || current.type !== next.accountType || current.id !== next.accountId) {
+        openAccount(next.accountType, next.accountId);
+      }
+      return;
+    }
     if (!state.list.params) loadRings(false);
     if (next.ringId) {
       if (!state.ring || state.ring.ring_id !== next.ringId) openRing(next.ringId);
@@ -356,7 +401,8 @@
         el("span", { class: "muted", text: fmtNumber(ring.accounts) + " accounts" }),
         ring.metrics && typeof ring.metrics.commission_total === "number"
           ? [el("span", { class: "sep", text: "·" }),
-            el("span", { class: "muted", text: fmtNumber(ring.metrics.commission_total) + " commission" })]
+            el("span", { class: "muted", "data-testid": "ring-commission",
+              text: money(ring.metrics.commission_total, currencyOf(ring.metrics)) + " commission" })]
           : null),
       ring.top_evidence ? el("div", { class: "row3", text: ring.top_evidence }) : null);
     li.append(link);
@@ -388,7 +434,7 @@
     state.ring = null;
     state.etag = null;
     state.ringToken++;
-    if (state.cy) { state.cy.destroy(); state.cy = null; window.ringwatchCy = null; }
+    destroyPanel(panels.ring);
     show($("ring-view"), false);
     show($("ring-loading"), false);
     show($("ring-empty"), true);
@@ -411,7 +457,7 @@
       show($("ring-view"), true);
       if (!keepForm) resetReviewForm();
       renderRing();
-      drawGraph(state.graph, graphResult.error);
+      drawGraph(panels.ring, state.graph, graphResult.error, { truncatedText: "accounts first, not every member is drawn" });
       loadAudit(false);
       $("ring-detail").scrollTop = 0;
     } catch (error) {
@@ -428,6 +474,7 @@
     $("ring-kind").textContent = kindName(ring.kind);
     const score = $("ring-score");
     score.textContent = "score " + fmtScore(ring.score);
+    score.title = "Estimated probability that the ring is mostly fraudulent; of rings scored about 0.8, about eight in ten are.";
     score.style.background = scoreColour(ring.score);
     $("ring-status").replaceWith(Object.assign(statusBadge(ring.status), { id: "ring-status" }));
     $("ring-status").setAttribute("data-testid", "ring-status");
@@ -461,10 +508,12 @@
     $("ring-evidence").replaceChildren(...(items.length ? items : [el("li", { class: "muted", text: "No evidence recorded." })]));
   }
 
+  /** Every metric by its whole name (it wraps, never cut); money with the ring's currency. */
   function renderMetrics(metrics) {
-    const cells = Object.entries(metrics).map(([name, value]) => el("div", { class: "metric" },
-      el("dt", { text: humanise(name), title: humanise(name) }),
-      el("dd", { text: typeof value === "object" && value !== null ? JSON.stringify(value) : fmtNumber(value) })));
+    const cells = Object.entries(metrics).filter(([name]) => name !== "currency").map(([name, value]) =>
+      el("div", { class: "metric", "data-metric": name },
+        el("dt", { text: humanise(name) }),
+        el("dd", { text: fmtMetric(name, value, metrics) })));
     $("ring-metrics").replaceChildren(...cells);
   }
 
@@ -562,88 +611,451 @@
       }))))));
   }
 
-  // --- the graph (Cytoscape.js) -----------------------------------------------------------
+  // --- readable pictures: the rules of the HTML report (api/report.py, ring_picture) -------
+  //
+  // A dense ring drawn by a force layout is a hairball, so the page draws like the report:
+  // a type with more than groupAbove members is folded into one node ("40 buyers") and the
+  // edges it gathers are merged with their count; rings whose edges are all USES are drawn
+  // as two circles (hub identifiers inside, accounts around), every other graph in columns
+  // by type (sellers | shops | creators | buyers | identifiers); labels are whole (long ids
+  // wrap) and the layout grows until no label overlaps another label or a node.
 
-  function shortLabel(label) {
-    const text = String(label == null ? "" : label);
-    return text.length <= 16 ? text : text.slice(0, 15) + "…";
+  const PICTURE = { font: 13, edgeFont: 12, lineHeight: 16, labelChars: 22, groupAbove: 12, labelGap: 6,
+    columnGap: 140, pad: 16 };
+  PICTURE.charWidth = 0.62 * PICTURE.font; // a monospace character is about 0.6 em wide
+  PICTURE.edgeCharWidth = 0.62 * PICTURE.edgeFont;
+  /** Below this zoom the label font would be drawn smaller than 11 px: the page pans instead. */
+  const MIN_READABLE_ZOOM = 11 / PICTURE.font;
+  const FOLD_WHOLE = new Set(["buyer"]);
+  const COLUMN_ORDER = ["seller", "shop", "creator", "buyer"];
+  const PLURALS = { ip: "IPs", payout_account: "payout accounts", email: "e-mails" };
+  const EDGE_NUMBERS = ["events", "orders", "gmv", "commission_total"];
+
+  function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+  function cmpLines(a, b) { return cmp(a.join("\n"), b.join("\n")); }
+  function typeRank(type) { const i = TYPE_PRIORITY.indexOf(type); return i < 0 ? TYPE_PRIORITY.length : i; }
+  function cmpType(a, b) { return typeRank(a) - typeRank(b) || cmp(a, b); }
+
+  function plural(type, n) {
+    if (n === 1) return type === "ip" ? "IP" : humanise(type);
+    return PLURALS[type] || humanise(type) + "s";
   }
 
-  function graphElements(graph) {
-    const nodes = (graph.nodes || []).map((n) => ({
+  function wrapLabel(text) {
+    const value = String(text);
+    const lines = [];
+    for (let i = 0; i < value.length; i += PICTURE.labelChars) lines.push(value.slice(i, i + PICTURE.labelChars));
+    return lines.length ? lines : [""];
+  }
+
+  function edgeWeight(e) {
+    const w = Number(e.weight);
+    return Number.isFinite(w) ? Math.max(w, 0) : 1; // the neighbourhood's edges carry no weight
+  }
+
+  /** Drawn nodes and merged edges: crowded types folded into one node each (see the report's _fold). */
+  function foldGraph(graph) {
+    const raw = graph.nodes || [];
+    const ids = new Set(raw.map((n) => String(n.id)));
+    const edges = (graph.edges || []).filter((e) => ids.has(String(e.source)) && ids.has(String(e.target))
+      && String(e.source) !== String(e.target));
+    const strength = new Map();
+    for (const e of edges) {
+      for (const end of [String(e.source), String(e.target)]) strength.set(end, (strength.get(end) || 0) + edgeWeight(e));
+    }
+    const labelOf = (n) => String(n.label !== undefined && n.label !== null ? n.label : n.id);
+    const byType = new Map();
+    for (const n of raw) {
+      const type = String(n.type || "");
+      if (!byType.has(type)) byType.set(type, []);
+      byType.get(type).push(n);
+    }
+    const nodes = [];
+    const owner = new Map();
+    const folded = {};
+    for (const type of [...byType.keys()].sort(cmpType)) {
+      const group = byType.get(type).slice().sort((a, b) =>
+        (strength.get(String(b.id)) || 0) - (strength.get(String(a.id)) || 0) || cmp(labelOf(a), labelOf(b)));
+      let keep = group;
+      if (group.length > PICTURE.groupAbove) keep = FOLD_WHOLE.has(type) ? [] : group.slice(0, PICTURE.groupAbove - 1);
+      for (const n of keep) {
+        const key = String(n.id);
+        owner.set(key, key);
+        nodes.push({ key, type, lines: wrapLabel(labelOf(n)), members: [labelOf(n)], memberKeys: [key],
+          strength: strength.get(key) || 0, folded: false, flagged: n.flagged !== false });
+      }
+      const rest = group.slice(keep.length);
+      if (rest.length) {
+        const key = "group:" + type;
+        const text = rest.length + " " + (keep.length ? "more " : "") + plural(type, rest.length);
+        nodes.push({ key, type, lines: wrapLabel(text), members: rest.map(labelOf), memberKeys: rest.map((n) => String(n.id)),
+          strength: rest.reduce((s, n) => s + (strength.get(String(n.id)) || 0), 0), folded: true,
+          flagged: rest.some((n) => n.flagged !== false) });
+        folded[type] = rest.length;
+        for (const n of rest) owner.set(String(n.id), key);
+      }
+    }
+    const merged = new Map();
+    for (const e of edges) {
+      const source = owner.get(String(e.source));
+      const target = owner.get(String(e.target));
+      const type = String(e.type || "");
+      const key = source + "\u0000" + target + "\u0000" + type;
+      if (!merged.has(key)) merged.set(key, { source, target, type, weight: 0, count: 0, numbers: {}, labels: [] });
+      const m = merged.get(key);
+      m.weight += edgeWeight(e);
+      m.count += 1;
+      if (e.label) m.labels.push(String(e.label));
+      for (const name of EDGE_NUMBERS) {
+        if (typeof e[name] === "number") m.numbers[name] = (m.numbers[name] || 0) + e[name];
+      }
+    }
+    return { nodes, edges: [...merged.values()], folded };
+  }
+
+  function neighbours(edges) {
+    const out = new Map();
+    for (const e of edges) {
+      if (!out.has(e.source)) out.set(e.source, []);
+      if (!out.has(e.target)) out.set(e.target, []);
+      out.get(e.source).push(e.target);
+      out.get(e.target).push(e.source);
+    }
+    return out;
+  }
+
+  function columnOf(type) { const i = COLUMN_ORDER.indexOf(type); return i < 0 ? COLUMN_ORDER.length : i; }
+
+  function labelSize(node) {
+    return [Math.max(...node.lines.map((l) => l.length)) * PICTURE.charWidth, node.lines.length * PICTURE.lineHeight];
+  }
+
+  function labelBox(node) {
+    const [w, h] = labelSize(node);
+    let x0, y0;
+    if (node.place === "start") { x0 = node.x + node.r + PICTURE.labelGap; y0 = node.y - h / 2; }
+    else if (node.place === "end") { x0 = node.x - node.r - PICTURE.labelGap - w; y0 = node.y - h / 2; }
+    else if (node.place === "above") { x0 = node.x - w / 2; y0 = node.y - node.r - 2 - h; }
+    else { x0 = node.x - w / 2; y0 = node.y + node.r + 2; }
+    return [x0, y0, x0 + w, y0 + h];
+  }
+
+  function nodeBox(node) { return [node.x - node.r, node.y - node.r, node.x + node.r, node.y + node.r]; }
+
+  function hit(a, b) {
+    return Math.min(a[2], b[2]) - Math.max(a[0], b[0]) > 1 && Math.min(a[3], b[3]) - Math.max(a[1], b[1]) > 1;
+  }
+
+  function overlaps(nodes) {
+    const labels = nodes.map(labelBox);
+    const shapes = nodes.map(nodeBox);
+    for (let i = 0; i < nodes.length; i++) {
+      for (let j = 0; j < nodes.length; j++) {
+        if (j !== i && (hit(labels[i], shapes[j]) || (j > i && hit(labels[i], labels[j])))) return true;
+      }
+    }
+    return false;
+  }
+
+  function extent(node, side) {
+    const [w] = labelSize(node);
+    if (node.place === "below" || node.place === "above") return Math.max(node.r, w / 2);
+    return (node.place === "start") === (side === "right") ? node.r + PICTURE.labelGap + w : node.r;
+  }
+
+  function rowHeight(node) {
+    const [, h] = labelSize(node);
+    return node.place === "below" || node.place === "above" ? 2 * node.r + 2 + h + 10 : Math.max(2 * node.r, h) + 10;
+  }
+
+  /** Reorder each column by the mean row of its nodes' neighbours in other columns (barycentre sweeps). */
+  function uncross(columns, nbrs) {
+    const columnOfKey = new Map();
+    const row = new Map();
+    columns.forEach((col, c) => col.forEach((n, i) => { columnOfKey.set(n.key, c); row.set(n.key, i - (col.length - 1) / 2); }));
+    for (let sweep = 0; sweep < 8; sweep++) {
+      const order = columns.map((_, c) => c);
+      if (sweep % 2 === 1) order.reverse();
+      for (const c of order) {
+        const mean = new Map();
+        for (const node of columns[c]) {
+          const others = (nbrs.get(node.key) || []).filter((k) => columnOfKey.has(k) && columnOfKey.get(k) !== c).map((k) => row.get(k));
+          mean.set(node.key, others.length ? others.reduce((s, v) => s + v, 0) / others.length : row.get(node.key));
+        }
+        columns[c].sort((a, b) => mean.get(a.key) - mean.get(b.key) || row.get(a.key) - row.get(b.key));
+        columns[c].forEach((n, i) => row.set(n.key, i - (columns[c].length - 1) / 2));
+      }
+    }
+  }
+
+  function layered(nodes, edges) {
+    const present = [...new Set(nodes.map((n) => columnOf(n.type)))].sort((a, b) => a - b);
+    const columns = present.map((c) => nodes.filter((n) => columnOf(n.type) === c).sort((a, b) =>
+      cmpType(a.type, b.type) || b.strength - a.strength || cmpLines(a.lines, b.lines)));
+    columns.forEach((col, i) => col.forEach((n) => { n.column = i; }));
+    uncross(columns, neighbours(edges));
+    const last = columns.length - 1;
+    for (const n of nodes) n.place = last === 0 || n.column === last ? "start" : n.column === 0 ? "end" : "below";
+    let scale = 1;
+    for (let attempt = 0; attempt < 12; attempt++) {
+      let x = 0;
+      columns.forEach((col, c) => {
+        if (c > 0) {
+          x += Math.max(PICTURE.columnGap * scale, Math.max(...columns[c - 1].map((n) => extent(n, "right")))
+            + Math.max(...col.map((n) => extent(n, "left"))) + 28);
+        }
+        const pitch = Math.max(...col.map(rowHeight)) * scale;
+        col.forEach((n, i) => { n.x = x; n.y = (i - (col.length - 1) / 2) * pitch; });
+      });
+      if (!overlaps(nodes)) return;
+      scale *= 1.2;
+    }
+  }
+
+  function outward(angle) {
+    if (Math.abs(Math.cos(angle)) < 0.3) return Math.sin(angle) < 0 ? "above" : "below";
+    return Math.cos(angle) > 0 ? "start" : "end";
+  }
+
+  function concentric(nodes, edges) {
+    const accounts = nodes.filter((n) => ACCOUNT_TYPES.has(n.type));
+    const idents = nodes.filter((n) => !ACCOUNT_TYPES.has(n.type));
+    const [inner, outer] = idents.length <= accounts.length ? [idents, accounts] : [accounts, idents];
+    inner.sort((a, b) => cmpType(a.type, b.type) || cmpLines(a.lines, b.lines));
+    const m = inner.length, n = outer.length;
+    const step = 2 * Math.PI / Math.max(m, 1);
+    const angle = new Map(inner.map((node, i) => [node.key, -Math.PI / 2 + i * step]));
+    const nbrs = neighbours(edges);
+    const meanAngle = (node) => {
+      const around = (nbrs.get(node.key) || []).filter((k) => angle.has(k)).map((k) => angle.get(k));
+      if (!around.length || m === 1) return 0;
+      const a = Math.atan2(around.reduce((s, t) => s + Math.sin(t), 0), around.reduce((s, t) => s + Math.cos(t), 0));
+      return (((a + Math.PI / 2) % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI);
+    };
+    const means = new Map(outer.map((node) => [node.key, Math.round(meanAngle(node) * 1e6) / 1e6]));
+    outer.sort((a, b) => means.get(a.key) - means.get(b.key) || cmpType(a.type, b.type) || b.strength - a.strength
+      || cmpLines(a.lines, b.lines));
+    const innerWidth = Math.max(0, ...inner.map((node) => labelSize(node)[0]));
+    let rIn = m === 1 ? 0 : Math.max(60, m * 40 / (2 * Math.PI));
+    let rOut = Math.max(140, n * 36 / (2 * Math.PI), rIn + (m > 1 ? innerWidth + 50 : 90));
+    for (let attempt = 0; attempt < 16; attempt++) {
+      inner.forEach((node, i) => {
+        const a = -Math.PI / 2 + i * step;
+        node.x = rIn * Math.cos(a); node.y = rIn * Math.sin(a);
+        node.place = m === 1 ? "below" : outward(a);
+      });
+      outer.forEach((node, i) => {
+        const a = -Math.PI / 2 + i * 2 * Math.PI / Math.max(n, 1);
+        node.x = rOut * Math.cos(a); node.y = rOut * Math.sin(a);
+        node.place = outward(a);
+      });
+      if (!overlaps(nodes)) return;
+      rOut *= 1.15;
+      rIn *= 1.08;
+    }
+  }
+
+  /** The control point of an edge that skips a column, so that it does not run through nodes. */
+  function curveControl(a, b) {
+    if (a.column < 0 || b.column < 0 || Math.abs(a.column - b.column) === 1) return null;
+    const dx = b.x - a.x, dy = b.y - a.y;
+    const length = Math.hypot(dx, dy) || 1;
+    const bow = 0.18 * length;
+    return { x: (a.x + b.x) / 2 + (dy / length) * bow, y: (a.y + b.y) / 2 - (dx / length) * bow, bow };
+  }
+
+  function pointOn(a, b, t) {
+    const c = curveControl(a, b);
+    if (!c) return [a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t];
+    return [(1 - t) ** 2 * a.x + 2 * (1 - t) * t * c.x + t * t * b.x, (1 - t) ** 2 * a.y + 2 * (1 - t) * t * c.y + t * t * b.y];
+  }
+
+  /** Where the count of each merged edge goes (a fraction t from its source), where it covers nothing. */
+  function placeEdgeTexts(nodes, edges) {
+    const byKey = new Map(nodes.map((n) => [n.key, n]));
+    const taken = nodes.flatMap((n) => [labelBox(n), nodeBox(n)]);
+    const sorted = edges.slice().sort((a, b) => b.count - a.count || b.weight - a.weight || cmp(a.source, b.source) || cmp(a.target, b.target));
+    for (const edge of sorted) {
+      if (edge.count < 2) continue;
+      const a = byKey.get(edge.source), b = byKey.get(edge.target);
+      // A folded end joined to a single node: that many of its members; two folded ends: pairs.
+      const foldedEnd = a.folded ? a : b.folded ? b : null;
+      edge.text = a.folded && b.folded ? edge.count + " links"
+        : foldedEnd ? edge.count + " " + plural(foldedEnd.type, edge.count) : "×" + edge.count;
+      const w = edge.text.length * PICTURE.edgeCharWidth + 4, h = PICTURE.edgeFont + 3;
+      let spots = [0.5, 0.4, 0.6, 0.3, 0.7];
+      if (a.folded !== b.folded) {
+        spots = [0.78, 0.7, 0.86, 0.62, 0.54];
+        if (!a.folded) spots = spots.map((t) => 1 - t);
+      }
+      for (const t of spots) {
+        const [x, y] = pointOn(a, b, t);
+        const box = [x - w / 2, y - h / 2, x + w / 2, y + h / 2];
+        if (!taken.some((other) => hit(box, other))) {
+          edge.textT = t;
+          taken.push(box);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Fold, merge and lay out a graph from the API: what drawGraph hands to Cytoscape. */
+  function readablePicture(graph) {
+    const { nodes, edges, folded } = foldGraph(graph);
+    const degree = new Map();
+    for (const e of edges) for (const end of [e.source, e.target]) degree.set(end, (degree.get(end) || 0) + 1);
+    for (const node of nodes) {
+      node.r = node.folded ? 15 : Math.min(7 + 1.3 * Math.sqrt(degree.get(node.key) || 0), 13);
+      node.column = -1;
+    }
+    const types = new Set(nodes.map((n) => n.type));
+    const hasAccounts = [...types].some((t) => ACCOUNT_TYPES.has(t));
+    const hasIdentifiers = [...types].some((t) => !ACCOUNT_TYPES.has(t));
+    const isConcentric = edges.length > 0 && edges.every((e) => e.type === "USES") && hasAccounts && hasIdentifiers;
+    if (isConcentric) concentric(nodes, edges); else layered(nodes, edges);
+    placeEdgeTexts(nodes, edges);
+    const boxes = nodes.flatMap((n) => [labelBox(n), nodeBox(n)]);
+    const width = Math.max(...boxes.map((b) => b[2])) - Math.min(...boxes.map((b) => b[0])) + 2 * PICTURE.pad;
+    const height = Math.max(...boxes.map((b) => b[3])) - Math.min(...boxes.map((b) => b[1])) + 2 * PICTURE.pad;
+    return { nodes, edges, folded, width, height, layout: isConcentric ? "concentric" : "layered" };
+  }
+
+  /** Stroke width among edges of one type: 1 to 4.5 px by the square root of weight, 2 px when all weigh the same. */
+  function edgeWidth(weight, weights) {
+    const heaviest = Math.max(0, ...weights), lightest = Math.min(...weights);
+    if (heaviest <= 0 || heaviest === lightest) return 2;
+    return 1 + 3.5 * Math.sqrt(Math.max(weight, 0) / heaviest);
+  }
+
+  function pictureElements(pic, focusKey) {
+    const byKey = new Map(pic.nodes.map((n) => [n.key, n]));
+    const weights = {};
+    for (const e of pic.edges) (weights[e.type] = weights[e.type] || []).push(e.weight);
+    const nodes = pic.nodes.map((n) => ({
       group: "nodes",
+      classes: ["place-" + n.place, n.folded ? "folded" : "", n.key === focusKey ? "focus" : ""].join(" ").trim(),
+      position: { x: n.x, y: n.y },
       data: {
-        id: String(n.id), type: String(n.type || ""), label: shortLabel(n.label !== undefined ? n.label : n.id),
-        full: String(n.label !== undefined ? n.label : n.id), flagged: n.flagged !== false,
-        colour: typeColour(n.type), shape: ACCOUNT_TYPES.has(n.type) || !TYPE_COLOURS[n.type] ? "ellipse" : "round-rectangle",
+        id: n.key, type: n.type, label: n.lines.join("\n"), full: n.folded ? n.lines.join("") : n.members[0],
+        members: n.members, memberKeys: n.memberKeys, folded: n.folded, flagged: n.flagged, size: 2 * n.r,
+        colour: typeColour(n.type), home: { x: n.x, y: n.y },
+        shape: ACCOUNT_TYPES.has(n.type) || !TYPE_COLOURS[n.type] ? "ellipse" : "round-rectangle",
       },
     }));
-    const byId = new Map(nodes.map((n) => [n.data.id, n.data]));
-    const edges = (graph.edges || []).filter((e) => byId.has(String(e.source)) && byId.has(String(e.target)));
-    for (const n of nodes) n.data.degree = 0;
-    for (const e of edges) { byId.get(String(e.source)).degree++; byId.get(String(e.target)).degree++; }
-    const heaviest = {};
-    for (const e of edges) heaviest[e.type] = Math.max(heaviest[e.type] || 0, Number(e.weight) || 0);
-    const edgeElements = edges.map((e, i) => {
+    const edges = pic.edges.map((e, i) => {
       const style = EDGE_STYLES[e.type] || { colour: OTHER_COLOUR, style: "solid" };
-      const most = heaviest[e.type] || 1;
-      return {
-        group: "edges",
-        data: Object.assign({}, e, {
-          id: "e" + i, source: String(e.source), target: String(e.target), type: String(e.type || ""),
-          colour: style.colour, lineStyle: style.style,
-          width: 0.8 + 3.4 * Math.sqrt(Math.max(Number(e.weight) || 0, 0) / most),
-        }),
-      };
+      const a = byKey.get(e.source), b = byKey.get(e.target);
+      const control = curveControl(a, b);
+      const length = Math.hypot(b.x - a.x, b.y - a.y);
+      const data = Object.assign({}, e.numbers, {
+        id: "e" + i, source: e.source, target: e.target, type: e.type, count: e.count, weight: e.weight,
+        colour: style.colour, lineStyle: style.style, width: edgeWidth(e.weight, weights[e.type]),
+        // Cytoscape measures a control point's distance on the other side of the line than the report.
+        bow: control ? -control.bow : 0, text: e.text || "", edgeLabel: e.labels.length === 1 ? e.labels[0] : "",
+      });
+      const classes = [control ? "curved" : ""];
+      if (e.textT !== undefined) {
+        const fromSource = e.textT <= 0.5;
+        classes.push(fromSource ? "count-source" : "count-target");
+        // Cytoscape measures the offset from where the edge leaves the node, not from its centre.
+        data.textOffset = Math.max(0, (fromSource ? e.textT : 1 - e.textT) * length - (fromSource ? a.r : b.r));
+      }
+      return { group: "edges", classes: classes.join(" ").trim(), data };
     });
-    return nodes.concat(edgeElements);
+    return nodes.concat(edges);
   }
 
   const GRAPH_STYLE = [
     { selector: "node", style: {
-      "background-color": "data(colour)", shape: "data(shape)", width: "mapData(degree, 1, 20, 16, 36)",
-      height: "mapData(degree, 1, 20, 16, 36)", label: "data(label)", "font-size": 9, "min-zoomed-font-size": 5,
-      "font-family": "ui-monospace, SFMono-Regular, Menlo, monospace", color: "#3b4148",
-      "text-valign": "bottom", "text-margin-y": 3, "text-outline-color": "#fbfbfc", "text-outline-width": 2,
-      "border-width": 1.5, "border-color": "#ffffff",
+      "background-color": "data(colour)", shape: "data(shape)", width: "data(size)", height: "data(size)",
+      label: "data(label)", "font-size": PICTURE.font, "line-height": PICTURE.lineHeight / PICTURE.font,
+      "min-zoomed-font-size": 0, "text-wrap": "wrap", "text-max-width": 1000,
+      "font-family": "ui-monospace, SFMono-Regular, Menlo, \"DejaVu Sans Mono\", monospace", color: "#1f2328",
+      "text-outline-color": "#fbfbfc", "text-outline-width": 2, "border-width": 1.5, "border-color": "#ffffff",
     } },
+    { selector: "node.place-start", style: { "text-halign": "right", "text-valign": "center", "text-margin-x": PICTURE.labelGap, "text-justification": "left" } },
+    { selector: "node.place-end", style: { "text-halign": "left", "text-valign": "center", "text-margin-x": -PICTURE.labelGap, "text-justification": "right" } },
+    { selector: "node.place-below", style: { "text-halign": "center", "text-valign": "bottom", "text-margin-y": 2 } },
+    { selector: "node.place-above", style: { "text-halign": "center", "text-valign": "top", "text-margin-y": -2 } },
+    { selector: "node.folded", style: { "border-color": "#1f2328", "border-style": "dashed", "border-width": 2 } },
+    { selector: "node.focus", style: { "border-color": "#1f2328", "border-width": 4, "font-weight": "bold" } },
     { selector: "node[!flagged]", style: { opacity: 0.55 } },
     { selector: "edge", style: {
       "line-color": "data(colour)", "line-style": "data(lineStyle)", width: "data(width)", opacity: 0.7,
-      "curve-style": "bezier", "target-arrow-shape": "none",
+      "curve-style": "straight", "target-arrow-shape": "none", "font-size": PICTURE.edgeFont, color: "#57606a",
+      "font-family": "ui-monospace, SFMono-Regular, Menlo, \"DejaVu Sans Mono\", monospace",
+      "text-outline-color": "#fbfbfc", "text-outline-width": 2, "min-zoomed-font-size": 0,
     } },
+    { selector: "edge.curved", style: { "curve-style": "unbundled-bezier", "control-point-distances": "data(bow)",
+      "control-point-weights": 0.5 } },
+    { selector: "edge.count-source", style: { "source-label": "data(text)", "source-text-offset": "data(textOffset)" } },
+    { selector: "edge.count-target", style: { "target-label": "data(text)", "target-text-offset": "data(textOffset)" } },
     { selector: "node:selected", style: { "border-color": "#1f2328", "border-width": 3, "font-weight": "bold" } },
     { selector: "edge:selected", style: { opacity: 1, "underlay-color": "#1f2328", "underlay-opacity": 0.15, "underlay-padding": 3 } },
     { selector: ".faded", style: { opacity: 0.15 } },
+    // Under a layout other than "by type" counts and curves would land anywhere: plain lines.
+    { selector: "edge.free", style: { "source-label": "", "target-label": "", "curve-style": "straight" } },
   ];
+
+  // --- graph panels: the ring's graph and the account's neighbourhood -------------------------
+
+  const panels = {
+    ring: { graph: "ring-graph", note: "graph-note", selection: "graph-selection", legend: "graph-legend",
+      layout: "graph-layout", cy: null, picture: null, global: "ringwatchCy" },
+    account: { graph: "account-graph", note: "account-graph-note", selection: "account-selection",
+      legend: "account-legend", layout: "account-layout", cy: null, picture: null, global: "ringwatchAccountCy" },
+  };
+
+  /** Show the drawing at a zoom where labels read at 11 px or more; pan instead of shrinking below it. */
+  function readableZoom(cy) {
+    cy.fit(undefined, PICTURE.pad);
+    if (cy.zoom() > 1.3) { cy.zoom(1.3); cy.center(); }
+    if (cy.zoom() < MIN_READABLE_ZOOM) { cy.zoom(MIN_READABLE_ZOOM); cy.center(); }
+  }
 
   function layoutOptions(name, count) {
     if (name === "concentric") {
-      return { name: "concentric", animate: false, fit: true, padding: 24, minNodeSpacing: 36, avoidOverlap: true,
-        concentric: (node) => node.degree() };
+      return { name: "concentric", animate: false, fit: false, padding: 24, minNodeSpacing: 36, avoidOverlap: true,
+        nodeDimensionsIncludeLabels: true, concentric: (node) => node.degree() };
     }
-    return { name: "cose", animate: false, fit: true, padding: 24, randomize: true, nodeDimensionsIncludeLabels: true,
-      idealEdgeLength: () => (count > 80 ? 40 : 55), nodeRepulsion: () => 6000, gravity: 1, numIter: 2000,
-      componentSpacing: 60 };
+    if (name === "cose") {
+      return { name: "cose", animate: false, fit: false, padding: 24, randomize: true, nodeDimensionsIncludeLabels: true,
+        idealEdgeLength: () => (count > 80 ? 40 : 55), nodeRepulsion: () => 6000, gravity: 1, numIter: 2000,
+        componentSpacing: 60 };
+    }
+    return { name: "preset", animate: false, fit: false, positions: (node) => node.data("home") };
   }
 
-  /** Run a layout; a small ring is not blown up beyond a readable zoom. */
-  function runLayout(cy) {
-    const layout = cy.layout(layoutOptions($("graph-layout").value, cy.nodes().length));
-    layout.one("layoutstop", () => {
-      if (cy.zoom() > 1.6) { cy.zoom(1.6); cy.center(); }
-    });
+  /** Run the layout the panel's menu names (by type unless chosen otherwise), then zoom to read. */
+  function runLayout(panel) {
+    const cy = panel.cy;
+    if (!cy) return;
+    const name = $(panel.layout) ? $(panel.layout).value : "typed";
+    // Only the typed layout knows where merged-edge counts fit; others show them on selection.
+    cy.edges().toggleClass("free", name !== "typed");
+    const layout = cy.layout(layoutOptions(name, cy.nodes().length));
+    layout.one("layoutstop", () => readableZoom(cy));
     layout.run();
   }
 
-  function drawGraph(graph, error) {
-    const container = $("ring-graph");
-    if (state.cy) { state.cy.destroy(); state.cy = null; }
-    window.ringwatchCy = null;
+  function destroyPanel(panel) {
+    if (panel.cy) { panel.cy.destroy(); panel.cy = null; }
+    panel.picture = null;
+    window[panel.global] = null;
+  }
+
+  /** Draw ``graph`` (nodes and edges from the API) into a panel; ``focusKey`` marks one node. */
+  function drawGraph(panel, graph, error, options) {
+    const opts = options || {};
+    const container = $(panel.graph);
+    destroyPanel(panel);
     container.replaceChildren();
     container.dataset.state = "empty";
-    resetSelection();
-    const note = $("graph-note");
+    for (const name of ["owner", "hops", "layout"]) delete container.dataset[name];
+    container.style.height = "";
+    resetSelection(panel);
+    const note = $(panel.note);
     if (error || !graph) {
       note.textContent = "";
       container.append(el("p", { class: "graph-empty", text: "The graph could not be loaded" + (error ? ": " + error.message : ".") }));
@@ -651,89 +1063,131 @@
     }
     const nodeCount = (graph.nodes || []).length;
     const edgeCount = (graph.edges || []).length;
-    note.textContent = nodeCount + " nodes · " + edgeCount + " edges" +
-      (graph.truncated ? " · truncated: accounts first, not every member is drawn" : "");
-    note.classList.toggle("warn", Boolean(graph.truncated));
     if (typeof window.cytoscape !== "function") {
       container.append(el("p", { class: "graph-empty", text: "Cytoscape.js did not load (vendor/cytoscape)." }));
       return;
     }
     if (nodeCount === 0) {
+      note.textContent = "";
       container.append(el("p", { class: "graph-empty", text: "No members to draw." }));
       return;
     }
+    const pic = readablePicture(graph);
+    const folded = Object.entries(pic.folded).map(([type, n]) => n + " " + plural(type, n));
+    note.textContent = nodeCount + " nodes · " + edgeCount + " edges" +
+      (folded.length ? " · drawn as one node each: " + folded.join(", ") : "") +
+      (graph.truncated ? " · truncated: " + (opts.truncatedText || "not every node is drawn") : "");
+    note.classList.toggle("warn", Boolean(graph.truncated));
+    // Tall enough for the drawing at full size, so that it need not shrink below readable.
+    container.style.height = Math.round(Math.min(860, Math.max(360, pic.height + 2 * PICTURE.pad))) + "px";
     const cy = window.cytoscape({
-      container, elements: graphElements(graph), style: GRAPH_STYLE, layout: { name: "preset" },
-      minZoom: 0.1, maxZoom: 4, boxSelectionEnabled: false,
+      container, elements: pictureElements(pic, opts.focusKey), style: GRAPH_STYLE,
+      layout: { name: "preset", fit: false }, minZoom: 0.1, maxZoom: 4, boxSelectionEnabled: false,
     });
-    runLayout(cy);
-    cy.on("tap", "node", (event) => selectNode(event.target));
-    cy.on("tap", "edge", (event) => selectEdge(event.target));
-    cy.on("tap", (event) => { if (event.target === cy) resetSelection(); });
-    state.cy = cy;
-    window.ringwatchCy = cy;
+    panel.cy = cy;
+    panel.picture = pic;
+    window[panel.global] = cy;
+    runLayout(panel);
+    cy.on("tap", "node", (event) => selectNode(panel, event.target));
+    cy.on("tap", "edge", (event) => selectEdge(panel, event.target));
+    cy.on("tap", (event) => { if (event.target === cy) resetSelection(panel); });
     container.dataset.state = "drawn";
-    container.dataset.ringId = state.ring ? state.ring.ring_id : "";
+    container.dataset.layout = pic.layout;
+    if (opts.ownerId !== undefined) container.dataset.owner = opts.ownerId;
+    if (opts.hops !== undefined) container.dataset.hops = opts.hops;
+    if (panel === panels.ring) container.dataset.ringId = state.ring ? state.ring.ring_id : "";
   }
 
-  function resetSelection() {
-    if (state.cy) state.cy.elements().removeClass("faded");
-    for (const b of document.querySelectorAll(".member-id.active")) b.classList.remove("active");
-    $("graph-selection").replaceChildren(el("span", { class: "muted", text: "Click a node or an edge for details." }));
+  function resetSelection(panel) {
+    if (panel.cy) panel.cy.elements().removeClass("faded");
+    if (panel === panels.ring) for (const b of document.querySelectorAll(".member-id.active")) b.classList.remove("active");
+    $(panel.selection).replaceChildren(el("span", { class: "muted", text: "Click a node or an edge for details." }));
   }
 
-  function selectNode(node) {
-    const cy = state.cy;
+  function accountLink(type, id, text) {
+    return el("a", { href: accountHash(type, id), class: "btn small ghost account-link", "data-testid": "open-account",
+      text: text || "Open account" });
+  }
+
+  function selectNode(panel, node) {
+    const cy = panel.cy;
     cy.elements().addClass("faded");
     node.closedNeighborhood().removeClass("faded");
     const type = node.data("type");
-    const id = node.data("full");
-    for (const b of document.querySelectorAll(".member-id")) b.classList.toggle("active", b.dataset.member === node.id());
+    const keys = node.data("memberKeys") || [node.id()];
+    if (panel === panels.ring) {
+      for (const b of document.querySelectorAll(".member-id")) b.classList.toggle("active", keys.includes(b.dataset.member));
+    }
     const kinds = {};
-    node.connectedEdges().forEach((e) => { kinds[e.data("type")] = (kinds[e.data("type")] || 0) + 1; });
-    $("graph-selection").replaceChildren(
-      el("span", { class: ACCOUNT_TYPES.has(type) ? "dot" : "dot square", style: { background: typeColour(type) } }),
-      el("strong", { text: type + " " }), el("code", { text: id }),
-      el("span", { class: "muted", text: " · " + node.degree() + " edges" +
-        (Object.keys(kinds).length ? " (" + Object.entries(kinds).map(([k, n]) => n + " " + k).join(", ") + ")" : "") }),
-      ACCOUNT_TYPES.has(type) ? el("button", { type: "button", class: "btn small ghost", "data-testid": "find-member-rings",
-        text: "Rings of this account", onclick: () => filterByMember(type + ":" + id) }) : null);
+    node.connectedEdges().forEach((e) => { kinds[e.data("type")] = (kinds[e.data("type")] || 0) + e.data("count"); });
+    const edgeText = Object.keys(kinds).length ? " (" + Object.entries(kinds).map(([k, n]) => n + " " + k).join(", ") + ")" : "";
+    const dot = el("span", { class: ACCOUNT_TYPES.has(type) ? "dot" : "dot square", style: { background: typeColour(type) } });
+    if (node.data("folded")) {
+      const members = node.data("members");
+      const shown = members.slice(0, 60);
+      $(panel.selection).replaceChildren(dot, el("strong", { text: node.data("full") }),
+        el("span", { class: "muted", text: edgeText + ":" }),
+        el("span", { class: "folded-members" }, shown.map((id) => ACCOUNT_TYPES.has(type)
+          ? el("a", { href: accountHash(type, id), class: "member-link" }, el("code", { text: id }))
+          : el("code", { text: id }))),
+        members.length > shown.length ? el("span", { class: "muted", text: " and " + (members.length - shown.length) + " more" }) : null);
+      return;
+    }
+    const id = node.data("full");
+    $(panel.selection).replaceChildren(dot, el("strong", { text: type + " " }), el("code", { text: id }),
+      el("span", { class: "muted", text: " · " + node.degree() + " edges" + edgeText }),
+      ACCOUNT_TYPES.has(type) ? accountLink(type, id) : null,
+      ACCOUNT_TYPES.has(type) || panel === panels.account ? el("button", { type: "button", class: "btn small ghost",
+        "data-testid": "find-member-rings", text: "Rings with this " + (ACCOUNT_TYPES.has(type) ? "account" : "identifier"),
+        onclick: () => filterByMember(type + ":" + id) }) : null);
   }
 
-  function selectEdge(edge) {
-    const cy = state.cy;
+  function selectEdge(panel, edge) {
+    const cy = panel.cy;
     cy.elements().addClass("faded");
     edge.removeClass("faded").connectedNodes().removeClass("faded");
     const data = edge.data();
-    const skip = new Set(["id", "source", "target", "type", "colour", "lineStyle", "width", "label"]);
-    const numbers = Object.entries(data).filter(([k, v]) => !skip.has(k) && v !== null && typeof v !== "object");
-    $("graph-selection").replaceChildren(
+    const skip = new Set(["id", "source", "target", "type", "colour", "lineStyle", "width", "label", "bow", "text",
+      "textOffset", "edgeLabel"]);
+    const numbers = Object.entries(data).filter(([k, v]) => !skip.has(k) && v !== null && typeof v !== "object"
+      && !(k === "count" && v === 1));
+    $(panel.selection).replaceChildren(
       el("strong", { text: data.type + " " }),
       el("code", { text: edge.source().data("full") }), " → ", el("code", { text: edge.target().data("full") }),
+      data.edgeLabel ? el("span", { class: "muted", text: " · " + data.edgeLabel }) : null,
       el("span", { class: "edge-facts" }, numbers.map(([k, v]) =>
-        el("span", {}, el("span", { class: "muted", text: " · " + humanise(k) + " " }), el("strong", { text: fmtNumber(v) })))));
+        el("span", {}, el("span", { class: "muted", text: " · " + (k === "count" ? "edges merged" : humanise(k)) + " " }),
+          el("strong", { text: isMoney(k) ? money(v, panel === panels.ring && state.ring ? currencyOf(state.ring.metrics) : null)
+            : fmtNumber(v) })))));
   }
 
   function focusNode(nodeId) {
-    const cy = state.cy;
+    const panel = panels.ring;
+    const cy = panel.cy;
     if (!cy) return;
-    const node = cy.getElementById(nodeId);
+    const node = cy.nodes().filter((n) => (n.data("memberKeys") || []).includes(nodeId));
     if (!node || node.empty()) {
-      $("graph-selection").replaceChildren(el("span", { class: "muted", text: "Not drawn (the graph was truncated): " }),
+      $(panel.selection).replaceChildren(el("span", { class: "muted", text: "Not drawn (the graph was truncated): " }),
         el("code", { text: nodeId }));
       return;
     }
+    const target = node.first();
     cy.elements().unselect();
-    node.select();
-    selectNode(node);
-    cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1.2) }, { duration: 250 });
-    $("ring-graph").scrollIntoView({ block: "nearest", behavior: "smooth" });
+    target.select();
+    selectNode(panel, target);
+    cy.animate({ center: { eles: target }, zoom: Math.max(cy.zoom(), 1.2) }, { duration: 250 });
+    $(panel.graph).scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
 
   function filterByMember(member) {
     const form = $("ring-filters");
     form.elements.member.value = member;
     form.elements.status.value = "all";
+    if (state.route && state.route.view !== "rings") {
+      window.location.hash = "#/rings";
+      state.list.params = null; // route() reloads the list with this filter
+      return;
+    }
     loadRings(false);
   }
 
@@ -755,15 +1209,114 @@
     }
   }
 
-  function renderLegend() {
+  function renderLegend(panel) {
     const keys = Object.entries(TYPE_COLOURS).map(([type, colour]) => el("span", { class: "key" },
       el("span", { class: ACCOUNT_TYPES.has(type) ? "swatch" : "swatch square", style: { background: colour } }), type));
     for (const [rel, style] of Object.entries(EDGE_STYLES)) {
       keys.push(el("span", { class: "key" },
         el("span", { class: "line", style: { borderTop: "3px " + style.style + " " + style.colour } }), rel));
     }
-    keys.push(el("span", { class: "muted small", text: "line width: events or orders" }));
-    $("graph-legend").replaceChildren(...keys);
+    keys.push(el("span", { class: "key" }, el("span", { class: "swatch folded" }), "several members as one node"));
+    keys.push(el("span", { class: "muted small", text: "line width: events or orders; a number on a line: how many edges it stands for" }));
+    $(panel.legend).replaceChildren(...keys);
+  }
+
+  // --- one account: its rings, risk, shared identifiers and neighbourhood ----------------------
+
+  function accountHash(type, id) {
+    return "#/accounts/" + encodeURIComponent(type) + "/" + encodeURIComponent(id);
+  }
+
+  function closeAccount() {
+    state.account = null;
+    state.accountToken++;
+    destroyPanel(panels.account);
+    show($("account-detail"), false);
+    show($("account-loading"), false);
+    show($("account-missing"), false);
+    show($("account-empty"), true);
+  }
+
+  async function openAccount(type, id) {
+    const token = ++state.accountToken;
+    const form = $("account-search");
+    form.elements.type.value = ACCOUNT_TYPES.has(type) ? type : "creator";
+    form.elements.id.value = id;
+    show($("account-empty"), false);
+    show($("account-missing"), false);
+    show($("account-loading"), true);
+    const path = "/accounts/" + encodeURIComponent(type) + "/" + encodeURIComponent(id);
+    try {
+      const { data } = await api(path);
+      if (token !== state.accountToken) return;
+      state.account = data;
+      show($("account-loading"), false);
+      show($("account-detail"), true);
+      renderAccount(data);
+      await loadNeighbourhood(token);
+    } catch (error) {
+      if (token !== state.accountToken) return;
+      show($("account-loading"), false);
+      show($("account-detail"), false);
+      if (error.status === 404) {
+        $("account-missing").textContent = "No " + type + " with id " + id + " is known to this store.";
+        show($("account-missing"), true);
+      } else {
+        show($("account-empty"), true);
+        reportError("Opening " + type + " " + id, error);
+      }
+    }
+  }
+
+  async function loadNeighbourhood(token) {
+    const account = state.account;
+    if (!account) return;
+    const hops = $("account-hops").value || "1";
+    const path = "/accounts/" + encodeURIComponent(account.type) + "/" + encodeURIComponent(account.id) + "/neighbourhood";
+    let graph = null, failure = null;
+    try {
+      graph = (await api(path, { params: { hops, limit: 200 } })).data;
+    } catch (error) {
+      failure = error;
+    }
+    if (token !== state.accountToken) return;
+    drawGraph(panels.account, graph, failure, { focusKey: account.type + ":" + account.id,
+      ownerId: account.type + ":" + account.id, hops, truncatedText: "capped at 200 nodes, or a hub had too many neighbours" });
+  }
+
+  function renderAccount(account) {
+    $("account-type-label").textContent = account.type;
+    $("account-name").textContent = account.id;
+    const risk = Number(account.risk) || 0;
+    const pill = $("account-risk");
+    pill.textContent = "risk " + fmtScore(risk);
+    pill.style.background = scoreColour(risk);
+    const rings = Array.isArray(account.rings) ? account.rings : [];
+    $("account-rings-title").textContent = "Rings (" + rings.length + ")";
+    $("account-rings").replaceChildren(...(rings.length ? rings.map(ringListItem)
+      : [el("li", { class: "muted empty-entry", text: "This account is in no ring." })]));
+    const identifiers = Array.isArray(account.identifiers) ? account.identifiers : [];
+    const table = $("account-identifiers");
+    table.replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", { text: "type" }), el("th", { text: "identifier" }),
+        el("th", { class: "num", text: "accounts using it" }), el("th", { text: "" }))),
+      el("tbody", {}, identifiers.length ? identifiers.map((ident) => el("tr", {
+        class: Number(ident.shared_by) > 1 ? "shared" : null, "data-testid": "account-identifier" },
+      el("td", {}, el("span", { class: "dot square", style: { background: typeColour(ident.type) } }), String(ident.type)),
+      el("td", {}, el("code", { text: String(ident.id) })),
+      el("td", { class: "num", text: fmtNumber(ident.shared_by) }),
+      el("td", {}, el("button", { type: "button", class: "btn small ghost", text: "Rings with it",
+        onclick: () => filterByMember(ident.type + ":" + ident.id) }))))
+        : [el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No identifiers recorded for this account." }))]));
+  }
+
+  function onAccountSearch(event) {
+    event.preventDefault();
+    const form = $("account-search");
+    const id = form.elements.id.value.trim();
+    if (!id) return;
+    const target = accountHash(form.elements.type.value, id);
+    if (window.location.hash === target) route(); else window.location.hash = target;
   }
 
   // --- reviews and audit ------------------------------------------------------------------
@@ -890,7 +1443,7 @@
       : Object.values(byKindStatus).reduce((sum, c) => sum + open(c), 0);
     const held = entryField(now, ["commission_held_by_open_rings", "commission_held"]);
     const tiles = [["open rings", fmtNumber(totalOpen)],
-      ["commission held by open rings", held === null ? "—" : fmtNumber(Number(held))],
+      ["commission held by open rings", held === null ? "—" : money(Number(held), entryField(now, ["currency"]))],
       ["runs", fmtNumber(runs.length)]];
     const last = runs[runs.length - 1];
     if (last) tiles.push(["latest run", fmtTime(last.started_at || last.at)]);
@@ -977,7 +1530,8 @@
   // --- start ------------------------------------------------------------------------------
 
   function start() {
-    renderLegend();
+    renderLegend(panels.ring);
+    renderLegend(panels.account);
     $("key-form").addEventListener("submit", onKeySubmit);
     $("key-change").addEventListener("click", () => { forgetKey(); askForKey(); });
     $("notice-close").addEventListener("click", () => show($("notice"), false));
@@ -989,10 +1543,12 @@
     $("load-more").addEventListener("click", () => loadRings(true));
     $("review-form").addEventListener("submit", onReviewSubmit);
     $("audit-more").addEventListener("click", () => loadAudit(true));
-    $("graph-layout").addEventListener("change", () => {
-      if (state.cy) runLayout(state.cy);
-    });
-    $("graph-fit").addEventListener("click", () => { if (state.cy) state.cy.fit(undefined, 24); });
+    $("graph-layout").addEventListener("change", () => runLayout(panels.ring));
+    $("graph-fit").addEventListener("click", () => { if (panels.ring.cy) readableZoom(panels.ring.cy); });
+    $("account-layout").addEventListener("change", () => runLayout(panels.account));
+    $("account-fit").addEventListener("click", () => { if (panels.account.cy) readableZoom(panels.account.cy); });
+    $("account-hops").addEventListener("change", () => loadNeighbourhood(state.accountToken));
+    $("account-search").addEventListener("submit", onAccountSearch);
     $("graph-export-graphml").addEventListener("click", () => exportGraph("graphml"));
     $("graph-export-gexf").addEventListener("click", () => exportGraph("gexf"));
     window.addEventListener("hashchange", route);
