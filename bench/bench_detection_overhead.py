@@ -38,8 +38,7 @@ def detection_stage(ctx: MarketContext, config: DetectionConfig) -> int:
     tables = MetricTables.from_context(ctx)
     for finding, ring_metrics in zip(findings, metrics(findings, tables, ctx.as_of_ms),
                                      strict=True):
-        score(finding.evidence + context_evidence(ring_metrics, tables),
-              ring_metrics["commission_total"], tables.commission_p95)
+        score(finding.evidence + context_evidence(ring_metrics, tables), config.scoring)
     return len(findings)
 
 

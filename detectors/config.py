@@ -153,10 +153,15 @@ class AbuseConfig:
 class ScoringConfig:
     """How evidence becomes a score (see :mod:`ringwatch.detectors.scoring`)."""
 
-    max_evidence_weight: float = 0.9
-    #: Share of the score decided by commission at stake, scaled by the market's 95th
-    #: percentile of commission per creator; the rest is the strength of the evidence.
-    money_share: float = 0.2
+    #: No single item is proof: its likelihood ratio is capped at 1 / (1 - 0.95) = 20.
+    max_evidence_weight: float = 0.95
+    #: Log-odds before the evidence is weighed. A detector only proposes a group that
+    #: already passed its thresholds, so before its evidence counts it is as likely a ring
+    #: as not (0); the calibration table of `ringwatch eval` is the check on this choice.
+    prior_log_odds: float = 0.0
+    #: The k-th item of one kind of evidence counts this to the power k-1 of its log-odds:
+    #: repeats of one fact corroborate a little, independent kinds in full.
+    same_kind_decay: float = 0.5
 
 
 @dataclass(frozen=True)

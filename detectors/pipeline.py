@@ -144,8 +144,7 @@ def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig()
         evidence = finding.evidence + context_evidence(ring_metrics, tables)
         current.append({
             "kind": finding.kind,
-            "score": score(evidence, ring_metrics["commission_total"], tables.commission_p95,
-                           config.scoring),
+            "score": score(evidence, config.scoring),
             "members": [m.as_dict() for m in sorted(finding.members)],
             "evidence": [e.as_dict() for e in sorted(evidence, key=lambda e: -e.weight)],
             "metrics": ring_metrics,

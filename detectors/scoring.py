@@ -1,10 +1,17 @@
 """Scores and metrics of a ring: what a reviewer sorts by and checks first.
 
-The evidence score is ``1 - prod(1 - w)`` over the strongest weight of each
-*kind* of evidence (each capped below 1): independent kinds reinforce each
-other, ten repeats of one kind do not saturate the score, and the result stays
-in [0, 1]. Money decides the last part (``money_share``), so that among rings
-proven equally well the ones that drain more commission rank first.
+The score estimates the probability that the ring is mostly fraudulent given
+its evidence (docs/contract.md section 2; the one place this is defined). Each
+evidence item of weight ``w`` is read as a likelihood ratio ``1 / (1 - w)``
+(capped at ``max_evidence_weight``) and added in log-odds to the prior of a
+proposed group (``prior_log_odds``). Items of the
+same kind are not independent (five devices of one farm are one fact told five
+times), so the k-th strongest item of a kind counts ``same_kind_decay ** (k-1)``
+of its log-odds; items of different kinds are independent corroboration and
+add in full. So one kind of tie, however often repeated, stays well short of
+certainty, and two or three independent kinds make a ring very likely. ``ringwatch eval``
+prints the calibration table that checks the reading (score bucket against
+the observed share of mostly-fraudulent rings).
 
 A ring's metrics carry the ``currency`` of the orders its money comes from
 (an ISO code, ``"mixed"``, or ``None`` when the snapshot gives none), so that
@@ -30,16 +37,16 @@ from .wording import accounts, count, money, verb
 _DAY_MS = 86_400_000
 
 
-def score(evidence: list[Evidence], commission: float = 0.0, commission_scale: float = 0.0,
-          config: ScoringConfig = ScoringConfig()) -> float:
-    """Combine evidence weights (and the money at stake) into a score in [0, 1]."""
-    strongest: dict[str, float] = {}
+def score(evidence: list[Evidence], config: ScoringConfig = ScoringConfig()) -> float:
+    """The probability, in [0, 1], that a ring with this evidence is mostly fraudulent."""
+    by_code: dict[str, list[float]] = {}
     for e in evidence:
-        strongest[e.code] = max(strongest.get(e.code, 0.0), e.weight)
-    weights = np.clip(list(strongest.values()), 0.0, config.max_evidence_weight)
-    proof = 1.0 - float(np.prod(1.0 - weights)) if len(weights) else 0.0
-    money = commission / (commission + commission_scale) if commission_scale > 0 else 0.0
-    return round((1.0 - config.money_share) * proof + config.money_share * proof * money, 4)
+        by_code.setdefault(e.code, []).append(min(max(e.weight, 0.0), config.max_evidence_weight))
+    log_odds = config.prior_log_odds
+    for weights in by_code.values():
+        ranked = -np.log1p(-np.sort(np.asarray(weights))[::-1])
+        log_odds += float(np.sum(ranked * config.same_kind_decay ** np.arange(len(ranked))))
+    return round(float(1.0 / (1.0 + np.exp(-log_odds))), 4)
 
 
 @dataclass(frozen=True)
