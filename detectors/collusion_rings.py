@@ -23,6 +23,7 @@ import pandas as pd
 from .communities import groups
 from .config import CollusionConfig
 from .context import MarketContext
+from .dense_blocks import dense_blocks
 from .rings import Evidence, Finding, Member
 from .wording import accounts, count, listed, plural, verb
 
@@ -100,6 +101,9 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
     pairs = pair_signals(ctx, config)
     suspicious = _complicit_shops_only(pairs, pairs[pairs["signals"] >= config.min_signals],
                                        config)
+    suspicious = pd.concat([suspicious.assign(block=False),
+                            thin_blocks(ctx, pairs, suspicious, config).assign(block=True)],
+                           ignore_index=True)
     if suspicious.empty:
         return []
     pool = _buyer_pool(ctx, suspicious)
@@ -145,6 +149,65 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
                               pool_by_ring.get(g, empty_pool),
                               devices_by_ring.get(g, devices.iloc[:0])))
     return rings
+
+
+def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
+                config: CollusionConfig) -> pd.DataFrame:
+    """Weakly suspicious pairs that form a dense block whose pooled trade is abnormal.
+
+    Collusion spread thin gives each pair at most one signal. Pairs with one
+    signal, outside the strongly suspicious ones, make a creator-shop graph
+    weighted FRAUDAR-style (busy shops count less); dense blocks are peeled off
+    it (:mod:`ringwatch.detectors.dense_blocks`) and each is judged as a whole,
+    against the same market norms a pair is: pooled refund-after-commission
+    share, pooled commission rate, orders per distinct buyer of the block, and
+    buyers who buy through several of its creators. A block with
+    ``min_signals`` of these, ``block_min_fill`` of its creator-shop pairs
+    trading, and at least two creators and two shops, is kept. Returns its pairs.
+    """
+    taken = pd.MultiIndex.from_arrays([strong["creator_id"], strong["shop_id"]])
+    keys = pd.MultiIndex.from_arrays([pairs["creator_id"], pairs["shop_id"]])
+    weak = pairs[(pairs["signals"] >= 1).to_numpy() & ~keys.isin(taken)]
+    if weak.empty:
+        return weak
+    names, codes = np.unique(np.r_["creator:" + weak["creator_id"].to_numpy(dtype=object),
+                                   "shop:" + weak["shop_id"].to_numpy(dtype=object)],
+                             return_inverse=True)
+    half = len(weak)
+    creator, shop = codes[:half], codes[half:]
+    busy = pairs.groupby("shop_id").size()
+    weight = weak["signals"].to_numpy(dtype=np.float64) / np.log(
+        busy.reindex(weak["shop_id"]).to_numpy(dtype=np.float64) + 5.0)
+    kept = []
+    for nodes in dense_blocks(len(names), creator, shop, weight,
+                              min_density=config.block_min_density):
+        inside = np.isin(creator, nodes) & np.isin(shop, nodes)
+        block = weak[inside]
+        if _abnormal_block(ctx, block, config):
+            kept.append(block)
+    return pd.concat(kept, ignore_index=True) if kept else weak.iloc[:0]
+
+
+def _abnormal_block(ctx: MarketContext, block: pd.DataFrame, config: CollusionConfig) -> bool:
+    """Whether a block's pooled trade breaks the market's norms as a pair's would."""
+    creators, shops = block["creator_id"].nunique(), block["shop_id"].nunique()
+    if creators < 2 or shops < 2 or len(block) < config.block_min_fill * creators * shops:
+        return False
+    orders = float(block["orders"].sum())
+    refund = block["refunded_after_commission"].sum() / orders >= config.refund_after_share
+    commissions = block["commissions"].sum()
+    norm = float(block[["shop_norm", "category_norm"]].min(axis=1).median())
+    rate = bool(commissions) and (block["rate_total"].sum() / commissions
+                                  >= config.rate_inflation * norm)
+    bought = ctx["buyer_orders"]
+    on_block = pd.MultiIndex.from_arrays([bought["creator_id"], bought["shop_id"]]).isin(
+        pd.MultiIndex.from_arrays([block["creator_id"], block["shop_id"]]))
+    bought = bought[on_block]
+    buyers = bought["buyer_id"].nunique()
+    pool = buyers > 0 and orders / buyers >= config.orders_per_buyer
+    via = bought.groupby("buyer_id")["creator_id"].nunique()
+    shared = buyers > 0 and float((via >= 2).mean()) >= 0.5
+    return int(refund) + int(rate) + int(pool) + int(shared) >= config.min_signals
 
 
 def _ring_of_pair(ring_of: pd.Series, frame: pd.DataFrame) -> np.ndarray:
@@ -211,6 +274,19 @@ def _finding(creators: set[str], shops: set[str], sellers: pd.Series, pairs: pd.
             f"{count(int(buyers['orders'].sum()), 'order')} across "
             f"{accounts('shop', sorted(shops))} through {accounts('creator', sorted(creators))}",
             min(0.6, 0.1 * len(shops) + 0.1 * len(creators))))
+    thin = pairs[pairs["block"].to_numpy(dtype=bool)] if "block" in pairs else pairs.iloc[:0]
+    if len(thin):
+        c, s = thin["creator_id"].nunique(), thin["shop_id"].nunique()
+        orders = int(thin["orders"].sum())
+        refunded = int(thin["refunded_after_commission"].sum())
+        evidence.append(Evidence(
+            "dense_block",
+            f"{accounts('creator', sorted(thin['creator_id'].unique()))} and "
+            f"{accounts('shop', sorted(thin['shop_id'].unique()))} trade with each other in "
+            f"{len(thin)} of the {c * s} possible creator-shop pairs, each pair with one weak "
+            f"signal; pooled, {refunded} of their {count(orders, 'order')} "
+            f"{verb(refunded, 'was', 'were')} refunded after the commission was paid",
+            min(0.8, 0.1 * len(thin))))
     if len(devices):
         per_device = devices.groupby("identifier")["buyer_id"].nunique().reset_index(name="buyers")
         ranked = per_device.sort_values(["buyers", "identifier"], ascending=[False, True])

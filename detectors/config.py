@@ -132,6 +132,14 @@ class CollusionConfig:
     min_creators: int = 2
     leiden_resolution: float = 1.0
     max_ring_accounts: int = 40
+    #: Thin collusion (see :func:`~ringwatch.detectors.collusion_rings.thin_blocks`): pairs
+    #: with one signal are peeled into dense blocks; a block is judged when its density
+    #: (signal weight per node, busy shops discounted FRAUDAR-style) reaches
+    #: ``block_min_density`` (a tree of chance pairs has about 0.3) and kept when at least
+    #: ``block_min_fill`` of its creator-shop pairs trade and its pooled trade shows
+    #: ``min_signals`` of the signals a pair is judged by.
+    block_min_density: float = 0.5
+    block_min_fill: float = 0.5
 
 
 @dataclass(frozen=True)

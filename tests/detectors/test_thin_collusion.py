@@ -1,0 +1,81 @@
+"""Thin collusion: one weak signal per pair, a dense abnormal block as a whole; and its honest twin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ringwatch.detectors.collusion_rings import find_collusion_rings, pair_signals
+from ringwatch.detectors.config import CollusionConfig
+from ringwatch.detectors.context import MarketContext
+from ringwatch.detectors.dense_blocks import dense_blocks, densest_block
+from ringwatch.graph.local_store import LocalStore
+
+from .market import Market
+
+
+@pytest.fixture
+def market() -> Market:
+    m = Market()
+    m.background(creators=20, shops=10, buyers=120)
+    return m
+
+
+def _context(market: Market, tmp_path: Path) -> MarketContext:
+    return market.load(LocalStore(tmp_path / "store"), tmp_path / "snapshot")
+
+
+def _block(market: Market, name: str, *, fake: bool) -> tuple[list[str], list[str]]:
+    """Five creators by four shops, three orders on every pair at a rate of 0.16 (the norm is
+    0.1). Fake: eight buyers rotate through every pair and one order in three is refunded
+    after the commission; honest: a campaign, every order its own buyer, no refunds."""
+    creators = [market.creator(f"{name}_c{i}") for i in range(5)]
+    shops = [market.shop(f"{name}_s{j}", seller=f"{name}_sel{j}") for j in range(4)]
+    n = 0
+    for c in creators:
+        for s in shops:
+            market.affiliate(c, s, 0.1)
+            for k in range(3):
+                buyer = f"{name}_b{n % 8}" if fake else f"{name}_b{n}"
+                market.order(buyer, s, c, rate=0.16, day=2 + k,
+                             refunded_after_commission=fake and k == 0)
+                n += 1
+    return creators, shops
+
+
+def test_thin_collusion_is_found_as_a_block_though_no_pair_is_suspicious(
+        market: Market, tmp_path: Path) -> None:
+    creators, shops = _block(market, "thin", fake=True)
+    ctx = _context(market, tmp_path)
+    pairs = pair_signals(ctx, CollusionConfig())
+    planted = pairs[pairs["creator_id"].isin(creators)]
+    assert len(planted) == 20 and planted["signals"].max() == 1  # thin: one signal per pair
+    rings = find_collusion_rings(ctx)
+    assert len(rings) == 1
+    ring = rings[0]
+    assert {m.id for m in ring.members if m.type == "creator"} == set(creators)
+    assert {m.id for m in ring.members if m.type == "shop"} == set(shops)
+    block = next(e for e in ring.evidence if e.code == "dense_block")
+    assert "20 of the 20 possible creator-shop pairs" in block.text
+
+
+def test_an_honest_campaign_block_with_a_high_rate_is_not_a_ring(
+        market: Market, tmp_path: Path) -> None:
+    _block(market, "campaign", fake=False)
+    assert find_collusion_rings(_context(market, tmp_path)) == []
+
+
+def test_peeling_finds_a_planted_dense_block_in_a_sparse_background() -> None:
+    rng = np.random.default_rng(3)
+    n = 400
+    src, dst = rng.integers(0, n, 600), rng.integers(0, n, 600)  # sparse noise
+    block = np.arange(10)
+    bs, bd = np.meshgrid(block, block)
+    keep = bs < bd
+    src, dst = np.r_[src, bs[keep]], np.r_[dst, bd[keep]]
+    nodes, density = densest_block(n, src, dst, np.ones(len(src)))
+    assert set(block) <= set(nodes) and len(nodes) <= 15
+    assert density >= 4.0
+    found = dense_blocks(n, src, dst, np.ones(len(src)), min_density=3.0)
+    assert len(found) == 1 and set(block) <= set(found[0])
