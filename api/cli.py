@@ -407,39 +407,6 @@ def evaluate_rings(
             typer.echo(verdicts_table(reviewer_precision(graph.rings())))
 
 
-@app.command()
-def enforce(
-    out: Annotated[Path, typer.Option(help="Directory for actions-BATCH.jsonl.")],
-    backend: BackendOption = Backend.local,
-    store: StoreOption = None,
-    batch_id: Annotated[str | None, typer.Option(
-        help="Name of this batch [default: enforce-<UTC time>]; re-running a batch exports "
-        "its actions again and enforces nothing twice.")] = None,
-    actor: Annotated[str, typer.Option(help="Who acts, for the audit log.")] = "enforcement-job",
-) -> None:
-    """The nightly enforcement job: confirmed rings become actions, exactly once per ring.
-
-    Each confirmed ring not enforced yet is marked with the batch and its
-    actions in one compare-and-set write, and gets an audit entry; the actions
-    (suspend accounts, hold payouts, claw back commission) are written one per
-    line for the systems that carry them out.
-    """
-    from ringwatch.detectors.enforcement import enforce as enforce_rings
-
-    with _exit_codes():
-        graph = open_store(backend, store_dir=store)
-        with graph:
-            result = enforce_rings(graph, batch_id=batch_id, actor=actor)
-        out.mkdir(parents=True, exist_ok=True)
-        target = out / f"actions-{result.batch_id}.jsonl"
-        with target.open("w") as handle:
-            for action in result.actions:
-                handle.write(json.dumps(action) + "\n")
-        typer.echo(f"batch {result.batch_id}: {len(result.enforced)} rings enforced, "
-                   f"{len(result.actions)} actions in {target}; {len(result.already)} enforced "
-                   f"earlier, {len(result.contended)} changed during the job (next batch)")
-
-
 def _print_evaluation(graph: GraphStore | None, rings: list[dict], labels_path: Path) -> None:
     from ringwatch.detectors.baselines import connected_components_baseline, louvain_baseline
     from ringwatch.detectors.context import read_context
@@ -583,9 +550,11 @@ def _progress() -> Progress:
 
 
 def _register_subcommands() -> None:
+    from .cli_enforce import enforce
     from .cli_keys import keys_app
 
     app.add_typer(keys_app, name="keys")
+    app.command()(enforce)
 
 
 _register_subcommands()
