@@ -158,6 +158,23 @@ class AbuseConfig:
 
 
 @dataclass(frozen=True)
+class BurstConfig:
+    """Registration bursts: evidence on a ring whose creators registered in one sitting.
+
+    At least ``share`` of a ring's creators (and ``min_creators``) registered within
+    ``window_hours`` of each other while the market's other registrations in that
+    window were at most ``market_share`` of all: an honest onboarding day moves the
+    market with it and is no evidence. Evidence only, never a ring on its own.
+    """
+
+    window_hours: float = 24.0
+    min_creators: int = 3
+    share: float = 0.8
+    market_share: float = 0.02
+    weight: float = 0.5
+
+
+@dataclass(frozen=True)
 class ScoringConfig:
     """How evidence becomes a score (see :mod:`ringwatch.detectors.scoring`)."""
 
@@ -187,6 +204,7 @@ class DetectionConfig:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     collusion: CollusionConfig = field(default_factory=CollusionConfig)
     abuse: AbuseConfig = field(default_factory=AbuseConfig)
+    bursts: BurstConfig = field(default_factory=BurstConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     seed: int = 42

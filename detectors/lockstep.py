@@ -22,7 +22,8 @@ import pandas as pd
 
 def lockstep_identifiers(links: pd.DataFrame, *, window_ms: int, min_accounts: int,
                          min_share: float, max_market_share: float,
-                         types: tuple[str, ...]) -> pd.DataFrame:
+                         types: tuple[str, ...],
+                         background: pd.DataFrame | None = None) -> pd.DataFrame:
     """Identifiers used by ``min_accounts`` or more accounts, most of them first seen together.
 
     ``links`` needs ``ident``, ``identifier_type``, ``account`` and
@@ -32,6 +33,11 @@ def lockstep_identifiers(links: pd.DataFrame, *, window_ms: int, min_accounts: i
     the most of its accounts). It is in lockstep when that window holds at
     least ``min_share`` of its accounts while the market's links of the same
     type in that window are at most ``max_market_share`` of all of them.
+
+    ``background`` (``identifier_type``, ``first_seen_ms``) is what the market
+    did, when that is not ``links`` itself (a ring's registrations are judged
+    against every creator's); the identifier's own rows are left out of it
+    either way.
 
     Returns ``ident``, ``identifier_type``, ``accounts`` (distinct accounts),
     ``in_window`` (accounts first seen inside the window), ``window_start_ms``
@@ -69,7 +75,10 @@ def lockstep_identifiers(links: pd.DataFrame, *, window_ms: int, min_accounts: i
     # The market's share leaves the identifier's own links out: a funder's thousand
     # links are the anomaly, not the background it is judged against.
     own_total = result["accounts"].to_numpy()
-    inside, total = _market_counts(usable, result, window_ms)
+    if background is None:
+        inside, total = _market_counts(usable, result, window_ms)
+    else:  # the identifier's own rows are part of this background too
+        inside, total = _market_counts(background, result, window_ms)
     result["market_share"] = (inside - result["in_window"].to_numpy()) / np.maximum(
         total - own_total, 1)
     keep = ((result["in_window"] >= min_share * result["accounts"])
@@ -91,3 +100,28 @@ def _market_counts(links: pd.DataFrame, windows: pd.DataFrame,
                       - np.searchsorted(times, starts, side="left"))
         total[at] = len(times)
     return inside, total
+
+
+def registration_bursts(members: pd.DataFrame, creators: pd.DataFrame, *, window_ms: int,
+                        min_accounts: int, min_share: float,
+                        max_market_share: float) -> pd.DataFrame:
+    """Groups whose creators registered in one narrow window the market was quiet in.
+
+    ``members`` holds ``group`` and ``creator_id``; ``creators`` the market's
+    ``creator_id`` and ``registered_at_ms``. An honest onboarding day moves the
+    whole market, so it is no burst here; a farm registering its accounts in
+    one sitting is. Returns the groups in a burst with the numbers for evidence
+    (columns as :func:`lockstep_identifiers`, ``ident`` holding the group).
+    """
+    registered = creators.set_index("creator_id")["registered_at_ms"]
+    rows = pd.DataFrame({
+        "ident": members["group"].to_numpy(),
+        "identifier_type": "registration",
+        "account": members["creator_id"].to_numpy(),
+        "first_seen_ms": registered.reindex(members["creator_id"]).to_numpy(),
+    })
+    market = pd.DataFrame({"identifier_type": "registration",
+                           "first_seen_ms": creators["registered_at_ms"].to_numpy()})
+    return lockstep_identifiers(rows, window_ms=window_ms, min_accounts=min_accounts,
+                                min_share=min_share, max_market_share=max_market_share,
+                                types=("registration",), background=market.dropna())

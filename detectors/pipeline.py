@@ -17,16 +17,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
 from ringwatch.graph.store import GraphStore
 
 from .collusion_rings import find_collusion_rings
 from .commission_abuse import find_commission_abuse
-from .config import DetectionConfig
+from .config import BurstConfig, DetectionConfig
 from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
+from .lockstep import registration_bursts
 from .ring_identity import DISSOLVED, assign_ids, carried_review
-from .rings import Finding
+from .rings import Evidence, Finding
 from .scoring import MetricTables, context_evidence, metrics, score
+from .wording import count, listed
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,30 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
     collusion = find_collusion_rings(ctx, config.collusion, seed=config.seed)
     step("commission abuse")
     abuse = find_commission_abuse(ctx, config.abuse)
-    return identity + collusion + _fold_into_identity(abuse, identity)
+    found = identity + collusion + _fold_into_identity(abuse, identity)
+    _add_burst_evidence(found, ctx, config.bursts)
+    return found
+
+
+def _add_burst_evidence(findings: list[Finding], ctx: MarketContext, config: BurstConfig) -> None:
+    """Say so on each ring whose creators registered in one sitting the market was quiet in."""
+    members = pd.DataFrame([(i, m.id) for i, f in enumerate(findings) for m in f.members
+                            if m.type == "creator"], columns=["group", "creator_id"])
+    if members.empty:
+        return
+    bursts = registration_bursts(
+        members, ctx["creators"], window_ms=int(config.window_hours * 3_600_000),
+        min_accounts=config.min_creators, min_share=config.share,
+        max_market_share=config.market_share)
+    for row in bursts.itertuples():  # one per ring in a burst: few
+        finding = findings[int(row.ident)]
+        creators = sorted(m.id for m in finding.members if m.type == "creator")
+        finding.evidence.append(Evidence(
+            "lockstep_registration",
+            f"{row.in_window} of the {count(len(creators), 'creator')} of this ring "
+            f"({listed(creators)}) registered within {config.window_hours:g} hours of each "
+            f"other, while the market's other registrations in that window were "
+            f"{row.market_share:.1%} of all", config.weight))
 
 
 def detector_inputs(ctx: MarketContext) -> dict[str, dict[str, Any]]:

@@ -180,3 +180,35 @@ def test_a_large_loose_component_is_split_where_its_ties_are_thin(tmp_path: Path
             market.link("creator", f"b{r}_c0", "payout_account", f"bridge{r}")
     found = _creator_sets(find_identity_rings(_context(market, tmp_path)))
     assert sorted(map(sorted, found)) == sorted(map(sorted, blocks))
+
+
+def _registration_market(onboarding_day: bool) -> tuple[Market, list[str]]:
+    """Creators who joined over a year, and a farm of five registered within three hours;
+    on an onboarding day, a hundred honest creators registered in the same hours."""
+    market = _spread_market(200)
+    farm = [market.creator(f"burst_c{i}", registered=_at(300 + i / 40)) for i in range(5)]
+    for c in farm:
+        market.link("creator", c, "payout_account", "burst_pa", first_seen=_at(301))
+        market.link("creator", c, "phone", "burst_sim", first_seen=_at(301))
+    if onboarding_day:
+        for i in range(100):
+            market.creator(f"campaign_c{i}", registered=_at(300 + i / 500))
+    return market, farm
+
+
+def test_a_ring_registered_in_one_sitting_says_so(tmp_path: Path) -> None:
+    from ringwatch.detectors.pipeline import find_rings
+
+    market, farm = _registration_market(onboarding_day=False)
+    [ring] = [r for r in find_rings(_context(market, tmp_path)) if r.kind == "identity_ring"]
+    assert {m.id for m in ring.members if m.type == "creator"} == set(farm)
+    burst = next(e for e in ring.evidence if e.code == "lockstep_registration")
+    assert burst.text.startswith("5 of the 5 creators of this ring (burst_c0")
+
+
+def test_an_onboarding_day_is_no_registration_burst(tmp_path: Path) -> None:
+    from ringwatch.detectors.pipeline import find_rings
+
+    market, _ = _registration_market(onboarding_day=True)
+    rings = find_rings(_context(market, tmp_path))
+    assert rings and not any(e.code == "lockstep_registration" for r in rings for e in r.evidence)
