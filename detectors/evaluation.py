@@ -10,6 +10,13 @@ Two questions get two kinds of figures, per typology and overall:
 - ring level: is each flagged ring really a ring (precision), and is each
   planted ring found (recall)? This is what a reviewer's queue feels like.
 
+Beyond those, :func:`assess` answers what a reviewer's queue and a risk
+owner also need to know: how many pieces each found ring is split into
+(fragmentation), whether a score of 0.8 means eight in ten rings are right
+(calibration), whether small or large rings are the unreliable ones (precision
+by size), and whether honest structures that resemble rings stay unflagged
+(``lookalikes.csv``, written by the generator).
+
 Every ratio whose denominator is zero (no ring flagged, no creator planted) is
 defined as 0.0, so an empty run reports zeros instead of failing; the counts
 beside each figure tell a real zero from an empty denominator.
@@ -36,6 +43,7 @@ from ringwatch import RingwatchError
 from .rings import ACCOUNT_TYPES
 
 LABEL_COLUMNS = ("ring_id", "account_type", "account_id", "typology")
+LOOKALIKE_COLUMNS = ("group_id", "account_type", "account_id", "kind")
 #: Account types that carry a planted ring in ring-level recall; buyers are fodder
 #: (throwaway accounts a ring buys through) and only count when a ring has nothing else.
 CORE_TYPES = ("creator", "shop", "seller")
@@ -103,7 +111,8 @@ class Evaluation:
 
     def table(self) -> str:
         """A fixed-width table, one row per typology and one overall, for a terminal or a report."""
-        header = (f"{'typology':<16} {'cre P':>6} {'cre R':>6} {'cre F1':>6} {'ring P':>6} "
+        width = max([16, *(len(s.name) for s in self.typologies)])
+        header = (f"{'typology':<{width}} {'cre P':>6} {'cre R':>6} {'cre F1':>6} {'ring P':>6} "
                   f"{'ring R':>6} {'flagged':>8} {'correct':>8} {'planted':>8} {'recalled':>8} "
                   f"{'creators caught/true':>21}")
         lines = [header, "-" * len(header)]
@@ -111,7 +120,7 @@ class Evaluation:
             if s is self.overall:
                 lines.append("-" * len(header))
             lines.append(
-                f"{s.name:<16} {s.creator_precision:>6.3f} {s.creator_recall:>6.3f} "
+                f"{s.name:<{width}} {s.creator_precision:>6.3f} {s.creator_recall:>6.3f} "
                 f"{s.creator_f1:>6.3f} {s.ring_precision:>6.3f} {s.ring_recall:>6.3f} "
                 f"{s.flagged_rings:>8d} {s.correct_rings:>8d} {s.planted_rings:>8d} "
                 f"{s.recalled_rings:>8d} {f'{s.caught_creators}/{s.true_creators}':>21}")
@@ -224,36 +233,27 @@ def evaluate(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> Evalua
         planted ring has no creator, shop or seller, when all its accounts count.
         Recall = recalled / planted, per typology over the rings of T.
     """
-    labelled = labels.assign(key=labels["account_type"] + ":" + labels["account_id"])
+    labelled = _keyed(labels)
     members, n_rings = _account_members(rings)
     fraud = set(labelled["key"])
 
     # Flagged rings: correctness and attribution.
-    members["labelled"] = members["key"].isin(fraud)
-    per_ring = members.groupby("ring")["labelled"].agg(["sum", "size"]).reindex(range(n_rings),
-                                                                                 fill_value=0)
-    correct = (2 * per_ring["sum"] > per_ring["size"]).to_numpy()
+    correct = _correct_rings(members, fraud, n_rings)
+    per_ring = pd.RangeIndex(n_rings)
     typed = members.merge(labelled[["key", "typology"]].drop_duplicates(), on="key")
     votes = typed.groupby(["ring", "typology"]).size().rename("n").reset_index()
     votes = votes.sort_values(["ring", "n", "typology"], ascending=[True, False, True])
     attributed = votes.drop_duplicates("ring").set_index("ring")["typology"].reindex(range(n_rings))
 
     # Planted rings: their core accounts, covered by any flagged ring.
-    flagged_accounts = set(members["key"])
-    core = labelled[labelled["account_type"].isin(CORE_TYPES)]
-    core = pd.concat([core, labelled[~labelled["ring_id"].isin(core["ring_id"])]])
-    core = core.drop_duplicates(["ring_id", "key"]).assign(covered=lambda f: f["key"].isin(
-        flagged_accounts))
-    planted = core.groupby("ring_id")["covered"].agg(["sum", "size"])
-    planted["recalled"] = 2 * planted["sum"] >= planted["size"]
-    planted["typology"] = labelled.groupby("ring_id")["typology"].agg(lambda s: s.mode().iloc[0])
+    _, planted = _planted_coverage(labelled, set(members["key"]))
 
     creators = members[members["type"] == "creator"]
     predicted = set(creators["key"])
     true_by_typology = labelled[labelled["account_type"] == "creator"].groupby("typology")["key"]
 
     def scores(name: str, rings_mask: np.ndarray, planted_rows: pd.DataFrame, true: set[str]) -> Scores:
-        chosen = creators[creators["ring"].isin(per_ring.index[rings_mask])]["key"]
+        chosen = creators[creators["ring"].isin(per_ring[rings_mask])]["key"]
         flagged = set(chosen)
         precision = _ratio(len(flagged & fraud), len(flagged))
         caught = len(predicted & true)
@@ -277,6 +277,36 @@ def evaluate(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> Evalua
     return Evaluation(per_typology, overall, int(attributed.isna().sum()))
 
 
+def _keyed(labels: pd.DataFrame) -> pd.DataFrame:
+    """Labels with ``key`` = ``"type:id"``, the account key rings are matched on."""
+    return labels.assign(key=labels["account_type"] + ":" + labels["account_id"])
+
+
+def _correct_rings(members: pd.DataFrame, fraud: set[str], n_rings: int) -> np.ndarray:
+    """Per flagged ring: is it correct, i.e. are more than half of its account members labelled?"""
+    labelled = members["key"].isin(fraud)
+    per_ring = labelled.groupby(members["ring"]).agg(["sum", "size"]).reindex(range(n_rings),
+                                                                             fill_value=0)
+    return (2 * per_ring["sum"] > per_ring["size"]).to_numpy()
+
+
+def _planted_coverage(labelled: pd.DataFrame, flagged_accounts: set[str]
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Core accounts of every planted ring (``ring_id``, ``key``, ``covered``), and per ring:
+    covered core accounts (``sum``), core size (``size``), ``recalled`` and ``typology``.
+
+    The core is a ring's creators, shops and sellers (all its accounts when it has none).
+    """
+    core = labelled[labelled["account_type"].isin(CORE_TYPES)]
+    core = pd.concat([core, labelled[~labelled["ring_id"].isin(core["ring_id"])]])
+    core = core.drop_duplicates(["ring_id", "key"]).assign(covered=lambda f: f["key"].isin(
+        flagged_accounts))
+    planted = core.groupby("ring_id")["covered"].agg(["sum", "size"])
+    planted["recalled"] = 2 * planted["sum"] >= planted["size"]
+    planted["typology"] = labelled.groupby("ring_id")["typology"].agg(lambda s: s.mode().iloc[0])
+    return core, planted
+
+
 def _account_members(rings: Iterable[Mapping[str, Any]]) -> tuple[pd.DataFrame, int]:
     """Rows (flagged ring position, account type, ``type:id`` key), and how many rings were flagged."""
     kept = [r for r in rings if r.get("status") != "dissolved"]
@@ -294,3 +324,269 @@ def _account_members(rings: Iterable[Mapping[str, Any]]) -> tuple[pd.DataFrame, 
 
 def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / float(denominator) if denominator else 0.0
+
+
+# --- beyond precision and recall: fragmentation, calibration, size, look-alikes -------------
+
+#: Ring-size buckets (account members; identifiers are not counted) for precision by size.
+SIZE_BUCKETS: tuple[tuple[str, int, float], ...] = (
+    ("1-2", 1, 2), ("3-5", 3, 5), ("6-10", 6, 10), ("11-30", 11, 30), ("31-100", 31, 100),
+    (">100", 101, float("inf")))
+#: Score buckets of the calibration table: [0.0, 0.1), ..., [0.9, 1.0] (1.0 in the last).
+SCORE_BUCKETS = 10
+#: A typology counts as recalled when at least this share of its planted rings is.
+TYPOLOGY_RECALL = 0.5
+ALL_KINDS = "all"
+
+
+@dataclass(frozen=True)
+class Fragmentation:
+    """How many flagged rings each found planted ring is split into (1.0 is ideal).
+
+    A found planted ring is one that is recalled (see :func:`evaluate`); each
+    flagged ring holding any of its core accounts (creators, shops, sellers; all
+    its accounts when it has none of those) is one piece. ``mean`` = pieces /
+    found rings, ``worst`` = the most pieces of any one found ring. Over-merging
+    (one flagged ring holding several planted rings) is not fragmentation: ring
+    precision and the size buckets show it.
+    """
+
+    found_rings: int
+    pieces: int
+    mean: float
+    worst: int
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Flagged rings in one score or size bucket, and the share of them that are correct."""
+
+    name: str
+    rings: int
+    correct: int
+    precision: float
+    mean_score: float
+
+
+@dataclass(frozen=True)
+class LookalikeCheck:
+    """Legitimate look-alike groups of one kind (or ``all``) that a detector flagged.
+
+    ``touched``: groups with any account in any flagged ring (the strict count: an
+    honest member flagged for whatever reason). ``joined``: groups of which one
+    flagged ring holds at least two accounts (one, for a one-account group), i.e.
+    the honest structure itself was taken for a ring. ``flagged_accounts`` of
+    ``accounts`` members are in flagged rings.
+    """
+
+    kind: str
+    groups: int
+    touched: int
+    joined: int
+    accounts: int
+    flagged_accounts: int
+
+
+@dataclass(frozen=True)
+class Quality:
+    """Everything :func:`assess` measures: the evaluation and the figures beyond it."""
+
+    evaluation: Evaluation
+    fragmentation: Fragmentation
+    calibration: tuple[Bucket, ...]
+    by_size: tuple[Bucket, ...]
+    lookalikes: tuple[LookalikeCheck, ...]
+    typologies_recalled: tuple[str, ...]
+    typologies_missed: tuple[str, ...]
+
+    @property
+    def lookalikes_all(self) -> LookalikeCheck | None:
+        """The ``all`` row of the look-alike check, or None when no look-alikes were given."""
+        return next((c for c in self.lookalikes if c.kind == ALL_KINDS), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "evaluation": self.evaluation.as_dict(),
+            "fragmentation": dataclasses.asdict(self.fragmentation),
+            "calibration": [dataclasses.asdict(b) for b in self.calibration],
+            "precision_by_size": [dataclasses.asdict(b) for b in self.by_size],
+            "lookalikes": [dataclasses.asdict(c) for c in self.lookalikes],
+            "typologies_recalled": list(self.typologies_recalled),
+            "typologies_missed": list(self.typologies_missed),
+        }
+
+    def table(self) -> str:
+        """The evaluation table followed by fragmentation, calibration, size and look-alike tables."""
+        f = self.fragmentation
+        total = len(self.typologies_recalled) + len(self.typologies_missed)
+        lines = [self.evaluation.table(), "",
+                 f"fragmentation: {f.mean:.2f} flagged rings per found planted ring "
+                 f"({f.pieces} pieces over {f.found_rings} found; worst {f.worst}; 1.00 is ideal)",
+                 f"typologies recalled (ring recall >= {TYPOLOGY_RECALL:.0%}): "
+                 f"{len(self.typologies_recalled)}/{total}"
+                 + (f"; missed: {', '.join(self.typologies_missed)}" if self.typologies_missed
+                    else ""),
+                 "", _bucket_table("score", self.calibration, scores=True), "",
+                 _bucket_table("accounts", self.by_size, scores=False)]
+        if self.lookalikes:
+            header = (f"{'look-alike kind':<20} {'groups':>7} {'touched':>8} {'joined':>7} "
+                      f"{'accounts flagged':>17}")
+            lines += ["", header, "-" * len(header)]
+            for c in self.lookalikes:
+                if c.kind == ALL_KINDS:
+                    lines.append("-" * len(header))
+                lines.append(f"{c.kind:<20} {c.groups:>7d} {c.touched:>8d} {c.joined:>7d} "
+                             f"{f'{c.flagged_accounts}/{c.accounts}':>17}")
+        return "\n".join(lines)
+
+
+def load_lookalikes(path: Path | str) -> pd.DataFrame:
+    """Read ``lookalikes.csv`` (``group_id, account_type, account_id, kind``) as text.
+
+    Raises :class:`EvaluationError` naming the file and the missing columns.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise EvaluationError(f"{path}: cannot read look-alikes ({exc})") from exc
+    missing = [c for c in LOOKALIKE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise EvaluationError(f"{path}: look-alikes lack required column {', '.join(missing)}")
+    return frame
+
+
+def assess(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame,
+           lookalikes: pd.DataFrame | None = None) -> Quality:
+    """Evaluate ``rings`` against ``labels`` and measure fragmentation, calibration and size.
+
+    With ``lookalikes`` (see :func:`load_lookalikes`), also check which
+    legitimate look-alike groups got flagged. Rings are read once; the
+    definitions are :func:`evaluate`'s, so the figures agree with it.
+    """
+    kept = [r for r in rings if r.get("status") != "dissolved"]
+    evaluation = evaluate(kept, labels)
+    recalled = tuple(s.name for s in evaluation.typologies
+                     if s.planted_rings and s.ring_recall >= TYPOLOGY_RECALL)
+    missed = tuple(s.name for s in evaluation.typologies
+                   if s.planted_rings and s.ring_recall < TYPOLOGY_RECALL)
+    return Quality(
+        evaluation=evaluation, fragmentation=fragmentation(kept, labels),
+        calibration=calibration(kept, labels), by_size=precision_by_size(kept, labels),
+        lookalikes=check_lookalikes(kept, lookalikes) if lookalikes is not None else (),
+        typologies_recalled=recalled, typologies_missed=missed)
+
+
+def fragmentation(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> Fragmentation:
+    """Flagged rings per found planted ring (see :class:`Fragmentation`)."""
+    labelled = _keyed(labels)
+    members, _ = _account_members(rings)
+    core, planted = _planted_coverage(labelled, set(members["key"]))
+    found = planted.index[planted["recalled"].to_numpy()]
+    touching = core[core["ring_id"].isin(found)].merge(members[["ring", "key"]], on="key")
+    pieces = touching.drop_duplicates(["ring_id", "ring"]).groupby("ring_id").size()
+    return Fragmentation(found_rings=len(found), pieces=int(pieces.sum()),
+                         mean=_ratio(int(pieces.sum()), len(found)),
+                         worst=int(pieces.max()) if len(pieces) else 0)
+
+
+def calibration(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> tuple[Bucket, ...]:
+    """Flagged rings per score bucket (0.0-0.1 ... 0.9-1.0) and the share that are correct.
+
+    A score reads as a probability (docs/contract.md section 2): among rings
+    scored about 0.8, about eight in ten should be correct (mostly labelled
+    accounts, as in :func:`evaluate`). A ring without a score counts as 0.
+    """
+    verdicts = _verdicts(rings, labels)
+    bucket = np.minimum((verdicts["score"].to_numpy() * SCORE_BUCKETS).astype(np.int64),
+                        SCORE_BUCKETS - 1)
+    names = [f"{b / SCORE_BUCKETS:.1f}-{(b + 1) / SCORE_BUCKETS:.1f}" for b in range(SCORE_BUCKETS)]
+    return _buckets(verdicts, bucket, names)
+
+
+def calibration_error(buckets: Iterable[Bucket]) -> float:
+    """Expected calibration error: the ring-weighted mean gap between score and observed precision.
+
+    0.0 means every bucket's rings are correct as often as their scores say; a
+    detector scoring every ring 1.0 has an error of 1 - ring precision. With no
+    ring flagged it is 0.0.
+    """
+    buckets = list(buckets)
+    rings = sum(b.rings for b in buckets)
+    gap = sum(b.rings * abs(b.precision - b.mean_score) for b in buckets if b.rings)
+    return _ratio(gap, rings)
+
+
+def precision_by_size(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame
+                      ) -> tuple[Bucket, ...]:
+    """Ring precision per ring-size bucket (``SIZE_BUCKETS``, in account members)."""
+    verdicts = _verdicts(rings, labels)
+    size = verdicts["size"].to_numpy()
+    bucket = np.full(len(size), -1, dtype=np.int64)
+    for number, (_, low, high) in enumerate(SIZE_BUCKETS):
+        bucket[(size >= low) & (size <= high)] = number
+    return _buckets(verdicts, bucket, [name for name, _, _ in SIZE_BUCKETS])
+
+
+def check_lookalikes(rings: Iterable[Mapping[str, Any]], lookalikes: pd.DataFrame
+                     ) -> tuple[LookalikeCheck, ...]:
+    """Per look-alike kind (and ``all``): groups touched and joined by flagged rings.
+
+    Every look-alike is honest by construction, so every touched group is a
+    false positive a reviewer would have to dismiss (definitions in
+    :class:`LookalikeCheck`).
+    """
+    members, _ = _account_members(rings)
+    groups = _keyed(lookalikes).drop_duplicates(["group_id", "key"])
+    size = groups.groupby("group_id").size().rename("group_size")
+    hits = groups.merge(members[["ring", "key"]], on="key")
+    per_ring = hits.groupby(["group_id", "ring"]).size().rename("held").reset_index()
+    per_ring = per_ring.join(size, on="group_id")
+    joined = set(per_ring.loc[per_ring["held"] >= np.minimum(2, per_ring["group_size"]), "group_id"])
+    touched = set(hits["group_id"])
+    flagged_keys = set(members["key"])
+    checks = []
+    for kind, part in [*sorted(groups.groupby("kind")), (ALL_KINDS, groups)]:
+        ids = set(part["group_id"])
+        checks.append(LookalikeCheck(
+            kind=str(kind), groups=len(ids), touched=len(ids & touched), joined=len(ids & joined),
+            accounts=part["key"].nunique(),
+            flagged_accounts=int(part.drop_duplicates("key")["key"].isin(flagged_keys).sum())))
+    return tuple(checks)
+
+
+def _verdicts(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> pd.DataFrame:
+    """Per flagged ring: ``score``, ``size`` (account members) and ``correct``."""
+    kept = [r for r in rings if r.get("status") != "dissolved"]
+    members, n_rings = _account_members(kept)
+    fraud = set(_keyed(labels)["key"])
+    return pd.DataFrame({
+        "score": np.array([float(r.get("score") or 0.0) for r in kept], dtype=np.float64),
+        "size": members.groupby("ring").size().reindex(range(n_rings), fill_value=0).to_numpy(),
+        "correct": _correct_rings(members, fraud, n_rings),
+    })
+
+
+def _buckets(verdicts: pd.DataFrame, bucket: np.ndarray, names: list[str]) -> tuple[Bucket, ...]:
+    result = []
+    for number, name in enumerate(names):
+        inside = verdicts[bucket == number]
+        correct = int(inside["correct"].sum())
+        result.append(Bucket(name=name, rings=len(inside), correct=correct,
+                             precision=_ratio(correct, len(inside)),
+                             mean_score=float(inside["score"].mean()) if len(inside) else 0.0))
+    return tuple(result)
+
+
+def _bucket_table(what: str, buckets: tuple[Bucket, ...], *, scores: bool) -> str:
+    header = f"{what:<10} {'rings':>7} {'correct':>8} {'precision':>10}" + (
+        f" {'mean score':>11}" if scores else "")
+    lines = [header, "-" * len(header)]
+    for b in buckets:
+        precision = f"{b.precision:.3f}" if b.rings else "-"
+        line = f"{b.name:<10} {b.rings:>7d} {b.correct:>8d} {precision:>10}"
+        if scores:
+            line += f" {f'{b.mean_score:.3f}' if b.rings else '-':>11}"
+        lines.append(line)
+    return "\n".join(lines)

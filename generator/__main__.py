@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from .config import FORMATS, GeneratorConfig, GeneratorConfigError
+from .config import FORMATS, PROFILES, GeneratorConfig, GeneratorConfigError
 from .snapshot import generate_snapshot
 
 
@@ -23,10 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-hard-negatives", action="store_true",
                         help="do not plant legitimate look-alikes")
     parser.add_argument("--format", dest="fmt", choices=FORMATS, default="csv")
+    parser.add_argument("--profile", choices=PROFILES, default="plain",
+                        help="plain marketplace, plus evasive rings, or sybil-style identity "
+                             "links only")
     args = parser.parse_args(argv)
     try:
         config = GeneratorConfig(scale=args.scale, seed=args.seed,
-                                 hard_negatives=not args.no_hard_negatives, fmt=args.fmt)
+                                 hard_negatives=not args.no_hard_negatives, fmt=args.fmt,
+                                 profile=args.profile)
     except GeneratorConfigError as error:
         parser.error(str(error))
     began = time.perf_counter()
@@ -36,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"total: {sum(made.rows.values()):,} rows")
     for typology, rings in made.rings.items():
         print(f"planted {typology}: {rings} rings")
+    for kind, groups in made.lookalikes.items():
+        print(f"look-alike {kind}: {groups} groups")
     print(f"wrote {made.path} in {time.perf_counter() - began:.1f}s")
     return 0
 

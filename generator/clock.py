@@ -45,17 +45,22 @@ def between(low: np.ndarray | int, high: np.ndarray | int, rng: np.random.Genera
     return low + (rng.random(size) * (high - low)).astype(np.int64)
 
 
-def link_times(since: np.ndarray, rng: np.random.Generator
+def link_times(since: np.ndarray, rng: np.random.Generator, *, pinned: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """First seen, last seen and event count of identity links whose accounts exist ``since``.
 
     An identifier is first seen some time after the account appears, then used
-    until near the end of the snapshot; busy identifiers log more events.
+    until near the end of the snapshot; busy identifiers log more events. Where
+    ``pinned`` is not negative it is the first-seen time itself (the random
+    draws are made for every link all the same, so pinning some links leaves
+    the others' times unchanged).
     """
     n = len(since)
     since = np.minimum(since, SNAPSHOT_END - DAY)
     delay = rng.exponential(20 * DAY, n).astype(np.int64)
     first = np.minimum(since + delay, SNAPSHOT_END - HOUR)
+    if pinned is not None:
+        first = np.where(pinned >= 0, np.minimum(pinned, SNAPSHOT_END - HOUR), first)
     # Beta(4, 1) by inversion: most identifiers are still in use near the end.
     last = first + (rng.random(n) ** 0.25 * (SNAPSHOT_END - first)).astype(np.int64)
     days = (last - first) / DAY

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from .. import RingwatchError
 
 FORMATS = ("csv", "csv.gz", "parquet")
+#: ``plain``: the marketplace with the four typologies and everyday look-alikes;
+#: ``evasion``: the same plus farms and collusion rings using evasion tactics, and
+#: benign look-alikes at least as hard; ``sybil``: identity links only (payout
+#: accounts as wallets), shaped like airdrop sybil data.
+PROFILES = ("plain", "evasion", "sybil")
 
 
 class GeneratorConfigError(RingwatchError, ValueError):
@@ -36,13 +41,21 @@ class GeneratorConfig:
         creators) that a careless detector would flag.
     fmt:
         File format of the tables: ``csv``, ``csv.gz`` or ``parquet``
-        (``labels.csv`` is always CSV).
+        (``labels.csv`` and ``lookalikes.csv`` are always CSV).
+    profile:
+        Which marketplace (see ``PROFILES``): ``plain`` (the default; the same
+        seed writes the same tables as before profiles existed), ``evasion``
+        (plain plus evasive rings and harder look-alikes) or ``sybil``
+        (identity links only, heavy-tailed sybil groups among exchange hubs).
+        The benchmark runs detectors on all three, so a detector tuned on one
+        is judged on the others.
     """
 
     scale: float = 1.0
     seed: int = 7
     hard_negatives: bool = True
     fmt: str = "csv"
+    profile: str = "plain"
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -53,6 +66,9 @@ class GeneratorConfig:
             raise GeneratorConfigError(f"scale {self.scale!r} is beyond what fits in memory")
         if self.fmt not in FORMATS:
             raise GeneratorConfigError(f"fmt must be one of {', '.join(FORMATS)}, got {self.fmt!r}")
+        if self.profile not in PROFILES:
+            raise GeneratorConfigError(
+                f"profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,12 @@ class Sizes:
     hit_shops: int
     loyal_buyers_per_hit_shop: int
     premium_creators: int
+    # The evasion profile's look-alikes.
+    studio_agencies: int
+    onboarding_bursts: int
+    households: int
+    hubs: int
+    hub_users: int  # per hub
 
     @classmethod
     def for_scale(cls, scale: float) -> Sizes:
@@ -85,7 +107,8 @@ class Sizes:
         def count(per_unit: float, minimum: int = 1) -> int:
             return max(minimum, round(per_unit * scale))
 
-        # Hit shops grow in number and in loyal following (about 350 buyers per unit of scale).
+        # Hit shops grow in number and in loyal following (about 350 buyers per unit of scale);
+        # so do the evasion profile's hubs (about 2,000 users per unit of scale and kind).
         hit_shops = max(1, round(scale ** 0.5))
         return cls(
             creators=count(2_000, 20),
@@ -102,4 +125,9 @@ class Sizes:
             hit_shops=hit_shops,
             loyal_buyers_per_hit_shop=max(20, round(350 * scale / hit_shops)),
             premium_creators=count(6, 2),
+            studio_agencies=count(3),
+            onboarding_bursts=count(2),
+            households=count(80, 2),
+            hubs=hit_shops,
+            hub_users=max(40, round(2_000 * scale / hit_shops)),
         )

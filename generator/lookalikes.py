@@ -15,6 +15,9 @@ would drown reviewers in these:
 - hit shops with a huge loyal, repeat-buying customer base and a few creators
   who sell a lot there;
 - premium creators with high rates and high volume in a high-rate category.
+
+Each group is recorded (``Market.lookalike_members``) for ``lookalikes.csv``,
+with no random draw of its own, so recording leaves the tables unchanged.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from .market import (
     PAYOUT,
     PHONE,
     SELLER,
+    SHOP,
     AllowlistEntry,
     Market,
 )
@@ -55,6 +59,7 @@ def plant_lookalikes(market: Market, sizes: Sizes, *, rng: np.random.Generator) 
     _families(market, sizes, rng)
     _payment_aggregators(market, sizes, rng)
     _expired_cgnat_entry(market)
+    _carrier_nat_users(market)
     _hit_shops(market, sizes, rng)
     _premium_creators(market, sizes, rng)
 
@@ -67,6 +72,7 @@ def _agency_studios(market: Market, rng: np.random.Generator) -> None:
     agency = market.creators.agency[members]
     n = market.agencies
     size = np.bincount(agency, minlength=n)
+    market.lookalike_members(market.new_lookalikes("agency", n)[agency], CREATOR, members)
 
     offices = 1 + (rng.random(n) < 0.4).astype(np.int64)
     office_start = market.new_identifiers(IP, int(offices.sum()))[0] + np.cumsum(offices) - offices
@@ -114,11 +120,13 @@ def _families(market: Market, sizes: Sizes, rng: np.random.Generator) -> None:
     has_ip = rng.random(n) < 0.8
     email = market.new_identifiers(EMAIL, n)
     shares_email = rng.random(n) < 0.15
+    groups = market.new_lookalikes("family", n)
     for account_type, honest in ((CREATOR, market.creators.honest),
                                  (SELLER, market.sellers.honest),
                                  (BUYER, market.buyers.honest)):
         household = family[kind == account_type][:honest]
         accounts = rng.permutation(honest)[:len(household)]
+        market.lookalike_members(groups[household[:len(accounts)]], account_type, accounts)
         market.link(account_type, accounts, DEVICE, device[household])
         at_home = has_ip[household]
         market.link(account_type, accounts[at_home], IP, home_ip[household[at_home]])
@@ -138,7 +146,10 @@ def _payment_aggregators(market: Market, sizes: Sizes, rng: np.random.Generator)
     sellers = rng.choice(honest, count, replace=False, p=weight / weight.sum())
     accounts = market.new_identifiers(PAYOUT, sizes.aggregators)
     market.drop_own(SELLER, sellers, PAYOUT)
-    market.link(SELLER, sellers, PAYOUT, accounts[rng.integers(0, len(accounts), count)])
+    which = rng.integers(0, len(accounts), count)
+    market.link(SELLER, sellers, PAYOUT, accounts[which])
+    market.lookalike_members(market.new_lookalikes("payment_aggregator", len(accounts))[which],
+                             SELLER, sellers)
     for i, account in enumerate(accounts):
         market.allowlist.append(AllowlistEntry(
             identifier_type=PAYOUT, identifier=int(account),
@@ -157,6 +168,20 @@ def _expired_cgnat_entry(market: Market) -> None:
         reason="carrier-grade NAT egress reviewed in 2025", expires_at=ALLOWLIST_EXPIRED))
 
 
+def _carrier_nat_users(market: Market) -> None:
+    """Record every account behind each carrier NAT egress (drawn in ``population``)."""
+    pools = market.ip_pools
+    if pools is None or pools.cgnat.size == 0:
+        return
+    groups = market.new_lookalikes("carrier_nat", len(pools.cgnat))
+    for links in market.links.chunks():
+        on_nat = (links["identifier_type"] == IP) & np.isin(links["identifier"], pools.cgnat)
+        group = groups[np.searchsorted(pools.cgnat, links["identifier"][on_nat])]
+        for account_type in (CREATOR, SELLER, BUYER):
+            mine = links["account_type"][on_nat] == account_type
+            market.lookalike_members(group[mine], account_type, links["account"][on_nat][mine])
+
+
 def _hit_shops(market: Market, sizes: Sizes, rng: np.random.Generator) -> None:
     """The most popular honest shops get a loyal base of repeat buyers and star creators."""
     honest = np.arange(market.shops.honest)
@@ -168,6 +193,10 @@ def _hit_shops(market: Market, sizes: Sizes, rng: np.random.Generator) -> None:
         buyers = np.repeat(loyal, 2 + rng.geometric(0.3, len(loyal)))
         stars = rng.choice(market.creators.honest, min(int(rng.integers(4, 9)),
                                                        market.creators.honest), replace=False)
+        group = market.new_lookalikes("hit_shop", 1)
+        market.lookalike_members(group, SHOP, np.array([shop]))
+        market.lookalike_members(group, CREATOR, stars)
+        market.lookalike_members(group, BUYER, loyal)
         shops = np.full(len(stars), shop)
         started = start_times(market, stars, shops, rng, latest=WINDOW_START)
         market.affiliations.append(creator=stars, shop=shops,
@@ -189,6 +218,8 @@ def _premium_creators(market: Market, sizes: Sizes, rng: np.random.Generator) ->
     honest = np.flatnonzero(market.creators.registered_at[:market.creators.honest] < established)
     top = honest[np.argsort(-market.creators.reach[honest])[:max(sizes.premium_creators * 5, 10)]]
     creators = rng.choice(top, min(sizes.premium_creators, len(top)), replace=False)
+    market.lookalike_members(market.new_lookalikes("premium_creator", len(creators)), CREATOR,
+                             creators)
     shops = market.shops
     wellness = np.flatnonzero((shops.category[:shops.honest] == WELLNESS)
                               & (shops.registered_at[:shops.honest] < established))

@@ -8,6 +8,7 @@ are assigned once, at the end, with no trace of who was planted where.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,8 @@ IDENTIFIER_TYPES = ("device", "ip", "payout_account", "phone", "email")
 DEVICE, IP, PAYOUT, PHONE, EMAIL = range(5)
 
 TYPOLOGIES = ("account_farm", "collusion_ring", "self_purchase", "self_dealing")
+#: ``first_seen`` left to ``link_times`` (the usual case); any other value pins it.
+UNPINNED = -1
 
 
 class Columns:
@@ -52,6 +55,10 @@ class Columns:
         """All chunks appended so far, one array per column."""
         return {name: np.concatenate([c[name] for c in self._chunks] or [np.empty(0, dtype)])
                 for name, dtype in self._dtypes.items()}
+
+    def chunks(self) -> Iterator[dict[str, np.ndarray]]:
+        """The chunks appended so far, one at a time (to scan without concatenating everything)."""
+        yield from self._chunks
 
     def __len__(self) -> int:
         return sum(len(next(iter(c.values()))) for c in self._chunks)
@@ -157,7 +164,7 @@ class Market:
     identifier_counts: list[int] = field(default_factory=lambda: [0] * len(IDENTIFIER_TYPES))
     links: Columns = field(default_factory=lambda: Columns(
         account_type="i1", account="i8", identifier_type="i1", identifier="i8", since="i8",
-        own="?"))
+        own="?", pinned="i8"))
     dropped: Columns = field(default_factory=lambda: Columns(
         account_type="i1", account="i8", identifier_type="i1"))
     affiliations: Columns = field(default_factory=lambda: Columns(
@@ -170,6 +177,10 @@ class Market:
     labels: Columns = field(default_factory=lambda: Columns(
         ring="i4", account_type="i1", account="i8"))
     allowlist: list[AllowlistEntry] = field(default_factory=list)
+    #: Legitimate look-alike groups (never labelled): members, and the kind of each group.
+    lookalikes: Columns = field(default_factory=lambda: Columns(
+        group="i4", account_type="i1", account="i8"))
+    lookalike_kinds: list[str] = field(default_factory=list)
 
     def new_identifiers(self, identifier_type: int, n: int) -> np.ndarray:
         """``n`` fresh identifiers of a type, never used before."""
@@ -185,13 +196,15 @@ class Market:
 
     def link(self, account_type: int, accounts: np.ndarray, identifier_type: int,
              identifiers: np.ndarray, *, not_before: np.ndarray | int | None = None,
-             own: bool = False) -> None:
+             own: bool = False, first_seen: np.ndarray | None = None) -> None:
         """Record that ``accounts`` use ``identifiers`` (pairwise).
 
         Times are drawn for all links at once in ``final_links``: first seen
-        after the account appeared (and after ``not_before``). ``own`` marks an
-        account's personal identifiers, which a later stage may replace
-        (``drop_own``) when it gives the account a shared one instead.
+        after the account appeared (and after ``not_before``), unless
+        ``first_seen`` pins it (a registration burst sets up its identifiers in
+        the same hours). ``own`` marks an account's personal identifiers, which a
+        later stage may replace (``drop_own``) when it gives the account a shared
+        one instead.
         """
         accounts = np.asarray(accounts, dtype=np.int64)
         if accounts.size == 0:
@@ -199,10 +212,12 @@ class Market:
         since = self.since(account_type, accounts)
         if not_before is not None:
             since = np.maximum(since, not_before)
+        pinned = (UNPINNED if first_seen is None
+                  else np.broadcast_to(np.asarray(first_seen, dtype=np.int64), accounts.shape))
         self.links.append(account_type=account_type, account=accounts,
                           identifier_type=identifier_type,
                           identifier=np.broadcast_to(identifiers, accounts.shape),
-                          since=since, own=own)
+                          since=since, own=own, pinned=pinned)
 
     def drop_own(self, account_type: int, accounts: np.ndarray, identifier_type: int) -> None:
         """Forget the personal identifiers of one type of ``accounts`` (replaced by shared ones)."""
@@ -217,6 +232,24 @@ class Market:
         if accounts.size:
             self.labels.append(ring=ring.number, account_type=account_type,
                                account=accounts)
+
+    def new_lookalikes(self, kind: str, n: int) -> np.ndarray:
+        """Numbers of ``n`` new look-alike groups of ``kind`` (see :meth:`lookalike_members`)."""
+        start = len(self.lookalike_kinds)
+        self.lookalike_kinds.extend([kind] * int(n))
+        return np.arange(start, start + int(n), dtype=np.int64)
+
+    def lookalike_members(self, groups: np.ndarray | int, account_type: int,
+                          accounts: np.ndarray) -> None:
+        """List ``accounts`` (pairwise with ``groups``) as members of legitimate look-alike groups.
+
+        Recorded so a benchmark can check that no honest structure is flagged;
+        planted ring members are left out when the file is written.
+        """
+        accounts = np.asarray(accounts, dtype=np.int64)
+        if accounts.size:
+            self.lookalikes.append(group=np.broadcast_to(groups, accounts.shape),
+                                   account_type=account_type, account=accounts)
 
     def final_links(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Identity links, one row per account and identifier, with first/last seen and events.
@@ -239,7 +272,7 @@ class Market:
         result = {name: links[name][kept]
                   for name in ("account_type", "account", "identifier_type", "identifier")}
         result["first_seen"], result["last_seen"], result["events"] = link_times(
-            links["since"][kept], rng)
+            links["since"][kept], rng, pinned=links["pinned"][kept])
         return result
 
     def _global_accounts(self, account_type: np.ndarray, account: np.ndarray) -> np.ndarray:

@@ -37,8 +37,8 @@ class _Ids:
 
 
 def build_tables(market: Market, ledger: Ledger, *, rng: np.random.Generator
-                 ) -> tuple[dict[str, pa.Table], pa.Table]:
-    """The snapshot's tables by name, in the contract's columns, and the labels table."""
+                 ) -> tuple[dict[str, pa.Table], pa.Table, pa.Table]:
+    """The snapshot's tables by name, in the contract's columns, the labels and the look-alikes."""
     ids = _Ids(rng)
     tables = {
         "creators": _creators(market, ids, rng),
@@ -50,40 +50,41 @@ def build_tables(market: Market, ledger: Ledger, *, rng: np.random.Generator
         "violations": _violations(market, ids, rng),
         "allowlist": _allowlist(market, ids),
     }
-    return tables, _labels(market, ids)
+    return tables, _labels(market, ids), _lookalikes(market, ids)
 
 
-def _chronological(times: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Row order by time, ties in random order."""
+def chronological(times: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Row order by time, ties in random order (a real export's order, which says nothing)."""
     tie_break = rng.integers(0, 1 << 24, len(times))
     return np.argsort((np.asarray(times, dtype=np.int64) << 24) | tie_break)
 
 
-def _names(vocabulary: Sequence[str], codes: np.ndarray) -> pa.Array:
+def coded_names(vocabulary: Sequence[str], codes: np.ndarray) -> pa.Array:
+    """The names of integer ``codes`` in ``vocabulary``, as an Arrow string array."""
     return pa.array(list(vocabulary), type=pa.string()).take(pa.array(codes, type=pa.int64()))
 
 
 def _creators(market: Market, ids: _Ids, rng: np.random.Generator) -> pa.Table:
     c = market.creators
-    rows = _chronological(c.registered_at, rng)
+    rows = chronological(c.registered_at, rng)
     agency = c.agency[rows]
     return pa.table({
         "creator_id": ids.creator.encode(rows),
         "registered_at": iso_utc(c.registered_at[rows]),
-        "region": _names(REGIONS, c.region[rows]),
+        "region": coded_names(REGIONS, c.region[rows]),
         "agency_id": ids.agency.encode(np.maximum(agency, 0), agency < 0),
     })
 
 
 def _shops(market: Market, ids: _Ids, rng: np.random.Generator) -> pa.Table:
     s = market.shops
-    rows = _chronological(s.registered_at, rng)
+    rows = chronological(s.registered_at, rng)
     return pa.table({
         "shop_id": ids.shop.encode(rows),
         "seller_id": ids.seller.encode(s.seller[rows]),
         "registered_at": iso_utc(s.registered_at[rows]),
-        "region": _names(REGIONS, s.region[rows]),
-        "category": _names(CATEGORY_NAMES, s.category[rows]),
+        "region": coded_names(REGIONS, s.region[rows]),
+        "category": coded_names(CATEGORY_NAMES, s.category[rows]),
     })
 
 
@@ -97,14 +98,14 @@ def _identity_links(market: Market, ledger: Ledger, ids: _Ids,
     buyer = np.flatnonzero(links["account_type"] == BUYER)
     earliest = first_order[links["account"][buyer]] - rng.integers(0, 14 * DAY, len(buyer))
     first_seen[buyer] = np.minimum(first_seen[buyer], earliest)
-    rows = _chronological(first_seen, rng)
+    rows = chronological(first_seen, rng)
     kind = links["account_type"][rows]
     identifier_type = links["identifier_type"][rows]
     return pa.table({
-        "account_type": _names(ACCOUNT_TYPES, kind),
+        "account_type": coded_names(ACCOUNT_TYPES, kind),
         "account_id": encode_ids([ids.creator, ids.seller, ids.buyer], kind,
                                  links["account"][rows]),
-        "identifier_type": _names(IDENTIFIER_TYPES, identifier_type),
+        "identifier_type": coded_names(IDENTIFIER_TYPES, identifier_type),
         "identifier": encode_ids(ids.identifier, identifier_type, links["identifier"][rows]),
         "first_seen": iso_utc(first_seen[rows]),
         "last_seen": iso_utc(links["last_seen"][rows]),
@@ -114,7 +115,7 @@ def _identity_links(market: Market, ledger: Ledger, ids: _Ids,
 
 def _orders(ledger: Ledger, ids: _Ids, rng: np.random.Generator) -> pa.Table:
     o = ledger.orders
-    rows = _chronological(o["placed_at"], rng)
+    rows = chronological(o["placed_at"], rng)
     creator = o["creator"][rows]
     refunded_at = o["refunded_at"][rows]
     return pa.table({
@@ -125,14 +126,14 @@ def _orders(ledger: Ledger, ids: _Ids, rng: np.random.Generator) -> pa.Table:
         "amount": pa.array(o["amount"][rows], type=pa.float64()),
         "currency": pa.array(np.full(len(rows), CURRENCY, dtype=object), type=pa.string()),
         "placed_at": iso_utc(o["placed_at"][rows]),
-        "status": _names(ORDER_STATUSES, o["status"][rows]),
+        "status": coded_names(ORDER_STATUSES, o["status"][rows]),
         "refunded_at": iso_utc(refunded_at, refunded_at < 0),
     })
 
 
 def _commissions(ledger: Ledger, ids: _Ids, rng: np.random.Generator) -> pa.Table:
     c = ledger.commissions
-    rows = _chronological(c["created_at"], rng)
+    rows = chronological(c["created_at"], rng)
     return pa.table({
         "commission_id": ids.commission.encode(rows),
         "order_id": ids.order.encode(c["order"][rows]),
@@ -141,13 +142,13 @@ def _commissions(ledger: Ledger, ids: _Ids, rng: np.random.Generator) -> pa.Tabl
         "amount": pa.array(c["amount"][rows], type=pa.float64()),
         "rate": pa.array(c["rate"][rows], type=pa.float64()),
         "created_at": iso_utc(c["created_at"][rows]),
-        "status": _names(COMMISSION_STATUSES, c["status"][rows]),
+        "status": coded_names(COMMISSION_STATUSES, c["status"][rows]),
     })
 
 
 def _affiliations(ledger: Ledger, ids: _Ids, rng: np.random.Generator) -> pa.Table:
     a = ledger.affiliations
-    rows = _chronological(a["started_at"], rng)
+    rows = chronological(a["started_at"], rng)
     return pa.table({
         "creator_id": ids.creator.encode(a["creator"][rows]),
         "shop_id": ids.shop.encode(a["shop"][rows]),
@@ -158,11 +159,11 @@ def _affiliations(ledger: Ledger, ids: _Ids, rng: np.random.Generator) -> pa.Tab
 
 def _violations(market: Market, ids: _Ids, rng: np.random.Generator) -> pa.Table:
     v = market.violations.concat()
-    rows = _chronological(v["occurred_at"], rng)
+    rows = chronological(v["occurred_at"], rng)
     return pa.table({
         "creator_id": ids.creator.encode(v["creator"][rows]),
-        "policy": _names(POLICIES, v["policy"][rows]),
-        "severity": _names(SEVERITIES, v["severity"][rows]),
+        "policy": coded_names(POLICIES, v["policy"][rows]),
+        "severity": coded_names(SEVERITIES, v["severity"][rows]),
         "occurred_at": iso_utc(v["occurred_at"][rows]),
     })
 
@@ -183,11 +184,41 @@ def _allowlist(market: Market, ids: _Ids) -> pa.Table:
 def _labels(market: Market, ids: _Ids) -> pa.Table:
     labels = market.labels.concat()
     table = pa.table({
-        "ring_id": _names([r.spec.ring_id for r in market.rings], labels["ring"]),
-        "account_type": _names(LABEL_ACCOUNT_TYPES, labels["account_type"]),
+        "ring_id": coded_names([r.spec.ring_id for r in market.rings], labels["ring"]),
+        "account_type": coded_names(LABEL_ACCOUNT_TYPES, labels["account_type"]),
         "account_id": encode_ids([ids.creator, ids.seller, ids.buyer, ids.shop],
                                  labels["account_type"], labels["account"]),
-        "typology": _names([r.spec.typology for r in market.rings], labels["ring"]),
+        "typology": coded_names([r.spec.typology for r in market.rings], labels["ring"]),
     })
     return table.sort_by([("ring_id", "ascending"), ("account_type", "ascending"),
+                          ("account_id", "ascending")])
+
+
+LOOKALIKE_COLUMNS = ("group_id", "account_type", "account_id", "kind")
+
+
+def _lookalikes(market: Market, ids: _Ids) -> pa.Table:
+    """Honest members of every look-alike group (planted ring members left out), one row each."""
+    rows = market.lookalikes.concat()
+    labels = market.labels.concat()
+    shift = np.int64(1) << 40
+    member = rows["account_type"].astype(np.int64) * shift + rows["account"]
+    honest = ~np.isin(member, labels["account_type"].astype(np.int64) * shift + labels["account"])
+    group, member = rows["group"][honest].astype(np.int64), member[honest]
+    unique = np.unique(group * (4 * shift) + member)
+    group, member = unique // (4 * shift), unique % (4 * shift)
+    account_type, account = member // shift, member % shift
+    names = [f"G-{n + 1:05d}" for n in range(len(market.lookalike_kinds))]
+    return lookalike_table(coded_names(names, group), coded_names(LABEL_ACCOUNT_TYPES, account_type),
+                           encode_ids([ids.creator, ids.seller, ids.buyer, ids.shop],
+                                      account_type, account),
+                           coded_names(market.lookalike_kinds, group))
+
+
+def lookalike_table(group_id: pa.Array, account_type: pa.Array, account_id: pa.Array,
+                    kind: pa.Array) -> pa.Table:
+    """``lookalikes.csv`` as a table, sorted by group and member (the sybil profile builds one too)."""
+    table = pa.table(dict(zip(LOOKALIKE_COLUMNS, (group_id, account_type, account_id, kind),
+                              strict=True)))
+    return table.sort_by([("group_id", "ascending"), ("account_type", "ascending"),
                           ("account_id", "ascending")])

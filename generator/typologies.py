@@ -45,7 +45,7 @@ from .market import (
 from .population import add_orders, add_violations, normal_rates, start_times, weighted_choice
 
 #: Affiliations made for a ring override casual ones between the same creator and shop.
-_RING_PRIORITY = 2
+RING_PRIORITY = 2
 
 
 def plan_rings(per_typology: int, rng: np.random.Generator) -> list[RingSpec]:
@@ -56,9 +56,15 @@ def plan_rings(per_typology: int, rng: np.random.Generator) -> list[RingSpec]:
 
 
 def plant_rings(market: Market, *, rng: np.random.Generator) -> None:
-    """Give every reserved ring its shared identifiers, deals, orders and labels."""
-    sampler = _Sampler(market)
+    """Give every reserved ring of the four typologies its shared identifiers, deals, orders, labels.
+
+    Rings of other typologies (the evasion profile's, see ``evasion``) are left
+    to their own planter, so adding them never changes how these are drawn.
+    """
+    sampler = MarketSampler(market)
     for ring in market.rings:
+        if ring.spec.typology not in _PLANTERS:
+            continue
         _PLANTERS[ring.spec.typology](market, ring, sampler, rng)
         add_violations(market, ring.creators, rng, probability=0.12,
                        policy_shares=RING_POLICY_SHARES, severity_shares=(0.45, 0.45, 0.10))
@@ -82,12 +88,12 @@ def _spec(typology: str, rng: np.random.Generator) -> RingSpec:
 
 # --- the typologies --------------------------------------------------------------------
 
-def _account_farm(market: Market, ring: Ring, sampler: _Sampler,
+def _account_farm(market: Market, ring: Ring, sampler: MarketSampler,
                   rng: np.random.Generator) -> None:
-    start, end = _active_window(rng)
-    _registered_before(market, ring, start, rng)
+    start, end = active_window(rng)
+    registered_before(market, ring, start, rng)
     members = ring.creators
-    _mostly_one_region(market, members, rng, share=0.8)
+    mostly_one_region(market, members, rng, share=0.8)
     devices = market.new_identifiers(DEVICE, int(rng.integers(1, 4)))
     payouts = market.new_identifiers(PAYOUT, int(rng.integers(1, 3)))
     phones = market.new_identifiers(PHONE, int(rng.integers(1, 3)))
@@ -112,58 +118,58 @@ def _account_farm(market: Market, ring: Ring, sampler: _Sampler,
     device_users = members[on_device]
     market.drop_own(CREATOR, device_users[rng.random(len(device_users)) < 0.6], DEVICE)
     second = rng.random(len(device_users)) < 0.35
-    _shared(market, CREATOR, np.concatenate([device_users, device_users[second]]), DEVICE,
+    link_shared(market, CREATOR, np.concatenate([device_users, device_users[second]]), DEVICE,
             np.concatenate([device_of[on_device], rng.choice(devices, int(second.sum()))]),
             start, rng)
     for used, kind, chosen in ((on_payout, PAYOUT, payout_of), (on_phone, PHONE, phone_of)):
         market.drop_own(CREATOR, members[used], kind)
-        _shared(market, CREATOR, members[used], kind, chosen[used], start, rng)
+        link_shared(market, CREATOR, members[used], kind, chosen[used], start, rng)
     on_proxy = rng.random(len(members)) < 0.6
-    _shared(market, CREATOR, members[on_proxy], IP, rng.choice(proxies, int(on_proxy.sum())),
+    link_shared(market, CREATOR, members[on_proxy], IP, rng.choice(proxies, int(on_proxy.sum())),
             start, rng)
 
     buyers = ring.buyers
     if buyers.size:
         on_device = rng.random(len(buyers)) < 0.8
         market.drop_own(BUYER, buyers[on_device & (rng.random(len(buyers)) < 0.5)], DEVICE)
-        _shared(market, BUYER, buyers[on_device], DEVICE,
+        link_shared(market, BUYER, buyers[on_device], DEVICE,
                 rng.choice(devices, int(on_device.sum())), start, rng)
         on_proxy = rng.random(len(buyers)) < 0.7
-        _shared(market, BUYER, buyers[on_proxy], IP, rng.choice(proxies, int(on_proxy.sum())),
+        link_shared(market, BUYER, buyers[on_proxy], IP, rng.choice(proxies, int(on_proxy.sum())),
                 start, rng)
 
     targets = sampler.open_shops(int(rng.integers(2, 5)), start, rng)
     creator = np.repeat(members, 1 + (rng.random(len(members)) < 0.5))
-    creator, shop = _distinct_pairs(market, creator, rng.choice(targets, len(creator)))
-    started = _affiliate(market, creator, shop, normal_rates(market, shop, rng), start, rng)
+    creator, shop = distinct_pairs(market, creator, rng.choice(targets, len(creator)))
+    started = affiliate(market, creator, shop, normal_rates(market, shop, rng), start, rng)
     if buyers.size:
-        _ring_orders(market, buyers=buyers, creators=creator, shops=shop, started=started,
+        ring_orders(market, buyers=buyers, creators=creator, shops=shop, started=started,
                      n=int(rng.integers(10, 61)), window=(start, end), rng=rng,
                      refund_rate=rng.uniform(0.15, 0.5), late_share=0.8)
     market.label(ring, CREATOR, members)
     market.label(ring, BUYER, buyers)
 
 
-def _collusion_ring(market: Market, ring: Ring, sampler: _Sampler,
+def _collusion_ring(market: Market, ring: Ring, sampler: MarketSampler,
                     rng: np.random.Generator) -> None:
-    start, end = _active_window(rng)
-    _registered_before(market, ring, start, rng)
+    start, end = active_window(rng)
+    registered_before(market, ring, start, rng)
     creators, shops, buyers = ring.creators, ring.shops, ring.buyers
-    _mostly_one_region(market, creators, rng, share=0.6)
+    mostly_one_region(market, creators, rng, share=0.6)
 
     devices = market.new_identifiers(DEVICE, min(4, 1 + len(buyers) // 8))
     proxies = market.new_identifiers(IP, int(rng.integers(1, 4)))
     on_device = rng.random(len(buyers)) < 0.85
     market.drop_own(BUYER, buyers[on_device & (rng.random(len(buyers)) < 0.8)], DEVICE)
-    _shared(market, BUYER, buyers[on_device], DEVICE, rng.choice(devices, int(on_device.sum())),
+    link_shared(market, BUYER, buyers[on_device], DEVICE, rng.choice(devices, int(on_device.sum())),
             start, rng)
     on_proxy = rng.random(len(buyers)) < 0.7
-    _shared(market, BUYER, buyers[on_proxy], IP, rng.choice(proxies, int(on_proxy.sum())),
+    link_shared(market, BUYER, buyers[on_proxy], IP, rng.choice(proxies, int(on_proxy.sum())),
             start, rng)
     if rng.random() < 0.3:  # a seller and a creator met on one network (weak evidence)
         meeting = market.new_identifiers(IP, 1)
-        _shared(market, SELLER, ring.sellers[:1], IP, meeting, start, rng)
-        _shared(market, CREATOR, creators[:1], IP, meeting, start, rng)
+        link_shared(market, SELLER, ring.sellers[:1], IP, meeting, start, rng)
+        link_shared(market, CREATOR, creators[:1], IP, meeting, start, rng)
 
     grid = rng.random((len(creators), len(shops))) < 0.8
     grid[np.arange(len(creators)), rng.integers(0, len(shops), len(creators))] = True
@@ -174,8 +180,8 @@ def _collusion_ring(market: Market, ring: Ring, sampler: _Sampler,
     norm = (RATE_LOW[category] + RATE_HIGH[category]) / 2
     rate = np.round(np.clip(norm * rng.uniform(1.6, 2.6, len(shop)),
                             RATE_HIGH[category] + 0.02, 0.6), 2)
-    started = _affiliate(market, creator, shop, rate, start, rng)
-    _ring_orders(market, buyers=buyers, creators=creator, shops=shop, started=started,
+    started = affiliate(market, creator, shop, rate, start, rng)
+    ring_orders(market, buyers=buyers, creators=creator, shops=shop, started=started,
                  n=int(rng.integers(40, 161)), window=(start, end), rng=rng,
                  buyer_weights=rng.dirichlet(np.full(len(buyers), 0.7)),
                  refund_rate=rng.uniform(0.35, 0.8), late_share=0.85,
@@ -186,63 +192,63 @@ def _collusion_ring(market: Market, ring: Ring, sampler: _Sampler,
     market.label(ring, BUYER, buyers)
 
 
-def _self_purchase(market: Market, ring: Ring, sampler: _Sampler,
+def _self_purchase(market: Market, ring: Ring, sampler: MarketSampler,
                    rng: np.random.Generator) -> None:
-    start, end = _active_window(rng)
-    _registered_before(market, ring, start, rng)
+    start, end = active_window(rng)
+    registered_before(market, ring, start, rng)
     creator, buyers = ring.creators, ring.buyers
     share_device, share_payout, share_phone = rng.random(3) < [0.7, 0.4, 0.4]
     share_device |= not (share_payout or share_phone)
     if share_device:
         device = market.new_identifiers(DEVICE, 1)
         market.drop_own(BUYER, buyers[rng.random(len(buyers)) < 0.5], DEVICE)
-        _shared(market, CREATOR, creator, DEVICE, device, start, rng)
-        _shared(market, BUYER, buyers, DEVICE, device, start, rng)
+        link_shared(market, CREATOR, creator, DEVICE, device, start, rng)
+        link_shared(market, BUYER, buyers, DEVICE, device, start, rng)
     for shared, kind in ((share_payout, PAYOUT), (share_phone, PHONE)):
         if shared:
-            _one_operator(market, [(CREATOR, creator), (BUYER, buyers)], kind, start, rng)
+            one_operator(market, [(CREATOR, creator), (BUYER, buyers)], kind, start, rng)
     if rng.random() < 0.6:
         home = market.new_identifiers(IP, 1)
-        _shared(market, CREATOR, creator, IP, home, start, rng)
-        _shared(market, BUYER, buyers, IP, home, start, rng)
+        link_shared(market, CREATOR, creator, IP, home, start, rng)
+        link_shared(market, BUYER, buyers, IP, home, start, rng)
 
     shops = sampler.open_shops(int(rng.integers(1, 3)), start, rng)
     creators = np.full(len(shops), creator[0])
-    started = _affiliate(market, creators, shops, normal_rates(market, shops, rng), start, rng)
-    _ring_orders(market, buyers=buyers, creators=creators, shops=shops, started=started,
+    started = affiliate(market, creators, shops, normal_rates(market, shops, rng), start, rng)
+    ring_orders(market, buyers=buyers, creators=creators, shops=shops, started=started,
                  n=int(rng.integers(5, 41)), window=(start, end), rng=rng,
                  refund_rate=rng.uniform(0.4, 0.9), late_share=0.85)
     market.label(ring, CREATOR, creator)
     market.label(ring, BUYER, buyers)
 
 
-def _self_dealing(market: Market, ring: Ring, sampler: _Sampler,
+def _self_dealing(market: Market, ring: Ring, sampler: MarketSampler,
                   rng: np.random.Generator) -> None:
-    start, end = _active_window(rng)
-    _registered_before(market, ring, start, rng)
+    start, end = active_window(rng)
+    registered_before(market, ring, start, rng)
     seller, creator, shops = ring.sellers, ring.creators, ring.shops
     kinds = np.array([DEVICE, PHONE, PAYOUT, EMAIL])
     shared = rng.random(4) < [0.6, 0.5, 0.5, 0.3]
     if not shared[:3].any():
         shared[rng.integers(0, 3)] = True
     for kind in kinds[shared]:
-        _one_operator(market, [(SELLER, seller), (CREATOR, creator)], int(kind), start, rng)
+        one_operator(market, [(SELLER, seller), (CREATOR, creator)], int(kind), start, rng)
 
     promoted = rng.permutation(shops)[:int(rng.integers(1, len(shops) + 1))]
     creators = np.full(len(promoted), creator[0])
     rate = np.round(np.minimum(normal_rates(market, promoted, rng)
                                * rng.uniform(1.0, 1.6, len(promoted)), 0.5), 2)
-    started = _affiliate(market, creators, promoted, rate, start, rng)
+    started = affiliate(market, creators, promoted, rate, start, rng)
     n = int(rng.integers(20, 101))
     buyers = sampler.honest_buyers(n, rng)
-    _ring_orders(market, buyers=buyers, creators=creators, shops=promoted, started=started,
+    ring_orders(market, buyers=buyers, creators=creators, shops=promoted, started=started,
                  n=n, window=(start, end), rng=rng, buyer_weights=np.full(n, 1.0 / n))
     market.label(ring, SELLER, seller)
     market.label(ring, CREATOR, creator)
     market.label(ring, SHOP, promoted)
 
 
-_PLANTERS: dict[str, Callable[[Market, Ring, _Sampler, np.random.Generator], None]] = {
+_PLANTERS: dict[str, Callable[[Market, Ring, MarketSampler, np.random.Generator], None]] = {
     "account_farm": _account_farm,
     "collusion_ring": _collusion_ring,
     "self_purchase": _self_purchase,
@@ -252,13 +258,13 @@ _PLANTERS: dict[str, Callable[[Market, Ring, _Sampler, np.random.Generator], Non
 
 # --- shared steps -------------------------------------------------------------------
 
-def _active_window(rng: np.random.Generator) -> tuple[int, int]:
+def active_window(rng: np.random.Generator) -> tuple[int, int]:
     """When a ring operates: one to five months starting in the first half of the window."""
     start = WINDOW_START + int(rng.random() * 0.55 * (SNAPSHOT_END - WINDOW_START))
     return start, min(SNAPSHOT_END - DAY, start + int(rng.uniform(45, 150) * DAY))
 
 
-def _registered_before(market: Market, ring: Ring, start: int, rng: np.random.Generator) -> None:
+def registered_before(market: Market, ring: Ring, start: int, rng: np.random.Generator) -> None:
     """Move any member that registered after a month before ``start`` to earlier.
 
     Moving a registration earlier never breaks what was drawn from it (links,
@@ -278,32 +284,32 @@ def _registered_before(market: Market, ring: Ring, start: int, rng: np.random.Ge
         times[owners] = np.minimum(times[owners], earliest)
 
 
-def _mostly_one_region(market: Market, creators: np.ndarray, rng: np.random.Generator, *,
-                       share: float) -> None:
+def mostly_one_region(market: Market, creators: np.ndarray, rng: np.random.Generator, *,
+                      share: float) -> None:
     """Rings are local: most members claim the region of one of them."""
     region = market.creators.region
     home = region[rng.choice(creators)]
     region[creators[rng.random(len(creators)) < share]] = home
 
 
-def _shared(market: Market, account_type: int, accounts: np.ndarray, identifier_type: int,
-            identifiers: np.ndarray, start: int, rng: np.random.Generator) -> None:
+def link_shared(market: Market, account_type: int, accounts: np.ndarray, identifier_type: int,
+                identifiers: np.ndarray, start: int, rng: np.random.Generator) -> None:
     """Link accounts to a ring's shared identifiers, first seen around when the ring began."""
     accounts = np.asarray(accounts)
     not_before = start - rng.integers(0, 60 * DAY, len(accounts))
     market.link(account_type, accounts, identifier_type, identifiers, not_before=not_before)
 
 
-def _one_operator(market: Market, groups: list[tuple[int, np.ndarray]], identifier_type: int,
-                  start: int, rng: np.random.Generator) -> None:
+def one_operator(market: Market, groups: list[tuple[int, np.ndarray]], identifier_type: int,
+                 start: int, rng: np.random.Generator) -> None:
     """Accounts of one operator use one identifier of a type instead of their own."""
     identifier = market.new_identifiers(identifier_type, 1)
     for account_type, accounts in groups:
         market.drop_own(account_type, accounts, identifier_type)
-        _shared(market, account_type, accounts, identifier_type, identifier, start, rng)
+        link_shared(market, account_type, accounts, identifier_type, identifier, start, rng)
 
 
-class _Sampler:
+class MarketSampler:
     """Draws from the honest marketplace that every ring needs, in O(log n) per ring.
 
     Cumulative weights are computed once, not once per ring, so planting stays
@@ -331,27 +337,28 @@ class _Sampler:
         return np.minimum(picks, len(self._buyer_cdf) - 1)
 
 
-def _distinct_pairs(market: Market, creators: np.ndarray, shops: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def distinct_pairs(market: Market, creators: np.ndarray, shops: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (creator, shop) pairs of the given ones, sorted."""
     n_shops = len(market.shops.seller)
     pairs = np.unique(creators * n_shops + shops)
     return pairs // n_shops, pairs % n_shops
 
 
-def _affiliate(market: Market, creators: np.ndarray, shops: np.ndarray, rates: np.ndarray,
-               start: int, rng: np.random.Generator) -> np.ndarray:
+def affiliate(market: Market, creators: np.ndarray, shops: np.ndarray, rates: np.ndarray,
+              start: int, rng: np.random.Generator) -> np.ndarray:
     """Ring affiliations, begun shortly before the ring starts trading; returns start times."""
     latest = start - rng.integers(DAY, 20 * DAY, len(creators))
     started = start_times(market, creators, shops, rng, latest=latest)
     market.affiliations.append(creator=creators, shop=shops, rate=rates, started_at=started,
-                               priority=_RING_PRIORITY)
+                               priority=RING_PRIORITY)
     return started
 
 
-def _ring_orders(market: Market, *, buyers: np.ndarray, creators: np.ndarray, shops: np.ndarray,
-                 started: np.ndarray, n: int, window: tuple[int, int], rng: np.random.Generator,
-                 buyer_weights: np.ndarray | None = None, refund_rate: float | None = None,
-                 late_share: float = 0.0, markup: float = 1.0) -> None:
+def ring_orders(market: Market, *, buyers: np.ndarray, creators: np.ndarray, shops: np.ndarray,
+                started: np.ndarray, n: int, window: tuple[int, int], rng: np.random.Generator,
+                buyer_weights: np.ndarray | None = None, refund_rate: float | None = None,
+                late_share: float = 0.0, markup: float = 1.0) -> None:
     """``n`` orders by ``buyers`` through the ring's (creator, shop) deals inside ``window``."""
     deal = rng.integers(0, len(creators), n)
     weights = np.full(len(buyers), 1.0) if buyer_weights is None else buyer_weights

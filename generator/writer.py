@@ -22,8 +22,12 @@ _CSV = pacsv.WriteOptions(include_header=True, batch_size=65_536, quoting_style=
 
 
 def write_snapshot(directory: Path, tables: dict[str, pa.Table], labels: pa.Table, *,
-                   fmt: str) -> dict[str, int]:
-    """Write every table as ``NAME.<fmt>`` and ``labels.csv``; return rows per table."""
+                   fmt: str, lookalikes: pa.Table | None = None) -> dict[str, int]:
+    """Write every table as ``NAME.<fmt>``, ``labels.csv`` and ``lookalikes.csv``; return rows per table.
+
+    ``labels.csv`` and ``lookalikes.csv`` are ground truth for evaluation, never
+    inputs, and always CSV.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     for name in tables:
         for other in FORMATS:
@@ -32,6 +36,8 @@ def write_snapshot(directory: Path, tables: dict[str, pa.Table], labels: pa.Tabl
                 stale.unlink()
     jobs = [(table, directory / f"{name}.{fmt}", fmt) for name, table in tables.items()]
     jobs.append((labels, directory / "labels.csv", "csv"))
+    if lookalikes is not None:
+        jobs.append((lookalikes, directory / "lookalikes.csv", "csv"))
     # Arrow's writers release the GIL: the tables are written side by side.
     with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
         for done in [pool.submit(write_table, table, path, fmt=kind)

@@ -9,7 +9,19 @@ import pandas as pd
 import pytest
 from ringwatch.detectors.baselines import connected_components_baseline, louvain_baseline
 from ringwatch.detectors.context import MarketContext, build_context
-from ringwatch.detectors.evaluation import EvaluationError, evaluate, load_labels, load_rings
+from ringwatch.detectors.evaluation import (
+    EvaluationError,
+    assess,
+    calibration,
+    calibration_error,
+    check_lookalikes,
+    evaluate,
+    fragmentation,
+    load_labels,
+    load_lookalikes,
+    load_rings,
+    precision_by_size,
+)
 from ringwatch.graph.projections import PROJECTIONS, normalise
 
 # Planted rings (labels.csv).
@@ -194,6 +206,97 @@ def test_rings_round_trip_and_bad_json_names_the_line(tmp_path: Path) -> None:
     path.write_text(json.dumps({"kind": "identity_ring"}) + "\n")
     with pytest.raises(EvaluationError, match=r"rings\.jsonl:1: ring has no 'members'"):
         load_rings(path)
+
+
+# --- fragmentation, calibration, size, look-alikes -------------------------------------------
+
+#: FLAGGED with scores: F1 0.95 (correct), F2 0.85, F3 0.82, F4 0.15 (correct), F5 0.05.
+SCORED = [{**r, "score": s} for r, s in zip(FLAGGED, (0.95, 0.85, 0.82, 0.15, 0.05), strict=True)]
+
+# Look-alike groups (honest by construction):
+#   G1 family {c11, b10}: both in F3 -> touched and joined
+#   G2 agency {c20, c21}: untouched
+#   G3 agency {c13, c9}: c13 in F5, c9 in F2 -> touched, not joined (no one ring holds two)
+#   G4 premium_creator {c14}: in F5 -> touched, and joined (a one-account group)
+LOOKALIKES = pd.DataFrame(
+    [("G1", "creator", "c11", "family"), ("G1", "buyer", "b10", "family"),
+     ("G2", "creator", "c20", "agency"), ("G2", "creator", "c21", "agency"),
+     ("G3", "creator", "c13", "agency"), ("G3", "creator", "c9", "agency"),
+     ("G4", "creator", "c14", "premium_creator")],
+    columns=["group_id", "account_type", "account_id", "kind"])
+
+
+def test_fragmentation_counts_flagged_rings_per_found_planted_ring() -> None:
+    result = fragmentation(FLAGGED, LABELS)
+    # Found: L1 (pieces F1 and F5, which holds c4), L2 (F2), L3 (F4); L4 is not found.
+    assert (result.found_rings, result.pieces, result.worst) == (3, 4, 2)
+    assert result.mean == pytest.approx(4 / 3)
+    # One flagged ring per planted ring is ideal, even when buyers are left out of it.
+    ideal = fragmentation([ring("creator:c1", "creator:c2", "creator:c3", "creator:c4")], LABELS)
+    assert (ideal.found_rings, ideal.mean) == (1, 1.0)
+    assert fragmentation([], LABELS).mean == 0.0
+
+
+def test_calibration_buckets_rings_by_score_and_observes_their_precision() -> None:
+    buckets = {b.name: b for b in calibration(SCORED, LABELS)}
+    assert len(buckets) == 10 and "0.9-1.0" in buckets and "0.0-0.1" in buckets
+    assert (buckets["0.9-1.0"].rings, buckets["0.9-1.0"].precision) == (1, 1.0)
+    assert (buckets["0.8-0.9"].rings, buckets["0.8-0.9"].correct) == (2, 0)
+    assert buckets["0.8-0.9"].mean_score == pytest.approx(0.835)
+    assert (buckets["0.1-0.2"].rings, buckets["0.1-0.2"].precision) == (1, 1.0)
+    assert (buckets["0.0-0.1"].rings, buckets["0.0-0.1"].precision) == (1, 0.0)
+    assert sum(b.rings for b in buckets.values()) == 5
+    gap = (0.05 + 2 * 0.835 + 0.85 + 0.05) / 5
+    assert calibration_error(buckets.values()) == pytest.approx(gap)
+    top = calibration([{**FLAGGED[0], "score": 1.0}], LABELS)
+    assert top[-1].rings == 1  # a score of 1.0 falls in the last bucket
+
+
+def test_precision_by_ring_size_counts_accounts_not_identifiers() -> None:
+    buckets = {b.name: b for b in precision_by_size(FLAGGED, LABELS)}
+    assert list(buckets) == ["1-2", "3-5", "6-10", "11-30", "31-100", ">100"]
+    assert (buckets["1-2"].rings, buckets["1-2"].correct) == (1, 1)  # F4
+    assert (buckets["3-5"].rings, buckets["3-5"].correct) == (3, 1)  # F1 (device left out), F3, F5
+    assert (buckets["6-10"].rings, buckets["6-10"].correct) == (1, 0)  # F2
+    assert buckets[">100"].rings == 0 and buckets[">100"].precision == 0.0
+
+
+def test_look_alike_groups_touched_and_joined_by_flagged_rings() -> None:
+    checks = {c.kind: c for c in check_lookalikes(FLAGGED, LOOKALIKES)}
+    assert list(checks) == ["agency", "family", "premium_creator", "all"]
+    agency, family, premium, total = (checks[k] for k in ("agency", "family", "premium_creator",
+                                                          "all"))
+    assert (agency.groups, agency.touched, agency.joined) == (2, 1, 0)
+    assert (family.groups, family.touched, family.joined) == (1, 1, 1)
+    assert (premium.touched, premium.joined) == (1, 1)
+    assert (total.groups, total.touched, total.joined) == (4, 3, 2)
+    assert (total.accounts, total.flagged_accounts) == (7, 5)
+    assert check_lookalikes([], LOOKALIKES)[-1].touched == 0
+
+
+def test_assess_gathers_every_figure_and_agrees_with_evaluate() -> None:
+    quality = assess([*SCORED, ring("creator:c1", status="dissolved")], LABELS, LOOKALIKES)
+    assert quality.evaluation == evaluate(SCORED, LABELS)
+    assert quality.typologies_recalled == ("account_farm", "collusion_ring", "self_dealing")
+    assert quality.typologies_missed == ("self_purchase",)
+    assert quality.fragmentation.mean == pytest.approx(4 / 3)
+    assert quality.lookalikes_all is not None and quality.lookalikes_all.touched == 3
+    table = quality.table()
+    for text in ("fragmentation: 1.33", "3/4", "missed: self_purchase", "0.9-1.0", "31-100",
+                 "premium_creator"):
+        assert text in table
+    data = json.loads(json.dumps(quality.as_dict()))
+    assert data["fragmentation"]["worst"] == 2 and len(data["calibration"]) == 10
+    assert assess(SCORED, LABELS).lookalikes == ()
+
+
+def test_lookalikes_round_trip_and_a_missing_column_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "lookalikes.csv"
+    LOOKALIKES.to_csv(path, index=False)
+    assert load_lookalikes(path).equals(LOOKALIKES)
+    LOOKALIKES.drop(columns="kind").to_csv(path, index=False)
+    with pytest.raises(EvaluationError, match=r"lookalikes\.csv.*kind"):
+        load_lookalikes(path)
 
 
 # --- baselines on a hand-built market ---------------------------------------------------------

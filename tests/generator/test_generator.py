@@ -167,7 +167,8 @@ def test_another_seed_writes_another_marketplace(tmp_path: Path) -> None:
 def test_switching_format_leaves_no_stale_table(tmp_path: Path) -> None:
     generate_snapshot(tmp_path, GeneratorConfig(scale=0.05))
     generate_snapshot(tmp_path, GeneratorConfig(scale=0.05, fmt="parquet"))
-    assert sorted(p.name for p in tmp_path.glob("*.csv")) == ["labels.csv"]  # always CSV
+    assert sorted(p.name for p in tmp_path.glob("*.csv")) == ["labels.csv",
+                                                              "lookalikes.csv"]  # always CSV
     assert len(list(tmp_path.glob("*.parquet"))) == len(CONTRACT_COLUMNS)
 
 

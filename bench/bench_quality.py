@@ -1,0 +1,218 @@
+"""Detection quality against adversaries: Ringwatch and every baseline on three generator profiles.
+
+For each profile (``plain``, ``evasion``, ``sybil``) and each seed, generates a
+snapshot, loads it into a fresh local store, runs the detection pipeline
+(``run_detection``, exactly what ``ringwatch detect`` runs) and every baseline
+of ``ringwatch.detectors.baselines``, and scores them against the planted
+labels and the benign look-alikes: creator F1, ring precision and recall,
+fragmentation (flagged rings per found ring), typologies recalled, look-alike
+groups flagged, and calibration (expected calibration error of the scores).
+
+Seeds are split in two: the tuning seeds (default 1 and 2), which a detector's
+author may look at, and the held-out seeds (default 101-105), reported apart
+(mean and worst seed), which they should not. A detector that only does well
+on the tuning seeds is overfitted to them.
+
+The bench only calls ``run_detection`` and the baselines, so it keeps working
+while the detectors change; a method that raises is reported as failed and the
+rest carry on.
+
+    python bench/bench_quality.py                       # every profile, seeds 1 2 101-105
+    python bench/bench_quality.py --profiles sybil --seeds 1 101 --scale 0.5 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ringwatch.detectors.baselines import BASELINES
+from ringwatch.detectors.context import read_context
+from ringwatch.detectors.evaluation import (
+    Quality,
+    assess,
+    calibration_error,
+    load_labels,
+    load_lookalikes,
+)
+from ringwatch.detectors.pipeline import run_detection
+from ringwatch.generator import PROFILES, GeneratorConfig, generate_snapshot
+from ringwatch.graph.local_store import LocalStore
+from ringwatch.loaders import load_snapshot
+
+TUNING_SEEDS = (1, 2)
+HELD_OUT_SEEDS = (101, 102, 103, 104, 105)
+RINGWATCH = "ringwatch"
+#: A fixed clock for the runs, so ring ids and first-detected stamps repeat.
+RUN_AT = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One method on one snapshot: the headline figures, and the full assessment for JSON."""
+
+    creator_f1: float
+    ring_precision: float
+    ring_recall: float
+    fragmentation: float
+    typologies_recalled: int
+    typologies: int
+    lookalike_groups: int
+    lookalikes_touched: int
+    lookalikes_joined: int
+    calibration_error: float
+    rings: int
+    seconds: float
+    detail: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def of(cls, quality: Quality, seconds: float) -> Figures:
+        overall = quality.evaluation.overall
+        looks = quality.lookalikes_all
+        return cls(
+            creator_f1=overall.creator_f1, ring_precision=overall.ring_precision,
+            ring_recall=overall.ring_recall, fragmentation=quality.fragmentation.mean,
+            typologies_recalled=len(quality.typologies_recalled),
+            typologies=len(quality.typologies_recalled) + len(quality.typologies_missed),
+            lookalike_groups=looks.groups if looks else 0,
+            lookalikes_touched=looks.touched if looks else 0,
+            lookalikes_joined=looks.joined if looks else 0,
+            calibration_error=calibration_error(quality.calibration), rings=overall.flagged_rings,
+            seconds=seconds, detail=quality.as_dict())
+
+    def headline(self) -> dict[str, Any]:
+        """The figures without the detail, for JSON summaries."""
+        return {k: v for k, v in self.__dict__.items() if k != "detail"}
+
+
+Outcome = Figures | str  # a failed method is its one-line error
+
+
+def run_seed(profile: str, seed: int, scale: float, methods: list[str],
+             log: Callable[[str], None]) -> dict[str, Outcome]:
+    """Generate one snapshot, detect with every method, assess each; a failure is kept as text."""
+    outcomes: dict[str, Outcome] = {}
+    with tempfile.TemporaryDirectory(prefix="ringwatch-quality-") as tmp:
+        data = Path(tmp) / "snapshot"
+        started = time.perf_counter()
+        generate_snapshot(data, GeneratorConfig(scale=scale, seed=seed, profile=profile))
+        store = LocalStore(Path(tmp) / "store")
+        store.write_snapshot(load_snapshot(data).snapshot)
+        labels = load_labels(data / "labels.csv")
+        lookalikes = load_lookalikes(data / "lookalikes.csv")
+        log(f"{profile} seed {seed}: generated and loaded in {time.perf_counter() - started:.1f} s")
+        ctx = None
+        for method in methods:
+            started = time.perf_counter()
+            try:
+                if method == RINGWATCH:
+                    rings = run_detection(store, now=RUN_AT, run_id=f"bench-{profile}-{seed}").rings
+                else:
+                    ctx = ctx or read_context(store)
+                    rings = _BASELINES[method](ctx)
+                seconds = time.perf_counter() - started
+                outcomes[method] = Figures.of(assess(rings, labels, lookalikes), seconds)
+            except Exception as exc:  # one broken method must not stop the bench
+                outcomes[method] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                log(f"{profile} seed {seed}: {method} failed\n{traceback.format_exc()}")
+                continue
+            figures = outcomes[method]
+            assert isinstance(figures, Figures)
+            log(f"{profile} seed {seed}: {method:<20} creator F1 {figures.creator_f1:.3f}  "
+                f"ring P {figures.ring_precision:.3f}  ring R {figures.ring_recall:.3f}  "
+                f"{figures.rings} rings  {seconds:.1f} s")
+    return outcomes
+
+
+def summary_table(profile: str, results: dict[int, dict[str, Outcome]], seeds: list[int],
+                  methods: list[str], title: str) -> str:
+    """Mean over ``seeds`` per method, and the worst seed by creator F1."""
+    header = (f"{'method':<20} {'cre F1':>6} {'worst (seed)':>13} {'ring P':>6} {'ring R':>6} "
+              f"{'frag':>5} {'typol.':>6} {'look-alikes':>12} {'ECE':>5} {'rings':>6} {'sec':>6}")
+    lines = [f"{profile}, {title} (seeds {' '.join(map(str, seeds))}); look-alikes: groups "
+             "touched / joined of all groups", header, "-" * len(header)]
+    for method in methods:
+        runs = [results[s][method] for s in seeds]
+        failed = [r for r in runs if isinstance(r, str)]
+        if failed:
+            lines.append(f"{method:<20} failed on {len(failed)} seed(s): {failed[0]}")
+            continue
+        figures = [r for r in runs if isinstance(r, Figures)]
+
+        def mean(name: str, of: list[Figures] = figures) -> float:
+            return statistics.fmean(getattr(f, name) for f in of)
+
+        worst_seed, worst = min(zip(seeds, figures, strict=True), key=lambda p: p[1].creator_f1)
+        looks = (f"{mean('lookalikes_touched'):.0f}/{mean('lookalikes_joined'):.0f} of "
+                 f"{mean('lookalike_groups'):.0f}")
+        typologies = f"{mean('typologies_recalled'):.1f}/{figures[0].typologies}"
+        lines.append(
+            f"{method:<20} {mean('creator_f1'):>6.3f} {f'{worst.creator_f1:.3f} ({worst_seed})':>13} "
+            f"{mean('ring_precision'):>6.3f} {mean('ring_recall'):>6.3f} "
+            f"{mean('fragmentation'):>5.2f} "
+            f"{typologies:>6} {looks:>12} "
+            f"{mean('calibration_error'):>5.2f} {mean('rings'):>6.0f} {mean('seconds'):>6.1f}")
+    return "\n".join(lines)
+
+
+_BASELINES = {spec.name: spec.find for spec in BASELINES}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", nargs="+", choices=PROFILES, default=list(PROFILES))
+    parser.add_argument("--seeds", nargs="+", type=int,
+                        default=[*TUNING_SEEDS, *HELD_OUT_SEEDS],
+                        help="Seeds to run (default: 1 2 101 102 103 104 105).")
+    parser.add_argument("--tuning-seeds", nargs="*", type=int, default=list(TUNING_SEEDS),
+                        help="Which of --seeds are tuning seeds; the rest are held out.")
+    parser.add_argument("--scale", type=float, default=0.25,
+                        help="Generator scale (1 is about 100,000 rows).")
+    parser.add_argument("--methods", nargs="+", default=[RINGWATCH, *_BASELINES],
+                        choices=[RINGWATCH, *_BASELINES])
+    parser.add_argument("--json", type=Path, help="Also write every figure to this file.")
+    parser.add_argument("--quiet", action="store_true", help="Print the tables only.")
+    args = parser.parse_args(argv)
+
+    def log(text: str) -> None:
+        if not args.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    tuning = [s for s in args.seeds if s in set(args.tuning_seeds)]
+    held_out = [s for s in args.seeds if s not in set(args.tuning_seeds)]
+    report: dict[str, Any] = {"scale": args.scale, "tuning_seeds": tuning,
+                              "held_out_seeds": held_out, "profiles": {}}
+    started = time.perf_counter()
+    tables = []
+    for profile in args.profiles:
+        results = {seed: run_seed(profile, seed, args.scale, args.methods, log)
+                   for seed in args.seeds}
+        for title, seeds in (("tuning", tuning), ("held-out", held_out)):
+            if seeds:
+                tables.append(summary_table(profile, results, seeds, args.methods, title))
+                print(tables[-1] + "\n", flush=True)
+        report["profiles"][profile] = {
+            str(seed): {method: (outcome.headline() | {"detail": outcome.detail}
+                                 if isinstance(outcome, Figures) else {"error": outcome})
+                        for method, outcome in outcomes.items()}
+            for seed, outcomes in results.items()}
+    print(f"bench_quality: {len(args.profiles)} profile(s) x {len(args.seeds)} seed(s) at scale "
+          f"{args.scale} in {time.perf_counter() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+        print(f"figures: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
