@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import igraph as ig
 import numpy as np
 import pandas as pd
 
 from .communities import groups
 from .config import CollusionConfig
 from .context import MarketContext
-from .dense_blocks import dense_blocks
 from .rings import Evidence, Finding, Member
 from .wording import accounts, count, listed, plural, verb
 
@@ -153,48 +153,99 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
 
 def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
                 config: CollusionConfig) -> pd.DataFrame:
-    """Weakly suspicious pairs that form a dense block whose pooled trade is abnormal.
+    """Creator-shop pairs that form a block whose pooled trade is abnormal.
 
-    Collusion spread thin gives each pair at most one signal. Pairs with one
-    signal, outside the strongly suspicious ones, make a creator-shop graph
-    weighted FRAUDAR-style (busy shops count less); dense blocks are peeled off
-    it (:mod:`ringwatch.detectors.dense_blocks`) and each is judged as a whole,
-    against the same market norms a pair is: pooled refund-after-commission
-    share, pooled commission rate, orders per distinct buyer of the block, and
-    buyers who buy through several of its creators. A block with
+    Collusion spread thin gives each pair an order or two and at most one
+    signal, too little to judge a pair by. What it cannot spread thin is its
+    buyer pool: the same few buyers buy through several of its creators and
+    hardly anyone else's. Two creators are tied when they share at least
+    ``block_min_shared_buyers`` buyers and those are at least
+    ``block_min_jaccard`` of their buyers together (a popular creator shares
+    buyers with many, but a small share of its crowd with each: no tie).
+    Components of such ties, with the shops their shared buyers bought at, are
+    blocks; each is judged as a whole against the norms a pair is judged by:
+    pooled refund-after-commission share (against the share of the market's
+    trade outside the strongly suspicious pairs), pooled commission rate, orders
+    per distinct buyer, and a shared pool (``block_shared_buyers`` of its
+    buyers buy through two or more of its creators). A block with
     ``min_signals`` of these, ``block_min_fill`` of its creator-shop pairs
-    trading, and at least two creators and two shops, is kept. Returns its pairs.
+    trading, and at least two creators and two shops, is kept. Returns its
+    pairs (in the shape of :func:`pair_signals`), strongly suspicious ones left out.
     """
+    orders = ctx["buyer_orders"]
+    orders = orders[orders["creator_id"] != ""]
+    per = orders[["buyer_id", "creator_id"]].drop_duplicates()
+    per = per[per.groupby("buyer_id")["creator_id"].transform("size").between(2, 50).to_numpy()]
+    if per.empty:
+        return pairs.iloc[:0]
+    both = per.merge(per, on="buyer_id")
+    both = both[both["creator_id_x"] < both["creator_id_y"]]
+    shared = both.groupby(["creator_id_x", "creator_id_y"]).size().rename("shared").reset_index()
+    reach = orders.groupby("creator_id")["buyer_id"].nunique()
+    union = (reach.reindex(shared["creator_id_x"]).to_numpy()
+             + reach.reindex(shared["creator_id_y"]).to_numpy() - shared["shared"].to_numpy())
+    tied = shared[(shared["shared"].to_numpy() >= config.block_min_shared_buyers)
+                  & (shared["shared"].to_numpy() >= config.block_min_jaccard * union)]
+    if tied.empty:
+        return pairs.iloc[:0]
+    codes, names = pd.factorize(pd.concat([tied["creator_id_x"], tied["creator_id_y"]]))
+    graph = ig.Graph(n=len(names), edges=np.column_stack([codes[:len(tied)],
+                                                          codes[len(tied):]]))
+    block_of = pd.Series(np.asarray(graph.connected_components().membership), index=names)
+    # The block's trade: orders by buyers shared inside it, through its creators.
+    pool = per.assign(block=block_of.reindex(per["creator_id"]).to_numpy()).dropna()
+    pool = pool[pool.groupby(["buyer_id", "block"])["creator_id"].transform("size") >= 2]
+    bought = orders.merge(pool[["buyer_id", "creator_id", "block"]], on=["buyer_id", "creator_id"])
+    trade = _all_pairs(ctx, pairs)
     taken = pd.MultiIndex.from_arrays([strong["creator_id"], strong["shop_id"]])
-    keys = pd.MultiIndex.from_arrays([pairs["creator_id"], pairs["shop_id"]])
-    weak = pairs[(pairs["signals"] >= 1).to_numpy() & ~keys.isin(taken)]
-    if weak.empty:
-        return weak
-    names, codes = np.unique(np.r_["creator:" + weak["creator_id"].to_numpy(dtype=object),
-                                   "shop:" + weak["shop_id"].to_numpy(dtype=object)],
-                             return_inverse=True)
-    half = len(weak)
-    creator, shop = codes[:half], codes[half:]
-    busy = pairs.groupby("shop_id").size()
-    weight = weak["signals"].to_numpy(dtype=np.float64) / np.log(
-        busy.reindex(weak["shop_id"]).to_numpy(dtype=np.float64) + 5.0)
+    background = trade[~pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]]).isin(
+        taken)]
+    market_refund = float(background["refunded_after_commission"].sum()
+                          / max(background["orders"].sum(), 1))
     kept = []
-    for nodes in dense_blocks(len(names), creator, shop, weight,
-                              min_density=config.block_min_density):
-        inside = np.isin(creator, nodes) & np.isin(shop, nodes)
-        block = weak[inside]
-        if _abnormal_block(ctx, block, config):
+    for _, traded in bought.groupby("block"):  # blocks are few: one per tied component
+        keys = pd.MultiIndex.from_frame(traded[["creator_id", "shop_id"]].drop_duplicates())
+        at = pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]])
+        block = trade[at.isin(keys) & ~at.isin(taken)]
+        if _abnormal_block(ctx, block, config, market_refund):
             kept.append(block)
-    return pd.concat(kept, ignore_index=True) if kept else weak.iloc[:0]
+    return pd.concat(kept, ignore_index=True) if kept else pairs.iloc[:0]
 
 
-def _abnormal_block(ctx: MarketContext, block: pd.DataFrame, config: CollusionConfig) -> bool:
-    """Whether a block's pooled trade breaks the market's norms as a pair's would."""
+def _all_pairs(ctx: MarketContext, judged: pd.DataFrame) -> pd.DataFrame:
+    """Every traded creator-shop pair, with the judged pairs' signals (0 for the rest)."""
+    trade = ctx["creator_shop_trade"]
+    columns = [c for c in judged.columns if c not in trade.columns]
+    merged = trade.merge(judged[["creator_id", "shop_id", *columns]],
+                         on=["creator_id", "shop_id"], how="left")
+    for column in columns:
+        if column.startswith("sig_"):
+            merged[column] = merged[column].fillna(False).astype(bool)
+    merged["signals"] = merged["signals"].fillna(0).astype(np.int64)
+    shops = ctx["shops"].set_index("shop_id")
+    rates = _rate_norms(ctx)
+    merged["shop_norm"] = merged["shop_id"].map(rates["shop"]).astype(np.float64)
+    merged["category_norm"] = merged["shop_id"].map(shops["category"]).map(
+        rates["category"]).astype(np.float64).fillna(rates["market"])
+    return merged
+
+
+def _abnormal_block(ctx: MarketContext, block: pd.DataFrame, config: CollusionConfig,
+                    market_refund: float) -> bool:
+    """Whether a block's pooled trade breaks the market's norms as a pair's would.
+
+    Refunds after the commission are judged against the market's own share
+    (``market_refund``): pooled over a block they are many orders, so
+    ``block_refund_lift`` times the market's share is telling where one
+    pair's few orders would be noise.
+    """
     creators, shops = block["creator_id"].nunique(), block["shop_id"].nunique()
     if creators < 2 or shops < 2 or len(block) < config.block_min_fill * creators * shops:
         return False
     orders = float(block["orders"].sum())
-    refund = block["refunded_after_commission"].sum() / orders >= config.refund_after_share
+    refunded = float(block["refunded_after_commission"].sum())
+    refund = refunded >= 5 and refunded / orders >= min(
+        config.refund_after_share, config.block_refund_lift * market_refund)
     commissions = block["commissions"].sum()
     norm = float(block[["shop_norm", "category_norm"]].min(axis=1).median())
     rate = bool(commissions) and (block["rate_total"].sum() / commissions
@@ -206,7 +257,7 @@ def _abnormal_block(ctx: MarketContext, block: pd.DataFrame, config: CollusionCo
     buyers = bought["buyer_id"].nunique()
     pool = buyers > 0 and orders / buyers >= config.orders_per_buyer
     via = bought.groupby("buyer_id")["creator_id"].nunique()
-    shared = buyers > 0 and float((via >= 2).mean()) >= 0.5
+    shared = buyers > 0 and float((via >= 2).mean()) >= config.block_shared_buyers
     return int(refund) + int(rate) + int(pool) + int(shared) >= config.min_signals
 
 

@@ -17,14 +17,17 @@ import pandas as pd
 
 
 def groups(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, max_size: int,
-           resolution: float = 1.0, seed: int = 42,
-           objective: str = "modularity") -> list[np.ndarray]:
+           resolution: float = 1.0, seed: int = 42, objective: str = "modularity",
+           atoms: np.ndarray | None = None) -> list[np.ndarray]:
     """Partition the nodes touched by edges into groups; returns arrays of node indices.
 
     Components up to ``max_size`` nodes are groups as they are; larger ones are
     split with Leiden under ``objective`` (``"modularity"``, or ``"cpm"`` where
     ``resolution`` is the weight per node pair a part must reach to stay whole).
-    Isolated nodes (no edge) are not returned. Deterministic for a ``seed``.
+    ``atoms`` (a label per node) are sets never split: nodes already known to
+    be one (accounts on one operator's payout account); a large component is
+    split between atoms, each weighing its size (CPM node weights). Isolated
+    nodes (no edge) are not returned. Deterministic for a ``seed``.
     """
     if len(src) == 0:
         return []
@@ -45,9 +48,41 @@ def groups(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, max_
         if len(nodes) <= max_size:
             found.append(nodes)
             continue
+        if atoms is not None and objective == "cpm":
+            found.extend(_split_atoms(nodes, src, dst, weight, atoms, resolution=resolution,
+                                      seed=seed))
+            continue
         found.extend(_split(graph.induced_subgraph(nodes), nodes, resolution=resolution,
                             seed=seed, objective=objective))
     return found
+
+
+def _split_atoms(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
+                 atoms: np.ndarray, *, resolution: float, seed: int) -> list[np.ndarray]:
+    """CPM on the component with each atom contracted to one node weighing its size."""
+    inside = np.zeros(len(atoms), dtype=bool)
+    inside[nodes] = True
+    keep = inside[src] & inside[dst]
+    codes, members = np.unique(atoms[nodes], return_inverse=True)
+    atom_of = np.full(len(atoms), -1)
+    atom_of[nodes] = members
+    a, b = atom_of[src[keep]], atom_of[dst[keep]]
+    between = a != b
+    contracted = ig.Graph(n=len(codes), edges=np.column_stack([a[between], b[between]]))
+    contracted.es["weight"] = np.asarray(weight[keep][between], dtype=np.float64)
+    contracted.simplify(combine_edges="sum")
+    sizes = np.bincount(members, minlength=len(codes)).astype(np.float64)
+    state = random.getstate()
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        parts = contracted.community_leiden(objective_function="CPM", weights="weight",
+                                            node_weights=sizes.tolist(), resolution=resolution,
+                                            n_iterations=-1)
+    finally:
+        ig.set_random_number_generator(random)
+        random.setstate(state)
+    part = np.asarray(parts.membership)[members]
+    return [nodes[part == p] for p in np.unique(part) if (part == p).sum() >= 2]
 
 
 def _split(sub: ig.Graph, nodes: np.ndarray, *, resolution: float, seed: int,

@@ -79,17 +79,28 @@ class IdentityConfig:
     #: carriers).
     absorb_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
     absorb_share: float = 0.5
+    #: A type is shared every day in this market when more than this share of the accounts
+    #: using it share one of its identifiers (a marketplace: 1-5 % for payout accounts; wallet
+    #: transfer data: a third). Pairs of such a type count ``everyday_discount`` of their
+    #: weight unless both accounts are creators registered within ``co_registration_days``
+    #: (made in one campaign), or the identifier is in lockstep.
+    everyday_sharing_rate: float = 0.15
+    everyday_min_accounts: int = 200
+    everyday_discount: float = 0.25
+    co_registration_days: float = 30.0
     #: Temporal lockstep (see :mod:`ringwatch.detectors.lockstep`): an identifier shared
     #: by ``lockstep_min_accounts`` or more accounts, at least ``lockstep_share`` of them
-    #: first seen on it within ``lockstep_window_hours``, while the market saw at most
-    #: ``lockstep_market_share`` of its links of that type in the same window, is decisive
-    #: up to ``lockstep_max_sharing`` accounts (a funder wallet that paid a thousand sybils
-    #: in one night). IPs are left out: an office's onboarding day looks the same.
+    #: first seen on it within one of ``lockstep_windows`` (hours, and the most of the
+    #: market's links of that type that may fall in such a window: a day against 2 %, a
+    #: week against 4 %, a month against 8 %; a uniform market puts well under 1 % of a
+    #: year in a day), is decisive up to ``lockstep_max_sharing`` accounts (a funder wallet
+    #: that paid a thousand sybils in one campaign). IPs are left out: an office's
+    #: onboarding day looks the same.
     lockstep_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
     lockstep_min_accounts: int = 5
     lockstep_share: float = 0.8
-    lockstep_window_hours: float = 24.0
-    lockstep_market_share: float = 0.05
+    lockstep_windows: tuple[tuple[float, float], ...] = ((24.0, 0.02), (168.0, 0.04),
+                                                         (720.0, 0.08))
     lockstep_max_sharing: int = 2000
     #: An identity ring needs this many operator accounts (creators and sellers).
     min_operator_accounts: int = 3
@@ -132,14 +143,22 @@ class CollusionConfig:
     min_creators: int = 2
     leiden_resolution: float = 1.0
     max_ring_accounts: int = 40
-    #: Thin collusion (see :func:`~ringwatch.detectors.collusion_rings.thin_blocks`): pairs
-    #: with one signal are peeled into dense blocks; a block is judged when its density
-    #: (signal weight per node, busy shops discounted FRAUDAR-style) reaches
-    #: ``block_min_density`` (a tree of chance pairs has about 0.3) and kept when at least
-    #: ``block_min_fill`` of its creator-shop pairs trade and its pooled trade shows
-    #: ``min_signals`` of the signals a pair is judged by.
-    block_min_density: float = 0.5
-    block_min_fill: float = 0.5
+    #: Thin collusion (see :func:`~ringwatch.detectors.collusion_rings.thin_blocks`): two
+    #: creators are tied when they share at least ``block_min_shared_buyers`` buyers making
+    #: up ``block_min_jaccard`` of their buyers together (a popular creator's crowd overlaps
+    #: everyone's a little); a block of tied creators is kept when ``block_min_fill`` of its
+    #: creator-shop pairs trade and its pooled trade shows ``min_signals`` of the signals a
+    #: pair is judged by (its refunds judged against the market's share).
+    block_min_shared_buyers: int = 2
+    block_min_jaccard: float = 0.15
+    block_min_fill: float = 0.3
+    #: A block's pooled refund-after-commission share is abnormal at this many times the
+    #: share of the market's other trade (and at least five such orders), or at
+    #: ``refund_after_share``.
+    block_refund_lift: float = 3.0
+    #: A block's buyer pool is shared when this share of its buyers buy through two or more
+    #: of its creators (fans of two similar creators do, but not most of a crowd).
+    block_shared_buyers: float = 0.6
 
 
 @dataclass(frozen=True)

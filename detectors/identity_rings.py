@@ -60,16 +60,73 @@ def strong_links(ctx: MarketContext, config: IdentityConfig,
             personal=dict.fromkeys(config.lockstep_types, config.lockstep_max_sharing))
         pairs = pd.concat([pairs[~pairs["ident"].isin(lockstep["ident"])], stepped],
                           ignore_index=True)
+    pairs = _everyday_sharing(ctx, pairs, config, set(lockstep["ident"]))
     pairs["decisive"] = (pairs["weight"] >= config.link_threshold) | (
         pairs["ident"].isin(lockstep["ident"]) & (pairs["weight"] >= config.chain_weight))
     return pairs[~_studio_kit(ctx, pairs, config)].reset_index(drop=True)
 
 
+def everyday_types(ctx: MarketContext, config: IdentityConfig) -> set[str]:
+    """Identifier types this market shares every day: above ``everyday_sharing_rate``.
+
+    The share of accounts with a link of the type that share one of its
+    identifiers (below the hub cap) with another account. In a marketplace few
+    creators share a payout account (a few percent); in a data set of wallet
+    transfers a third of all accounts do, because paying a friend shares a
+    wallet. Sharing that common proves little between two accounts by itself.
+    A rate is only trusted over ``everyday_min_accounts`` sharing accounts: a
+    handful of accounts says nothing about a market's habits.
+    """
+    links = ctx.links
+    if links.empty:
+        return set()
+    cap = links["identifier_type"].map(config.max_sharing).fillna(0).to_numpy()
+    shared = (links["sharing"].to_numpy() >= 2) & (links["sharing"].to_numpy() <= cap)
+    per_account = pd.DataFrame({"type": links["identifier_type"].to_numpy(),
+                                "account": links["account"].to_numpy(), "shared": shared})
+    shares = per_account.groupby(["type", "account"])["shared"].any().groupby(level=0)
+    rate, sharing = shares.mean(), shares.sum()
+    everyday = (rate.to_numpy() > config.everyday_sharing_rate) & (
+        sharing.to_numpy() >= config.everyday_min_accounts)
+    return set(rate.index[everyday])
+
+
+def _everyday_sharing(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig,
+                      lockstep: set[str]) -> pd.DataFrame:
+    """Discount pairs of an everyday type unless the two accounts were made together.
+
+    Where a type is shared every day (:func:`everyday_types`), a pair on it
+    keeps its weight only when both accounts are creators registered within
+    ``co_registration_days`` of each other (a farm's accounts are made in one
+    campaign; a friend who was paid registered years apart); other pairs count
+    ``everyday_discount`` of their weight, so they corroborate but neither decide
+    nor chain. Identifiers in lockstep keep their weight.
+    """
+    everyday = everyday_types(ctx, config)
+    if not everyday or pairs.empty:
+        return pairs.assign(everyday=False)
+    creators = ctx["creators"]
+    registered = pd.Series(creators["registered_at_ms"].to_numpy(dtype=np.float64),
+                           index="creator:" + creators["creator_id"])
+    gap = np.abs(registered.reindex(pairs["a"]).to_numpy()
+                 - registered.reindex(pairs["b"]).to_numpy())
+    together = gap <= config.co_registration_days * 86_400_000  # NaN (not creators): False
+    weak = (pairs["identifier_type"].isin(everyday).to_numpy() & ~together
+            & ~pairs["ident"].isin(lockstep).to_numpy())
+    pairs = pairs.assign(everyday=pairs["identifier_type"].isin(everyday).to_numpy())
+    pairs.loc[weak, "weight"] = pairs.loc[weak, "weight"] * config.everyday_discount
+    return pairs
+
+
 def _lockstep(ctx: MarketContext, config: IdentityConfig) -> pd.DataFrame:
-    return lockstep_identifiers(
-        ctx.links, window_ms=int(config.lockstep_window_hours * 3_600_000),
-        min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share,
-        max_market_share=config.lockstep_market_share, types=config.lockstep_types)
+    """Identifiers in lockstep in any of the configured windows (the narrowest one wins)."""
+    found = [lockstep_identifiers(
+        ctx.links, window_ms=int(hours * 3_600_000), min_accounts=config.lockstep_min_accounts,
+        min_share=config.lockstep_share, max_market_share=share,
+        types=config.lockstep_types).assign(window_hours=hours)
+        for hours, share in config.lockstep_windows]
+    found = pd.concat(found, ignore_index=True)
+    return found.drop_duplicates("ident", keep="first").reset_index(drop=True)
 
 
 def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig) -> np.ndarray:
@@ -125,6 +182,7 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     src, dst = key // n, key % n
     decisive = pairs["decisive"].to_numpy()
     seeds = ig.Graph(n=n, edges=np.column_stack([pa_[decisive], pb_[decisive]]))
+    atoms = np.asarray(seeds.connected_components().membership)
     # Through a personal identifier every member it ties counts (a buyer on a farm's own
     # phone); through a wider one, the identifier counts once between two groups (one
     # payroll account shared with a whole farm is still one weak tie).
@@ -133,7 +191,7 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     ident_code = pd.factorize(pairs["ident"])[0]
     via = np.where(personal, len(ident_code) + np.arange(half), ident_code)
     label = agglomerate(n, pa_, pb_, pairs["weight"].to_numpy(), threshold=config.link_threshold,
-                        initial=np.asarray(seeds.connected_components().membership), via=via)
+                        initial=atoms, via=via)
     kinds = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
     operators = np.isin(kinds, ("creator", "seller"))
     chained = personal & (pairs["weight"].to_numpy() >= config.chain_weight)
@@ -142,7 +200,7 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     label = _absorb(ident_code[absorbing], pa_[absorbing], pb_[absorbing], label, config)
     same = label[src] == label[dst]
     found = groups(n, src[same], dst[same], weight[same], max_size=config.max_ring_accounts,
-                   resolution=config.split_density, seed=seed, objective="cpm")
+                   resolution=config.split_density, seed=seed, objective="cpm", atoms=atoms)
     kinds = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
     operators = np.isin(kinds, ("creator", "seller"))
     found = [nodes for nodes in found if operators[nodes].sum() >= config.min_operator_accounts]
@@ -252,7 +310,7 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
                 f"lockstep_{identifier_type}",
                 f"{describe_type(identifier_type)} {value} was first used by "
                 f"{int(step['in_window'])} of its {count(int(step['accounts']), 'account')} within "
-                f"{config.lockstep_window_hours:g} hours of each other, while the market's other "
+                f"{_span(step['window_hours'])} of each other, while the market's other "
                 f"{describe_type(identifier_type)} links in that window were "
                 f"{step['market_share']:.1%} of all; {count(n, 'account')} of this ring use it: "
                 f"{_who(keys)}", base))
@@ -267,6 +325,11 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
             f"{describe_type(identifier_type)} {value} is used by {count(n, 'account')} of this "
             f"ring{beyond}: {_who(keys)}", weight))
     return found
+
+
+def _span(hours: float) -> str:
+    """``24 hours``, ``7 days``: a lockstep window as a reviewer reads it."""
+    return f"{hours:g} hours" if hours <= 48 else f"{hours / 24:g} days"
 
 
 def _who(keys: list[str]) -> str:

@@ -18,7 +18,7 @@ REVIEW_STATUSES = ("new", "confirmed", "dismissed", "escalated")
 DISSOLVED = "dissolved"
 GREW_SINCE_DISMISSED = "grew since dismissed"
 #: Fields a review writes on a ring; a later run carries them over to the ring it continues.
-REVIEW_FIELDS = ("reviews", "version", "reviewed_members", "note")
+REVIEW_FIELDS = ("reviews", "version", "reviewed_members", "note", "enforcement")
 
 
 def account_keys(ring: dict[str, Any]) -> frozenset[str]:

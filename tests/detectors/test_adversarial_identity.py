@@ -176,8 +176,8 @@ def test_a_large_loose_component_is_split_where_its_ties_are_thin(tmp_path: Path
             market.link("creator", c, "phone", f"b{r}_sim")
         blocks.append(set(farm))
         if r:
-            market.link("creator", f"b{r - 1}_c0", "payout_account", f"bridge{r}")
-            market.link("creator", f"b{r}_c0", "payout_account", f"bridge{r}")
+            market.link("creator", f"b{r - 1}_c0", "device", f"bridge{r}")
+            market.link("creator", f"b{r}_c0", "device", f"bridge{r}")
     found = _creator_sets(find_identity_rings(_context(market, tmp_path)))
     assert sorted(map(sorted, found)) == sorted(map(sorted, blocks))
 

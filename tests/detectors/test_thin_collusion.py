@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from ringwatch.detectors.collusion_rings import find_collusion_rings, pair_signals
 from ringwatch.detectors.config import CollusionConfig
 from ringwatch.detectors.context import MarketContext
-from ringwatch.detectors.dense_blocks import dense_blocks, densest_block
 from ringwatch.graph.local_store import LocalStore
 
 from .market import Market
@@ -64,18 +62,3 @@ def test_an_honest_campaign_block_with_a_high_rate_is_not_a_ring(
         market: Market, tmp_path: Path) -> None:
     _block(market, "campaign", fake=False)
     assert find_collusion_rings(_context(market, tmp_path)) == []
-
-
-def test_peeling_finds_a_planted_dense_block_in_a_sparse_background() -> None:
-    rng = np.random.default_rng(3)
-    n = 400
-    src, dst = rng.integers(0, n, 600), rng.integers(0, n, 600)  # sparse noise
-    block = np.arange(10)
-    bs, bd = np.meshgrid(block, block)
-    keep = bs < bd
-    src, dst = np.r_[src, bs[keep]], np.r_[dst, bd[keep]]
-    nodes, density = densest_block(n, src, dst, np.ones(len(src)))
-    assert set(block) <= set(nodes) and len(nodes) <= 15
-    assert density >= 4.0
-    found = dense_blocks(n, src, dst, np.ones(len(src)), min_density=3.0)
-    assert len(found) == 1 and set(block) <= set(found[0])
