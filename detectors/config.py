@@ -102,6 +102,12 @@ class IdentityConfig:
     lockstep_windows: tuple[tuple[float, float], ...] = ((24.0, 0.02), (168.0, 0.04),
                                                          (720.0, 0.08))
     lockstep_max_sharing: int = 2000
+    #: Weak identifier types (a proxy IP) whose accounts are joined into one group when
+    #: they took it up in lockstep (within a day, market quiet), their creators registered
+    #: in a burst too, and at least ``lockstep_min_pairs`` decisive pairs sit among them:
+    #: a farm registered in one sitting. An onboarding day has no decisive pair inside.
+    lockstep_join_types: tuple[str, ...] = ("ip",)
+    lockstep_min_pairs: int = 1
     #: An identity ring needs this many operator accounts (creators and sellers).
     min_operator_accounts: int = 3
     #: Groups larger than this are split with Leiden, CPM objective, at ``split_density``

@@ -26,7 +26,7 @@ import pandas as pd
 from .communities import agglomerate, groups
 from .config import IdentityConfig
 from .context import MarketContext
-from .lockstep import lockstep_identifiers
+from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
 from .sharing import identifier_pairs, rarity
 from .wording import accounts as named_accounts
@@ -198,6 +198,7 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     label = _chains(n, pa_[chained], pb_[chained], label, operators, config)
     absorbing = pairs["identifier_type"].isin(config.absorb_types).to_numpy()
     label = _absorb(ident_code[absorbing], pa_[absorbing], pb_[absorbing], label, config)
+    label = _lockstep_joins(ctx, pairs, pa_, pb_, label, atoms, config)
     same = label[src] == label[dst]
     found = groups(n, src[same], dst[same], weight[same], max_size=config.max_ring_accounts,
                    resolution=config.split_density, seed=seed, objective="cpm", atoms=atoms)
@@ -277,6 +278,56 @@ def _absorb(ident: np.ndarray, a: np.ndarray, b: np.ndarray, label: np.ndarray,
     label = label.copy()
     label[lone["account"].to_numpy()] = owner.reindex(lone["ident"]).to_numpy()
     return label
+
+
+def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: np.ndarray,
+                    label: np.ndarray, atoms: np.ndarray, config: IdentityConfig) -> np.ndarray:
+    """Join the accounts of a weak identifier they all took up in lockstep, made in one burst.
+
+    A proxy IP says little (an office, a venue's Wi-Fi); accounts that all
+    appeared on it within a window the market was quiet in
+    (:mod:`ringwatch.detectors.lockstep`), whose creators also registered in
+    one burst, and among whom at least one pair is tied decisively (two on one
+    payout account) are a farm that registered in a sitting. An honest
+    onboarding day fails the market test or has no decisive pair inside.
+    """
+    types = config.lockstep_join_types
+    if not types:
+        return label
+    windows = [lockstep_identifiers(
+        ctx.links, window_ms=int(hours * 3_600_000), min_accounts=config.lockstep_min_accounts,
+        min_share=config.lockstep_share, max_market_share=share, types=types)
+        for hours, share in config.lockstep_windows[:1]]
+    stepped = set(pd.concat(windows)["ident"])
+    on = pairs["ident"].isin(stepped).to_numpy()
+    if not on.any():
+        return label
+    users = pd.DataFrame({"ident": np.r_[pairs["ident"].to_numpy()[on], pairs["ident"].to_numpy()[on]],
+                          "account": np.r_[a[on], b[on]]}).drop_duplicates()
+    atom_size = np.bincount(atoms)
+    users["paired"] = atom_size[atoms[users["account"].to_numpy()]] >= 2
+    paired = users.groupby("ident")["paired"].sum()
+    # Registration burst of each candidate's creators, against the market's registrations.
+    keys = pairs[["a", "b"]].to_numpy()
+    names = np.r_[keys[on, 0], keys[on, 1]]
+    creator = pd.Series(names).str.startswith("creator:").to_numpy()
+    members = pd.DataFrame({
+        "group": np.r_[pairs["ident"].to_numpy()[on], pairs["ident"].to_numpy()[on]][creator],
+        "creator_id": pd.Series(names[creator]).str.partition(":")[2].to_numpy(),
+    }).drop_duplicates()
+    bursts = registration_bursts(
+        members, ctx["creators"], window_ms=int(config.lockstep_windows[0][0] * 3_600_000),
+        min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share,
+        max_market_share=config.lockstep_windows[0][1])
+    joined = [i for i in bursts["ident"] if paired.get(i, 0) >= 2 * config.lockstep_min_pairs]
+    if not joined:
+        return label
+    chosen = users[users["ident"].isin(joined)]
+    first = chosen.groupby("ident")["account"].transform("first").to_numpy()
+    edges = np.column_stack([label[chosen["account"].to_numpy()], label[first]])
+    n = int(label.max()) + 1
+    merged = np.asarray(ig.Graph(n=n, edges=edges).connected_components().membership)
+    return merged[label]
 
 
 def _member(key: str) -> Member:

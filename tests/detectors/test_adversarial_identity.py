@@ -212,3 +212,29 @@ def test_an_onboarding_day_is_no_registration_burst(tmp_path: Path) -> None:
     market, _ = _registration_market(onboarding_day=True)
     rings = find_rings(_context(market, tmp_path))
     assert rings and not any(e.code == "lockstep_registration" for r in rings for e in r.evidence)
+
+
+def _sitting(market: Market, name: str, size: int, *, day: float, pairs: int) -> list[str]:
+    """Creators registered within a few hours, all first seen on one new IP within hours, each on
+    its own payout account except ``pairs`` pairs sharing one."""
+    members = [market.creator(f"{name}_c{i}", registered=_at(day + i / 100)) for i in range(size)]
+    for i, c in enumerate(members):
+        market.link("creator", c, "ip", f"{name}_ip", first_seen=_at(day + 0.2 + i / 200))
+        shared = i < 2 * pairs
+        market.link("creator", c, "payout_account", f"{name}_pa{i // 2 if shared else 100 + i}",
+                    first_seen=_at(day + 0.3))
+    return members
+
+
+def test_a_farm_registered_in_one_sitting_behind_one_proxy_is_one_ring(tmp_path: Path) -> None:
+    market = _spread_market(300)
+    farm = _sitting(market, "sitting", 8, day=250, pairs=1)
+    found = _creator_sets(find_identity_rings(_context(market, tmp_path)))
+    assert set(farm) in found
+
+
+def test_an_onboarding_day_at_one_venue_without_any_decisive_tie_is_not_a_ring(
+        tmp_path: Path) -> None:
+    market = _spread_market(300)
+    _sitting(market, "venue", 30, day=250, pairs=0)
+    assert find_identity_rings(_context(market, tmp_path)) == []
