@@ -2,9 +2,9 @@
 
 ``create_app`` builds everything but the store; the lifespan opens the store
 (or takes the one a test injects), reads the API keys, refuses to serve
-beyond loopback without one, and keeps the store, the key ring, the ring and
-projection caches and the run slot in ``app.state``, where the typed
-dependencies of :mod:`ringwatch.api.deps` find them.
+beyond loopback without a usable (unrevoked) one, and keeps the store, the
+key ring, the ring and projection caches and the run slot in ``app.state``,
+where the typed dependencies of :mod:`ringwatch.api.deps` find them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from .middleware import REQUEST_ID_HEADER, ApiMetrics, RequestContextMiddleware
 from .problems import install_problem_handlers
 from .projection_cache import ProjectionCache
 from .ring_views import RingCache
-from .routers import ROUTERS
+from .routers import ROUTERS, health
+from .schemas import problem_responses
 from .settings import ApiSettings, check_exposure
 from .wiring import open_store
 
@@ -61,7 +62,7 @@ def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None 
             open_store, settings.backend, store_dir=settings.store_dir)
         runner = None
         try:
-            keys = KeyRing(graph)
+            keys = KeyRing(graph, use_interval_seconds=settings.key_use_seconds)
             count = await run_in_threadpool(keys.reload)
             check_exposure(settings, count)
             if count == 0:
@@ -90,7 +91,9 @@ def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None 
     app.state.metrics = metrics
     install_problem_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        # Routes that check a key answer 503 when the store cannot say whether it was revoked.
+        app.include_router(router, responses=None if router is health.router
+                           else problem_responses(503))
     app.add_api_route("/metrics", _metrics_endpoint(metrics), methods=["GET"], tags=["health"],
                       summary="Prometheus metrics", response_class=Response,
                       responses={200: {"content": {CONTENT_TYPE_LATEST: {}},

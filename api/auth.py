@@ -7,26 +7,31 @@ hash protects guessable secrets; these are not), and the hash is compared
 with :func:`hmac.compare_digest` against every stored key so that timing says
 nothing about which, if any, matched.
 
-Keys are created by another process (``ringwatch keys create``) while the
-server runs, so the server keeps them in memory and re-reads them when an
-unknown key shows up (at most once a second) and every half minute.
+Keys are created and revoked by another process (``ringwatch keys``) while
+the server runs. The server keeps the usable keys in memory and, on every
+request, asks the store whether they changed (a cheap revision, see
+:class:`KeyRing`), so a new key works and a revoked one is refused at once.
+A key's use is recorded (``last_used_at``) at most once a minute per key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import BackgroundTasks, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from ringwatch.graph.errors import StoreError
 from ringwatch.graph.store import GraphStore
 
 from .roles import Role
@@ -64,47 +69,106 @@ def new_api_key(role: Role | str, label: str = "", *,
     True
     """
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = utc_stamp(now)
     record = {"key_id": f"key_{secrets.token_hex(6)}", "hash": hash_key(secret),
               "role": Role(role).value, "label": label, "created_at": stamp}
     return secret, record
 
 
+#: What key listings (``GET /keys``, ``ringwatch keys list``) show of a key record.
+PUBLIC_KEY_FIELDS: tuple[str, ...] = ("key_id", "role", "label", "created_at", "last_used_at",
+                                      "revoked_at")
+
+
 def public_key_record(record: dict[str, Any]) -> dict[str, Any]:
     """A key record without its hash: what listings show."""
-    return {k: record.get(k) for k in ("key_id", "role", "label", "created_at")}
+    return {k: record.get(k) for k in PUBLIC_KEY_FIELDS}
+
+
+def describe_key(record: dict[str, Any]) -> str:
+    """A key's role and label for messages and audit notes: ``role viewer, label alice``."""
+    label = record.get("label")
+    return f"role {record.get('role')}" + (f", label {label}" if label else "")
 
 
 class KeyRing:
-    """The store's keys held in memory: ``match`` is pure CPU, ``reload`` reads the store.
+    """The store's usable keys held in memory, kept current by a cheap check on every request.
+
+    Keys are created and revoked by other processes (``ringwatch keys``) while
+    the server runs, and a revoked key must be refused at the very next
+    request. So :meth:`refresh` reads the store's key revision
+    (:meth:`~ringwatch.graph.store.GraphStore.api_keys_revision`: one ``stat``
+    of a file, or one indexed lookup in Neo4j) and re-reads the keys only when
+    it moved; :meth:`match` is then pure CPU. Requests call :meth:`current`,
+    which shares one refresh among the requests waiting at the same time
+    (a Neo4j round trip costs about a millisecond of driver time; one per
+    request would cap the server's throughput).
 
     Parameters
     ----------
     store
-        Where the keys live (``api_keys()``).
-    refresh_seconds
-        Keys are re-read at least this often, so a key created by another
-        process is picked up even if nobody tried it yet.
-    miss_seconds
-        An unknown key triggers a re-read at most this often, so a flood of
-        bad keys cannot turn into a flood of store reads.
+        Where the keys live.
+    use_interval_seconds
+        A key's use is recorded (``last_used_at``) at most this often per key,
+        so that reads do not turn into store writes on every request.
+    check_spacing_seconds
+        Shared revision reads (a server store) start at least this far apart:
+        what a request may wait at most on top of one read, in exchange for
+        at most ``1 / check_spacing_seconds`` reads a second under load.
     """
 
-    def __init__(self, store: GraphStore, *, refresh_seconds: float = 30.0,
-                 miss_seconds: float = 1.0) -> None:
+    def __init__(self, store: GraphStore, *, use_interval_seconds: float = 60.0,
+                 check_spacing_seconds: float = 0.002) -> None:
         self._store = store
-        self._refresh_seconds = refresh_seconds
-        self._miss_seconds = miss_seconds
+        self._use_interval = use_interval_seconds
         self._keys: list[tuple[str, Caller]] = []
-        self._loaded_at = float("-inf")
-        self._lock = threading.Lock()
+        self._revision: Hashable = _UNREAD
+        self._reload_lock = threading.Lock()
+        self._uses_lock = threading.Lock()
+        self._recorded: dict[str, float] = {}
+        self._check = CoalescedCheck(self.refresh, min_interval=check_spacing_seconds)
+
+    async def current(self) -> None:
+        """Return once the keys are current as of this call (a refresh begun after it has ended).
+
+        An embedded store's revision is a ``stat``: asked right here, on the
+        event loop, since a hop to a worker thread would cost fifty times more
+        (a re-read of the keys, when it moved, still goes to a thread). Raises
+        what the refresh raised (the store could not be asked).
+        """
+        if self._store.embedded:
+            if self._store.api_keys_revision() == self._revision:
+                return
+            await run_in_threadpool(self.refresh)
+            return
+        await self._check.run()
 
     def reload(self) -> int:
-        """Re-read the keys from the store; returns how many there are."""
-        with self._lock:
-            self._loaded_at = time.monotonic()
+        """Re-read the keys from the store; returns how many can be used (not revoked)."""
+        with self._reload_lock:
+            return self._load(self._store.api_keys_revision())
+
+    def refresh(self) -> None:
+        """Make the keys current: read the revision, and the keys only when it moved.
+
+        The revision is read before the keys, so keys read after it are at
+        least as new as it says; a change in between moves the revision again
+        and the next request re-reads. Concurrent requests that see the same
+        new revision re-read once, the others wait for that read: none of
+        them may go on with a key list that misses a revocation.
+        """
+        revision = self._store.api_keys_revision()
+        if revision == self._revision:
+            return
+        with self._reload_lock:
+            if revision != self._revision:
+                self._load(revision)
+
+    def _load(self, revision: Hashable) -> int:
         keys = []
         for record in self._store.api_keys():
+            if record.get("revoked_at"):
+                continue
             try:
                 caller = Caller(str(record["key_id"]), str(record.get("label") or ""),
                                 Role(record["role"]))
@@ -112,19 +176,8 @@ class KeyRing:
                 continue  # a damaged record never grants access
             keys.append((str(record["hash"]), caller))
         self._keys = keys
+        self._revision = revision
         return len(keys)
-
-    def claim_reload(self, *, missed: bool) -> bool:
-        """True for the one caller that should re-read the keys now (see :meth:`stale`).
-
-        Claiming resets the clock, so that a burst of requests after the
-        refresh interval, or of unknown keys, costs one store read, not one each.
-        """
-        with self._lock:
-            if not self.stale(missed=missed):
-                return False
-            self._loaded_at = time.monotonic()
-            return True
 
     def match(self, key: str) -> Caller | None:
         """The caller a key belongs to, comparing its hash with every stored one."""
@@ -135,10 +188,91 @@ class KeyRing:
                 found = caller
         return found
 
-    def stale(self, *, missed: bool) -> bool:
-        """True when the keys should be re-read (old, or an unknown key and a while since)."""
-        age = time.monotonic() - self._loaded_at
-        return age > self._refresh_seconds or (missed and age > self._miss_seconds)
+    def claim_use(self, key_id: str) -> bool:
+        """True when this key's use should be recorded now (first use, or a while since the last)."""
+        now = time.monotonic()
+        with self._uses_lock:
+            last = self._recorded.get(key_id)
+            if last is not None and now - last < self._use_interval:
+                return False
+            self._recorded[key_id] = now
+            return True
+
+    def record_use(self, key_id: str) -> None:
+        """Write the key's ``last_used_at`` (after the response: a failure only logs a warning)."""
+        try:
+            self._store.record_api_key_use(key_id, at=utc_stamp())
+        except Exception as exc:  # the request was served; a missed stamp is not worth failing it
+            log.warning("could not record the use of API key %s: %s", key_id, exc)
+
+
+class CoalescedCheck:
+    """A blocking check run in a worker thread on behalf of every caller waiting for it.
+
+    Each caller of :meth:`run` is answered by a run of ``check`` that started
+    after the caller asked, so what the check reads is at least as new as the
+    call (a key revoked before the request arrived is seen). Callers that
+    arrive while a run is under way share the next one, and runs start at
+    least ``min_interval`` seconds apart: under load the store is asked a
+    bounded number of times a second, however many requests there are,
+    while a lone request waits for one run only. Call it from the event loop
+    only (its bookkeeping is not locked).
+    """
+
+    def __init__(self, check: Callable[[], None], *, min_interval: float = 0.0) -> None:
+        self._check = check
+        self._min_interval = min_interval
+        self._queued: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_start = float("-inf")
+
+    async def run(self) -> None:
+        """Wait for a run of the check that starts after this call; raise its error."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (an app served again): nothing carries over
+            self._loop, self._queued, self._task = loop, None, None
+        outcome = self._queued
+        if outcome is None:
+            outcome = self._queued = loop.create_future()
+            # Every waiter reads the outcome; this keeps an error nobody waited for out of the log.
+            outcome.add_done_callback(lambda f: f.cancelled() or f.exception())
+            if self._task is None:
+                self._task = loop.create_task(self._run())
+        # Shielded: a client that hangs up must not cancel the run the others wait for.
+        await asyncio.shield(outcome)
+
+    async def _run(self) -> None:
+        """Run the check for the queued callers (after the spacing), then for any queued meanwhile."""
+        loop = asyncio.get_running_loop()
+        while self._queued is not None:
+            outcome = self._queued
+            try:
+                wait = self._last_start + self._min_interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)  # callers arriving meanwhile join this run
+                self._queued = None  # from here on, a new caller needs the next run
+                self._last_start = loop.time()
+                await run_in_threadpool(self._check)
+            except Exception as exc:
+                outcome.set_exception(exc)
+            else:
+                outcome.set_result(None)
+            finally:
+                if not outcome.done():  # cancelled itself (shutdown): release the waiters
+                    outcome.cancel()
+                    self._queued = None
+                    self._task = None
+        self._task = None
+
+
+#: The revision of a :class:`KeyRing` that has not read the store yet (equal to no real one).
+_UNREAD: Hashable = object()
+
+
+def utc_stamp(now: datetime | None = None) -> str:
+    """``now`` (default: the current time) as the ISO stamp key records use, e.g. ``2026-11-20T00:00:00Z``."""
+    return (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
@@ -148,24 +282,34 @@ _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer
 
 async def authenticate(
     request: Request,
+    background: BackgroundTasks,
     api_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The caller behind the request's key; 401 (problem details) without a valid one."""
+    """The caller behind the request's key; 401 (problem details) without a valid one.
+
+    The key list is brought up to date first (:meth:`KeyRing.current`), so a
+    key revoked a moment ago is refused now. When the store cannot say
+    whether keys changed, the answer is 503, not the possibly stale list: a
+    revoked key must not work just because the store is down. (Anything
+    else that goes wrong is a bug, and is left to be a logged 500.)
+    """
     key = api_key or (bearer.credentials if bearer else None)
     if not key:
         raise _unauthorized("this endpoint needs an API key: send it as X-API-Key or as "
                             "Authorization: Bearer")
     ring: KeyRing = request.app.state.keys
+    try:
+        await ring.current()
+    except (StoreError, OSError) as exc:
+        log.warning("could not check the API keys against the store: %s", exc)
+        raise HTTPException(503, "the API key cannot be checked: the store is not reachable; "
+                            "try again shortly") from None
     caller = ring.match(key)
-    if ring.claim_reload(missed=caller is None):
-        try:
-            await run_in_threadpool(ring.reload)
-        except Exception as exc:  # keep serving with the keys already known
-            log.warning("could not re-read the API keys: %s", exc)
-        caller = ring.match(key)
     if caller is None:
         raise _unauthorized("the API key is not valid")
+    if ring.claim_use(caller.key_id):
+        background.add_task(ring.record_use, caller.key_id)
     return caller
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from .cli import BackendOption, StoreOption, _exit_codes, console
+from .cli import EXIT_BAD_INPUT, BackendOption, StoreOption, _exit_codes, console
 from .roles import Role
 from .wiring import Backend, open_store
 
-keys_app = typer.Typer(help="API keys for the review API: create one (shown once), list them.",
-                       no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for the review API: create one (shown once), list them, "
+                       "revoke one.", no_args_is_help=True)
 
 
 @keys_app.command("create")
@@ -40,16 +41,56 @@ def create_key(
 
 @keys_app.command("list")
 def list_keys(backend: BackendOption = Backend.local, store: StoreOption = None) -> None:
-    """List the API keys: id, role, label and creation time (never the key or its hash)."""
-    from .auth import public_key_record
+    """List the API keys: id, role, label, creation, last use and revocation (never a key or hash)."""
+    from .auth import PUBLIC_KEY_FIELDS, public_key_record
 
     with _exit_codes():
         with open_store(backend, store_dir=store) as graph:
             records = [public_key_record(r) for r in graph.api_keys()]
-        table = Table(title=f"{len(records)} API key(s)")
-        for column in ("key_id", "role", "label", "created_at"):
-            table.add_column(column)
+        revoked = sum(1 for r in records if r.get("revoked_at"))
+        table = Table(title=f"{len(records)} API key(s), {revoked} revoked")
+        for column in PUBLIC_KEY_FIELDS:
+            table.add_column(column, no_wrap=column != "label")
         for record in records:
-            table.add_row(*(str(record.get(c) or "") for c in ("key_id", "role", "label",
-                                                                "created_at")))
-        Console(width=max(Console().width, 100)).print(table)
+            table.add_row(*(str(record.get(c) or "") for c in PUBLIC_KEY_FIELDS))
+        Console(width=max(Console().width, 150)).print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `ringwatch keys list` shows it.")],
+    backend: BackendOption = Backend.local,
+    store: StoreOption = None,
+) -> None:
+    """Revoke an API key: a running server refuses it from its next request on.
+
+    The key's record stays (with its revocation time) so the audit log still
+    names it; the revocation is audited too. Exit 2 when there is no such key.
+    """
+    from .auth import describe_key, utc_stamp
+
+    with _exit_codes():
+        at = utc_stamp()
+        with open_store(backend, store_dir=store) as graph:
+            revocation = graph.revoke_api_key(key_id, at=at)
+            if revocation is not None and revocation.revoked_now:
+                graph.append_audit({
+                    "at": at, "actor": f"cli:{_os_user()}", "key_id": None, "role": None,
+                    "action": "key.revoke", "ring_id": None, "revoked_key_id": key_id,
+                    "note": f"`ringwatch keys revoke` ({describe_key(revocation.record)})",
+                    "request_id": None})
+    if revocation is None:
+        console.print(f"ringwatch: error: no such key {key_id!r} (see `ringwatch keys list`)",
+                      markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    record = revocation.record
+    typer.echo(f"key {key_id} ({describe_key(record)}) was{'' if revocation.revoked_now else ' already'}"
+               f" revoked at {record['revoked_at']}; requests with it are refused")
+
+
+def _os_user() -> str:
+    """Who ran the command, as the operating system names them (for the audit log)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name and no passwd entry (some containers)
+        return "unknown"

@@ -8,10 +8,13 @@ declare what the API promises and let additional fields through
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from ringwatch.detectors.ring_kinds import RING_KINDS
+from ringwatch.graph.model import ACCOUNT_LABELS, IDENTIFIER_LABELS
 
 RING_ID_EXAMPLE = "R-7f3a09c2e1b4"
 RUN_ID_EXAMPLE = "run-20261120T000000Z-a1b2c3"
@@ -22,6 +25,23 @@ class _Open(BaseModel):
     """A response document that may carry more fields than declared."""
 
     model_config = ConfigDict(extra="allow")
+
+
+#: What a ring's ``kind`` filter accepts: built from :data:`RING_KINDS`, so a kind a detector
+#: registers there is accepted (and listed in OpenAPI) without a change here, and any other
+#: value is a 422 instead of an empty list that looks like "no such rings".
+RingKind = Enum("RingKind", {kind: kind for kind in RING_KINDS}, type=str)
+RingKind.__doc__ = "A kind of ring, as the detectors name it."
+
+#: The account types of the graph model (creator, seller, buyer, shop): an account's path type.
+AccountType = Enum("AccountType", {kind: kind for kind in ACCOUNT_LABELS}, type=str)
+AccountType.__doc__ = "A kind of marketplace account."
+
+#: Every type a ring member can have: an account type or an identifier type (device, ip, ...).
+MEMBER_TYPES: tuple[str, ...] = (*ACCOUNT_LABELS, *IDENTIFIER_LABELS)
+
+#: ``type:id`` with a known member type; an unknown type is a 422, not an empty list.
+MEMBER_PATTERN = rf"^({'|'.join(map(re.escape, MEMBER_TYPES))}):.+$"
 
 
 class ReviewAction(str, Enum):
@@ -357,10 +377,20 @@ class Stats(BaseModel):
 class KeyInfo(BaseModel):
     """An API key without its secret or hash."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "key_id": "key_3f2a9c1b0d4e", "role": "investigator", "label": "alice",
+        "created_at": STAMP_EXAMPLE, "last_used_at": STAMP_EXAMPLE, "revoked_at": None}]})
+
     key_id: str
     role: str
     label: str | None = None
     created_at: str | None = None
+    last_used_at: str | None = Field(
+        None, description="When the key was last accepted (recorded at most once a minute per key "
+        "and server, so it may lag by that much); null if never.")
+    revoked_at: str | None = Field(
+        None, description="When the key was revoked; a revoked key is refused at once and kept so "
+        "that audit entries still name it.")
 
 
 class KeyList(BaseModel):

@@ -50,6 +50,11 @@ class ApiSettings(BaseSettings):
         description="How stale the in-memory ring list may get before it is re-read from the "
         "store (runs and reviews made through this process refresh it at once).")
 
+    key_use_seconds: float = Field(
+        60.0, ge=0.0, le=86_400.0,
+        description="A key's last_used_at is written at most this often per key: often enough to "
+        "tell a live key from a forgotten one, rarely enough that reads do not become writes.")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

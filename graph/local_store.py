@@ -24,7 +24,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from .model import IDENTIFIER_LABELS
 from .projections import from_tables
 from .store import (
     GraphStore,
+    KeyRevocation,
     Node,
     WriteProgress,
     WriteReport,
@@ -48,6 +49,7 @@ from .store import (
     node_order,
     sorted_api_keys,
     sorted_identifiers,
+    upserted_api_key,
 )
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class LocalStore(GraphStore):
     """Keyed Parquet tables under ``directory/tables``, rings and runs as JSON beside them."""
 
     backend = "local"
+    embedded = True
 
     def __init__(self, directory: Path | str | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_store_dir()
@@ -246,14 +249,56 @@ class LocalStore(GraphStore):
                                 path, number)
         return sorted(entries, key=lambda e: e["seq"])
 
+    @property
+    def _keys_path(self) -> Path:
+        return self.directory / "api_keys.json"
+
     def save_api_key(self, key: dict[str, Any]) -> None:
         check_api_key(key)
         with self._exclusive():
-            keys = [k for k in self._json("api_keys") if k["key_id"] != key["key_id"]] + [key]
-            _atomic_text(json.dumps(keys), self.directory / "api_keys.json")
+            keys = self._json("api_keys")
+            stored = next((k for k in keys if k["key_id"] == key["key_id"]), None)
+            keys = [k for k in keys if k["key_id"] != key["key_id"]] + [upserted_api_key(stored, key)]
+            _atomic_text(json.dumps(keys), self._keys_path)
 
     def api_keys(self) -> list[dict[str, Any]]:
         return sorted_api_keys(self._json("api_keys"))
+
+    def revoke_api_key(self, key_id: str, *, at: str) -> KeyRevocation | None:
+        with self._exclusive():
+            keys = self._json("api_keys")
+            for i, stored in enumerate(keys):
+                if stored["key_id"] == key_id:
+                    if stored.get("revoked_at"):
+                        return KeyRevocation(stored, revoked_now=False)
+                    keys[i] = {**stored, "revoked_at": at}
+                    _atomic_text(json.dumps(keys), self._keys_path)
+                    return KeyRevocation(keys[i], revoked_now=True)
+            return None
+
+    def record_api_key_use(self, key_id: str, *, at: str) -> None:
+        with self._exclusive():
+            keys = self._json("api_keys")
+            for i, stored in enumerate(keys):
+                if stored["key_id"] == key_id and str(stored.get("last_used_at") or "") < at:
+                    keys[i] = {**stored, "last_used_at": at}
+                    _atomic_text(json.dumps(keys), self._keys_path)
+                    return
+
+    def api_keys_revision(self) -> Hashable:
+        """The keys file's inode, size and times (one ``stat``, no read).
+
+        Every write replaces the file by a rename of a new file, made while the
+        old one still exists, so each write changes the inode it shows; with
+        the size and the nanosecond times on top, two states compare equal
+        only if nothing was written in between (short of writes within one
+        clock tick that end with a file of the very same size on a reused inode).
+        """
+        try:
+            status = os.stat(self._keys_path)
+        except FileNotFoundError:
+            return None
+        return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
     # --- accounts and neighbourhoods ---------------------------------------------------------
     #

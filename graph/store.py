@@ -10,7 +10,7 @@ Every behaviour documented here is proven for both by the same tests.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,15 @@ API_KEY_FIELDS: tuple[str, ...] = ("key_id", "hash", "role", "label", "created_a
 
 
 @dataclass(frozen=True)
+class KeyRevocation:
+    """What :meth:`GraphStore.revoke_api_key` did: the key's record as now stored, and whether
+    this call revoked it (``False``: it was revoked before), so the caller audits a revocation once."""
+
+    record: dict[str, Any]
+    revoked_now: bool
+
+
+@dataclass(frozen=True)
 class WriteReport:
     """What a snapshot write did: rows written per table and how long it took."""
 
@@ -52,6 +61,11 @@ class GraphStore(abc.ABC):
 
     #: ``"local"`` or ``"neo4j"``: shown in logs and run records.
     backend: str = ""
+
+    #: True when the store lives in this process's files, with no server in between: its
+    #: cheap reads (:meth:`api_keys_revision`, a ``stat``) take microseconds, so a server
+    #: may make them on its event loop instead of paying for a hop to a worker thread.
+    embedded: bool = False
 
     @abc.abstractmethod
     def write_snapshot(self, snapshot: Snapshot, *,
@@ -134,17 +148,64 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     def save_api_key(self, key: dict[str, Any]) -> None:
-        """Store an API key record, upserted by ``key_id``.
+        """Store an API key record, upserted by ``key_id``, and move :meth:`api_keys_revision`.
 
         A record is ``{key_id, hash, role, label, created_at}`` (see
         :data:`API_KEY_FIELDS`; extra fields are kept). The raw key never
         reaches the store: a record with a ``key`` or ``raw_key`` field, or
         without ``key_id`` or ``hash``, is a ``ValueError``.
+
+        Saving never undoes what happened to a stored key: it keeps the stored
+        ``revoked_at`` (a relabelling that raced a revocation must not revive
+        the key) and the later of the stored and the given ``last_used_at``.
         """
 
     @abc.abstractmethod
     def api_keys(self) -> list[dict[str, Any]]:
-        """Every stored API key record, oldest first (by ``created_at``, then ``key_id``)."""
+        """Every stored API key record, oldest first (by ``created_at``, then ``key_id``).
+
+        Revoked keys are included, with ``revoked_at``; ``last_used_at`` is there
+        once :meth:`record_api_key_use` recorded a use. A record that has neither
+        comes back exactly as it was saved.
+        """
+
+    @abc.abstractmethod
+    def revoke_api_key(self, key_id: str, *, at: str) -> KeyRevocation | None:
+        """Mark a key revoked at ``at`` (an ISO time), keep its record, and move :meth:`api_keys_revision`.
+
+        The record stays so that audit entries made with the key still resolve
+        to its role and label; only ``revoked_at`` is added. Revoking a revoked
+        key changes nothing (it keeps its first ``revoked_at``).
+
+        Returns
+        -------
+        KeyRevocation or None
+            The key's record as now stored (as :meth:`api_keys` lists it) and
+            whether this call revoked it; ``None`` when no key has ``key_id``
+            (nothing is written then).
+        """
+
+    @abc.abstractmethod
+    def record_api_key_use(self, key_id: str, *, at: str) -> None:
+        """Set a key's ``last_used_at`` to ``at`` unless it already holds a later time.
+
+        A no-op for an unknown key. Callers throttle it (the API records a key's
+        use at most once a minute), so reads do not turn into writes. It need not
+        move :meth:`api_keys_revision`.
+        """
+
+    @abc.abstractmethod
+    def api_keys_revision(self) -> Hashable:
+        """A value that changes whenever a key is saved or revoked (``None`` before any key).
+
+        Why it exists: a running server keeps the keys in memory, and a key
+        revoked by another process (``ringwatch keys revoke``) must be refused
+        at the very next request. The server compares this value on every
+        request and re-reads :meth:`api_keys` only when it moved, so it must be
+        cheap: a file's status in the local store, one lookup of an indexed
+        node in Neo4j. It may also change when nothing relevant did (a
+        recorded use); it must never stay equal across a save or a revocation.
+        """
 
     @abc.abstractmethod
     def account(self, account_type: str, account_id: str) -> dict[str, Any] | None:
@@ -308,6 +369,23 @@ def check_api_key(key: dict[str, Any]) -> None:
     if raw:
         raise ValueError(f"API key record {key['key_id']!r} has field(s) {', '.join(raw)}: "
                          "the raw key must never be stored, only its hash")
+
+
+def upserted_api_key(stored: dict[str, Any] | None, key: dict[str, Any]) -> dict[str, Any]:
+    """The record :meth:`GraphStore.save_api_key` keeps for ``key`` when ``stored`` is already there.
+
+    A stored ``revoked_at`` wins (a revocation is never undone by a save), and
+    ``last_used_at`` is the later of the two (ISO times compare as text).
+    """
+    if stored is None:
+        return dict(key)
+    record = dict(key)
+    if stored.get("revoked_at"):
+        record["revoked_at"] = stored["revoked_at"]
+    used = max(str(stored.get("last_used_at") or ""), str(key.get("last_used_at") or ""))
+    if used:
+        record["last_used_at"] = used
+    return record
 
 
 def sorted_api_keys(keys: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -11,16 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from ..auth import Viewer
 from ..deps import Snapshot, Store
 from ..ring_views import OPEN_STATUSES, json_safe
-from ..schemas import Account, Neighbourhood, problem_responses
+from ..schemas import Account, AccountType, Neighbourhood, problem_responses
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
-
-
-class AccountType(str, Enum):
-    creator = "creator"
-    shop = "shop"
-    seller = "seller"
-    buyer = "buyer"
 
 
 TypeParam = Annotated[AccountType, Path(alias="type", description="creator, shop, seller or buyer")]

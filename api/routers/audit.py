@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from ..auth import Viewer
-from ..cursors import bad_cursor, decode_cursor, encode_cursor
+from ..cursors import CursorParam, bad_cursor, encode_cursor, read_position_cursor
 from ..deps import Settings, Store
 from ..ring_views import json_safe, parse_time
 from ..schemas import AuditPage, problem_responses
@@ -28,16 +28,13 @@ async def list_audit(
     since: Annotated[datetime | None, Query(description="Entries at or after this time.")] = None,
     until: Annotated[datetime | None, Query(description="Entries before this time.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: CursorParam = None,
 ) -> Any:
     """Audit entries oldest first. The cursor is a position: the log is append-only."""
-    start = 0
-    if cursor is not None:
-        position = decode_cursor(cursor).get("from")
-        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
-            raise bad_cursor()
-        start = position
+    start = 0 if cursor is None else read_position_cursor(cursor)
     entries = await run_in_threadpool(store.audit_entries)
+    if start > len(entries):  # the log only grows: no cursor issued points beyond its end
+        raise bad_cursor()
     low = _seconds(since)
     high = _seconds(until)
     limit = min(limit, settings.max_page)

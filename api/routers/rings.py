@@ -12,10 +12,20 @@ from fastapi.concurrency import run_in_threadpool
 from ringwatch.graph.subgraph import ring_subgraph
 
 from ..auth import Viewer
-from ..cursors import bad_cursor, decode_cursor, encode_cursor
+from ..cursors import CursorParam, bad_cursor, encode_cursor, read_ring_cursor
 from ..deps import Projections, Rings, Settings, Snapshot, Store
 from ..ring_views import DEFAULT_STATUSES, RingFilter, json_safe
-from ..schemas import GraphFormat, Ring, RingGraph, RingPage, RingSort, StatusFilter, problem_responses
+from ..schemas import (
+    MEMBER_PATTERN,
+    GraphFormat,
+    Ring,
+    RingGraph,
+    RingKind,
+    RingPage,
+    RingSort,
+    StatusFilter,
+    problem_responses,
+)
 
 router = APIRouter(prefix="/rings", tags=["rings"])
 
@@ -35,20 +45,18 @@ async def list_rings(
     rings: Rings,
     snapshot: Snapshot,
     settings: Settings,
-    kind: Annotated[str | None, Query(max_length=64, description="identity_ring, "
-                                      "collusion_ring, commission_abuse, ...")] = None,
+    kind: Annotated[RingKind | None, Query(description="Only rings of this kind.")] = None,
     status: Annotated[StatusFilter | None, Query(
         description="Default: every status but dismissed and dissolved.")] = None,
     min_score: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
     member: Annotated[str | None, Query(
-        max_length=300, pattern=r"^[a-z_]+:.+$", description="A member as type:id, e.g. creator:c_102 "
-        "(matched against the ring's latest members).")] = None,
+        max_length=300, pattern=MEMBER_PATTERN, description="A member as type:id, e.g. "
+        "creator:c_102 or device:d_55 (matched against the ring's latest members).")] = None,
     since: Annotated[datetime | None, Query(
         description="Only rings first detected at or after this time (ISO 8601).")] = None,
     sort: RingSort = RingSort.score,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the "
-                                        "previous page.")] = None,
+    cursor: CursorParam = None,
 ) -> Response:
     """Rings as of one run, highest score first (or most recently first detected).
 
@@ -58,14 +66,15 @@ async def list_rings(
     """
     run_id, after = snapshot.latest_run, None
     if cursor is not None:
-        run_id, after = _read_cursor(cursor, sort)
+        position = read_ring_cursor(cursor, sort.value)
+        run_id, after = position.run, position.key
         if not snapshot.knows_run(run_id):
             rings.invalidate()  # another process may have made the run since we last read
             snapshot = await rings.get()
             if not snapshot.knows_run(run_id):
                 raise bad_cursor("the cursor's run is not in the store")
     wanted = RingFilter(
-        kind=kind,
+        kind=None if kind is None else kind.value,
         statuses=(DEFAULT_STATUSES if status is None else None if status is StatusFilter.all
                   else frozenset({status.value})),
         min_score=min_score, member=member,
@@ -78,18 +87,6 @@ async def list_rings(
                      b'],"next_cursor":', json.dumps(next_cursor).encode(),
                      b',"as_of_run":', json.dumps(run_id).encode(), b"}"))
     return Response(body, media_type="application/json")
-
-
-def _read_cursor(cursor: str, sort: RingSort) -> tuple[str | None, tuple[float, str]]:
-    payload = decode_cursor(cursor)
-    run_id, key = payload.get("run"), payload.get("key")
-    if payload.get("sort") != sort.value:
-        raise bad_cursor("the cursor belongs to a listing in another sort order")
-    if (not (run_id is None or isinstance(run_id, str)) or not isinstance(key, list) or len(key) != 2
-            or not isinstance(key[0], int | float) or isinstance(key[0], bool)
-            or not isinstance(key[1], str)):
-        raise bad_cursor()
-    return run_id, (float(key[0]), key[1])
 
 
 def _utc(stamp: datetime) -> datetime:

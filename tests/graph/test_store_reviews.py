@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from ringwatch.graph.local_store import LocalStore
-from ringwatch.graph.store import GraphStore, default_audit_id
+from ringwatch.graph.store import GraphStore, KeyRevocation, default_audit_id
 from ringwatch.loaders import Snapshot, load_snapshot
 
 from ..detectors.market import Market
@@ -269,6 +269,90 @@ def test_a_key_record_with_a_raw_key_or_without_id_or_hash_is_refused(store: Gra
     with pytest.raises(ValueError):
         store.save_api_key(bad)
     assert store.api_keys() == []
+
+
+def test_revoking_a_key_keeps_its_record_with_the_time_it_was_revoked(store: GraphStore) -> None:
+    store.save_api_key(_key("k1"))
+    store.save_api_key(_key("k2"))
+    revoked = store.revoke_api_key("k1", at="2026-11-22T10:00:00Z")
+    assert revoked == KeyRevocation({**_key("k1"), "revoked_at": "2026-11-22T10:00:00Z"},
+                                    revoked_now=True)
+    assert store.api_keys() == [revoked.record, _key("k2")]
+    # Revoking again changes nothing: the first time stays, and the caller learns it was revoked.
+    for at in ("2026-11-23T10:00:00Z", "2026-11-22T10:00:00Z"):
+        assert store.revoke_api_key("k1", at=at) == KeyRevocation(revoked.record, revoked_now=False)
+    assert store.api_keys()[0]["revoked_at"] == "2026-11-22T10:00:00Z"
+
+
+def test_revoking_an_unknown_key_is_none_and_writes_nothing(store: GraphStore) -> None:
+    assert store.revoke_api_key("k404", at="2026-11-22T10:00:00Z") is None
+    store.save_api_key(_key("k1"))
+    before = store.api_keys_revision()
+    assert store.revoke_api_key("k404", at="2026-11-22T10:00:00Z") is None
+    assert store.api_keys() == [_key("k1")]
+    assert store.api_keys_revision() == before
+
+
+def test_saving_a_revoked_key_again_does_not_revive_it(store: GraphStore) -> None:
+    store.save_api_key(_key("k1"))
+    store.revoke_api_key("k1", at="2026-11-22T10:00:00Z")
+    store.save_api_key({**_key("k1"), "label": "relabelled"})  # raced the revocation
+    [record] = store.api_keys()
+    assert record["label"] == "relabelled" and record["revoked_at"] == "2026-11-22T10:00:00Z"
+
+
+def test_the_key_revision_moves_with_every_save_and_revocation(store: GraphStore) -> None:
+    seen = [store.api_keys_revision()]
+    assert seen[0] is None  # no key yet
+    for change in (lambda: store.save_api_key(_key("k1")),
+                   lambda: store.save_api_key(_key("k2")),
+                   lambda: store.save_api_key({**_key("k2"), "role": "admin"}),
+                   lambda: store.revoke_api_key("k1", at="2026-11-22T10:00:00Z")):
+        change()
+        seen.append(store.api_keys_revision())
+        hash(seen[-1])  # the server keeps and compares it
+        assert seen[-1] not in seen[:-1]
+    # Reading changes nothing.
+    store.api_keys()
+    assert store.api_keys_revision() == seen[-1]
+
+
+def test_the_key_revision_after_clear_differs_from_before(store: GraphStore) -> None:
+    store.save_api_key(_key("k1"))
+    before = store.api_keys_revision()
+    store.clear()
+    store.save_api_key(_key("k1"))
+    assert store.api_keys_revision() != before
+
+
+def test_a_key_revoked_by_another_process_moves_the_revision_this_one_reads(tmp_path: Path) -> None:
+    directory = tmp_path / "store"
+    store = LocalStore(directory)
+    store.save_api_key(_key("k1"))
+    before = store.api_keys_revision()
+    subprocess.run([sys.executable, "-c", "import sys\nfrom ringwatch.graph.local_store import "
+                    "LocalStore\nLocalStore(sys.argv[1]).revoke_api_key('k1', at='2026-11-22T10:00:00Z')",
+                    str(directory)], check=True, timeout=120)
+    assert store.api_keys_revision() != before
+    assert store.api_keys()[0]["revoked_at"] == "2026-11-22T10:00:00Z"
+
+
+def test_a_keys_last_use_is_recorded_and_never_moves_back(store: GraphStore) -> None:
+    store.save_api_key(_key("k1"))
+    store.save_api_key(_key("k2"))
+    store.record_api_key_use("k1", at="2026-11-22T10:00:00Z")
+    assert store.api_keys() == [{**_key("k1"), "last_used_at": "2026-11-22T10:00:00Z"}, _key("k2")]
+    store.record_api_key_use("k1", at="2026-11-22T09:00:00Z")  # a late write from another server
+    assert store.api_keys()[0]["last_used_at"] == "2026-11-22T10:00:00Z"
+    store.record_api_key_use("k1", at="2026-11-22T11:00:00Z")
+    assert store.api_keys()[0]["last_used_at"] == "2026-11-22T11:00:00Z"
+    store.record_api_key_use("k404", at="2026-11-22T11:00:00Z")  # unknown: nothing happens
+    assert [k["key_id"] for k in store.api_keys()] == ["k1", "k2"]
+    # A save keeps the recorded use, and the revocation keeps it too.
+    store.save_api_key({**_key("k1"), "label": "ci"})
+    revoked = store.revoke_api_key("k1", at="2026-11-22T12:00:00Z")
+    assert revoked is not None and revoked.record["last_used_at"] == "2026-11-22T11:00:00Z"
+    assert store.api_keys()[0]["last_used_at"] == "2026-11-22T11:00:00Z"
 
 
 # --- accounts and neighbourhoods ---------------------------------------------------------------
