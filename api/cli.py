@@ -199,6 +199,10 @@ def generate(
     hard_negatives: Annotated[bool, typer.Option(
         help="Plant legitimate look-alikes (agencies, families, NAT IPs, a hit shop).")] = True,
     fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv",
+    profile: Annotated[str, typer.Option(
+        help="plain (an ordinary marketplace with planted rings), evasion (plus farms and "
+        "collusion using evasion tactics, and harder honest look-alikes) or sybil (identity "
+        "links only, shaped like airdrop sybil data).")] = "plain",
 ) -> None:
     """Write a synthetic marketplace snapshot with planted fraud rings and their labels.
 
@@ -207,7 +211,7 @@ def generate(
     from ringwatch.generator import GeneratorConfig, generate_snapshot
 
     with _exit_codes():
-        made = generate_snapshot(out, GeneratorConfig(scale=scale, seed=seed,
+        made = generate_snapshot(out, GeneratorConfig(scale=scale, seed=seed, profile=profile,
                                                       hard_negatives=hard_negatives, fmt=fmt))
         for table, rows in made.rows.items():
             typer.echo(f"{table}: {rows:,} rows")
@@ -384,13 +388,16 @@ def evaluate_rings(
     backend: BackendOption = Backend.local,
     store: StoreOption = None,
     baselines: Annotated[bool, typer.Option(
-        help="Also score two baselines on the store's graph: connected components over all "
-        "shared identifiers, and networkx Louvain.")] = True,
+        help="Also score the baselines on the store's graph: connected components over shared "
+        "identifiers, the same with a hub cap, Leiden with a minimum size, and FRAUDAR.")] = True,
 ) -> None:
     """Print precision, recall and F1 per typology against labels, or per detector as reviewers judged.
 
     With --rings and --labels: creator-level and ring-level figures per typology
-    and overall, beside two baselines. With --reviews: each detector's precision
+    and overall, fragmentation, a calibration table (score bucket against the
+    observed share of mostly-fraudulent rings), precision by ring size, honest
+    look-alike groups flagged (from lookalikes.csv beside the labels), and the
+    baselines. With --reviews: each detector's precision
     from the confirm / dismiss decisions recorded in the store.
     """
     from ringwatch.detectors.evaluation import load_rings
@@ -407,22 +414,30 @@ def evaluate_rings(
             typer.echo(verdicts_table(reviewer_precision(graph.rings())))
 
 
-def _print_evaluation(graph: GraphStore | None, rings: list[dict], labels_path: Path) -> None:
-    from ringwatch.detectors.baselines import connected_components_baseline, louvain_baseline
+def _print_evaluation(graph: GraphStore | None, rings: list[dict], labels_path: Path,
+                      baselines: tuple[str, ...] = ("components", "components_hub_cap", "leiden",
+                                                    "fraudar")) -> None:
+    """Ringwatch against the labels (with calibration, size and look-alike tables), then baselines.
+
+    ``lookalikes.csv`` beside the labels, when present, lists honest groups
+    that must stay unflagged; each baseline is scored on the store's graph.
+    """
+    from ringwatch.detectors.baselines import BASELINES
     from ringwatch.detectors.context import read_context
-    from ringwatch.detectors.evaluation import evaluate, load_labels
+    from ringwatch.detectors.evaluation import assess, evaluate, load_labels, load_lookalikes
 
     labels = load_labels(labels_path)
+    beside = labels_path.parent / "lookalikes.csv"
+    lookalikes = load_lookalikes(beside) if beside.exists() else None
     typer.echo("Ringwatch:")
-    typer.echo(evaluate(rings, labels).table())
+    typer.echo(assess(rings, labels, lookalikes).table())
     if graph is None:
         return
     ctx = read_context(graph)
-    for name, baseline in (("connected components over all shared identifiers",
-                            connected_components_baseline),
-                           ("networkx Louvain on the shared-identifier graph", louvain_baseline)):
-        typer.echo(f"Baseline, {name}:")
-        typer.echo(evaluate(baseline(ctx), labels).table())
+    for spec in BASELINES:
+        if spec.name in baselines:
+            typer.echo(f"\nBaseline, {spec.description}:")
+            typer.echo(evaluate(spec.find(ctx), labels).table())
 
 
 @app.command()
@@ -458,7 +473,8 @@ def serve(
             raise RingwatchError(f"invalid API settings: {exc.errors()[0]['msg']} "
                                  f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
         with open_store(settings.backend, store_dir=settings.store_dir) as graph:
-            check_exposure(settings, len(graph.api_keys()))  # a clear error before uvicorn starts
+            usable = [k for k in graph.api_keys() if not k.get("revoked_at")]
+            check_exposure(settings, len(usable))  # a clear error before uvicorn starts
             described = _describe_store(graph)
         listening = _bind(settings.host, settings.port)
     configure_logging(logging.getLevelName(logging.getLogger().level).lower())

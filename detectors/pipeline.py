@@ -27,6 +27,7 @@ from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
 from .lockstep import registration_bursts
 from .ring_identity import DISSOLVED, assign_ids, carried_review
+from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
 from .scoring import MetricTables, context_evidence, metrics, score
 from .wording import count, listed
@@ -182,7 +183,7 @@ def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig()
     active = sorted((r for r in touched if r["status"] != DISSOLVED),
                     key=lambda r: (-r["score"], r["ring_id"]))
     counts = {kind: sum(1 for r in active if r["kind"] == kind)
-              for kind in ("identity_ring", "collusion_ring", "commission_abuse")}
+              for kind in RING_KINDS}
     run = {
         "run_id": run_id, "started_at": stamp, "backend": store.backend,
         "duration_seconds": round(time.perf_counter() - started, 3),
