@@ -22,3 +22,13 @@ class MissingColumnError(SnapshotError):
 
 class UnreadableFileError(SnapshotError):
     """A table's file exists but cannot be read as CSV or Parquet."""
+
+
+class BadHeaderError(SnapshotError):
+    """A table's header cannot name its columns unambiguously (a column twice, an unnamed
+    column, a name reserved for the loader's own quarantine columns, bytes that are not UTF-8)."""
+
+
+class ColumnTypeError(SnapshotError):
+    """A typed (Parquet) file stores a contract column as a type that cannot be read as its
+    kind (a struct, a list, ...): the whole table is rejected, like a missing column."""

@@ -18,8 +18,9 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import MissingColumnError, SnapshotError
-from .read import find_table_file, read_columns, read_table, require_table_file
-from .schema import TABLES, TableSpec
+from .read import find_table_file, read_header, read_table, require_table_file
+from .schema import QUARANTINE_COLUMNS, REASON, TABLES, TableSpec
+from .typed_columns import check_column_types
 from .validate import ValidatedTable, absent_column, validate_table
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class TableSummary:
     loaded: int
     quarantined: int
     reasons: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # what the load had to leave out, e.g. an extra nested column
 
     @property
     def reconciles(self) -> bool:
@@ -61,15 +63,17 @@ class LoadSummary:
 
     @property
     def warnings(self) -> list[str]:
-        """Tables that left nothing to work with, each as one sentence for the user.
+        """Tables that left nothing to work with, and columns left out, each one sentence for the user.
 
         A load that reconciles can still be useless: a required table with a
-        header and no rows, or a table whose every row was quarantined. Exit 0
-        is right (the snapshot was usable), silence is not.
+        header and no rows, or a table whose every row was quarantined; or it
+        can leave out an extra column it cannot hold (a nested Parquet column).
+        Exit 0 is right (the snapshot was usable), silence is not.
         """
         required = {spec.name for spec in TABLES if spec.required}
         found = []
         for t in self.tables:
+            found += [f"{t.table}: {note}" for note in t.notes]
             if t.table in required and t.read == 0:
                 where = t.file or f"{t.table} table"
                 found.append(f"{t.table}: {where} has no rows")
@@ -86,7 +90,7 @@ class LoadSummary:
             "warnings": self.warnings,
             "tables": [
                 {"table": t.table, "file": t.file, "read": t.read, "loaded": t.loaded,
-                 "quarantined": t.quarantined, "reasons": t.reasons}
+                 "quarantined": t.quarantined, "reasons": t.reasons, "notes": list(t.notes)}
                 for t in self.tables
             ],
         }
@@ -120,7 +124,12 @@ Progress = Callable[[str], None]
 
 
 def check_shape(snapshot_dir: Path) -> dict[str, Path | None]:
-    """Find every table's file and check its required columns; raise before anything is read."""
+    """Find every table's file and check its header; raise before any row is read.
+
+    Checks that each header names its columns unambiguously (normalised as the
+    read will name them), holds every required column, and, for Parquet, that
+    no contract column is stored as a type with no text form.
+    """
     if not snapshot_dir.is_dir():
         raise SnapshotError(f"{snapshot_dir}: snapshot directory does not exist")
     files: dict[str, Path | None] = {}
@@ -128,7 +137,10 @@ def check_shape(snapshot_dir: Path) -> dict[str, Path | None]:
         path = require_table_file(snapshot_dir, spec.name) if spec.required else \
             find_table_file(snapshot_dir, spec.name)
         if path is not None:
-            columns = read_columns(path)
+            header = read_header(path)
+            columns = list(header.names)
+            if header.types is not None:
+                check_column_types(path, header.names, header.types, spec)
             missing = [c for c in spec.required_columns if c not in columns]
             if missing:
                 raise MissingColumnError(
@@ -149,8 +161,11 @@ def load_snapshot(
 
     Returns the good rows and the per-table reconciliation. Raises
     :class:`SnapshotError` (nothing written) when a required table or column is
-    missing. Quarantine files from an earlier load of the same tables are
-    replaced, so the directory always describes the latest load.
+    missing, a header is ambiguous, a file cannot be read at all (a corrupt
+    gzip, a truncated Parquet) or a Parquet contract column has a type with no
+    text form; a damaged row is quarantined, never an error. Quarantine files
+    from an earlier load of the same tables are replaced, so the directory
+    always describes the latest load.
     """
     snapshot_dir = Path(snapshot_dir)
     files = check_shape(snapshot_dir)
@@ -198,11 +213,12 @@ def _remember_ids(spec: TableSpec, frame: pd.DataFrame, known: dict) -> None:
 
 
 def _summarise(spec: TableSpec, path: Path, table: ValidatedTable) -> TableSummary:
-    codes = table.quarantine["reason"].str.split(":", n=1).str[0] if table.quarantined else None
+    codes = table.quarantine[REASON].str.split(":", n=1).str[0] if table.quarantined else None
     reasons = {str(k): int(v) for k, v in codes.value_counts().items()} if codes is not None else {}
-    return TableSummary(spec.name, path.name, table.read, table.loaded, table.quarantined, reasons)
+    return TableSummary(spec.name, path.name, table.read, table.loaded, table.quarantined, reasons,
+                        table.notes)
 
 
 def _empty(spec: TableSpec) -> ValidatedTable:
     frame = pa.table({c.name: absent_column(c, 0) for c in spec.columns}).to_pandas()
-    return ValidatedTable(spec.name, frame, pd.DataFrame(columns=["source_row", "reason"]), 0)
+    return ValidatedTable(spec.name, frame, pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), 0)

@@ -3,8 +3,15 @@
 Every check runs on whole Arrow columns (no Python loop per row) and every
 failing row keeps the *first* reason it failed for, as ``"<code>: <detail>"``
 naming the column and the value, so a quarantine file can be read without the
-code. Codes: ``missing_value``, ``bad_timestamp``, ``bad_number``,
-``out_of_domain``, ``unknown_reference``, ``duplicate_key``, ``malformed_row``.
+code. Codes: ``malformed_row`` and ``invalid_utf8`` (from the read),
+``oversized_value``, ``missing_value``, ``bad_timestamp``, ``bad_number``,
+``out_of_domain``, ``unknown_reference``, ``duplicate_key``.
+
+A quarantine row is the input row as given (every column as text, never
+trimmed or parsed) followed by the loader's own columns, whose names start with
+the reserved ``_ringwatch_`` prefix so that no input column (an allowlist's
+``reason``) is ever overwritten: ``_ringwatch_source_row``,
+``_ringwatch_reason`` and ``_ringwatch_raw_line``.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .read import RawTable
-from .schema import Column, Kind, Reference, TableSpec
+from .schema import MAX_VALUE_BYTES, RAW_LINE, REASON, SOURCE_ROW, Column, Kind, Reference, TableSpec
+from .typed_columns import readable_columns
 
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
 
@@ -32,6 +40,7 @@ _BARE_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+$"
 _VALUE_SHOWN = 80  # characters of a bad value quoted in its reason
+_INT64_MAX = 2**63 - 1
 
 
 @dataclass
@@ -42,6 +51,7 @@ class ValidatedTable:
     frame: pd.DataFrame
     quarantine: pd.DataFrame
     read: int
+    notes: tuple[str, ...] = ()  # warnings for the load summary (a column that was not loaded)
 
     @property
     def loaded(self) -> int:
@@ -58,8 +68,8 @@ class _Reasons:
     Messages are built lazily: a check that fails no row costs one pass over its mask.
     """
 
-    def __init__(self, n: int) -> None:
-        self.values: pa.Array | pa.ChunkedArray = pa.nulls(n, pa.string())
+    def __init__(self, n: int, given: pa.Array | pa.ChunkedArray | None = None) -> None:
+        self.values: pa.Array | pa.ChunkedArray = pa.nulls(n, pa.string()) if given is None else given
 
     def add(self, failed: pa.Array | pa.ChunkedArray,
             message: Callable[[], pa.Array | pa.ChunkedArray | str]) -> None:
@@ -127,16 +137,87 @@ def _none_failed(text: pa.Array) -> pa.Array:
     return pa.array(np.zeros(len(text), dtype=bool))
 
 
-def _parse_numbers(text: pa.Array, kind: Kind) -> tuple[pa.Array, pa.Array]:
-    """Parse decimal text to float64 (or int64); returns (values, failed)."""
+def _parse_numbers(text: pa.Array, kind: Kind) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Parse decimal text to float64 (or int64); returns (values, misshaped, out of range).
+
+    The vectorised cast takes a clean column at once. Otherwise the text of the
+    right shape is cast, and if pyarrow still refuses some of it (an integer
+    beyond int64, a ``+`` sign it does not take) that text alone is parsed in
+    Python: a rare, already damaged column, never a reason to fail the table.
+    """
     pattern, target = (_INTEGER, pa.int64()) if kind is Kind.INTEGER else (_NUMBER, pa.float64())
     try:  # the common case: every value is a number
-        return pc.cast(text, target), _none_failed(text)
+        return pc.cast(text, target), _none_failed(text), _none_failed(text)
     except pa.ArrowInvalid:
         pass
     shaped = pc.fill_null(pc.match_substring_regex(text, pattern), True)
-    values = pc.cast(pc.if_else(shaped, text, pa.scalar(None, pa.string())), target)
-    return values, pc.invert(shaped)
+    candidates = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
+    try:
+        return pc.cast(candidates, target), pc.invert(shaped), _none_failed(text)
+    except pa.ArrowInvalid:
+        values, out_of_range = _parse_each(candidates, kind)
+        return values, pc.invert(shaped), out_of_range
+
+
+def _parse_each(text: pa.Array | pa.ChunkedArray, kind: Kind) -> tuple[pa.Array, pa.Array]:
+    """Parse well-shaped number text one value at a time; returns (values, out of int64 range)."""
+    values: list[int | float | None] = []
+    out = np.zeros(len(text), dtype=bool)
+    for i, given in enumerate(text.to_pylist()):
+        if given is None:
+            values.append(None)
+        elif kind is not Kind.INTEGER:
+            values.append(float(given))  # too large a number is inf: "not a finite number"
+        else:
+            try:  # Python refuses more than 4,300 digits: out of range all the same
+                number = int(given)
+            except ValueError:
+                number = None
+            in_range = number is not None and -_INT64_MAX - 1 <= number <= _INT64_MAX
+            values.append(number if in_range else None)
+            out[i] = not in_range
+    target = pa.int64() if kind is Kind.INTEGER else pa.float64()
+    return pa.array(values, target), pa.array(out)
+
+
+def _typed_numbers(arr: pa.Array | pa.ChunkedArray, kind: Kind) -> tuple[pa.Array, pa.Array]:
+    """Cast a typed numeric column to float64 (or int64); returns (values, not a whole int64).
+
+    A float that is not whole, not finite or beyond int64, or an unsigned
+    integer beyond int64, cannot be an integer column's value: it fails rather
+    than being truncated or wrapped by the cast.
+    """
+    if kind is not Kind.INTEGER:
+        return pc.cast(arr, pa.float64(), safe=False), _none_failed(arr)
+    if pa.types.is_floating(arr.type):
+        arr = pc.cast(arr, pa.float64())  # float16 has no arithmetic kernels
+        whole = pc.and_(pc.is_finite(arr), pc.equal(pc.floor(arr), arr))
+        fits = pc.and_(pc.greater_equal(arr, -(2.0**63)), pc.less(arr, 2.0**63))
+        failed = pc.fill_null(pc.invert(pc.and_(whole, fits)), False)
+    elif pa.types.is_uint64(arr.type):
+        failed = pc.fill_null(pc.greater(arr, pa.scalar(_INT64_MAX, pa.uint64())), False)
+    else:
+        return pc.cast(arr, pa.int64()), _none_failed(arr)
+    kept = pc.if_else(failed, pa.scalar(None, arr.type), arr)
+    return pc.cast(kept, pa.int64(), safe=False), failed
+
+
+def _typed_timestamps(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """A typed timestamp column as UTC microseconds; returns (values, out of range).
+
+    Nanoseconds are cut to microseconds (the contract's precision); seconds or
+    milliseconds beyond the microsecond range fail rather than wrap.
+    """
+    per_us = {"s": 1_000_000, "ms": 1_000}.get(arr.type.unit)
+    failed = _none_failed(arr)
+    if per_us is not None:
+        ticks = pc.cast(arr, pa.int64())
+        limit = _INT64_MAX // per_us
+        failed = pc.fill_null(pc.or_(pc.greater(ticks, limit), pc.less(ticks, -limit)), False)
+        arr = pc.if_else(failed, pa.scalar(None, arr.type), arr)
+    if not arr.type.tz:
+        arr = pc.assume_timezone(arr, "UTC")
+    return pc.cast(arr, TIMESTAMP_TYPE, safe=False), failed
 
 
 def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -> pa.Array:
@@ -144,19 +225,24 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
     name = column.name
     if column.kind is Kind.TIMESTAMP:
         if pa.types.is_timestamp(arr.type):
-            values = arr if arr.type.tz else pc.assume_timezone(arr, "UTC")
-            return pc.cast(values, TIMESTAMP_TYPE)
+            values, failed = _typed_timestamps(arr)
+            reasons.add(failed, _quoted(f"bad_timestamp: {name} is out of range: ", text))
+            return values
         values, failed = _parse_timestamps(text)
         reasons.add(failed, _quoted(f"bad_timestamp: {name} is not an ISO-8601 time: ", text))
         return values
     if column.kind in (Kind.NUMBER, Kind.INTEGER):
         target = pa.int64() if column.kind is Kind.INTEGER else pa.float64()
+        what = "a whole number" if column.kind is Kind.INTEGER else "a number"
         if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-            values = pc.cast(arr, target)
+            values, failed = _typed_numbers(arr, column.kind)
+            reasons.add(failed, _quoted(f"bad_number: {name} is not {what} in the 64-bit range: ",
+                                        text))
         else:
-            values, failed = _parse_numbers(text, column.kind)
-            what = "a whole number" if column.kind is Kind.INTEGER else "a number"
+            values, failed, out_of_range = _parse_numbers(text, column.kind)
             reasons.add(failed, _quoted(f"bad_number: {name} is not {what}: ", text))
+            reasons.add(out_of_range,
+                        _quoted(f"bad_number: {name} is beyond the 64-bit integer range: ", text))
         if pa.types.is_floating(values.type):
             reasons.add(pc.invert(pc.is_finite(values)),
                         _quoted(f"bad_number: {name} is not a finite number: ", text))
@@ -230,11 +316,16 @@ def validate_table(
 
     Returns the typed good rows (required columns present even when optional
     ones are absent from the file; extra columns kept as text) and the bad rows
-    exactly as given with ``source_row`` (1-based data row) and ``reason``.
+    exactly as given, followed by ``_ringwatch_source_row`` (1-based data row),
+    ``_ringwatch_reason`` and ``_ringwatch_raw_line``. Raises
+    :class:`~ringwatch.loaders.errors.ColumnTypeError` for a contract column of
+    a type that cannot be read as its kind.
     """
+    raw = readable_columns(raw, spec)
     table = raw.table
     n = table.num_rows
-    reasons = _Reasons(n)
+    reasons = _Reasons(n, raw.row_reasons)
+    _size_check(table, reasons)
     typed: dict[str, pa.Array] = {}
     for column in spec.columns:
         if column.name not in table.column_names:
@@ -265,15 +356,44 @@ def validate_table(
     good = pa.table({**typed, **{c: _as_text(table[c]) for c in extras}})
     frame = good.filter(ok).to_pandas()
     bad = pc.invert(ok)
-    quarantine = table.filter(bad)
-    quarantine = pa.table({c: _as_text(quarantine[c]) for c in quarantine.column_names}).to_pandas()
-    quarantine["source_row"] = np.flatnonzero(bad.to_numpy(zero_copy_only=False)) + 1
-    quarantine["reason"] = reasons.values.filter(bad).to_pandas()
-    quarantine = _with_malformed(quarantine, raw)
-    return ValidatedTable(spec.name, frame, quarantine, n + len(raw.malformed))
+    return ValidatedTable(spec.name, frame, _quarantine_rows(raw, bad, reasons), n,
+                          tuple(raw.notes))
+
+
+def _size_check(table: pa.Table, reasons: _Reasons) -> None:
+    """Fail every row holding a value longer than :data:`MAX_VALUE_BYTES`, in any column.
+
+    One length pass per text column; the common file, whose longest value is
+    short, costs no more than that.
+    """
+    for name in table.column_names:
+        arr = table[name]
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            continue
+        lengths = pc.binary_length(arr)
+        longest = pc.max(lengths).as_py()
+        if longest is None or longest <= MAX_VALUE_BYTES:
+            continue
+        reasons.add(pc.greater(lengths, MAX_VALUE_BYTES),
+                    lambda name=name, lengths=lengths: pc.binary_join_element_wise(
+                        f"oversized_value: {name} is ", pc.cast(lengths, pa.string()),
+                        f" bytes long, more than the {MAX_VALUE_BYTES:,} a value may hold", ""))
+
+
+def _quarantine_rows(raw: RawTable, bad: pa.Array, reasons: _Reasons) -> pd.DataFrame:
+    """The failed rows as given (every input column as text), then the loader's own columns."""
+    rows = raw.table.filter(bad)
+    frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
+    frame[SOURCE_ROW] = np.flatnonzero(bad.to_numpy(zero_copy_only=False)) + 1
+    frame[REASON] = reasons.values.filter(bad).to_pandas()
+    lines = raw.raw_lines.filter(bad).to_pandas() if raw.raw_lines is not None else None
+    frame[RAW_LINE] = lines if lines is not None else pd.Series([None] * len(frame), dtype=object)
+    return frame
 
 
 def absent_column(column: Column, n: int) -> pa.Array:
+    """The values of a contract column a file does not give: nulls, or the column's default,
+    so every table has its contract columns whichever optional ones the file left out."""
     if column.kind is Kind.TIMESTAMP:
         return pa.nulls(n, TIMESTAMP_TYPE)
     if column.kind is Kind.INTEGER:
@@ -281,15 +401,3 @@ def absent_column(column: Column, n: int) -> pa.Array:
     if column.kind is Kind.NUMBER:
         return pa.nulls(n, pa.float64())
     return pa.nulls(n, pa.string())
-
-
-def _with_malformed(quarantine: pd.DataFrame, raw: RawTable) -> pd.DataFrame:
-    """Append the lines the CSV parser could not split, with their text in ``raw_line``."""
-    if not raw.malformed:
-        return quarantine
-    lines = pd.DataFrame({
-        "source_row": [m.line for m in raw.malformed],
-        "reason": [f"malformed_row: {m.detail}" for m in raw.malformed],
-        "raw_line": [m.text for m in raw.malformed],
-    })
-    return pd.concat([quarantine, lines], ignore_index=True)

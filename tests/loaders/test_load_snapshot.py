@@ -32,13 +32,14 @@ def test_quarantine_file_keeps_the_row_as_given_with_row_and_reason(bad_snapshot
     orders = pd.read_csv(tmp_path / "q" / "orders.csv", dtype=str, keep_default_na=False)
     bad_amount = orders[orders["order_id"] == "o4"].iloc[0]
     assert bad_amount["amount"] == "abc"
-    assert bad_amount["reason"] == "bad_number: amount is not a number: 'abc'"
-    assert bad_amount["source_row"] == "4"
-    malformed = orders[orders["reason"].str.startswith("malformed_row")].iloc[0]
-    assert "surplus" in malformed["raw_line"]
+    assert bad_amount["_ringwatch_reason"] == "bad_number: amount is not a number: 'abc'"
+    assert bad_amount["_ringwatch_source_row"] == "4"
+    malformed = orders[orders["_ringwatch_reason"].str.startswith("malformed_row")].iloc[0]
+    assert "surplus" in malformed["_ringwatch_raw_line"]
+    assert malformed["_ringwatch_source_row"] == "7"
     creators = pd.read_csv(tmp_path / "q" / "creators.csv", dtype=str, keep_default_na=False)
     repeat = creators[creators["note"] == "repeat"].iloc[0]
-    assert "first one wins" in repeat["reason"] and "row 1" in repeat["reason"]
+    assert "first one wins" in repeat["_ringwatch_reason"] and "row 1" in repeat["_ringwatch_reason"]
 
 
 def test_a_quarantined_row_takes_the_rows_that_reference_it_along(bad_snapshot: Path) -> None:
