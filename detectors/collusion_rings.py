@@ -192,24 +192,21 @@ def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
     graph = ig.Graph(n=len(names), edges=np.column_stack([codes[:len(tied)],
                                                           codes[len(tied):]]))
     block_of = pd.Series(np.asarray(graph.connected_components().membership), index=names)
-    # The block's trade: orders by buyers shared inside it, through its creators.
+    # The block's trade: the pairs its shared buyers bought at through its creators.
     pool = per.assign(block=block_of.reindex(per["creator_id"]).to_numpy()).dropna()
     pool = pool[pool.groupby(["buyer_id", "block"])["creator_id"].transform("size") >= 2]
     bought = orders.merge(pool[["buyer_id", "creator_id", "block"]], on=["buyer_id", "creator_id"])
+    keys = bought[["creator_id", "shop_id", "block"]].drop_duplicates(["creator_id", "shop_id"])
     trade = _all_pairs(ctx, pairs)
     taken = pd.MultiIndex.from_arrays([strong["creator_id"], strong["shop_id"]])
-    background = trade[~pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]]).isin(
-        taken)]
+    free = ~pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]]).isin(taken)
+    background = trade[free]
     market_refund = float(background["refunded_after_commission"].sum()
                           / max(background["orders"].sum(), 1))
-    kept = []
-    for _, traded in bought.groupby("block"):  # blocks are few: one per tied component
-        keys = pd.MultiIndex.from_frame(traded[["creator_id", "shop_id"]].drop_duplicates())
-        at = pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]])
-        block = trade[at.isin(keys) & ~at.isin(taken)]
-        if _abnormal_block(ctx, block, config, market_refund):
-            kept.append(block)
-    return pd.concat(kept, ignore_index=True) if kept else pairs.iloc[:0]
+    blocks = background.merge(keys, on=["creator_id", "shop_id"])
+    abnormal = _abnormal_blocks(ctx, blocks, config, market_refund)
+    return blocks[blocks["block"].isin(abnormal).to_numpy()].drop(columns="block").reset_index(
+        drop=True)
 
 
 def _all_pairs(ctx: MarketContext, judged: pd.DataFrame) -> pd.DataFrame:
@@ -230,35 +227,38 @@ def _all_pairs(ctx: MarketContext, judged: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-def _abnormal_block(ctx: MarketContext, block: pd.DataFrame, config: CollusionConfig,
-                    market_refund: float) -> bool:
-    """Whether a block's pooled trade breaks the market's norms as a pair's would.
+def _abnormal_blocks(ctx: MarketContext, blocks: pd.DataFrame, config: CollusionConfig,
+                     market_refund: float) -> np.ndarray:
+    """The blocks (ids in ``blocks["block"]``) whose pooled trade breaks the market's norms.
 
-    Refunds after the commission are judged against the market's own share
-    (``market_refund``): pooled over a block they are many orders, so
-    ``block_refund_lift`` times the market's share is telling where one
-    pair's few orders would be noise.
+    All blocks at once, by group-by. Refunds after the commission are judged
+    against the market's own share (``market_refund``): pooled over a block
+    they are many orders, so ``block_refund_lift`` times the market's share is
+    telling where one pair's few orders would be noise.
     """
-    creators, shops = block["creator_id"].nunique(), block["shop_id"].nunique()
-    if creators < 2 or shops < 2 or len(block) < config.block_min_fill * creators * shops:
-        return False
-    orders = float(block["orders"].sum())
-    refunded = float(block["refunded_after_commission"].sum())
-    refund = refunded >= 5 and refunded / orders >= min(
-        config.refund_after_share, config.block_refund_lift * market_refund)
-    commissions = block["commissions"].sum()
-    norm = float(block[["shop_norm", "category_norm"]].min(axis=1).median())
-    rate = bool(commissions) and (block["rate_total"].sum() / commissions
-                                  >= config.rate_inflation * norm)
-    bought = ctx["buyer_orders"]
-    on_block = pd.MultiIndex.from_arrays([bought["creator_id"], bought["shop_id"]]).isin(
-        pd.MultiIndex.from_arrays([block["creator_id"], block["shop_id"]]))
-    bought = bought[on_block]
-    buyers = bought["buyer_id"].nunique()
-    pool = buyers > 0 and orders / buyers >= config.orders_per_buyer
-    via = bought.groupby("buyer_id")["creator_id"].nunique()
-    shared = buyers > 0 and float((via >= 2).mean()) >= config.block_shared_buyers
-    return int(refund) + int(rate) + int(pool) + int(shared) >= config.min_signals
+    if blocks.empty:
+        return np.array([])
+    blocks = blocks.assign(norm=blocks[["shop_norm", "category_norm"]].min(axis=1))
+    per = blocks.groupby("block").agg(
+        creators=("creator_id", "nunique"), shops=("shop_id", "nunique"),
+        pairs=("creator_id", "size"), orders=("orders", "sum"),
+        refunded=("refunded_after_commission", "sum"), commissions=("commissions", "sum"),
+        rate_total=("rate_total", "sum"), norm=("norm", "median"))
+    bought = ctx["buyer_orders"].merge(blocks[["creator_id", "shop_id", "block"]],
+                                       on=["creator_id", "shop_id"])
+    via = bought.groupby(["block", "buyer_id"])["creator_id"].nunique()
+    per["buyers"] = via.groupby(level="block").size().reindex(per.index).fillna(0)
+    per["shared"] = (via >= 2).groupby(level="block").mean().reindex(per.index).fillna(0.0)
+    shape = ((per["creators"] >= 2) & (per["shops"] >= 2)
+             & (per["pairs"] >= config.block_min_fill * per["creators"] * per["shops"]))
+    refund = (per["refunded"] >= 5) & (per["refunded"] >= per["orders"] * min(
+        config.refund_after_share, config.block_refund_lift * market_refund))
+    rate = (per["commissions"] > 0) & (
+        per["rate_total"] >= config.rate_inflation * per["norm"] * per["commissions"])
+    pool = (per["buyers"] > 0) & (per["orders"] >= config.orders_per_buyer * per["buyers"])
+    shared = per["shared"] >= config.block_shared_buyers
+    signals = refund.astype(int) + rate.astype(int) + pool.astype(int) + shared.astype(int)
+    return per.index[(shape & (signals >= config.min_signals)).to_numpy()].to_numpy()
 
 
 def _ring_of_pair(ring_of: pd.Series, frame: pd.DataFrame) -> np.ndarray:

@@ -120,13 +120,11 @@ def _everyday_sharing(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityC
 
 def _lockstep(ctx: MarketContext, config: IdentityConfig) -> pd.DataFrame:
     """Identifiers in lockstep in any of the configured windows (the narrowest one wins)."""
-    found = [lockstep_identifiers(
-        ctx.links, window_ms=int(hours * 3_600_000), min_accounts=config.lockstep_min_accounts,
-        min_share=config.lockstep_share, max_market_share=share,
-        types=config.lockstep_types).assign(window_hours=hours)
-        for hours, share in config.lockstep_windows]
-    found = pd.concat(found, ignore_index=True)
-    return found.drop_duplicates("ident", keep="first").reset_index(drop=True)
+    return lockstep_identifiers(
+        ctx.links, windows=[(int(hours * 3_600_000), share)
+                            for hours, share in config.lockstep_windows],
+        min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share,
+        types=config.lockstep_types)
 
 
 def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig) -> np.ndarray:
@@ -294,11 +292,11 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
     types = config.lockstep_join_types
     if not types:
         return label
-    windows = [lockstep_identifiers(
-        ctx.links, window_ms=int(hours * 3_600_000), min_accounts=config.lockstep_min_accounts,
-        min_share=config.lockstep_share, max_market_share=share, types=types)
-        for hours, share in config.lockstep_windows[:1]]
-    stepped = set(pd.concat(windows)["ident"])
+    hours, share = config.lockstep_windows[0]
+    stepped = set(lockstep_identifiers(
+        ctx.links, windows=[(int(hours * 3_600_000), share)],
+        min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share,
+        types=types)["ident"])
     on = pairs["ident"].isin(stepped).to_numpy()
     if not on.any():
         return label
@@ -361,7 +359,7 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
                 f"lockstep_{identifier_type}",
                 f"{describe_type(identifier_type)} {value} was first used by "
                 f"{int(step['in_window'])} of its {count(int(step['accounts']), 'account')} within "
-                f"{_span(step['window_hours'])} of each other, while the market's other "
+                f"{_span(step['window_ms'] / 3_600_000)} of each other, while the market's other "
                 f"{describe_type(identifier_type)} links in that window were "
                 f"{step['market_share']:.1%} of all; {count(n, 'account')} of this ring use it: "
                 f"{_who(keys)}", base))

@@ -16,23 +16,26 @@ identifier or per link.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 
-def lockstep_identifiers(links: pd.DataFrame, *, window_ms: int, min_accounts: int,
-                         min_share: float, max_market_share: float,
-                         types: tuple[str, ...],
+def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, float]],
+                         min_accounts: int, min_share: float, types: tuple[str, ...],
                          background: pd.DataFrame | None = None) -> pd.DataFrame:
     """Identifiers used by ``min_accounts`` or more accounts, most of them first seen together.
 
     ``links`` needs ``ident``, ``identifier_type``, ``account`` and
     ``first_seen_ms`` (a :class:`~ringwatch.detectors.context.MarketContext`'s
-    ``links``). For each identifier the densest window of ``window_ms`` is
-    found (the window that starts at one of its first-seen times and holds
-    the most of its accounts). It is in lockstep when that window holds at
-    least ``min_share`` of its accounts while the market's links of the same
-    type in that window are at most ``max_market_share`` of all of them.
+    ``links``). ``windows`` are (width in ms, largest market share) pairs,
+    narrowest first. For each identifier and width the densest window is found
+    (the one that starts at one of its first-seen times and holds the most of
+    its accounts); the identifier is in lockstep when, for some width, that
+    window holds at least ``min_share`` of its accounts while the market's
+    links of the same type in it are at most that width's share of all of them.
+    The narrowest width that holds wins.
 
     ``background`` (``identifier_type``, ``first_seen_ms``) is what the market
     did, when that is not ``links`` itself (a ring's registrations are judged
@@ -40,11 +43,11 @@ def lockstep_identifiers(links: pd.DataFrame, *, window_ms: int, min_accounts: i
     either way.
 
     Returns ``ident``, ``identifier_type``, ``accounts`` (distinct accounts),
-    ``in_window`` (accounts first seen inside the window), ``window_start_ms``
-    and ``market_share``.
+    ``in_window`` (accounts first seen inside the window), ``window_ms``,
+    ``window_start_ms`` and ``market_share``.
     """
     empty = pd.DataFrame({"ident": [], "identifier_type": [], "accounts": [], "in_window": [],
-                          "window_start_ms": [], "market_share": []})
+                          "window_ms": [], "window_start_ms": [], "market_share": []})
     usable = links[links["identifier_type"].isin(types) & links["first_seen_ms"].notna()]
     if usable.empty:
         return empty
@@ -55,35 +58,39 @@ def lockstep_identifiers(links: pd.DataFrame, *, window_ms: int, min_accounts: i
     first = first[sizes >= min_accounts]
     if first.empty:
         return empty
-    first = first.sort_values(["ident", "t"], kind="stable")
+    first = first.sort_values(["ident", "t"], kind="stable").reset_index(drop=True)
     codes, names = pd.factorize(first["ident"], sort=False)
     t = first["t"].to_numpy(dtype=np.int64)
-    span = int(t.max() - t.min()) + window_ms + 1
-    key = codes.astype(np.int64) * span + (t - t.min())
-    # Accounts of the same identifier whose first use falls in [t_i, t_i + window].
-    in_window = np.searchsorted(key, key + window_ms, side="right") - np.arange(len(key))
-    per = pd.DataFrame({"code": codes, "in_window": in_window, "start": t})
-    best = per.loc[per.groupby("code")["in_window"].idxmax()]
-    accounts = np.bincount(codes)[best["code"].to_numpy()]
-    result = pd.DataFrame({
-        "ident": names[best["code"].to_numpy()],
-        "identifier_type": first["identifier_type"].to_numpy()[best.index.to_numpy()],
-        "accounts": accounts,
-        "in_window": best["in_window"].to_numpy(),
-        "window_start_ms": best["start"].to_numpy(),
-    })
-    # The market's share leaves the identifier's own links out: a funder's thousand
-    # links are the anomaly, not the background it is judged against.
-    own_total = result["accounts"].to_numpy()
-    if background is None:
-        inside, total = _market_counts(usable, result, window_ms)
-    else:  # the identifier's own rows are part of this background too
-        inside, total = _market_counts(background, result, window_ms)
-    result["market_share"] = (inside - result["in_window"].to_numpy()) / np.maximum(
-        total - own_total, 1)
-    keep = ((result["in_window"] >= min_share * result["accounts"])
-            & (result["market_share"] <= max_market_share))
-    return result[keep.to_numpy()].reset_index(drop=True)
+    market = usable if background is None else background
+    found = []
+    for window_ms, max_market_share in windows:  # a few widths
+        span = int(t.max() - t.min()) + window_ms + 1
+        key = codes.astype(np.int64) * span + (t - t.min())
+        # Accounts of the same identifier whose first use falls in [t_i, t_i + window].
+        in_window = np.searchsorted(key, key + window_ms, side="right") - np.arange(len(key))
+        per = pd.DataFrame({"code": codes, "in_window": in_window, "start": t})
+        best = per.loc[per.groupby("code")["in_window"].idxmax()]
+        result = pd.DataFrame({
+            "ident": names[best["code"].to_numpy()],
+            "identifier_type": first["identifier_type"].to_numpy()[best.index.to_numpy()],
+            "accounts": np.bincount(codes)[best["code"].to_numpy()],
+            "in_window": best["in_window"].to_numpy(),
+            "window_ms": window_ms,
+            "window_start_ms": best["start"].to_numpy(),
+        })
+        result = result[(result["in_window"] >= min_share * result["accounts"]).to_numpy()]
+        if result.empty:
+            continue
+        # The market's share leaves the identifier's own links out: a funder's thousand
+        # links are the anomaly, not the background it is judged against.
+        inside, total = _market_counts(market, result.reset_index(drop=True), window_ms)
+        result = result.assign(market_share=(inside - result["in_window"].to_numpy())
+                               / np.maximum(total - result["accounts"].to_numpy(), 1))
+        found.append(result[(result["market_share"] <= max_market_share).to_numpy()])
+    if not found:
+        return empty
+    return (pd.concat(found, ignore_index=True).drop_duplicates("ident", keep="first")
+            .reset_index(drop=True))
 
 
 def _market_counts(links: pd.DataFrame, windows: pd.DataFrame,
@@ -122,6 +129,6 @@ def registration_bursts(members: pd.DataFrame, creators: pd.DataFrame, *, window
     })
     market = pd.DataFrame({"identifier_type": "registration",
                            "first_seen_ms": creators["registered_at_ms"].to_numpy()})
-    return lockstep_identifiers(rows, window_ms=window_ms, min_accounts=min_accounts,
-                                min_share=min_share, max_market_share=max_market_share,
+    return lockstep_identifiers(rows, windows=[(window_ms, max_market_share)],
+                                min_accounts=min_accounts, min_share=min_share,
                                 types=("registration",), background=market.dropna())
