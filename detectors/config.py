@@ -79,11 +79,12 @@ class IdentityConfig:
     #: carriers).
     absorb_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
     absorb_share: float = 0.5
-    #: A type is shared every day in this market when more than this share of the accounts
-    #: using it share one of its identifiers (a marketplace: 1-5 % for payout accounts; wallet
-    #: transfer data: a third). Pairs of such a type count ``everyday_discount`` of their
-    #: weight unless both accounts are creators registered within ``co_registration_days``
-    #: (made in one campaign), or the identifier is in lockstep.
+    #: A type is shared every day in this market when more than this share of its links
+    #: are on an identifier shared below the hub cap (a marketplace: a few percent of payout
+    #: links; wallet transfer data: a third), over at least ``everyday_min_accounts`` such
+    #: links. Pairs of such a type count ``everyday_discount`` of their weight unless both
+    #: accounts are creators registered within ``co_registration_days`` (made in one
+    #: campaign), or the identifier is in lockstep.
     everyday_sharing_rate: float = 0.15
     everyday_min_accounts: int = 200
     everyday_discount: float = 0.25

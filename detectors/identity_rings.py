@@ -69,26 +69,24 @@ def strong_links(ctx: MarketContext, config: IdentityConfig,
 def everyday_types(ctx: MarketContext, config: IdentityConfig) -> set[str]:
     """Identifier types this market shares every day: above ``everyday_sharing_rate``.
 
-    The share of accounts with a link of the type that share one of its
-    identifiers (below the hub cap) with another account. In a marketplace few
-    creators share a payout account (a few percent); in a data set of wallet
-    transfers a third of all accounts do, because paying a friend shares a
-    wallet. Sharing that common proves little between two accounts by itself.
-    A rate is only trusted over ``everyday_min_accounts`` sharing accounts: a
-    handful of accounts says nothing about a market's habits.
+    The share of the type's links whose identifier is shared (below the hub
+    cap) with another account. In a marketplace few creators share a payout
+    account (a few percent of payout links); in a data set of wallet transfers
+    a third of the links are shared, because paying a friend shares a wallet.
+    Sharing that common proves little between two accounts by itself. A rate is
+    only trusted over ``everyday_min_accounts`` shared links: a handful of
+    accounts says nothing about a market's habits.
     """
     links = ctx.links
     if links.empty:
         return set()
-    cap = links["identifier_type"].map(config.max_sharing).fillna(0).to_numpy()
-    shared = (links["sharing"].to_numpy() >= 2) & (links["sharing"].to_numpy() <= cap)
-    per_account = pd.DataFrame({"type": links["identifier_type"].to_numpy(),
-                                "account": links["account"].to_numpy(), "shared": shared})
-    shares = per_account.groupby(["type", "account"])["shared"].any().groupby(level=0)
-    rate, sharing = shares.mean(), shares.sum()
-    everyday = (rate.to_numpy() > config.everyday_sharing_rate) & (
-        sharing.to_numpy() >= config.everyday_min_accounts)
-    return set(rate.index[everyday])
+    codes, types = pd.factorize(links["identifier_type"])
+    sharing = links["sharing"].to_numpy()
+    cap = pd.Series(types).map(config.max_sharing).fillna(0).to_numpy()[codes]
+    shared = np.bincount(codes, weights=(sharing >= 2) & (sharing <= cap))
+    rate = shared / np.maximum(np.bincount(codes), 1)
+    everyday = (rate > config.everyday_sharing_rate) & (shared >= config.everyday_min_accounts)
+    return set(types[everyday])
 
 
 def _everyday_sharing(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig,
@@ -105,15 +103,17 @@ def _everyday_sharing(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityC
     everyday = everyday_types(ctx, config)
     if not everyday or pairs.empty:
         return pairs.assign(everyday=False)
+    is_everyday = pairs["identifier_type"].isin(everyday).to_numpy()
+    candidates = pairs[is_everyday]
     creators = ctx["creators"]
     registered = pd.Series(creators["registered_at_ms"].to_numpy(dtype=np.float64),
                            index="creator:" + creators["creator_id"])
-    gap = np.abs(registered.reindex(pairs["a"]).to_numpy()
-                 - registered.reindex(pairs["b"]).to_numpy())
+    gap = np.abs(registered.reindex(candidates["a"]).to_numpy()
+                 - registered.reindex(candidates["b"]).to_numpy())
     together = gap <= config.co_registration_days * 86_400_000  # NaN (not creators): False
-    weak = (pairs["identifier_type"].isin(everyday).to_numpy() & ~together
-            & ~pairs["ident"].isin(lockstep).to_numpy())
-    pairs = pairs.assign(everyday=pairs["identifier_type"].isin(everyday).to_numpy())
+    weak = np.zeros(len(pairs), dtype=bool)
+    weak[np.flatnonzero(is_everyday)] = ~together & ~candidates["ident"].isin(lockstep).to_numpy()
+    pairs = pairs.assign(everyday=is_everyday)
     pairs.loc[weak, "weight"] = pairs.loc[weak, "weight"] * config.everyday_discount
     return pairs
 

@@ -51,7 +51,10 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
     usable = links[links["identifier_type"].isin(types) & links["first_seen_ms"].notna()]
     if usable.empty:
         return empty
-    first = (usable.groupby(["ident", "account"], sort=False)
+    # Most identifiers are personal: leave them out before grouping (a context's links
+    # carry how many accounts share each identifier); the market counts keep them.
+    candidates = usable[usable["sharing"] >= min_accounts] if "sharing" in usable else usable
+    first = (candidates.groupby(["ident", "account"], sort=False)
              .agg(identifier_type=("identifier_type", "first"), t=("first_seen_ms", "min"))
              .reset_index())
     sizes = first.groupby("ident")["account"].transform("size").to_numpy()
