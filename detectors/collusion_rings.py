@@ -130,10 +130,14 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
     # Each suspicious pair, and each pool order, belongs to the ring of both its ends.
     pair_ring = _ring_of_pair(ring_of, suspicious)
     pool_ring = _ring_of_pair(ring_of, pool)
-    ring_pairs = dict(tuple(suspicious.assign(ring=pair_ring)[pair_ring >= 0].groupby("ring")))
+    # Sorted once for all rings, the way each ring's evidence lists them (split below).
+    in_ring = suspicious.assign(ring=pair_ring)[pair_ring >= 0].sort_values(
+        ["ring", "orders", "creator_id"], ascending=[True, False, True], kind="stable")
+    ring_pairs = dict(tuple(in_ring.groupby("ring", sort=False)))
     ring_pool = pool.assign(ring=pool_ring)[pool_ring >= 0]
     per_buyer = ring_pool.groupby(["ring", "buyer_id"])["orders"].sum()
-    per_buyer = per_buyer[per_buyer >= _POOL_MIN_ORDERS].reset_index()
+    per_buyer = per_buyer[per_buyer >= _POOL_MIN_ORDERS].reset_index().sort_values(
+        ["ring", "orders", "buyer_id"], ascending=[True, False, True], kind="stable")
     devices = _pool_devices(ctx, per_buyer)
     pool_by_ring = dict(tuple(per_buyer.groupby("ring")))
     devices_by_ring = dict(tuple(devices.groupby("ring")))
@@ -309,16 +313,16 @@ def _finding(creators: set[str], shops: set[str], sellers: pd.Series, pairs: pd.
              buyers: pd.DataFrame, devices: pd.DataFrame) -> Finding:
     """One ring's members, its evidence sentences (each naming whom it is about) and metrics.
 
-    ``devices`` holds one row per (device, pool buyer) of the devices that two
-    or more of the ring's pool buyers share.
+    ``pairs`` come most orders first and ``buyers`` most orders first (the
+    caller sorts once for every ring); ``devices`` holds one row per (device,
+    pool buyer) of the devices that two or more of the ring's pool buyers share.
     """
     members = {Member("creator", c) for c in creators} | {Member("shop", s) for s in shops}
     members |= {Member("seller", sellers[s]) for s in shops if s in sellers.index}
     members |= {Member("buyer", b) for b in buyers["buyer_id"]}
-    evidence = [_abnormal_trade(row) for row in pairs.sort_values(
-        ["orders", "creator_id"], ascending=[False, True]).head(_SHOWN_PAIRS).itertuples()]
+    evidence = [_abnormal_trade(row) for row in pairs.head(_SHOWN_PAIRS).itertuples()]
     if len(buyers) and len(creators) + len(shops) > 2:
-        pool = buyers.sort_values(["orders", "buyer_id"], ascending=[False, True])
+        pool = buyers
         evidence.append(Evidence(
             "shared_buyer_pool",
             f"{accounts('buyer', pool['buyer_id'])} placed "

@@ -71,26 +71,23 @@ def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) 
     own = own[own["creator_id"].isin(cases.index)]
     ties = ties.merge(own[["buyer_id", "creator_id"]].drop_duplicates(),
                       on=["buyer_id", "creator_id"])
-    bought_by = dict(tuple(own.groupby("creator_id")))
+    # Each case's buyers, most orders first (ties by id): one sort for all cases.
+    per_buyer = own.groupby(["creator_id", "buyer_id"], as_index=False)["orders"].sum()
+    per_buyer = per_buyer.sort_values(["creator_id", "orders", "buyer_id"],
+                                      ascending=[True, False, True], kind="stable")
+    buyers_by = per_buyer.groupby("creator_id", sort=False)["buyer_id"].agg(list).to_dict()
     ties_by = dict(tuple(ties.groupby("creator_id")))
     rings = []
     for creator, case in cases.iterrows():
-        bought, tie = bought_by[creator], ties_by[creator]
+        buyers, tie = buyers_by[creator], ties_by[creator]
         members = {Member("creator", creator)}
-        members |= {Member("buyer", b) for b in bought["buyer_id"]}
+        members |= {Member("buyer", b) for b in buyers}
         shared, evidence = _ties(tie, "self_purchase", "buyer", tie["buyer_id"], creator)
         members |= shared
-        evidence += _own_link_evidence(creator, _most_orders_first(bought), case)
+        evidence += _own_link_evidence(creator, buyers, case)
         rings.append(Finding(KIND, frozenset(members), evidence,
                              {"scheme": "self_purchase", "own_link_orders": int(case["orders"])}))
     return rings
-
-
-def _most_orders_first(bought: pd.DataFrame) -> list[str]:
-    """The buyers of one case, those with the most orders first (ties by id)."""
-    per_buyer = bought.groupby("buyer_id")["orders"].sum().reset_index()
-    per_buyer = per_buyer.sort_values(["orders", "buyer_id"], ascending=[False, True])
-    return per_buyer["buyer_id"].tolist()
 
 
 def _own_link_evidence(creator: str, buyers: list[str], case: pd.Series) -> list[Evidence]:

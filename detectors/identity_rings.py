@@ -141,8 +141,15 @@ def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig)
                        index="creator:" + creators["creator_id"]).replace("", np.nan).dropna()
     if agency.empty or pairs.empty:
         return np.zeros(len(pairs), dtype=bool)
+    codes, accounts = pd.factorize(pd.concat([pairs["a"], pairs["b"]]))
+    agency_of = agency.reindex(accounts).to_numpy()
+    agency_a, agency_b = agency_of[codes[:len(pairs)]], agency_of[codes[len(pairs):]]
+    same = pd.notna(agency_a) & (agency_a == agency_b)
+    if not same.any():
+        return same
     agency_size = agency.value_counts()
-    links = ctx.links[["ident", "identifier_type", "account"]].drop_duplicates(["ident", "account"])
+    links = ctx.links[ctx.links["ident"].isin(pairs["ident"].to_numpy()[same]).to_numpy()]
+    links = links[["ident", "identifier_type", "account"]].drop_duplicates(["ident", "account"])
     links = links.assign(agency=agency.reindex(links["account"]).to_numpy()).dropna()
     users = links.groupby(["ident", "agency", "identifier_type"]).size().rename("members")
     users = users.reset_index()
@@ -155,10 +162,6 @@ def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig)
         (users["members"] >= config.studio_share * users["size"])
         | (users["kits"] <= config.studio_kit_per_type))
     studio = users.set_index(["ident", "agency"])["studio"]
-    codes, accounts = pd.factorize(pd.concat([pairs["a"], pairs["b"]]))
-    agency_of = agency.reindex(accounts).to_numpy()
-    agency_a, agency_b = agency_of[codes[:len(pairs)]], agency_of[codes[len(pairs):]]
-    same = pd.notna(agency_a) & (agency_a == agency_b)
     is_kit = studio.reindex(pd.MultiIndex.from_arrays([pairs["ident"], agency_a]))
     return (same & is_kit.fillna(False).to_numpy(dtype=bool)
             & pairs["identifier_type"].isin(config.agency_expected_types).to_numpy())
