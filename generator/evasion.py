@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .catalog import RATE_HIGH, RATE_LOW, RING_POLICY_SHARES
+from .catalog import RING_POLICY_SHARES
 from .clock import DAY, HOUR, SNAPSHOT_END, WINDOW_START, between
 from .market import (
     BUYER,
@@ -53,10 +53,12 @@ from .typologies import (
     active_window,
     affiliate,
     distinct_pairs,
+    inflated_rates,
     link_shared,
     mostly_one_region,
     registered_before,
     ring_orders,
+    trade_grid,
 )
 
 EVASION_TYPOLOGIES = ("agency_farm", "device_chain_farm", "split_payout_farm", "burst_farm",
@@ -262,11 +264,7 @@ def _thin_collusion(market: Market, ring: Ring, sampler: MarketSampler, tactics:
     registered_before(market, ring, start, rng)
     creators, shops, buyers = ring.creators, ring.shops, ring.buyers
     mostly_one_region(market, creators, rng, share=0.5)
-    grid = rng.random((len(creators), len(shops))) < tactics.thin_density
-    grid[np.arange(len(creators)), rng.integers(0, len(shops), len(creators))] = True
-    grid[rng.integers(0, len(creators), len(shops)), np.arange(len(shops))] = True
-    row, col = np.nonzero(grid)
-    creator, shop = creators[row], shops[col]
+    creator, shop = trade_grid(creators, shops, tactics.thin_density, rng)
     # One weak signal per pair at most: a rate a little above the norm, or one order refunded
     # after its commission, or nothing but the orders themselves.
     signal = rng.choice(3, len(creator), p=[0.4, 0.35, 0.25])
@@ -303,15 +301,8 @@ def _camouflaged_collusion(market: Market, ring: Ring, sampler: MarketSampler, t
     link_shared(market, BUYER, buyers[on_device], DEVICE,
                 rng.choice(devices, int(on_device.sum())), start, rng)
 
-    grid = rng.random((len(creators), len(shops))) < 0.8
-    grid[np.arange(len(creators)), rng.integers(0, len(shops), len(creators))] = True
-    grid[rng.integers(0, len(creators), len(shops)), np.arange(len(shops))] = True
-    row, col = np.nonzero(grid)
-    creator, shop = creators[row], shops[col]
-    category = market.shops.category[shop]
-    norm = (RATE_LOW[category] + RATE_HIGH[category]) / 2
-    rate = np.round(np.clip(norm * rng.uniform(1.5, 2.2, len(shop)),
-                            RATE_HIGH[category] + 0.02, 0.6), 2)
+    creator, shop = trade_grid(creators, shops, 0.8, rng)
+    rate = inflated_rates(market, shop, (1.5, 2.2), rng)
     started = affiliate(market, creator, shop, rate, start, rng)
     fake = int(rng.integers(30, 121))
     ring_orders(market, buyers=buyers, creators=creator, shops=shop, started=started, n=fake,

@@ -171,15 +171,8 @@ def _collusion_ring(market: Market, ring: Ring, sampler: MarketSampler,
         link_shared(market, SELLER, ring.sellers[:1], IP, meeting, start, rng)
         link_shared(market, CREATOR, creators[:1], IP, meeting, start, rng)
 
-    grid = rng.random((len(creators), len(shops))) < 0.8
-    grid[np.arange(len(creators)), rng.integers(0, len(shops), len(creators))] = True
-    grid[rng.integers(0, len(creators), len(shops)), np.arange(len(shops))] = True
-    row, col = np.nonzero(grid)
-    creator, shop = creators[row], shops[col]
-    category = market.shops.category[shop]
-    norm = (RATE_LOW[category] + RATE_HIGH[category]) / 2
-    rate = np.round(np.clip(norm * rng.uniform(1.6, 2.6, len(shop)),
-                            RATE_HIGH[category] + 0.02, 0.6), 2)
+    creator, shop = trade_grid(creators, shops, 0.8, rng)
+    rate = inflated_rates(market, shop, (1.6, 2.6), rng)
     started = affiliate(market, creator, shop, rate, start, rng)
     ring_orders(market, buyers=buyers, creators=creator, shops=shop, started=started,
                  n=int(rng.integers(40, 161)), window=(start, end), rng=rng,
@@ -367,3 +360,23 @@ def ring_orders(market: Market, *, buyers: np.ndarray, creators: np.ndarray, sho
                creators=creators[deal],
                placed_at=between(np.maximum(started[deal], start), end, rng), rng=rng,
                refund_rate=refund_rate, late_share=late_share, markup=markup)
+
+
+def trade_grid(creators: np.ndarray, shops: np.ndarray, density: float,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The creator-shop pairs a ring trades on: each pair with ``density``, every creator and
+    every shop on at least one. Returns the pairs' creators and shops."""
+    grid = rng.random((len(creators), len(shops))) < density
+    grid[np.arange(len(creators)), rng.integers(0, len(shops), len(creators))] = True
+    grid[rng.integers(0, len(creators), len(shops)), np.arange(len(shops))] = True
+    row, col = np.nonzero(grid)
+    return creators[row], shops[col]
+
+
+def inflated_rates(market: Market, shop: np.ndarray, factor: tuple[float, float],
+                   rng: np.random.Generator) -> np.ndarray:
+    """Commission rates ``factor`` times the category's middle rate, above its honest range."""
+    category = market.shops.category[shop]
+    norm = (RATE_LOW[category] + RATE_HIGH[category]) / 2
+    return np.round(np.clip(norm * rng.uniform(*factor, len(shop)),
+                            RATE_HIGH[category] + 0.02, 0.6), 2)
