@@ -23,7 +23,7 @@ from ringwatch import RingwatchError
 from ringwatch.detectors.pipeline import RunResult, run_detection
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
 from ringwatch.graph.local_store import LocalStore
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.store import GraphStore, check_property_names
 from ringwatch.loaders import TABLES, LoadSummary, SnapshotError, load_snapshot
 
 from .wiring import Backend, open_store
@@ -138,26 +138,36 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
     """Validate, quarantine, write to the store, and print the summary table; returns the summary.
 
     The store is opened first: a Neo4j without a password or out of reach is
-    reported before minutes go into validating the snapshot.
+    reported before minutes go into validating the snapshot. With ``replace``
+    the store is emptied only once the snapshot is validated and its columns
+    are known to fit the graph (the store's write does it), so a refused load
+    never leaves an empty store behind.
     """
     graph = open_store(backend, store_dir=store_dir)
     with graph, _progress() as progress:
-        task = progress.add_task("validating", total=len(TABLES))
+        try:
+            task = progress.add_task("validating", total=len(TABLES))
 
-        def validated(table: str) -> None:
-            progress.update(task, description=f"validating {table}", advance=1)
+            def validated(table: str) -> None:
+                progress.update(task, description=f"validating {table}", advance=1)
 
-        result = load_snapshot(data, quarantine_dir=quarantine_dir, progress=validated)
-        progress.update(task, completed=len(TABLES), description="validated")
-        if replace:
-            graph.clear()
-        write = progress.add_task(f"writing to {graph.backend}", total=result.snapshot.rows)
-        graph.write_snapshot(
-            result.snapshot,
-            progress=lambda table, rows: progress.update(
-                write, advance=rows, description=f"writing {table}"),
-        )
-        progress.update(write, completed=result.snapshot.rows, description="written")
+            result = load_snapshot(data, quarantine_dir=quarantine_dir, progress=validated)
+            progress.update(task, completed=len(TABLES), description="validated")
+            # Checked here too, to name the files in the message; the write checks it again.
+            check_property_names(result.snapshot,
+                                 files={t.table: t.file for t in result.summary.tables})
+            write = progress.add_task(f"writing to {graph.backend}", total=result.snapshot.rows)
+            graph.write_snapshot(
+                result.snapshot,
+                progress=lambda table, rows: progress.update(
+                    write, advance=rows, description=f"writing {table}"),
+                replace=replace,
+            )
+            progress.update(write, completed=result.snapshot.rows, description="written")
+        except BaseException:
+            # A failed load ends with its one error line, not with bars stopped half way.
+            progress.live.transient = True
+            raise
     print_summary(result.summary, quarantine_dir)
     log.info("loaded %s into the %s store (%s): %d rows, %d quarantined", data, backend.value,
              _where(graph), result.snapshot.rows, result.summary.quarantined)

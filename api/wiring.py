@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from pathlib import Path
 
@@ -33,6 +34,22 @@ def open_store(backend: Backend | str, *, store_dir: Path | None = None,
         return LocalStore(directory)
     from ringwatch.graph.neo4j_store import Neo4jStore
 
+    quiet_driver_logs()
     store = Neo4jStore.from_env()
     store.verify()
     return store
+
+
+def quiet_driver_logs() -> None:
+    """Keep the Neo4j driver's own log records out of the log unless debug logging is on.
+
+    The driver logs each retry of a transaction (a warning) and each connection
+    it loses (an error) as it happens, and the server's notices (info); the
+    store then raises one error that says what failed, which the command line
+    prints as its one line and the API as its problem response. At the usual
+    levels those records would be the same failure told again over several
+    lines; with debug logging (``--verbose``) they are what a bug report needs.
+    Reads the root logger's level now: call it after logging is configured.
+    """
+    debug = logging.getLogger().isEnabledFor(logging.DEBUG)
+    logging.getLogger("neo4j").setLevel(logging.NOTSET if debug else logging.CRITICAL + 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ringwatch import RingwatchError
+from ringwatch.loaders import SnapshotError
 
 
 class StoreError(RingwatchError):
@@ -13,9 +14,27 @@ class StoreUnavailableError(StoreError):
     """The store cannot be reached at all (Neo4j down, wrong URI or password)."""
 
 
+class StoreTimeoutError(StoreUnavailableError):
+    """The store did not answer in time (a hung or frozen Neo4j, or a query over its time limit).
+
+    A kind of unavailability, because what a scheduler should do is the same:
+    retry later. The message names the setting that bounds the wait.
+    """
+
+
 class StoreEmptyError(StoreError):
     """The store holds nothing to work on (no snapshot loaded): the input, not the store, is at fault."""
 
 
 class QueryError(StoreError):
     """A named Cypher statement failed; the message names the statement."""
+
+
+class UnstorableColumnError(StoreError, SnapshotError):
+    """A snapshot column cannot become a graph property under its name (empty, or one the graph
+    model keeps for itself).
+
+    Also a :class:`~ringwatch.loaders.SnapshotError`: the input is at fault and
+    cannot be used as it is (exit code 2), and it is raised before the store
+    is changed, so a refused load leaves the graph as it was.
+    """

@@ -8,7 +8,8 @@ relationship counts follow the same graph model as the Neo4j store.
 
 Rings, runs, API keys and the audit log are JSON beside the tables. The API
 server and a detection run may write them at the same time, from threads and
-from processes, so every read-change-write of them holds :meth:`LocalStore._exclusive`
+from processes, and two loads may write the tables at the same time, so every
+read-change-write (a whole snapshot write included) holds :meth:`LocalStore._exclusive`
 (a process-wide lock and an ``flock`` on ``directory/.lock``), and every file is
 replaced by an atomic rename after an ``fsync`` (the audit log is appended to, and
 ``fsync``-ed, instead).
@@ -44,6 +45,7 @@ from .store import (
     WriteReport,
     check_account_type,
     check_api_key,
+    check_property_names,
     default_audit_id,
     new_version,
     node_order,
@@ -79,7 +81,7 @@ class LocalStore(GraphStore):
         self.directory = Path(directory) if directory is not None else default_store_dir()
         (self.directory / "tables").mkdir(parents=True, exist_ok=True)
         self._cache: dict[str, pd.DataFrame] = {}
-        self._stamps: dict[str, int | None] = {}
+        self._stamps: dict[str, tuple[int, int, int] | None] = {}
 
     # --- tables ---------------------------------------------------------------------------
 
@@ -92,40 +94,56 @@ class LocalStore(GraphStore):
         Cached per process, but re-read when the file changed: a long-running
         ``serve`` sees what a ``load`` in another process wrote.
         """
-        path = self._table_path(name)
-        stamp = path.stat().st_mtime_ns if path.exists() else None
+        stamp = _stamp(self._table_path(name))
         if name not in self._cache or self._stamps.get(name) != stamp:
+            self._cache[name] = self._read_table(name)
             self._stamps[name] = stamp
-            if stamp is not None:
-                self._cache[name] = pd.read_parquet(path)
-            else:
-                spec = next(t for t in TABLES if t.name == name)
-                self._cache[name] = pa.table(
-                    {c.name: absent_column(c, 0) for c in spec.columns}).to_pandas()
         return self._cache[name]
+
+    def _read_table(self, name: str) -> pd.DataFrame:
+        """A table as it is on disk now, bypassing the cache (contract columns when absent)."""
+        path = self._table_path(name)
+        if path.exists():
+            return pd.read_parquet(path)
+        spec = next(t for t in TABLES if t.name == name)
+        return pa.table({c.name: absent_column(c, 0) for c in spec.columns}).to_pandas()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {spec.name: self.table(spec.name) for spec in TABLES}
 
-    def write_snapshot(self, snapshot: Snapshot, *,
-                       progress: WriteProgress | None = None) -> WriteReport:
+    def write_snapshot(self, snapshot: Snapshot, *, progress: WriteProgress | None = None,
+                       replace: bool = False) -> WriteReport:
+        """Merge each table into its stored one (a later row wins by key), holding the store's lock.
+
+        Each table is a read-merge-write of its whole file: two loads into one
+        store that both read a table before either wrote it would each write
+        back only their own rows, and one load's rows would be lost while both
+        succeed. So the whole write holds :meth:`_exclusive` (loads from any
+        process take turns) and merges with the table as it is on disk now,
+        never with a copy cached before the lock was taken.
+        """
+        check_property_names(snapshot)
         started = time.perf_counter()
         written: dict[str, int] = {}
-        for spec in TABLES:
-            new = snapshot[spec.name]
-            written[spec.name] = len(new)
-            if new.empty and self._table_path(spec.name).exists():
+        with self._exclusive():
+            if replace:
+                self._clear_locked()
+            for spec in TABLES:
+                new = snapshot[spec.name]
+                written[spec.name] = len(new)
+                path = self._table_path(spec.name)
+                if new.empty and path.exists():
+                    if progress:
+                        progress(spec.name, 0)
+                    continue
+                old = self._read_table(spec.name)
+                merged = new if old.empty else pd.concat([old, new], ignore_index=True)
+                merged = merged.drop_duplicates(list(spec.key), keep="last", ignore_index=True)
+                _atomic_parquet(merged, path)
+                self._cache[spec.name] = merged
+                self._stamps[spec.name] = _stamp(path)
                 if progress:
-                    progress(spec.name, 0)
-                continue
-            old = self.table(spec.name)
-            merged = new if old.empty else pd.concat([old, new], ignore_index=True)
-            merged = merged.drop_duplicates(list(spec.key), keep="last", ignore_index=True)
-            _atomic_parquet(merged, self._table_path(spec.name))
-            self._cache[spec.name] = merged
-            self._stamps[spec.name] = self._table_path(spec.name).stat().st_mtime_ns
-            if progress:
-                progress(spec.name, len(new))
+                    progress(spec.name, len(new))
         return WriteReport(written, time.perf_counter() - started)
 
     def counts(self) -> dict[str, int]:
@@ -388,12 +406,30 @@ class LocalStore(GraphStore):
 
     def clear(self) -> None:
         with self._exclusive():
-            for path in (self.directory / "tables").glob("*.parquet"):
-                path.unlink()
-            for name in ("rings.json", "runs.json", "api_keys.json", "audit.jsonl"):
-                (self.directory / name).unlink(missing_ok=True)
-            self._cache.clear()
-            self._stamps.clear()
+            self._clear_locked()
+
+    def _clear_locked(self) -> None:
+        """:meth:`clear`'s work, for a caller that already holds :meth:`_exclusive` (not reentrant)."""
+        for path in (self.directory / "tables").glob("*.parquet"):
+            path.unlink()
+        for name in ("rings.json", "runs.json", "api_keys.json", "audit.jsonl"):
+            (self.directory / name).unlink(missing_ok=True)
+        self._cache.clear()
+        self._stamps.clear()
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells a cached table from a rewritten one: the file's inode, size and modification time.
+
+    Every write replaces the file by a rename, so a rewrite shows a new inode
+    (or, should the inode be reused, most likely a new size or time); the
+    modification time alone can repeat within one clock tick.
+    """
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -34,3 +34,12 @@ RELATIONSHIP_TYPES: tuple[str, ...] = (
     "MEMBER_OF",  # (:Creator)-[:MEMBER_OF]->(:Agency)
     "COMMITTED",  # (:Creator)-[:COMMITTED]->(:Violation)
 )
+
+#: The property every node made from a table row is keyed by (its contract id, or the
+#: ``|``-joined key for violations and allowlist entries): Ringwatch's own, never a column's.
+NODE_KEY = "id"
+
+#: The snapshot tables whose rows become nodes keyed by :data:`NODE_KEY`; the rows of the
+#: others (identity_links, affiliations) become relationships, which have no key property.
+NODE_TABLES: frozenset[str] = frozenset(
+    {"creators", "shops", "orders", "commissions", "violations", "allowlist"})

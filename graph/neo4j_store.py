@@ -16,6 +16,14 @@ version (a plain ``MATCH ... WHERE version = $expected SET ...`` reads without
 a lock under Neo4j's read-committed isolation, and concurrent writers holding
 the same version would all succeed).
 
+Every wait is bounded (:class:`Neo4jTimeouts`, from ``RINGWATCH_NEO4J_*`` settings): opening a
+connection (TCP, Bolt handshake, login) or waiting for a pooled one, each
+transaction (a time limit the server enforces), and the driver's retries of
+transient failures, so that a hung or frozen server fails a command within
+seconds instead of a minute or more. A server that freezes in the middle of a
+statement is noticed by the driver when the receive timeout the server announced
+at login passes (Neo4j's default: two minutes).
+
 Snapshots are written as ``UNWIND $rows`` batches of ``batch_size`` rows per
 transaction, each batch converted from its DataFrame in one vectorised step;
 timestamps travel as epoch microseconds and become Neo4j ``DATETIME`` values in
@@ -41,10 +49,13 @@ from neo4j import (
     GraphDatabase,
     ManagedTransaction,
     NotificationDisabledCategory,
+    Query,
     Result,
+    unit_of_work,
 )
 from neo4j.exceptions import (
     AuthError,
+    ClientError,
     DriverError,
     Neo4jError,
     ServiceUnavailable,
@@ -54,7 +65,7 @@ from ringwatch import cypher
 from ringwatch.loaders import TABLES, Snapshot
 from ringwatch.loaders.schema import Kind
 
-from .errors import QueryError, StoreError, StoreUnavailableError
+from .errors import QueryError, StoreError, StoreTimeoutError, StoreUnavailableError
 from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS, NODE_LABELS, RELATIONSHIP_TYPES
 from .projections import PROJECTIONS, normalise
 from .store import (
@@ -65,6 +76,7 @@ from .store import (
     WriteReport,
     check_account_type,
     check_api_key,
+    check_property_names,
     default_audit_id,
     new_version,
     sorted_api_keys,
@@ -86,6 +98,93 @@ DEFAULT_DATABASE = "neo4j"
 
 #: Ring member types (CONTRACT.md section 2) that save_rings.cypher knows a label for.
 MEMBER_TYPES: frozenset[str] = frozenset({*ACCOUNT_LABELS, *IDENTIFIER_LABELS})
+
+#: Statements that run without a transaction time limit: clearing deletes the whole graph in
+#: inner transactions, and how long that takes grows with the graph, not with a batch.
+_UNTIMED: frozenset[str] = frozenset({"clear"})
+
+#: The server's error code (a prefix) for a transaction stopped by its time limit.
+_TIMED_OUT_CODE = "Neo.ClientError.Transaction.TransactionTimedOut"
+
+#: Codes of a transaction stopped while it waited (for a lock): by its time limit, by an
+#: operator, or by a shutdown. After at least the time limit, it was the limit.
+_STOPPED_CODES: frozenset[str] = frozenset({
+    "Neo.ClientError.Transaction.LockClientStopped",
+    "Neo.TransientError.Transaction.LockClientStopped",
+    "Neo.ClientError.Transaction.Terminated",
+    "Neo.TransientError.Transaction.Terminated",
+})
+
+
+@dataclass(frozen=True)
+class Neo4jTimeouts:
+    """How long the Neo4j store waits, in seconds, before it gives up on the server.
+
+    The driver's own defaults let a command hang for a minute and more on a
+    server that accepts connections but never answers (the handshake waits for
+    the connection acquisition timeout, 60 s), so every bound is explicit here.
+
+    Parameters
+    ----------
+    connect
+        Opening a connection (TCP connect, Bolt handshake, login) and waiting
+        for a free pooled one: ``RINGWATCH_NEO4J_TIMEOUT``. A server that
+        answers at all answers in milliseconds; 10 s leaves room for a slow
+        network without keeping a scheduler waiting.
+    query
+        The time limit of each transaction (one batch of a snapshot write, one
+        projection read), enforced by the server: ``RINGWATCH_NEO4J_QUERY_TIMEOUT``,
+        ``0`` for none. Far above what a batch of 10,000 rows or a projection of
+        ten million rows takes (seconds to minutes), so only a stuck statement
+        reaches it. Clearing the graph has no limit (see :data:`_UNTIMED`).
+    retry
+        How long a managed transaction that failed with an error the driver marks
+        retryable (a deadlock, a lost connection, a leader switch) is retried,
+        with exponential backoff from 1 s: ``RINGWATCH_NEO4J_RETRY_TIME``. The
+        driver's default, stated here so that it is a choice.
+    """
+
+    connect: float = 10.0
+    query: float | None = 1800.0
+    retry: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not self.connect > 0:
+            raise ValueError(f"the connect timeout must be > 0 s, got {self.connect}")
+        if self.query is not None and not self.query > 0:
+            raise ValueError(f"the query timeout must be > 0 s or None, got {self.query}")
+        if not self.retry >= 0:
+            raise ValueError(f"the retry time must be >= 0 s, got {self.retry}")
+
+    @classmethod
+    def from_env(cls) -> Neo4jTimeouts:
+        """The timeouts from ``RINGWATCH_NEO4J_TIMEOUT``, ``_QUERY_TIMEOUT`` and ``_RETRY_TIME``.
+
+        An unset or empty variable keeps the default; one that is not a number
+        in range is a :class:`StoreError` naming it (an invalid setting, exit 1).
+        """
+        default = cls()
+        connect = _seconds("RINGWATCH_NEO4J_TIMEOUT", allow_zero=False)
+        query = _seconds("RINGWATCH_NEO4J_QUERY_TIMEOUT", allow_zero=True)
+        retry = _seconds("RINGWATCH_NEO4J_RETRY_TIME", allow_zero=True)
+        return cls(connect=default.connect if connect is None else connect,
+                   query=default.query if query is None else query or None,
+                   retry=default.retry if retry is None else retry)
+
+
+def _seconds(variable: str, *, allow_zero: bool) -> float | None:
+    """A number of seconds from an environment variable, ``None`` when it is unset or empty."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 or (allow_zero and value == 0)) or value == float("inf"):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise StoreError(f"{variable} must be a number of seconds {bound}, got {text!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -136,6 +235,9 @@ class Neo4jStore(GraphStore):
     batch_size:
         Rows per write transaction: large enough that a commit is rare, small
         enough that one transaction stays well inside Neo4j's memory.
+    timeouts:
+        How long to wait for the server (:class:`Neo4jTimeouts`; its defaults
+        when not given, :meth:`from_env` reads them from the environment).
 
     Example
     -------
@@ -147,18 +249,26 @@ class Neo4jStore(GraphStore):
     backend = "neo4j"
 
     def __init__(self, uri: str, user: str, password: str, *, database: str = DEFAULT_DATABASE,
-                 batch_size: int = 10_000) -> None:
+                 batch_size: int = 10_000, timeouts: Neo4jTimeouts | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.uri = uri
         self.database = database
         self.batch_size = batch_size
+        self.timeouts = timeouts or Neo4jTimeouts()
         try:
-            # Absent labels and properties are normal (a snapshot without violations): keep the
-            # server's "unrecognized" notices out of the log.
+            # Absent labels and properties are normal (a snapshot without violations), and so is
+            # an index that exists (schema.cypher is all IF NOT EXISTS): keep the server's
+            # "unrecognized" and "schema" notices out of the log. The handshake of a new
+            # connection waits for the acquisition timeout, not the connection timeout: both
+            # are bounded.
             self._driver: Driver = GraphDatabase.driver(
                 uri, auth=(user, password),
-                notifications_disabled_categories=[NotificationDisabledCategory.UNRECOGNIZED])
+                notifications_disabled_categories=[NotificationDisabledCategory.UNRECOGNIZED,
+                                                   NotificationDisabledCategory.SCHEMA],
+                connection_timeout=self.timeouts.connect,
+                connection_acquisition_timeout=self.timeouts.connect,
+                max_transaction_retry_time=self.timeouts.retry)
         except (DriverError, ValueError) as exc:
             raise StoreUnavailableError(f"cannot use Neo4j URI {uri!r}: {exc}") from exc
         self._schema_ready = False
@@ -169,8 +279,9 @@ class Neo4jStore(GraphStore):
 
         ``RINGWATCH_NEO4J_URI`` (default ``bolt://127.0.0.1:7687``),
         ``RINGWATCH_NEO4J_USER`` (default ``neo4j``), ``RINGWATCH_NEO4J_PASSWORD``
-        (required: there is no safe default password) and
-        ``RINGWATCH_NEO4J_DATABASE`` (default ``neo4j``).
+        (required: there is no safe default password),
+        ``RINGWATCH_NEO4J_DATABASE`` (default ``neo4j``), and the waits of
+        :meth:`Neo4jTimeouts.from_env`.
         """
         password = os.environ.get("RINGWATCH_NEO4J_PASSWORD")
         if not password:
@@ -183,6 +294,7 @@ class Neo4jStore(GraphStore):
             password,
             database=os.environ.get("RINGWATCH_NEO4J_DATABASE") or DEFAULT_DATABASE,
             batch_size=batch_size,
+            timeouts=Neo4jTimeouts.from_env(),
         )
 
     def __repr__(self) -> str:
@@ -197,7 +309,15 @@ class Neo4jStore(GraphStore):
         try:
             self._driver.verify_connectivity()
         except (DriverError, Neo4jError) as exc:
+            if _timed_out(exc):
+                raise StoreTimeoutError(self._no_answer()) from exc
             raise StoreUnavailableError(f"Neo4j at {self.uri} is not usable: {exc}") from exc
+
+    def _no_answer(self, during: str = "") -> str:
+        """The one line for a server that did not answer in time (the driver's text is in the cause)."""
+        return (f"Neo4j at {self.uri} did not answer within {self.timeouts.connect:g} s{during}: "
+                "it is hung, frozen or overloaded, or that address is not a Neo4j Bolt port "
+                "(RINGWATCH_NEO4J_TIMEOUT sets the wait)")
 
     def close(self) -> None:
         self._driver.close()
@@ -213,7 +333,10 @@ class Neo4jStore(GraphStore):
         """
         statements = cypher.statements(name)
         read = consume or _drain
+        limit = None if name in _UNTIMED else self.timeouts.query
+        started = time.monotonic()
 
+        @unit_of_work(timeout=limit)
         def work(tx: ManagedTransaction) -> T | None:
             out = None
             for text in statements:
@@ -228,14 +351,44 @@ class Neo4jStore(GraphStore):
                     return session.execute_read(work)
                 out = None
                 for text in statements:
-                    out = read(session.run(text, params))
+                    out = read(session.run(Query(text, timeout=limit), params))
                 return out
-        except (ServiceUnavailable, SessionExpired, AuthError) as exc:
-            raise StoreUnavailableError(
-                f"Neo4j at {self.uri} failed while running Cypher statement {name!r}: {exc}"
-            ) from exc
         except (Neo4jError, DriverError) as exc:
-            raise QueryError(f"Cypher statement {name!r} failed: {exc}") from exc
+            raise self._translated(exc, name, retried=mode != "auto", timed=limit is not None
+                                   and time.monotonic() - started >= limit) from exc
+
+    def _translated(self, exc: Neo4jError | DriverError, name: str, *, retried: bool,
+                    timed: bool) -> StoreError:
+        """The store error a driver error while running statement ``name`` stands for.
+
+        Timeouts name the setting that bounds them (``timed``: the statement ran
+        for at least its time limit, so a transaction the server stopped was
+        stopped by the limit); an unreachable server is
+        :class:`StoreUnavailableError` (exit 3: retry later), saying how long the
+        driver retried when it did; any other failure of the statement is a
+        :class:`QueryError` naming it.
+        """
+        code = exc.code if isinstance(exc, Neo4jError) else None
+        if code and (code.startswith(_TIMED_OUT_CODE) or (timed and code in _STOPPED_CODES)):
+            limit = (f"within {self.timeouts.query:g} s, the transaction time limit "
+                     "(RINGWATCH_NEO4J_QUERY_TIMEOUT)" if self.timeouts.query is not None else
+                     "within the server's transaction time limit (db.transaction.timeout)")
+            return StoreTimeoutError(f"Cypher statement {name!r} did not finish {limit}, on Neo4j "
+                                     f"at {self.uri}")
+        gave_up = (f" (retried for {self.timeouts.retry:g} s, RINGWATCH_NEO4J_RETRY_TIME)"
+                   if retried and exc.is_retryable() else "")
+        timed_out = _timed_out(exc)
+        if timed_out == "connect":
+            return StoreTimeoutError(self._no_answer(f" while running Cypher statement {name!r}"
+                                                     f"{gave_up}"))
+        if timed_out == "read":
+            return StoreTimeoutError(
+                f"Neo4j at {self.uri} stopped answering during Cypher statement {name!r}: no reply "
+                f"within the receive timeout the server announced at login{gave_up}")
+        if isinstance(exc, ServiceUnavailable | SessionExpired | AuthError):
+            return StoreUnavailableError(f"Neo4j at {self.uri} failed while running Cypher "
+                                         f"statement {name!r}{gave_up}: {exc}")
+        return QueryError(f"Cypher statement {name!r} failed: {exc}")
 
     def _ensure_schema(self) -> None:
         """Create the constraints and indexes (all ``IF NOT EXISTS``) once per store object."""
@@ -245,10 +398,21 @@ class Neo4jStore(GraphStore):
 
     # --- snapshots --------------------------------------------------------------------------
 
-    def write_snapshot(self, snapshot: Snapshot, *,
-                       progress: WriteProgress | None = None) -> WriteReport:
+    def write_snapshot(self, snapshot: Snapshot, *, progress: WriteProgress | None = None,
+                       replace: bool = False) -> WriteReport:
+        """Write each table in batches of :attr:`batch_size` rows, one transaction per batch.
+
+        Progress is reported once per batch, with the rows of that batch (not
+        the relationships a row makes, nor a running total). With ``replace``,
+        the graph is cleared only after the snapshot passed its check and the
+        server answered the schema statement, so a refused or unreachable load
+        leaves the previous graph in place.
+        """
+        check_property_names(snapshot)
         started = time.perf_counter()
         self._ensure_schema()
+        if replace:
+            self.clear()
         written: dict[str, int] = {}
         for spec in TABLES:
             frame = snapshot[spec.name]
@@ -256,10 +420,9 @@ class Neo4jStore(GraphStore):
             for start in range(0, len(frame), self.batch_size):
                 batch = frame.iloc[start:start + self.batch_size]
                 self._run(write.statement, mode="write", rows=_rows(batch, spec.name))
-                done = start + len(batch)
-                log.debug("%s: %d of %d rows written", spec.name, done, len(frame))
+                log.debug("%s: %d of %d rows written", spec.name, start + len(batch), len(frame))
                 if progress:
-                    progress(spec.name, done)
+                    progress(spec.name, len(batch))
             written[spec.name] = len(frame)
         return WriteReport(written, time.perf_counter() - started)
 
@@ -390,6 +553,31 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         self._run("clear", mode="auto", batch_size=self.batch_size)
+
+
+def _timed_out(exc: BaseException) -> Literal["connect", "read"] | None:
+    """Whether a driver error means the server did not answer in time, and when.
+
+    ``"connect"``: while a connection was opened (TCP connect, Bolt handshake,
+    login) or taken from the pool, bounded by :attr:`Neo4jTimeouts.connect`;
+    ``"read"``: while a statement waited for its reply, bounded by the receive
+    timeout the server announced. The driver says so in several shapes: a
+    :class:`ServiceUnavailable` whose cause (or context) is a socket timeout, or
+    a :class:`ClientError` without a server code when no pooled connection was
+    free in time (a driver-made error, a DriverError from the 6.x driver on).
+    """
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and all(cause is not seen for seen in chain):
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    text = " ".join(str(e) for e in chain).lower()
+    if isinstance(exc, ClientError) and exc.code is None and "failed to obtain a connection" in text:
+        return "connect"
+    if not any(isinstance(e, TimeoutError) for e in chain):
+        return None
+    return "connect" if any(m in text for m in ("establish connection", "handshake",
+                                                 "couldn't connect")) else "read"
 
 
 def _drain(result: Result) -> None:

@@ -17,9 +17,13 @@ from typing import Any
 import pandas as pd
 from ringwatch.loaders import Snapshot
 
-from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS
+from .errors import UnstorableColumnError
+from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS, NODE_KEY, NODE_TABLES
 
-#: Called as ``progress(table, rows_done)`` while a snapshot is written.
+#: Called as ``progress(table, rows)`` while a snapshot is written: ``rows`` more rows of
+#: ``table`` were just written. An increment, never a running total, so that a progress bar
+#: can add the calls up: those of a table add up to its row count, those of a whole write to
+#: ``snapshot.rows`` (each row counted once, whatever a store writes per row).
 WriteProgress = Callable[[str, int], None]
 
 #: A node of the account graph as ``(type, id)``: an account type (``creator``, ``shop``,
@@ -68,9 +72,25 @@ class GraphStore(abc.ABC):
     embedded: bool = False
 
     @abc.abstractmethod
-    def write_snapshot(self, snapshot: Snapshot, *,
-                       progress: WriteProgress | None = None) -> WriteReport:
-        """Upsert every table of a validated snapshot into the graph."""
+    def write_snapshot(self, snapshot: Snapshot, *, progress: WriteProgress | None = None,
+                       replace: bool = False) -> WriteReport:
+        """Upsert every table of a validated snapshot into the graph.
+
+        The snapshot is checked first (:func:`check_property_names`): a snapshot
+        the graph cannot hold raises :class:`~ringwatch.graph.errors.UnstorableColumnError`
+        before anything is changed.
+
+        Parameters
+        ----------
+        snapshot
+            The validated tables.
+        progress
+            Told the rows written, table by table (see :data:`WriteProgress`).
+        replace
+            Remove everything first (as :meth:`clear` does), but only once the
+            snapshot passed its check: a refused snapshot never leaves an
+            emptied store behind (``ringwatch load --replace``).
+        """
 
     @abc.abstractmethod
     def counts(self) -> dict[str, int]:
@@ -333,6 +353,63 @@ class GraphStore(abc.ABC):
 
 
 # --- shared by both stores: argument checks, orders, the neighbourhood walk --------------------
+
+
+def check_property_names(snapshot: Snapshot, *, files: Mapping[str, str | None] | None = None) -> None:
+    """Raise :class:`UnstorableColumnError` unless every column of ``snapshot`` can be a property.
+
+    The contract keeps extra columns as properties under their own names. Neo4j
+    refuses an empty name or one holding a NUL character (``TokenNameError``,
+    found only when the batch reaches the server, after earlier tables were
+    written), the driver refuses a name that is not text or not valid Unicode,
+    and a column named ``id`` in a table whose rows are nodes would be
+    overwritten by the node's key (:data:`~ringwatch.graph.model.NODE_KEY`) and
+    silently lost. Both stores refuse such a snapshot before they change
+    anything, so that a snapshot loads the same way into either and a refused
+    load (also with ``--replace``) leaves the graph as it was. Every bad column
+    is named, in one message.
+
+    Parameters
+    ----------
+    snapshot
+        The tables about to be written.
+    files
+        Table name -> the file it was read from, to name in the message
+        (``LoadSummary`` has them); a table without one is named as a table.
+    """
+    problems = []
+    for table, frame in snapshot.tables.items():
+        where = (files or {}).get(table) or f"table {table}"
+        for column in frame.columns:
+            why = _unstorable(table, column)
+            if why:
+                problems.append(f"{where}: column {_shown(column)} {why}")
+    if problems:
+        raise UnstorableColumnError(f"{'; '.join(problems)}; rename or drop "
+                                    f"{'these columns' if len(problems) > 1 else 'it'} and load again")
+
+
+def _unstorable(table: str, column: object) -> str | None:
+    """Why ``column`` of ``table`` cannot be a property under its name, ``None`` when it can."""
+    if not isinstance(column, str):
+        return "is not named by text, and a graph property needs a name"
+    if not column:
+        return "has no name, and a graph property needs one"
+    if "\x00" in column:
+        return "holds a NUL character, which Neo4j refuses in a property name"
+    try:
+        column.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text, which a property name must be"
+    if column == NODE_KEY and table in NODE_TABLES:
+        return (f"clashes with '{NODE_KEY}', the key Ringwatch gives every node of {table} "
+                "(its value would be lost)")
+    return None
+
+
+def _shown(column: object) -> str:
+    """A column name as a message shows it: quoted, control characters escaped."""
+    return repr(column) if isinstance(column, str) else f"{column!r} (a {type(column).__name__})"
 
 
 def check_account_type(account_type: str) -> None:
