@@ -17,9 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
 from ringwatch import __version__
 from ringwatch.graph.store import GraphStore
-from starlette.responses import Response
 
 from .auth import KeyRing
 from .detection_runs import DetectionRunner

@@ -31,6 +31,7 @@ from typing import Annotated, Any
 from fastapi import BackgroundTasks, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
 from ringwatch.graph.errors import StoreError
 from ringwatch.graph.store import GraphStore
 

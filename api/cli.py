@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
 from ringwatch import RingwatchError
 from ringwatch.detectors.pipeline import RunResult, run_detection
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError

@@ -23,6 +23,7 @@ from .wiring import Backend, open_store
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+
     from ringwatch.detectors.enforcement import BatchOutcome, BlastRadius, Preview
 
 #: Exit code when another job holds the output directory's lock: the scheduler should

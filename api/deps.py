@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+
 from ringwatch.graph.store import GraphStore
 
 from .detection_runs import DetectionRunner

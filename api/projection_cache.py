@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 import pandas as pd
+
 from ringwatch.graph.store import GraphStore
 
 #: What :func:`ringwatch.graph.subgraph.ring_subgraph` reads.

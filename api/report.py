@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
 from ringwatch.graph.subgraph import TYPE_PRIORITY, Subgraph, ring_subgraph
 
 #: Fill colour per member type (accounts drawn as circles, identifiers as squares).

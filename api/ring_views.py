@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
+
 from ringwatch.graph.store import GraphStore
 
 ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from ringwatch.detectors.ring_kinds import RING_KINDS
 from ringwatch.graph.model import ACCOUNT_LABELS, IDENTIFIER_LABELS
 

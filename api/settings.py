@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
 from ringwatch import RingwatchError
 
 from .wiring import Backend

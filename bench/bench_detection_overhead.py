@@ -24,6 +24,7 @@ from pathlib import Path
 import igraph as ig
 import numpy as np
 import pandas as pd
+
 from ringwatch.detectors.config import DetectionConfig
 from ringwatch.detectors.context import MarketContext, read_context
 from ringwatch.detectors.pipeline import find_rings

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
 from ringwatch.loaders.read import read_table
 from ringwatch.loaders.schema import TABLES_BY_NAME
 from ringwatch.loaders.validate import validate_table

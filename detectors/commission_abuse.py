@@ -15,6 +15,7 @@ and the identifiers that tie them.
 from __future__ import annotations
 
 import pandas as pd
+
 from ringwatch.graph.projections import group_currency
 
 from .config import AbuseConfig

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+
 from ringwatch.graph.projections import PROJECTIONS
 from ringwatch.graph.store import GraphStore
 

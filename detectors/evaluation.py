@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from ringwatch import RingwatchError
 
 from .rings import ACCOUNT_TYPES

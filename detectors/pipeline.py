@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+
 from ringwatch.graph.store import GraphStore
 
 from .collusion_rings import find_collusion_rings

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from ringwatch.graph.projections import group_currency
 
 from .config import ScoringConfig

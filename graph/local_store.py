@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+
 from ringwatch.loaders import TABLES, Snapshot
 from ringwatch.loaders.validate import absent_column
 

@@ -61,6 +61,7 @@ from neo4j.exceptions import (
     ServiceUnavailable,
     SessionExpired,
 )
+
 from ringwatch import cypher
 from ringwatch.loaders import TABLES, Snapshot
 from ringwatch.loaders.schema import Kind

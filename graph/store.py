@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
 from ringwatch.loaders import Snapshot
 
 from .errors import UnstorableColumnError

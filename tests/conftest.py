@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import networkx as nx
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
+
 from ringwatch.graph.subgraph import ring_subgraph
 
 from ..auth import Viewer

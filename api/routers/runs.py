@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
+
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.graph.store import GraphStore
 

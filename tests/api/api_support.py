@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
+
 from ringwatch.api.auth import new_api_key
 from ringwatch.detectors.pipeline import RunResult, run_detection
 from ringwatch.graph.store import GraphStore

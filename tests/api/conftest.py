@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+
 from ringwatch.api.app import create_app
 from ringwatch.api.settings import ApiSettings
 from ringwatch.detectors.pipeline import run_detection

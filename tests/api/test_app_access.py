@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+
 from ringwatch.api.app import create_app
 from ringwatch.api.auth import hash_key
 from ringwatch.api.middleware import RequestIdLogFilter

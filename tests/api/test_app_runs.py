@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pytest
+
 from ringwatch.api.routers import runs as runs_router
 from ringwatch.graph.store import GraphStore
 

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from ringwatch.api.cli import app
 from ringwatch.graph.store import GraphStore
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

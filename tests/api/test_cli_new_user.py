@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from ringwatch.api.cli import app
 from ringwatch.graph.local_store import LocalStore
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

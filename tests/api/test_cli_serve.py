@@ -12,10 +12,11 @@ import urllib.request
 from email.message import Message
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from ringwatch.api.auth import hash_key
 from ringwatch.api.cli import app
 from ringwatch.graph.local_store import LocalStore
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -25,6 +25,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from ringwatch.api.app import create_app
 from ringwatch.api.cursors import encode_cursor
 from ringwatch.api.settings import ApiSettings

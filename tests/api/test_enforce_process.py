@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ringwatch.graph.local_store import LocalStore
 
 from ..detectors.test_enforcement import assert_enforced_exactly_once, confirmed_rings, exported

@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+
 from ringwatch.api.auth import CoalescedCheck
 
 

@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from typer.testing import CliRunner
+
 from ringwatch.api.cli import app
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
-from typer.testing import CliRunner
 
 from .api_support import make_key
 

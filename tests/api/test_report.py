@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+
 from ringwatch.api.report import subgraphs_for, write_report
 from ringwatch.graph.projections import normalise
 from ringwatch.graph.subgraph import Subgraph

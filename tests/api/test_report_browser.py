@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ringwatch.api.report import write_report
 
 from .test_report import RUN, _dense_collusion, _farm, _ring_for

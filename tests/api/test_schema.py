@@ -15,15 +15,16 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
 from ringwatch.api.app import create_app
 from ringwatch.api.auth import hash_key
 from ringwatch.api.settings import ApiSettings
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.loaders import Snapshot
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from .api_support import WEEK1
 

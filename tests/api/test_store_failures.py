@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import load_snapshot

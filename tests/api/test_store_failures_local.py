@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from ringwatch.graph.local_store import LocalStore
 
 from ..graph.small_snapshots import ORDERS_PER_CREATOR, write_small_snapshot

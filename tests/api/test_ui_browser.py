@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from ringwatch.api.app import create_app
 from ringwatch.api.settings import ApiSettings
 from ringwatch.detectors.pipeline import run_detection

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from ringwatch.detectors.config import IdentityConfig
 from ringwatch.detectors.context import MarketContext
 from ringwatch.detectors.identity_rings import find_identity_rings

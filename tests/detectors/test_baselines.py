@@ -7,6 +7,7 @@ import heapq
 import numpy as np
 import pandas as pd
 import pytest
+
 from ringwatch.detectors.baselines import (
     BASELINES,
     account_pairs,

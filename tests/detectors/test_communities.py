@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+
 from ringwatch.detectors.communities import agglomerate, groups
 
 

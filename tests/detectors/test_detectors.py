@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ringwatch.detectors.collusion_rings import find_collusion_rings
 from ringwatch.detectors.commission_abuse import find_commission_abuse
 from ringwatch.detectors.context import MarketContext

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ringwatch.api.auth import Caller
 from ringwatch.api.roles import Role
 from ringwatch.api.routers.reviews import apply_review

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from ringwatch.detectors.baselines import connected_components_baseline, louvain_baseline
 from ringwatch.detectors.context import MarketContext, build_context
 from ringwatch.detectors.evaluation import (

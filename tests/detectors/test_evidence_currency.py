@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.graph.projections import MIXED_CURRENCY, group_currency
 from ringwatch.graph.store import GraphStore

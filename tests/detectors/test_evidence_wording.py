@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.detectors.wording import accounts, count, listed, money, plural, verb
 from ringwatch.graph.local_store import LocalStore

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from ringwatch.detectors.communities import groups
 from ringwatch.detectors.ring_identity import assign_ids
 from ringwatch.detectors.sharing import identifier_pairs

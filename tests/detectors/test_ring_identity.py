@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.detectors.ring_identity import DISSOLVED, assign_ids
 from ringwatch.graph.local_store import LocalStore

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from ringwatch.detectors.config import ScoringConfig
 from ringwatch.detectors.rings import Evidence
 from ringwatch.detectors.scoring import score

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ringwatch.detectors.collusion_rings import find_collusion_rings, pair_signals
 from ringwatch.detectors.config import CollusionConfig
 from ringwatch.detectors.context import MarketContext

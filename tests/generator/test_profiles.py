@@ -8,6 +8,7 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 import pytest
+
 from ringwatch.generator import (
     EVASION_TYPOLOGIES,
     SYBIL_TYPOLOGIES,

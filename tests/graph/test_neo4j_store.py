@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from neo4j import Driver, GraphDatabase
+
 from ringwatch import cypher
 from ringwatch.graph.errors import QueryError, StoreUnavailableError
 from ringwatch.graph.neo4j_store import Neo4jStore

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from ringwatch.graph.errors import StoreError, StoreTimeoutError, StoreUnavailableError
 from ringwatch.graph.neo4j_store import Neo4jStore, Neo4jTimeouts
 from ringwatch.graph.store import GraphStore

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.projections import PROJECTIONS
 from ringwatch.graph.store import GraphStore

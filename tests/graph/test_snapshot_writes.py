@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from neo4j import GraphDatabase
+
 from ringwatch.graph.errors import UnstorableColumnError
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import Snapshot, SnapshotError, load_snapshot

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.model import NODE_LABELS, RELATIONSHIP_TYPES
 from ringwatch.graph.projections import PROJECTIONS, from_tables

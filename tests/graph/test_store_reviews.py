@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore, KeyRevocation, default_audit_id
 from ringwatch.loaders import Snapshot, load_snapshot

@@ -7,6 +7,7 @@ import io
 import networkx as nx
 import pandas as pd
 import pytest
+
 from ringwatch.graph.projections import normalise
 from ringwatch.graph.subgraph import Subgraph, ring_subgraph
 

@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
+
 from ringwatch.api.cli import app
 from ringwatch.loaders import (
     BadHeaderError,
@@ -29,7 +31,6 @@ from ringwatch.loaders import (
     load_snapshot,
 )
 from ringwatch.loaders.schema import MAX_VALUE_BYTES
-from typer.testing import CliRunner
 
 from ..snapshots import write_clean_snapshot
 

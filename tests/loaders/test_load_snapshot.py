@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+
 from ringwatch.loaders import MissingColumnError, MissingTableError, SnapshotError, load_snapshot
 
 from ..snapshots import BAD_ROWS

@@ -42,10 +42,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
+
 from ringwatch.api.cli import app
 from ringwatch.loaders import TABLES, TABLES_BY_NAME, LoadResult, SnapshotError, load_snapshot, read
 from ringwatch.loaders.schema import MAX_VALUE_BYTES, QUARANTINE_COLUMNS, RAW_LINE, Kind
-from typer.testing import CliRunner
 
 from ..snapshots import CLEAN_TABLES
 
