@@ -185,18 +185,19 @@ class AbuseConfig:
 
 @dataclass(frozen=True)
 class BurstConfig:
-    """Registration bursts: evidence on a ring whose creators registered in one sitting.
+    """Registration bursts: evidence on a ring whose creators registered together.
 
     At least ``share`` of a ring's creators (and ``min_creators``) registered within
-    ``window_hours`` of each other while the market's other registrations in that
-    window were at most ``market_share`` of all: an honest onboarding day moves the
-    market with it and is no evidence. Evidence only, never a ring on its own.
+    one of ``windows`` (hours, and the most of the market's other registrations that
+    may fall in such a window: a day against 2 %, a week against 4 %, a month against
+    8 %) while the market was that quiet: an honest onboarding day moves the market
+    with it and is no evidence. The narrowest window that holds is reported.
+    Evidence only, never a ring on its own.
     """
 
-    window_hours: float = 24.0
+    windows: tuple[tuple[float, float], ...] = ((24.0, 0.02), (168.0, 0.04), (720.0, 0.08))
     min_creators: int = 3
     share: float = 0.8
-    market_share: float = 0.02
     weight: float = 0.5
 
 

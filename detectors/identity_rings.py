@@ -30,7 +30,7 @@ from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
 from .sharing import identifier_pairs, rarity
 from .wording import accounts as named_accounts
-from .wording import count, listed
+from .wording import count, listed, span
 
 KIND = "identity_ring"
 _SHOWN_EVIDENCE = 8
@@ -317,9 +317,8 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
         "creator_id": pd.Series(names[creator]).str.partition(":")[2].to_numpy(),
     }).drop_duplicates()
     bursts = registration_bursts(
-        members, ctx["creators"], window_ms=int(config.lockstep_windows[0][0] * 3_600_000),
-        min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share,
-        max_market_share=config.lockstep_windows[0][1])
+        members, ctx["creators"], windows=[(int(hours * 3_600_000), share)],
+        min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share)
     joined = [i for i in bursts["ident"] if paired.get(i, 0) >= 2 * config.lockstep_min_pairs]
     if not joined:
         return label
@@ -362,7 +361,7 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
                 f"lockstep_{identifier_type}",
                 f"{describe_type(identifier_type)} {value} was first used by "
                 f"{int(step['in_window'])} of its {count(int(step['accounts']), 'account')} within "
-                f"{_span(step['window_ms'] / 3_600_000)} of each other, while the market's other "
+                f"{span(step['window_ms'] / 3_600_000)} of each other, while the market's other "
                 f"{describe_type(identifier_type)} links in that window were "
                 f"{step['market_share']:.1%} of all; {count(n, 'account')} of this ring use it: "
                 f"{_who(keys)}", base))
@@ -377,11 +376,6 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
             f"{describe_type(identifier_type)} {value} is used by {count(n, 'account')} of this "
             f"ring{beyond}: {_who(keys)}", weight))
     return found
-
-
-def _span(hours: float) -> str:
-    """``24 hours``, ``7 days``: a lockstep window as a reviewer reads it."""
-    return f"{hours:g} hours" if hours <= 48 else f"{hours / 24:g} days"
 
 
 def _who(keys: list[str]) -> str:

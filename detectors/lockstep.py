@@ -112,16 +112,17 @@ def _market_counts(links: pd.DataFrame, windows: pd.DataFrame,
     return inside, total
 
 
-def registration_bursts(members: pd.DataFrame, creators: pd.DataFrame, *, window_ms: int,
-                        min_accounts: int, min_share: float,
-                        max_market_share: float) -> pd.DataFrame:
+def registration_bursts(members: pd.DataFrame, creators: pd.DataFrame, *,
+                        windows: Sequence[tuple[int, float]], min_accounts: int,
+                        min_share: float) -> pd.DataFrame:
     """Groups whose creators registered in one narrow window the market was quiet in.
 
     ``members`` holds ``group`` and ``creator_id``; ``creators`` the market's
     ``creator_id`` and ``registered_at_ms``. An honest onboarding day moves the
     whole market, so it is no burst here; a farm registering its accounts in
-    one sitting is. Returns the groups in a burst with the numbers for evidence
-    (columns as :func:`lockstep_identifiers`, ``ident`` holding the group).
+    one sitting is. ``windows`` as :func:`lockstep_identifiers` takes them.
+    Returns the groups in a burst with the numbers for evidence (columns as
+    :func:`lockstep_identifiers`, ``ident`` holding the group).
     """
     registered = creators.set_index("creator_id")["registered_at_ms"]
     rows = pd.DataFrame({
@@ -132,6 +133,6 @@ def registration_bursts(members: pd.DataFrame, creators: pd.DataFrame, *, window
     })
     market = pd.DataFrame({"identifier_type": "registration",
                            "first_seen_ms": creators["registered_at_ms"].to_numpy()})
-    return lockstep_identifiers(rows, windows=[(window_ms, max_market_share)],
+    return lockstep_identifiers(rows, windows=windows,
                                 min_accounts=min_accounts, min_share=min_share,
                                 types=("registration",), background=market.dropna())

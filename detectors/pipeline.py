@@ -31,7 +31,7 @@ from .ring_identity import DISSOLVED, assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
 from .scoring import MetricTables, context_evidence, metrics, score
-from .wording import count, listed
+from .wording import count, listed, span
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +69,16 @@ def _add_burst_evidence(findings: list[Finding], ctx: MarketContext, config: Bur
     if members.empty:
         return
     bursts = registration_bursts(
-        members, ctx["creators"], window_ms=int(config.window_hours * 3_600_000),
-        min_accounts=config.min_creators, min_share=config.share,
-        max_market_share=config.market_share)
+        members, ctx["creators"],
+        windows=[(int(hours * 3_600_000), share) for hours, share in config.windows],
+        min_accounts=config.min_creators, min_share=config.share)
     for row in bursts.itertuples():  # one per ring in a burst: few
         finding = findings[int(row.ident)]
         creators = sorted(m.id for m in finding.members if m.type == "creator")
         finding.evidence.append(Evidence(
             "lockstep_registration",
             f"{row.in_window} of the {count(len(creators), 'creator')} of this ring "
-            f"({listed(creators)}) registered within {config.window_hours:g} hours of each "
+            f"({listed(creators)}) registered within {span(row.window_ms / 3_600_000)} of each "
             f"other, while the market's other registrations in that window were "
             f"{row.market_share:.1%} of all", config.weight))
 

@@ -74,3 +74,8 @@ def money(amount: float, currency: str | None = None) -> str:
     if currency == MIXED_CURRENCY:
         return f"{value} (summed over mixed currencies)"
     return f"{value} {currency}"
+
+
+def span(hours: float) -> str:
+    """``24 hours``, ``7 days``: a time window as a reviewer reads it."""
+    return f"{hours:g} hours" if hours <= 48 else f"{hours / 24:g} days"
