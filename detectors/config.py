@@ -104,10 +104,13 @@ class IdentityConfig:
                                                          (720.0, 0.08))
     lockstep_max_sharing: int = 2000
     #: Weak identifier types (a proxy IP) whose accounts are joined into one group when
-    #: they took it up in lockstep (within a day, market quiet), their creators registered
-    #: in a burst too, and at least ``lockstep_min_pairs`` decisive pairs sit among them:
-    #: a farm registered in one sitting. An onboarding day has no decisive pair inside.
+    #: they took them up in lockstep (within a day, market quiet; each identifier with at
+    #: least ``lockstep_join_min_accounts`` of them, identifiers sharing accounts taken
+    #: together), their creators (``lockstep_min_accounts`` or more) registered in a burst
+    #: too, and at least ``lockstep_min_pairs`` decisive pairs sit among them: a farm
+    #: registered in one sitting. An onboarding day has no decisive pair inside.
     lockstep_join_types: tuple[str, ...] = ("ip",)
+    lockstep_join_min_accounts: int = 3
     lockstep_min_pairs: int = 1
     #: An identity ring needs this many operator accounts (creators and sellers).
     min_operator_accounts: int = 3

@@ -283,14 +283,17 @@ def _absorb(ident: np.ndarray, a: np.ndarray, b: np.ndarray, label: np.ndarray,
 
 def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: np.ndarray,
                     label: np.ndarray, atoms: np.ndarray, config: IdentityConfig) -> np.ndarray:
-    """Join the accounts of a weak identifier they all took up in lockstep, made in one burst.
+    """Join accounts that took up weak identifiers in lockstep and were made in one burst.
 
-    A proxy IP says little (an office, a venue's Wi-Fi); accounts that all
-    appeared on it within a window the market was quiet in
-    (:mod:`ringwatch.detectors.lockstep`), whose creators also registered in
-    one burst, and among whom at least one pair is tied decisively (two on one
-    payout account) are a farm that registered in a sitting. An honest
-    onboarding day fails the market test or has no decisive pair inside.
+    A proxy IP says little (an office, a venue's Wi-Fi). But accounts that
+    appeared on proxies within a window the market was quiet in
+    (:mod:`ringwatch.detectors.lockstep`; each proxy with at least
+    ``lockstep_join_min_accounts`` of them, proxies that share accounts taken
+    together, since a farm rotates a few), whose creators also registered in
+    one burst, and among whom at least ``lockstep_min_pairs`` pairs are tied
+    decisively (two on one payout account), are a farm that registered in a
+    sitting. An honest onboarding day fails the market test or has no decisive
+    pair inside.
     """
     types = config.lockstep_join_types
     if not types:
@@ -298,35 +301,42 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
     hours, share = config.lockstep_windows[0]
     stepped = set(lockstep_identifiers(
         ctx.links, windows=[(int(hours * 3_600_000), share)],
-        min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share,
+        min_accounts=config.lockstep_join_min_accounts, min_share=config.lockstep_share,
         types=types)["ident"])
     on = pairs["ident"].isin(stepped).to_numpy()
     if not on.any():
         return label
-    users = pd.DataFrame({"ident": np.r_[pairs["ident"].to_numpy()[on], pairs["ident"].to_numpy()[on]],
+    users = pd.DataFrame({"ident": np.r_[pairs["ident"].to_numpy()[on],
+                                         pairs["ident"].to_numpy()[on]],
                           "account": np.r_[a[on], b[on]]}).drop_duplicates()
+    # Candidates: accounts joined through the lockstep identifiers (proxies sharing accounts).
+    ident_code, _ = pd.factorize(users["ident"])
+    n = len(label)
+    bridge = ig.Graph(n=n + int(ident_code.max()) + 1,
+                      edges=np.column_stack([users["account"].to_numpy(), n + ident_code]))
+    candidate = np.asarray(bridge.connected_components().membership)[:n]
+    users["candidate"] = candidate[users["account"].to_numpy()]
+    accounts = users.drop_duplicates("account")
     atom_size = np.bincount(atoms)
-    users["paired"] = atom_size[atoms[users["account"].to_numpy()]] >= 2
-    paired = users.groupby("ident")["paired"].sum()
-    # Registration burst of each candidate's creators, against the market's registrations.
-    keys = pairs[["a", "b"]].to_numpy()
-    names = np.r_[keys[on, 0], keys[on, 1]]
-    creator = pd.Series(names).str.startswith("creator:").to_numpy()
-    members = pd.DataFrame({
-        "group": np.r_[pairs["ident"].to_numpy()[on], pairs["ident"].to_numpy()[on]][creator],
-        "creator_id": pd.Series(names[creator]).str.partition(":")[2].to_numpy(),
-    }).drop_duplicates()
+    accounts = accounts.assign(paired=atom_size[atoms[accounts["account"].to_numpy()]] >= 2)
+    paired = accounts.groupby("candidate")["paired"].sum()
+    keys = pd.Series(pd.concat([pairs["a"], pairs["b"]]).to_numpy(),
+                     index=np.r_[a, b]).groupby(level=0).first()
+    names = keys.reindex(accounts["account"].to_numpy()).to_numpy().astype(str)
+    creator = np.char.startswith(names, "creator:")
+    members = pd.DataFrame({"group": accounts["candidate"].to_numpy()[creator],
+                            "creator_id": np.char.partition(names[creator], ":")[:, 2]})
     bursts = registration_bursts(
         members, ctx["creators"], windows=[(int(hours * 3_600_000), share)],
         min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share)
-    joined = [i for i in bursts["ident"] if paired.get(i, 0) >= 2 * config.lockstep_min_pairs]
+    joined = [c for c in bursts["ident"] if paired.get(c, 0) >= 2 * config.lockstep_min_pairs]
     if not joined:
         return label
-    chosen = users[users["ident"].isin(joined)]
-    first = chosen.groupby("ident")["account"].transform("first").to_numpy()
+    chosen = accounts[accounts["candidate"].isin(joined)]
+    first = chosen.groupby("candidate")["account"].transform("first").to_numpy()
     edges = np.column_stack([label[chosen["account"].to_numpy()], label[first]])
-    n = int(label.max()) + 1
-    merged = np.asarray(ig.Graph(n=n, edges=edges).connected_components().membership)
+    merged = np.asarray(ig.Graph(n=int(label.max()) + 1, edges=edges)
+                        .connected_components().membership)
     return merged[label]
 
 
