@@ -21,19 +21,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ringwatch import RingwatchError
-from ringwatch.detectors.pipeline import RunResult, run_detection
+from ringwatch.detection import DETECTION_STEPS, detect_into
+from ringwatch.detectors.pipeline import RunResult
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
 from ringwatch.graph.local_store import LocalStore
-from ringwatch.graph.store import GraphStore, check_property_names
-from ringwatch.loaders import TABLES, LoadSummary, SnapshotError, load_snapshot
+from ringwatch.graph.store import GraphStore
+from ringwatch.loaders import TABLES, LoadResult, LoadSummary, SnapshotError
+from ringwatch.loading import load_into
 
 from .wiring import Backend, open_store
-
-#: The fields of a ring in rings.jsonl (docs/contract.md section 2, then additive ones).
-RING_FIELDS = ("ring_id", "kind", "score", "status", "members", "evidence", "metrics",
-               "first_detected", "run_id", "lineage", "history")
-DETECTION_STEPS = ("reading projections", "identity rings", "collusion rings", "commission abuse",
-                   "scoring", "matching ring ids", "saving rings")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -152,18 +148,17 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
             def validated(table: str) -> None:
                 progress.update(task, description=f"validating {table}", advance=1)
 
-            result = load_snapshot(data, quarantine_dir=quarantine_dir, progress=validated)
-            progress.update(task, completed=len(TABLES), description="validated")
-            # Checked here too, to name the files in the message; the write checks it again.
-            check_property_names(result.snapshot,
-                                 files={t.table: t.file for t in result.summary.tables})
-            write = progress.add_task(f"writing to {graph.backend}", total=result.snapshot.rows)
-            graph.write_snapshot(
-                result.snapshot,
-                progress=lambda table, rows: progress.update(
-                    write, advance=rows, description=f"writing {table}"),
-                replace=replace,
-            )
+            write = progress.add_task(f"writing to {graph.backend}", total=None, visible=False)
+
+            def checked(loaded: LoadResult) -> None:
+                progress.update(task, completed=len(TABLES), description="validated")
+                progress.update(write, total=loaded.snapshot.rows, visible=True)
+
+            def written(table: str, rows: int) -> None:
+                progress.update(write, advance=rows, description=f"writing {table}")
+
+            result = load_into(graph, data, quarantine_dir=quarantine_dir, replace=replace,
+                               validated=validated, checked=checked, written=written)
             progress.update(write, completed=result.snapshot.rows, description="written")
         except BaseException:
             # A failed load ends with its one error line, not with bars stopped half way.
@@ -287,19 +282,17 @@ def run(
 
 def detect_and_write(graph: GraphStore, out: Path, *, top: int = 20,
                      summary: dict | None = None) -> RunResult:
-    """Run detection on ``graph`` and write rings.jsonl, run.json and report.html into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Run detection on ``graph``, write rings.jsonl, run.json and report.html into ``out``, and
+    tell the user what was found and where it went."""
     with _progress() as progress:
         task = progress.add_task("detecting", total=len(DETECTION_STEPS))
 
         def step(name: str) -> None:
             progress.update(task, description=name, advance=1)
 
-        result = run_detection(graph, progress=step,
-                               extra={"load_summary": summary} if summary else None)
+        result = detect_into(graph, out, progress=step,
+                             extra={"load_summary": summary} if summary else None)
         progress.update(task, completed=len(DETECTION_STEPS), description="detected")
-    write_rings_jsonl(result.rings, out / "rings.jsonl")
-    (out / "run.json").write_text(json.dumps(result.run, indent=2))
     _write_report(graph, out, result, top=top, summary=summary)
     _print_top(result)
     for name, used in result.run.get("detectors", {}).items():
@@ -309,13 +302,6 @@ def detect_and_write(graph: GraphStore, out: Path, *, top: int = 20,
     typer.echo(f"report: {out / 'report.html'}")
     typer.echo(f"run record: {out / 'run.json'}")
     return result
-
-
-def write_rings_jsonl(rings: list[dict], path: Path) -> None:
-    """One ring per line, highest score first, in the shape of docs/contract.md section 2."""
-    with path.open("w") as handle:
-        for ring in rings:
-            handle.write(json.dumps({key: ring[key] for key in RING_FIELDS if key in ring}) + "\n")
 
 
 def _write_report(graph: GraphStore, out: Path, result: RunResult, *, top: int,

@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
+#: The steps a run reports to its ``progress`` callback, in order.
+DETECTION_STEPS = ("reading projections", "identity rings", "collusion rings", "commission abuse",
+                   "scoring", "matching ring ids", "saving rings")
+
 
 @dataclass(frozen=True)
 class RunResult:

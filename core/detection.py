@@ -1,0 +1,44 @@
+"""A detection run with its outputs: the one function the command line and batch jobs call.
+
+Runs the detectors on what the store holds (the run and its rings are saved
+in the store) and writes ``rings.jsonl`` and ``run.json`` into an output
+directory, in the shape docs/contract.md section 2 defines. The HTML report
+is drawn by the caller, which chooses how many rings to draw.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ringwatch.detectors.pipeline import DETECTION_STEPS, RunResult, run_detection
+from ringwatch.graph.store import GraphStore
+
+#: The fields of a ring in rings.jsonl, in order (the contract's, then additive ones).
+RING_FIELDS = ("ring_id", "kind", "score", "status", "members", "evidence", "metrics",
+               "first_detected", "run_id", "lineage", "history")
+
+__all__ = ["DETECTION_STEPS", "RING_FIELDS", "detect_into", "write_rings_jsonl"]
+
+
+def detect_into(store: GraphStore, out: Path, *, progress: Callable[[str], None] | None = None,
+                extra: Mapping[str, Any] | None = None) -> RunResult:
+    """Detect on ``store``, save the run there, and write rings.jsonl and run.json into ``out``.
+
+    ``progress`` is called with each step of :data:`DETECTION_STEPS` as it
+    starts; ``extra`` goes into the run record (the load summary, say).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    result = run_detection(store, progress=progress, extra=dict(extra) if extra else None)
+    write_rings_jsonl(result.rings, out / "rings.jsonl")
+    (out / "run.json").write_text(json.dumps(result.run, indent=2))
+    return result
+
+
+def write_rings_jsonl(rings: Iterable[Mapping[str, Any]], path: Path) -> None:
+    """One ring per line, highest score first, in the shape of docs/contract.md section 2."""
+    with path.open("w") as handle:
+        for ring in rings:
+            handle.write(json.dumps({key: ring[key] for key in RING_FIELDS if key in ring}) + "\n")
