@@ -79,12 +79,13 @@ class IdentityConfig:
     #: carriers).
     absorb_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
     absorb_share: float = 0.5
-    #: A type is shared every day in this market when more than this share of its links
-    #: are on an identifier shared below the hub cap (a marketplace: a few percent of payout
-    #: links; wallet transfer data: a third), over at least ``everyday_min_accounts`` such
-    #: links. Pairs of such a type count ``everyday_discount`` of their weight unless both
-    #: accounts are creators registered within ``co_registration_days`` (made in one
-    #: campaign), or the identifier is in lockstep.
+    #: A type is shared every day in this market when more than this share of the accounts
+    #: using it share one of its identifiers below the hub cap (a marketplace: a few percent
+    #: for payout accounts, about 10 % with many farms; wallet transfer data: a fifth to a
+    #: third), over at least ``everyday_min_accounts`` such accounts. Pairs of such a type
+    #: count ``everyday_discount`` of their weight unless both accounts are creators
+    #: registered within ``co_registration_days`` (made in one campaign), or the identifier
+    #: is in lockstep.
     everyday_sharing_rate: float = 0.15
     everyday_min_accounts: int = 200
     everyday_discount: float = 0.25

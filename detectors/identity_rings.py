@@ -69,23 +69,29 @@ def strong_links(ctx: MarketContext, config: IdentityConfig,
 def everyday_types(ctx: MarketContext, config: IdentityConfig) -> set[str]:
     """Identifier types this market shares every day: above ``everyday_sharing_rate``.
 
-    The share of the type's links whose identifier is shared (below the hub
-    cap) with another account. In a marketplace few creators share a payout
-    account (a few percent of payout links); in a data set of wallet transfers
-    a third of the links are shared, because paying a friend shares a wallet.
-    Sharing that common proves little between two accounts by itself. A rate is
-    only trusted over ``everyday_min_accounts`` shared links: a handful of
-    accounts says nothing about a market's habits.
+    The share of the accounts using the type that share one of its identifiers
+    (below the hub cap) with another account. In a marketplace few creators
+    share a payout account (a few percent); in a data set of wallet transfers a
+    fifth to a third of the accounts do, because paying a friend shares a
+    wallet. Sharing that common proves little between two accounts by itself.
+    A rate is only trusted over ``everyday_min_accounts`` sharing accounts: a
+    handful of accounts says nothing about a market's habits.
     """
     links = ctx.links
     if links.empty:
         return set()
     codes, types = pd.factorize(links["identifier_type"])
+    account, _ = pd.factorize(links["account"])
     sharing = links["sharing"].to_numpy()
     cap = pd.Series(types).map(config.max_sharing).fillna(0).to_numpy()[codes]
-    shared = np.bincount(codes, weights=(sharing >= 2) & (sharing <= cap))
-    rate = shared / np.maximum(np.bincount(codes), 1)
-    everyday = (rate > config.everyday_sharing_rate) & (shared >= config.everyday_min_accounts)
+    shared = (sharing >= 2) & (sharing <= cap)
+    # Distinct (type, account) keys: all of them, and those with a shared identifier.
+    key = codes.astype(np.int64) * (int(account.max()) + 1) + account
+    users = np.bincount(np.unique(key) // (int(account.max()) + 1), minlength=len(types))
+    sharers = np.bincount(np.unique(key[shared]) // (int(account.max()) + 1),
+                          minlength=len(types))
+    rate = sharers / np.maximum(users, 1)
+    everyday = (rate > config.everyday_sharing_rate) & (sharers >= config.everyday_min_accounts)
     return set(types[everyday])
 
 
