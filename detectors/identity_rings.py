@@ -114,7 +114,7 @@ def _everyday_sharing(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityC
     """
     everyday = everyday_types(ctx, config)
     if not everyday or pairs.empty:
-        return pairs.assign(everyday=False)
+        return pairs
     is_everyday = pairs["identifier_type"].isin(everyday).to_numpy()
     candidates = pairs[is_everyday]
     creators = ctx["creators"]
@@ -125,7 +125,7 @@ def _everyday_sharing(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityC
     together = gap <= config.co_registration_days * 86_400_000  # NaN (not creators): False
     weak = np.zeros(len(pairs), dtype=bool)
     weak[np.flatnonzero(is_everyday)] = ~together & ~candidates["ident"].isin(lockstep).to_numpy()
-    pairs = pairs.assign(everyday=is_everyday)
+    pairs = pairs.copy()
     pairs.loc[weak, "weight"] = pairs.loc[weak, "weight"] * config.everyday_discount
     return pairs
 
@@ -211,7 +211,7 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     label = _chains(n, pa_[chained], pb_[chained], label, operators, config)
     absorbing = pairs["identifier_type"].isin(config.absorb_types).to_numpy()
     label = _absorb(ident_code[absorbing], pa_[absorbing], pb_[absorbing], label, config)
-    label = _lockstep_joins(ctx, pairs, pa_, pb_, label, atoms, config)
+    label = _lockstep_joins(ctx, pairs, pa_, pb_, label, atoms, accounts, config)
     same = label[src] == label[dst]
     found = groups(n, src[same], dst[same], weight[same], max_size=config.max_ring_accounts,
                    resolution=config.split_density, seed=seed, objective="cpm", atoms=atoms)
@@ -294,7 +294,8 @@ def _absorb(ident: np.ndarray, a: np.ndarray, b: np.ndarray, label: np.ndarray,
 
 
 def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: np.ndarray,
-                    label: np.ndarray, atoms: np.ndarray, config: IdentityConfig) -> np.ndarray:
+                    label: np.ndarray, atoms: np.ndarray, names: np.ndarray,
+                    config: IdentityConfig) -> np.ndarray:
     """Join accounts that took up weak identifiers in lockstep and were made in one burst.
 
     A proxy IP says little (an office, a venue's Wi-Fi). But accounts that
@@ -305,7 +306,7 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
     one burst, and among whom at least ``lockstep_min_pairs`` pairs are tied
     decisively (two on one payout account), are a farm that registered in a
     sitting. An honest onboarding day fails the market test or has no decisive
-    pair inside.
+    pair inside. ``names`` are the accounts' ``type:id`` keys by code.
     """
     types = config.lockstep_join_types
     if not types:
@@ -332,12 +333,11 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
     atom_size = np.bincount(atoms)
     accounts = accounts.assign(paired=atom_size[atoms[accounts["account"].to_numpy()]] >= 2)
     paired = accounts.groupby("candidate")["paired"].sum()
-    keys = pd.Series(pd.concat([pairs["a"], pairs["b"]]).to_numpy(),
-                     index=np.r_[a, b]).groupby(level=0).first()
-    names = keys.reindex(accounts["account"].to_numpy()).to_numpy().astype(str)
-    creator = np.char.startswith(names, "creator:")
+    kind, _, account_id = pd.Series(names[accounts["account"].to_numpy()]).str.partition(
+        ":").T.to_numpy()  # names are "type:id" per account code
+    creator = kind == "creator"
     members = pd.DataFrame({"group": accounts["candidate"].to_numpy()[creator],
-                            "creator_id": np.char.partition(names[creator], ":")[:, 2]})
+                            "creator_id": account_id[creator]})
     bursts = registration_bursts(
         members, ctx["creators"], windows=[(int(hours * 3_600_000), share)],
         min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share)
