@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ringwatch import RingwatchError
+from ringwatch.durable import fsync_directory
 
 LOCK_NAME = ".enforce.lock"
 JOURNAL_DIR = "batches"
@@ -118,15 +119,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(fd)
     os.replace(tmp, path)
     fsync_directory(path.parent)
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a new or renamed file in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def remove_temp_files(out_dir: Path) -> int:

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from ringwatch.durable import fsync_directory
 from ringwatch.loaders import TABLES, Snapshot
 from ringwatch.loaders.validate import absent_column
 
@@ -250,7 +251,7 @@ class LocalStore(GraphStore):
                 f.flush()
                 os.fsync(f.fileno())
             if created:
-                _fsync_directory(path.parent)
+                fsync_directory(path.parent)
 
     def audit_entries(self) -> list[dict[str, Any]]:
         path = self._audit_path
@@ -447,16 +448,7 @@ def _atomic_text(text: str, path: Path) -> None:
         f.flush()
         os.fsync(f.fileno())
     Path(f.name).replace(path)
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename or a new file in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_directory(path.parent)
 
 
 def _audit_record(line: bytes) -> dict[str, Any] | None:
