@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,15 +139,7 @@ def load_labels(path: Path | str) -> pd.DataFrame:
     Extra columns are kept.
     """
     path = Path(path)
-    try:
-        labels = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        raise EvaluationError(f"{path}: cannot read labels ({exc})") from exc
-    missing = [c for c in LABEL_COLUMNS if c not in labels.columns]
-    if missing:
-        raise EvaluationError(
-            f"{path}: labels lack required column {', '.join(missing)} "
-            f"(found columns: {', '.join(map(str, labels.columns)) or 'none'})")
+    labels = _read_text_csv(path, "labels", LABEL_COLUMNS)
     problems = []
     for column in LABEL_COLUMNS:
         empty = labels.index[labels[column].str.strip() == ""]
@@ -447,14 +439,20 @@ def load_lookalikes(path: Path | str) -> pd.DataFrame:
 
     Raises :class:`EvaluationError` naming the file and the missing columns.
     """
-    path = Path(path)
+    return _read_text_csv(Path(path), "look-alikes", LOOKALIKE_COLUMNS)
+
+
+def _read_text_csv(path: Path, what: str, columns: Sequence[str]) -> pd.DataFrame:
+    """A CSV of opaque text values; :class:`EvaluationError` names the file and missing columns."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as exc:
-        raise EvaluationError(f"{path}: cannot read look-alikes ({exc})") from exc
-    missing = [c for c in LOOKALIKE_COLUMNS if c not in frame.columns]
+        raise EvaluationError(f"{path}: cannot read {what} ({exc})") from exc
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise EvaluationError(f"{path}: look-alikes lack required column {', '.join(missing)}")
+        raise EvaluationError(
+            f"{path}: {what} lack required column {', '.join(missing)} "
+            f"(found columns: {', '.join(map(str, frame.columns)) or 'none'})")
     return frame
 
 
