@@ -15,6 +15,7 @@ ordinary shops in: only suspicious pairs are edges.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import igraph as ig
@@ -133,25 +134,20 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
     # Sorted once for all rings, the way each ring's evidence lists them (split below).
     in_ring = suspicious.assign(ring=pair_ring)[pair_ring >= 0].sort_values(
         ["ring", "orders", "creator_id"], ascending=[True, False, True], kind="stable")
-    ring_pairs = dict(tuple(in_ring.groupby("ring", sort=False)))
     ring_pool = pool.assign(ring=pool_ring)[pool_ring >= 0]
     per_buyer = ring_pool.groupby(["ring", "buyer_id"])["orders"].sum()
     per_buyer = per_buyer[per_buyer >= _POOL_MIN_ORDERS].reset_index().sort_values(
         ["ring", "orders", "buyer_id"], ascending=[True, False, True], kind="stable")
-    devices = _pool_devices(ctx, per_buyer)
-    pool_by_ring = dict(tuple(per_buyer.groupby("ring")))
-    devices_by_ring = dict(tuple(devices.groupby("ring")))
-    empty_pool = per_buyer.iloc[:0]
+    trade = _ring_trade(in_ring, per_buyer, _pool_devices(ctx, per_buyer))
+    seller_of = sellers.to_dict()
     rings = []
     for g, nodes in enumerate(found):
-        if g not in ring_pairs:
+        if g not in trade:
             continue
         keys = names[nodes]
         creators = {k.partition(":")[2] for k in keys if k.startswith("creator:")}
         shops = {k.partition(":")[2] for k in keys if k.startswith("shop:")}
-        rings.append(_finding(creators, shops, sellers, ring_pairs[g],
-                              pool_by_ring.get(g, empty_pool),
-                              devices_by_ring.get(g, devices.iloc[:0])))
+        rings.append(_finding(creators, shops, seller_of, trade[g]))
     return rings
 
 
@@ -309,51 +305,111 @@ def _creator_ties(pool: pd.DataFrame, min_shared: int) -> pd.DataFrame:
     return shared.rename(columns={"creator_id_x": "a", "creator_id_y": "b"})
 
 
-def _finding(creators: set[str], shops: set[str], sellers: pd.Series, pairs: pd.DataFrame,
-             buyers: pd.DataFrame, devices: pd.DataFrame) -> Finding:
-    """One ring's members, its evidence sentences (each naming whom it is about) and metrics.
+@dataclass
+class _RingTrade:
+    """What one ring's evidence says about its trade, gathered for every ring at once.
 
-    ``pairs`` come most orders first and ``buyers`` most orders first (the
-    caller sorts once for every ring); ``devices`` holds one row per (device,
-    pool buyer) of the devices that two or more of the ring's pool buyers share.
+    Built by :func:`_ring_trade` with one groupby per quantity over all rings
+    (thousands at scale), so that :func:`_finding` only formats plain values.
     """
-    members = {Member("creator", c) for c in creators} | {Member("shop", s) for s in shops}
-    members |= {Member("seller", sellers[s]) for s in shops if s in sellers.index}
-    members |= {Member("buyer", b) for b in buyers["buyer_id"]}
-    evidence = [_abnormal_trade(row) for row in pairs.head(_SHOWN_PAIRS).itertuples()]
-    if len(buyers) and len(creators) + len(shops) > 2:
-        pool = buyers
-        evidence.append(Evidence(
-            "shared_buyer_pool",
-            f"{accounts('buyer', pool['buyer_id'])} placed "
-            f"{count(int(buyers['orders'].sum()), 'order')} across "
-            f"{accounts('shop', sorted(shops))} through {accounts('creator', sorted(creators))}",
-            min(0.6, 0.1 * len(shops) + 0.1 * len(creators))))
+
+    pairs: int
+    shown_pairs: list[Any] = field(default_factory=list)  # rows, most orders first
+    thin_pairs: int = 0
+    thin_creators: list[str] = field(default_factory=list)
+    thin_shops: list[str] = field(default_factory=list)
+    thin_orders: int = 0
+    thin_refunded: int = 0
+    pool_buyers: list[str] = field(default_factory=list)  # most orders first
+    pool_orders: int = 0
+    devices: list[str] = field(default_factory=list)  # most pool buyers first
+    device_buyers: list[str] = field(default_factory=list)  # sorted
+
+
+def _ring_trade(pairs: pd.DataFrame, buyers: pd.DataFrame,
+                devices: pd.DataFrame) -> dict[int, _RingTrade]:
+    """Per ring (by its ``ring`` column): its suspicious pairs, thin block, buyer pool, devices.
+
+    ``pairs`` come most orders first within a ring, ``buyers`` most orders
+    first; ``devices`` holds one row per (ring, device, pool buyer) of devices
+    two or more of a ring's pool buyers share.
+    """
+    trade = {int(g): _RingTrade(int(n)) for g, n in pairs.groupby("ring").size().items()}
+    for row in pairs.groupby("ring", sort=False).head(_SHOWN_PAIRS).itertuples():
+        trade[int(row.ring)].shown_pairs.append(row)
     thin = pairs[pairs["block"].to_numpy(dtype=bool)] if "block" in pairs else pairs.iloc[:0]
     if len(thin):
-        c, s = thin["creator_id"].nunique(), thin["shop_id"].nunique()
-        orders = int(thin["orders"].sum())
-        refunded = int(thin["refunded_after_commission"].sum())
+        by_ring = thin.groupby("ring")
+        sums = by_ring.agg(n=("orders", "size"), orders=("orders", "sum"),
+                           refunded=("refunded_after_commission", "sum"))
+        creators = _sorted_unique(thin, "creator_id")
+        shops = _sorted_unique(thin, "shop_id")
+        for g, row in sums.iterrows():
+            one = trade[int(g)]
+            one.thin_pairs, one.thin_orders = int(row["n"]), int(row["orders"])
+            one.thin_refunded = int(row["refunded"])
+            one.thin_creators, one.thin_shops = creators[g], shops[g]
+    if len(buyers):
+        listed_buyers = buyers.groupby("ring", sort=False)["buyer_id"].agg(list)
+        orders = buyers.groupby("ring")["orders"].sum()
+        for g, ids in listed_buyers.items():
+            if int(g) in trade:
+                trade[int(g)].pool_buyers = ids
+                trade[int(g)].pool_orders = int(orders[g])
+    if len(devices):
+        per_device = devices.groupby(["ring", "identifier"])["buyer_id"].nunique().reset_index(
+            name="buyers").sort_values(["ring", "buyers", "identifier"],
+                                       ascending=[True, False, True], kind="stable")
+        ranked = per_device.groupby("ring", sort=False)["identifier"].agg(list)
+        on_them = _sorted_unique(devices, "buyer_id")
+        for g, ids in ranked.items():
+            if int(g) in trade:
+                trade[int(g)].devices = ids
+                trade[int(g)].device_buyers = on_them[g]
+    return trade
+
+
+def _sorted_unique(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Per ring, the sorted distinct values of ``column`` (a list per ring)."""
+    distinct = frame[["ring", column]].drop_duplicates().sort_values(["ring", column])
+    return distinct.groupby("ring", sort=False)[column].agg(list)
+
+
+def _finding(creators: set[str], shops: set[str], seller_of: dict[str, str],
+             trade: _RingTrade) -> Finding:
+    """One ring's members, its evidence sentences (each naming whom it is about) and metrics."""
+    members = {Member("creator", c) for c in creators} | {Member("shop", s) for s in shops}
+    members |= {Member("seller", seller_of[s]) for s in shops if s in seller_of}
+    members |= {Member("buyer", b) for b in trade.pool_buyers}
+    evidence = [_abnormal_trade(row) for row in trade.shown_pairs]
+    if trade.pool_buyers and len(creators) + len(shops) > 2:
+        evidence.append(Evidence(
+            "shared_buyer_pool",
+            f"{accounts('buyer', trade.pool_buyers)} placed "
+            f"{count(trade.pool_orders, 'order')} across "
+            f"{accounts('shop', sorted(shops))} through {accounts('creator', sorted(creators))}",
+            min(0.6, 0.1 * len(shops) + 0.1 * len(creators))))
+    if trade.thin_pairs:
+        c, s = len(trade.thin_creators), len(trade.thin_shops)
+        refunded = trade.thin_refunded
         evidence.append(Evidence(
             "dense_block",
-            f"{accounts('creator', sorted(thin['creator_id'].unique()))} and "
-            f"{accounts('shop', sorted(thin['shop_id'].unique()))} trade with each other in "
-            f"{len(thin)} of the {c * s} possible creator-shop pairs, each pair with one weak "
-            f"signal; pooled, {refunded} of their {count(orders, 'order')} "
+            f"{accounts('creator', trade.thin_creators)} and "
+            f"{accounts('shop', trade.thin_shops)} trade with each other in "
+            f"{trade.thin_pairs} of the {c * s} possible creator-shop pairs, each pair with one "
+            f"weak signal; pooled, {refunded} of their {count(trade.thin_orders, 'order')} "
             f"{verb(refunded, 'was', 'were')} refunded after the commission was paid",
-            min(0.8, 0.1 * len(thin))))
-    if len(devices):
-        per_device = devices.groupby("identifier")["buyer_id"].nunique().reset_index(name="buyers")
-        ranked = per_device.sort_values(["buyers", "identifier"], ascending=[False, True])
-        on_them = sorted(devices["buyer_id"].unique())
-        members |= {Member("device", d) for d in ranked["identifier"]}
+            min(0.8, 0.1 * trade.thin_pairs)))
+    if trade.devices:
+        members |= {Member("device", d) for d in trade.devices}
+        on_them = trade.device_buyers
         evidence.append(Evidence(
             "pool_devices",
             f"{accounts('buyer', on_them)} of this ring's buyer pool "
-            f"{verb(len(on_them), 'uses', 'share')} {plural(len(ranked), 'device')} "
-            f"{listed(ranked['identifier'].tolist(), shown=_SHOWN_DEVICES)}", 0.3))
+            f"{verb(len(on_them), 'uses', 'share')} {plural(len(trade.devices), 'device')} "
+            f"{listed(trade.devices, shown=_SHOWN_DEVICES)}", 0.3))
     return Finding(KIND, frozenset(members), evidence,
-                   {"suspicious_pairs": len(pairs), "buyer_pool": len(buyers)})
+                   {"suspicious_pairs": trade.pairs, "buyer_pool": len(trade.pool_buyers)})
 
 
 def _abnormal_trade(row: Any) -> Evidence:

@@ -17,11 +17,14 @@ runs ``cypher/projection_<name>.cypher`` and passes its rows through
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 STR = "str"
 I64 = "int64"
@@ -132,7 +135,19 @@ def normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         else:
             values = pd.to_numeric(values).astype(np.float64).fillna(0.0)
         out[column] = values
-    return out.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
+    return out.take(key_order(out, spec.key)).reset_index(drop=True)
+
+
+def key_order(frame: pd.DataFrame, key: tuple[str, ...]) -> np.ndarray:
+    """Row positions that sort ``frame`` by the ``key`` columns (stable; strings by code point).
+
+    Arrow's sort of the key columns, not ``DataFrame.sort_values``: on ten million
+    rows of string ids it is about ten times faster, and it orders strings the
+    way Python does (UTF-8 byte order is code point order), so the result is the
+    same row for row.
+    """
+    columns = pa.table({c: pa.Array.from_pandas(frame[c]) for c in key})
+    return pc.sort_indices(columns, sort_keys=[(c, "ascending") for c in key]).to_numpy()
 
 
 def group_currency(frame: pd.DataFrame, keys: str | list[str]) -> pd.Series:
@@ -263,8 +278,32 @@ def _settle_currency(grouped: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
     return grouped.assign(currency=_one_currency(lo, hi, names))
 
 
-def _creator_shop_trade(t: Tables) -> pd.DataFrame:
+#: Order facts per orders table (by id), kept while that table object lives: see _shared_order_facts.
+_FACTS: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
+
+
+def _shared_order_facts(t: Tables) -> pd.DataFrame:
+    """:func:`order_facts` of ``t``, computed once for the two order projections.
+
+    ``creator_shop_trade`` and ``buyer_orders`` both start from the order facts;
+    a detection run asks for both from the same cached tables, and the join is
+    a tenth of the run at ten million rows. The result is remembered against
+    the very ``orders`` and ``commissions`` objects it came from and forgotten
+    when the orders table is garbage collected (a store that re-reads a changed
+    table gets new objects, so never a stale answer).
+    """
+    orders, commissions = t["orders"], t["commissions"]
+    held = _FACTS.get(id(orders))
+    if held is not None and held[0]() is commissions:
+        return held[1]
     facts = order_facts(t)
+    _FACTS[id(orders)] = (weakref.ref(commissions), facts)
+    weakref.finalize(orders, _FACTS.pop, id(orders), None)
+    return facts
+
+
+def _creator_shop_trade(t: Tables) -> pd.DataFrame:
+    facts = _shared_order_facts(t)
     facts, names = _with_currency_codes(facts[facts["creator_id"] != ""])
     grouped = facts.groupby(["creator_id", "shop_id"], sort=False)
     return _settle_currency(grouped.agg(
@@ -277,7 +316,7 @@ def _creator_shop_trade(t: Tables) -> pd.DataFrame:
 
 
 def _buyer_orders(t: Tables) -> pd.DataFrame:
-    facts, names = _with_currency_codes(order_facts(t))
+    facts, names = _with_currency_codes(_shared_order_facts(t))
     grouped = facts.groupby(["buyer_id", "shop_id", "creator_id"], sort=False)
     return _settle_currency(grouped.agg(
         orders=("order_id", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
