@@ -206,6 +206,32 @@ class BurstConfig:
 
 
 @dataclass(frozen=True)
+class LockstepConfig:
+    """Lockstep rings: creators registered in one window who crowd onto the same shops.
+
+    The test is against chance in the market itself (see
+    :mod:`ringwatch.detectors.lockstep_rings`), so no threshold depends on the
+    market's size: a cohort of creators registered in one window, a shop its
+    creators promote, and how many of the cohort would promote it by chance.
+    """
+
+    #: Cohort windows, in hours: a day (a farm set up in one sitting) and a week (one set
+    #: up over a few evenings); each is also tried shifted by half its width.
+    window_hours: tuple[float, ...] = (24.0, 168.0)
+    #: At most this many lockstep cells are expected by chance over the whole market
+    #: (a Bonferroni bound over every cell looked at): one false cell in a hundred markets.
+    alpha: float = 0.01
+    #: A cell, and a ring, needs at least three creators: two registered on one day who
+    #: promote one shop is too common to mean anything.
+    min_creators: int = 3
+    #: Evidence weight per creator on a lockstep shop (capped at 0.9): three creators 0.45,
+    #: six or more 0.9; one lockstep shop alone never makes a certain ring.
+    weight_per_creator: float = 0.15
+    #: Evidence items shown per ring, strongest shops first.
+    shown_shops: int = 4
+
+
+@dataclass(frozen=True)
 class ScoringConfig:
     """How evidence becomes a score (see :mod:`ringwatch.detectors.scoring`)."""
 
@@ -236,6 +262,7 @@ class DetectionConfig:
     collusion: CollusionConfig = field(default_factory=CollusionConfig)
     abuse: AbuseConfig = field(default_factory=AbuseConfig)
     bursts: BurstConfig = field(default_factory=BurstConfig)
+    lockstep: LockstepConfig = field(default_factory=LockstepConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     seed: int = 42

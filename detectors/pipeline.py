@@ -1,6 +1,6 @@
 """One detection run: projections in, scored and explained rings with stable ids out, and back to the store.
 
-The run reads projections through the store interface only, runs the three
+The run reads projections through the store interface only, runs the four
 detectors, folds commission-abuse cases already inside an identity ring into
 that ring (one operator, one ring for the reviewer), scores, matches ids with
 the previous run, and records the run with its parameters.
@@ -27,6 +27,7 @@ from .config import BurstConfig, DetectionConfig
 from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
 from .lockstep import registration_bursts
+from .lockstep_rings import find_lockstep_rings
 from .ring_identity import DISSOLVED, assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
@@ -39,7 +40,7 @@ Progress = Callable[[str], None]
 
 #: The steps a run reports to its ``progress`` callback, in order.
 DETECTION_STEPS = ("reading projections", "identity rings", "collusion rings", "commission abuse",
-                   "scoring", "matching ring ids", "saving rings")
+                   "lockstep rings", "scoring", "matching ring ids", "saving rings")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,11 @@ class RunResult:
 
 def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), *,
                progress: Progress | None = None) -> list[Finding]:
-    """Run the three detectors on one context; returns unscored findings."""
+    """Run the four detectors on one context; returns unscored findings.
+
+    Lockstep rings run last and leave out creators already in an identity or
+    collusion ring: they are the kind for accounts nothing else ties.
+    """
     step = progress or (lambda _: None)
     step("identity rings")
     identity = find_identity_rings(ctx, config.identity, seed=config.seed)
@@ -62,6 +67,9 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
     step("commission abuse")
     abuse = find_commission_abuse(ctx, config.abuse)
     found = identity + collusion + _fold_into_identity(abuse, identity)
+    step("lockstep rings")
+    taken = frozenset(m.id for f in identity + collusion for m in f.members if m.type == "creator")
+    found += find_lockstep_rings(ctx, config.lockstep, taken=taken)
     _add_burst_evidence(found, ctx, config.bursts)
     return found
 
@@ -99,6 +107,8 @@ def detector_inputs(ctx: MarketContext) -> dict[str, dict[str, Any]]:
     attributed = int(trade["orders"].sum()) if len(trade) else 0
     buyer_links = int((ctx.links["account_type"] == "buyer").sum()) if links else 0
     seller_links = int((ctx.links["account_type"] == "seller").sum()) if links else 0
+    dated = ctx["creators"].loc[ctx["creators"]["registered_at_ms"].notna(), "creator_id"]
+    promoting = int(ctx["affiliations"]["creator_id"].isin(dated).sum())
 
     def entry(rows: int, what: str, missing: str) -> dict[str, Any]:
         return {"input": f"{rows:,} {what}", "rows": rows,
@@ -113,6 +123,8 @@ def detector_inputs(ctx: MarketContext) -> dict[str, dict[str, Any]]:
                                   "attributed orders, judged against buyer and seller identity links",
                                   "needs orders attributed to creators and identity links of buyers "
                                   "or sellers"),
+        "lockstep_rings": entry(promoting, "affiliations of creators with a registration time",
+                                "needs creators' registration times and their shop affiliations"),
     }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from .collusion_rings import KIND as COLLUSION_RING
 from .commission_abuse import KIND as COMMISSION_ABUSE
 from .identity_rings import KIND as IDENTITY_RING
+from .lockstep_rings import KIND as LOCKSTEP_RING
 
 #: Every ring kind a detection run can write, in the order reports list them.
-RING_KINDS: tuple[str, ...] = (IDENTITY_RING, COLLUSION_RING, COMMISSION_ABUSE)
+RING_KINDS: tuple[str, ...] = (IDENTITY_RING, COLLUSION_RING, COMMISSION_ABUSE, LOCKSTEP_RING)

@@ -1,0 +1,191 @@
+"""Lockstep rings: creators tied by nothing but time and target.
+
+A farm that gives every account its own phone, device, email and payout
+account leaves no shared identifier to find. What it cannot hide is its
+schedule and its purpose: the operator registers the accounts in one sitting
+and points them at the same few shops. CopyCatch (Beutel et al., WWW 2013)
+finds exactly this shape in page likes: many users acting on the same targets
+in the same window. Here the window is registration and the targets are the
+shops the creators promote.
+
+Each test is against the market itself. A *cohort* is every creator
+registered in one window (fixed windows of a few widths, each also shifted by
+half a width so a sitting that straddles a boundary is not cut in two). For a
+cohort of ``n`` creators and a shop promoted by ``k`` of the market's ``N``
+creators, chance alone puts about ``n * k / N`` of the cohort on that shop
+(the count is hypergeometric if registering in the window has nothing to do
+with which shops one promotes); a cell (cohort, shop) is lockstep when its
+count is so far above that that it would happen by chance less than
+``alpha`` times over all the cells looked at (a Bonferroni bound). So:
+
+- an honest onboarding day (a large cohort, each creator promoting shops of
+  their own choosing) spreads over popular shops as the market does: no cell
+  stands out, however big the day;
+- a brand's launch that many creators join is one shop promoted by creators
+  registered at all times: no cohort;
+- a farm of ten creators registered within hours, several of them on the same
+  small shop, is millions of times more than chance.
+
+Creators joined through lockstep cells (sharing a cell, or cells that share a
+creator) form one ring when at least ``min_creators`` of them are in it.
+Counting is vectorised: one groupby per width and offset, no loop per
+creator or pair.
+"""
+
+from __future__ import annotations
+
+import math
+
+import igraph as ig
+import numpy as np
+import pandas as pd
+
+from .config import LockstepConfig
+from .context import MarketContext
+from .rings import Evidence, Finding, Member
+from .wording import accounts, count, span
+
+KIND = "lockstep_ring"
+_HOUR_MS = 3_600_000
+
+
+def lockstep_cells(ctx: MarketContext, config: LockstepConfig) -> pd.DataFrame:
+    """Every (cohort, shop) cell holding far more of the cohort than chance would.
+
+    Returns one row per creator in such a cell: ``cell`` (an integer id),
+    ``creator_id``, ``shop_id``, ``window_ms``, ``cohort_start_ms``,
+    ``cohort`` (creators registered in the window), ``on_shop`` (of them,
+    promoting the shop), ``expected`` (by chance) and ``log10_p`` (the
+    chance of ``on_shop`` or more, see :func:`_tail_log10`).
+    """
+    creators = ctx["creators"]
+    registered = creators.loc[creators["registered_at_ms"].notna(),
+                              ["creator_id", "registered_at_ms"]]
+    affiliations = ctx["affiliations"][["creator_id", "shop_id"]].drop_duplicates()
+    if registered.empty or affiliations.empty:
+        return _no_cells()
+    market = len(registered)
+    promoters = affiliations.groupby("shop_id")["creator_id"].size()
+    t = registered["registered_at_ms"].to_numpy(dtype=np.int64)
+    t0 = int(t.min())
+    per_window = []
+    for hours in config.window_hours:
+        width = int(hours * _HOUR_MS)
+        for offset in (0, width // 2):  # two phases: a sitting on a boundary stays whole
+            bucket = (t - t0 + offset) // width
+            cohort = pd.DataFrame({"creator_id": registered["creator_id"].to_numpy(),
+                                   "bucket": bucket})
+            sizes = cohort.groupby("bucket")["creator_id"].size()
+            cohort = cohort[cohort["bucket"].map(sizes).to_numpy() >= config.min_creators]
+            on = cohort.merge(affiliations, on="creator_id")
+            cells = on.groupby(["bucket", "shop_id"])["creator_id"].size().reset_index(
+                name="on_shop")
+            cells["cohort"] = cells["bucket"].map(sizes).to_numpy()
+            cells["window_ms"] = width
+            cells["cohort_start_ms"] = t0 - offset + cells["bucket"].to_numpy() * width
+            per_window.append((on, cells))
+    tested = sum(len(cells) for _, cells in per_window)
+    threshold = math.log10(config.alpha / max(tested, 1))
+    found = []
+    next_cell = 0
+    for on, cells in per_window:
+        cells = cells[cells["on_shop"] >= config.min_creators].copy()
+        if cells.empty:
+            continue
+        promoting = cells["shop_id"].map(promoters).to_numpy()
+        cells["expected"] = cells["cohort"].to_numpy() * promoting / market
+        cells["log10_p"] = _tail_log10(cells["on_shop"].to_numpy(), cells["cohort"].to_numpy(),
+                                       promoting, market)
+        cells = cells[cells["log10_p"].to_numpy() <= threshold]
+        if cells.empty:
+            continue
+        cells = cells.assign(cell=np.arange(next_cell, next_cell + len(cells)))
+        next_cell += len(cells)
+        found.append(on.merge(cells, on=["bucket", "shop_id"]).drop(columns="bucket"))
+    if not found:
+        return _no_cells()
+    return pd.concat(found, ignore_index=True)
+
+
+def find_lockstep_rings(ctx: MarketContext, config: LockstepConfig = LockstepConfig(), *,
+                        taken: frozenset[str] = frozenset()) -> list[Finding]:
+    """One :class:`Finding` per group of creators tied only by lockstep cells, unscored.
+
+    ``taken`` are creators already in a ring of another kind: where something
+    else ties the accounts, that ring is the one a reviewer should see, so
+    they are left out here (and a group left with fewer than
+    ``min_creators`` is dropped).
+    """
+    cells = lockstep_cells(ctx, config)
+    cells = cells[~cells["creator_id"].isin(taken)]
+    if cells.empty:
+        return []
+    creator_codes, creator_names = pd.factorize(cells["creator_id"])
+    cell_codes, _ = pd.factorize(cells["cell"])
+    graph = ig.Graph(n=len(creator_names) + int(cell_codes.max()) + 1,
+                     edges=np.column_stack([creator_codes, len(creator_names) + cell_codes]))
+    component = np.asarray(graph.connected_components().membership)
+    cells = cells.assign(group=component[creator_codes])
+    rings = []
+    for _, group in cells.groupby("group", sort=True):
+        members = sorted(group["creator_id"].unique())
+        if len(members) < config.min_creators:
+            continue
+        rings.append(_finding(members, group, config))
+    return rings
+
+
+def _finding(creators: list[str], cells: pd.DataFrame, config: LockstepConfig) -> Finding:
+    """The ring's creators and one evidence item per shop they crowd onto (strongest first)."""
+    strongest = (cells.sort_values(["log10_p", "window_ms", "shop_id"], kind="stable")
+                 .drop_duplicates("shop_id"))
+    evidence = []
+    for row in strongest.head(config.shown_shops).itertuples():
+        on_shop = sorted(cells.loc[cells["cell"] == row.cell, "creator_id"])
+        evidence.append(Evidence(
+            "lockstep_promotion",
+            f"{accounts('creator', on_shop)}, registered within {span(row.window_ms / _HOUR_MS)} "
+            f"of each other ({count(int(row.cohort), 'creator')} registered in that window), "
+            f"all promote shop {row.shop_id}; by chance about {row.expected:.2f} of them would "
+            f"(a chance of 1 in 10^{-row.log10_p:.0f})",
+            min(0.9, config.weight_per_creator * len(on_shop))))
+    return Finding(KIND, frozenset(Member("creator", c) for c in creators), evidence,
+                   {"lockstep_shops": int(cells["shop_id"].nunique()),
+                    "lockstep_creators": len(creators)})
+
+
+def _tail_log10(on_shop: np.ndarray, cohort: np.ndarray, promoters: np.ndarray,
+                market: int) -> np.ndarray:
+    """log10 of an upper bound on the chance of ``on_shop`` or more of a cohort on one shop.
+
+    The null is that registering in the window has nothing to do with which
+    shops a creator promotes: the cohort of ``cohort`` creators is then a random
+    draw from the ``market`` creators, ``promoters`` of whom promote the shop,
+    and the count on the shop is hypergeometric. The tail is at most its first
+    term over ``1 - r``, ``r`` the ratio of the second term to the first (the
+    ratios fall along the tail); where the count is no excess at all the
+    result is 0 (probability 1).
+    """
+    x, n, k = (a.astype(np.float64) for a in (on_shop, cohort, promoters))
+    big_n = float(market)
+    term = (_log_choose(k, x) + _log_choose(big_n - k, n - x) - _log_choose(np.full_like(n, big_n),
+                                                                            n))
+    ratio = (k - x) * (n - x) / ((x + 1) * np.maximum(big_n - k - n + x + 1, 1.0))
+    excess = (x > n * k / big_n) & (ratio < 1)
+    tail = term - np.log1p(-np.where(excess, ratio, 0.0))
+    return np.where(excess, np.minimum(tail, 0.0) / math.log(10), 0.0)
+
+
+def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """log C(n, k) elementwise (lgamma; the arrays are the few cells with an excess)."""
+    lgamma = np.vectorize(math.lgamma, otypes=[np.float64])
+    if not len(n):
+        return np.zeros(0)
+    return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)
+
+
+def _no_cells() -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in ("cell", "creator_id", "shop_id", "window_ms",
+                                         "cohort_start_ms", "cohort", "on_shop", "expected",
+                                         "log10_p")})
+

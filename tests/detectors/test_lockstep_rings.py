@@ -1,0 +1,150 @@
+"""Lockstep rings: a farm tied only by when it registered and which shops it promotes.
+
+Each market is hand-built so the answer is known: a farm with nothing shared
+(its own device, phone and payout account per account) registered in one
+sitting and crowding onto three small shops, beside the honest look-alikes that
+must stay unflagged: an onboarding day whose newcomers promote popular shops, a
+brand launch many creators join at different times, and a farm that an identity
+ring already holds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ringwatch.detectors.config import LockstepConfig
+from ringwatch.detectors.context import MarketContext
+from ringwatch.detectors.lockstep_rings import find_lockstep_rings, lockstep_cells
+from ringwatch.graph.local_store import LocalStore
+
+from .market import Market
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+POPULAR = [f"pop_s{i}" for i in range(5)]
+
+
+def _at(days: float) -> str:
+    return (START + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _market(honest: int = 300) -> Market:
+    """Creators who joined over a year, each on its own identifiers, promoting two shops:
+    one of five popular shops and one of sixty ordinary ones."""
+    market = Market()
+    for s in POPULAR:
+        market.shop(s, seller=f"{s}_seller")
+    for s in range(60):
+        market.shop(f"ord_s{s}", seller=f"ord_sel{s}")
+    for i in range(honest):
+        c = market.creator(f"h{i}", registered=_at(i * 365 / honest))
+        market.link("creator", c, "device", f"h_d{i}")
+        market.link("creator", c, "payout_account", f"h_pa{i}")
+        market.affiliate(c, POPULAR[i % len(POPULAR)], 0.1)
+        market.affiliate(c, f"ord_s{(i * 7) % 60}", 0.1)
+    return market
+
+
+def _lockstep_farm(market: Market, size: int = 6, *, day: float = 200) -> list[str]:
+    """``size`` creators registered within three hours, nothing shared, each promoting two of
+    three small shops that nobody else promotes much."""
+    targets = [market.shop(f"tgt_s{s}", seller=f"tgt_sel{s}") for s in range(3)]
+    farm = []
+    for i in range(size):
+        c = market.creator(f"farm_c{i}", registered=_at(day + i / 48))
+        market.link("creator", c, "device", f"farm_d{i}")
+        market.link("creator", c, "phone", f"farm_p{i}")
+        market.link("creator", c, "payout_account", f"farm_pa{i}")
+        for s in (i % 3, (i + 1) % 3):
+            market.affiliate(c, targets[s], 0.1)
+        farm.append(c)
+    return farm
+
+
+def _context(market: Market, tmp_path: Path) -> MarketContext:
+    return market.load(LocalStore(tmp_path / "store"), tmp_path / "snapshot")
+
+
+def _creators(rings: list) -> list[set[str]]:
+    return [{m.id for m in r.members if m.type == "creator"} for r in rings]
+
+
+def test_a_farm_tied_only_by_its_sitting_and_its_shops_is_one_lockstep_ring(
+        tmp_path: Path) -> None:
+    market = _market()
+    farm = _lockstep_farm(market)
+    rings = find_lockstep_rings(_context(market, tmp_path))
+    assert _creators(rings) == [set(farm)]
+    [ring] = rings
+    assert ring.kind == "lockstep_ring"
+    shops_named = {e.text.split("all promote shop ")[1].split(";")[0] for e in ring.evidence}
+    assert shops_named == {"tgt_s0", "tgt_s1", "tgt_s2"}
+    assert all(e.code == "lockstep_promotion" for e in ring.evidence)
+
+
+def test_an_onboarding_day_promoting_popular_shops_is_not_a_ring(tmp_path: Path) -> None:
+    market = _market()
+    for i in range(60):  # sixty newcomers in three hours, on the shops everyone promotes
+        c = market.creator(f"new_c{i}", registered=_at(200 + i / 480))
+        market.link("creator", c, "device", f"new_d{i}")
+        market.affiliate(c, POPULAR[i % len(POPULAR)], 0.1)
+        market.affiliate(c, f"ord_s{(i * 11) % 60}", 0.1)
+    ctx = _context(market, tmp_path)
+    assert find_lockstep_rings(ctx) == []
+    assert lockstep_cells(ctx, LockstepConfig()).empty
+
+
+def test_a_brand_launch_joined_by_creators_of_every_age_is_not_a_ring(tmp_path: Path) -> None:
+    market = _market()
+    market.shop("launch", seller="brand")
+    for i in range(0, 300, 10):  # thirty creators registered over the year join one shop
+        market.affiliate(f"h{i}", "launch", 0.15)
+    assert find_lockstep_rings(_context(market, tmp_path)) == []
+
+
+def test_the_farm_is_found_beside_an_onboarding_day_on_the_same_day(tmp_path: Path) -> None:
+    # The cohort's chance share of a shop grows with the cohort, so sixty newcomers on the
+    # farm's day make its shops a weaker surprise; eight creators on them still stand out.
+    market = _market(1000)
+    farm = _lockstep_farm(market, 8)
+    for i in range(60):
+        c = market.creator(f"new_c{i}", registered=_at(200 + i / 480))
+        market.affiliate(c, POPULAR[i % len(POPULAR)], 0.1)
+    assert _creators(find_lockstep_rings(_context(market, tmp_path))) == [set(farm)]
+
+
+def test_creators_another_ring_already_holds_are_left_to_that_ring(tmp_path: Path) -> None:
+    market = _market()
+    farm = _lockstep_farm(market)
+    ctx = _context(market, tmp_path)
+    assert find_lockstep_rings(ctx, taken=frozenset(farm[:4])) == []
+    assert _creators(find_lockstep_rings(ctx, taken=frozenset(farm[:1]))) == [set(farm[1:])]
+
+
+def test_the_pipeline_reports_the_farm_as_a_lockstep_ring_with_its_registration_burst(
+        tmp_path: Path) -> None:
+    from ringwatch.detectors.pipeline import find_rings
+
+    market = _market()
+    farm = _lockstep_farm(market)
+    rings = [r for r in find_rings(_context(market, tmp_path)) if r.kind == "lockstep_ring"]
+    assert _creators(rings) == [set(farm)]
+    assert any(e.code == "lockstep_registration" for e in rings[0].evidence)
+
+
+def test_the_chance_bound_falls_with_the_count_and_rises_with_popularity() -> None:
+    import math
+
+    import numpy as np
+
+    from ringwatch.detectors.lockstep_rings import _tail_log10
+
+    p = _tail_log10(np.array([3, 6, 6, 2]), np.array([10, 10, 10, 100]),
+                    np.array([20, 20, 200, 500]), 1000)
+    assert p[1] < p[0] < 0 and p[1] < p[2] < 0
+    assert p[3] == 0.0  # two of a hundred on a shop half the market promotes: no excess
+    # Against the exact hypergeometric tail: P(X >= 3), N=1000, k=20, n=10.
+    def pmf(j: int) -> float:
+        return math.comb(20, j) * math.comb(980, 10 - j) / math.comb(1000, 10)
+    exact = math.log10(sum(pmf(j) for j in range(3, 11)))
+    assert exact <= p[0] < exact + 0.05
