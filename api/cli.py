@@ -398,7 +398,7 @@ def evaluate_rings(
     from the confirm / dismiss decisions recorded in the store.
     """
     from ringwatch.detectors.evaluation import load_rings
-    from ringwatch.detectors.review_feedback import reviewer_precision, verdicts_table
+    from ringwatch.review_feedback import reviewer_precision, verdicts_table
 
     if not reviews and (rings is None or labels is None):
         raise typer.BadParameter("give --rings and --labels, or --reviews")

@@ -1,6 +1,6 @@
 """``ringwatch enforce``: the nightly enforcement job, from the shell.
 
-The work is :func:`ringwatch.detectors.enforcement.enforce`; this adapter reads
+The work is :func:`ringwatch.enforcement.job.enforce`; this adapter reads
 the options, draws progress, prints the summary and turns failures into exit
 codes a scheduler can act on (docs/enforcement.md): 0 done, 1 any other
 failure, 2 the policy file (or the store directory) cannot be used, 3 the store
@@ -24,7 +24,7 @@ from .wiring import Backend, open_store
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from ringwatch.detectors.enforcement import BatchOutcome, BlastRadius, Preview
+    from ringwatch.enforcement.job import BatchOutcome, BlastRadius, Preview
 
 #: Exit code when another job holds the output directory's lock: the scheduler should
 #: not retry at once (that job finishes every batch), only alert if it keeps happening.
@@ -45,7 +45,7 @@ class ActionFormat(str, Enum):
 
 
 def _batch_id(value: str | None) -> str | None:
-    from ringwatch.detectors.enforcement_journal import check_batch_id
+    from ringwatch.enforcement.journal import check_batch_id
 
     if value is None:
         return None
@@ -89,10 +89,10 @@ def enforce(
     2 invalid policy file or no store, 3 store unreachable, 5 another
     enforcement job is running on --out.
     """
-    from ringwatch.detectors.enforcement import DEFAULT_ACTOR, preview
-    from ringwatch.detectors.enforcement import enforce as enforce_rings
-    from ringwatch.detectors.enforcement_journal import EnforcementLockedError
-    from ringwatch.detectors.enforcement_policy import DEFAULT_POLICY, PolicyError, load_policy
+    from ringwatch.enforcement.job import DEFAULT_ACTOR, preview
+    from ringwatch.enforcement.job import enforce as enforce_rings
+    from ringwatch.enforcement.journal import EnforcementLockedError
+    from ringwatch.enforcement.policy import DEFAULT_POLICY, PolicyError, load_policy
 
     with _exit_codes():
         try:

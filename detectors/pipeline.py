@@ -27,7 +27,7 @@ from .config import BurstConfig, DetectionConfig
 from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
 from .lockstep import registration_bursts
-from .ring_identity import DISSOLVED, assign_ids, carried_review
+from .ring_ids import DISSOLVED, assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
 from .scoring import MetricTables, context_evidence, metrics, score

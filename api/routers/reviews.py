@@ -58,7 +58,7 @@ def apply_review(ring: dict[str, Any], action: ReviewAction, note: str, caller: 
         "reviews": [*(ring.get("reviews") or []),
                     {"action": action.value, "note": note, "actor": caller.actor,
                      "key_id": caller.key_id, "at": at}],
-        # As ``type:id`` keys: what ring_identity compares a later run's ring with.
+        # As ``type:id`` keys: what ring_ids compares a later run's ring with.
         "reviewed_members": sorted(f"{m['type']}:{m['id']}" for m in ring.get("members") or []
                                    if m.get("type") in ACCOUNT_TYPES),
         "version": version + 1,

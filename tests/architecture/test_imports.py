@@ -10,15 +10,18 @@ FOLDERS = ("core", "loaders", "cypher", "graph", "detectors", "generator", "api"
 
 #: Folder -> the subpackages of ours it may import (the root package is always allowed).
 ALLOWED: dict[str, set[str]] = {
-    # The application layer (loading, detection) calls loaders, stores and detectors; the
-    # ``python -m ringwatch`` entry point imports the command line.
-    "core": {"api.cli", "loaders", "graph.store", "detectors.pipeline"},
+    # The application layer (loading, detection, reviewing, rings as of a run, the report's
+    # layout, enforcement, reviewer feedback) calls loaders, the store interface, detectors'
+    # pipeline and ring vocabulary; the ``python -m ringwatch`` entry point imports the command line.
+    "core": {"api.cli", "loaders", "graph.store", "graph.projections", "graph.model",
+             "graph.subgraph", "detectors.pipeline", "detectors.ring_ids", "detectors.ring_kinds"},
     "loaders": set(),
     "cypher": set(),
     "graph": {"cypher", "loaders"},
     "detectors": {"graph.store", "graph.projections", "graph.model"},
     "generator": {"loaders"},
-    "api": set(FOLDERS) - {"core"} | {"loading", "detection"},
+    "api": set(FOLDERS) - {"core"} | {"loading", "detection", "reviewing", "ring_history",
+                                      "reporting", "enforcement", "review_feedback"},
 }
 
 

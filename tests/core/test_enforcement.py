@@ -22,21 +22,21 @@ from ringwatch.api.auth import Caller
 from ringwatch.api.roles import Role
 from ringwatch.api.routers.reviews import apply_review
 from ringwatch.api.schemas import ReviewAction
-from ringwatch.detectors.enforcement import (
+from ringwatch.enforcement.job import (
     account_commissions,
     action_id,
     enforce,
     plan_ring,
     preview,
 )
-from ringwatch.detectors.enforcement_journal import (
+from ringwatch.enforcement.journal import (
     CSV_COLUMNS,
     EnforcementLockedError,
     journal_path,
     journals,
     output_lock,
 )
-from ringwatch.detectors.enforcement_policy import (
+from ringwatch.enforcement.policy import (
     DEFAULT_POLICY,
     Policy,
     PolicyError,
@@ -45,7 +45,7 @@ from ringwatch.detectors.enforcement_policy import (
 )
 from ringwatch.graph.store import GraphStore
 
-from .market import Market
+from ..detectors.market import Market
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_POLICY = REPO / "docs" / "enforcement-policy.example.toml"
@@ -373,7 +373,7 @@ def test_a_ring_a_detection_run_rewrites_after_enforcement_is_not_enforced_twice
     out = tmp_path / "out"
     enforce(store, out)
     # A later detection run finds the ring again and writes its document afresh:
-    # review fields carried, the enforcement mark not (detectors/ring_identity.py).
+    # review fields carried, the enforcement mark not (detectors/ring_ids.py).
     found_again = {k: v for k, v in store.ring("R-0000").items() if k != "enforcement"}
     store.save_run({"run_id": "run-2"}, [{**found_again, "version": found_again["version"] + 1}])
     later = enforce(store, out)

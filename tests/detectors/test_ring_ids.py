@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ringwatch.detectors.pipeline import run_detection
-from ringwatch.detectors.ring_identity import DISSOLVED, assign_ids
+from ringwatch.detectors.ring_ids import DISSOLVED, assign_ids
 from ringwatch.graph.local_store import LocalStore
 
 from .market import Market
