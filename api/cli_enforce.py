@@ -60,7 +60,7 @@ def enforce(
         help="Output directory: actions-BATCH.jsonl (or .csv), the batch journals under "
         "batches/, and the lock that keeps a second job out. Use one per store.")],
     backend: BackendOption = Backend.local,
-    store: StoreOption = None,
+    store_dir: StoreOption = None,
     policy: Annotated[Path | None, typer.Option(
         help="Policy file (TOML) mapping ring kind, status and score to actions; see "
         "docs/enforcement.md (default: the built-in policy: every confirmed ring's accounts "
@@ -97,13 +97,13 @@ def enforce(
     with _exit_codes():
         try:
             rules = load_policy(policy) if policy is not None else DEFAULT_POLICY
-            graph = open_store(backend, store_dir=store, create=False)
-            with graph:
+            store = open_store(backend, store_dir=store_dir, create=False)
+            with store:
                 if dry_run:
-                    _print_preview(preview(graph, out, policy=rules), rules.source)
+                    _print_preview(preview(store, out, policy=rules), rules.source)
                     return
                 with _progress() as bar:
-                    report = enforce_rings(graph, out, policy=rules, batch_id=batch_id,
+                    report = enforce_rings(store, out, policy=rules, batch_id=batch_id,
                                            actor=actor or DEFAULT_ACTOR, fmt=fmt.value,
                                            progress=_Progress(bar))
         except PolicyError as exc:
