@@ -20,10 +20,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from ringwatch import __version__
+from ringwatch.detectors.pipeline import run_detection
 from ringwatch.graph.store import GraphStore
 
 from .auth import KeyRing
-from .detection_runs import DetectionRunner
+from .detection_runs import DetectionRunner, RunDetection
 from .middleware import REQUEST_ID_HEADER, ApiMetrics, RequestContextMiddleware
 from .problems import install_problem_handlers
 from .projection_cache import ProjectionCache
@@ -48,11 +49,13 @@ Every endpoint but health, metrics and these docs needs an API key
 problem details; every response carries `X-Request-ID`."""
 
 
-def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None = None) -> FastAPI:
+def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None = None,
+               detect: RunDetection = run_detection) -> FastAPI:
     """Build the API. ``store``: serve this one (tests); else open the configured one at startup.
 
     An injected store is left open at shutdown (its owner closes it); a store
-    the app opened itself is closed.
+    the app opened itself is closed. ``detect`` does the runs ``POST /runs``
+    starts (the pipeline's, unless a test passes a run that waits or fails).
     """
     settings = settings or ApiSettings()
     metrics = ApiMetrics()
@@ -71,7 +74,7 @@ def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None 
                             "create one with `ringwatch keys create --role admin`")
             rings = RingCache(graph, max_age=settings.cache_seconds)
             # Projections are kept per run id, so a finished run needs only the rings re-read.
-            runner = DetectionRunner(graph, on_finish=rings.invalidate)
+            runner = DetectionRunner(graph, detect=detect, on_finish=rings.invalidate)
             app.state.store = graph
             app.state.keys = keys
             app.state.rings = rings

@@ -108,7 +108,7 @@ def _warn(text: str) -> None:
 def load(
     data: DataOption,
     backend: BackendOption = Backend.local,
-    store: StoreOption = None,
+    store_dir: StoreOption = None,
     quarantine: Annotated[Path, typer.Option(
         help="Where bad rows go, one TABLE.csv per table with its reason.")] = Path("quarantine"),
     replace: Annotated[bool, typer.Option(
@@ -124,7 +124,7 @@ def load(
     the graph in place.
     """
     with _exit_codes():
-        summary = load_into_store(data, backend=backend, store_dir=store,
+        summary = load_into_store(data, backend=backend, store_dir=store_dir,
                                   quarantine_dir=quarantine, replace=replace)
         if summary_json:
             summary_json.write_text(json.dumps(summary.as_dict(), indent=2))
@@ -140,15 +140,15 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
     are known to fit the graph (the store's write does it), so a refused load
     never leaves an empty store behind.
     """
-    graph = open_store(backend, store_dir=store_dir)
-    with graph, _progress() as progress:
+    store = open_store(backend, store_dir=store_dir)
+    with store, _progress() as progress:
         try:
             task = progress.add_task("validating", total=len(TABLES))
 
             def validated(table: str) -> None:
                 progress.update(task, description=f"validating {table}", advance=1)
 
-            write = progress.add_task(f"writing to {graph.backend}", total=None, visible=False)
+            write = progress.add_task(f"writing to {store.backend}", total=None, visible=False)
 
             def checked(loaded: LoadResult) -> None:
                 progress.update(task, completed=len(TABLES), description="validated")
@@ -157,7 +157,7 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
             def written(table: str, rows: int) -> None:
                 progress.update(write, advance=rows, description=f"writing {table}")
 
-            result = load_into(graph, data, quarantine_dir=quarantine_dir, replace=replace,
+            result = load_into(store, data, quarantine_dir=quarantine_dir, replace=replace,
                                validated=validated, checked=checked, written=written)
             progress.update(write, completed=result.snapshot.rows, description="written")
         except BaseException:
@@ -166,15 +166,15 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
             raise
     print_summary(result.summary, quarantine_dir)
     log.info("loaded %s into the %s store (%s): %d rows, %d quarantined", data, backend.value,
-             _where(graph), result.snapshot.rows, result.summary.quarantined)
+             _where(store), result.snapshot.rows, result.summary.quarantined)
     for warning in result.summary.warnings:
         _warn(warning)
     return result.summary
 
 
-def _where(graph: GraphStore) -> str:
+def _where(store: GraphStore) -> str:
     """The store's location for messages: the local directory or the Neo4j URI."""
-    return str(getattr(graph, "directory", None) or getattr(graph, "uri", None) or graph.backend)
+    return str(getattr(store, "directory", None) or getattr(store, "uri", None) or store.backend)
 
 
 def print_summary(summary: LoadSummary, quarantine_dir: Path) -> None:
@@ -229,7 +229,7 @@ def generate(
 def detect(
     out: Annotated[Path, typer.Option(help="Directory for rings.jsonl, run.json and report.html.")],
     backend: BackendOption = Backend.local,
-    store: StoreOption = None,
+    store_dir: StoreOption = None,
     top: Annotated[int, typer.Option(help="Rings drawn in the report.")] = 20,
 ) -> None:
     """Detect rings on what is already loaded and write them (highest score first).
@@ -238,14 +238,14 @@ def detect(
     runs when found again; rings no longer found are marked dissolved.
     """
     with _exit_codes():
-        graph = open_store(backend, store_dir=store, create=False)
-        with graph:
-            if not any(graph.counts().get(label, 0) for label in ("Creator", "Shop", "USES",
+        store = open_store(backend, store_dir=store_dir, create=False)
+        with store:
+            if not any(store.counts().get(label, 0) for label in ("Creator", "Shop", "USES",
                                                                   "Order")):
                 raise StoreEmptyError(
-                    f"the {graph.backend} store {_where(graph)} holds no snapshot: load one first "
-                    f"(ringwatch load --data DIR{_store_flag(backend, store)})")
-            detect_and_write(graph, out, top=top)
+                    f"the {store.backend} store {_where(store)} holds no snapshot: load one first "
+                    f"(ringwatch load --data DIR{_store_flag(backend, store_dir)})")
+            detect_and_write(store, out, top=top)
 
 
 def _store_flag(backend: Backend, store: Path | None) -> str:
@@ -261,7 +261,7 @@ def run(
     out: Annotated[Path, typer.Option(help="Directory for rings.jsonl, report.html, run.json, "
                                       "load_summary.json and quarantine/.")],
     backend: BackendOption = Backend.local,
-    store: StoreOption = None,
+    store_dir: StoreOption = None,
     top: Annotated[int, typer.Option(help="Rings drawn in the report.")] = 20,
 ) -> None:
     """Load a snapshot, detect rings and write rings.jsonl and a report: the main job.
@@ -272,17 +272,17 @@ def run(
     """
     with _exit_codes():
         out.mkdir(parents=True, exist_ok=True)
-        summary = load_into_store(data, backend=backend, store_dir=store,
+        summary = load_into_store(data, backend=backend, store_dir=store_dir,
                                   quarantine_dir=out / "quarantine")
         (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
-        graph = open_store(backend, store_dir=store)
-        with graph:
-            detect_and_write(graph, out, top=top, summary=summary.as_dict())
+        store = open_store(backend, store_dir=store_dir)
+        with store:
+            detect_and_write(store, out, top=top, summary=summary.as_dict())
 
 
-def detect_and_write(graph: GraphStore, out: Path, *, top: int = 20,
+def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
                      summary: dict | None = None) -> RunResult:
-    """Run detection on ``graph``, write rings.jsonl, run.json and report.html into ``out``, and
+    """Run detection on ``store``, write rings.jsonl, run.json and report.html into ``out``, and
     tell the user what was found and where it went."""
     with _progress() as progress:
         task = progress.add_task("detecting", total=len(DETECTION_STEPS))
@@ -290,10 +290,10 @@ def detect_and_write(graph: GraphStore, out: Path, *, top: int = 20,
         def step(name: str) -> None:
             progress.update(task, description=name, advance=1)
 
-        result = detect_into(graph, out, progress=step,
+        result = detect_into(store, out, progress=step,
                              extra={"load_summary": summary} if summary else None)
         progress.update(task, completed=len(DETECTION_STEPS), description="detected")
-    _write_report(graph, out, result, top=top, summary=summary)
+    _write_report(store, out, result, top=top, summary=summary)
     _print_top(result)
     for name, used in result.run.get("detectors", {}).items():
         if used.get("nothing_to_work_on"):
@@ -304,14 +304,15 @@ def detect_and_write(graph: GraphStore, out: Path, *, top: int = 20,
     return result
 
 
-def _write_report(graph: GraphStore, out: Path, result: RunResult, *, top: int,
+def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
                   summary: dict | None) -> None:
-    from .report import subgraphs_for, write_report
+    from ringwatch.reporting import subgraph_projections, subgraphs_for
 
-    projections = {name: graph.projection(name)
-                   for name in ("identity_links", "creator_shop_trade", "buyer_orders", "shops")}
-    write_report(out, run=result.run, rings=result.rings,
-                 subgraphs=subgraphs_for(result.rings, projections, top), summary=summary, top=top)
+    from .report import write_report
+
+    subgraphs = subgraphs_for(result.rings, subgraph_projections(store), top)
+    write_report(out, run=result.run, rings=result.rings, subgraphs=subgraphs, summary=summary,
+                 top=top)
 
 
 def _print_top(result: RunResult, limit: int = 10) -> None:
@@ -353,9 +354,9 @@ def demo(
         results = out / "results"
         summary = load_into_store(snapshot, backend=Backend.local, store_dir=store_dir,
                                   quarantine_dir=results / "quarantine")
-        graph = open_store(Backend.local, store_dir=store_dir)
-        result = detect_and_write(graph, results, summary=summary.as_dict())
-        _print_evaluation(graph, result.rings, snapshot / "labels.csv")
+        store = open_store(Backend.local, store_dir=store_dir)
+        result = detect_and_write(store, results, summary=summary.as_dict())
+        _print_evaluation(store, result.rings, snapshot / "labels.csv")
         prog = _program()
         typer.echo(f"\nReview these rings in the browser, on the store the demo wrote ({store_dir}):\n"
                    f"  {prog} keys create --role investigator --label me --store {store_dir}\n"
@@ -383,7 +384,7 @@ def evaluate_rings(
         "--reviews", help="Judge each detector by the reviewers' decisions in the store "
         "instead: confirmed rings are right, dismissed ones wrong.")] = False,
     backend: BackendOption = Backend.local,
-    store: StoreOption = None,
+    store_dir: StoreOption = None,
     baselines: Annotated[bool, typer.Option(
         help="Also score the baselines on the store's graph: connected components over shared "
         "identifiers, the same with a hub cap, Leiden with a minimum size, and FRAUDAR.")] = True,
@@ -398,20 +399,20 @@ def evaluate_rings(
     from the confirm / dismiss decisions recorded in the store.
     """
     from ringwatch.detectors.evaluation import load_rings
-    from ringwatch.detectors.review_feedback import reviewer_precision, verdicts_table
+    from ringwatch.review_feedback import reviewer_precision, verdicts_table
 
     if not reviews and (rings is None or labels is None):
         raise typer.BadParameter("give --rings and --labels, or --reviews")
     with _exit_codes():
-        graph = open_store(backend, store_dir=store) if (baselines or reviews) else None
+        store = open_store(backend, store_dir=store_dir) if (baselines or reviews) else None
         if rings is not None and labels is not None:
-            _print_evaluation(graph if baselines else None, load_rings(rings), labels)
-        if reviews and graph is not None:
+            _print_evaluation(store if baselines else None, load_rings(rings), labels)
+        if reviews and store is not None:
             typer.echo("Reviewers' verdicts per detector:")
-            typer.echo(verdicts_table(reviewer_precision(graph.rings())))
+            typer.echo(verdicts_table(reviewer_precision(store.rings())))
 
 
-def _print_evaluation(graph: GraphStore | None, rings: list[dict], labels_path: Path,
+def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: Path,
                       baselines: tuple[str, ...] = ("components", "components_hub_cap", "leiden",
                                                     "fraudar")) -> None:
     """Ringwatch against the labels (with calibration, size and look-alike tables), then baselines.
@@ -428,9 +429,9 @@ def _print_evaluation(graph: GraphStore | None, rings: list[dict], labels_path: 
     lookalikes = load_lookalikes(beside) if beside.exists() else None
     typer.echo("Ringwatch:")
     typer.echo(assess(rings, labels, lookalikes).table())
-    if graph is None:
+    if store is None:
         return
-    ctx = read_context(graph)
+    ctx = read_context(store)
     for spec in BASELINES:
         if spec.name in baselines:
             typer.echo(f"\nBaseline, {spec.description}:")
@@ -442,7 +443,7 @@ def serve(
     backend: Annotated[Backend | None, typer.Option(
         "--backend", help="Graph store: 'local' or 'neo4j' [default: $RINGWATCH_API_BACKEND or "
         "local].", show_default=False)] = None,
-    store: StoreOption = None,
+    store_dir: StoreOption = None,
     host: Annotated[str | None, typer.Option(
         help="Address to listen on [default: $RINGWATCH_API_HOST or 127.0.0.1]. Beyond "
         "loopback only once an API key exists.", show_default=False)] = None,
@@ -463,16 +464,16 @@ def serve(
     from .settings import ApiSettings, check_exposure
 
     with _exit_codes():
-        given = {"backend": backend, "store_dir": store, "host": host, "port": port}
+        given = {"backend": backend, "store_dir": store_dir, "host": host, "port": port}
         try:
             settings = ApiSettings(**{k: v for k, v in given.items() if v is not None})
         except ValidationError as exc:
             raise RingwatchError(f"invalid API settings: {exc.errors()[0]['msg']} "
                                  f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
-        with open_store(settings.backend, store_dir=settings.store_dir) as graph:
-            usable = [k for k in graph.api_keys() if not k.get("revoked_at")]
+        with open_store(settings.backend, store_dir=settings.store_dir) as store:
+            usable = [k for k in store.api_keys() if not k.get("revoked_at")]
             check_exposure(settings, len(usable))  # a clear error before uvicorn starts
-            described = _describe_store(graph)
+            described = _describe_store(store)
         listening = _bind(settings.host, settings.port)
     configure_logging(logging.getLevelName(logging.getLogger().level).lower())
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -485,12 +486,12 @@ def serve(
     uvicorn.Server(config).run(sockets=[listening])
 
 
-def _describe_store(graph: GraphStore) -> list[str]:
+def _describe_store(store: GraphStore) -> list[str]:
     """What ``serve`` is about to serve, in a few log lines: store, latest run, rings, keys."""
-    lines = [f"serving the {graph.backend} store {_where(graph)}"]
-    runs = graph.runs()
-    rings = [r for r in graph.rings() if r.get("status") != "dissolved"]
-    keys = [k for k in graph.api_keys() if not k.get("revoked_at")]
+    lines = [f"serving the {store.backend} store {_where(store)}"]
+    runs = store.runs()
+    rings = [r for r in store.rings() if r.get("status") != "dissolved"]
+    keys = [k for k in store.api_keys() if not k.get("revoked_at")]
     if runs:
         latest = max(runs, key=lambda r: r.get("started_at", ""))
         lines.append(f"latest run {latest['run_id']} at {latest.get('started_at')}: "

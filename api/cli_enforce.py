@@ -1,6 +1,6 @@
 """``ringwatch enforce``: the nightly enforcement job, from the shell.
 
-The work is :func:`ringwatch.detectors.enforcement.enforce`; this adapter reads
+The work is :func:`ringwatch.enforcement.job.enforce`; this adapter reads
 the options, draws progress, prints the summary and turns failures into exit
 codes a scheduler can act on (docs/enforcement.md): 0 done, 1 any other
 failure, 2 the policy file (or the store directory) cannot be used, 3 the store
@@ -24,7 +24,7 @@ from .wiring import Backend, open_store
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from ringwatch.detectors.enforcement import BatchOutcome, BlastRadius, Preview
+    from ringwatch.enforcement.job import BatchOutcome, BlastRadius, Preview
 
 #: Exit code when another job holds the output directory's lock: the scheduler should
 #: not retry at once (that job finishes every batch), only alert if it keeps happening.
@@ -45,7 +45,7 @@ class ActionFormat(str, Enum):
 
 
 def _batch_id(value: str | None) -> str | None:
-    from ringwatch.detectors.enforcement_journal import check_batch_id
+    from ringwatch.enforcement.journal import check_batch_id
 
     if value is None:
         return None
@@ -60,7 +60,7 @@ def enforce(
         help="Output directory: actions-BATCH.jsonl (or .csv), the batch journals under "
         "batches/, and the lock that keeps a second job out. Use one per store.")],
     backend: BackendOption = Backend.local,
-    store: StoreOption = None,
+    store_dir: StoreOption = None,
     policy: Annotated[Path | None, typer.Option(
         help="Policy file (TOML) mapping ring kind, status and score to actions; see "
         "docs/enforcement.md (default: the built-in policy: every confirmed ring's accounts "
@@ -89,21 +89,21 @@ def enforce(
     2 invalid policy file or no store, 3 store unreachable, 5 another
     enforcement job is running on --out.
     """
-    from ringwatch.detectors.enforcement import DEFAULT_ACTOR, preview
-    from ringwatch.detectors.enforcement import enforce as enforce_rings
-    from ringwatch.detectors.enforcement_journal import EnforcementLockedError
-    from ringwatch.detectors.enforcement_policy import DEFAULT_POLICY, PolicyError, load_policy
+    from ringwatch.enforcement.job import DEFAULT_ACTOR, preview
+    from ringwatch.enforcement.job import enforce as enforce_rings
+    from ringwatch.enforcement.journal import EnforcementLockedError
+    from ringwatch.enforcement.policy import DEFAULT_POLICY, PolicyError, load_policy
 
     with _exit_codes():
         try:
             rules = load_policy(policy) if policy is not None else DEFAULT_POLICY
-            graph = open_store(backend, store_dir=store, create=False)
-            with graph:
+            store = open_store(backend, store_dir=store_dir, create=False)
+            with store:
                 if dry_run:
-                    _print_preview(preview(graph, out, policy=rules), rules.source)
+                    _print_preview(preview(store, out, policy=rules), rules.source)
                     return
                 with _progress() as bar:
-                    report = enforce_rings(graph, out, policy=rules, batch_id=batch_id,
+                    report = enforce_rings(store, out, policy=rules, batch_id=batch_id,
                                            actor=actor or DEFAULT_ACTOR, fmt=fmt.value,
                                            progress=_Progress(bar))
         except PolicyError as exc:

@@ -15,7 +15,7 @@ from ringwatch.graph.store import GraphStore
 
 from .detection_runs import DetectionRunner
 from .projection_cache import ProjectionCache
-from .ring_views import RingCache, RingSnapshot
+from .ring_views import RingCache, RingIndex
 from .settings import ApiSettings
 
 
@@ -34,8 +34,8 @@ async def get_ring_cache(request: Request) -> RingCache:
     return request.app.state.rings
 
 
-async def get_ring_snapshot(request: Request) -> RingSnapshot:
-    """The rings and runs to answer from (see :class:`RingCache`)."""
+async def get_current_rings(request: Request) -> RingIndex:
+    """The indexed rings and runs to answer from (see :class:`RingCache`)."""
     cache: RingCache = request.app.state.rings
     return await cache.get()
 
@@ -52,7 +52,7 @@ async def get_runner(request: Request) -> DetectionRunner:
 
 Store = Annotated[GraphStore, Depends(get_store)]
 Settings = Annotated[ApiSettings, Depends(get_settings)]
-Rings = Annotated[RingCache, Depends(get_ring_cache)]
-Snapshot = Annotated[RingSnapshot, Depends(get_ring_snapshot)]
+RingsCache = Annotated[RingCache, Depends(get_ring_cache)]
+CurrentRings = Annotated[RingIndex, Depends(get_current_rings)]
 Projections = Annotated[ProjectionCache, Depends(get_projections)]
 Runner = Annotated[DetectionRunner, Depends(get_runner)]

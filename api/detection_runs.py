@@ -16,14 +16,22 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
+from ringwatch.detectors.pipeline import run_detection
 from ringwatch.graph.store import GraphStore
 
 log = logging.getLogger(__name__)
 
-#: ``detect(store, run_id)``: does the run and saves it under ``run_id``.
-Detect = Callable[[GraphStore, str], Any]
+
+class RunDetection(Protocol):
+    """Does a detection run on ``store`` and saves it under ``run_id`` with ``extra`` in its record.
+
+    :func:`ringwatch.detectors.pipeline.run_detection` is the one the app
+    uses unless it is given another (a test's run that waits, or fails).
+    """
+
+    def __call__(self, store: GraphStore, *, run_id: str, extra: dict[str, Any]) -> Any: ...
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -35,12 +43,14 @@ def new_run_id(now: datetime | None = None) -> str:
 class DetectionRunner:
     """The run slot, the thread doing the run, and what became of runs started here.
 
-    ``on_finish`` is called after every run, successful or not (the app
-    uses it to drop its cached rings and projections).
+    ``detect`` does the run; ``on_finish`` is called after every run,
+    successful or not (the app uses it to drop its cached rings).
     """
 
-    def __init__(self, store: GraphStore, *, on_finish: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, store: GraphStore, *, detect: RunDetection = run_detection,
+                 on_finish: Callable[[], None] = lambda: None) -> None:
         self._store = store
+        self._detect = detect
         self._on_finish = on_finish
         self._slot = threading.Lock()
         self._records: dict[str, dict[str, Any]] = {}
@@ -73,16 +83,19 @@ class DetectionRunner:
         self._running = None
         self._slot.release()
 
-    def launch(self, run_id: str, detect: Detect) -> None:
-        """Start the reserved run in a thread that carries the request's log context."""
+    def launch(self, run_id: str, *, extra: dict[str, Any]) -> None:
+        """Start the reserved run in a thread that carries the request's log context.
+
+        ``extra`` goes into the run's record (who started it, and how).
+        """
         context = contextvars.copy_context()
-        self._thread = threading.Thread(target=context.run, args=(self._work, run_id, detect),
+        self._thread = threading.Thread(target=context.run, args=(self._work, run_id, extra),
                                         name=f"detection-{run_id}", daemon=True)
         self._thread.start()
 
-    def _work(self, run_id: str, detect: Detect) -> None:
+    def _work(self, run_id: str, extra: dict[str, Any]) -> None:
         try:
-            detect(self._store, run_id)
+            self._detect(self._store, run_id=run_id, extra=extra)
         except Exception:
             log.exception("detection run %s failed", run_id)
             self._update(run_id, status="failed",

@@ -2,9 +2,10 @@
 
 Reading a projection scans the whole graph (pandas over every table, or a
 Cypher aggregation over every relationship): seconds on a large store. A
-subgraph only needs the four projections below, and they only change when
-the data does, which for a reviewer means "when a new run is made"; so they
-are kept per run id, and only for the latest couple of runs.
+subgraph only needs the few projections :mod:`ringwatch.reporting` names, and
+they only change when the data does, which for a reviewer means "when a new
+run is made"; so they are kept per run id, and only for the latest couple of
+runs.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ringwatch.graph.store import GraphStore
-
-#: What :func:`ringwatch.graph.subgraph.ring_subgraph` reads.
-SUBGRAPH_PROJECTIONS = ("identity_links", "creator_shop_trade", "buyer_orders", "shops")
+from ringwatch.reporting import subgraph_projections
 
 
 class ProjectionCache:
@@ -35,7 +34,7 @@ class ProjectionCache:
         with self._lock:
             found = self._by_run.get(run_id)
             if found is None:
-                found = {name: self._store.projection(name) for name in SUBGRAPH_PROJECTIONS}
+                found = subgraph_projections(self._store)
                 self._by_run[run_id] = found
                 while len(self._by_run) > self._keep:
                     self._by_run.popitem(last=False)

@@ -2,21 +2,18 @@
 
 Why a cache: ``store.rings()`` reads a JSON file (local) or runs a query
 (Neo4j); the list endpoint must answer hundreds of times a second. A
-:class:`RingSnapshot` holds every ring and run as read at one moment, with
+:class:`RingIndex` holds every ring and run as read at one moment, with
 indexes by id and by member, and builds sorted, pre-serialised views on
-demand. :class:`RingCache` keeps the current snapshot keyed by the latest
+demand. :class:`RingCache` keeps the current index keyed by the latest
 run id and a review counter: a review or a run made through this process
 invalidates it at once, and it is re-read every ``max_age`` seconds to pick up
 what other processes (``ringwatch detect``, another server) wrote.
 
 Why views *as of a run*: the first page of a listing pins the latest run, and
 every later page is cut from the same run's view, so a run that finishes
-between two pages neither reorders nor changes the set being paged. A ring's
-place in the view of run R comes from its history entry for R (its score then)
-and its first-detected time, which never changes; a ring found in R is listed
-with its review status, one seen only before R as dissolved, one first seen
-after R not at all. The ``member`` filter and the other fields shown (metrics,
-evidence) use the ring's latest state: no run keeps older ones.
+between two pages neither reorders nor changes the set being paged. What a ring
+looked like as of a run is :mod:`ringwatch.ring_history`'s rule; this module
+only sorts, filters, pages and serialises.
 """
 
 from __future__ import annotations
@@ -36,16 +33,15 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 
 from ringwatch.graph.store import GraphStore
+from ringwatch.ring_history import RunTimeline, account_count
 
-ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})
 #: Rings an analyst still has to act on or that are acted upon: the default listing, risk,
 #: and ``flagged`` in neighbourhoods.
 OPEN_STATUSES = frozenset({"new", "confirmed", "escalated"})
-DISSOLVED = "dissolved"
 #: Statuses the listing shows when no status filter is given.
 DEFAULT_STATUSES = frozenset({"new", "confirmed", "escalated"})
 
-#: How many (run, sort) views one snapshot keeps; older pinned runs are rebuilt on demand.
+#: How many (run, sort) views one index keeps; older pinned runs are rebuilt on demand.
 MAX_VIEWS = 16
 
 
@@ -76,11 +72,6 @@ def parse_time(text: Any) -> float | None:
 def member_keys(ring: dict[str, Any]) -> frozenset[str]:
     """Every member of a ring as ``type:id``."""
     return frozenset(f"{m['type']}:{m['id']}" for m in ring.get("members", ()))
-
-
-def account_count(ring: dict[str, Any]) -> int:
-    """How many of a ring's members are accounts (not identifiers)."""
-    return sum(1 for m in ring.get("members", ()) if m.get("type") in ACCOUNT_TYPES)
 
 
 def summarise(ring: dict[str, Any], *, score: float | None = None, status: str | None = None,
@@ -169,8 +160,8 @@ def _sort_key(sort: str, score: float, first_detected: float, ring_id: str) -> t
 
 
 @dataclass
-class RingSnapshot:
-    """Every ring and run as read from the store at one moment (treat as read-only)."""
+class RingIndex:
+    """Every ring and run as read from the store at one moment, indexed (treat as read-only)."""
 
     rings: list[dict[str, Any]]
     runs: list[dict[str, Any]]
@@ -180,9 +171,8 @@ class RingSnapshot:
     def __post_init__(self) -> None:
         self.rings = [json_safe(r) for r in self.rings]
         self.by_id: dict[str, dict[str, Any]] = {r["ring_id"]: r for r in self.rings}
-        self.run_ids = [str(r["run_id"]) for r in self.runs]
-        self.run_position = {run_id: i for i, run_id in enumerate(self.run_ids)}
-        self.latest_run: str | None = self.run_ids[-1] if self.run_ids else None
+        self.timeline = RunTimeline(r["run_id"] for r in self.runs)
+        self.latest_run: str | None = self.timeline.latest
         self.by_member: dict[str, list[str]] = {}
         for ring in self.rings:
             for key in member_keys(ring):
@@ -194,10 +184,10 @@ class RingSnapshot:
         self._lock = threading.Lock()
 
     def knows_run(self, run_id: str | None) -> bool:
-        return (run_id is None and self.latest_run is None) or run_id in self.run_position
+        return self.timeline.knows(run_id)
 
     def view(self, run_id: str | None, sort: str) -> RingView:
-        """The rings as of ``run_id`` in ``sort`` order (built once per snapshot)."""
+        """The rings as of ``run_id`` in ``sort`` order (built once per index)."""
         with self._lock:
             found = self._views.get((run_id, sort))
             if found is not None:
@@ -213,49 +203,18 @@ class RingSnapshot:
     def _build_view(self, run_id: str | None, sort: str) -> RingView:
         items = []
         for ring in self.rings:
-            state = self.as_of(ring, run_id)
+            state = self.timeline.ring_as_of(ring, run_id)
             if state is None:
                 continue
-            score, status, accounts = state
             first = parse_time(ring.get("first_detected")) or 0.0
-            summary = summarise(ring, score=score, status=status, accounts=accounts)
+            summary = summarise(ring, score=state.score, status=state.status,
+                                accounts=state.accounts)
             items.append(Listed(
-                key=_sort_key(sort, score, first, ring["ring_id"]), ring_id=ring["ring_id"],
-                kind=ring["kind"], score=score, status=status, first_detected=first,
+                key=_sort_key(sort, state.score, first, ring["ring_id"]), ring_id=ring["ring_id"],
+                kind=ring["kind"], score=state.score, status=state.status, first_detected=first,
                 members=member_keys(ring), json=json.dumps(summary).encode()))
         items.sort(key=lambda item: item.key)
         return RingView(run_id, sort, items, [item.key for item in items])
-
-    def as_of(self, ring: dict[str, Any], run_id: str | None) -> tuple[float, str, int] | None:
-        """``(score, status, accounts)`` of a ring as of a run, None if it did not exist yet."""
-        current = ring.get("status", "new")
-        if run_id is None:
-            return float(ring["score"]), current, account_count(ring)
-        pinned = self.run_position.get(run_id, -1)
-        entry = _history_entry(ring, run_id)
-        if entry is not None:
-            review = current if current != DISSOLVED else ring.get("review_status") or "new"
-            accounts = entry.get("accounts")
-            return (float(entry.get("score", ring["score"])), review,
-                    int(accounts) if accounts is not None else account_count(ring))
-        seen = [self.run_position[h["run_id"]] for h in ring.get("history", ())
-                if h.get("run_id") in self.run_position]
-        if seen:
-            before = [p for p in seen if p < pinned]
-            if not before:
-                return None
-            last = max(before)
-            old = next(h for h in ring["history"] if self.run_position.get(h.get("run_id")) == last)
-            return float(old.get("score", ring["score"])), DISSOLVED, int(
-                old.get("accounts") or account_count(ring))
-        if ring.get("history"):
-            return None  # found only by runs this snapshot does not know yet (saved mid-read)
-        # No history (a ring written by hand or by an older version): its latest state,
-        # if it was last seen at or before the pinned run.
-        last_seen = self.run_position.get(ring.get("last_seen_run") or ring.get("run_id") or "")
-        if last_seen is not None and last_seen > pinned:
-            return None
-        return float(ring["score"]), current, account_count(ring)
 
     def summaries(self, ring_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Current-state summaries of these rings, highest score first."""
@@ -264,19 +223,12 @@ class RingSnapshot:
         return [summarise(r) for r in rings]
 
 
-def _history_entry(ring: dict[str, Any], run_id: str | None) -> dict[str, Any] | None:
-    for entry in reversed(ring.get("history") or ()):
-        if entry.get("run_id") == run_id:
-            return entry
-    return None
-
-
 class RingCache:
-    """The current :class:`RingSnapshot`, re-read when invalidated or older than ``max_age``.
+    """The current :class:`RingIndex`, re-read when invalidated or older than ``max_age``.
 
     ``invalidate`` is called after a review or a run made through this
     process, and the next request waits for the re-read (a reviewer sees
-    their own review at once). A snapshot that is merely old is re-read by
+    their own review at once). An index that is merely old is re-read by
     one request while the others keep answering from it.
     """
 
@@ -285,7 +237,7 @@ class RingCache:
         self._store = store
         self._max_age = max_age
         self._clock = clock
-        self._snapshot: RingSnapshot | None = None
+        self._index: RingIndex | None = None
         self._generation = 0
         self._generation_lock = threading.Lock()
         self._read_lock = asyncio.Lock()
@@ -299,31 +251,31 @@ class RingCache:
         with self._generation_lock:
             self._generation += 1
 
-    def read(self) -> RingSnapshot:
+    def read(self) -> RingIndex:
         """Read the store now (blocking; runs in a worker thread).
 
         Runs are read before rings: a run saved in between then shows up only
-        in ring histories, and :meth:`RingSnapshot.as_of` leaves out what only
-        that unknown run found, so the snapshot is consistent as of the last
-        run it knows.
+        in ring histories, and :meth:`~ringwatch.ring_history.RunTimeline.ring_as_of`
+        leaves out what only that unknown run found, so the index is consistent
+        as of the last run it knows.
         """
         generation = self._generation
         runs = self._store.runs()
         rings = self._store.rings()
-        return RingSnapshot(rings, runs, generation, read_at=self._clock())
+        return RingIndex(rings, runs, generation, read_at=self._clock())
 
-    async def get(self) -> RingSnapshot:
-        """The snapshot to answer from."""
-        snapshot = self._snapshot
-        if snapshot is not None and snapshot.generation == self._generation:
-            if self._clock() - snapshot.read_at <= self._max_age:
-                return snapshot
+    async def get(self) -> RingIndex:
+        """The index to answer from."""
+        index = self._index
+        if index is not None and index.generation == self._generation:
+            if self._clock() - index.read_at <= self._max_age:
+                return index
             if self._read_lock.locked():
-                return snapshot  # someone is re-reading already; old data is good enough
+                return index  # someone is re-reading already; old data is good enough
         async with self._read_lock:
-            snapshot = self._snapshot
-            if (snapshot is None or snapshot.generation != self._generation
-                    or self._clock() - snapshot.read_at > self._max_age):
-                snapshot = await run_in_threadpool(self.read)
-                self._snapshot = snapshot
-            return snapshot
+            index = self._index
+            if (index is None or index.generation != self._generation
+                    or self._clock() - index.read_at > self._max_age):
+                index = await run_in_threadpool(self.read)
+                self._index = index
+            return index

@@ -28,7 +28,7 @@ from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
 from .lockstep import registration_bursts
 from .lockstep_rings import find_lockstep_rings
-from .ring_identity import DISSOLVED, assign_ids, carried_review
+from .ring_ids import DISSOLVED, assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
 from .scoring import MetricTables, context_evidence, metrics, score

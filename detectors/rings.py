@@ -1,7 +1,7 @@
 """What a detector returns: a ring of members with evidence, before scoring and stable ids.
 
 A :class:`Finding` is one detector's raw result; :func:`ringwatch.detectors.scoring.score`
-turns its evidence into a score, and :mod:`ringwatch.detectors.ring_identity`
+turns its evidence into a score, and :mod:`ringwatch.detectors.ring_ids`
 gives it a stable ``ring_id``. The JSON shape is CONTRACT.md section 2.
 """
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from ..auth import Viewer
-from ..deps import Snapshot, Store
+from ..deps import CurrentRings, Store
 from ..ring_views import OPEN_STATUSES, json_safe
 from ..schemas import Account, AccountType, Neighbourhood, problem_responses
 
@@ -23,12 +23,12 @@ IdParam = Annotated[str, Path(alias="id", min_length=1, max_length=300,
 @router.get("/{type}/{id}", response_model=Account, summary="One account",
             responses=problem_responses(401, 403, 404, 422))
 async def get_account(account_type: TypeParam, account_id: IdParam, caller: Viewer, store: Store,
-                      snapshot: Snapshot) -> Any:
+                      current: CurrentRings) -> Any:
     """The account's identifiers and rings; ``risk`` is the highest score of its open rings."""
     account = await run_in_threadpool(store.account, account_type.value, account_id)
     if account is None:
         raise HTTPException(404, f"no {account_type.value} {account_id!r}")
-    rings = snapshot.summaries(snapshot.by_member.get(f"{account_type.value}:{account_id}", ()))
+    rings = current.summaries(current.by_member.get(f"{account_type.value}:{account_id}", ()))
     risk = max((r["score"] for r in rings if r["status"] in OPEN_STATUSES), default=0.0)
     return json_safe({"type": account_type.value, "id": account_id, "risk": risk, "rings": rings,
                       "identifiers": account.get("identifiers") or []})
@@ -41,7 +41,7 @@ async def get_neighbourhood(
     account_id: IdParam,
     caller: Viewer,
     store: Store,
-    snapshot: Snapshot,
+    current: CurrentRings,
     hops: Annotated[int, Query(ge=1, le=2, description="1 or 2")] = 1,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many nodes.")] = 200,
 ) -> Any:
@@ -50,7 +50,7 @@ async def get_neighbourhood(
         lambda: store.neighbourhood(account_type.value, account_id, hops=hops, limit=limit))
     if found is None:
         raise HTTPException(404, f"no {account_type.value} {account_id!r}")
-    flagged = snapshot.open_members
+    flagged = current.open_members
     nodes = [{**node, "flagged": node.get("id") in flagged} for node in found.get("nodes") or []]
     return json_safe({"nodes": nodes, "edges": found.get("edges") or [],
                       "truncated": bool(found.get("truncated"))})

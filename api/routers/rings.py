@@ -14,7 +14,7 @@ from ringwatch.graph.subgraph import ring_subgraph
 
 from ..auth import Viewer
 from ..cursors import CursorParam, bad_cursor, encode_cursor, read_ring_cursor
-from ..deps import Projections, Rings, Settings, Snapshot, Store
+from ..deps import CurrentRings, Projections, RingsCache, Settings, Store
 from ..ring_views import DEFAULT_STATUSES, RingFilter, json_safe
 from ..schemas import (
     MEMBER_PATTERN,
@@ -43,8 +43,8 @@ GRAPH_MEDIA_TYPES = {GraphFormat.graphml: "application/graphml+xml",
             responses=problem_responses(400, 401, 403, 422))
 async def list_rings(
     caller: Viewer,
-    rings: Rings,
-    snapshot: Snapshot,
+    cache: RingsCache,
+    current: CurrentRings,
     settings: Settings,
     kind: Annotated[RingKind | None, Query(description="Only rings of this kind.")] = None,
     status: Annotated[StatusFilter | None, Query(
@@ -65,14 +65,14 @@ async def list_rings(
     it, so paging neither skips nor repeats a ring while a new run writes
     rings. Scores, statuses and account counts are those of the pinned run.
     """
-    run_id, after = snapshot.latest_run, None
+    run_id, after = current.latest_run, None
     if cursor is not None:
         position = read_ring_cursor(cursor, sort.value)
         run_id, after = position.run, position.key
-        if not snapshot.knows_run(run_id):
-            rings.invalidate()  # another process may have made the run since we last read
-            snapshot = await rings.get()
-            if not snapshot.knows_run(run_id):
+        if not current.knows_run(run_id):
+            cache.invalidate()  # another process may have made the run since we last read
+            current = await cache.get()
+            if not current.knows_run(run_id):
                 raise bad_cursor("the cursor's run is not in the store")
     wanted = RingFilter(
         kind=None if kind is None else kind.value,
@@ -80,7 +80,7 @@ async def list_rings(
                   else frozenset({status.value})),
         min_score=min_score, member=member,
         since=_utc(since).timestamp() if since is not None else None)
-    view = snapshot.view(run_id, sort.value)
+    view = current.view(run_id, sort.value)
     items, last = view.page(after=after, limit=min(limit, settings.max_page), wanted=wanted)
     next_cursor = None if last is None else encode_cursor(
         {"run": run_id, "sort": sort.value, "key": list(last)})
@@ -123,11 +123,11 @@ def etag(ring: dict[str, Any]) -> str:
                                          for media in GRAPH_MEDIA_TYPES.values()},
                              "description": "JSON, or GraphML / GEXF for Gephi"},
                        **problem_responses(401, 403, 404, 422)})
-async def ring_graph(ring_id: RingId, caller: Viewer, store: Store, snapshot: Snapshot,
+async def ring_graph(ring_id: RingId, caller: Viewer, store: Store, current: CurrentRings,
                      projections: Projections, format: GraphFormat = GraphFormat.json) -> Any:
     """The ring's members and the edges among them, from the projections the detectors read."""
     ring = await _ring_or_404(store, ring_id)
-    frames = await run_in_threadpool(projections.get, snapshot.latest_run)
+    frames = await run_in_threadpool(projections.get, current.latest_run)
     subgraph = await run_in_threadpool(ring_subgraph, ring.get("members") or [], frames)
     if format is GraphFormat.json:
         return json_safe(subgraph.to_dict())

@@ -8,9 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.detectors.pipeline import run_detection
-from ringwatch.graph.store import GraphStore
-
 from ..auth import Admin, Viewer
 from ..deps import Runner, Store
 from ..middleware import request_id_of
@@ -69,11 +66,5 @@ async def start_run(caller: Admin, store: Store, runner: Runner, request: Reques
     except BaseException:
         runner.release(run_id)
         raise
-    started_by = caller.actor
-
-    def detect(graph: GraphStore, reserved: str) -> None:
-        # Looked up at call time, so tests can stand in a run that waits.
-        run_detection(graph, run_id=reserved, extra={"trigger": "api", "started_by": started_by})
-
-    runner.launch(run_id, detect)
+    runner.launch(run_id, extra={"trigger": "api", "started_by": caller.actor})
     return {"run_id": run_id, "status": "running"}

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from ..auth import Viewer
-from ..deps import Snapshot
+from ..deps import CurrentRings
 from ..ring_views import OPEN_STATUSES
 from ..schemas import Stats, problem_responses
 
@@ -16,23 +16,23 @@ router = APIRouter(tags=["stats"])
 
 @router.get("/stats", response_model=Stats, summary="Ring statistics",
             responses=problem_responses(401, 403))
-async def get_stats(caller: Viewer, snapshot: Snapshot) -> Any:
+async def get_stats(caller: Viewer, current: CurrentRings) -> Any:
     """Counts per run, and the current rings by kind and status with the commission they hold."""
     runs = [{"run_id": r["run_id"], "started_at": r.get("started_at"),
              "rings": r.get("rings"), "rings_by_kind": r.get("rings_by_kind") or {},
              "new": r.get("new") or 0, "persisting": r.get("persisting") or 0,
-             "dissolved": r.get("dissolved") or 0} for r in snapshot.runs]
+             "dissolved": r.get("dissolved") or 0} for r in current.runs]
     by_kind: dict[str, dict[str, int]] = {}
     held = 0.0
     open_rings = 0
-    for ring in snapshot.rings:
+    for ring in current.rings:
         status = ring.get("status", "new")
         counts = by_kind.setdefault(ring["kind"], {})
         counts[status] = counts.get(status, 0) + 1
         if status in OPEN_STATUSES:
             open_rings += 1
             held += _number((ring.get("metrics") or {}).get("commission_total"))
-    return {"as_of_run": snapshot.latest_run, "runs": runs,
+    return {"as_of_run": current.latest_run, "runs": runs,
             "now": {"rings_by_kind_and_status": by_kind, "open_rings": open_rings,
                     "commission_held_by_open_rings": round(held, 2)}}
 

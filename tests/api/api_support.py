@@ -9,13 +9,17 @@ score and dissolves a ring.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from ringwatch.api.app import create_app
 from ringwatch.api.auth import new_api_key
+from ringwatch.api.settings import ApiSettings
 from ringwatch.detectors.pipeline import RunResult, run_detection
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import Snapshot
@@ -92,6 +96,22 @@ class Api:
         """Load week 2 and run detection on it (as another process would)."""
         self.store.write_snapshot(self.snapshots["week2"])
         return run_detection(self.store, now=WEEK2)
+
+
+@contextmanager
+def serve_api(store: GraphStore, market_snapshots: dict[str, Snapshot], **app_options: Any
+              ) -> Iterator[Api]:
+    """The app over ``store`` holding week 1 and its run, with a key per role.
+
+    ``app_options`` go to :func:`~ringwatch.api.app.create_app` (a test's own
+    detection run, say).
+    """
+    store.write_snapshot(market_snapshots["week1"])
+    run = run_detection(store, now=WEEK1)
+    keys = {role: make_key(store, role, f"{role}-label") for role in ROLES}
+    app = create_app(ApiSettings(cache_seconds=0.0), store=store, **app_options)
+    with TestClient(app) as client:
+        yield Api(client, store, keys, run, market_snapshots)
 
 
 def problem(response) -> dict[str, Any]:

@@ -10,15 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 
-from ringwatch.api.app import create_app
-from ringwatch.api.settings import ApiSettings
-from ringwatch.detectors.pipeline import run_detection
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import Snapshot, load_snapshot
 
-from .api_support import ROLES, WEEK1, Api, make_key, week1_market, week2_market
+from .api_support import Api, serve_api, week1_market, week2_market
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +31,5 @@ def market_snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Snap
 @pytest.fixture
 def api(store: GraphStore, market_snapshots: dict[str, Snapshot]) -> Iterator[Api]:
     """The app over ``store`` (each backend) holding week 1 and its run, with a key per role."""
-    store.write_snapshot(market_snapshots["week1"])
-    run = run_detection(store, now=WEEK1)
-    keys = {role: make_key(store, role, f"{role}-label") for role in ROLES}
-    app = create_app(ApiSettings(cache_seconds=0.0), store=store)
-    with TestClient(app) as client:
-        yield Api(client, store, keys, run, market_snapshots)
+    with serve_api(store, market_snapshots) as served:
+        yield served

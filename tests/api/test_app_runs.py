@@ -4,32 +4,44 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from ringwatch.api.routers import runs as runs_router
+from ringwatch.detectors.pipeline import run_detection
 from ringwatch.graph.store import GraphStore
+from ringwatch.loaders import Snapshot
 
-from .api_support import Api, problem
+from .api_support import Api, problem, serve_api
+
+
+class WaitingRun:
+    """A detection run the app is given that waits until the test releases it, then runs."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, store: GraphStore, **kwargs: Any) -> Any:
+        self.started.set()
+        assert self.release.wait(60), "the test never released the run"
+        return run_detection(store, **kwargs)
 
 
 @pytest.fixture
-def blocked_run(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """Make POST /runs start a run that waits until the returned event is set."""
-    release = threading.Event()
-    started = threading.Event()
-    real = runs_router.run_detection
+def waiting_run() -> Iterator[WaitingRun]:
+    run = WaitingRun()
+    yield run
+    run.release.set()
 
-    def waiting(store: GraphStore, **kwargs: Any) -> Any:
-        started.set()
-        assert release.wait(60), "the test never released the run"
-        return real(store, **kwargs)
 
-    monkeypatch.setattr(runs_router, "run_detection", waiting)
-    release.started = started  # type: ignore[attr-defined]
-    yield release
-    release.set()
+@pytest.fixture
+def api_with_waiting_run(store: GraphStore, market_snapshots: dict[str, Snapshot],
+                         waiting_run: WaitingRun) -> Iterator[Api]:
+    """The app whose POST /runs starts a run that waits for ``waiting_run.release``."""
+    with serve_api(store, market_snapshots, detect=waiting_run) as served:
+        yield served
 
 
 def test_runs_are_listed_newest_first_with_parameters_and_counts(api: Api) -> None:
@@ -61,17 +73,19 @@ def test_a_run_started_over_http_runs_in_the_background_and_is_audited(api: Api)
     assert entry["role"] == "admin" and entry["request_id"] == "start-1"
 
 
-def test_a_second_run_while_one_runs_is_409(api: Api, blocked_run: threading.Event) -> None:
+def test_a_second_run_while_one_runs_is_409(api_with_waiting_run: Api,
+                                            waiting_run: WaitingRun) -> None:
+    api = api_with_waiting_run
     first = api.post("/runs")
     assert first.status_code == 202
     run_id = first.json()["run_id"]
-    assert blocked_run.started.wait(30)  # type: ignore[attr-defined]
+    assert waiting_run.started.wait(30)
     busy = api.post("/runs")
     assert busy.status_code == 409
     assert run_id in problem(busy)["detail"]
     assert api.get(f"/runs/{run_id}").json()["status"] == "running"
     assert api.get("/runs").json()["items"][0] == api.get(f"/runs/{run_id}").json()
-    blocked_run.set()
+    waiting_run.release.set()
     assert api.client.app.state.runner.wait(120)
     assert api.get(f"/runs/{run_id}").json()["status"] == "succeeded"
     assert api.post("/runs").status_code == 202  # the slot is free again
@@ -79,17 +93,18 @@ def test_a_second_run_while_one_runs_is_409(api: Api, blocked_run: threading.Eve
     assert len([e for e in api.get("/audit").json()["items"] if e["action"] == "run.start"]) == 2
 
 
-def test_a_failed_run_is_reported_and_frees_the_slot(api: Api,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(store: GraphStore, **kwargs: Any) -> Any:
-        raise RuntimeError("projection exploded: internal detail")
+def _broken_run(store: GraphStore, **kwargs: Any) -> Any:
+    raise RuntimeError("projection exploded: internal detail")
 
-    monkeypatch.setattr(runs_router, "run_detection", broken)
-    run_id = api.post("/runs").json()["run_id"]
-    assert api.client.app.state.runner.wait(60)
-    run = api.get(f"/runs/{run_id}").json()
-    assert run["status"] == "failed" and "internal detail" not in run["error"]
-    assert api.post("/runs").status_code == 202
+
+def test_a_failed_run_is_reported_and_frees_the_slot(store: GraphStore,
+                                                     market_snapshots: dict[str, Snapshot]) -> None:
+    with serve_api(store, market_snapshots, detect=_broken_run) as api:
+        run_id = api.post("/runs").json()["run_id"]
+        assert api.client.app.state.runner.wait(60)
+        run = api.get(f"/runs/{run_id}").json()
+        assert run["status"] == "failed" and "internal detail" not in run["error"]
+        assert api.post("/runs").status_code == 202
 
 
 def test_stats_per_run_and_now(api: Api) -> None:

@@ -102,17 +102,16 @@ def test_local_and_neo4j_give_the_same_rings(generated_snapshot: Path, tmp_path:
 def test_enforce_and_reviewer_precision_after_a_review(generated_snapshot: Path,
                                                        tmp_path: Path) -> None:
     from ringwatch.graph.local_store import LocalStore
+    from ringwatch.reviewing import Reviewer, review_ring
 
     out, store_dir = tmp_path / "out", tmp_path / "store"
     assert _run("run", "--data", str(generated_snapshot), "--out", str(out),
                 "--store", str(store_dir)).exit_code == 0
     first, second = _rings(out)[:2]
     store = LocalStore(store_dir)
-    for ring, verdict in ((first, "confirmed"), (second, "dismissed")):
-        stored = store.ring(ring["ring_id"])
-        assert store.update_ring({**stored, "status": verdict, "review_status": verdict,
-                                  "version": stored.get("version", 0) + 1},
-                                 expected_version=stored.get("version", 0))
+    reviewer = Reviewer(actor="alice", key_id=None, role="investigator")
+    for ring, action in ((first, "confirm"), (second, "dismiss")):
+        review_ring(store, ring["ring_id"], action, reviewer=reviewer, expected_version=0)
     result = _run("enforce", "--out", str(tmp_path / "acts"), "--store", str(store_dir),
                   "--batch-id", "night-1")
     assert result.exit_code == 0 and "1 rings enforced" in result.output

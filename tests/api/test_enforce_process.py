@@ -25,7 +25,7 @@ import pytest
 
 from ringwatch.graph.local_store import LocalStore
 
-from ..detectors.test_enforcement import assert_enforced_exactly_once, confirmed_rings, exported
+from ..core.test_enforcement import assert_enforced_exactly_once, confirmed_rings, exported
 
 RINGS = 150
 MEMBERS = 12

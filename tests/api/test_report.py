@@ -10,9 +10,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ringwatch.api.report import subgraphs_for, write_report
+from ringwatch.api.report import write_report
 from ringwatch.graph.projections import normalise
 from ringwatch.graph.subgraph import Subgraph
+from ringwatch.reporting import subgraphs_for
 
 EVIL = "<script>alert(1)</script>"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ringwatch.api.ring_views import RingFilter, RingSnapshot, summarise
+from ringwatch.api.ring_views import RingFilter, RingIndex, summarise
 
 RUNS = [{"run_id": "run-1"}, {"run_id": "run-2"}]
 
@@ -20,9 +20,9 @@ def _ring(ring_id: str, history: list[tuple[str, float]], *, status: str = "new"
             "history": [{"run_id": r, "score": s, "accounts": 1} for r, s in history], **extra}
 
 
-def _ids(snapshot: RingSnapshot, run_id: str | None, **filters: Any) -> list[tuple[str, float, str]]:
-    items, _ = snapshot.view(run_id, "score").page(after=None, limit=100,
-                                                   wanted=RingFilter(statuses=None, **filters))
+def _ids(index: RingIndex, run_id: str | None, **filters: Any) -> list[tuple[str, float, str]]:
+    items, _ = index.view(run_id, "score").page(after=None, limit=100,
+                                                wanted=RingFilter(statuses=None, **filters))
     return [(i.ring_id, i.score, i.status) for i in items]
 
 
@@ -32,30 +32,30 @@ def test_a_view_uses_each_rings_score_and_status_as_of_the_run() -> None:
         _ring("R-b", [("run-1", 0.5)], status="dissolved", review_status="confirmed"),
         _ring("R-c", [("run-2", 0.95)], first="2026-11-08T00:00:00Z"),  # new in run 2
     ]
-    snapshot = RingSnapshot(rings, RUNS, generation=0)
-    assert _ids(snapshot, "run-1") == [("R-a", 0.9, "new"), ("R-b", 0.5, "confirmed")]
-    assert _ids(snapshot, "run-2") == [("R-c", 0.95, "new"), ("R-b", 0.5, "dissolved"),
-                                       ("R-a", 0.2, "new")]
+    index = RingIndex(rings, RUNS, generation=0)
+    assert _ids(index, "run-1") == [("R-a", 0.9, "new"), ("R-b", 0.5, "confirmed")]
+    assert _ids(index, "run-2") == [("R-c", 0.95, "new"), ("R-b", 0.5, "dissolved"),
+                                    ("R-a", 0.2, "new")]
 
 
 def test_rings_only_an_unknown_run_found_are_left_out() -> None:
     # The store saved run-3 between reading the runs and reading the rings.
     rings = [_ring("R-a", [("run-2", 0.4), ("run-3", 0.8)]), _ring("R-new", [("run-3", 0.9)])]
-    snapshot = RingSnapshot(rings, RUNS, generation=0)
-    assert snapshot.latest_run == "run-2"
-    assert _ids(snapshot, "run-2") == [("R-a", 0.4, "new")]
+    index = RingIndex(rings, RUNS, generation=0)
+    assert index.latest_run == "run-2"
+    assert _ids(index, "run-2") == [("R-a", 0.4, "new")]
 
 
 def test_summaries_are_json_safe_and_name_the_strongest_evidence() -> None:
-    snapshot = RingSnapshot([_ring("R-a", [("run-1", 0.9)])], RUNS[:1], generation=0)
-    [item] = snapshot.view("run-1", "score").items
+    index = RingIndex([_ring("R-a", [("run-1", 0.9)])], RUNS[:1], generation=0)
+    [item] = index.view("run-1", "score").items
     assert b"NaN" not in item.json and b'"commission_total": null' in item.json
-    assert summarise(snapshot.rings[0])["top_evidence"] == "strong R-a"
+    assert summarise(index.rings[0])["top_evidence"] == "strong R-a"
 
 
 def test_paging_continues_after_the_cursor_key() -> None:
     rings = [_ring(f"R-{i}", [("run-1", 0.5)]) for i in range(5)]
-    view = RingSnapshot(rings, RUNS[:1], generation=0).view("run-1", "score")
+    view = RingIndex(rings, RUNS[:1], generation=0).view("run-1", "score")
     wanted = RingFilter(statuses=None)
     first, after = view.page(after=None, limit=2, wanted=wanted)
     second, after2 = view.page(after=after, limit=2, wanted=wanted)

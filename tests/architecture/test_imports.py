@@ -10,15 +10,18 @@ FOLDERS = ("core", "loaders", "cypher", "graph", "detectors", "generator", "api"
 
 #: Folder -> the subpackages of ours it may import (the root package is always allowed).
 ALLOWED: dict[str, set[str]] = {
-    # The application layer (loading, detection) calls loaders, stores and detectors; the
-    # ``python -m ringwatch`` entry point imports the command line.
-    "core": {"api.cli", "loaders", "graph.store", "detectors.pipeline"},
+    # The application layer (loading, detection, reviewing, rings as of a run, the report's
+    # layout, enforcement, reviewer feedback) calls loaders, the store interface, detectors'
+    # pipeline and ring vocabulary; the ``python -m ringwatch`` entry point imports the command line.
+    "core": {"api.cli", "loaders", "graph.store", "graph.projections", "graph.model",
+             "graph.subgraph", "detectors.pipeline", "detectors.ring_ids", "detectors.ring_kinds"},
     "loaders": set(),
     "cypher": set(),
     "graph": {"cypher", "loaders"},
     "detectors": {"graph.store", "graph.projections", "graph.model"},
     "generator": {"loaders"},
-    "api": set(FOLDERS) - {"core"} | {"loading", "detection"},
+    "api": set(FOLDERS) - {"core"} | {"loading", "detection", "reviewing", "ring_history",
+                                      "reporting", "enforcement", "review_feedback"},
 }
 
 
@@ -35,7 +38,10 @@ def imported_subpackages(path: Path, folder: str) -> set[str]:
         for name in names:
             if name.startswith("ringwatch."):
                 found.add(name.removeprefix("ringwatch."))
-    return {name for name in found if name.split(".")[0] != folder}
+    own = {name for name in found if name.split(".")[0] == folder}
+    if folder == "core":  # the root package's own modules (ringwatch.X, X not a subpackage)
+        own = {name for name in found if name.split(".")[0] not in FOLDERS}
+    return found - own
 
 
 #: Modules of the root package every folder may use (they import nothing of ours).
@@ -64,3 +70,12 @@ def test_the_rule_catches_a_detector_importing_a_concrete_store(tmp_path: Path) 
     assert names == {"graph.local_store"}
     assert not allowed("detectors", "graph.local_store")
     assert allowed("detectors", "graph.store")
+
+
+def test_the_rule_catches_a_detector_importing_the_application_layer(tmp_path: Path) -> None:
+    module = tmp_path / "sneaky.py"
+    module.write_text("from ringwatch.enforcement.job import enforce\nimport ringwatch.reviewing\n")
+    names = imported_subpackages(module, "detectors")
+    assert names == {"enforcement.job", "reviewing"}
+    assert not any(allowed("detectors", name) for name in names)
+    assert imported_subpackages(module, "core") == set()  # the root package's own modules

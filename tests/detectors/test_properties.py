@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringwatch.detectors.communities import groups
-from ringwatch.detectors.ring_identity import assign_ids
+from ringwatch.detectors.ring_ids import assign_ids
 from ringwatch.detectors.sharing import identifier_pairs
 
 links_strategy = st.lists(

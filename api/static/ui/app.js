@@ -611,7 +611,7 @@
       }))))));
   }
 
-  // --- readable pictures: the rules of the HTML report (api/report.py, ring_picture) -------
+  // --- readable pictures: the rules of the report (core/reporting.py, ring_picture) -------
   //
   // A dense ring drawn by a force layout is a hairball, so the page draws like the report:
   // a type with more than groupAbove members is folded into one node ("40 buyers") and the

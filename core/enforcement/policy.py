@@ -40,10 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from ringwatch import RingwatchError
+from ringwatch.detectors.ring_ids import DISSOLVED, REVIEW_STATUSES
+from ringwatch.detectors.ring_kinds import RING_KINDS
 from ringwatch.graph.model import ACCOUNT_LABELS, IDENTIFIER_LABELS
-
-from .ring_identity import DISSOLVED, REVIEW_STATUSES
-from .ring_kinds import RING_KINDS
 
 #: The only policy file format there is so far; a file may say ``policy_version = 1``.
 POLICY_VERSION = 1

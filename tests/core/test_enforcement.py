@@ -18,25 +18,21 @@ from typing import Any
 
 import pytest
 
-from ringwatch.api.auth import Caller
-from ringwatch.api.roles import Role
-from ringwatch.api.routers.reviews import apply_review
-from ringwatch.api.schemas import ReviewAction
-from ringwatch.detectors.enforcement import (
+from ringwatch.enforcement.job import (
     account_commissions,
     action_id,
     enforce,
     plan_ring,
     preview,
 )
-from ringwatch.detectors.enforcement_journal import (
+from ringwatch.enforcement.journal import (
     CSV_COLUMNS,
     EnforcementLockedError,
     journal_path,
     journals,
     output_lock,
 )
-from ringwatch.detectors.enforcement_policy import (
+from ringwatch.enforcement.policy import (
     DEFAULT_POLICY,
     Policy,
     PolicyError,
@@ -44,13 +40,14 @@ from ringwatch.detectors.enforcement_policy import (
     parse_policy,
 )
 from ringwatch.graph.store import GraphStore
+from ringwatch.reviewing import Reviewer, review_ring
 
-from .market import Market
+from ..detectors.market import Market
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_POLICY = REPO / "docs" / "enforcement-policy.example.toml"
 NIGHT = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
-REVIEWER = Caller(key_id="k-test", label="alice", role=Role.investigator)
+REVIEWER = Reviewer(actor="alice", key_id="k-test", role="investigator")
 
 #: Members of every type, so the default policy's every action shows up.
 MEMBER_TYPES = ("creator", "creator", "creator", "shop", "seller", "buyer", "buyer", "payout_account",
@@ -75,18 +72,12 @@ def make_ring(ring_id: str, *, kind: str = "identity_ring", score: float = 0.9, 
             "history": [], "lineage": {}, "version": 0}
 
 
-def review(store: GraphStore, ring_id: str, action: ReviewAction = ReviewAction.confirm) -> dict:
-    """Review a ring exactly as ``POST /rings/{id}/reviews`` does: compare-and-set, then audit."""
+def review(store: GraphStore, ring_id: str, action: str = "confirm") -> dict:
+    """Review a ring through the application's review path: compare-and-set, then audit."""
     ring = store.ring(ring_id)
     assert ring is not None
-    at = "2026-11-01T12:00:00Z"
-    updated = apply_review(ring, action, "checked", REVIEWER, at)
-    assert store.update_ring(updated, expected_version=int(ring.get("version") or 0))
-    store.append_audit({"at": at, "actor": REVIEWER.actor, "key_id": REVIEWER.key_id,
-                        "role": REVIEWER.role.value, "action": f"review.{action.value}",
-                        "ring_id": ring_id, "note": "checked", "previous_status": ring.get("status"),
-                        "status": updated["status"], "version": updated["version"]})
-    return updated
+    return review_ring(store, ring_id, action, reviewer=REVIEWER, note="checked",
+                       expected_version=int(ring.get("version") or 0), at="2026-11-01T12:00:00Z")
 
 
 def confirmed_rings(store: GraphStore, count: int, *, members: int = len(MEMBER_TYPES),
@@ -335,7 +326,7 @@ def test_a_ring_dismissed_between_plan_and_mark_is_withdrawn_from_the_file(store
 
     def dismiss_one(stage: str, done: int, total: int) -> None:
         if stage == "exported":
-            review(store, "R-0001", ReviewAction.dismiss)
+            review(store, "R-0001", "dismiss")
 
     result = enforce(store, out, batch_id="b1", progress=dismiss_one)
     assert result.batch.withdrawn == {"R-0001": "changed"}
@@ -357,7 +348,7 @@ def test_a_ring_reviewed_again_but_still_confirmed_is_marked_on_its_new_version(
 
     def confirm_again(stage: str, done: int, total: int) -> None:
         if stage == "exported":
-            review(store, "R-0000", ReviewAction.confirm)
+            review(store, "R-0000", "confirm")
 
     result = enforce(store, out, progress=confirm_again)
     assert sorted(result.batch.enforced) == ["R-0000", "R-0001"]
@@ -373,7 +364,7 @@ def test_a_ring_a_detection_run_rewrites_after_enforcement_is_not_enforced_twice
     out = tmp_path / "out"
     enforce(store, out)
     # A later detection run finds the ring again and writes its document afresh:
-    # review fields carried, the enforcement mark not (detectors/ring_identity.py).
+    # review fields carried, the enforcement mark not (detectors/ring_ids.py).
     found_again = {k: v for k, v in store.ring("R-0000").items() if k != "enforcement"}
     store.save_run({"run_id": "run-2"}, [{**found_again, "version": found_again["version"] + 1}])
     later = enforce(store, out)
@@ -388,7 +379,7 @@ def test_a_finished_batch_id_is_not_run_again_and_its_file_is_restored(store: Gr
     out = tmp_path / "out"
     first = enforce(store, out, batch_id="nightly-2026-11-02")
     original = first.batch.file.read_bytes()
-    review(store, "R-0001", ReviewAction.escalate)  # changes after the batch do not enter it
+    review(store, "R-0001", "escalate")  # changes after the batch do not enter it
     first.batch.file.unlink()
     again = enforce(store, out, batch_id="nightly-2026-11-02")
     assert again.batch.re_exported and again.batch.file.read_bytes() == original

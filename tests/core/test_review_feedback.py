@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ringwatch.detectors.review_feedback import reviewer_precision, verdicts_table
+from ringwatch.review_feedback import reviewer_precision, verdicts_table
 
 
 def _ring(kind: str, review: str) -> dict:

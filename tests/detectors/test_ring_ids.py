@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ringwatch.detectors.pipeline import run_detection
-from ringwatch.detectors.ring_identity import DISSOLVED, assign_ids
+from ringwatch.detectors.ring_ids import DISSOLVED, assign_ids
 from ringwatch.graph.local_store import LocalStore
+from ringwatch.reviewing import Reviewer, review_ring
 
 from .market import Market
 
@@ -136,10 +137,8 @@ def test_a_review_made_while_a_run_detects_is_not_undone(tmp_path: Path,
     find = pipeline.find_rings
 
     def find_while_a_reviewer_confirms(*args, **kwargs):  # the reviewer acts mid-run
-        stored = store.ring(ring["ring_id"])
-        version = stored.get("version", 0)
-        store.update_ring({**stored, "status": "confirmed", "review_status": "confirmed",
-                           "version": version + 1}, expected_version=version)
+        review_ring(store, ring["ring_id"], "confirm", expected_version=0,
+                    reviewer=Reviewer(actor="alice", key_id=None, role="investigator"))
         return find(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "find_rings", find_while_a_reviewer_confirms)

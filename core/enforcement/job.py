@@ -4,9 +4,9 @@ Exactly once, end to end (docs/contract.md section 2b; the details are in
 docs/enforcement.md). The actions and the store's "enforced" mark live in two
 places that cannot be written in one transaction, so the job writes ahead:
 
-1. **plan**: the rings the policy (:mod:`.enforcement_policy`) gives actions and
+1. **plan**: the rings the policy (:mod:`.policy`) gives actions and
    that no earlier batch enforced for that rule, each with its actions, go into
-   the batch's journal, written and ``fsync``-ed (:mod:`.enforcement_journal`);
+   the batch's journal, written and ``fsync``-ed (:mod:`.journal`);
 2. **export**: the actions file is written from the journal and ``fsync``-ed,
    file and directory;
 3. **mark**: only then is each ring marked enforced in the store, by
@@ -41,7 +41,7 @@ from typing import Any
 from ringwatch.graph.projections import group_currency
 from ringwatch.graph.store import GraphStore
 
-from .enforcement_journal import (
+from .journal import (
     DONE,
     PLANNED,
     actions_path,
@@ -56,7 +56,7 @@ from .enforcement_journal import (
     remove_temp_files,
     write_journal,
 )
-from .enforcement_policy import DEFAULT_POLICY, ActionSpec, Policy, Rule
+from .policy import DEFAULT_POLICY, ActionSpec, Policy, Rule
 
 DEFAULT_ACTOR = "enforcement-job"
 
@@ -381,7 +381,7 @@ def enforce(store: GraphStore, out_dir: Path, *, policy: Policy = DEFAULT_POLICY
             now: datetime | None = None, progress: Progress | None = None) -> EnforcementReport:
     """Run one enforcement job on ``out_dir``: finish interrupted batches, then plan and run a new one.
 
-    Holds ``out_dir``'s lock throughout (:class:`~.enforcement_journal.EnforcementLockedError`
+    Holds ``out_dir``'s lock throughout (:class:`~.journal.EnforcementLockedError`
     at once when another job has it). A ``batch_id`` whose batch is already
     finished here is not run again: its file is re-exported as it was (a
     scheduler's retry of a task that did succeed changes nothing).

@@ -1,0 +1,94 @@
+"""A ring as of run R: its score, status and size then, from the history the runs left on it.
+
+A listing pinned to a run (the HTTP API pages through one run's rings while a
+new run writes) must show each ring as that run saw it. A ring's history has
+one entry per run that found it (its score and account count then), and its
+first-detected time never changes, so:
+
+- a ring found in R is shown with R's score and size and its review status
+  (a dissolved ring's last review decision, ``new`` if none);
+- a ring seen only before R is shown as dissolved, with its last score;
+- a ring first seen after R is not shown at all.
+
+Members, metrics and evidence are the ring's latest: no run keeps older ones.
+Nothing here knows HTTP; :mod:`ringwatch.api.ring_views` builds the API's
+sorted, serialised listings on top of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})
+DISSOLVED = "dissolved"
+
+
+def account_count(ring: Mapping[str, Any]) -> int:
+    """How many of a ring's members are accounts (not identifiers)."""
+    return sum(1 for m in ring.get("members", ()) if m.get("type") in ACCOUNT_TYPES)
+
+
+@dataclass(frozen=True)
+class RingState:
+    """A ring as one run saw it: score, status as listed, and how many accounts it held."""
+
+    score: float
+    status: str
+    accounts: int
+
+
+class RunTimeline:
+    """The runs a store holds, oldest first: the frame in which a ring is seen as of a run."""
+
+    def __init__(self, run_ids: Iterable[str]) -> None:
+        self.run_ids = [str(run_id) for run_id in run_ids]
+        self._position = {run_id: i for i, run_id in enumerate(self.run_ids)}
+
+    @property
+    def latest(self) -> str | None:
+        """The newest run's id, None before the first run."""
+        return self.run_ids[-1] if self.run_ids else None
+
+    def knows(self, run_id: str | None) -> bool:
+        """Whether ``run_id`` is one of these runs (None is known only when there is no run)."""
+        return (run_id is None and not self.run_ids) or run_id in self._position
+
+    def ring_as_of(self, ring: Mapping[str, Any], run_id: str | None) -> RingState | None:
+        """The ring as of ``run_id`` (None: as it is now); None if it did not exist yet then."""
+        current = ring.get("status", "new")
+        if run_id is None:
+            return RingState(float(ring["score"]), current, account_count(ring))
+        pinned = self._position.get(run_id, -1)
+        entry = _history_entry(ring, run_id)
+        if entry is not None:
+            review = current if current != DISSOLVED else ring.get("review_status") or "new"
+            accounts = entry.get("accounts")
+            return RingState(float(entry.get("score", ring["score"])), review,
+                             int(accounts) if accounts is not None else account_count(ring))
+        seen = [self._position[h["run_id"]] for h in ring.get("history", ())
+                if h.get("run_id") in self._position]
+        if seen:
+            before = [p for p in seen if p < pinned]
+            if not before:
+                return None
+            last = max(before)
+            old = next(h for h in ring["history"] if self._position.get(h.get("run_id")) == last)
+            return RingState(float(old.get("score", ring["score"])), DISSOLVED,
+                             int(old.get("accounts") or account_count(ring)))
+        if ring.get("history"):
+            return None  # found only by runs this timeline does not know yet (saved mid-read)
+        # No history (a ring written by hand or by an older version): its latest state,
+        # if it was last seen at or before the pinned run.
+        last_seen = self._position.get(ring.get("last_seen_run") or ring.get("run_id") or "")
+        if last_seen is not None and last_seen > pinned:
+            return None
+        return RingState(float(ring["score"]), current, account_count(ring))
+
+
+def _history_entry(ring: Mapping[str, Any], run_id: str) -> Mapping[str, Any] | None:
+    for entry in reversed(ring.get("history") or ()):
+        if entry.get("run_id") == run_id:
+            return entry
+    return None
