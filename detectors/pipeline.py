@@ -1,9 +1,10 @@
 """One detection run: projections in, scored and explained rings with stable ids out, and back to the store.
 
 The run reads projections through the store interface only, runs the four
-detectors, folds commission-abuse cases already inside an identity ring into
-that ring (one operator, one ring for the reviewer), scores, matches ids with
-the previous run, and records the run with its parameters.
+detectors, folds collusion rings and commission-abuse cases that are largely
+an identity ring's accounts into that ring (one operator, one ring for the
+reviewer), scores, matches ids with the previous run, and records the run
+with its parameters.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,6 +68,7 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
     collusion = find_collusion_rings(ctx, config.collusion, seed=config.seed)
     step("commission abuse")
     abuse = find_commission_abuse(ctx, config.abuse)
+    collusion = _fold_collusion_into_identity(collusion, identity)
     found = identity + collusion + _fold_into_identity(abuse, identity)
     step("lockstep rings")
     taken = frozenset(m.id for f in identity + collusion for m in f.members if m.type == "creator")
@@ -126,6 +129,36 @@ def detector_inputs(ctx: MarketContext) -> dict[str, dict[str, Any]]:
         "lockstep_rings": entry(promoting, "affiliations of creators with a registration time",
                                 "needs creators' registration times and their shop affiliations"),
     }
+
+
+def _fold_collusion_into_identity(collusion: list[Finding],
+                                  identity: list[Finding]) -> list[Finding]:
+    """Collusion rings at least half of whose creators are one identity ring's join that ring.
+
+    A farm that also trades fake orders through its shops is found twice: by
+    what its accounts share and by how they trade. It is one operator, so the
+    reviewer gets one ring: the identity ring takes the collusion ring's
+    members (its shops, sellers and buyer pool, and any creator the farm
+    traded with outside it) and its evidence, which corroborates the sharing
+    with independent trade facts. A collusion ring that merely touches an
+    identity ring (fewer than half its creators) stays a ring of its own.
+    Returns the collusion rings not folded.
+    """
+    owner = {m.id: ring for ring in identity for m in ring.members if m.type == "creator"}
+    kept = []
+    for ring in collusion:
+        creators = [m.id for m in ring.members if m.type == "creator"]
+        held = Counter(id(owner[c]) for c in creators if c in owner)
+        if not held or 2 * held.most_common(1)[0][1] < len(creators):
+            kept.append(ring)
+            continue
+        most = held.most_common(1)[0][0]
+        target = next(owner[c] for c in creators if c in owner and id(owner[c]) == most)
+        target.members = target.members | ring.members
+        target.evidence.extend(ring.evidence)
+        for name, value in ring.metrics.items():
+            target.metrics[name] = target.metrics.get(name, 0) + value
+    return kept
 
 
 def _fold_into_identity(abuse: list[Finding], identity: list[Finding]) -> list[Finding]:
