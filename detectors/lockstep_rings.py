@@ -109,15 +109,15 @@ def lockstep_cells(ctx: MarketContext, config: LockstepConfig) -> pd.DataFrame:
 
 def find_lockstep_rings(ctx: MarketContext, config: LockstepConfig = LockstepConfig(), *,
                         taken: frozenset[str] = frozenset()) -> list[Finding]:
-    """One :class:`Finding` per group of creators tied only by lockstep cells, unscored.
+    """One :class:`Finding` per group of creators joined by lockstep cells, unscored.
 
-    ``taken`` are creators already in a ring of another kind: where something
-    else ties the accounts, that ring is the one a reviewer should see, so
-    they are left out here (and a group left with fewer than
-    ``min_creators`` is dropped).
+    Groups are found over every creator; ``taken`` creators (already in a ring
+    of another kind, which is the one a reviewer should see them in) are then
+    left out of each group's members, and a group left with fewer than
+    ``min_creators`` is dropped. Its evidence still names every creator of a
+    cell: what it says of them stays true.
     """
     cells = lockstep_cells(ctx, config)
-    cells = cells[~cells["creator_id"].isin(taken)]
     if cells.empty:
         return []
     creator_codes, creator_names = pd.factorize(cells["creator_id"])
@@ -126,13 +126,20 @@ def find_lockstep_rings(ctx: MarketContext, config: LockstepConfig = LockstepCon
                      edges=np.column_stack([creator_codes, len(creator_names) + cell_codes]))
     component = np.asarray(graph.connected_components().membership)
     cells = cells.assign(group=component[creator_codes])
-    rings = []
-    for _, group in cells.groupby("group", sort=True):
-        members = sorted(group["creator_id"].unique())
-        if len(members) < config.min_creators:
-            continue
-        rings.append(_finding(members, group, config))
-    return rings
+    rings = [_finding(sorted(set(group["creator_id"])), group, config)
+             for _, group in cells.groupby("group", sort=True)]
+    return leave_out(rings, taken, config)
+
+
+def leave_out(rings: list[Finding], taken: frozenset[str], config: LockstepConfig) -> list[Finding]:
+    """``rings`` without the ``taken`` creators; a ring left with too few creators is dropped."""
+    kept = []
+    for ring in rings:
+        members = frozenset(m for m in ring.members if m.id not in taken)
+        if len(members) >= config.min_creators:
+            kept.append(Finding(ring.kind, members, ring.evidence,
+                                {**ring.metrics, "lockstep_creators": len(members)}))
+    return kept
 
 
 def _finding(creators: list[str], cells: pd.DataFrame, config: LockstepConfig) -> Finding:

@@ -29,7 +29,7 @@ from .config import BurstConfig, DetectionConfig
 from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
 from .lockstep import registration_bursts
-from .lockstep_rings import find_lockstep_rings
+from .lockstep_rings import find_lockstep_rings, leave_out
 from .ring_ids import DISSOLVED, assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
@@ -58,8 +58,10 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
                progress: Progress | None = None) -> list[Finding]:
     """Run the four detectors on one context; returns unscored findings.
 
-    Lockstep rings run last and leave out creators already in an identity or
-    collusion ring: they are the kind for accounts nothing else ties.
+    Collusion and lockstep findings largely inside an identity ring (lockstep:
+    or a collusion ring) join it (see :func:`_fold_into_owner`); lockstep rings
+    then leave out creators another ring holds: they are the kind for accounts
+    nothing else ties.
     """
     step = progress or (lambda _: None)
     step("identity rings")
@@ -68,11 +70,12 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
     collusion = find_collusion_rings(ctx, config.collusion, seed=config.seed)
     step("commission abuse")
     abuse = find_commission_abuse(ctx, config.abuse)
-    collusion = _fold_collusion_into_identity(collusion, identity)
+    collusion = _fold_into_owner(collusion, identity)
     found = identity + collusion + _fold_into_identity(abuse, identity)
     step("lockstep rings")
+    lockstep = _fold_into_owner(find_lockstep_rings(ctx, config.lockstep), identity + collusion)
     taken = frozenset(m.id for f in identity + collusion for m in f.members if m.type == "creator")
-    found += find_lockstep_rings(ctx, config.lockstep, taken=taken)
+    found += leave_out(lockstep, taken, config.lockstep)
     _add_burst_evidence(found, ctx, config.bursts)
     return found
 
@@ -131,22 +134,21 @@ def detector_inputs(ctx: MarketContext) -> dict[str, dict[str, Any]]:
     }
 
 
-def _fold_collusion_into_identity(collusion: list[Finding],
-                                  identity: list[Finding]) -> list[Finding]:
-    """Collusion rings at least half of whose creators are one identity ring's join that ring.
+def _fold_into_owner(findings: list[Finding], owners: list[Finding]) -> list[Finding]:
+    """Findings at least half of whose creators are one owner ring's join that ring.
 
-    A farm that also trades fake orders through its shops is found twice: by
-    what its accounts share and by how they trade. It is one operator, so the
-    reviewer gets one ring: the identity ring takes the collusion ring's
-    members (its shops, sellers and buyer pool, and any creator the farm
-    traded with outside it) and its evidence, which corroborates the sharing
-    with independent trade facts. A collusion ring that merely touches an
-    identity ring (fewer than half its creators) stays a ring of its own.
-    Returns the collusion rings not folded.
+    A farm that also trades fake orders is found twice: by what its accounts
+    share and by how they trade; one registered in one sitting, partly tied by
+    a payout account, is found by that and by its lockstep. It is one operator,
+    so the reviewer gets one ring: the owner takes the finding's members (its
+    shops, sellers and buyer pool, and any creator of the farm the owner had
+    missed) and its evidence, which corroborates the owner's with independent
+    facts. A finding that merely touches an owner (fewer than half its
+    creators) stays apart. Returns the findings not folded.
     """
-    owner = {m.id: ring for ring in identity for m in ring.members if m.type == "creator"}
+    owner = {m.id: ring for ring in owners for m in ring.members if m.type == "creator"}
     kept = []
-    for ring in collusion:
+    for ring in findings:
         creators = [m.id for m in ring.members if m.type == "creator"]
         held = Counter(id(owner[c]) for c in creators if c in owner)
         if not held or 2 * held.most_common(1)[0][1] < len(creators):

@@ -148,3 +148,18 @@ def test_the_chance_bound_falls_with_the_count_and_rises_with_popularity() -> No
         return math.comb(20, j) * math.comb(980, 10 - j) / math.comb(1000, 10)
     exact = math.log10(sum(pmf(j) for j in range(3, 11)))
     assert exact <= p[0] < exact + 0.05
+
+
+def test_a_lockstep_group_mostly_inside_an_identity_ring_joins_it(tmp_path: Path) -> None:
+    from ringwatch.detectors.pipeline import find_rings
+
+    market = _market()
+    farm = _lockstep_farm(market)
+    for c in farm[:4]:  # four of the six also share one payout account and one SIM
+        market.link("creator", c, "payout_account", "farm_shared_pa")
+        market.link("creator", c, "phone", "farm_shared_sim")
+    rings = [r for r in find_rings(_context(market, tmp_path))
+             if {m.id for m in r.members} & set(farm)]
+    assert [r.kind for r in rings] == ["identity_ring"]
+    assert _creators(rings) == [set(farm)]
+    assert any(e.code == "lockstep_promotion" for e in rings[0].evidence)
