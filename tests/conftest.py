@@ -35,7 +35,7 @@ def neo4j_session_store() -> Iterator[GraphStore]:
         store.verify()
     except Exception as exc:
         message = (f"Neo4j is not reachable ({exc}); start it with "
-                   "graph/neo4j_server/neo4jctl start, or run bash scripts/test.sh")
+                   "tools/neo4j_launcher/neo4jctl start, or run bash scripts/test.sh")
         if _neo4j_required():
             pytest.fail(message)
         pytest.skip(message)
