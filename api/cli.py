@@ -26,8 +26,9 @@ from ringwatch.detectors.pipeline import RunResult
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
-from ringwatch.loaders import TABLES, LoadResult, LoadSummary, SnapshotError
+from ringwatch.loaders import LoadResult, LoadSummary, SnapshotError
 from ringwatch.loading import load_into
+from ringwatch.tables import TABLES
 
 from .wiring import Backend, open_store
 

@@ -31,11 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from ringwatch.durable import fsync_directory
-from ringwatch.loaders import TABLES, Snapshot
-from ringwatch.loaders.validate import absent_column
+from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
 from .model import IDENTIFIER_LABELS
 from .projections import from_tables
@@ -107,8 +105,7 @@ class LocalStore(GraphStore):
         path = self._table_path(name)
         if path.exists():
             return pd.read_parquet(path)
-        spec = next(t for t in TABLES if t.name == name)
-        return pa.table({c.name: absent_column(c, 0) for c in spec.columns}).to_pandas()
+        return empty_table(TABLES_BY_NAME[name])
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {spec.name: self.table(spec.name) for spec in TABLES}

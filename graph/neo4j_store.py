@@ -63,8 +63,7 @@ from neo4j.exceptions import (
 )
 
 from ringwatch import cypher
-from ringwatch.loaders import TABLES, Snapshot
-from ringwatch.loaders.schema import Kind
+from ringwatch.tables import TABLES, Kind, Snapshot
 
 from .errors import QueryError, StoreError, StoreTimeoutError, StoreUnavailableError
 from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS, NODE_LABELS, RELATIONSHIP_TYPES

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.loaders import Snapshot
+from ringwatch.tables import Snapshot
 
 from .errors import UnstorableColumnError
 from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS, NODE_KEY, NODE_TABLES
