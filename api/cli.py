@@ -28,9 +28,10 @@ from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import LoadResult, LoadSummary, SnapshotError
 from ringwatch.loading import load_into
+from ringwatch.store_settings import Backend
 from ringwatch.tables import TABLES
 
-from .wiring import Backend, open_store
+from .wiring import open_store
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

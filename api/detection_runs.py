@@ -18,12 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import DetectionStore
 
 log = logging.getLogger(__name__)
 
 #: ``detect(store, run_id)``: does the run and saves it under ``run_id``.
-Detect = Callable[[GraphStore, str], Any]
+Detect = Callable[[DetectionStore, str], Any]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -39,7 +39,7 @@ class DetectionRunner:
     uses it to drop its cached rings and projections).
     """
 
-    def __init__(self, store: GraphStore, *, on_finish: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, store: DetectionStore, *, on_finish: Callable[[], None] = lambda: None) -> None:
         self._store = store
         self._on_finish = on_finish
         self._slot = threading.Lock()

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import ProjectionSource
 
 #: What :func:`ringwatch.graph.subgraph.ring_subgraph` reads.
 SUBGRAPH_PROJECTIONS = ("identity_links", "creator_shop_trade", "buyer_orders", "shops")
@@ -24,7 +24,7 @@ SUBGRAPH_PROJECTIONS = ("identity_links", "creator_shop_trade", "buyer_orders", 
 class ProjectionCache:
     """Projection name -> DataFrame, per run id, computed once (blocking; call from a thread)."""
 
-    def __init__(self, store: GraphStore, *, keep: int = 2) -> None:
+    def __init__(self, store: ProjectionSource, *, keep: int = 2) -> None:
         self._store = store
         self._keep = keep
         self._by_run: OrderedDict[str | None, Mapping[str, pd.DataFrame]] = OrderedDict()

@@ -29,9 +29,10 @@ def _neo4j_required() -> bool:
 def neo4j_session_store() -> Iterator[GraphStore]:
     """One connection to the real Neo4j for the whole session."""
     from ringwatch.graph.neo4j_store import Neo4jStore
+    from ringwatch.store_settings import Neo4jSettings
 
     try:
-        store = Neo4jStore.from_env()
+        store = Neo4jStore(Neo4jSettings.from_env())
         store.verify()
     except Exception as exc:
         message = (f"Neo4j is not reachable ({exc}); start it with "

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
 from ringwatch.detectors.pipeline import run_detection
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import DetectionStore
 
 from ..auth import Admin, Viewer
 from ..deps import Runner, Store
@@ -71,7 +71,7 @@ async def start_run(caller: Admin, store: Store, runner: Runner, request: Reques
         raise
     started_by = caller.actor
 
-    def detect(graph: GraphStore, reserved: str) -> None:
+    def detect(graph: DetectionStore, reserved: str) -> None:
         # Looked up at call time, so tests can stand in a run that waits.
         run_detection(graph, run_id=reserved, extra={"trigger": "api", "started_by": started_by})
 

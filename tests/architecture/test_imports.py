@@ -10,13 +10,15 @@ FOLDERS = ("core", "loaders", "cypher", "graph", "detectors", "generator", "api"
 
 #: Folder -> the subpackages of ours it may import (the root package is always allowed).
 ALLOWED: dict[str, set[str]] = {
-    # The application layer (loading, detection) calls loaders, stores and detectors; the
+    # The application layer (loading, detection) calls loaders, stores and detectors; the store
+    # factory (``ringwatch.stores``) is the one place that names a concrete store; the
     # ``python -m ringwatch`` entry point imports the command line.
-    "core": {"api.cli", "loaders", "graph.store", "detectors.pipeline"},
+    "core": {"api.cli", "loaders", "graph.capabilities", "graph.store", "graph.errors", "graph.local_store",
+             "graph.neo4j_store", "detectors.pipeline"},
     "loaders": set(),
     "cypher": set(),
     "graph": {"cypher"},
-    "detectors": {"graph.store", "graph.projections", "graph.model"},
+    "detectors": {"graph.capabilities", "graph.store", "graph.projections", "graph.model"},
     "generator": {"loaders"},
     "api": set(FOLDERS) - {"core"} | {"loading", "detection"},
 }
@@ -39,7 +41,7 @@ def imported_subpackages(path: Path, folder: str) -> set[str]:
 
 
 #: Modules of the root package every folder may use (they import nothing of ours but the root).
-SHARED = {"durable", "tables"}
+SHARED = {"durable", "store_settings", "tables"}
 
 
 def allowed(folder: str, name: str) -> bool:
@@ -70,3 +72,13 @@ def test_the_stores_and_the_loaders_share_the_tables_without_importing_each_othe
     assert not allowed("graph", "loaders")
     assert allowed("graph", "tables") and allowed("loaders", "tables")
     assert not allowed("loaders", "graph.store")
+
+
+def test_the_stores_never_read_the_environment() -> None:
+    """Store settings come in one object (``ringwatch.store_settings``); graph/ never reads them."""
+    readers = []
+    for path in sorted((REPO / "graph").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                readers.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert readers == []
