@@ -32,8 +32,8 @@ from fastapi import BackgroundTasks, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from ringwatch.graph.capabilities import KeyStore
 from ringwatch.graph.errors import StoreError
-from ringwatch.graph.store import GraphStore
 
 from .roles import Role
 
@@ -98,7 +98,7 @@ class KeyRing:
     Keys are created and revoked by other processes (``ringwatch keys``) while
     the server runs, and a revoked key must be refused at the very next
     request. So :meth:`refresh` reads the store's key revision
-    (:meth:`~ringwatch.graph.store.GraphStore.api_keys_revision`: one ``stat``
+    (:meth:`~ringwatch.graph.capabilities.KeyStore.api_keys_revision`: one ``stat``
     of a file, or one indexed lookup in Neo4j) and re-reads the keys only when
     it moved; :meth:`match` is then pure CPU. Requests call :meth:`current`,
     which shares one refresh among the requests waiting at the same time
@@ -118,7 +118,7 @@ class KeyRing:
         at most ``1 / check_spacing_seconds`` reads a second under load.
     """
 
-    def __init__(self, store: GraphStore, *, use_interval_seconds: float = 60.0,
+    def __init__(self, store: KeyStore, *, use_interval_seconds: float = 60.0,
                  check_spacing_seconds: float = 0.002) -> None:
         self._store = store
         self._use_interval = use_interval_seconds

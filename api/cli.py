@@ -26,10 +26,12 @@ from ringwatch.detectors.pipeline import RunResult
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
-from ringwatch.loaders import TABLES, LoadResult, LoadSummary, SnapshotError
+from ringwatch.loaders import LoadResult, LoadSummary, SnapshotError
 from ringwatch.loading import load_into
+from ringwatch.store_settings import Backend
+from ringwatch.tables import TABLES
 
-from .wiring import Backend, open_store
+from .wiring import open_store
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from ringwatch.store_settings import Backend
+
 from .cli import EXIT_BAD_INPUT, BackendOption, StoreOption, _exit_codes, _progress, _say, console
-from .wiring import Backend, open_store
+from .wiring import open_store
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID

@@ -9,9 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ringwatch.store_settings import Backend
+
 from .cli import EXIT_BAD_INPUT, BackendOption, StoreOption, _exit_codes, console
 from .roles import Role
-from .wiring import Backend, open_store
+from .wiring import open_store
 
 keys_app = typer.Typer(help="API keys for the review API: create one (shown once), list them, "
                        "revoke one.", no_args_is_help=True)

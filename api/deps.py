@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ringwatch.graph.capabilities import AccountGraph, AuditLog
 from ringwatch.graph.store import GraphStore
 
 from .detection_runs import DetectionRunner
@@ -51,6 +52,9 @@ async def get_runner(request: Request) -> DetectionRunner:
 
 
 Store = Annotated[GraphStore, Depends(get_store)]
+#: The store as the one capability a route uses (the same object as :data:`Store`).
+Accounts = Annotated[AccountGraph, Depends(get_store)]
+Audit = Annotated[AuditLog, Depends(get_store)]
 Settings = Annotated[ApiSettings, Depends(get_settings)]
 RingsCache = Annotated[RingCache, Depends(get_ring_cache)]
 CurrentRings = Annotated[RingIndex, Depends(get_current_rings)]

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ringwatch.detectors.pipeline import run_detection
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import DetectionStore
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class RunDetection(Protocol):
     uses unless it is given another (a test's run that waits, or fails).
     """
 
-    def __call__(self, store: GraphStore, *, run_id: str, extra: dict[str, Any]) -> Any: ...
+    def __call__(self, store: DetectionStore, *, run_id: str, extra: dict[str, Any]) -> Any: ...
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -47,7 +47,7 @@ class DetectionRunner:
     successful or not (the app uses it to drop its cached rings).
     """
 
-    def __init__(self, store: GraphStore, *, detect: RunDetection = run_detection,
+    def __init__(self, store: DetectionStore, *, detect: RunDetection = run_detection,
                  on_finish: Callable[[], None] = lambda: None) -> None:
         self._store = store
         self._detect = detect

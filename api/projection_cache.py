@@ -16,14 +16,14 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import ProjectionSource
 from ringwatch.reporting import subgraph_projections
 
 
 class ProjectionCache:
     """Projection name -> DataFrame, per run id, computed once (blocking; call from a thread)."""
 
-    def __init__(self, store: GraphStore, *, keep: int = 2) -> None:
+    def __init__(self, store: ProjectionSource, *, keep: int = 2) -> None:
         self._store = store
         self._keep = keep
         self._by_run: OrderedDict[str | None, Mapping[str, pd.DataFrame]] = OrderedDict()

@@ -32,7 +32,7 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import RingRepository
 from ringwatch.ring_history import RunTimeline, account_count
 
 #: Rings an analyst still has to act on or that are acted upon: the default listing, risk,
@@ -232,7 +232,7 @@ class RingCache:
     one request while the others keep answering from it.
     """
 
-    def __init__(self, store: GraphStore, *, max_age: float = 5.0,
+    def __init__(self, store: RingRepository, *, max_age: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._max_age = max_age

@@ -16,8 +16,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ringwatch import RingwatchError
-
-from .wiring import Backend
+from ringwatch.store_settings import Backend
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 

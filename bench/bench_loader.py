@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ringwatch.loaders.read import read_table
-from ringwatch.loaders.schema import TABLES_BY_NAME
 from ringwatch.loaders.validate import validate_table
+from ringwatch.tables import TABLES_BY_NAME
 
 
 def write_orders(path: Path, rows: int, *, seed: int = 1) -> tuple[pa.Array, pa.Array]:

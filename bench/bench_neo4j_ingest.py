@@ -30,6 +30,7 @@ from pathlib import Path
 from ringwatch.graph.model import RELATIONSHIP_TYPES
 from ringwatch.graph.neo4j_store import Neo4jStore
 from ringwatch.loaders import Snapshot, load_snapshot
+from ringwatch.store_settings import Neo4jSettings
 
 #: The generator writes about 153,000 relationships per unit of scale (as counted by
 #: GraphStore.counts), so this scale gives about a million.
@@ -92,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ringwatch-bench-") as scratch:
         snapshot = _snapshot(args, Path(scratch))
 
-    store = Neo4jStore.from_env(batch_size=args.batch_size)
-    baseline_store = Neo4jStore.from_env(batch_size=1)
+    store = Neo4jStore(Neo4jSettings.from_env(), batch_size=args.batch_size)
+    baseline_store = Neo4jStore(Neo4jSettings.from_env(), batch_size=1)
     try:
         store.verify()
         store.clear()

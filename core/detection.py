@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ringwatch.detectors.pipeline import DETECTION_STEPS, RunResult, run_detection
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import DetectionStore
 
 #: The fields of a ring in rings.jsonl, in order (the contract's, then additive ones).
 RING_FIELDS = ("ring_id", "kind", "score", "status", "members", "evidence", "metrics",
@@ -23,7 +23,7 @@ RING_FIELDS = ("ring_id", "kind", "score", "status", "members", "evidence", "met
 __all__ = ["DETECTION_STEPS", "RING_FIELDS", "detect_into", "write_rings_jsonl"]
 
 
-def detect_into(store: GraphStore, out: Path, *, progress: Callable[[str], None] | None = None,
+def detect_into(store: DetectionStore, out: Path, *, progress: Callable[[str], None] | None = None,
                 extra: Mapping[str, Any] | None = None) -> RunResult:
     """Detect on ``store``, save the run there, and write rings.jsonl and run.json into ``out``.
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ringwatch.graph.store import GraphStore, check_property_names
+from ringwatch.graph.capabilities import SnapshotSink
+from ringwatch.graph.store import check_property_names
 from ringwatch.loaders import LoadResult, load_snapshot
 
 #: Called with a table's name once it is validated.
@@ -20,7 +21,7 @@ TableDone = Callable[[str], None]
 RowsWritten = Callable[[str, int], None]
 
 
-def load_into(store: GraphStore, data: Path, *, quarantine_dir: Path, replace: bool = False,
+def load_into(store: SnapshotSink, data: Path, *, quarantine_dir: Path, replace: bool = False,
               validated: TableDone | None = None,
               checked: Callable[[LoadResult], None] | None = None,
               written: RowsWritten | None = None) -> LoadResult:

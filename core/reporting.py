@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import ProjectionSource
 from ringwatch.graph.subgraph import TYPE_PRIORITY, Subgraph, ring_subgraph
 
 ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})
@@ -34,7 +34,7 @@ ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})
 SUBGRAPH_PROJECTIONS = ("identity_links", "creator_shop_trade", "buyer_orders", "shops")
 
 
-def subgraph_projections(store: GraphStore) -> dict[str, pd.DataFrame]:
+def subgraph_projections(store: ProjectionSource) -> dict[str, pd.DataFrame]:
     """The projections ring subgraphs are drawn from, read from ``store`` (a scan of the graph)."""
     return {name: store.projection(name) for name in SUBGRAPH_PROJECTIONS}
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ringwatch import RingwatchError
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import ReviewStore
 from ringwatch.ring_history import ACCOUNT_TYPES, DISSOLVED
 
 #: The review status each action sets.
@@ -76,7 +76,7 @@ def apply_review(ring: Mapping[str, Any], action: str, note: str, reviewer: Revi
     }
 
 
-def review_ring(store: GraphStore, ring_id: str, action: str, *, reviewer: Reviewer,
+def review_ring(store: ReviewStore, ring_id: str, action: str, *, reviewer: Reviewer,
                 expected_version: int | None, note: str = "", request_id: str | None = None,
                 at: str | None = None,
                 saved: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ringwatch.graph.capabilities import ProjectionSource
 from ringwatch.graph.projections import PROJECTIONS
-from ringwatch.graph.store import GraphStore
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class MarketContext:
         return self.projections[name]
 
 
-def read_context(store: GraphStore, *, as_of_ms: int | None = None) -> MarketContext:
+def read_context(store: ProjectionSource, *, as_of_ms: int | None = None) -> MarketContext:
     """Read every projection from ``store`` and prepare the shared arrays.
 
     ``as_of_ms`` is the moment allowlist expiry is judged at; by default the

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.graph.store import GraphStore
+from ringwatch.graph.capabilities import DetectionStore, RingRepository
 
 from .collusion_rings import find_collusion_rings
 from .commission_abuse import find_commission_abuse
@@ -179,7 +179,7 @@ def _fold_into_identity(abuse: list[Finding], identity: list[Finding]) -> list[F
     return kept
 
 
-def _with_reviews_since(store: GraphStore, previous: list[dict[str, Any]],
+def _with_reviews_since(store: RingRepository, previous: list[dict[str, Any]],
                         touched: list[dict[str, Any]], config: DetectionConfig) -> list[dict[str, Any]]:
     """Re-apply reviews made while this run was detecting, so the run does not undo them.
 
@@ -202,7 +202,7 @@ def _with_reviews_since(store: GraphStore, previous: list[dict[str, Any]],
     return merged
 
 
-def run_detection(store: GraphStore, config: DetectionConfig = DetectionConfig(), *,
+def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConfig(), *,
                   progress: Progress | None = None, run_id: str | None = None,
                   now: datetime | None = None, extra: dict[str, Any] | None = None) -> RunResult:
     """Detect on what the store holds, give rings stable ids, save the run and its rings."""

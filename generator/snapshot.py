@@ -53,7 +53,7 @@ def profile_typologies(profile: str) -> tuple[str, ...]:
 
 
 def generate_snapshot(out_dir: Path | str,
-                      config: GeneratorConfig = GeneratorConfig(),  # noqa: B008 - frozen
+                      config: GeneratorConfig = GeneratorConfig(),
                       ) -> GeneratedSnapshot:
     """Write a synthetic marketplace snapshot with planted rings into ``out_dir``.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ringwatch import RingwatchError
-from ringwatch.loaders import SnapshotError
+from ringwatch.tables import SnapshotError
 
 
 class StoreError(RingwatchError):
@@ -34,7 +34,7 @@ class UnstorableColumnError(StoreError, SnapshotError):
     """A snapshot column cannot become a graph property under its name (empty, or one the graph
     model keeps for itself).
 
-    Also a :class:`~ringwatch.loaders.SnapshotError`: the input is at fault and
+    Also a :class:`~ringwatch.tables.SnapshotError`: the input is at fault and
     cannot be used as it is (exit code 2), and it is raised before the store
     is changed, so a refused load leaves the graph as it was.
     """

@@ -16,7 +16,8 @@ version (a plain ``MATCH ... WHERE version = $expected SET ...`` reads without
 a lock under Neo4j's read-committed isolation, and concurrent writers holding
 the same version would all succeed).
 
-Every wait is bounded (:class:`Neo4jTimeouts`, from ``RINGWATCH_NEO4J_*`` settings): opening a
+Every wait is bounded (:class:`~ringwatch.store_settings.Neo4jTimeouts`, from the
+``RINGWATCH_NEO4J_*`` settings): opening a
 connection (TCP, Bolt handshake, login) or waiting for a pooled one, each
 transaction (a time limit the server enforces), and the driver's retries of
 transient failures, so that a hung or frozen server fails a command within
@@ -35,7 +36,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -63,26 +63,14 @@ from neo4j.exceptions import (
 )
 
 from ringwatch import cypher
-from ringwatch.loaders import TABLES, Snapshot
-from ringwatch.loaders.schema import Kind
+from ringwatch.store_settings import Neo4jSettings
+from ringwatch.tables import TABLES, Kind, Snapshot
 
+from .capabilities import KeyRevocation, Node, WriteProgress
 from .errors import QueryError, StoreError, StoreTimeoutError, StoreUnavailableError
 from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS, NODE_LABELS, RELATIONSHIP_TYPES
 from .projections import PROJECTIONS, normalise
-from .store import (
-    GraphStore,
-    KeyRevocation,
-    Node,
-    WriteProgress,
-    WriteReport,
-    check_account_type,
-    check_api_key,
-    check_property_names,
-    default_audit_id,
-    new_version,
-    sorted_api_keys,
-    sorted_identifiers,
-)
+from .store import GraphStore, default_audit_id
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +80,6 @@ T = TypeVar("T")
 #: transient errors), or ``auto``: an implicit transaction, which ``CALL {...} IN
 #: TRANSACTIONS`` needs.
 Mode = Literal["read", "write", "auto"]
-
-DEFAULT_URI = "bolt://127.0.0.1:7687"
-DEFAULT_USER = "neo4j"
-DEFAULT_DATABASE = "neo4j"
 
 #: Ring member types (CONTRACT.md section 2) that save_rings.cypher knows a label for.
 MEMBER_TYPES: frozenset[str] = frozenset({*ACCOUNT_LABELS, *IDENTIFIER_LABELS})
@@ -115,77 +99,6 @@ _STOPPED_CODES: frozenset[str] = frozenset({
     "Neo.ClientError.Transaction.Terminated",
     "Neo.TransientError.Transaction.Terminated",
 })
-
-
-@dataclass(frozen=True)
-class Neo4jTimeouts:
-    """How long the Neo4j store waits, in seconds, before it gives up on the server.
-
-    The driver's own defaults let a command hang for a minute and more on a
-    server that accepts connections but never answers (the handshake waits for
-    the connection acquisition timeout, 60 s), so every bound is explicit here.
-
-    Parameters
-    ----------
-    connect
-        Opening a connection (TCP connect, Bolt handshake, login) and waiting
-        for a free pooled one: ``RINGWATCH_NEO4J_TIMEOUT``. A server that
-        answers at all answers in milliseconds; 10 s leaves room for a slow
-        network without keeping a scheduler waiting.
-    query
-        The time limit of each transaction (one batch of a snapshot write, one
-        projection read), enforced by the server: ``RINGWATCH_NEO4J_QUERY_TIMEOUT``,
-        ``0`` for none. Far above what a batch of 10,000 rows or a projection of
-        ten million rows takes (seconds to minutes), so only a stuck statement
-        reaches it. Clearing the graph has no limit (see :data:`_UNTIMED`).
-    retry
-        How long a managed transaction that failed with an error the driver marks
-        retryable (a deadlock, a lost connection, a leader switch) is retried,
-        with exponential backoff from 1 s: ``RINGWATCH_NEO4J_RETRY_TIME``. The
-        driver's default, stated here so that it is a choice.
-    """
-
-    connect: float = 10.0
-    query: float | None = 1800.0
-    retry: float = 30.0
-
-    def __post_init__(self) -> None:
-        if not self.connect > 0:
-            raise ValueError(f"the connect timeout must be > 0 s, got {self.connect}")
-        if self.query is not None and not self.query > 0:
-            raise ValueError(f"the query timeout must be > 0 s or None, got {self.query}")
-        if not self.retry >= 0:
-            raise ValueError(f"the retry time must be >= 0 s, got {self.retry}")
-
-    @classmethod
-    def from_env(cls) -> Neo4jTimeouts:
-        """The timeouts from ``RINGWATCH_NEO4J_TIMEOUT``, ``_QUERY_TIMEOUT`` and ``_RETRY_TIME``.
-
-        An unset or empty variable keeps the default; one that is not a number
-        in range is a :class:`StoreError` naming it (an invalid setting, exit 1).
-        """
-        default = cls()
-        connect = _seconds("RINGWATCH_NEO4J_TIMEOUT", allow_zero=False)
-        query = _seconds("RINGWATCH_NEO4J_QUERY_TIMEOUT", allow_zero=True)
-        retry = _seconds("RINGWATCH_NEO4J_RETRY_TIME", allow_zero=True)
-        return cls(connect=default.connect if connect is None else connect,
-                   query=default.query if query is None else query or None,
-                   retry=default.retry if retry is None else retry)
-
-
-def _seconds(variable: str, *, allow_zero: bool) -> float | None:
-    """A number of seconds from an environment variable, ``None`` when it is unset or empty."""
-    text = os.environ.get(variable, "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (value > 0 or (allow_zero and value == 0)) or value == float("inf"):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise StoreError(f"{variable} must be a number of seconds {bound}, got {text!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -229,34 +142,36 @@ class Neo4jStore(GraphStore):
 
     Parameters
     ----------
-    uri, user, password:
-        Where and as whom to connect (``bolt://`` or ``neo4j://``).
-    database:
-        The database to use (Community has one: ``neo4j``).
+    settings:
+        Where and as whom to connect (``bolt://`` or ``neo4j://``), the database
+        (Community has one: ``neo4j``) and how long to wait for the server;
+        :meth:`Neo4jSettings.from_env <ringwatch.store_settings.Neo4jSettings.from_env>`
+        reads them from the environment. An empty password is refused
+        (:class:`StoreUnavailableError`): there is no safe default.
     batch_size:
         Rows per write transaction: large enough that a commit is rare, small
         enough that one transaction stays well inside Neo4j's memory.
-    timeouts:
-        How long to wait for the server (:class:`Neo4jTimeouts`; its defaults
-        when not given, :meth:`from_env` reads them from the environment).
 
     Example
     -------
-    >>> with Neo4jStore.from_env() as store:  # doctest: +SKIP
+    >>> with Neo4jStore(Neo4jSettings.from_env()) as store:  # doctest: +SKIP
     ...     store.write_snapshot(load_snapshot("data/").snapshot)
     ...     store.projection("creator_shop_trade")
     """
 
     backend = "neo4j"
 
-    def __init__(self, uri: str, user: str, password: str, *, database: str = DEFAULT_DATABASE,
-                 batch_size: int = 10_000, timeouts: Neo4jTimeouts | None = None) -> None:
+    def __init__(self, settings: Neo4jSettings, *, batch_size: int = 10_000) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.uri = uri
-        self.database = database
+        if not settings.password:
+            raise StoreUnavailableError(
+                "RINGWATCH_NEO4J_PASSWORD is not set: set it to the password of the Neo4j user "
+                "(RINGWATCH_NEO4J_USER, default 'neo4j') to use the neo4j backend")
+        uri = self.uri = settings.uri
+        self.database = settings.database
         self.batch_size = batch_size
-        self.timeouts = timeouts or Neo4jTimeouts()
+        self.timeouts = settings.timeouts
         try:
             # Absent labels and properties are normal (a snapshot without violations), and so is
             # an index that exists (schema.cypher is all IF NOT EXISTS): keep the server's
@@ -264,7 +179,7 @@ class Neo4jStore(GraphStore):
             # connection waits for the acquisition timeout, not the connection timeout: both
             # are bounded.
             self._driver: Driver = GraphDatabase.driver(
-                uri, auth=(user, password),
+                uri, auth=(settings.user, settings.password),
                 notifications_disabled_categories=[NotificationDisabledCategory.UNRECOGNIZED,
                                                    NotificationDisabledCategory.SCHEMA],
                 connection_timeout=self.timeouts.connect,
@@ -273,30 +188,6 @@ class Neo4jStore(GraphStore):
         except (DriverError, ValueError) as exc:
             raise StoreUnavailableError(f"cannot use Neo4j URI {uri!r}: {exc}") from exc
         self._schema_ready = False
-
-    @classmethod
-    def from_env(cls, *, batch_size: int = 10_000) -> Neo4jStore:
-        """A store configured from ``RINGWATCH_NEO4J_*`` environment variables.
-
-        ``RINGWATCH_NEO4J_URI`` (default ``bolt://127.0.0.1:7687``),
-        ``RINGWATCH_NEO4J_USER`` (default ``neo4j``), ``RINGWATCH_NEO4J_PASSWORD``
-        (required: there is no safe default password),
-        ``RINGWATCH_NEO4J_DATABASE`` (default ``neo4j``), and the waits of
-        :meth:`Neo4jTimeouts.from_env`.
-        """
-        password = os.environ.get("RINGWATCH_NEO4J_PASSWORD")
-        if not password:
-            raise StoreUnavailableError(
-                "RINGWATCH_NEO4J_PASSWORD is not set: set it to the password of the Neo4j user "
-                "(RINGWATCH_NEO4J_USER, default 'neo4j') to use the neo4j backend")
-        return cls(
-            os.environ.get("RINGWATCH_NEO4J_URI") or DEFAULT_URI,
-            os.environ.get("RINGWATCH_NEO4J_USER") or DEFAULT_USER,
-            password,
-            database=os.environ.get("RINGWATCH_NEO4J_DATABASE") or DEFAULT_DATABASE,
-            batch_size=batch_size,
-            timeouts=Neo4jTimeouts.from_env(),
-        )
 
     def __repr__(self) -> str:
         return f"Neo4jStore({self.uri!r}, database={self.database!r})"
@@ -399,8 +290,8 @@ class Neo4jStore(GraphStore):
 
     # --- snapshots --------------------------------------------------------------------------
 
-    def write_snapshot(self, snapshot: Snapshot, *, progress: WriteProgress | None = None,
-                       replace: bool = False) -> WriteReport:
+    def _write_snapshot(self, snapshot: Snapshot, *, progress: WriteProgress | None,
+                        replace: bool) -> dict[str, int]:
         """Write each table in batches of :attr:`batch_size` rows, one transaction per batch.
 
         Progress is reported once per batch, with the rows of that batch (not
@@ -409,8 +300,6 @@ class Neo4jStore(GraphStore):
         server answered the schema statement, so a refused or unreachable load
         leaves the previous graph in place.
         """
-        check_property_names(snapshot)
-        started = time.perf_counter()
         self._ensure_schema()
         if replace:
             self.clear()
@@ -425,7 +314,7 @@ class Neo4jStore(GraphStore):
                 if progress:
                     progress(spec.name, len(batch))
             written[spec.name] = len(frame)
-        return WriteReport(written, time.perf_counter() - started)
+        return written
 
     def counts(self) -> dict[str, int]:
         row = self._run("counts", lambda result: result.single(strict=True).data())
@@ -455,9 +344,9 @@ class Neo4jStore(GraphStore):
         self._run("save_run", mode="write", run_id=run["run_id"], props=_flat(run),
                   doc=json.dumps(run))
 
-    def rings(self) -> list[dict[str, Any]]:
+    def _ring_documents(self) -> Iterable[dict[str, Any]]:
         docs = self._run("rings", lambda result: result.value("doc")) or []
-        return sorted((json.loads(doc) for doc in docs), key=lambda r: (-r["score"], r["ring_id"]))
+        return [json.loads(doc) for doc in docs]
 
     def runs(self) -> list[dict[str, Any]]:
         docs = self._run("runs", lambda result: result.value("doc")) or []
@@ -467,8 +356,7 @@ class Neo4jStore(GraphStore):
         record = self._run("ring", lambda result: result.single(strict=False), ring_id=ring_id)
         return json.loads(record["doc"]) if record is not None else None
 
-    def update_ring(self, ring: dict[str, Any], *, expected_version: int) -> bool:
-        version = new_version(ring, expected_version)
+    def _replace_ring(self, ring: dict[str, Any], *, expected_version: int, version: int) -> bool:
         self._ensure_schema()
         updated = self._run("update_ring", lambda result: result.single(strict=True)["updated"],
                             mode="write", ring_id=ring["ring_id"], expected_version=expected_version,
@@ -492,8 +380,7 @@ class Neo4jStore(GraphStore):
                             "audit_id": entry.get("audit_id") or default_audit_id(seq)})
         return entries
 
-    def save_api_key(self, key: dict[str, Any]) -> None:
-        check_api_key(key)
+    def _save_api_key(self, key: dict[str, Any]) -> None:
         self._ensure_schema()
         self._run("save_api_key", mode="write", key_id=key["key_id"], role=key.get("role"),
                   created_at=_text_or_none(key.get("created_at")), doc=json.dumps(key),
@@ -501,10 +388,10 @@ class Neo4jStore(GraphStore):
                   last_used_at=_text_or_none(key.get("last_used_at") or None),
                   revision=uuid.uuid4().hex)
 
-    def api_keys(self) -> list[dict[str, Any]]:
+    def _api_key_records(self) -> Iterable[dict[str, Any]]:
         rows = self._run("api_keys", lambda result: result.values(
             "doc", "revoked_at", "last_used_at")) or []
-        return sorted_api_keys(_key_record(*row) for row in rows)
+        return [_key_record(*row) for row in rows]
 
     def revoke_api_key(self, key_id: str, *, at: str) -> KeyRevocation | None:
         self._ensure_schema()  # the revision's MERGE relies on the Sequence constraint
@@ -533,15 +420,13 @@ class Neo4jStore(GraphStore):
                           account_type=account_type, account_id=account_id)
         return bool(found)
 
-    def account(self, account_type: str, account_id: str) -> dict[str, Any] | None:
-        check_account_type(account_type)
+    def _identifiers(self, account_type: str, account_id: str) -> list[dict[str, Any]] | None:
         rows = self._run("account", lambda result: result.data(), account_type=account_type,
                          account_id=account_id)
         if not rows:
             return None
-        identifiers = [{"type": r["type"], "id": r["id"], "shared_by": int(r["shared_by"])}
-                       for r in rows if r["id"] is not None]
-        return {"type": account_type, "id": account_id, "identifiers": sorted_identifiers(identifiers)}
+        return [{"type": r["type"], "id": r["id"], "shared_by": int(r["shared_by"])}
+                for r in rows if r["id"] is not None]
 
     def _adjacent(self, nodes: Sequence[Node], per_node: int) -> Mapping[Node, Iterable[Node]]:
         rows = self._run("neighbours", lambda result: result.values("from_type", "from_id", "type", "id"),
@@ -560,7 +445,7 @@ def _timed_out(exc: BaseException) -> Literal["connect", "read"] | None:
     """Whether a driver error means the server did not answer in time, and when.
 
     ``"connect"``: while a connection was opened (TCP connect, Bolt handshake,
-    login) or taken from the pool, bounded by :attr:`Neo4jTimeouts.connect`;
+    login) or taken from the pool, bounded by :attr:`~ringwatch.store_settings.Neo4jTimeouts.connect`;
     ``"read"``: while a statement waited for its reply, bounded by the receive
     timeout the server announced. The driver says so in several shapes: a
     :class:`ServiceUnavailable` whose cause (or context) is a socket timeout, or

@@ -1,118 +1,88 @@
-"""The one seam between Ringwatch and where its graph lives.
+"""The one seam between Ringwatch and where its graph lives: the base both stores build on.
 
 Loaders write snapshots through it, detectors read projections from it and
-write rings back, the API serves from it; only the wiring (command line, app
-factory) picks an implementation: :class:`~ringwatch.graph.local_store.LocalStore`
-(embedded, the default) or :class:`~ringwatch.graph.neo4j_store.Neo4jStore`.
-Every behaviour documented here is proven for both by the same tests.
+write rings back, the API serves from it. Each consumer names only the
+capability it uses (:mod:`ringwatch.graph.capabilities`, where every contract
+is documented); :class:`GraphStore` is all of them at once, for the code that
+opens a store (:func:`ringwatch.stores.open_store` picks
+:class:`~ringwatch.graph.local_store.LocalStore`, embedded and the default,
+or :class:`~ringwatch.graph.neo4j_store.Neo4jStore`).
+
+The work both stores share is done here once: argument checks, the order of
+rings and keys, a ring's new version, the neighbourhood walk. Each store
+fills in the hooks (the abstract methods). Every behaviour documented on the
+capabilities is proven for both by the same tests.
 """
 
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from ringwatch.loaders import Snapshot
+from ringwatch.tables import Snapshot
 
+from .capabilities import DEFAULT_PER_NODE, KeyRevocation, Node, WriteProgress, WriteReport
 from .errors import UnstorableColumnError
 from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS, NODE_KEY, NODE_TABLES
 
-#: Called as ``progress(table, rows)`` while a snapshot is written: ``rows`` more rows of
-#: ``table`` were just written. An increment, never a running total, so that a progress bar
-#: can add the calls up: those of a table add up to its row count, those of a whole write to
-#: ``snapshot.rows`` (each row counted once, whatever a store writes per row).
-WriteProgress = Callable[[str, int], None]
-
-#: A node of the account graph as ``(type, id)``: an account type (``creator``, ``shop``,
-#: ``seller``, ``buyer``) or an identifier type (``device``, ``ip``, ...), and its contract id.
-Node = tuple[str, str]
-
-#: Neighbours expanded per node in :meth:`GraphStore.neighbourhood` unless told otherwise.
-DEFAULT_PER_NODE = 50
-
-#: The fields of a stored API key record; the raw key is never one of them.
-API_KEY_FIELDS: tuple[str, ...] = ("key_id", "hash", "role", "label", "created_at")
-
-
-@dataclass(frozen=True)
-class KeyRevocation:
-    """What :meth:`GraphStore.revoke_api_key` did: the key's record as now stored, and whether
-    this call revoked it (``False``: it was revoked before), so the caller audits a revocation once."""
-
-    record: dict[str, Any]
-    revoked_now: bool
-
-
-@dataclass(frozen=True)
-class WriteReport:
-    """What a snapshot write did: rows written per table and how long it took."""
-
-    rows: dict[str, int]
-    seconds: float
-
 
 class GraphStore(abc.ABC):
-    """A graph of creators, shops, sellers, buyers, identifiers, orders and commissions.
+    """Every capability of a store (snapshot sink, projection source, ring repository, audit
+    log, key store, account graph), plus clearing and closing it.
 
-    Writes are upserts keyed by each table's key (CONTRACT.md section 1):
-    writing the same snapshot twice changes nothing, and a later snapshot
-    updates nodes and single-valued relationships (an order's status, a
-    creator's agency) in place. Nothing a snapshot omits is deleted.
+    The public methods are the capabilities' (see :mod:`ringwatch.graph.capabilities`
+    for what each promises); where both stores share work, a public method does
+    it and calls a hook named after it with a leading underscore.
     """
 
     #: ``"local"`` or ``"neo4j"``: shown in logs and run records.
     backend: str = ""
 
-    #: True when the store lives in this process's files, with no server in between: its
-    #: cheap reads (:meth:`api_keys_revision`, a ``stat``) take microseconds, so a server
-    #: may make them on its event loop instead of paying for a hop to a worker thread.
+    #: See :attr:`~ringwatch.graph.capabilities.KeyStore.embedded`.
     embedded: bool = False
 
-    @abc.abstractmethod
+    # --- snapshot sink ------------------------------------------------------------------------
+
     def write_snapshot(self, snapshot: Snapshot, *, progress: WriteProgress | None = None,
                        replace: bool = False) -> WriteReport:
-        """Upsert every table of a validated snapshot into the graph.
+        """Check the snapshot (:func:`check_property_names`), then write it; see ``SnapshotSink``."""
+        check_property_names(snapshot)
+        started = time.perf_counter()
+        written = self._write_snapshot(snapshot, progress=progress, replace=replace)
+        return WriteReport(written, time.perf_counter() - started)
 
-        The snapshot is checked first (:func:`check_property_names`): a snapshot
-        the graph cannot hold raises :class:`~ringwatch.graph.errors.UnstorableColumnError`
-        before anything is changed.
-
-        Parameters
-        ----------
-        snapshot
-            The validated tables.
-        progress
-            Told the rows written, table by table (see :data:`WriteProgress`).
-        replace
-            Remove everything first (as :meth:`clear` does), but only once the
-            snapshot passed its check: a refused snapshot never leaves an
-            emptied store behind (``ringwatch load --replace``).
-        """
+    @abc.abstractmethod
+    def _write_snapshot(self, snapshot: Snapshot, *, progress: WriteProgress | None,
+                        replace: bool) -> dict[str, int]:
+        """Write a checked snapshot (clearing everything first with ``replace``); rows per table."""
 
     @abc.abstractmethod
     def counts(self) -> dict[str, int]:
         """Nodes per label and relationships per type (names from :mod:`ringwatch.graph.model`)."""
 
+    # --- projection source --------------------------------------------------------------------
+
     @abc.abstractmethod
     def projection(self, name: str) -> pd.DataFrame:
         """One projection of :data:`ringwatch.graph.projections.PROJECTIONS`, normalised."""
 
+    # --- ring repository ----------------------------------------------------------------------
+
     @abc.abstractmethod
     def save_run(self, run: dict[str, Any], rings: Iterable[dict[str, Any]]) -> None:
-        """Record a detection run and upsert its rings (by ``ring_id``) with their members.
+        """Record a run and upsert its rings; see ``RingRepository.save_run``."""
 
-        ``rings`` is every ring the run touched, including ones it marked
-        dissolved; a ring is never deleted. Each ring is a JSON-able dict in
-        the shape of CONTRACT.md section 2 (plus history fields).
-        """
-
-    @abc.abstractmethod
     def rings(self) -> list[dict[str, Any]]:
         """Every ring ever recorded, in its latest state, highest score first."""
+        return sorted(self._ring_documents(), key=lambda r: (-r["score"], r["ring_id"]))
+
+    @abc.abstractmethod
+    def _ring_documents(self) -> Iterable[dict[str, Any]]:
+        """Every stored ring document, in any order."""
 
     @abc.abstractmethod
     def runs(self) -> list[dict[str, Any]]:
@@ -120,193 +90,79 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     def ring(self, ring_id: str) -> dict[str, Any] | None:
-        """One ring's latest document (as :meth:`rings` lists it), ``None`` when there is no such ring."""
+        """One ring's latest document, ``None`` when there is no such ring."""
+
+    def update_ring(self, ring: dict[str, Any], *, expected_version: int) -> bool:
+        """Compare-and-set a ring's document; see ``RingRepository.update_ring``."""
+        version = new_version(ring, expected_version)
+        return self._replace_ring(ring, expected_version=expected_version, version=version)
 
     @abc.abstractmethod
-    def update_ring(self, ring: dict[str, Any], *, expected_version: int) -> bool:
-        """Replace a stored ring's document if nobody changed it since it was read (compare-and-set).
+    def _replace_ring(self, ring: dict[str, Any], *, expected_version: int, version: int) -> bool:
+        """Replace the ring if its stored version is ``expected_version``, atomically with the check.
 
-        A review reads a ring, changes it and writes it back while a detection
-        run or another reviewer may write the same ring: without a check, the
-        later write silently undoes the earlier one. Every ring document carries
-        an integer ``version`` (absent counts as 0); the write happens only if
-        the stored ring's version still equals ``expected_version``, atomically
-        with the check, across threads and processes.
-
-        Parameters
-        ----------
-        ring
-            The whole new document, keyed by its ``ring_id``. The caller bumps
-            its ``version``: it must be an ``int`` greater than ``expected_version``
-            (so a version never repeats and a stale ETag can never match again).
-        expected_version
-            The version the caller read (the API's ``If-Match``).
-
-        Returns
-        -------
-        bool
-            ``True`` when the document was replaced; ``False`` when the ring is
-            missing or its stored version differs (nothing is changed then).
-
-        Only the document and its searchable fields (kind, score, status,
-        version) change; ring membership is :meth:`save_run`'s job.
+        ``version`` is the new document's, already checked to be higher.
         """
+
+    # --- audit log ----------------------------------------------------------------------------
 
     @abc.abstractmethod
     def append_audit(self, entry: dict[str, Any]) -> None:
-        """Append one entry to the audit log, durably (it is on disk or committed when this returns).
-
-        The store numbers entries: ``seq`` (1, 2, 3, ... in the order they were
-        appended, also across processes; any ``seq`` the caller gives is
-        replaced) and, unless the entry has one, ``audit_id``
-        (:func:`default_audit_id` of ``seq``). The log is append-only: nothing
-        in this interface changes or deletes an entry (only :meth:`clear`, for tests).
-        """
+        """Append one entry, durably, numbered by the store; see ``AuditLog.append_audit``."""
 
     @abc.abstractmethod
     def audit_entries(self) -> list[dict[str, Any]]:
         """Every audit entry, oldest first (by ``seq``), each with its ``seq`` and ``audit_id``."""
 
-    @abc.abstractmethod
+    # --- key store ----------------------------------------------------------------------------
+
     def save_api_key(self, key: dict[str, Any]) -> None:
-        """Store an API key record, upserted by ``key_id``, and move :meth:`api_keys_revision`.
-
-        A record is ``{key_id, hash, role, label, created_at}`` (see
-        :data:`API_KEY_FIELDS`; extra fields are kept). The raw key never
-        reaches the store: a record with a ``key`` or ``raw_key`` field, or
-        without ``key_id`` or ``hash``, is a ``ValueError``.
-
-        Saving never undoes what happened to a stored key: it keeps the stored
-        ``revoked_at`` (a relabelling that raced a revocation must not revive
-        the key) and the later of the stored and the given ``last_used_at``.
-        """
+        """Check the record (:func:`check_api_key`), then upsert it; see ``KeyStore.save_api_key``."""
+        check_api_key(key)
+        self._save_api_key(key)
 
     @abc.abstractmethod
-    def api_keys(self) -> list[dict[str, Any]]:
-        """Every stored API key record, oldest first (by ``created_at``, then ``key_id``).
+    def _save_api_key(self, key: dict[str, Any]) -> None:
+        """Upsert a checked key record as :func:`upserted_api_key` merges it, and move the revision."""
 
-        Revoked keys are included, with ``revoked_at``; ``last_used_at`` is there
-        once :meth:`record_api_key_use` recorded a use. A record that has neither
-        comes back exactly as it was saved.
-        """
+    def api_keys(self) -> list[dict[str, Any]]:
+        """Every stored API key record, oldest first (:func:`sorted_api_keys`)."""
+        return sorted_api_keys(self._api_key_records())
+
+    @abc.abstractmethod
+    def _api_key_records(self) -> Iterable[dict[str, Any]]:
+        """Every stored key record, in any order."""
 
     @abc.abstractmethod
     def revoke_api_key(self, key_id: str, *, at: str) -> KeyRevocation | None:
-        """Mark a key revoked at ``at`` (an ISO time), keep its record, and move :meth:`api_keys_revision`.
-
-        The record stays so that audit entries made with the key still resolve
-        to its role and label; only ``revoked_at`` is added. Revoking a revoked
-        key changes nothing (it keeps its first ``revoked_at``).
-
-        Returns
-        -------
-        KeyRevocation or None
-            The key's record as now stored (as :meth:`api_keys` lists it) and
-            whether this call revoked it; ``None`` when no key has ``key_id``
-            (nothing is written then).
-        """
+        """Mark a key revoked, keep its record; see ``KeyStore.revoke_api_key``."""
 
     @abc.abstractmethod
     def record_api_key_use(self, key_id: str, *, at: str) -> None:
-        """Set a key's ``last_used_at`` to ``at`` unless it already holds a later time.
-
-        A no-op for an unknown key. Callers throttle it (the API records a key's
-        use at most once a minute), so reads do not turn into writes. It need not
-        move :meth:`api_keys_revision`.
-        """
+        """Move a key's ``last_used_at`` forward to ``at``; see ``KeyStore.record_api_key_use``."""
 
     @abc.abstractmethod
     def api_keys_revision(self) -> Hashable:
-        """A value that changes whenever a key is saved or revoked (``None`` before any key).
+        """A cheap value that moves on every save and revocation; see ``KeyStore.api_keys_revision``."""
 
-        Why it exists: a running server keeps the keys in memory, and a key
-        revoked by another process (``ringwatch keys revoke``) must be refused
-        at the very next request. The server compares this value on every
-        request and re-reads :meth:`api_keys` only when it moved, so it must be
-        cheap: a file's status in the local store, one lookup of an indexed
-        node in Neo4j. It may also change when nothing relevant did (a
-        recorded use); it must never stay equal across a save or a revocation.
-        """
+    # --- account graph ------------------------------------------------------------------------
+
+    def account(self, account_type: str, account_id: str) -> dict[str, Any] | None:
+        """One account and the identifiers it uses; see ``AccountGraph.account``."""
+        check_account_type(account_type)
+        identifiers = self._identifiers(account_type, account_id)
+        if identifiers is None:
+            return None
+        return {"type": account_type, "id": account_id, "identifiers": sorted_identifiers(identifiers)}
 
     @abc.abstractmethod
-    def account(self, account_type: str, account_id: str) -> dict[str, Any] | None:
-        """One account and the identifiers it uses, or ``None`` when the graph has no such account.
-
-        An account exists when a snapshot made it: a creator or a shop when it
-        is in its table, a seller when it owns a shop or has identity links, a
-        buyer when it placed an order or has identity links (a ring member
-        alone does not make an account).
-
-        Returns
-        -------
-        dict or None
-            ``{"type", "id", "identifiers": [{"type", "id", "shared_by"}]}``, where
-            ``shared_by`` is the number of distinct accounts using the
-            identifier (this one included), most shared first, then by id
-            (:func:`sorted_identifiers`). A shop uses no identifiers.
-
-        Raises
-        ------
-        ValueError
-            ``account_type`` is not an account type (:data:`ringwatch.graph.model.ACCOUNT_LABELS`).
-        """
+    def _identifiers(self, account_type: str, account_id: str) -> list[dict[str, Any]] | None:
+        """The account's identifiers as ``{"type", "id", "shared_by"}``, any order; ``None``: no account."""
 
     def neighbourhood(self, account_type: str, account_id: str, *, hops: int, limit: int,
                       per_node: int = DEFAULT_PER_NODE) -> dict[str, Any] | None:
-        """The accounts and identifiers around one account, breadth first, or ``None`` when it is unknown.
-
-        An investigator's question after "which rings is this account in?" is
-        "who is it connected to?": the identifiers it uses, the shops it owns
-        or trades with, the buyers and creators it trades with, and the same
-        again one hop further. The walk is defined here, once, on top of each
-        store's :meth:`_adjacent`, so both stores give the same answer for the
-        same data.
-
-        Adjacency (undirected for the walk; edges are reported in the graph's direction):
-
-        ========  ===============================================  ==========
-        edge      between                                          type
-        ========  ===============================================  ==========
-        uses      account (creator, seller, buyer) -> identifier   ``USES``
-        owns      seller -> shop                                   ``OWNS``
-        trades    creator -> shop, with an order attributed to it  ``TRADES``
-        bought    buyer -> shop, buyer -> creator (attributed)     ``BOUGHT``
-        ========  ===============================================  ==========
-
-        The walk: hop 1 expands the account, hop ``k + 1`` expands every node
-        first reached at hop ``k``, in the order they were reached. A node's
-        neighbours are taken in :func:`node_order` and only the first
-        ``per_node`` of them are used: a hub (a carrier NAT IP shared by
-        thousands of buyers) adds at most ``per_node`` nodes, and reading it
-        holds at most ``per_node + 1`` of its neighbours per relationship type
-        in Neo4j (a top-N heap; the time still grows with its degree, as it
-        does in the local store, which reads its rows from the tables).
-        Nodes are added until there are ``limit`` of them (the account
-        included); later ones are left out. The edges are every edge between
-        two kept nodes where one end has the other among its first
-        ``per_node`` neighbours: the nodes of the last hop are looked at once
-        more for their edges to kept nodes (one read per hop, plus that one).
-
-        Parameters
-        ----------
-        account_type, account_id
-            The account (an account type, as for :meth:`account`).
-        hops
-            How far to walk (the API allows 1 or 2).
-        limit
-            At most this many nodes.
-        per_node
-            At most this many neighbours used per expanded node.
-
-        Returns
-        -------
-        dict or None
-            ``{"nodes": [{"id": "type:id", "type", "label"}], "edges": [{"source",
-            "target", "type"}], "truncated": bool}``: nodes in the order they
-            were reached (the account first), edges sorted by source, target;
-            ``truncated`` when a node within ``hops`` was left out, by ``limit``
-            or because a node expanded within ``hops`` had more than
-            ``per_node`` neighbours. ``None`` when :meth:`account` would be ``None``.
+        """The accounts and identifiers around one account (:func:`walk` over :meth:`_adjacent`);
+        see ``AccountGraph.neighbourhood``.
 
         Examples
         --------
@@ -331,13 +187,15 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     def _adjacent(self, nodes: Sequence[Node], per_node: int) -> Mapping[Node, Iterable[Node]]:
-        """The neighbours of each of ``nodes`` (see :meth:`neighbourhood` for which ones).
+        """The neighbours of each of ``nodes`` (see ``AccountGraph.neighbourhood`` for which ones).
 
         For each node, at least its first ``per_node + 1`` distinct neighbours in
         :func:`node_order` (all of them if it has fewer; more are allowed), so
         that the walk can take the first ``per_node`` and see that there were
         more. A node without neighbours may be missing from the result.
         """
+
+    # --- the whole store ----------------------------------------------------------------------
 
     @abc.abstractmethod
     def clear(self) -> None:

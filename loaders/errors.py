@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from ringwatch import RingwatchError
-
-
-class SnapshotError(RingwatchError):
-    """The snapshot as a whole cannot be used (a table or a column is missing, a file is unreadable).
-
-    The command line turns it into exit code 2 and prints ``str(error)`` as its one line.
-    """
+from ringwatch.tables import SnapshotError
 
 
 class MissingTableError(SnapshotError):

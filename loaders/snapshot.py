@@ -17,11 +17,13 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from .errors import MissingColumnError, SnapshotError
+from ringwatch.tables import TABLES, Snapshot, SnapshotError, TableSpec, empty_table
+
+from .errors import MissingColumnError
 from .read import find_table_file, read_header, read_table, require_table_file
-from .schema import QUARANTINE_COLUMNS, REASON, TABLES, TableSpec
+from .schema import QUARANTINE_COLUMNS, REASON
 from .typed_columns import check_column_types
-from .validate import ValidatedTable, absent_column, validate_table
+from .validate import ValidatedTable, validate_table
 
 log = logging.getLogger(__name__)
 
@@ -94,24 +96,6 @@ class LoadSummary:
                 for t in self.tables
             ],
         }
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The rows of a snapshot that passed validation, typed, one DataFrame per contract table.
-
-    Optional tables absent from the directory are empty frames with their
-    contract columns, so consumers never test for presence.
-    """
-
-    tables: dict[str, pd.DataFrame]
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
-
-    @property
-    def rows(self) -> int:
-        return sum(len(frame) for frame in self.tables.values())
 
 
 @dataclass(frozen=True)
@@ -220,5 +204,4 @@ def _summarise(spec: TableSpec, path: Path, table: ValidatedTable) -> TableSumma
 
 
 def _empty(spec: TableSpec) -> ValidatedTable:
-    frame = pa.table({c.name: absent_column(c, 0) for c in spec.columns}).to_pandas()
-    return ValidatedTable(spec.name, frame, pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), 0)
+    return ValidatedTable(spec.name, empty_table(spec), pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), 0)

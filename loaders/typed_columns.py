@@ -23,9 +23,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ringwatch.tables import TableSpec
+
 from .errors import ColumnTypeError
 from .read import RawTable, first_reasons
-from .schema import TableSpec
 
 _SHOWN = 80  # characters of a bad value quoted in its reason
 

@@ -24,11 +24,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .read import RawTable
-from .schema import MAX_VALUE_BYTES, RAW_LINE, REASON, SOURCE_ROW, Column, Kind, Reference, TableSpec
-from .typed_columns import readable_columns
+from ringwatch.tables import TIMESTAMP_TYPE, Column, Kind, Reference, TableSpec, absent_column
 
-TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
+from .read import RawTable
+from .schema import MAX_VALUE_BYTES, RAW_LINE, REASON, SOURCE_ROW
+from .typed_columns import readable_columns
 
 _ISO_8601 = (
     r"^\d{4}-\d{2}-\d{2}"
@@ -390,14 +390,3 @@ def _quarantine_rows(raw: RawTable, bad: pa.Array, reasons: _Reasons) -> pd.Data
     frame[RAW_LINE] = lines if lines is not None else pd.Series([None] * len(frame), dtype=object)
     return frame
 
-
-def absent_column(column: Column, n: int) -> pa.Array:
-    """The values of a contract column a file does not give: nulls, or the column's default,
-    so every table has its contract columns whichever optional ones the file left out."""
-    if column.kind is Kind.TIMESTAMP:
-        return pa.nulls(n, TIMESTAMP_TYPE)
-    if column.kind is Kind.INTEGER:
-        return pa.array(np.full(n, column.default if column.default is not None else 0), pa.int64())
-    if column.kind is Kind.NUMBER:
-        return pa.nulls(n, pa.float64())
-    return pa.nulls(n, pa.string())

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs the test dependencies into .venv,
-# builds and starts a real Neo4j (graph/neo4j_server, from Maven Central), runs every
+# builds and starts a real Neo4j (tools/neo4j_launcher, from Maven Central), runs every
 # test against both stores, stops Neo4j. Extra arguments go to pytest.
 #
 # The Neo4j used here is a throw-away one (its own data dir and port, a random
@@ -34,10 +34,10 @@ RINGWATCH_NEO4J_PASSWORD="test-$(.venv/bin/python -c 'import secrets; print(secr
 export RINGWATCH_NEO4J_PASSWORD
 export RINGWATCH_REQUIRE_NEO4J=1  # the Neo4j tests fail, never skip, when the server is missing
 
-graph/neo4j_server/neo4jctl stop >/dev/null 2>&1 || true
+tools/neo4j_launcher/neo4jctl stop >/dev/null 2>&1 || true
 rm -rf "$RINGWATCH_NEO4J_HOME"
-graph/neo4j_server/neo4jctl start
-trap 'graph/neo4j_server/neo4jctl stop' EXIT
+tools/neo4j_launcher/neo4jctl start
+trap 'tools/neo4j_launcher/neo4jctl stop' EXIT
 
 status=0
 .venv/bin/python -m pytest "$@" || status=$?

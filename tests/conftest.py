@@ -29,13 +29,14 @@ def _neo4j_required() -> bool:
 def neo4j_session_store() -> Iterator[GraphStore]:
     """One connection to the real Neo4j for the whole session."""
     from ringwatch.graph.neo4j_store import Neo4jStore
+    from ringwatch.store_settings import Neo4jSettings
 
     try:
-        store = Neo4jStore.from_env()
+        store = Neo4jStore(Neo4jSettings.from_env())
         store.verify()
     except Exception as exc:
         message = (f"Neo4j is not reachable ({exc}); start it with "
-                   "graph/neo4j_server/neo4jctl start, or run bash scripts/test.sh")
+                   "tools/neo4j_launcher/neo4jctl start, or run bash scripts/test.sh")
         if _neo4j_required():
             pytest.fail(message)
         pytest.skip(message)

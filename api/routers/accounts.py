@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from ..auth import Viewer
-from ..deps import CurrentRings, Store
+from ..deps import Accounts, CurrentRings
 from ..ring_views import OPEN_STATUSES, json_safe
 from ..schemas import Account, AccountType, Neighbourhood, problem_responses
 
@@ -22,7 +22,7 @@ IdParam = Annotated[str, Path(alias="id", min_length=1, max_length=300,
 
 @router.get("/{type}/{id}", response_model=Account, summary="One account",
             responses=problem_responses(401, 403, 404, 422))
-async def get_account(account_type: TypeParam, account_id: IdParam, caller: Viewer, store: Store,
+async def get_account(account_type: TypeParam, account_id: IdParam, caller: Viewer, store: Accounts,
                       current: CurrentRings) -> Any:
     """The account's identifiers and rings; ``risk`` is the highest score of its open rings."""
     account = await run_in_threadpool(store.account, account_type.value, account_id)
@@ -40,7 +40,7 @@ async def get_neighbourhood(
     account_type: TypeParam,
     account_id: IdParam,
     caller: Viewer,
-    store: Store,
+    store: Accounts,
     current: CurrentRings,
     hops: Annotated[int, Query(ge=1, le=2, description="1 or 2")] = 1,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many nodes.")] = 200,

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from ..auth import Viewer
 from ..cursors import CursorParam, bad_cursor, encode_cursor, read_position_cursor
-from ..deps import Settings, Store
+from ..deps import Audit, Settings
 from ..ring_views import json_safe, parse_time
 from ..schemas import AuditPage, problem_responses
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["audit"])
             responses=problem_responses(400, 401, 403, 422))
 async def list_audit(
     caller: Viewer,
-    store: Store,
+    store: Audit,
     settings: Settings,
     ring_id: Annotated[str | None, Query(max_length=200)] = None,
     actor: Annotated[str | None, Query(max_length=200, description="A key's label or id.")] = None,

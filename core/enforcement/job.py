@@ -10,8 +10,8 @@ places that cannot be written in one transaction, so the job writes ahead:
 2. **export**: the actions file is written from the journal and ``fsync``-ed,
    file and directory;
 3. **mark**: only then is each ring marked enforced in the store, by
-   compare-and-set (:meth:`~ringwatch.graph.store.GraphStore.update_ring`), and
-   audited (:meth:`~ringwatch.graph.store.GraphStore.append_audit`);
+   compare-and-set (:meth:`~ringwatch.graph.capabilities.RingRepository.update_ring`), and
+   audited (:meth:`~ringwatch.graph.capabilities.AuditLog.append_audit`);
 4. **done**: the journal says so.
 
 A job killed anywhere leaves a journal that is not ``done``; the next run,
@@ -38,8 +38,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ringwatch.graph.capabilities import (
+    AuditLog,
+    EnforcementStore,
+    ProjectionSource,
+    ReviewStore,
+    RingRepository,
+)
 from ringwatch.graph.projections import group_currency
-from ringwatch.graph.store import GraphStore
 
 from .journal import (
     DONE,
@@ -152,7 +158,7 @@ def ring_version(ring: dict[str, Any]) -> int:
     return int(ring.get("version") or 0)
 
 
-def account_commissions(store: GraphStore) -> AccountMoney:
+def account_commissions(store: ProjectionSource) -> AccountMoney:
     """Commission per creator (earned) and per shop (owed through creators), from the loaded snapshot.
 
     Read once per run, and only for policies with ``commission = "account"``:
@@ -234,7 +240,7 @@ class StoreView:
     done: dict[str, set[str]]
 
     @classmethod
-    def read(cls, store: GraphStore) -> StoreView:
+    def read(cls, store: ReviewStore) -> StoreView:
         """Read the store's rings and audit log (once)."""
         rings = {r["ring_id"]: r for r in store.rings()}
         audited: set[tuple[str, str]] = set()
@@ -286,7 +292,7 @@ def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now:
     return journal, already
 
 
-def finish_batch(store: GraphStore, out_dir: Path, journal: dict[str, Any], view: StoreView, *,
+def finish_batch(store: ReviewStore, out_dir: Path, journal: dict[str, Any], view: StoreView, *,
                  actor: str, progress: Progress | None = None, recovered: bool = False,
                  attempts: int = 5) -> BatchOutcome:
     """Export, mark and audit every ring of a planned batch that is not yet; returns what it did.
@@ -329,7 +335,7 @@ def finish_batch(store: GraphStore, out_dir: Path, journal: dict[str, Any], view
                         recovered=recovered, radius=blast_radius(exported))
 
 
-def _mark(store: GraphStore, view: StoreView, entry: dict[str, Any], journal: dict[str, Any], *,
+def _mark(store: RingRepository, view: StoreView, entry: dict[str, Any], journal: dict[str, Any], *,
           actor: str, attempts: int) -> str:
     """Mark one planned ring enforced by compare-and-set; returns ``marked``, ``enforced`` (it was
     before), or why it is withdrawn (``changed``, ``earlier``, ``missing``)."""
@@ -361,7 +367,7 @@ def _mark(store: GraphStore, view: StoreView, entry: dict[str, Any], journal: di
     return "changed"  # changed every time we looked: the next batch tries again
 
 
-def _audit(store: GraphStore, view: StoreView, entry: dict[str, Any], journal: dict[str, Any], *,
+def _audit(store: AuditLog, view: StoreView, entry: dict[str, Any], journal: dict[str, Any], *,
            actor: str) -> None:
     """One audit entry per ring and batch: appended unless the log already has it (a recovery)."""
     key = (entry["ring_id"], journal["batch_id"])
@@ -376,7 +382,7 @@ def _audit(store: GraphStore, view: StoreView, entry: dict[str, Any], journal: d
     view.done.setdefault(entry["ring_id"], set()).add(entry["rule"])
 
 
-def enforce(store: GraphStore, out_dir: Path, *, policy: Policy = DEFAULT_POLICY,
+def enforce(store: EnforcementStore, out_dir: Path, *, policy: Policy = DEFAULT_POLICY,
             batch_id: str | None = None, actor: str = DEFAULT_ACTOR, fmt: str = "jsonl",
             now: datetime | None = None, progress: Progress | None = None) -> EnforcementReport:
     """Run one enforcement job on ``out_dir``: finish interrupted batches, then plan and run a new one.
@@ -427,7 +433,7 @@ def _re_export(out_dir: Path, batch_id: str) -> BatchOutcome:
                         radius=blast_radius(exported))
 
 
-def preview(store: GraphStore, out_dir: Path, *, policy: Policy = DEFAULT_POLICY,
+def preview(store: EnforcementStore, out_dir: Path, *, policy: Policy = DEFAULT_POLICY,
             now: datetime | None = None) -> Preview:
     """What :func:`enforce` would do now, changing nothing: no lock, no file, no store write.
 

@@ -11,14 +11,16 @@ FOLDERS = ("core", "loaders", "cypher", "graph", "detectors", "generator", "api"
 #: Folder -> the subpackages of ours it may import (the root package is always allowed).
 ALLOWED: dict[str, set[str]] = {
     # The application layer (loading, detection, reviewing, rings as of a run, the report's
-    # layout, enforcement, reviewer feedback) calls loaders, the store interface, detectors'
-    # pipeline and ring vocabulary; the ``python -m ringwatch`` entry point imports the command line.
-    "core": {"api.cli", "loaders", "graph.store", "graph.projections", "graph.model",
+    # layout, enforcement, reviewer feedback) calls loaders, the store capabilities, detectors'
+    # pipeline and ring vocabulary; the store factory (``ringwatch.stores``) is the one place
+    # that names a concrete store; the ``python -m ringwatch`` entry point imports the command line.
+    "core": {"api.cli", "loaders", "graph.capabilities", "graph.store", "graph.errors",
+             "graph.local_store", "graph.neo4j_store", "graph.projections", "graph.model",
              "graph.subgraph", "detectors.pipeline", "detectors.ring_ids", "detectors.ring_kinds"},
     "loaders": set(),
     "cypher": set(),
-    "graph": {"cypher", "loaders"},
-    "detectors": {"graph.store", "graph.projections", "graph.model"},
+    "graph": {"cypher"},
+    "detectors": {"graph.capabilities", "graph.store", "graph.projections", "graph.model"},
     "generator": {"loaders"},
     "api": set(FOLDERS) - {"core"} | {"loading", "detection", "reviewing", "ring_history",
                                       "reporting", "enforcement", "review_feedback"},
@@ -44,8 +46,8 @@ def imported_subpackages(path: Path, folder: str) -> set[str]:
     return found - own
 
 
-#: Modules of the root package every folder may use (they import nothing of ours).
-SHARED = {"durable"}
+#: Modules of the root package every folder may use (they import nothing of ours but the root).
+SHARED = {"durable", "store_settings", "tables"}
 
 
 def allowed(folder: str, name: str) -> bool:
@@ -79,3 +81,19 @@ def test_the_rule_catches_a_detector_importing_the_application_layer(tmp_path: P
     assert names == {"enforcement.job", "reviewing"}
     assert not any(allowed("detectors", name) for name in names)
     assert imported_subpackages(module, "core") == set()  # the root package's own modules
+
+
+def test_the_stores_and_the_loaders_share_the_tables_without_importing_each_other() -> None:
+    assert not allowed("graph", "loaders")
+    assert allowed("graph", "tables") and allowed("loaders", "tables")
+    assert not allowed("loaders", "graph.store")
+
+
+def test_the_stores_never_read_the_environment() -> None:
+    """Store settings come in one object (``ringwatch.store_settings``); graph/ never reads them."""
+    readers = []
+    for path in sorted((REPO / "graph").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                readers.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert readers == []

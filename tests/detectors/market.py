@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ringwatch.detectors.context import MarketContext, read_context
 from ringwatch.graph.store import GraphStore
-from ringwatch.loaders import TABLES, load_snapshot
+from ringwatch.loaders import load_snapshot
+from ringwatch.tables import TABLES
 
 DAY = "2026-03-{:02d}T10:00:00Z"
 

@@ -21,12 +21,13 @@ from ringwatch.graph.errors import QueryError, StoreUnavailableError
 from ringwatch.graph.neo4j_store import Neo4jStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import Snapshot, load_snapshot
+from ringwatch.store_settings import Neo4jSettings
 
 
-def test_from_env_refuses_to_guess_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_store_refuses_to_guess_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RINGWATCH_NEO4J_PASSWORD", raising=False)
     with pytest.raises(StoreUnavailableError, match="RINGWATCH_NEO4J_PASSWORD is not set"):
-        Neo4jStore.from_env()
+        Neo4jStore(Neo4jSettings.from_env())
 
 
 def test_an_unknown_statement_name_is_a_key_error_naming_the_known_ones() -> None:
@@ -41,7 +42,7 @@ def test_every_statement_file_parses_into_statements() -> None:
 
 
 def test_a_closed_port_is_unavailable_not_a_crash() -> None:
-    store = Neo4jStore("bolt://127.0.0.1:9", "neo4j", "irrelevant")
+    store = Neo4jStore(Neo4jSettings("bolt://127.0.0.1:9", password="irrelevant"))
     try:
         with pytest.raises(StoreUnavailableError, match=r"127\.0\.0\.1:9"):
             store.verify()
@@ -76,7 +77,7 @@ def driver(neo4j: GraphStore) -> Iterator[Driver]:
 
 @pytest.mark.neo4j
 def test_wrong_password_is_unavailable(neo4j: Neo4jStore) -> None:
-    store = Neo4jStore(neo4j.uri, "neo4j", "certainly-not-the-password")
+    store = Neo4jStore(Neo4jSettings(neo4j.uri, password="certainly-not-the-password"))
     try:
         with pytest.raises(StoreUnavailableError):
             store.verify()

@@ -9,17 +9,18 @@ transaction time limit, not wait for ever; each with a :class:`StoreTimeoutError
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ringwatch.graph.errors import StoreError, StoreTimeoutError, StoreUnavailableError
-from ringwatch.graph.neo4j_store import Neo4jStore, Neo4jTimeouts
+from ringwatch.graph.errors import StoreTimeoutError, StoreUnavailableError
+from ringwatch.graph.neo4j_store import Neo4jStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import load_snapshot
+from ringwatch.store_settings import Neo4jSettings, Neo4jTimeouts, SettingsError
 
 from .hung_servers import SilentPort, write_lock_held
 from .small_snapshots import write_small_snapshot
@@ -54,14 +55,15 @@ def test_the_timeouts_come_from_the_environment(no_timeout_env: None,
 def test_a_setting_out_of_range_is_an_error_naming_it(
         no_timeout_env: None, monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
     monkeypatch.setenv(variable, value)
-    with pytest.raises(StoreError, match=rf"^{variable} must be a number of seconds") as raised:
+    with pytest.raises(SettingsError, match=rf"^{variable} must be a number of seconds") as raised:
         Neo4jTimeouts.from_env()
     assert not isinstance(raised.value, StoreUnavailableError)  # an invalid setting: exit 1
 
 
 def test_a_port_that_never_answers_fails_verify_within_the_connect_timeout() -> None:
     with SilentPort() as silent:
-        store = Neo4jStore(silent.uri, "neo4j", "irrelevant", timeouts=Neo4jTimeouts(connect=1.0))
+        store = Neo4jStore(Neo4jSettings(silent.uri, password="irrelevant",
+                                         timeouts=Neo4jTimeouts(connect=1.0)))
         started = time.monotonic()
         try:
             with pytest.raises(StoreTimeoutError) as raised:
@@ -76,8 +78,8 @@ def test_a_port_that_never_answers_fails_verify_within_the_connect_timeout() -> 
 def test_a_statement_on_a_port_that_never_answers_fails_after_its_retries() -> None:
     """Without verify: the first statement meets the silence, is retried, and gives up."""
     with SilentPort() as silent:
-        store = Neo4jStore(silent.uri, "neo4j", "irrelevant",
-                           timeouts=Neo4jTimeouts(connect=1.0, retry=1.0))
+        store = Neo4jStore(Neo4jSettings(silent.uri, password="irrelevant",
+                                         timeouts=Neo4jTimeouts(connect=1.0, retry=1.0)))
         started = time.monotonic()
         try:
             with pytest.raises(StoreTimeoutError, match="while running Cypher statement 'counts'"):
@@ -104,10 +106,8 @@ def held_creator(neo4j_session_store: GraphStore, tmp_path: Path) -> Iterator[Pa
 @pytest.mark.neo4j
 def test_a_statement_stuck_behind_a_lock_fails_at_the_transaction_time_limit(
         held_creator: Path, neo4j_session_store: Neo4jStore, tmp_path: Path) -> None:
-    store = Neo4jStore(neo4j_session_store.uri, os.environ.get("RINGWATCH_NEO4J_USER", "neo4j"),
-                       os.environ["RINGWATCH_NEO4J_PASSWORD"],
-                       database=neo4j_session_store.database,
-                       timeouts=Neo4jTimeouts(query=1.5))
+    settings = Neo4jSettings.from_env()
+    store = Neo4jStore(dataclasses.replace(settings, timeouts=Neo4jTimeouts(query=1.5)))
     snapshot = load_snapshot(held_creator, quarantine_dir=tmp_path / "q2").snapshot
     started = time.monotonic()
     try:

@@ -45,8 +45,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ringwatch.api.cli import app
-from ringwatch.loaders import TABLES, TABLES_BY_NAME, LoadResult, SnapshotError, load_snapshot, read
-from ringwatch.loaders.schema import MAX_VALUE_BYTES, QUARANTINE_COLUMNS, RAW_LINE, Kind
+from ringwatch.loaders import LoadResult, SnapshotError, load_snapshot, read
+from ringwatch.loaders.schema import MAX_VALUE_BYTES, QUARANTINE_COLUMNS, RAW_LINE
+from ringwatch.tables import TABLES, TABLES_BY_NAME, Kind
 
 from ..snapshots import CLEAN_TABLES
 

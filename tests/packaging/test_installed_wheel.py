@@ -39,10 +39,6 @@ def package_roots() -> dict[str, str]:
     raise AssertionError("setup.py has no ROOTS")
 
 
-#: Files under the package folders that are tooling, not part of the library.
-NOT_SHIPPED = ("graph/neo4j_server/",)
-
-
 def repository_files() -> list[str]:
     """The files a fresh clone holds (tracked, or new and not ignored)."""
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
@@ -56,7 +52,7 @@ def expected_in_wheel(files: list[str]) -> set[str]:
     folders = {folder: name for name, folder in package_roots().items()}
     for path in files:
         folder, _, rest = path.partition("/")
-        if folder not in folders or path.startswith(NOT_SHIPPED) or "__pycache__" in path:
+        if folder not in folders or "__pycache__" in path:
             continue
         if path.endswith((".py", ".cypher")) or rest.startswith("static/"):
             expected.add(folders[folder].replace(".", "/") + "/" + rest)
@@ -106,6 +102,8 @@ def test_wheel_ships_every_module_cypher_file_and_page_asset(clone: Path, tmp_pa
     assert "ringwatch/api/routers/rings.py" in expected  # the check covers subpackages
     assert "ringwatch/api/static/ui/app.js" in expected
     assert expected - shipped == set(), "missing from the wheel"
+    # The Neo4j launcher (tools/) is for tests and local use, never part of the library.
+    assert [name for name in shipped if "neo4j_launcher" in name or name.endswith(".java")] == []
 
 
 @pytest.mark.slow

@@ -1,0 +1,212 @@
+"""The local store's documents: rings, runs and API keys as JSON files, the audit log as JSON lines.
+
+Every read-change-write holds the store's :class:`~ringwatch.graph.local_files.StoreLock`
+(the API server and a detection run may write at the same time, from threads
+and from processes); every JSON file is replaced by an atomic rename after an
+``fsync``, and the audit log is appended to, and ``fsync``-ed, instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Hashable, Iterable
+from pathlib import Path
+from typing import Any
+
+from ringwatch.durable import fsync_directory
+
+from .capabilities import KeyRevocation
+from .local_files import StoreLock, atomic_text
+from .store import default_audit_id, upserted_api_key
+
+log = logging.getLogger(__name__)
+
+#: Every file the documents keep, relative to the store's directory.
+_FILES = ("rings.json", "runs.json", "api_keys.json", "audit.jsonl")
+
+
+class LocalDocuments:
+    """Rings, runs, API keys and the audit log of one store directory (arguments already checked)."""
+
+    def __init__(self, directory: Path, lock: StoreLock) -> None:
+        self.directory = directory
+        self._lock = lock
+
+    def _json(self, name: str) -> list[dict[str, Any]]:
+        path = self.directory / f"{name}.json"
+        return json.loads(path.read_text()) if path.exists() else []
+
+    def _write(self, name: str, documents: list[dict[str, Any]]) -> None:
+        atomic_text(json.dumps(documents), self.directory / f"{name}.json")
+
+    # --- rings and runs ----------------------------------------------------------------------
+
+    def save_run(self, run: dict[str, Any], rings: Iterable[dict[str, Any]]) -> None:
+        rings = list(rings)
+        with self._lock.held():
+            stored = {r["ring_id"]: r for r in self._json("rings")}
+            for ring in rings:
+                stored[ring["ring_id"]] = ring
+            runs = [r for r in self._json("runs") if r["run_id"] != run["run_id"]] + [run]
+            self._write("rings", list(stored.values()))
+            self._write("runs", runs)
+
+    def rings(self) -> list[dict[str, Any]]:
+        """The ring documents in the order they were first saved."""
+        return self._json("rings")
+
+    def runs(self) -> list[dict[str, Any]]:
+        return self._json("runs")
+
+    def ring(self, ring_id: str) -> dict[str, Any] | None:
+        return next((r for r in self._json("rings") if r["ring_id"] == ring_id), None)
+
+    def replace_ring(self, ring: dict[str, Any], *, expected_version: int) -> bool:
+        with self._lock.held():
+            stored = self._json("rings")
+            for i, old in enumerate(stored):
+                if old["ring_id"] == ring["ring_id"]:
+                    if (old.get("version") or 0) != expected_version:
+                        return False
+                    stored[i] = ring
+                    self._write("rings", stored)
+                    return True
+            return False
+
+    # --- the audit log -----------------------------------------------------------------------
+
+    @property
+    def _audit_path(self) -> Path:
+        return self.directory / "audit.jsonl"
+
+    def append_audit(self, entry: dict[str, Any]) -> None:
+        with self._lock.held():
+            path = self._audit_path
+            seq = _last_audit_seq(path) + 1
+            record = {**entry, "seq": seq, "audit_id": entry.get("audit_id") or default_audit_id(seq)}
+            line = (json.dumps(record) + "\n").encode()
+            created = not path.exists()
+            with path.open("ab") as f:
+                if not created and _ends_without_newline(path):
+                    # A torn last line from a crashed writer: keep it apart from this entry.
+                    f.write(b"\n")
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+            if created:
+                fsync_directory(path.parent)
+
+    def audit_entries(self) -> list[dict[str, Any]]:
+        path = self._audit_path
+        if not path.exists():
+            return []
+        entries = []
+        with path.open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                record = _audit_record(line)
+                if record is not None:
+                    entries.append(record)
+                elif line.endswith(b"\n") and line.strip():
+                    # (A last line without its newline may be an append still being written.)
+                    log.warning("%s line %d is not a whole audit entry (a torn write?); skipped",
+                                path, number)
+        return sorted(entries, key=lambda e: e["seq"])
+
+    # --- API keys ----------------------------------------------------------------------------
+
+    @property
+    def _keys_path(self) -> Path:
+        return self.directory / "api_keys.json"
+
+    def save_api_key(self, key: dict[str, Any]) -> None:
+        with self._lock.held():
+            keys = self._json("api_keys")
+            stored = next((k for k in keys if k["key_id"] == key["key_id"]), None)
+            keys = [k for k in keys if k["key_id"] != key["key_id"]] + [upserted_api_key(stored, key)]
+            self._write("api_keys", keys)
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        """The key records in the order they were first saved."""
+        return self._json("api_keys")
+
+    def revoke_api_key(self, key_id: str, *, at: str) -> KeyRevocation | None:
+        with self._lock.held():
+            keys = self._json("api_keys")
+            for i, stored in enumerate(keys):
+                if stored["key_id"] == key_id:
+                    if stored.get("revoked_at"):
+                        return KeyRevocation(stored, revoked_now=False)
+                    keys[i] = {**stored, "revoked_at": at}
+                    self._write("api_keys", keys)
+                    return KeyRevocation(keys[i], revoked_now=True)
+            return None
+
+    def record_api_key_use(self, key_id: str, *, at: str) -> None:
+        with self._lock.held():
+            keys = self._json("api_keys")
+            for i, stored in enumerate(keys):
+                if stored["key_id"] == key_id and str(stored.get("last_used_at") or "") < at:
+                    keys[i] = {**stored, "last_used_at": at}
+                    self._write("api_keys", keys)
+                    return
+
+    def api_keys_revision(self) -> Hashable:
+        """The keys file's inode, size and times (one ``stat``, no read).
+
+        Every write replaces the file by a rename of a new file, made while the
+        old one still exists, so each write changes the inode it shows; with
+        the size and the nanosecond times on top, two states compare equal
+        only if nothing was written in between (short of writes within one
+        clock tick that end with a file of the very same size on a reused inode).
+        """
+        try:
+            status = os.stat(self._keys_path)
+        except FileNotFoundError:
+            return None
+        return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
+
+    def clear_locked(self) -> None:
+        """Delete every document and the audit log; the caller holds the lock."""
+        for name in _FILES:
+            (self.directory / name).unlink(missing_ok=True)
+
+
+def _audit_record(line: bytes) -> dict[str, Any] | None:
+    """One audit log line as its entry, ``None`` when it is not a whole entry (a torn write)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("seq"), int) else None
+
+
+def _ends_without_newline(path: Path) -> bool:
+    with path.open("rb") as f:
+        if f.seek(0, os.SEEK_END) == 0:
+            return False
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) != b"\n"
+
+
+def _last_audit_seq(path: Path) -> int:
+    """The ``seq`` of the last whole entry of the audit log (0 if none), reading only its tail."""
+    if not path.exists():
+        return 0
+    with path.open("rb") as f:
+        end = f.seek(0, os.SEEK_END)
+        size = 4096
+        while True:
+            start = max(0, end - size)
+            f.seek(start)
+            lines = f.read(end - start).split(b"\n")
+            if start > 0:
+                lines = lines[1:]  # may begin mid-line
+            for line in reversed(lines):
+                record = _audit_record(line)
+                if record is not None:
+                    return int(record["seq"])
+            if start == 0:
+                return 0
+            size *= 4
