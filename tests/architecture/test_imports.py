@@ -39,7 +39,7 @@ def imported_subpackages(path: Path, folder: str) -> set[str]:
 
 
 #: Modules of the root package every folder may use (they import nothing of ours).
-SHARED = {"durable"}
+SHARED = {"durable", "domain"}
 
 
 def allowed(folder: str, name: str) -> bool:
