@@ -13,23 +13,17 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from ringwatch.domain import new_run_id
 from ringwatch.graph.store import GraphStore
 
 log = logging.getLogger(__name__)
 
 #: ``detect(store, run_id)``: does the run and saves it under ``run_id``.
 Detect = Callable[[GraphStore, str], Any]
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    """A run id in the pipeline's format: sortable time, then a random suffix."""
-    now = now or datetime.now(UTC)
-    return f"run-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 class DetectionRunner:

@@ -16,9 +16,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ringwatch.graph.store import GraphStore
-
-#: What :func:`ringwatch.graph.subgraph.ring_subgraph` reads.
-SUBGRAPH_PROJECTIONS = ("identity_links", "creator_shop_trade", "buyer_orders", "shops")
+from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS
 
 
 class ProjectionCache:

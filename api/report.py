@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 
+from ringwatch.domain import AccountType
 from ringwatch.graph.subgraph import TYPE_PRIORITY, Subgraph, ring_subgraph
 
 #: Fill colour per member type (accounts drawn as circles, identifiers as squares).
@@ -49,7 +50,7 @@ TYPE_COLOURS: dict[str, str] = {
     "phone": "#f28482",
     "email": "#00a6a6",
 }
-ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})
+ACCOUNT_TYPES = frozenset(AccountType)
 OTHER_COLOUR = "#555555"
 
 #: Stroke colour and dash pattern per relationship.

@@ -35,15 +35,11 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
+from ringwatch.domain import OPEN_STATUSES, Lifecycle, ReviewStatus, is_account
 from ringwatch.graph.store import GraphStore
 
-ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})
-#: Rings an analyst still has to act on or that are acted upon: the default listing, risk,
-#: and ``flagged`` in neighbourhoods.
-OPEN_STATUSES = frozenset({"new", "confirmed", "escalated"})
-DISSOLVED = "dissolved"
-#: Statuses the listing shows when no status filter is given.
-DEFAULT_STATUSES = frozenset({"new", "confirmed", "escalated"})
+# Rings an analyst still has to act on or that are acted upon (``OPEN_STATUSES``) are the
+# default listing, count in risk, and are ``flagged`` in neighbourhoods.
 
 #: How many (run, sort) views one snapshot keeps; older pinned runs are rebuilt on demand.
 MAX_VIEWS = 16
@@ -80,7 +76,7 @@ def member_keys(ring: dict[str, Any]) -> frozenset[str]:
 
 def account_count(ring: dict[str, Any]) -> int:
     """How many of a ring's members are accounts (not identifiers)."""
-    return sum(1 for m in ring.get("members", ()) if m.get("type") in ACCOUNT_TYPES)
+    return sum(1 for m in ring.get("members", ()) if is_account(m.get("type")))
 
 
 def summarise(ring: dict[str, Any], *, score: float | None = None, status: str | None = None,
@@ -119,7 +115,7 @@ class RingFilter:
     """The listing's filters; ``statuses`` None means every status."""
 
     kind: str | None = None
-    statuses: frozenset[str] | None = DEFAULT_STATUSES
+    statuses: frozenset[str] | None = OPEN_STATUSES
     min_score: float | None = None
     member: str | None = None
     since: float | None = None
@@ -234,7 +230,8 @@ class RingSnapshot:
         pinned = self.run_position.get(run_id, -1)
         entry = _history_entry(ring, run_id)
         if entry is not None:
-            review = current if current != DISSOLVED else ring.get("review_status") or "new"
+            review = (current if current != Lifecycle.DISSOLVED
+                      else ring.get("review_status") or ReviewStatus.NEW)
             accounts = entry.get("accounts")
             return (float(entry.get("score", ring["score"])), review,
                     int(accounts) if accounts is not None else account_count(ring))
@@ -246,7 +243,7 @@ class RingSnapshot:
                 return None
             last = max(before)
             old = next(h for h in ring["history"] if self.run_position.get(h.get("run_id")) == last)
-            return float(old.get("score", ring["score"])), DISSOLVED, int(
+            return float(old.get("score", ring["score"])), Lifecycle.DISSOLVED, int(
                 old.get("accounts") or account_count(ring))
         if ring.get("history"):
             return None  # found only by runs this snapshot does not know yet (saved mid-read)

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from ringwatch.domain import LINKED_ACCOUNT_TYPES
 from ringwatch.durable import fsync_directory
 from ringwatch.loaders import TABLES, Snapshot
 from ringwatch.loaders.validate import absent_column
@@ -64,8 +65,6 @@ DEFAULT_STORE_DIR = ".ringwatch/store"
 #: would do between processes; this keeps threads out of each other's way without
 #: depending on how the platform treats two ``flock``s from one process.
 _PROCESS_LOCK = threading.Lock()
-
-_ACCOUNT_TYPES = ("creator", "seller", "buyer")
 
 
 def default_store_dir() -> Path:
@@ -370,7 +369,7 @@ class LocalStore(GraphStore):
     def _add_uses(self, ids: dict[str, set[str]], found: dict[Node, set[Node]]) -> None:
         """USES both ways: accounts to their identifiers, identifiers to the accounts using them."""
         links = self.table("identity_links")
-        sides = (("account_type", "account_id", "identifier_type", "identifier", _ACCOUNT_TYPES),
+        sides = (("account_type", "account_id", "identifier_type", "identifier", LINKED_ACCOUNT_TYPES),
                  ("identifier_type", "identifier", "account_type", "account_id", IDENTIFIER_LABELS))
         for from_type, from_id, to_type, to_id, kinds in sides:
             wanted = set().union(*(ids.get(k, set()) for k in kinds))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ringwatch.domain import LINKED_ACCOUNT_TYPES, IdentifierType
+
 
 class Kind(str, Enum):
     """How a column's text is parsed."""
@@ -67,8 +69,6 @@ class TableSpec:
         return next(c for c in self.columns if c.name == name)
 
 
-ACCOUNT_TYPES = ("creator", "seller", "buyer")
-IDENTIFIER_TYPES = ("device", "ip", "payout_account", "phone", "email")
 ORDER_STATUSES = ("completed", "refunded", "cancelled")
 COMMISSION_STATUSES = ("pending", "paid", "reversed")
 SEVERITIES = ("low", "medium", "high")
@@ -105,9 +105,9 @@ TABLES: tuple[TableSpec, ...] = (
         "identity_links",
         required=True,
         columns=(
-            Column("account_type", required=True, choices=ACCOUNT_TYPES),
+            Column("account_type", required=True, choices=LINKED_ACCOUNT_TYPES),
             Column("account_id", _ID, required=True),
-            Column("identifier_type", required=True, choices=IDENTIFIER_TYPES),
+            Column("identifier_type", required=True, choices=tuple(IdentifierType)),
             Column("identifier", _ID, required=True),
             Column("first_seen", _TS, required=True),
             Column("last_seen", _TS),
@@ -190,7 +190,7 @@ TABLES: tuple[TableSpec, ...] = (
         "allowlist",
         required=False,
         columns=(
-            Column("identifier_type", required=True, choices=IDENTIFIER_TYPES),
+            Column("identifier_type", required=True, choices=tuple(IdentifierType)),
             Column("identifier", _ID, required=True),
             Column("owner", required=True),
             Column("reason", required=True),

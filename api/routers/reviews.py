@@ -15,10 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from ringwatch.domain import Lifecycle, is_account
+from ringwatch.domain import ReviewAction as DomainAction
+
 from ..auth import Caller, Investigator
 from ..deps import Rings, Store
 from ..middleware import request_id_of
-from ..ring_views import ACCOUNT_TYPES, DISSOLVED, json_safe
+from ..ring_views import json_safe
 from ..schemas import ReviewAction, ReviewRequest, Ring, problem_responses
 from .rings import RingId, etag
 
@@ -26,10 +29,7 @@ router = APIRouter(tags=["reviews"])
 
 #: The review status each action sets.
 STATUS_AFTER: dict[ReviewAction, str] = {
-    ReviewAction.confirm: "confirmed",
-    ReviewAction.dismiss: "dismissed",
-    ReviewAction.escalate: "escalated",
-}
+    action: DomainAction(action.value).status for action in ReviewAction}
 
 
 def parse_if_match(value: str) -> int | None:
@@ -53,14 +53,14 @@ def apply_review(ring: dict[str, Any], action: ReviewAction, note: str, caller: 
     version = int(ring.get("version") or 0)
     return {
         **ring,
-        "status": ring.get("status") if ring.get("status") == DISSOLVED else review_status,
+        "status": ring.get("status") if ring.get("status") == Lifecycle.DISSOLVED else review_status,
         "review_status": review_status,
         "reviews": [*(ring.get("reviews") or []),
                     {"action": action.value, "note": note, "actor": caller.actor,
                      "key_id": caller.key_id, "at": at}],
         # As ``type:id`` keys: what ring_identity compares a later run's ring with.
         "reviewed_members": sorted(f"{m['type']}:{m['id']}" for m in ring.get("members") or []
-                                   if m.get("type") in ACCOUNT_TYPES),
+                                   if is_account(m.get("type"))),
         "version": version + 1,
     }
 
