@@ -38,9 +38,6 @@ from fastapi.concurrency import run_in_threadpool
 from ringwatch.domain import OPEN_STATUSES, Lifecycle, ReviewStatus, is_account
 from ringwatch.graph.store import GraphStore
 
-# Rings an analyst still has to act on or that are acted upon (``OPEN_STATUSES``) are the
-# default listing, count in risk, and are ``flagged`` in neighbourhoods.
-
 #: How many (run, sort) views one snapshot keeps; older pinned runs are rebuilt on demand.
 MAX_VIEWS = 16
 

@@ -116,8 +116,8 @@ _STATUS_AFTER = {ReviewAction.CONFIRM: ReviewStatus.CONFIRMED,
 #: status of a ring still found, ``dissolved`` for one no longer found.
 RING_STATUSES: tuple[str, ...] = (*ReviewStatus, Lifecycle.DISSOLVED)
 
-#: Statuses of rings still needing attention (a risk, an open case): dismissed and
-#: dissolved rings are closed.
+#: Statuses of rings an analyst still has to act on or that are acted upon: the API's default
+#: listing, an account's risk, ``flagged`` in neighbourhoods. Dismissed and dissolved rings are closed.
 OPEN_STATUSES: frozenset[str] = frozenset(
     {ReviewStatus.NEW, ReviewStatus.CONFIRMED, ReviewStatus.ESCALATED})
 
