@@ -23,6 +23,7 @@ from rich.table import Table
 from ringwatch import RingwatchError
 from ringwatch.detection import DETECTION_STEPS, detect_into
 from ringwatch.detectors.pipeline import RunResult
+from ringwatch.domain import is_account
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
@@ -329,8 +330,7 @@ def _print_top(result: RunResult, limit: int = 10) -> None:
     for column in ("ring_id", "kind", "score", "status", "accounts", "top evidence"):
         table.add_column(column)
     for ring in result.rings[:limit]:
-        accounts = sum(1 for m in ring["members"] if m["type"] in ("creator", "shop", "seller",
-                                                                   "buyer"))
+        accounts = sum(1 for m in ring["members"] if is_account(m["type"]))
         evidence = ring["evidence"][0]["text"] if ring["evidence"] else ""
         table.add_row(ring["ring_id"], ring["kind"], f"{ring['score']:.2f}", ring["status"],
                       str(accounts), evidence)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from ringwatch.domain import AccountType
 from ringwatch.store_settings import Backend
 
 from .cli import EXIT_BAD_INPUT, BackendOption, StoreOption, _exit_codes, _progress, _say, console
@@ -200,7 +201,7 @@ def _print_preview(found: Preview, source: str) -> None:
 
 def _radius(radius: BlastRadius) -> str:
     """``12 creators, 3 shops, 40 buyers touched; commission held 1,234.50 USD`` and so on."""
-    order = ("creator", "shop", "seller", "buyer")
+    order = tuple(AccountType)
     accounts = [f"{radius.targets.get(kind, 0)} {kind}s" for kind in order]
     others = [f"{n} {kind.replace('_', ' ')}s" for kind, n in radius.targets.items()
               if kind not in (*order, "ring")]

@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ringwatch.detectors.pipeline import run_detection
+from ringwatch.domain import new_run_id
 from ringwatch.graph.capabilities import DetectionStore
 
 log = logging.getLogger(__name__)
@@ -32,12 +32,6 @@ class RunDetection(Protocol):
     """
 
     def __call__(self, store: DetectionStore, *, run_id: str, extra: dict[str, Any]) -> Any: ...
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    """A run id in the pipeline's format: sortable time, then a random suffix."""
-    now = now or datetime.now(UTC)
-    return f"run-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 class DetectionRunner:

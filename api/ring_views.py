@@ -32,14 +32,9 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
+from ringwatch.domain import OPEN_STATUSES
 from ringwatch.graph.capabilities import RingRepository
 from ringwatch.ring_history import RunTimeline, account_count
-
-#: Rings an analyst still has to act on or that are acted upon: the default listing, risk,
-#: and ``flagged`` in neighbourhoods.
-OPEN_STATUSES = frozenset({"new", "confirmed", "escalated"})
-#: Statuses the listing shows when no status filter is given.
-DEFAULT_STATUSES = frozenset({"new", "confirmed", "escalated"})
 
 #: How many (run, sort) views one index keeps; older pinned runs are rebuilt on demand.
 MAX_VIEWS = 16
@@ -110,7 +105,7 @@ class RingFilter:
     """The listing's filters; ``statuses`` None means every status."""
 
     kind: str | None = None
-    statuses: frozenset[str] | None = DEFAULT_STATUSES
+    statuses: frozenset[str] | None = OPEN_STATUSES
     min_score: float | None = None
     member: str | None = None
     since: float | None = None

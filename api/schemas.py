@@ -9,13 +9,16 @@ declare what the API promises and let additional fields through
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ringwatch.detectors.ring_kinds import RING_KINDS
-from ringwatch.graph.model import ACCOUNT_LABELS, IDENTIFIER_LABELS
+from ringwatch.domain import LINKED_ACCOUNT_TYPES, RING_STATUSES, IdentifierType
+from ringwatch.domain import AccountType as _AccountType
+from ringwatch.domain import ReviewAction as _ReviewAction
+from ringwatch.domain import RingKind as _RingKind
 
 RING_ID_EXAMPLE = "R-7f3a09c2e1b4"
 RUN_ID_EXAMPLE = "run-20261120T000000Z-a1b2c3"
@@ -28,40 +31,43 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-#: What a ring's ``kind`` filter accepts: built from :data:`RING_KINDS`, so a kind a detector
-#: registers there is accepted (and listed in OpenAPI) without a change here, and any other
-#: value is a 422 instead of an empty list that looks like "no such rings".
-RingKind = Enum("RingKind", {kind: kind for kind in RING_KINDS}, type=str)
-RingKind.__doc__ = "A kind of ring, as the detectors name it."
 
-#: The account types of the graph model (creator, seller, buyer, shop): an account's path type.
-AccountType = Enum("AccountType", {kind: kind for kind in ACCOUNT_LABELS}, type=str)
-AccountType.__doc__ = "A kind of marketplace account."
+def _api_enum(name: str, values: Iterable[str], doc: str) -> type[Enum]:
+    """An enum of the API named after its values (``ReviewAction.confirm``), from the domain's enum.
+
+    The API's enums keep their own member names (lower case, as the values),
+    and OpenAPI lists their values; deriving them from :mod:`ringwatch.domain`
+    means a kind, status or action added there is accepted here unchanged, and
+    any other value is a 422 instead of an empty list that looks like "no such rings".
+    """
+    enum = Enum(name, {value: value for value in values}, type=str)
+    enum.__doc__ = doc
+    return enum
+
+
+#: What a ring's ``kind`` filter accepts: every :class:`ringwatch.domain.RingKind`.
+RingKind = _api_enum("RingKind", _RingKind, "A kind of ring, as the detectors name it.")
+
+#: Every :class:`ringwatch.domain.AccountType`, in the order OpenAPI has always listed them
+#: (the accounts that use identifiers, then shops).
+_ACCOUNT_ORDER = (*LINKED_ACCOUNT_TYPES, _AccountType.SHOP)
+
+#: An account's path type.
+AccountType = _api_enum("AccountType", _ACCOUNT_ORDER, "A kind of marketplace account.")
 
 #: Every type a ring member can have: an account type or an identifier type (device, ip, ...).
-MEMBER_TYPES: tuple[str, ...] = (*ACCOUNT_LABELS, *IDENTIFIER_LABELS)
+MEMBER_TYPES: tuple[str, ...] = (*_ACCOUNT_ORDER, *IdentifierType)
 
 #: ``type:id`` with a known member type; an unknown type is a 422, not an empty list.
 MEMBER_PATTERN = rf"^({'|'.join(map(re.escape, MEMBER_TYPES))}):.+$"
 
 
-class ReviewAction(str, Enum):
-    """What a reviewer decided."""
+ReviewAction = _api_enum("ReviewAction", _ReviewAction, "What a reviewer decided.")
 
-    confirm = "confirm"
-    dismiss = "dismiss"
-    escalate = "escalate"
-
-
-class StatusFilter(str, Enum):
-    """Ring statuses a list can be filtered by; ``all`` lifts the filter."""
-
-    new = "new"
-    confirmed = "confirmed"
-    dismissed = "dismissed"
-    escalated = "escalated"
-    dissolved = "dissolved"
-    all = "all"
+#: Ring statuses a list can be filtered by (:data:`ringwatch.domain.RING_STATUSES`); ``all``
+#: lifts the filter.
+StatusFilter = _api_enum("StatusFilter", (*RING_STATUSES, "all"),
+                         "Ring statuses a list can be filtered by; ``all`` lifts the filter.")
 
 
 class RingSort(str, Enum):

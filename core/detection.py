@@ -14,11 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ringwatch.detectors.pipeline import DETECTION_STEPS, RunResult, run_detection
+from ringwatch.domain import RING_FIELDS
 from ringwatch.graph.capabilities import DetectionStore
-
-#: The fields of a ring in rings.jsonl, in order (the contract's, then additive ones).
-RING_FIELDS = ("ring_id", "kind", "score", "status", "members", "evidence", "metrics",
-               "first_detected", "run_id", "lineage", "history")
 
 __all__ = ["DETECTION_STEPS", "RING_FIELDS", "detect_into", "write_rings_jsonl"]
 

@@ -26,12 +26,11 @@ from typing import Any
 
 import pandas as pd
 
+from ringwatch.domain import AccountType
 from ringwatch.graph.capabilities import ProjectionSource
-from ringwatch.graph.subgraph import TYPE_PRIORITY, Subgraph, ring_subgraph
+from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS, TYPE_PRIORITY, Subgraph, ring_subgraph
 
-ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})
-#: What :func:`ringwatch.graph.subgraph.ring_subgraph` reads.
-SUBGRAPH_PROJECTIONS = ("identity_links", "creator_shop_trade", "buyer_orders", "shops")
+ACCOUNT_TYPES = frozenset(AccountType)
 
 
 def subgraph_projections(store: ProjectionSource) -> dict[str, pd.DataFrame]:

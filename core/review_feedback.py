@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from ringwatch.domain import ReviewStatus
+
 
 @dataclass(frozen=True)
 class KindVerdicts:
@@ -37,7 +39,7 @@ def reviewer_precision(rings: list[dict]) -> list[KindVerdicts]:
     counts: dict[str, Counter] = {}
     for ring in rings:
         verdict = ring.get("review_status") or ring.get("status", "new")
-        if verdict not in ("confirmed", "dismissed", "escalated"):
+        if verdict not in (ReviewStatus.CONFIRMED, ReviewStatus.DISMISSED, ReviewStatus.ESCALATED):
             verdict = "unreviewed"
         counts.setdefault(ring["kind"], Counter())[verdict] += 1
     return [KindVerdicts(kind, c["confirmed"], c["dismissed"], c["escalated"], c["unreviewed"])

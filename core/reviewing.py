@@ -16,15 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ringwatch import RingwatchError
+from ringwatch.domain import Lifecycle, ReviewAction, is_account
 from ringwatch.graph.capabilities import ReviewStore
-from ringwatch.ring_history import ACCOUNT_TYPES, DISSOLVED
 
 #: The review status each action sets.
-STATUS_AFTER: dict[str, str] = {
-    "confirm": "confirmed",
-    "dismiss": "dismissed",
-    "escalate": "escalated",
-}
+STATUS_AFTER: dict[str, str] = {action.value: action.status for action in ReviewAction}
 
 
 @dataclass(frozen=True)
@@ -64,14 +60,14 @@ def apply_review(ring: Mapping[str, Any], action: str, note: str, reviewer: Revi
     review_status = STATUS_AFTER[action]
     return {
         **ring,
-        "status": ring.get("status") if ring.get("status") == DISSOLVED else review_status,
+        "status": ring.get("status") if ring.get("status") == Lifecycle.DISSOLVED else review_status,
         "review_status": review_status,
         "reviews": [*(ring.get("reviews") or []),
                     {"action": action, "note": note, "actor": reviewer.actor,
                      "key_id": reviewer.key_id, "at": at}],
         # As ``type:id`` keys: what ring_ids compares a later run's ring with.
         "reviewed_members": sorted(f"{m['type']}:{m['id']}" for m in ring.get("members") or []
-                                   if m.get("type") in ACCOUNT_TYPES),
+                                   if is_account(m.get("type"))),
         "version": version_of(ring) + 1,
     }
 

@@ -21,13 +21,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ACCOUNT_TYPES = frozenset({"creator", "shop", "seller", "buyer"})
-DISSOLVED = "dissolved"
+from ringwatch.domain import Lifecycle, ReviewStatus, is_account
 
 
 def account_count(ring: Mapping[str, Any]) -> int:
     """How many of a ring's members are accounts (not identifiers)."""
-    return sum(1 for m in ring.get("members", ()) if m.get("type") in ACCOUNT_TYPES)
+    return sum(1 for m in ring.get("members", ()) if is_account(m.get("type")))
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,8 @@ class RunTimeline:
         pinned = self._position.get(run_id, -1)
         entry = _history_entry(ring, run_id)
         if entry is not None:
-            review = current if current != DISSOLVED else ring.get("review_status") or "new"
+            review = (current if current != Lifecycle.DISSOLVED
+                      else ring.get("review_status") or ReviewStatus.NEW)
             accounts = entry.get("accounts")
             return RingState(float(entry.get("score", ring["score"])), review,
                              int(accounts) if accounts is not None else account_count(ring))
@@ -75,7 +75,7 @@ class RunTimeline:
                 return None
             last = max(before)
             old = next(h for h in ring["history"] if self._position.get(h.get("run_id")) == last)
-            return RingState(float(old.get("score", ring["score"])), DISSOLVED,
+            return RingState(float(old.get("score", ring["score"])), Lifecycle.DISSOLVED,
                              int(old.get("accounts") or account_count(ring)))
         if ring.get("history"):
             return None  # found only by runs this timeline does not know yet (saved mid-read)

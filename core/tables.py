@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ringwatch import RingwatchError
+from ringwatch.domain import LINKED_ACCOUNT_TYPES, IdentifierType
 
 
 class SnapshotError(RingwatchError):
@@ -82,8 +83,8 @@ class TableSpec:
         return next(c for c in self.columns if c.name == name)
 
 
-ACCOUNT_TYPES = ("creator", "seller", "buyer")
-IDENTIFIER_TYPES = ("device", "ip", "payout_account", "phone", "email")
+ACCOUNT_TYPES = LINKED_ACCOUNT_TYPES
+IDENTIFIER_TYPES: tuple[str, ...] = tuple(IdentifierType)
 ORDER_STATUSES = ("completed", "refunded", "cancelled")
 COMMISSION_STATUSES = ("pending", "paid", "reversed")
 SEVERITIES = ("low", "medium", "high")

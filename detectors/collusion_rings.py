@@ -22,13 +22,15 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
+from ringwatch.domain import RingKind
+
 from .communities import groups
 from .config import CollusionConfig
 from .context import MarketContext
 from .rings import Evidence, Finding, Member
 from .wording import accounts, count, listed, plural, verb
 
-KIND = "collusion_ring"
+KIND = RingKind.COLLUSION_RING
 _POOL_MIN_ORDERS = 2
 _SHOWN_PAIRS = 4
 _SHOWN_DEVICES = 5

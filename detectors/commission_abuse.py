@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ringwatch.domain import RingKind
 from ringwatch.graph.projections import group_currency
 
 from .config import AbuseConfig
@@ -24,7 +25,7 @@ from .identity_rings import describe_type
 from .rings import Evidence, Finding, Member
 from .wording import accounts, count, listed, money, plural, verb
 
-KIND = "commission_abuse"
+KIND = RingKind.COMMISSION_ABUSE
 _SHOWN = 4
 
 

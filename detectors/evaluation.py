@@ -40,14 +40,16 @@ import numpy as np
 import pandas as pd
 
 from ringwatch import RingwatchError
+from ringwatch.domain import AccountType, Lifecycle
 
-from .rings import ACCOUNT_TYPES
+#: The account types a label may name.
+ACCOUNT_TYPES: tuple[AccountType, ...] = tuple(AccountType)
 
 LABEL_COLUMNS = ("ring_id", "account_type", "account_id", "typology")
 LOOKALIKE_COLUMNS = ("group_id", "account_type", "account_id", "kind")
 #: Account types that carry a planted ring in ring-level recall; buyers are fodder
 #: (throwaway accounts a ring buys through) and only count when a ring has nothing else.
-CORE_TYPES = ("creator", "shop", "seller")
+CORE_TYPES = (AccountType.CREATOR, AccountType.SHOP, AccountType.SELLER)
 OVERALL = "overall"
 
 
@@ -302,7 +304,7 @@ def _planted_coverage(labelled: pd.DataFrame, flagged_accounts: set[str]
 
 def _account_members(rings: Iterable[Mapping[str, Any]]) -> tuple[pd.DataFrame, int]:
     """Rows (flagged ring position, account type, ``type:id`` key), and how many rings were flagged."""
-    kept = [r for r in rings if r.get("status") != "dissolved"]
+    kept = [r for r in rings if r.get("status") != Lifecycle.DISSOLVED]
     for position, ring in enumerate(kept):
         problem = _ring_problem(ring)
         if problem:
@@ -464,7 +466,7 @@ def assess(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame,
     legitimate look-alike groups got flagged. Rings are read once; the
     definitions are :func:`evaluate`'s, so the figures agree with it.
     """
-    kept = [r for r in rings if r.get("status") != "dissolved"]
+    kept = [r for r in rings if r.get("status") != Lifecycle.DISSOLVED]
     evaluation = evaluate(kept, labels)
     recalled = tuple(s.name for s in evaluation.typologies
                      if s.planted_rings and s.ring_recall >= TYPOLOGY_RECALL)
@@ -557,7 +559,7 @@ def check_lookalikes(rings: Iterable[Mapping[str, Any]], lookalikes: pd.DataFram
 
 def _verdicts(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> pd.DataFrame:
     """Per flagged ring: ``score``, ``size`` (account members) and ``correct``."""
-    kept = [r for r in rings if r.get("status") != "dissolved"]
+    kept = [r for r in rings if r.get("status") != Lifecycle.DISSOLVED]
     members, n_rings = _account_members(kept)
     fraud = set(_keyed(labels)["key"])
     return pd.DataFrame({

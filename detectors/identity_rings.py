@@ -23,6 +23,8 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
+from ringwatch.domain import RingKind
+
 from .communities import agglomerate, groups
 from .config import IdentityConfig
 from .context import MarketContext
@@ -32,7 +34,7 @@ from .sharing import identifier_pairs, rarity
 from .wording import accounts as named_accounts
 from .wording import count, listed, span
 
-KIND = "identity_ring"
+KIND = RingKind.IDENTITY_RING
 _SHOWN_EVIDENCE = 8
 
 

@@ -40,12 +40,14 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
+from ringwatch.domain import RingKind
+
 from .config import LockstepConfig
 from .context import MarketContext
 from .rings import Evidence, Finding, Member
 from .wording import accounts, count, span
 
-KIND = "lockstep_ring"
+KIND = RingKind.LOCKSTEP_RING
 _HOUR_MS = 3_600_000
 
 

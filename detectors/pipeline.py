@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from ringwatch.domain import Lifecycle, new_run_id
 from ringwatch.graph.capabilities import DetectionStore, RingRepository
 
 from .collusion_rings import find_collusion_rings
@@ -30,7 +30,7 @@ from .context import MarketContext, read_context
 from .identity_rings import find_identity_rings
 from .lockstep import registration_bursts
 from .lockstep_rings import find_lockstep_rings, leave_out
-from .ring_ids import DISSOLVED, assign_ids, carried_review
+from .ring_ids import assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
 from .scoring import MetricTables, context_evidence, metrics, score
@@ -195,7 +195,7 @@ def _with_reviews_since(store: RingRepository, previous: list[dict[str, Any]],
     merged = []
     for ring in touched:
         now = fresh.get(ring["ring_id"])
-        if now is None or ring["status"] == DISSOLVED:
+        if now is None or ring["status"] == Lifecycle.DISSOLVED:
             merged.append(ring)
             continue
         merged.append({**ring, **carried_review(now, ring, jaccard=config.matching.jaccard)})
@@ -208,7 +208,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     """Detect on what the store holds, give rings stable ids, save the run and its rings."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
-    run_id = run_id or f"run-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    run_id = run_id or new_run_id(now)
     step = progress or (lambda _: None)
     step("reading projections")
     ctx = read_context(store)
@@ -224,15 +224,15 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
         current.append({
             "kind": finding.kind,
             "score": score(evidence, config.scoring),
-            "members": [m.as_dict() for m in sorted(finding.members)],
-            "evidence": [e.as_dict() for e in sorted(evidence, key=lambda e: -e.weight)],
+            "members": [m.to_json() for m in sorted(finding.members)],
+            "evidence": [e.to_json() for e in sorted(evidence, key=lambda e: -e.weight)],
             "metrics": ring_metrics,
         })
     step("matching ring ids")
     previous = store.rings()
     touched = assign_ids(previous, current, run_id=run_id, stamp=stamp,
                           jaccard=config.matching.jaccard)
-    active = sorted((r for r in touched if r["status"] != DISSOLVED),
+    active = sorted((r for r in touched if r["status"] != Lifecycle.DISSOLVED),
                     key=lambda r: (-r["score"], r["ring_id"]))
     counts = {kind: sum(1 for r in active if r["kind"] == kind)
               for kind in RING_KINDS}
@@ -243,7 +243,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
         "rings": len(active), "rings_by_kind": counts,
         "new": sum(1 for r in active if r["first_detected"] == stamp),
         "persisting": sum(1 for r in active if r["first_detected"] != stamp),
-        "dissolved": sum(1 for r in touched if r["status"] == DISSOLVED),
+        "dissolved": sum(1 for r in touched if r["status"] == Lifecycle.DISSOLVED),
         "allowlist": [dataclasses.asdict(a) for a in ctx.allowlist],
         "as_of_ms": ctx.as_of_ms,
         "detectors": inputs,

@@ -14,8 +14,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-REVIEW_STATUSES = ("new", "confirmed", "dismissed", "escalated")
-DISSOLVED = "dissolved"
+from ringwatch.domain import Lifecycle, ReviewStatus, is_account
+
 GREW_SINCE_DISMISSED = "grew since dismissed"
 #: Fields a review writes on a ring; a later run carries them over to the ring it continues.
 REVIEW_FIELDS = ("reviews", "version", "reviewed_members", "note", "enforcement")
@@ -24,7 +24,7 @@ REVIEW_FIELDS = ("reviews", "version", "reviewed_members", "note", "enforcement"
 def account_keys(ring: dict[str, Any]) -> frozenset[str]:
     """A ring's account members as ``type:id`` keys (identifiers do not decide identity)."""
     return frozenset(f"{m['type']}:{m['id']}" for m in ring["members"]
-                     if m["type"] in ("creator", "shop", "seller", "buyer"))
+                     if is_account(m["type"]))
 
 
 def new_ring_id(kind: str, accounts: frozenset[str]) -> str:
@@ -42,14 +42,14 @@ def review_status_after(old: dict[str, Any], ring: dict[str, Any], *,
     a reviewer must look again: it comes back as ``new``, noted "grew since
     dismissed". Other decisions carry over as they are.
     """
-    review = old.get("review_status", "new")
-    if review != "dismissed":
+    review = old.get("review_status", ReviewStatus.NEW)
+    if review != ReviewStatus.DISMISSED:
         return review, None
     seen = frozenset(old.get("reviewed_members") or account_keys(old))
     now = account_keys(ring)
     overlap = len(seen & now) / len(seen | now) if seen | now else 1.0
     if overlap < jaccard:
-        return "new", GREW_SINCE_DISMISSED
+        return ReviewStatus.NEW, GREW_SINCE_DISMISSED
     return review, None
 
 
@@ -78,7 +78,7 @@ class Match:
 def match(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
           jaccard: float) -> Match:
     """Match ``current`` rings (dicts with kind and members) to ``previous`` ones."""
-    old_keys = [(r["ring_id"], r["kind"], account_keys(r), r.get("status") != DISSOLVED)
+    old_keys = [(r["ring_id"], r["kind"], account_keys(r), r.get("status") != Lifecycle.DISSOLVED)
                 for r in previous]
     # Index earlier rings by account so that only overlapping pairs are compared.
     by_account: dict[str, list[int]] = {}
@@ -131,7 +131,7 @@ def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
             while ring_id in by_id or ring_id in kept_ids:
                 ring_id = new_ring_id(ring["kind"], frozenset([ring_id]))
             history, first, lineage = [], stamp, {}
-            kept = {"status": "new", "review_status": "new"}
+            kept = {"status": ReviewStatus.NEW, "review_status": ReviewStatus.NEW}
         kept_ids.add(ring_id)
         related = sorted({o for o, k in found.related if k == j and o != ring_id})
         if related:
@@ -148,9 +148,9 @@ def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
     for old_id, j in found.related:
         became.setdefault(old_id, []).append(touched[j]["ring_id"])
     for old in previous:
-        if old["ring_id"] in kept_ids or old.get("status") == DISSOLVED:
+        if old["ring_id"] in kept_ids or old.get("status") == Lifecycle.DISSOLVED:
             continue
-        touched.append({**old, "status": DISSOLVED, "dissolved_in_run": run_id,
+        touched.append({**old, "status": Lifecycle.DISSOLVED, "dissolved_in_run": run_id,
                         "lineage": {**old.get("lineage", {}),
                                     "became": sorted(set(became.get(old["ring_id"], [])))}})
     return touched

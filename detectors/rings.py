@@ -2,7 +2,10 @@
 
 A :class:`Finding` is one detector's raw result; :func:`ringwatch.detectors.scoring.score`
 turns its evidence into a score, and :mod:`ringwatch.detectors.ring_ids`
-gives it a stable ``ring_id``. The JSON shape is CONTRACT.md section 2.
+gives it a stable ``ring_id``. Its members and evidence are the domain model's
+(:class:`ringwatch.domain.Member`, :class:`ringwatch.domain.Evidence`), so a
+finding becomes a :class:`ringwatch.domain.Ring` (docs/contract.md section 2)
+without translation.
 """
 
 from __future__ import annotations
@@ -10,46 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ACCOUNT_TYPES = ("creator", "shop", "seller", "buyer")
+from ringwatch.domain import Evidence, Member, RingKind
 
-
-@dataclass(frozen=True, order=True)
-class Member:
-    """A ring member: an account (creator, shop, seller, buyer) or an identifier (device, ...)."""
-
-    type: str
-    id: str
-
-    @property
-    def is_account(self) -> bool:
-        return self.type in ACCOUNT_TYPES
-
-    def as_dict(self) -> dict[str, str]:
-        return {"type": self.type, "id": self.id}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One checkable reason: a code, a sentence naming graph elements, and its weight in the score.
-
-    ``text`` reads alone (a reviewer may see it without its neighbours, and the
-    pipeline moves items between rings): it names the accounts and identifiers
-    it is about and says its counts through :mod:`ringwatch.detectors.wording`.
-    """
-
-    code: str
-    text: str
-    weight: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "text": self.text, "weight": round(self.weight, 4)}
+__all__ = ["Evidence", "Finding", "Member"]
 
 
 @dataclass
 class Finding:
     """One ring as a detector found it: kind, members, evidence, metrics."""
 
-    kind: str
+    kind: RingKind
     members: frozenset[Member]
     evidence: list[Evidence] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)

@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ringwatch.domain import LINKED_ACCOUNT_TYPES, AccountType, IdentifierType
+
 from .clock import link_times
 
-ACCOUNT_TYPES = ("creator", "seller", "buyer")
+#: Account types by code (the codes below index it).
+ACCOUNT_TYPES = LINKED_ACCOUNT_TYPES
 CREATOR, SELLER, BUYER = 0, 1, 2
 #: Labels also name shops as members.
-LABEL_ACCOUNT_TYPES = (*ACCOUNT_TYPES, "shop")
+LABEL_ACCOUNT_TYPES = (*ACCOUNT_TYPES, AccountType.SHOP)
 SHOP = 3
 
-IDENTIFIER_TYPES = ("device", "ip", "payout_account", "phone", "email")
+IDENTIFIER_TYPES = tuple(IdentifierType)
 DEVICE, IP, PAYOUT, PHONE, EMAIL = range(5)
 
 TYPOLOGIES = ("account_farm", "collusion_ring", "self_purchase", "self_dealing")

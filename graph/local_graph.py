@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ringwatch.domain import LINKED_ACCOUNT_TYPES
 from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
 from .capabilities import Node, WriteProgress
@@ -23,9 +24,6 @@ from .local_files import atomic_parquet, file_stamp
 from .model import IDENTIFIER_LABELS
 from .projections import from_tables
 from .store import node_order
-
-#: Account types that use identifiers (a shop uses none).
-_IDENTIFIER_USERS = ("creator", "seller", "buyer")
 
 
 class LocalGraph:
@@ -174,7 +172,7 @@ class LocalGraph:
     def _add_uses(self, ids: dict[str, set[str]], found: dict[Node, set[Node]]) -> None:
         """USES both ways: accounts to their identifiers, identifiers to the accounts using them."""
         links = self.table("identity_links")
-        sides = (("account_type", "account_id", "identifier_type", "identifier", _IDENTIFIER_USERS),
+        sides = (("account_type", "account_id", "identifier_type", "identifier", LINKED_ACCOUNT_TYPES),
                  ("identifier_type", "identifier", "account_type", "account_id", IDENTIFIER_LABELS))
         for from_type, from_id, to_type, to_id, kinds in sides:
             wanted = set().union(*(ids.get(k, set()) for k in kinds))

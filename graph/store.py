@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from ringwatch.domain import LINKED_ACCOUNT_TYPES
 from ringwatch.tables import Snapshot
 
 from .capabilities import DEFAULT_PER_NODE, KeyRevocation, Node, WriteProgress, WriteReport
@@ -354,7 +355,7 @@ def edge(a: Node, b: Node) -> dict[str, str]:
     """The edge between two adjacent nodes, in the direction the graph has it (USES, OWNS, TRADES, BOUGHT)."""
     for source, target in ((a, b), (b, a)):
         kinds = source[0], target[0]
-        if kinds[0] in ("creator", "seller", "buyer") and kinds[1] in IDENTIFIER_LABELS:
+        if kinds[0] in LINKED_ACCOUNT_TYPES and kinds[1] in IDENTIFIER_LABELS:
             kind = "USES"
         elif kinds == ("seller", "shop"):
             kind = "OWNS"

@@ -32,12 +32,18 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from ringwatch.domain import AccountType, IdentifierType
+
 #: Order in which member types survive the ``max_nodes`` cap: accounts first, then
 #: identifiers from the strongest evidence of one operator to the weakest.
 TYPE_PRIORITY: tuple[str, ...] = (
-    "creator", "shop", "seller", "buyer",
-    "payout_account", "phone", "device", "email", "ip",
+    *AccountType,
+    IdentifierType.PAYOUT_ACCOUNT, IdentifierType.PHONE, IdentifierType.DEVICE, IdentifierType.EMAIL,
+    IdentifierType.IP,
 )
+
+#: The projections :func:`ring_subgraph` reads (of :data:`ringwatch.graph.projections.PROJECTIONS`).
+SUBGRAPH_PROJECTIONS: tuple[str, ...] = ("identity_links", "creator_shop_trade", "buyer_orders", "shops")
 
 #: Relationship types in the order edges are listed.
 RELATIONSHIPS: tuple[str, ...] = ("USES", "TRADES", "BOUGHT", "OWNS")

@@ -40,6 +40,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ringwatch.domain import QuarantineCode as Code
+
 from .errors import BadHeaderError, MissingTableError, SnapshotError, UnreadableFileError
 from .schema import RESERVED_PREFIX
 
@@ -286,7 +288,7 @@ def _read_csv_numbered(path: Path, data: bytes, names: list[str],
     order[is_malformed] = parsed.num_rows + np.arange(len(malformed))
     nulls = pa.table({name: pa.nulls(len(malformed), pa.string()) for name in names})
     reasons = np.full(total, None, dtype=object)
-    reasons[at] = [f"malformed_row: {detail}" for _, _, detail in malformed]
+    reasons[at] = [f"{Code.MALFORMED_ROW.prefix}{detail}" for _, _, detail in malformed]
     lines = np.full(total, None, dtype=object)
     lines[at] = [text.rstrip("\r\n") for _, text, _ in malformed]
     return RawTable(path, pa.concat_tables([parsed, nulls]).take(pa.array(order)),
@@ -322,7 +324,7 @@ def _flag_marked(raw: RawTable, marker: str) -> RawTable:
             values = pc.replace_substring(values, marker, "")
             shown = pc.utf8_slice_codeunits(values, 0, _SHOWN)
             message = pc.binary_join_element_wise(
-                f"invalid_utf8: {name} holds bytes that are not UTF-8: '", shown, "'", "")
+                f"{Code.INVALID_UTF8.prefix}{name} holds bytes that are not UTF-8: '", shown, "'", "")
             reasons = first_reasons(reasons, pc.if_else(marked, message,
                                                         pa.scalar(None, pa.string())))
         columns[name] = values
@@ -394,7 +396,7 @@ def _read_csv_by_record(path: Path, data: bytes, names: list[str]) -> RawTable:
             if record is None or len(record) != width:
                 rows.append((None,) * width)
                 found = "none" if record is None else len(record)
-                reasons.append(f"malformed_row: expected {width} columns, found {found}"
+                reasons.append(f"{Code.MALFORMED_ROW.prefix}expected {width} columns, found {found}"
                                + (f" ({error})" if error else ""))
                 raw_lines.append(_escaped("".join(lines[first:consumed]).rstrip("\r\n")))
                 continue
@@ -406,7 +408,7 @@ def _read_csv_by_record(path: Path, data: bytes, names: list[str]) -> RawTable:
                 continue
             record = [_escaped(value) for value in record]
             rows.append(record)
-            reasons.append(f"invalid_utf8: {names[bad]} holds bytes that are not UTF-8: "
+            reasons.append(f"{Code.INVALID_UTF8.prefix}{names[bad]} holds bytes that are not UTF-8: "
                            f"'{record[bad][:_SHOWN]}'")
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     table = pa.table({name: pa.array(values, pa.string()) for name, values in

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from ringwatch.domain import reason_codes
 from ringwatch.tables import TABLES, Snapshot, SnapshotError, TableSpec, empty_table
 
 from .errors import MissingColumnError
@@ -197,7 +198,7 @@ def _remember_ids(spec: TableSpec, frame: pd.DataFrame, known: dict) -> None:
 
 
 def _summarise(spec: TableSpec, path: Path, table: ValidatedTable) -> TableSummary:
-    codes = table.quarantine[REASON].str.split(":", n=1).str[0] if table.quarantined else None
+    codes = reason_codes(table.quarantine[REASON]) if table.quarantined else None
     reasons = {str(k): int(v) for k, v in codes.value_counts().items()} if codes is not None else {}
     return TableSummary(spec.name, path.name, table.read, table.loaded, table.quarantined, reasons,
                         table.notes)

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ringwatch.domain import QuarantineCode as Code
 from ringwatch.tables import TableSpec
 
 from .errors import ColumnTypeError
@@ -155,5 +156,5 @@ def _decoded(values: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
 def _invalid_utf8(name: str, text: pa.Array, bad: np.ndarray) -> pa.Array:
     shown = pc.utf8_slice_codeunits(text, 0, _SHOWN)
     message = pc.binary_join_element_wise(
-        f"invalid_utf8: {name} holds bytes that are not UTF-8: '", shown, "'", "")
+        f"{Code.INVALID_UTF8.prefix}{name} holds bytes that are not UTF-8: '", shown, "'", "")
     return pc.if_else(pa.array(bad), message, pa.scalar(None, pa.string()))

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ringwatch.domain import QuarantineCode as Code
 from ringwatch.tables import TIMESTAMP_TYPE, Column, Kind, Reference, TableSpec, absent_column
 
 from .read import RawTable
@@ -226,32 +227,34 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
     if column.kind is Kind.TIMESTAMP:
         if pa.types.is_timestamp(arr.type):
             values, failed = _typed_timestamps(arr)
-            reasons.add(failed, _quoted(f"bad_timestamp: {name} is out of range: ", text))
+            reasons.add(failed, _quoted(f"{Code.BAD_TIMESTAMP.prefix}{name} is out of range: ", text))
             return values
         values, failed = _parse_timestamps(text)
-        reasons.add(failed, _quoted(f"bad_timestamp: {name} is not an ISO-8601 time: ", text))
+        reasons.add(failed, _quoted(f"{Code.BAD_TIMESTAMP.prefix}{name} is not an ISO-8601 time: ", text))
         return values
     if column.kind in (Kind.NUMBER, Kind.INTEGER):
         target = pa.int64() if column.kind is Kind.INTEGER else pa.float64()
         what = "a whole number" if column.kind is Kind.INTEGER else "a number"
         if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
             values, failed = _typed_numbers(arr, column.kind)
-            reasons.add(failed, _quoted(f"bad_number: {name} is not {what} in the 64-bit range: ",
+            reasons.add(failed, _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not {what} in the 64-bit range: ",
                                         text))
         else:
             values, failed, out_of_range = _parse_numbers(text, column.kind)
-            reasons.add(failed, _quoted(f"bad_number: {name} is not {what}: ", text))
+            reasons.add(failed, _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not {what}: ", text))
             reasons.add(out_of_range,
-                        _quoted(f"bad_number: {name} is beyond the 64-bit integer range: ", text))
+                        _quoted(f"{Code.BAD_NUMBER.prefix}{name} is beyond the 64-bit integer range: ", text))
         if pa.types.is_floating(values.type):
             reasons.add(pc.invert(pc.is_finite(values)),
-                        _quoted(f"bad_number: {name} is not a finite number: ", text))
+                        _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not a finite number: ", text))
         if column.minimum is not None:
             reasons.add(pc.less(values, column.minimum),
-                        _quoted(f"out_of_domain: {name} must be >= {column.minimum:g}, got ", text))
+                        _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be >= {column.minimum:g}, got ",
+                                text))
         if column.maximum is not None:
             reasons.add(pc.greater(values, column.maximum),
-                        _quoted(f"out_of_domain: {name} must be <= {column.maximum:g}, got ", text))
+                        _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be <= {column.maximum:g}, got ",
+                                text))
         if column.default is not None:
             values = pc.fill_null(values, pa.scalar(column.default, target))
         return values
@@ -259,8 +262,8 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
         values = pc.utf8_lower(text)
         allowed = pc.is_in(values, value_set=pa.array(column.choices))
         reasons.add(pc.and_(pc.is_valid(values), pc.invert(allowed)),
-                    _quoted(f"out_of_domain: {name} must be one of {', '.join(column.choices)}; got ",
-                            text))
+                    _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be one of "
+                            f"{', '.join(column.choices)}; got ", text))
         return values
     return text
 
@@ -278,7 +281,7 @@ def _reference_check(
         applies = pc.and_(applies, pc.equal(typed[when_column], when_value))
     ids = known.get((reference.table, reference.target), pa.array([], pa.string()))
     unknown = pc.and_(applies, pc.invert(pc.is_in(values, value_set=ids)))
-    reasons.add(unknown, _quoted(f"unknown_reference: {reference.column} ", values,
+    reasons.add(unknown, _quoted(f"{Code.UNKNOWN_REFERENCE.prefix}{reference.column} ", values,
                                  f"' is not found in {reference.table}.{reference.target}"))
 
 
@@ -302,7 +305,7 @@ def _duplicate_check(typed: Mapping[str, pa.Array], key: tuple[str, ...], reason
     # Only repeated rows reach this loop, and a snapshot has few of them.
     for row, value, first_row in zip(repeats["_row"].to_pylist(), shown,
                                      repeats["_row_min"].to_pylist(), strict=True):
-        message[row] = (f"duplicate_key: {key_text} '{value}' was already given on row "
+        message[row] = (f"{Code.DUPLICATE_KEY.prefix}{key_text} '{value}' was already given on row "
                         f"{first_row + 1} (first one wins)")
     reasons.add(pa.array(failed), lambda: pa.array(message, pa.string()))
 
@@ -345,7 +348,7 @@ def validate_table(
         if pc.any(empty).as_py():
             value = pc.if_else(empty, pa.scalar(None, pa.string()), value)
         if column.required:
-            reasons.add(empty, lambda name=column.name: f"missing_value: {name} is empty")
+            reasons.add(empty, lambda name=column.name: f"{Code.MISSING_VALUE.prefix}{name} is empty")
         typed[column.name] = _convert(arr, value, column, reasons)
     for reference in spec.references:
         _reference_check(typed, reference, known, reasons)
@@ -376,7 +379,7 @@ def _size_check(table: pa.Table, reasons: _Reasons) -> None:
             continue
         reasons.add(pc.greater(lengths, MAX_VALUE_BYTES),
                     lambda name=name, lengths=lengths: pc.binary_join_element_wise(
-                        f"oversized_value: {name} is ", pc.cast(lengths, pa.string()),
+                        f"{Code.OVERSIZED_VALUE.prefix}{name} is ", pc.cast(lengths, pa.string()),
                         f" bytes long, more than the {MAX_VALUE_BYTES:,} a value may hold", ""))
 
 

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
+from ringwatch.domain import OPEN_STATUSES
+
 from ..auth import Viewer
 from ..deps import Accounts, CurrentRings
-from ..ring_views import OPEN_STATUSES, json_safe
+from ..ring_views import json_safe
 from ..schemas import Account, AccountType, Neighbourhood, problem_responses
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])

@@ -10,12 +10,13 @@ import networkx as nx
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from ringwatch.domain import OPEN_STATUSES
 from ringwatch.graph.subgraph import ring_subgraph
 
 from ..auth import Viewer
 from ..cursors import CursorParam, bad_cursor, encode_cursor, read_ring_cursor
 from ..deps import CurrentRings, Projections, RingsCache, Settings, Store
-from ..ring_views import DEFAULT_STATUSES, RingFilter, json_safe
+from ..ring_views import RingFilter, json_safe
 from ..schemas import (
     MEMBER_PATTERN,
     GraphFormat,
@@ -76,7 +77,7 @@ async def list_rings(
                 raise bad_cursor("the cursor's run is not in the store")
     wanted = RingFilter(
         kind=None if kind is None else kind.value,
-        statuses=(DEFAULT_STATUSES if status is None else None if status is StatusFilter.all
+        statuses=(OPEN_STATUSES if status is None else None if status is StatusFilter.all
                   else frozenset({status.value})),
         min_score=min_score, member=member,
         since=_utc(since).timestamp() if since is not None else None)

@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from ringwatch.domain import OPEN_STATUSES
+
 from ..auth import Viewer
 from ..deps import CurrentRings
-from ..ring_views import OPEN_STATUSES
 from ..schemas import Stats, problem_responses
 
 router = APIRouter(tags=["stats"])

@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from ringwatch import RingwatchError
-from ringwatch.detectors.ring_ids import DISSOLVED, REVIEW_STATUSES
 from ringwatch.detectors.ring_kinds import RING_KINDS
+from ringwatch.domain import RING_STATUSES
 from ringwatch.graph.model import ACCOUNT_LABELS, IDENTIFIER_LABELS
 
 #: The only policy file format there is so far; a file may say ``policy_version = 1``.
@@ -50,9 +50,6 @@ POLICY_VERSION = 1
 #: What an action can be aimed at: a member of the ring (an account or an
 #: identifier, by its type) or the ring as a whole (``ring``: one action per ring).
 TARGET_TYPES: tuple[str, ...] = (*ACCOUNT_LABELS, *IDENTIFIER_LABELS, "ring")
-
-#: The statuses a rule can match: the review statuses and ``dissolved``.
-RING_STATUSES: tuple[str, ...] = (*REVIEW_STATUSES, DISSOLVED)
 
 #: How an action's ``commission_held`` is worked out:
 #: ``none`` (0: the action holds no money), ``account`` (the commission the target

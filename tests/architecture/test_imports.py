@@ -47,7 +47,7 @@ def imported_subpackages(path: Path, folder: str) -> set[str]:
 
 
 #: Modules of the root package every folder may use (they import nothing of ours but the root).
-SHARED = {"durable", "store_settings", "tables"}
+SHARED = {"durable", "domain", "store_settings", "tables"}
 
 
 def allowed(folder: str, name: str) -> bool:

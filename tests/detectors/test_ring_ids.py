@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ringwatch.detectors.pipeline import run_detection
-from ringwatch.detectors.ring_ids import DISSOLVED, assign_ids
+from ringwatch.detectors.ring_ids import assign_ids
+from ringwatch.domain import Lifecycle
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.reviewing import Reviewer, review_ring
 
@@ -41,7 +42,7 @@ def test_a_ring_no_longer_found_is_dissolved_not_deleted() -> None:
     other = _ring("identity_ring", ["x", "y", "z"])
     touched = assign_ids([old], [other], run_id="run-2", stamp="t", jaccard=0.5)
     by_id = {r["ring_id"]: r for r in touched}
-    assert by_id["R-old"]["status"] == DISSOLVED
+    assert by_id["R-old"]["status"] == Lifecycle.DISSOLVED
     assert by_id["R-old"]["dissolved_in_run"] == "run-2"
     assert len(touched) == 2
 
@@ -63,7 +64,7 @@ def test_a_merge_keeps_one_id_and_names_the_other() -> None:
     touched = assign_ids([one, two], [merged], run_id="run-2", stamp="t", jaccard=0.5)
     by_id = {r["ring_id"]: r for r in touched}
     assert by_id["R-one"]["lineage"]["merged_from"] == ["R-two"]
-    assert by_id["R-two"]["status"] == DISSOLVED
+    assert by_id["R-two"]["status"] == Lifecycle.DISSOLVED
     assert by_id["R-two"]["lineage"]["became"] == ["R-one"]
 
 
@@ -71,7 +72,7 @@ def test_rings_of_another_kind_never_take_the_id() -> None:
     old = _previous("R-old", ["a", "b", "c"])
     new = {**_ring("collusion_ring", ["a", "b", "c"])}
     [ring, dissolved] = assign_ids([old], [new], run_id="run-2", stamp="t", jaccard=0.5)
-    assert ring["ring_id"] != "R-old" and dissolved["status"] == DISSOLVED
+    assert ring["ring_id"] != "R-old" and dissolved["status"] == Lifecycle.DISSOLVED
 
 
 def test_two_runs_on_a_growing_market_keep_the_ring_id(tmp_path: Path) -> None:

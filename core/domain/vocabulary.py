@@ -1,0 +1,134 @@
+"""The words rings, runs and snapshots are written in, each listed once as a string enum.
+
+They are :class:`enum.StrEnum`: a member *is* its text, so it compares equal
+to the string, serialises to it with :mod:`json`, formats as it in an
+f-string, and works in pandas and numpy filters. Code that reads JSON may
+therefore keep comparing with plain strings while new code names the member.
+
+The tuples below are the orders other modules rely on (the generator codes
+account types by position in :data:`LINKED_ACCOUNT_TYPES`, reports list ring
+kinds in :class:`RingKind`'s order): change an order only with its users.
+
+Examples
+--------
+>>> AccountType.CREATOR == "creator" and f"{RingKind.IDENTITY_RING}" == "identity_ring"
+True
+>>> ring_status(Lifecycle.PERSISTING, ReviewStatus.CONFIRMED)
+'confirmed'
+>>> ring_status(Lifecycle.DISSOLVED, ReviewStatus.CONFIRMED)
+'dissolved'
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccountType(StrEnum):
+    """A marketplace account: what a ring's account members and ``/accounts/{type}/{id}`` name."""
+
+    CREATOR = "creator"
+    SHOP = "shop"
+    SELLER = "seller"
+    BUYER = "buyer"
+
+
+#: The accounts that use identifiers (``identity_links.account_type``): a shop uses none.
+LINKED_ACCOUNT_TYPES: tuple[AccountType, ...] = (AccountType.CREATOR, AccountType.SELLER,
+                                                 AccountType.BUYER)
+
+
+class IdentifierType(StrEnum):
+    """Something accounts use and may share (``identity_links.identifier_type``)."""
+
+    DEVICE = "device"
+    IP = "ip"
+    PAYOUT_ACCOUNT = "payout_account"
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+#: What a ring member's ``type`` can be: an account or an identifier.
+MemberType = AccountType | IdentifierType
+
+
+def member_type(text: str) -> MemberType:
+    """The account or identifier type named ``text``; ``ValueError`` for any other word."""
+    if text in AccountType._value2member_map_:
+        return AccountType(text)
+    return IdentifierType(text)
+
+
+def is_account(member_type_text: str) -> bool:
+    """Whether a member type names an account (identifiers do not decide a ring's identity)."""
+    return member_type_text in AccountType._value2member_map_
+
+
+class RingKind(StrEnum):
+    """A kind of ring (docs/contract.md section 2), in the order reports list them.
+
+    Each detector module names its kind from here (``KIND``); registering a
+    new kind here teaches every consumer about it (the API's ``kind`` filter,
+    counts by kind in run records).
+    """
+
+    IDENTITY_RING = "identity_ring"
+    COLLUSION_RING = "collusion_ring"
+    COMMISSION_ABUSE = "commission_abuse"
+    LOCKSTEP_RING = "lockstep_ring"
+
+
+class Lifecycle(StrEnum):
+    """Where a ring stands between detection runs: found first by its latest run, found again, or gone."""
+
+    NEW = "new"
+    PERSISTING = "persisting"
+    DISSOLVED = "dissolved"
+
+
+class ReviewStatus(StrEnum):
+    """A reviewer's decision on a ring; ``new`` until someone decides."""
+
+    NEW = "new"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+    ESCALATED = "escalated"
+
+
+class ReviewAction(StrEnum):
+    """What a reviewer does to a ring (``POST /rings/{id}/reviews``); :attr:`status` is its outcome."""
+
+    CONFIRM = "confirm"
+    DISMISS = "dismiss"
+    ESCALATE = "escalate"
+
+    @property
+    def status(self) -> ReviewStatus:
+        """The review status this action sets."""
+        return _STATUS_AFTER[self]
+
+
+_STATUS_AFTER = {ReviewAction.CONFIRM: ReviewStatus.CONFIRMED,
+                 ReviewAction.DISMISS: ReviewStatus.DISMISSED,
+                 ReviewAction.ESCALATE: ReviewStatus.ESCALATED}
+
+
+#: The values of a ring's ``status`` field, in the order filters list them: the review
+#: status of a ring still found, ``dissolved`` for one no longer found.
+RING_STATUSES: tuple[str, ...] = (*ReviewStatus, Lifecycle.DISSOLVED)
+
+#: Statuses of rings an analyst still has to act on or that are acted upon: the API's default
+#: listing, an account's risk, ``flagged`` in neighbourhoods. Dismissed and dissolved rings are closed.
+OPEN_STATUSES: frozenset[str] = frozenset(
+    {ReviewStatus.NEW, ReviewStatus.CONFIRMED, ReviewStatus.ESCALATED})
+
+
+def ring_status(lifecycle: Lifecycle, review: ReviewStatus) -> str:
+    """A ring's contract ``status``: ``dissolved`` once no run finds it, else its review status.
+
+    The contract keeps one ``status`` field (docs/contract.md section 2) that
+    mixes the two: the lifecycle's ``new`` and ``persisting`` never show in it
+    (``new`` there is the review status, "nobody decided yet"), and a
+    dissolved ring keeps its review decision in ``review_status``.
+    """
+    return Lifecycle.DISSOLVED.value if lifecycle is Lifecycle.DISSOLVED else review.value
