@@ -229,6 +229,11 @@ class LockstepConfig:
     weight_per_creator: float = 0.15
     #: Evidence items shown per ring, strongest shops first.
     shown_shops: int = 4
+    #: A creator registered in a ring's cohort window joins it when it shares an identifier
+    #: with the ring's creators that at most this many accounts use: a farm's proxy IP or
+    #: a payout account two of its accounts split, not a carrier's NAT or a venue's Wi-Fi
+    #: shared by hundreds (and only a ring lockstep cells already made is ever extended).
+    mate_max_sharing: int = 20
 
 
 @dataclass(frozen=True)

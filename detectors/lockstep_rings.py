@@ -44,8 +44,9 @@ from ringwatch.domain import RingKind
 
 from .config import LockstepConfig
 from .context import MarketContext
+from .identity_rings import describe_type
 from .rings import Evidence, Finding, Member
-from .wording import accounts, count, span
+from .wording import accounts, count, listed, span, verb
 
 KIND = RingKind.LOCKSTEP_RING
 _HOUR_MS = 3_600_000
@@ -128,9 +129,64 @@ def find_lockstep_rings(ctx: MarketContext, config: LockstepConfig = LockstepCon
                      edges=np.column_stack([creator_codes, len(creator_names) + cell_codes]))
     component = np.asarray(graph.connected_components().membership)
     cells = cells.assign(group=component[creator_codes])
-    rings = [_finding(sorted(set(group["creator_id"])), group, config)
-             for _, group in cells.groupby("group", sort=True)]
+    mates = _cohort_mates(ctx, cells, config)
+    rings = []
+    for g, group in cells.groupby("group", sort=True):
+        found = mates.get(g)
+        creators = set(group["creator_id"]) | (set(found[0]) if found else set())
+        ring = _finding(sorted(creators), group, config)
+        if found:
+            ring.evidence.append(_mates_evidence(*found))
+        rings.append(ring)
     return leave_out(rings, taken, config)
+
+
+def _cohort_mates(ctx: MarketContext, cells: pd.DataFrame,
+                  config: LockstepConfig) -> dict[int, tuple[list[str], list[str]]]:
+    """Per group: creators of its cohorts that share an identifier with it, and those identifiers.
+
+    A farm's accounts do not all land on a shop its mates crowd: one that
+    promotes a shop only it and one other account of the farm promote is
+    in no lockstep cell. It is still registered in the same sitting and, as
+    a rule, logs in through the same proxy. A creator registered in one of a
+    group's cohort windows who shares an identifier used by at most
+    ``mate_max_sharing`` accounts with one of the group's creators joins it.
+    Only ever extends a group lockstep cells already made: a venue's
+    onboarding day sharing the venue's IP makes no group to extend.
+    """
+    links = ctx.links
+    links = links[(links["account_type"] == "creator")
+                  & (links["sharing"] <= config.mate_max_sharing).to_numpy()]
+    if links.empty:
+        return {}
+    registered = ctx["creators"].set_index("creator_id")["registered_at_ms"].dropna()
+    windows = cells.drop_duplicates(["group", "window_ms", "cohort_start_ms"])
+    cohort = []
+    for row in windows.itertuples():  # a few windows per group, few groups
+        start, end = int(row.cohort_start_ms), int(row.cohort_start_ms) + int(row.window_ms)
+        inside = registered.index[((registered >= start) & (registered < end)).to_numpy()]
+        cohort.append(pd.DataFrame({"group": row.group, "creator_id": inside}))
+    cohort = pd.concat(cohort, ignore_index=True).drop_duplicates()
+    members = cells[["group", "creator_id"]].drop_duplicates()
+    held = members.merge(links[["account_id", "ident"]], left_on="creator_id",
+                         right_on="account_id")[["group", "ident"]].drop_duplicates()
+    candidates = cohort.merge(links[["account_id", "ident"]], left_on="creator_id",
+                              right_on="account_id").merge(held, on=["group", "ident"])
+    candidates = candidates.merge(members, on=["group", "creator_id"], how="left",
+                                  indicator=True)
+    joined = candidates[(candidates["_merge"] == "left_only").to_numpy()]
+    return {int(g): (sorted(set(rows["creator_id"])), sorted(set(rows["ident"])))
+            for g, rows in joined.groupby("group")}
+
+
+def _mates_evidence(creators: list[str], identifiers: list[str]) -> Evidence:
+    """Why cohort mates joined: registered in the ring's window, sharing its identifiers."""
+    shown = [f"{describe_type(kind)} {value}"
+             for kind, _, value in (i.partition(":") for i in identifiers)]
+    return Evidence(
+        "lockstep_cohort_tie",
+        f"{accounts('creator', creators)}, registered in the same window as this ring's "
+        f"creators, {verb(len(creators), 'shares', 'share')} {listed(shown)} with them", 0.3)
 
 
 def leave_out(rings: list[Finding], taken: frozenset[str], config: LockstepConfig) -> list[Finding]:

@@ -163,3 +163,18 @@ def test_a_lockstep_group_mostly_inside_an_identity_ring_joins_it(tmp_path: Path
     assert [r.kind for r in rings] == ["identity_ring"]
     assert _creators(rings) == [set(farm)]
     assert any(e.code == "lockstep_promotion" for e in rings[0].evidence)
+
+
+def test_a_farm_account_on_no_crowded_shop_joins_through_the_farms_proxy(tmp_path: Path) -> None:
+    market = _market()
+    farm = _lockstep_farm(market)
+    straggler = market.creator("farm_straggler", registered=_at(200.1))
+    market.affiliate(straggler, "ord_s3", 0.1)  # promotes no farm shop
+    for c in [*farm, straggler]:
+        market.link("creator", c, "ip", "farm_proxy")
+    loner = market.creator("same_day_loner", registered=_at(200.12))  # same day, no shared tie
+    market.link("creator", loner, "ip", "loner_home")
+    [ring] = find_lockstep_rings(_context(market, tmp_path))
+    assert _creators([ring]) == [{*farm, straggler}]
+    tie = next(e for e in ring.evidence if e.code == "lockstep_cohort_tie")
+    assert "farm_straggler" in tie.text and "IP farm_proxy" in tie.text
