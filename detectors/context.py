@@ -3,15 +3,21 @@
 Detectors get a :class:`MarketContext` instead of a store: they never know
 which store they run on, and the work common to them (dropping allowlisted
 identifiers, counting how widely each identifier is shared) is done once.
+
+A context comes from a store (:func:`read_context`), from a snapshot's tables
+held in memory (:meth:`MarketContext.from_tables`, the same projections the
+local store computes, with no store at all), or from projections in hand
+(:func:`build_context`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
-from ringwatch.graph.projections import PROJECTIONS
+from ringwatch.graph.projections import PROJECTIONS, from_tables
 from ringwatch.graph.store import GraphStore
 
 
@@ -43,6 +49,26 @@ class MarketContext:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.projections[name]
+
+    @classmethod
+    def from_tables(cls, tables: Mapping[str, pd.DataFrame], *,
+                    as_of_ms: int | None = None) -> MarketContext:
+        """The context of a snapshot's validated tables, built in memory without a store.
+
+        ``tables`` are the loader's typed frames by contract table name (a
+        :class:`~ringwatch.loaders.Snapshot`'s ``tables``); the projections are
+        computed from them as the local store computes its own, so the context
+        equals the one either store gives after loading the same snapshot.
+
+        >>> from ringwatch.loaders import TABLES
+        >>> empty = {spec.name: pd.DataFrame({c.name: [] for c in spec.columns})
+        ...          for spec in TABLES}
+        >>> ctx = MarketContext.from_tables(empty)
+        >>> len(ctx.links), ctx.allowlist, ctx.as_of_ms
+        (0, (), 0)
+        """
+        projections = {name: from_tables(tables, name) for name in PROJECTIONS}
+        return build_context(projections, as_of_ms=as_of_ms)
 
 
 def read_context(store: GraphStore, *, as_of_ms: int | None = None) -> MarketContext:

@@ -1,9 +1,11 @@
 """A small hand-built marketplace for detector tests, where the right answer is known.
 
 Tests add exactly the pattern they are about (a farm, an agency, a collusion
-ring) on top of an ordinary background market, write it as a real snapshot,
-and load it through the real loader and store, so the detectors see what
-they would see in production.
+ring) on top of an ordinary background market. Detector tests take its
+:meth:`Market.context`, built in memory from the tables typed as the loader
+types them; tests of a store or of a whole run write it as a real snapshot and
+load it through the real loader into the store (:meth:`Market.load`).
+``tests/detectors/test_context.py`` checks that both ways give the same context.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+
 from ringwatch.detectors.context import MarketContext, read_context
 from ringwatch.graph.store import GraphStore
-from ringwatch.loaders import TABLES, load_snapshot
+from ringwatch.loaders import TABLES, TableSpec, load_snapshot
+from ringwatch.loaders.schema import Column, Kind
 
 DAY = "2026-03-{:02d}T10:00:00Z"
 
@@ -148,9 +154,39 @@ class Market:
                 writer.writerows(self.rows[spec.name])
         return directory
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The rows as the loader's typed tables, in memory: what loading :meth:`write` gives.
+
+        Empty text is missing, times are UTC, numbers are numbers. The rows
+        this class makes are all valid, so none would have been quarantined.
+        """
+        return {spec.name: _typed(spec, self.rows[spec.name]) for spec in TABLES}
+
+    def context(self, *, as_of_ms: int | None = None) -> MarketContext:
+        """The detectors' context of this market, built in memory (no files, no store)."""
+        return MarketContext.from_tables(self.tables(), as_of_ms=as_of_ms)
+
     def load(self, store: GraphStore, directory: Path) -> MarketContext:
         """Write, load through the real loader into ``store``, and read the detector context."""
         result = load_snapshot(self.write(directory))
         assert result.summary.quarantined == 0, result.summary.as_dict()
         store.write_snapshot(result.snapshot)
         return read_context(store)
+
+
+def _typed(spec: TableSpec, rows: list[dict]) -> pd.DataFrame:
+    """One table's rows in the loader's types (Arrow to pandas, as the loader converts them)."""
+    return pa.table({column.name: _typed_column(column, [row.get(column.name, "") for row in rows])
+                     for column in spec.columns}).to_pandas()
+
+
+def _typed_column(column: Column, values: list) -> pa.Array:
+    given = [None if value == "" else value for value in values]
+    if column.kind is Kind.TIMESTAMP:
+        times = pd.to_datetime(pd.Series(given, dtype=object), utc=True, format="ISO8601")
+        return pa.array(times, pa.timestamp("us", tz="UTC"))
+    if column.kind is Kind.NUMBER:
+        return pa.array(given, pa.float64())
+    if column.kind is Kind.INTEGER:
+        return pa.array([column.default if v is None else v for v in given], pa.int64())
+    return pa.array(given, pa.string())
