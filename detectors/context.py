@@ -60,12 +60,25 @@ class MarketContext:
         computed from them as the local store computes its own, so the context
         equals the one either store gives after loading the same snapshot.
 
+        Two creators on one device, every other table empty:
+
         >>> from ringwatch.loaders import TABLES
-        >>> empty = {spec.name: pd.DataFrame({c.name: [] for c in spec.columns})
-        ...          for spec in TABLES}
-        >>> ctx = MarketContext.from_tables(empty)
-        >>> len(ctx.links), ctx.allowlist, ctx.as_of_ms
-        (0, (), 0)
+        >>> def table(spec, rows=()):
+        ...     frame = pd.DataFrame(list(rows), columns=[c.name for c in spec.columns])
+        ...     for c in spec.columns:
+        ...         if c.kind == "timestamp":
+        ...             frame[c.name] = pd.to_datetime(frame[c.name], utc=True)
+        ...     return frame
+        >>> rows = {"creators": [("c1", "2026-01-01", "US", None), ("c2", "2026-01-02", "US", None)],
+        ...         "identity_links": [("creator", "c1", "device", "d1", "2026-03-01", None, 4),
+        ...                            ("creator", "c2", "device", "d1", "2026-03-02", None, 2)]}
+        >>> ctx = MarketContext.from_tables({t.name: table(t, rows.get(t.name, ())) for t in TABLES})
+        >>> ctx.links[["account", "ident", "sharing"]]
+              account      ident  sharing
+        0  creator:c1  device:d1        2
+        1  creator:c2  device:d1        2
+        >>> ctx.as_of_ms  # the latest time in the snapshot: 2026-03-02
+        1772409600000
         """
         projections = {name: from_tables(tables, name) for name in PROJECTIONS}
         return build_context(projections, as_of_ms=as_of_ms)
