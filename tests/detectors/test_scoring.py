@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ringwatch.detectors.config import ScoringConfig
@@ -171,3 +171,12 @@ def test_context_evidence_stays_quiet_below_the_markets_95th_percentile(collusio
     many = context_evidence({"prior_violations": 7}, tables)
     assert [(e.code, e.weight) for e in many] == [("prior_violations", 0.3)]  # capped
     assert many[0].text == "the ring's creators have 7 prior policy violations"
+
+
+@settings(max_examples=200)
+@given(st.lists(items, max_size=8), st.floats(min_value=0.05, max_value=0.95))
+def test_a_kind_not_yet_seen_always_raises_the_score(evidence: list[Evidence],
+                                                     weight: float) -> None:
+    unseen = [code for code in CODES if code not in {e.code for e in evidence}]
+    assume(unseen and score(evidence) < 0.99)  # (the score is rounded to four places)
+    assert score([*evidence, Evidence(unseen[0], "corroboration", weight)]) > score(evidence)
