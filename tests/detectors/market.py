@@ -19,8 +19,9 @@ import pyarrow as pa
 
 from ringwatch.detectors.context import MarketContext, read_context
 from ringwatch.graph.store import GraphStore
-from ringwatch.loaders import TABLES, TableSpec, load_snapshot
-from ringwatch.loaders.schema import Column, Kind
+from ringwatch.loaders import TABLES, load_snapshot
+from ringwatch.loaders.read import RawTable
+from ringwatch.loaders.validate import validate_table
 
 DAY = "2026-03-{:02d}T10:00:00Z"
 
@@ -157,10 +158,26 @@ class Market:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The rows as the loader's typed tables, in memory: what loading :meth:`write` gives.
 
-        Empty text is missing, times are UTC, numbers are numbers. The rows
-        this class makes are all valid, so none would have been quarantined.
+        Each table's rows, as the text a CSV file would hold, go through the
+        loader's own validation (the ids a reference may name are those the
+        tables before it loaded, as in a load); a row it would quarantine
+        fails the test that made it, with the reason.
         """
-        return {spec.name: _typed(spec, self.rows[spec.name]) for spec in TABLES}
+        targets = {(ref.table, ref.target) for spec in TABLES for ref in spec.references}
+        known: dict[tuple[str, str], pa.Array] = {}
+        typed = {}
+        for spec in TABLES:
+            text = {column.name: pa.array([_text(row.get(column.name, "")) for row in
+                                           self.rows[spec.name]], pa.string())
+                    for column in spec.columns}
+            table = validate_table(RawTable(Path(f"{spec.name}.csv"), pa.table(text)), spec, known)
+            assert table.quarantined == 0, table.quarantine.to_dict("records")
+            typed[spec.name] = table.frame
+            for table_name, column in targets:
+                if table_name == spec.name:
+                    known[(table_name, column)] = pa.array(table.frame[column].dropna().unique(),
+                                                           pa.string())
+        return typed
 
     def context(self, *, as_of_ms: int | None = None) -> MarketContext:
         """The detectors' context of this market, built in memory (no files, no store)."""
@@ -174,19 +191,6 @@ class Market:
         return read_context(store)
 
 
-def _typed(spec: TableSpec, rows: list[dict]) -> pd.DataFrame:
-    """One table's rows in the loader's types (Arrow to pandas, as the loader converts them)."""
-    return pa.table({column.name: _typed_column(column, [row.get(column.name, "") for row in rows])
-                     for column in spec.columns}).to_pandas()
-
-
-def _typed_column(column: Column, values: list) -> pa.Array:
-    given = [None if value == "" else value for value in values]
-    if column.kind is Kind.TIMESTAMP:
-        times = pd.to_datetime(pd.Series(given, dtype=object), utc=True, format="ISO8601")
-        return pa.array(times, pa.timestamp("us", tz="UTC"))
-    if column.kind is Kind.NUMBER:
-        return pa.array(given, pa.float64())
-    if column.kind is Kind.INTEGER:
-        return pa.array([column.default if v is None else v for v in given], pa.int64())
-    return pa.array(given, pa.string())
+def _text(value: object) -> str:
+    """A value as :meth:`Market.write`'s CSV file holds it."""
+    return "" if value is None else str(value)

@@ -103,7 +103,7 @@ def collusion() -> tuple[MarketContext, list[str], list[str]]:
     market.background()
     creators, shops, _ = market.plant_collusion()
     market.violation("col_c1")
-    market.violation("col_c1", severity="high")
+    market.violation("col_c1", policy="spam_comments", severity="high")
     return market.context(), creators, shops
 
 
