@@ -2,9 +2,9 @@
 
 Tests add exactly the pattern they are about (a farm, an agency, a collusion
 ring) on top of an ordinary background market. Detector tests take its
-:meth:`Market.context`, built in memory from the tables typed as the loader
-types them; tests of a store or of a whole run write it as a real snapshot and
-load it through the real loader into the store (:meth:`Market.load`).
+:meth:`Market.context`, built in memory from rows the loader's own validation
+typed (no files, no store); tests of a store or of a whole run write it as a
+real snapshot and load it through the real loader into the store (:meth:`Market.load`).
 ``tests/detectors/test_context.py`` checks that both ways give the same context.
 """
 
