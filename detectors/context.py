@@ -3,17 +3,23 @@
 Detectors get a :class:`MarketContext` instead of a store: they never know
 which store they run on, and the work common to them (dropping allowlisted
 identifiers, counting how widely each identifier is shared) is done once.
+
+A context comes from a store (:func:`read_context`), from a snapshot's tables
+held in memory (:meth:`MarketContext.from_tables`, the same projections the
+local store computes, with no store at all), or from projections in hand
+(:func:`build_context`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ringwatch.graph.capabilities import ProjectionSource
-from ringwatch.graph.projections import PROJECTIONS
+from ringwatch.graph.projections import PROJECTIONS, from_tables
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,39 @@ class MarketContext:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.projections[name]
+
+    @classmethod
+    def from_tables(cls, tables: Mapping[str, pd.DataFrame], *,
+                    as_of_ms: int | None = None) -> MarketContext:
+        """The context of a snapshot's validated tables, built in memory without a store.
+
+        ``tables`` are the loader's typed frames by contract table name (a
+        :class:`~ringwatch.loaders.Snapshot`'s ``tables``); the projections are
+        computed from them as the local store computes its own, so the context
+        equals the one either store gives after loading the same snapshot.
+
+        Two creators on one device, every other table empty:
+
+        >>> from ringwatch.tables import TABLES
+        >>> def table(spec, rows=()):
+        ...     frame = pd.DataFrame(list(rows), columns=[c.name for c in spec.columns])
+        ...     for c in spec.columns:
+        ...         if c.kind == "timestamp":
+        ...             frame[c.name] = pd.to_datetime(frame[c.name], utc=True)
+        ...     return frame
+        >>> rows = {"creators": [("c1", "2026-01-01", "US", None), ("c2", "2026-01-02", "US", None)],
+        ...         "identity_links": [("creator", "c1", "device", "d1", "2026-03-01", None, 4),
+        ...                            ("creator", "c2", "device", "d1", "2026-03-02", None, 2)]}
+        >>> ctx = MarketContext.from_tables({t.name: table(t, rows.get(t.name, ())) for t in TABLES})
+        >>> ctx.links[["account", "ident", "sharing"]]
+              account      ident  sharing
+        0  creator:c1  device:d1        2
+        1  creator:c2  device:d1        2
+        >>> ctx.as_of_ms  # the latest time in the snapshot: 2026-03-02
+        1772409600000
+        """
+        projections = {name: from_tables(tables, name) for name in PROJECTIONS}
+        return build_context(projections, as_of_ms=as_of_ms)
 
 
 def read_context(store: ProjectionSource, *, as_of_ms: int | None = None) -> MarketContext:

@@ -23,8 +23,21 @@ beside each figure tell a real zero from an empty denominator.
 
 Example
 -------
->>> labels = load_labels("snapshot/labels.csv")  # doctest: +SKIP
->>> print(evaluate(load_rings("out/rings.jsonl"), labels).table())  # doctest: +SKIP
+On a real run, ``load_labels("snapshot/labels.csv")`` and
+``load_rings("out/rings.jsonl")`` read the two files. Here two planted rings,
+one found whole and one missed:
+
+>>> labels = pd.DataFrame({"ring_id": ["r1", "r1", "r2", "r2"],
+...                        "account_type": ["creator"] * 4,
+...                        "account_id": ["c1", "c2", "c3", "c4"],
+...                        "typology": ["account_farm"] * 2 + ["collusion_ring"] * 2})
+>>> found = [{"kind": "identity_ring", "score": 0.9,
+...           "members": [{"type": "creator", "id": "c1"}, {"type": "creator", "id": "c2"}]}]
+>>> result = evaluate(found, labels)
+>>> result["account_farm"].ring_recall, result["collusion_ring"].ring_recall
+(1.0, 0.0)
+>>> result.overall.creator_precision, result.overall.creator_recall
+(1.0, 0.5)
 """
 
 from __future__ import annotations

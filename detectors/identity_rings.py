@@ -13,8 +13,21 @@ operator accounts.
 
 Example
 -------
+On a small generated marketplace (one planted account farm), read in memory:
+
+>>> import tempfile
 >>> from ringwatch.detectors.config import IdentityConfig
->>> rings = find_identity_rings(context, IdentityConfig())  # doctest: +SKIP
+>>> from ringwatch.detectors.context import MarketContext
+>>> from ringwatch.generator import GeneratorConfig, generate_snapshot
+>>> from ringwatch.loaders import load_snapshot
+>>> made = generate_snapshot(tempfile.mkdtemp(), GeneratorConfig(scale=0.02, seed=1))
+>>> context = MarketContext.from_tables(load_snapshot(made.path).snapshot.tables)
+>>> rings = find_identity_rings(context, IdentityConfig())
+>>> [str(ring.kind) for ring in rings]
+['identity_ring']
+>>> ring = rings[0]
+>>> ring.count("creator") >= 2 and all(e.text for e in ring.evidence)
+True
 """
 
 from __future__ import annotations

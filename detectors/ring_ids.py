@@ -102,7 +102,11 @@ def match(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
                 candidates.append((score, active, i, j))
     continues: dict[int, str] = {}
     used: set[int] = set()
-    for _, _, i, j in sorted(candidates, key=lambda c: (-c[0], not c[1], c[2], c[3])):
+    # Ties go by content (the earlier ring's id, then the new ring's accounts), never by the
+    # order the detectors returned the rings in: the same rings get the same ids.
+    content = [tuple(sorted(account_keys(ring))) for ring in current]
+    for _, _, i, j in sorted(candidates, key=lambda c: (-c[0], not c[1], old_keys[c[2]][0],
+                                                        content[c[3]])):
         if i in used or j in continues:
             continue
         used.add(i)

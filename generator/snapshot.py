@@ -74,8 +74,11 @@ def generate_snapshot(out_dir: Path | str,
 
     Example
     -------
-    >>> made = generate_snapshot("/tmp/market", GeneratorConfig(scale=0.1, seed=1))
+    >>> import tempfile
+    >>> made = generate_snapshot(tempfile.mkdtemp(), GeneratorConfig(scale=0.02, seed=1))
     >>> sorted(made.rings) == sorted(TYPOLOGIES)
+    True
+    >>> (made.path / "labels.csv").exists()
     True
     """
     path = Path(out_dir)

@@ -339,13 +339,8 @@ class AccountGraph(Protocol):
             or because a node expanded within ``hops`` had more than
             ``per_node`` neighbours. ``None`` when :meth:`account` would be ``None``.
 
-        Examples
-        --------
-        >>> store.neighbourhood("creator", "c1", hops=1, limit=200)  # doctest: +SKIP
-        {'nodes': [{'id': 'creator:c1', 'type': 'creator', 'label': 'c1'},
-                   {'id': 'device:d1', 'type': 'device', 'label': 'd1'}],
-         'edges': [{'source': 'creator:c1', 'target': 'device:d1', 'type': 'USES'}],
-         'truncated': False}
+        :meth:`ringwatch.graph.store.GraphStore.neighbourhood` has an example
+        that runs on a small local store.
         """
         ...
 

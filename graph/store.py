@@ -167,7 +167,25 @@ class GraphStore(abc.ABC):
 
         Examples
         --------
-        >>> store.neighbourhood("creator", "c1", hops=1, limit=200)  # doctest: +SKIP
+        A local store holding one creator on one device:
+
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from ringwatch.graph.local_store import LocalStore
+        >>> from ringwatch.loaders import load_snapshot
+        >>> snapshot = Path(tempfile.mkdtemp())
+        >>> for name, header, *rows in (
+        ...         ("creators", "creator_id,registered_at", "c1,2026-01-01"),
+        ...         ("shops", "shop_id,seller_id,registered_at"),
+        ...         ("identity_links", "account_type,account_id,identifier_type,identifier,"
+        ...          "first_seen", "creator,c1,device,d1,2026-01-02"),
+        ...         ("orders", "order_id,buyer_id,shop_id,amount,placed_at,status"),
+        ...         ("commissions", "commission_id,order_id,creator_id,shop_id,amount,rate,"
+        ...          "created_at,status")):
+        ...     _ = (snapshot / f"{name}.csv").write_text("\\n".join([header, *rows]) + "\\n")
+        >>> store = LocalStore(tempfile.mkdtemp())
+        >>> _ = store.write_snapshot(load_snapshot(snapshot).snapshot)
+        >>> store.neighbourhood("creator", "c1", hops=1, limit=200)
         {'nodes': [{'id': 'creator:c1', 'type': 'creator', 'label': 'c1'},
                    {'id': 'device:d1', 'type': 'device', 'label': 'd1'}],
          'edges': [{'source': 'creator:c1', 'target': 'device:d1', 'type': 'USES'}],

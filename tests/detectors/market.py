@@ -1,9 +1,11 @@
 """A small hand-built marketplace for detector tests, where the right answer is known.
 
 Tests add exactly the pattern they are about (a farm, an agency, a collusion
-ring) on top of an ordinary background market, write it as a real snapshot,
-and load it through the real loader and store, so the detectors see what
-they would see in production.
+ring) on top of an ordinary background market. Detector tests take its
+:meth:`Market.context`, built in memory from rows the loader's own validation
+typed (no files, no store); tests of a store or of a whole run write it as a
+real snapshot and load it through the real loader into the store (:meth:`Market.load`).
+``tests/detectors/test_context.py`` checks that both ways give the same context.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+
 from ringwatch.detectors.context import MarketContext, read_context
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import load_snapshot
+from ringwatch.loaders.read import RawTable
+from ringwatch.loaders.validate import validate_table
 from ringwatch.tables import TABLES
 
 DAY = "2026-03-{:02d}T10:00:00Z"
@@ -149,9 +156,42 @@ class Market:
                 writer.writerows(self.rows[spec.name])
         return directory
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The rows as the loader's typed tables, in memory: what loading :meth:`write` gives.
+
+        Each table's rows, as the text a CSV file would hold, go through the
+        loader's own validation (the ids a reference may name are those the
+        tables before it loaded, as in a load); a row it would quarantine
+        fails the test that made it, with the reason.
+        """
+        targets = {(ref.table, ref.target) for spec in TABLES for ref in spec.references}
+        known: dict[tuple[str, str], pa.Array] = {}
+        typed = {}
+        for spec in TABLES:
+            text = {column.name: pa.array([_text(row.get(column.name, "")) for row in
+                                           self.rows[spec.name]], pa.string())
+                    for column in spec.columns}
+            table = validate_table(RawTable(Path(f"{spec.name}.csv"), pa.table(text)), spec, known)
+            assert table.quarantined == 0, table.quarantine.to_dict("records")
+            typed[spec.name] = table.frame
+            for table_name, column in targets:
+                if table_name == spec.name:
+                    known[(table_name, column)] = pa.array(table.frame[column].dropna().unique(),
+                                                           pa.string())
+        return typed
+
+    def context(self, *, as_of_ms: int | None = None) -> MarketContext:
+        """The detectors' context of this market, built in memory (no files, no store)."""
+        return MarketContext.from_tables(self.tables(), as_of_ms=as_of_ms)
+
     def load(self, store: GraphStore, directory: Path) -> MarketContext:
         """Write, load through the real loader into ``store``, and read the detector context."""
         result = load_snapshot(self.write(directory))
         assert result.summary.quarantined == 0, result.summary.as_dict()
         store.write_snapshot(result.snapshot)
         return read_context(store)
+
+
+def _text(value: object) -> str:
+    """A value as :meth:`Market.write`'s CSV file holds it."""
+    return "" if value is None else str(value)

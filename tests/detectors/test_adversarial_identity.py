@@ -10,14 +10,11 @@ regions together.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from ringwatch.detectors.config import IdentityConfig
-from ringwatch.detectors.context import MarketContext
 from ringwatch.detectors.identity_rings import find_identity_rings
-from ringwatch.graph.local_store import LocalStore
 
 from .market import Market
 
@@ -33,10 +30,6 @@ def market() -> Market:
     m = Market()
     m.background()
     return m
-
-
-def _context(market: Market, tmp_path: Path) -> MarketContext:
-    return market.load(LocalStore(tmp_path / "store"), tmp_path / "snapshot")
 
 
 def _creator_sets(rings: list) -> list[set[str]]:
@@ -58,26 +51,26 @@ def _studio_agency(market: Market, name: str, size: int = 8) -> list[str]:
 
 
 def test_a_farm_declared_as_an_agency_is_found_beside_an_honest_studio(
-        market: Market, tmp_path: Path) -> None:
+        market: Market) -> None:
     honest = _studio_agency(market, "studio")
     farm = [market.creator(f"mcn_c{i}", agency="mcn_front") for i in range(9)]
     for i, c in enumerate(farm):  # payouts split in threes, phones in threes, no studio kit
         market.link("creator", c, "payout_account", f"mcn_pa{i // 3}")
         market.link("creator", c, "phone", f"mcn_sim{(i + 1) // 3}")
-    rings = find_identity_rings(_context(market, tmp_path))
+    rings = find_identity_rings(market.context())
     found = _creator_sets(rings)
     assert set(farm) in found
     assert not any(set(honest) & ring for ring in found)
 
 
 def test_a_farm_in_the_agency_shield_was_missed_when_all_agency_sharing_was_expected(
-        market: Market, tmp_path: Path) -> None:
+        market: Market) -> None:
     farm = [market.creator(f"mcn_c{i}", agency="mcn_front") for i in range(6)]
     for i, c in enumerate(farm):
         market.link("creator", c, "payout_account", f"mcn_pa{i // 2}")
         market.link("creator", c, "phone", f"mcn_sim{i // 2}")
         market.link("creator", c, "device", f"mcn_d{(i + 1) // 2}")
-    context = _context(market, tmp_path)
+    context = market.context()
     assert set(farm) in _creator_sets(find_identity_rings(context))
     shielded = IdentityConfig(studio_min_accounts=1, studio_share=0.0)  # the old rule: all expected
     assert not any(set(farm) & ring for ring in _creator_sets(
@@ -85,7 +78,7 @@ def test_a_farm_in_the_agency_shield_was_missed_when_all_agency_sharing_was_expe
 
 
 def test_a_device_chain_farm_is_one_ring_but_a_family_tablet_is_not(
-        market: Market, tmp_path: Path) -> None:
+        market: Market) -> None:
     chain = [market.creator(f"rot_c{i}") for i in range(8)]
     for i in range(len(chain) - 1):  # each device shared by one account and the next only
         market.link("creator", chain[i], "device", f"rot_d{i}")
@@ -94,17 +87,17 @@ def test_a_device_chain_farm_is_one_ring_but_a_family_tablet_is_not(
     for c in family:  # one tablet and the home network
         market.link("creator", c, "device", "family_tablet")
         market.link("creator", c, "ip", "family_wifi")
-    found = _creator_sets(find_identity_rings(_context(market, tmp_path)))
+    found = _creator_sets(find_identity_rings(market.context()))
     assert set(chain) in found
     assert not any(set(family) & ring for ring in found)
 
 
-def test_payouts_split_over_small_accounts_are_one_ring(market: Market, tmp_path: Path) -> None:
+def test_payouts_split_over_small_accounts_are_one_ring(market: Market) -> None:
     farm = [market.creator(f"split_c{i}") for i in range(10)]
     for i, c in enumerate(farm):  # five payout accounts, each shared by two neighbours
         market.link("creator", c, "payout_account", f"split_pa{i // 2}")
         market.link("creator", c, "device", f"split_d{(i + 1) // 2}")
-    found = _creator_sets(find_identity_rings(_context(market, tmp_path)))
+    found = _creator_sets(find_identity_rings(market.context()))
     assert set(farm) in found
 
 
@@ -117,37 +110,37 @@ def _spread_market(honest: int = 400) -> Market:
     return market
 
 
-def test_a_funder_wallet_that_paid_its_sybils_in_one_night_is_a_ring(tmp_path: Path) -> None:
+def test_a_funder_wallet_that_paid_its_sybils_in_one_night_is_a_ring() -> None:
     market = _spread_market()
     sybils = [market.creator(f"syb{i}") for i in range(120)]
     for i, c in enumerate(sybils):  # beyond every hub cap, but all first seen within hours
         market.link("creator", c, "payout_account", "funder", first_seen=_at(200 + i / 500))
-    rings = find_identity_rings(_context(market, tmp_path))
+    rings = find_identity_rings(market.context())
     found = _creator_sets(rings)
     assert set(sybils) in found
     ring = rings[found.index(set(sybils))]
     assert any(e.code == "lockstep_payout_account" for e in ring.evidence)
 
 
-def test_an_exchange_wallet_used_over_a_year_is_not_a_ring(tmp_path: Path) -> None:
+def test_an_exchange_wallet_used_over_a_year_is_not_a_ring() -> None:
     market = _spread_market()
     for i in range(300):  # 300 honest accounts withdrew to one exchange wallet, over the year
         market.link("creator", f"h{i}", "payout_account", "exchange_hot",
                     first_seen=_at(5 + i * 350 / 300))
-    assert find_identity_rings(_context(market, tmp_path)) == []
+    assert find_identity_rings(market.context()) == []
 
 
-def test_an_onboarding_day_moves_the_market_and_flags_nobody(tmp_path: Path) -> None:
+def test_an_onboarding_day_moves_the_market_and_flags_nobody() -> None:
     market = Market()
     for i in range(200):  # a campaign day: everyone registers and links that day
         c = market.creator(f"new{i}", registered="2026-02-01")
         market.link("creator", c, "payout_account", "campaign_aggregator",
                     first_seen=_at(396 + i / 1000))
         market.link("creator", c, "payout_account", f"own_pa{i}", first_seen=_at(396 + i / 1000))
-    assert find_identity_rings(_context(market, tmp_path)) == []
+    assert find_identity_rings(market.context()) == []
 
 
-def test_payout_accounts_do_not_chain_a_region_into_one_giant_ring(tmp_path: Path) -> None:
+def test_payout_accounts_do_not_chain_a_region_into_one_giant_ring() -> None:
     market = _spread_market(100)
     rings_planted = []
     for r in range(4):  # four farms of six on their own payout account and phone ...
@@ -161,13 +154,13 @@ def test_payout_accounts_do_not_chain_a_region_into_one_giant_ring(tmp_path: Pat
     for k in range(0, len(everyone), 24):  # the payroll signs its clients up over the year
         for j, c in enumerate(everyone[k:k + 25]):
             market.link("creator", c, "payout_account", f"payroll{k}", first_seen=_at(k + 12 * j))
-    found = _creator_sets(find_identity_rings(_context(market, tmp_path)))
+    found = _creator_sets(find_identity_rings(market.context()))
     for farm in rings_planted:
         assert farm in found
     assert max(len(ring) for ring in found) <= 6
 
 
-def test_a_large_loose_component_is_split_where_its_ties_are_thin(tmp_path: Path) -> None:
+def test_a_large_loose_component_is_split_where_its_ties_are_thin() -> None:
     market = Market()
     blocks = []
     for r in range(6):  # six dense farms of ten, joined in a line by single shared devices
@@ -179,7 +172,7 @@ def test_a_large_loose_component_is_split_where_its_ties_are_thin(tmp_path: Path
         if r:
             market.link("creator", f"b{r - 1}_c0", "device", f"bridge{r}")
             market.link("creator", f"b{r}_c0", "device", f"bridge{r}")
-    found = _creator_sets(find_identity_rings(_context(market, tmp_path)))
+    found = _creator_sets(find_identity_rings(market.context()))
     assert sorted(map(sorted, found)) == sorted(map(sorted, blocks))
 
 
@@ -197,21 +190,21 @@ def _registration_market(onboarding_day: bool) -> tuple[Market, list[str]]:
     return market, farm
 
 
-def test_a_ring_registered_in_one_sitting_says_so(tmp_path: Path) -> None:
+def test_a_ring_registered_in_one_sitting_says_so() -> None:
     from ringwatch.detectors.pipeline import find_rings
 
     market, farm = _registration_market(onboarding_day=False)
-    [ring] = [r for r in find_rings(_context(market, tmp_path)) if r.kind == "identity_ring"]
+    [ring] = [r for r in find_rings(market.context()) if r.kind == "identity_ring"]
     assert {m.id for m in ring.members if m.type == "creator"} == set(farm)
     burst = next(e for e in ring.evidence if e.code == "lockstep_registration")
     assert burst.text.startswith("5 of the 5 creators of this ring (burst_c0")
 
 
-def test_an_onboarding_day_is_no_registration_burst(tmp_path: Path) -> None:
+def test_an_onboarding_day_is_no_registration_burst() -> None:
     from ringwatch.detectors.pipeline import find_rings
 
     market, _ = _registration_market(onboarding_day=True)
-    rings = find_rings(_context(market, tmp_path))
+    rings = find_rings(market.context())
     assert rings and not any(e.code == "lockstep_registration" for r in rings for e in r.evidence)
 
 
@@ -227,15 +220,14 @@ def _sitting(market: Market, name: str, size: int, *, day: float, pairs: int) ->
     return members
 
 
-def test_a_farm_registered_in_one_sitting_behind_one_proxy_is_one_ring(tmp_path: Path) -> None:
+def test_a_farm_registered_in_one_sitting_behind_one_proxy_is_one_ring() -> None:
     market = _spread_market(300)
     farm = _sitting(market, "sitting", 8, day=250, pairs=1)
-    found = _creator_sets(find_identity_rings(_context(market, tmp_path)))
+    found = _creator_sets(find_identity_rings(market.context()))
     assert set(farm) in found
 
 
-def test_an_onboarding_day_at_one_venue_without_any_decisive_tie_is_not_a_ring(
-        tmp_path: Path) -> None:
+def test_an_onboarding_day_at_one_venue_without_any_decisive_tie_is_not_a_ring() -> None:
     market = _spread_market(300)
     _sitting(market, "venue", 30, day=250, pairs=0)
-    assert find_identity_rings(_context(market, tmp_path)) == []
+    assert find_identity_rings(market.context()) == []

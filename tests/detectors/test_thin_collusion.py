@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ringwatch.detectors.collusion_rings import find_collusion_rings, pair_signals
 from ringwatch.detectors.config import CollusionConfig
-from ringwatch.detectors.context import MarketContext
-from ringwatch.graph.local_store import LocalStore
 
 from .market import Market
 
@@ -19,10 +15,6 @@ def market() -> Market:
     m = Market()
     m.background(creators=20, shops=10, buyers=120)
     return m
-
-
-def _context(market: Market, tmp_path: Path) -> MarketContext:
-    return market.load(LocalStore(tmp_path / "store"), tmp_path / "snapshot")
 
 
 def _block(market: Market, name: str, *, fake: bool) -> tuple[list[str], list[str]]:
@@ -44,9 +36,9 @@ def _block(market: Market, name: str, *, fake: bool) -> tuple[list[str], list[st
 
 
 def test_thin_collusion_is_found_as_a_block_though_no_pair_is_suspicious(
-        market: Market, tmp_path: Path) -> None:
+        market: Market) -> None:
     creators, shops = _block(market, "thin", fake=True)
-    ctx = _context(market, tmp_path)
+    ctx = market.context()
     pairs = pair_signals(ctx, CollusionConfig())
     planted = pairs[pairs["creator_id"].isin(creators)]
     assert len(planted) == 20 and planted["signals"].max() == 1  # thin: one signal per pair
@@ -60,6 +52,6 @@ def test_thin_collusion_is_found_as_a_block_though_no_pair_is_suspicious(
 
 
 def test_an_honest_campaign_block_with_a_high_rate_is_not_a_ring(
-        market: Market, tmp_path: Path) -> None:
+        market: Market) -> None:
     _block(market, "campaign", fake=False)
-    assert find_collusion_rings(_context(market, tmp_path)) == []
+    assert find_collusion_rings(market.context()) == []
