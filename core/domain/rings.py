@@ -163,6 +163,8 @@ class Ring:
     """A ring: what it is, who is in it, why, and its history across runs and reviews.
 
     ``extra`` keeps fields a newer writer added, in their order, after the known ones.
+    ``first_detected`` and ``run_id`` are ``None`` (and stay absent) in a document
+    written by hand or by a test without them; every run writes both.
     """
 
     ring_id: str
@@ -171,8 +173,8 @@ class Ring:
     members: tuple[Member, ...]
     evidence: tuple[Evidence, ...]
     metrics: Mapping[str, Any]
-    first_detected: str
-    run_id: str
+    first_detected: str | None
+    run_id: str | None
     lifecycle: Lifecycle = Lifecycle.NEW
     review_status: ReviewStatus = ReviewStatus.NEW
     lineage: Lineage | None = None
@@ -220,7 +222,7 @@ class Ring:
             ring_id=doc["ring_id"], kind=RingKind(doc["kind"]), score=doc["score"],
             members=tuple(Member.from_json(m) for m in doc["members"]),
             evidence=tuple(Evidence.from_json(e) for e in doc["evidence"]),
-            metrics=doc["metrics"], first_detected=doc["first_detected"], run_id=doc["run_id"],
+            metrics=doc["metrics"], first_detected=doc.get("first_detected"), run_id=doc.get("run_id"),
             lifecycle=lifecycle, review_status=ReviewStatus(review),
             lineage=None if lineage is None else Lineage.from_json(lineage), history=history,
             version=doc.get("version"), last_seen_run=doc.get("last_seen_run"),

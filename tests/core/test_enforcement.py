@@ -77,7 +77,8 @@ def review(store: GraphStore, ring_id: str, action: str = "confirm") -> dict:
     ring = store.ring(ring_id)
     assert ring is not None
     return review_ring(store, ring_id, action, reviewer=REVIEWER, note="checked",
-                       expected_version=int(ring.get("version") or 0), at="2026-11-01T12:00:00Z")
+                       expected_version=int(ring.get("version") or 0),
+                       at="2026-11-01T12:00:00Z").to_json()
 
 
 def confirmed_rings(store: GraphStore, count: int, *, members: int = len(MEMBER_TYPES),
