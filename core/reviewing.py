@@ -78,7 +78,7 @@ def review_ring(store: ReviewStore, ring_id: str, action: ReviewAction | str, *,
     before the write; ``ValueError`` for an action that is not a :class:`ReviewAction`.
     """
     if action not in ReviewAction._value2member_map_:
-        raise ValueError(f"unknown review action {action!r}; one of {sorted(ReviewAction)}")
+        raise ValueError(f"unknown review action {action!r}; one of {sorted(a.value for a in ReviewAction)}")
     action = ReviewAction(action)
     ring = _read(store, ring_id)
     if ring is None:
