@@ -23,7 +23,7 @@ from rich.table import Table
 from ringwatch import RingwatchError
 from ringwatch.detection import DETECTION_STEPS, detect_into
 from ringwatch.detectors.pipeline import RunResult
-from ringwatch.domain import is_account
+from ringwatch.domain import Ring, is_account
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
@@ -411,7 +411,7 @@ def evaluate_rings(
             _print_evaluation(store if baselines else None, load_rings(rings), labels)
         if reviews and store is not None:
             typer.echo("Reviewers' verdicts per detector:")
-            typer.echo(verdicts_table(reviewer_precision(store.rings())))
+            typer.echo(verdicts_table(reviewer_precision(map(Ring.from_json, store.rings()))))
 
 
 def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: Path,

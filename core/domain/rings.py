@@ -95,19 +95,25 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One run that found the ring: when, its score then, and how many accounts it had."""
+    """One run that found the ring: when, its score then, and how many accounts it had.
+
+    Every run writes all four; the API's schema (and :mod:`ringwatch.ring_history`)
+    also accept an entry without ``at``, ``score`` or ``accounts``, which reads
+    as ``None`` and is written back without it.
+    """
 
     run_id: str
-    at: str
-    score: float
-    accounts: int
+    at: str | None
+    score: float | None
+    accounts: int | None
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> HistoryEntry:
-        return cls(doc["run_id"], doc["at"], doc["score"], doc["accounts"])
+        return cls(doc["run_id"], doc.get("at"), doc.get("score"), doc.get("accounts"))
 
     def to_json(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "at": self.at, "score": self.score, "accounts": self.accounts}
+        return optional(("run_id", self.run_id), ("at", self.at), ("score", self.score),
+                        ("accounts", self.accounts))
 
 
 @dataclass(frozen=True, slots=True)
