@@ -142,7 +142,12 @@ class Lineage:
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    """One reviewer's decision, as recorded on the ring."""
+    """One reviewer's decision, as recorded on the ring.
+
+    ``key_id`` is always written, ``null`` for a reviewer without an API key (a
+    script calling :func:`ringwatch.reviewing.review_ring`): every review
+    Ringwatch has stored carries the field.
+    """
 
     action: ReviewAction
     note: str
@@ -157,7 +162,7 @@ class Review:
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action.value, "note": self.note, "actor": self.actor,
-                **optional(("key_id", self.key_id)), "at": self.at}
+                "key_id": self.key_id, "at": self.at}
 
 
 def _tuple(items: Iterable[Any] | None, kind: Any) -> tuple[Any, ...] | None:

@@ -70,3 +70,13 @@ def test_an_unknown_ring_or_action_is_refused(store: LocalStore) -> None:
     with pytest.raises(ValueError, match="unknown review action"):
         review_ring(store, "R-a", "approve", reviewer=ALICE, expected_version=0)
     assert store.audit_entries() == []
+
+
+def test_a_reviewer_without_a_key_is_recorded_with_a_null_key_id(store: LocalStore) -> None:
+    # Every stored review has carried key_id since reviews exist; a script's reviewer has none.
+    script = Reviewer(actor="nightly-script", key_id=None, role="investigator")
+    review_ring(store, "R-a", "confirm", reviewer=script, expected_version=0, at=AT)
+    assert store.ring("R-a")["reviews"] == [{"action": "confirm", "note": "", "actor": "nightly-script",
+                                             "key_id": None, "at": AT}]
+    [entry] = store.audit_entries()
+    assert "key_id" in entry and entry["key_id"] is None
