@@ -32,6 +32,7 @@ from fastapi import BackgroundTasks, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from ringwatch.domain import ApiKey
 from ringwatch.graph.capabilities import KeyStore
 from ringwatch.graph.errors import StoreError
 
@@ -62,17 +63,16 @@ def hash_key(key: str) -> str:
 
 
 def new_api_key(role: Role | str, label: str = "", *,
-                now: datetime | None = None) -> tuple[str, dict[str, Any]]:
+                now: datetime | None = None) -> tuple[str, ApiKey]:
     """Make a key; returns ``(secret, record)``. Only the record is ever stored.
 
     >>> secret, record = new_api_key("viewer", "alice")
-    >>> secret.startswith("rw_") and record["hash"] == hash_key(secret)
+    >>> secret.startswith("rw_") and record.hash == hash_key(secret)
     True
     """
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    stamp = utc_stamp(now)
-    record = {"key_id": f"key_{secrets.token_hex(6)}", "hash": hash_key(secret),
-              "role": Role(role).value, "label": label, "created_at": stamp}
+    record = ApiKey(key_id=f"key_{secrets.token_hex(6)}", hash=hash_key(secret),
+                    role=Role(role).value, label=label, created_at=utc_stamp(now))
     return secret, record
 
 
@@ -81,15 +81,15 @@ PUBLIC_KEY_FIELDS: tuple[str, ...] = ("key_id", "role", "label", "created_at", "
                                       "revoked_at")
 
 
-def public_key_record(record: dict[str, Any]) -> dict[str, Any]:
-    """A key record without its hash: what listings show."""
-    return {k: record.get(k) for k in PUBLIC_KEY_FIELDS}
+def public_key_record(record: ApiKey) -> dict[str, Any]:
+    """A key record without its hash: what listings show (absent times as ``None``)."""
+    document = record.to_json()
+    return {k: document.get(k) for k in PUBLIC_KEY_FIELDS}
 
 
-def describe_key(record: dict[str, Any]) -> str:
+def describe_key(record: ApiKey) -> str:
     """A key's role and label for messages and audit notes: ``role viewer, label alice``."""
-    label = record.get("label")
-    return f"role {record.get('role')}" + (f", label {label}" if label else "")
+    return f"role {record.role}" + (f", label {record.label}" if record.label else "")
 
 
 class KeyRing:
@@ -167,15 +167,14 @@ class KeyRing:
 
     def _load(self, revision: Hashable) -> int:
         keys = []
-        for record in self._store.api_keys():
-            if record.get("revoked_at"):
-                continue
+        for document in self._store.api_keys():
             try:
-                caller = Caller(str(record["key_id"]), str(record.get("label") or ""),
-                                Role(record["role"]))
+                record = ApiKey.from_json(document)
+                caller = Caller(str(record.key_id), str(record.label or ""), Role(record.role))
             except (KeyError, ValueError):
                 continue  # a damaged record never grants access
-            keys.append((str(record["hash"]), caller))
+            if not record.revoked:
+                keys.append((str(record.hash), caller))
         self._keys = keys
         self._revision = revision
         return len(keys)

@@ -23,12 +23,13 @@ from rich.table import Table
 from ringwatch import RingwatchError
 from ringwatch.detection import DETECTION_STEPS, detect_into
 from ringwatch.detectors.pipeline import RunResult
-from ringwatch.domain import is_account
+from ringwatch.domain import Ring, Run
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import LoadResult, LoadSummary, SnapshotError
 from ringwatch.loading import load_into
+from ringwatch.ring_history import account_count
 from ringwatch.store_settings import Backend
 from ringwatch.tables import TABLES
 
@@ -298,7 +299,7 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
         progress.update(task, completed=len(DETECTION_STEPS), description="detected")
     _write_report(store, out, result, top=top, summary=summary)
     _print_top(result)
-    for name, used in result.run.get("detectors", {}).items():
+    for name, used in (Run.from_json(result.run).detectors or {}).items():
         if used.get("nothing_to_work_on"):
             _warn(f"{name.replace('_', ' ')} had nothing to work on: {used['why']}")
     typer.echo(f"rings: {out / 'rings.jsonl'}")
@@ -319,21 +320,20 @@ def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
 
 
 def _print_top(result: RunResult, limit: int = 10) -> None:
-    run = result.run
     if _Ui.quiet or not result.rings:
         return
+    run = Run.from_json(result.run)
     out = Console(width=max(Console().width, 120))
     shown = min(limit, len(result.rings))
-    table = Table(title=f"Run {run['run_id']}: top {shown} of {run['rings']} rings by score "
-                  f"({run['new']} new, {run.get('persisting', 0)} persisting, {run['dissolved']} "
+    table = Table(title=f"Run {run.run_id}: top {shown} of {run.rings} rings by score "
+                  f"({run.new} new, {run.persisting or 0} persisting, {run.dissolved} "
                   "dissolved since the last run; all of them in rings.jsonl)")
     for column in ("ring_id", "kind", "score", "status", "accounts", "top evidence"):
         table.add_column(column)
-    for ring in result.rings[:limit]:
-        accounts = sum(1 for m in ring["members"] if is_account(m["type"]))
-        evidence = ring["evidence"][0]["text"] if ring["evidence"] else ""
-        table.add_row(ring["ring_id"], ring["kind"], f"{ring['score']:.2f}", ring["status"],
-                      str(accounts), evidence)
+    for ring in map(Ring.from_json, result.rings[:limit]):
+        evidence = ring.evidence[0].text if ring.evidence else ""
+        table.add_row(ring.ring_id, ring.kind.value, f"{ring.score:.2f}", ring.status,
+                      str(account_count(ring)), evidence)
     out.print(table)
 
 
@@ -411,7 +411,7 @@ def evaluate_rings(
             _print_evaluation(store if baselines else None, load_rings(rings), labels)
         if reviews and store is not None:
             typer.echo("Reviewers' verdicts per detector:")
-            typer.echo(verdicts_table(reviewer_precision(store.rings())))
+            typer.echo(verdicts_table(reviewer_precision(map(Ring.from_json, store.rings()))))
 
 
 def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: Path,

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ringwatch.domain import ApiKey, AuditEntry
 from ringwatch.store_settings import Backend
 
 from .cli import EXIT_BAD_INPUT, BackendOption, StoreOption, _exit_codes, console
@@ -26,29 +27,29 @@ def create_key(
     label: Annotated[str, typer.Option(help="Who or what the key is for (shown in the audit log).")]
     = "",
     backend: BackendOption = Backend.local,
-    store: StoreOption = None,
+    store_dir: StoreOption = None,
 ) -> None:
     """Create an API key and print it once, on stdout; only its SHA-256 hash is stored."""
     from .auth import new_api_key
 
     with _exit_codes():
         secret, record = new_api_key(role, label)
-        with open_store(backend, store_dir=store) as graph:
-            graph.save_api_key(record)
-        console.print(f"created key {record['key_id']} (role {record['role']}"
+        with open_store(backend, store_dir=store_dir) as store:
+            store.save_api_key(record.to_json())
+        console.print(f"created key {record.key_id} (role {record.role}"
                       f"{', label ' + label if label else ''}); it is shown only this once:",
                       markup=False, highlight=False, soft_wrap=True)
         typer.echo(secret)
 
 
 @keys_app.command("list")
-def list_keys(backend: BackendOption = Backend.local, store: StoreOption = None) -> None:
+def list_keys(backend: BackendOption = Backend.local, store_dir: StoreOption = None) -> None:
     """List the API keys: id, role, label, creation, last use and revocation (never a key or hash)."""
     from .auth import PUBLIC_KEY_FIELDS, public_key_record
 
     with _exit_codes():
-        with open_store(backend, store_dir=store) as graph:
-            records = [public_key_record(r) for r in graph.api_keys()]
+        with open_store(backend, store_dir=store_dir) as store:
+            records = [public_key_record(ApiKey.from_json(r)) for r in store.api_keys()]
         revoked = sum(1 for r in records if r.get("revoked_at"))
         table = Table(title=f"{len(records)} API key(s), {revoked} revoked")
         for column in PUBLIC_KEY_FIELDS:
@@ -62,7 +63,7 @@ def list_keys(backend: BackendOption = Backend.local, store: StoreOption = None)
 def revoke_key(
     key_id: Annotated[str, typer.Argument(help="The key's id, as `ringwatch keys list` shows it.")],
     backend: BackendOption = Backend.local,
-    store: StoreOption = None,
+    store_dir: StoreOption = None,
 ) -> None:
     """Revoke an API key: a running server refuses it from its next request on.
 
@@ -73,21 +74,20 @@ def revoke_key(
 
     with _exit_codes():
         at = utc_stamp()
-        with open_store(backend, store_dir=store) as graph:
-            revocation = graph.revoke_api_key(key_id, at=at)
+        with open_store(backend, store_dir=store_dir) as store:
+            revocation = store.revoke_api_key(key_id, at=at)
             if revocation is not None and revocation.revoked_now:
-                graph.append_audit({
-                    "at": at, "actor": f"cli:{_os_user()}", "key_id": None, "role": None,
-                    "action": "key.revoke", "ring_id": None, "revoked_key_id": key_id,
-                    "note": f"`ringwatch keys revoke` ({describe_key(revocation.record)})",
-                    "request_id": None})
+                note = f"`ringwatch keys revoke` ({describe_key(ApiKey.from_json(revocation.record))})"
+                store.append_audit(AuditEntry(at=at, actor=f"cli:{_os_user()}", action="key.revoke", details={
+                    "key_id": None, "role": None, "ring_id": None, "revoked_key_id": key_id,
+                    "note": note, "request_id": None}).to_json())
     if revocation is None:
         console.print(f"ringwatch: error: no such key {key_id!r} (see `ringwatch keys list`)",
                       markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    record = revocation.record
+    record = ApiKey.from_json(revocation.record)
     typer.echo(f"key {key_id} ({describe_key(record)}) was{'' if revocation.revoked_now else ' already'}"
-               f" revoked at {record['revoked_at']}; requests with it are refused")
+               f" revoked at {record.revoked_at}; requests with it are refused")
 
 
 def _os_user() -> str:

@@ -32,7 +32,7 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.domain import OPEN_STATUSES
+from ringwatch.domain import OPEN_STATUSES, Ring
 from ringwatch.graph.capabilities import RingRepository
 from ringwatch.ring_history import RunTimeline, account_count
 
@@ -64,25 +64,24 @@ def parse_time(text: Any) -> float | None:
     return stamp.timestamp()
 
 
-def member_keys(ring: dict[str, Any]) -> frozenset[str]:
+def member_keys(ring: Ring) -> frozenset[str]:
     """Every member of a ring as ``type:id``."""
-    return frozenset(f"{m['type']}:{m['id']}" for m in ring.get("members", ()))
+    return frozenset(m.key for m in ring.members)
 
 
-def summarise(ring: dict[str, Any], *, score: float | None = None, status: str | None = None,
+def summarise(ring: Ring, *, score: float | None = None, status: str | None = None,
               accounts: int | None = None) -> dict[str, Any]:
     """The RingSummary of a ring (optionally with its score, status and size as of a run)."""
-    evidence = ring.get("evidence") or []
-    strongest = max(evidence, key=lambda e: e.get("weight") or 0.0) if evidence else None
+    strongest = max(ring.evidence, key=lambda e: e.weight or 0.0) if ring.evidence else None
     return {
-        "ring_id": ring["ring_id"], "kind": ring["kind"],
-        "score": ring["score"] if score is None else score,
-        "status": ring.get("status", "new") if status is None else status,
-        "first_detected": ring.get("first_detected"),
-        "last_seen_run": ring.get("last_seen_run") or ring.get("run_id"),
-        "metrics": ring.get("metrics") or {},
+        "ring_id": ring.ring_id, "kind": ring.kind.value,
+        "score": ring.score if score is None else score,
+        "status": ring.status if status is None else status,
+        "first_detected": ring.first_detected,
+        "last_seen_run": ring.last_seen_run or ring.run_id,
+        "metrics": ring.metrics or {},
         "accounts": account_count(ring) if accounts is None else accounts,
-        "top_evidence": strongest.get("text") if strongest else None,
+        "top_evidence": strongest.text if strongest else None,
     }
 
 
@@ -165,15 +164,16 @@ class RingIndex:
 
     def __post_init__(self) -> None:
         self.rings = [json_safe(r) for r in self.rings]
-        self.by_id: dict[str, dict[str, Any]] = {r["ring_id"]: r for r in self.rings}
+        #: The same rings as records by id: what views and summaries are computed from.
+        self.records: dict[str, Ring] = {r["ring_id"]: Ring.from_json(r) for r in self.rings}
         self.timeline = RunTimeline(r["run_id"] for r in self.runs)
         self.latest_run: str | None = self.timeline.latest
         self.by_member: dict[str, list[str]] = {}
-        for ring in self.rings:
+        for ring in self.records.values():
             for key in member_keys(ring):
-                self.by_member.setdefault(key, []).append(ring["ring_id"])
+                self.by_member.setdefault(key, []).append(ring.ring_id)
         self.open_members: frozenset[str] = frozenset(
-            key for ring in self.rings if ring.get("status") in OPEN_STATUSES
+            key for ring in self.records.values() if ring.status in OPEN_STATUSES
             for key in member_keys(ring))
         self._views: OrderedDict[tuple[str | None, str], RingView] = OrderedDict()
         self._lock = threading.Lock()
@@ -197,24 +197,24 @@ class RingIndex:
 
     def _build_view(self, run_id: str | None, sort: str) -> RingView:
         items = []
-        for ring in self.rings:
+        for ring in self.records.values():
             state = self.timeline.ring_as_of(ring, run_id)
             if state is None:
                 continue
-            first = parse_time(ring.get("first_detected")) or 0.0
+            first = parse_time(ring.first_detected) or 0.0
             summary = summarise(ring, score=state.score, status=state.status,
                                 accounts=state.accounts)
             items.append(Listed(
-                key=_sort_key(sort, state.score, first, ring["ring_id"]), ring_id=ring["ring_id"],
-                kind=ring["kind"], score=state.score, status=state.status, first_detected=first,
+                key=_sort_key(sort, state.score, first, ring.ring_id), ring_id=ring.ring_id,
+                kind=ring.kind.value, score=state.score, status=state.status, first_detected=first,
                 members=member_keys(ring), json=json.dumps(summary).encode()))
         items.sort(key=lambda item: item.key)
         return RingView(run_id, sort, items, [item.key for item in items])
 
     def summaries(self, ring_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Current-state summaries of these rings, highest score first."""
-        rings = [self.by_id[i] for i in ring_ids if i in self.by_id]
-        rings.sort(key=lambda r: (-r["score"], r["ring_id"]))
+        rings = [self.records[i] for i in ring_ids if i in self.records]
+        rings.sort(key=lambda r: (-r.score, r.ring_id))
         return [summarise(r) for r in rings]
 
 

@@ -9,9 +9,13 @@ keep on the real marketplace, where no generator's labels exist.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ringwatch.domain import ReviewStatus
+from ringwatch.domain import ReviewStatus, Ring
+
+#: The review statuses that are a verdict; ``new`` is counted as unreviewed.
+_VERDICTS = (ReviewStatus.CONFIRMED, ReviewStatus.DISMISSED, ReviewStatus.ESCALATED)
 
 
 @dataclass(frozen=True)
@@ -34,14 +38,12 @@ class KindVerdicts:
         return self.confirmed / self.judged if self.judged else None
 
 
-def reviewer_precision(rings: list[dict]) -> list[KindVerdicts]:
+def reviewer_precision(rings: Iterable[Ring]) -> list[KindVerdicts]:
     """Per ring kind, the reviewers' verdicts (dissolved rings count by their last review)."""
     counts: dict[str, Counter] = {}
     for ring in rings:
-        verdict = ring.get("review_status") or ring.get("status", "new")
-        if verdict not in (ReviewStatus.CONFIRMED, ReviewStatus.DISMISSED, ReviewStatus.ESCALATED):
-            verdict = "unreviewed"
-        counts.setdefault(ring["kind"], Counter())[verdict] += 1
+        verdict = ring.review_status.value if ring.review_status in _VERDICTS else "unreviewed"
+        counts.setdefault(ring.kind.value, Counter())[verdict] += 1
     return [KindVerdicts(kind, c["confirmed"], c["dismissed"], c["escalated"], c["unreviewed"])
             for kind, c in sorted(counts.items())]
 

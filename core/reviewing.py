@@ -10,17 +10,13 @@ errors below to problem responses; a script or a test is another.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from ringwatch import RingwatchError
-from ringwatch.domain import Lifecycle, ReviewAction, is_account
+from ringwatch.domain import AuditEntry, Review, ReviewAction, Ring
 from ringwatch.graph.capabilities import ReviewStore
-
-#: The review status each action sets.
-STATUS_AFTER: dict[str, str] = {action.value: action.status for action in ReviewAction}
 
 
 @dataclass(frozen=True)
@@ -44,38 +40,33 @@ class StaleVersionError(RingwatchError):
         self.current = current
 
 
-def version_of(ring: Mapping[str, Any] | None) -> int:
+def version_of(ring: Ring | None) -> int:
     """A ring's review version (0 before its first review or when there is no ring)."""
-    return int((ring or {}).get("version") or 0)
+    return (ring.version or 0) if ring is not None else 0
 
 
-def apply_review(ring: Mapping[str, Any], action: str, note: str, reviewer: Reviewer,
-                 at: str) -> dict[str, Any]:
-    """The ring after a review: new status, the review appended, its accounts remembered, version + 1.
+def apply_review(ring: Ring, action: ReviewAction, note: str, reviewer: Reviewer, at: str) -> Ring:
+    """The ring after a review: new review status, the review appended, its accounts remembered, version + 1.
 
-    A dissolved ring keeps ``status: dissolved`` (it is no longer found) and
-    records the decision in ``review_status``, which a later run restores if
-    the ring comes back.
+    A dissolved ring keeps ``status: dissolved`` (its lifecycle: it is no longer
+    found) and records the decision in ``review_status``, which a later run
+    restores if the ring comes back.
     """
-    review_status = STATUS_AFTER[action]
-    return {
-        **ring,
-        "status": ring.get("status") if ring.get("status") == Lifecycle.DISSOLVED else review_status,
-        "review_status": review_status,
-        "reviews": [*(ring.get("reviews") or []),
-                    {"action": action, "note": note, "actor": reviewer.actor,
-                     "key_id": reviewer.key_id, "at": at}],
-        # As ``type:id`` keys: what ring_ids compares a later run's ring with.
-        "reviewed_members": sorted(f"{m['type']}:{m['id']}" for m in ring.get("members") or []
-                                   if is_account(m.get("type"))),
-        "version": version_of(ring) + 1,
-    }
+    review = Review(action, note, reviewer.actor, at, reviewer.key_id)
+    return replace(ring, review_status=action.status, reviews=(*(ring.reviews or ()), review),
+                   # As ``type:id`` keys: what ring_ids compares a later run's ring with.
+                   reviewed_members=tuple(sorted(ring.account_keys)),
+                   version=version_of(ring) + 1)
 
 
-def review_ring(store: ReviewStore, ring_id: str, action: str, *, reviewer: Reviewer,
+def _read(store: ReviewStore, ring_id: str) -> Ring | None:
+    doc = store.ring(ring_id)
+    return None if doc is None else Ring.from_json(doc)
+
+
+def review_ring(store: ReviewStore, ring_id: str, action: ReviewAction | str, *, reviewer: Reviewer,
                 expected_version: int | None, note: str = "", request_id: str | None = None,
-                at: str | None = None,
-                saved: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                at: str | None = None, saved: Callable[[Ring], None] | None = None) -> Ring:
     """Review ``ring_id`` if it is still at ``expected_version``; returns the reviewed ring.
 
     Reads the ring, writes it reviewed by compare-and-set, then audits the
@@ -84,11 +75,12 @@ def review_ring(store: ReviewStore, ring_id: str, action: str, *, reviewer: Revi
     its cached rings there). ``at`` is the review's time (default: now).
     Raises :class:`RingNotFoundError`, or :class:`StaleVersionError` when the
     ring's version is not ``expected_version`` (None never is) or changes
-    before the write.
+    before the write; ``ValueError`` for an action that is not a :class:`ReviewAction`.
     """
-    if action not in STATUS_AFTER:
-        raise ValueError(f"unknown review action {action!r}; one of {sorted(STATUS_AFTER)}")
-    ring = store.ring(ring_id)
+    if action not in ReviewAction._value2member_map_:
+        raise ValueError(f"unknown review action {action!r}; one of {sorted(a.value for a in ReviewAction)}")
+    action = ReviewAction(action)
+    ring = _read(store, ring_id)
     if ring is None:
         raise RingNotFoundError(f"no ring {ring_id!r}")
     current = version_of(ring)
@@ -96,13 +88,12 @@ def review_ring(store: ReviewStore, ring_id: str, action: str, *, reviewer: Revi
         raise StaleVersionError(current)
     at = at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     updated = apply_review(ring, action, note, reviewer, at)
-    if not store.update_ring(updated, expected_version=current):
-        raise StaleVersionError(version_of(store.ring(ring_id)))
+    if not store.update_ring(updated.to_json(), expected_version=current):
+        raise StaleVersionError(version_of(_read(store, ring_id)))
     if saved is not None:
         saved(updated)
-    store.append_audit({
-        "at": at, "actor": reviewer.actor, "key_id": reviewer.key_id, "role": reviewer.role,
-        "action": f"review.{action}", "ring_id": ring_id, "note": note,
-        "request_id": request_id, "previous_status": ring.get("status"),
-        "status": updated["status"], "version": updated["version"]})
+    store.append_audit(AuditEntry(at=at, actor=reviewer.actor, action=f"review.{action}", details={
+        "key_id": reviewer.key_id, "role": reviewer.role, "ring_id": ring_id, "note": note,
+        "request_id": request_id, "previous_status": ring.status, "status": updated.status,
+        "version": updated.version}).to_json())
     return updated

@@ -17,16 +17,15 @@ sorted, serialised listings on top of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from ringwatch.domain import Lifecycle, ReviewStatus, is_account
+from ringwatch.domain import HistoryEntry, Lifecycle, Ring
 
 
-def account_count(ring: Mapping[str, Any]) -> int:
+def account_count(ring: Ring) -> int:
     """How many of a ring's members are accounts (not identifiers)."""
-    return sum(1 for m in ring.get("members", ()) if is_account(m.get("type")))
+    return sum(1 for m in ring.members if m.is_account)
 
 
 @dataclass(frozen=True)
@@ -54,41 +53,36 @@ class RunTimeline:
         """Whether ``run_id`` is one of these runs (None is known only when there is no run)."""
         return (run_id is None and not self.run_ids) or run_id in self._position
 
-    def ring_as_of(self, ring: Mapping[str, Any], run_id: str | None) -> RingState | None:
+    def ring_as_of(self, ring: Ring, run_id: str | None) -> RingState | None:
         """The ring as of ``run_id`` (None: as it is now); None if it did not exist yet then."""
-        current = ring.get("status", "new")
         if run_id is None:
-            return RingState(float(ring["score"]), current, account_count(ring))
+            return RingState(float(ring.score), ring.status, account_count(ring))
         pinned = self._position.get(run_id, -1)
-        entry = _history_entry(ring, run_id)
+        history = ring.history or ()
+        entry = next((h for h in reversed(history) if h.run_id == run_id), None)
         if entry is not None:
-            review = (current if current != Lifecycle.DISSOLVED
-                      else ring.get("review_status") or ReviewStatus.NEW)
-            accounts = entry.get("accounts")
-            return RingState(float(entry.get("score", ring["score"])), review,
-                             int(accounts) if accounts is not None else account_count(ring))
-        seen = [self._position[h["run_id"]] for h in ring.get("history", ())
-                if h.get("run_id") in self._position]
+            # Found then: its review decision (a dissolved ring's last one, ``new`` if none).
+            return _state(ring, entry, ring.review_status.value)
+        seen = [self._position[h.run_id] for h in history if h.run_id in self._position]
         if seen:
             before = [p for p in seen if p < pinned]
             if not before:
                 return None
             last = max(before)
-            old = next(h for h in ring["history"] if self._position.get(h.get("run_id")) == last)
-            return RingState(float(old.get("score", ring["score"])), Lifecycle.DISSOLVED,
-                             int(old.get("accounts") or account_count(ring)))
-        if ring.get("history"):
+            old = next(h for h in history if self._position.get(h.run_id) == last)
+            return _state(ring, old, Lifecycle.DISSOLVED.value, zero_is_unknown=True)
+        if history:
             return None  # found only by runs this timeline does not know yet (saved mid-read)
         # No history (a ring written by hand or by an older version): its latest state,
         # if it was last seen at or before the pinned run.
-        last_seen = self._position.get(ring.get("last_seen_run") or ring.get("run_id") or "")
+        last_seen = self._position.get(ring.last_seen_run or ring.run_id or "")
         if last_seen is not None and last_seen > pinned:
             return None
-        return RingState(float(ring["score"]), current, account_count(ring))
+        return RingState(float(ring.score), ring.status, account_count(ring))
 
 
-def _history_entry(ring: Mapping[str, Any], run_id: str) -> Mapping[str, Any] | None:
-    for entry in reversed(ring.get("history") or ()):
-        if entry.get("run_id") == run_id:
-            return entry
-    return None
+def _state(ring: Ring, entry: HistoryEntry, status: str, *, zero_is_unknown: bool = False) -> RingState:
+    """The ring's state from one history entry; what the entry lacks is the ring's now."""
+    score = ring.score if entry.score is None else entry.score
+    known = entry.accounts if not zero_is_unknown else (entry.accounts or None)
+    return RingState(float(score), status, account_count(ring) if known is None else int(known))

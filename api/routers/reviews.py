@@ -65,6 +65,7 @@ async def review_ring(
     except reviewing.StaleVersionError as exc:
         raise HTTPException(412, f'the ring has changed: its version is now "{exc.current}"; '
                             "reload it and review again") from None
-    response.headers["ETag"] = etag(updated)
+    document = updated.to_json()
+    response.headers["ETag"] = etag(document)
     response.headers["Location"] = str(request.url_for("get_ring", ring_id=ring_id).path)
-    return json_safe(updated)
+    return json_safe(document)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
+from ringwatch.domain import AuditEntry
+
 from ..auth import Admin, Viewer
 from ..deps import Runner, Store
 from ..middleware import request_id_of
@@ -59,10 +61,11 @@ async def start_run(caller: Admin, store: Store, runner: Runner, request: Reques
         raise HTTPException(409, f"run {runner.running} is in progress; try again when it "
                             "has finished")
     try:
-        await run_in_threadpool(store.append_audit, {
-            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "actor": caller.actor,
-            "key_id": caller.key_id, "role": caller.role.value, "action": "run.start",
-            "ring_id": None, "run_id": run_id, "note": "", "request_id": request_id_of(request)})
+        entry = AuditEntry(at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), actor=caller.actor,
+                           action="run.start", details={
+            "key_id": caller.key_id, "role": caller.role.value, "ring_id": None, "run_id": run_id,
+            "note": "", "request_id": request_id_of(request)})
+        await run_in_threadpool(store.append_audit, entry.to_json())
     except BaseException:
         runner.release(run_id)
         raise

@@ -14,13 +14,18 @@ API_KEY_FIELDS: tuple[str, ...] = ("key_id", "hash", "role", "label", "created_a
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """A key record: its id, hash, role and label, when it was made, last used and revoked."""
+    """A key record: its id, hash, role and label, when it was made, last used and revoked.
+
+    A store checks only ``key_id`` and ``hash`` when it saves a record, so a
+    record written by hand may lack the others: they read as ``None`` and are
+    written back absent (such a record without a role grants no access).
+    """
 
     key_id: str
     hash: str
-    role: str
-    label: str
-    created_at: str
+    role: str | None
+    label: str | None
+    created_at: str | None
     last_used_at: str | None = None
     revoked_at: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -31,13 +36,14 @@ class ApiKey:
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> ApiKey:
-        return cls(key_id=doc["key_id"], hash=doc["hash"], role=doc["role"], label=doc["label"],
-                   created_at=doc["created_at"], last_used_at=doc.get("last_used_at"),
+        return cls(key_id=doc["key_id"], hash=doc["hash"], role=doc.get("role"),
+                   label=doc.get("label"), created_at=doc.get("created_at"),
+                   last_used_at=doc.get("last_used_at"),
                    revoked_at=doc.get("revoked_at"),
                    extra=without(doc, (*API_KEY_FIELDS, "last_used_at", "revoked_at")))
 
     def to_json(self) -> dict[str, Any]:
-        return {"key_id": self.key_id, "hash": self.hash, "role": self.role, "label": self.label,
-                "created_at": self.created_at,
-                **optional(("last_used_at", self.last_used_at), ("revoked_at", self.revoked_at)),
+        return {"key_id": self.key_id, "hash": self.hash,
+                **optional(("role", self.role), ("label", self.label), ("created_at", self.created_at),
+                           ("last_used_at", self.last_used_at), ("revoked_at", self.revoked_at)),
                 **self.extra}

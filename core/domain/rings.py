@@ -95,19 +95,25 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One run that found the ring: when, its score then, and how many accounts it had."""
+    """One run that found the ring: when, its score then, and how many accounts it had.
+
+    Every run writes all four; the API's schema (and :mod:`ringwatch.ring_history`)
+    also accept an entry without ``at``, ``score`` or ``accounts``, which reads
+    as ``None`` and is written back without it.
+    """
 
     run_id: str
-    at: str
-    score: float
-    accounts: int
+    at: str | None
+    score: float | None
+    accounts: int | None
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> HistoryEntry:
-        return cls(doc["run_id"], doc["at"], doc["score"], doc["accounts"])
+        return cls(doc["run_id"], doc.get("at"), doc.get("score"), doc.get("accounts"))
 
     def to_json(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "at": self.at, "score": self.score, "accounts": self.accounts}
+        return optional(("run_id", self.run_id), ("at", self.at), ("score", self.score),
+                        ("accounts", self.accounts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +142,12 @@ class Lineage:
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    """One reviewer's decision, as recorded on the ring."""
+    """One reviewer's decision, as recorded on the ring.
+
+    ``key_id`` is always written, ``null`` for a reviewer without an API key (a
+    script calling :func:`ringwatch.reviewing.review_ring`): every review
+    Ringwatch has stored carries the field.
+    """
 
     action: ReviewAction
     note: str
@@ -151,7 +162,7 @@ class Review:
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action.value, "note": self.note, "actor": self.actor,
-                **optional(("key_id", self.key_id)), "at": self.at}
+                "key_id": self.key_id, "at": self.at}
 
 
 def _tuple(items: Iterable[Any] | None, kind: Any) -> tuple[Any, ...] | None:
@@ -163,6 +174,8 @@ class Ring:
     """A ring: what it is, who is in it, why, and its history across runs and reviews.
 
     ``extra`` keeps fields a newer writer added, in their order, after the known ones.
+    ``first_detected`` and ``run_id`` are ``None`` (and stay absent) in a document
+    written by hand or by a test without them; every run writes both.
     """
 
     ring_id: str
@@ -171,8 +184,8 @@ class Ring:
     members: tuple[Member, ...]
     evidence: tuple[Evidence, ...]
     metrics: Mapping[str, Any]
-    first_detected: str
-    run_id: str
+    first_detected: str | None
+    run_id: str | None
     lifecycle: Lifecycle = Lifecycle.NEW
     review_status: ReviewStatus = ReviewStatus.NEW
     lineage: Lineage | None = None
@@ -220,7 +233,7 @@ class Ring:
             ring_id=doc["ring_id"], kind=RingKind(doc["kind"]), score=doc["score"],
             members=tuple(Member.from_json(m) for m in doc["members"]),
             evidence=tuple(Evidence.from_json(e) for e in doc["evidence"]),
-            metrics=doc["metrics"], first_detected=doc["first_detected"], run_id=doc["run_id"],
+            metrics=doc["metrics"], first_detected=doc.get("first_detected"), run_id=doc.get("run_id"),
             lifecycle=lifecycle, review_status=ReviewStatus(review),
             lineage=None if lineage is None else Lineage.from_json(lineage), history=history,
             version=doc.get("version"), last_seen_run=doc.get("last_seen_run"),

@@ -33,11 +33,12 @@ import dataclasses
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ringwatch.domain import AuditEntry, Ring
 from ringwatch.graph.capabilities import (
     AuditLog,
     EnforcementStore,
@@ -153,9 +154,9 @@ def action_id(action: str, target_type: str, target_id: str, ring_id: str, ring_
     return "A-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def ring_version(ring: dict[str, Any]) -> int:
-    """A ring document's ``version`` (absent counts as 0, as for the store's compare-and-set)."""
-    return int(ring.get("version") or 0)
+def ring_version(ring: Ring) -> int:
+    """A ring's ``version`` (absent counts as 0, as for the store's compare-and-set)."""
+    return ring.version or 0
 
 
 def account_commissions(store: ProjectionSource) -> AccountMoney:
@@ -177,7 +178,7 @@ def account_commissions(store: ProjectionSource) -> AccountMoney:
     return money
 
 
-def plan_ring(ring: dict[str, Any], rule: Rule, *, batch_id: str, created_at: str,
+def plan_ring(ring: Ring, rule: Rule, *, batch_id: str, created_at: str,
               account_money: AccountMoney | None = None) -> list[dict[str, Any]]:
     """The actions ``rule`` gives ``ring``, in the shape of docs/contract.md section 2b.
 
@@ -188,20 +189,20 @@ def plan_ring(ring: dict[str, Any], rule: Rule, *, batch_id: str, created_at: st
     """
     version = ring_version(ring)
     members: dict[str, list[str]] = {}
-    for member in ring.get("members") or []:
-        ids = members.setdefault(member["type"], [])
-        if member["id"] not in ids:
-            ids.append(member["id"])
+    for member in ring.members:
+        ids = members.setdefault(str(member.type), [])
+        if member.id not in ids:
+            ids.append(member.id)
     actions = []
     for spec in rule.actions:
         for target in spec.targets:
-            for target_id in [ring["ring_id"]] if target == "ring" else members.get(target, []):
+            for target_id in [ring.ring_id] if target == "ring" else members.get(target, []):
                 held, currency = _commission(spec, ring, target, target_id, account_money)
                 if spec.only_with_commission and not held:
                     continue
                 actions.append({
-                    "action_id": action_id(spec.action, target, target_id, ring["ring_id"], version),
-                    "batch_id": batch_id, "ring_id": ring["ring_id"], "action": spec.action,
+                    "action_id": action_id(spec.action, target, target_id, ring.ring_id, version),
+                    "batch_id": batch_id, "ring_id": ring.ring_id, "action": spec.action,
                     "target": {"type": target, "id": target_id}, "rule": rule.name,
                     "reason": spec.reason, "commission_held": held, "currency": currency,
                     "ring_version": version, "created_at": created_at,
@@ -209,9 +210,9 @@ def plan_ring(ring: dict[str, Any], rule: Rule, *, batch_id: str, created_at: st
     return actions
 
 
-def _commission(spec: ActionSpec, ring: dict[str, Any], target: str, target_id: str,
+def _commission(spec: ActionSpec, ring: Ring, target: str, target_id: str,
                 account_money: AccountMoney | None) -> tuple[float, str | None]:
-    metrics = ring.get("metrics") or {}
+    metrics = ring.metrics or {}
     if spec.commission == "ring":
         return round(float(metrics.get("commission_total") or 0.0), 2), metrics.get("currency") or None
     if spec.commission == "account":
@@ -235,29 +236,34 @@ class StoreView:
     log is what still says it was enforced.
     """
 
-    rings: dict[str, dict[str, Any]]
+    rings: dict[str, Ring]
     audited: set[tuple[str, str]]
     done: dict[str, set[str]]
 
     @classmethod
     def read(cls, store: ReviewStore) -> StoreView:
         """Read the store's rings and audit log (once)."""
-        rings = {r["ring_id"]: r for r in store.rings()}
+        rings = {ring.ring_id: ring for ring in map(Ring.from_json, store.rings())}
         audited: set[tuple[str, str]] = set()
         done: dict[str, set[str]] = {}
-        for entry in store.audit_entries():
-            if entry.get("action") == "enforce" and entry.get("ring_id"):
-                audited.add((entry["ring_id"], str(entry.get("batch_id"))))
-                done.setdefault(entry["ring_id"], set()).add(entry.get("rule") or ANY_RULE)
+        for entry in map(AuditEntry.from_json, store.audit_entries()):
+            if entry.action == "enforce" and entry.ring_id:
+                audited.add((entry.ring_id, str(entry.details.get("batch_id"))))
+                done.setdefault(entry.ring_id, set()).add(entry.details.get("rule") or ANY_RULE)
         return cls(rings, audited, done)
 
-    def is_done(self, ring: dict[str, Any], rule: str) -> bool:
+    def is_done(self, ring: Ring, rule: str) -> bool:
         """Whether ``ring`` was enforced for ``rule`` by any batch (its document or the audit log says so)."""
-        record = ring.get("enforcement") or {}
+        record = ring.enforcement or {}
         if record and record.get("rule", ANY_RULE) in (ANY_RULE, rule):
             return True
-        rules = self.done.get(ring["ring_id"], set())
+        rules = self.done.get(ring.ring_id, set())
         return ANY_RULE in rules or rule in rules
+
+    def enforced_by(self, ring_id: str) -> str | None:
+        """The batch the ring's own enforcement record names (``None``: none, or no such ring)."""
+        ring = self.rings.get(ring_id)
+        return (ring.enforcement or {}).get("batch_id") if ring is not None else None
 
 
 def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now: datetime,
@@ -271,18 +277,18 @@ def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now:
     skipped = set(skip)
     entries: list[dict[str, Any]] = []
     already: list[str] = []
-    for ring in sorted(view.rings.values(), key=lambda r: (-float(r.get("score") or 0), r["ring_id"])):
+    for ring in sorted(view.rings.values(), key=lambda r: (-float(r.score or 0), r.ring_id)):
         rule = policy.rule_for(ring)
-        if rule is None or not rule.actions or ring["ring_id"] in skipped:
+        if rule is None or not rule.actions or ring.ring_id in skipped:
             continue
         if view.is_done(ring, rule.name):
-            already.append(ring["ring_id"])
+            already.append(ring.ring_id)
             continue
         actions = plan_ring(ring, rule, batch_id=batch_id, created_at=created,
                             account_money=account_money)
         if actions:
-            entries.append({"ring_id": ring["ring_id"], "ring_version": ring_version(ring),
-                            "status": ring.get("status"), "rule": rule.name, "state": PLANNED,
+            entries.append({"ring_id": ring.ring_id, "ring_version": ring_version(ring),
+                            "status": ring.status, "rule": rule.name, "state": PLANNED,
                             "actions": actions})
     journal = {
         "batch_id": batch_id, "state": PLANNED, "format": fmt,
@@ -344,26 +350,25 @@ def _mark(store: RingRepository, view: StoreView, entry: dict[str, Any], journal
         current = view.rings.get(ring_id)
         if current is None:
             return "missing"
-        if ((current.get("enforcement") or {}).get("batch_id") == batch_id
-                or (ring_id, batch_id) in view.audited):
+        if view.enforced_by(ring_id) == batch_id or (ring_id, batch_id) in view.audited:
             return "enforced"
         if view.is_done(current, entry["rule"]):
             return "earlier"
-        if current.get("status") != entry["status"]:
+        if current.status != entry["status"]:
             return "changed"
         version = ring_version(current)
-        marked = {**current, "version": version + 1, "enforcement": {
+        marked = replace(current, version=version + 1, enforcement={
             "batch_id": batch_id, "at": _stamp(datetime.now(UTC)), "actor": actor,
             "rule": entry["rule"], "ring_version": entry["ring_version"],
-            "actions": len(entry["actions"]), "file": journal["file"]}}
-        if store.update_ring(marked, expected_version=version):
+            "actions": len(entry["actions"]), "file": journal["file"]})
+        if store.update_ring(marked.to_json(), expected_version=version):
             view.rings[ring_id] = marked
             return "marked"
         fresh = store.ring(ring_id)  # changed under us: look again at what it is now
         if fresh is None:
             view.rings.pop(ring_id, None)
         else:
-            view.rings[ring_id] = fresh
+            view.rings[ring_id] = Ring.from_json(fresh)
     return "changed"  # changed every time we looked: the next batch tries again
 
 
@@ -373,11 +378,10 @@ def _audit(store: AuditLog, view: StoreView, entry: dict[str, Any], journal: dic
     key = (entry["ring_id"], journal["batch_id"])
     if key in view.audited:
         return
-    store.append_audit({"at": _stamp(datetime.now(UTC)), "actor": actor, "role": "admin",
-                        "action": "enforce", "ring_id": entry["ring_id"],
-                        "batch_id": journal["batch_id"], "rule": entry["rule"],
-                        "ring_version": entry["ring_version"], "actions": len(entry["actions"]),
-                        "file": journal["file"]})
+    store.append_audit(AuditEntry(at=_stamp(datetime.now(UTC)), actor=actor, action="enforce", details={
+        "role": "admin", "ring_id": entry["ring_id"], "batch_id": journal["batch_id"],
+        "rule": entry["rule"], "ring_version": entry["ring_version"], "actions": len(entry["actions"]),
+        "file": journal["file"]}).to_json())
     view.audited.add(key)
     view.done.setdefault(entry["ring_id"], set()).add(entry["rule"])
 
@@ -448,8 +452,7 @@ def preview(store: EnforcementStore, out_dir: Path, *, policy: Policy = DEFAULT_
     for journal in (j for j in journals(out_dir) if j["state"] != DONE):
         left = [r for r in journal["rings"] if r.get("state") != "withdrawn"
                 and (r["ring_id"], journal["batch_id"]) not in view.audited
-                and ((view.rings.get(r["ring_id"]) or {}).get("enforcement") or {}).get("batch_id")
-                != journal["batch_id"]]
+                and view.enforced_by(r["ring_id"]) != journal["batch_id"]]
         unfinished[journal["batch_id"]] = len(left)
         pending += left
     money = account_commissions(store) if policy.needs_account_commission else None

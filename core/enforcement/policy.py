@@ -25,7 +25,9 @@ Example
 ... action = "suspend_creator"
 ... target = "creator"
 ... ''', source="inline")
->>> policy.rule_for({"kind": "identity_ring", "status": "confirmed", "score": 0.7}).name
+>>> ring = Ring.from_json({"ring_id": "R-1", "kind": "identity_ring", "score": 0.7, "status": "confirmed",
+...                         "members": [], "evidence": [], "metrics": {}})
+>>> policy.rule_for(ring).name
 'confirmed rings'
 """
 
@@ -34,14 +36,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ringwatch import RingwatchError
 from ringwatch.detectors.ring_kinds import RING_KINDS
-from ringwatch.domain import RING_STATUSES
+from ringwatch.domain import RING_STATUSES, Ring
 from ringwatch.graph.model import ACCOUNT_LABELS, IDENTIFIER_LABELS
 
 #: The only policy file format there is so far; a file may say ``policy_version = 1``.
@@ -106,13 +107,13 @@ class Rule:
     min_score: float = 0.0
     max_score: float = 1.0
 
-    def matches(self, ring: Mapping[str, Any]) -> bool:
-        """Whether ``ring`` (a ring document) falls under this rule."""
-        if ring.get("status") not in self.statuses:
+    def matches(self, ring: Ring) -> bool:
+        """Whether ``ring`` falls under this rule (by its status, kind and score)."""
+        if ring.status not in self.statuses:
             return False
-        if self.kinds is not None and ring.get("kind") not in self.kinds:
+        if self.kinds is not None and ring.kind not in self.kinds:
             return False
-        score = float(ring.get("score") or 0.0)
+        score = float(ring.score or 0.0)
         return self.min_score <= score <= self.max_score
 
 
@@ -124,7 +125,7 @@ class Policy:
     rules: tuple[Rule, ...]
     digest: str
 
-    def rule_for(self, ring: Mapping[str, Any]) -> Rule | None:
+    def rule_for(self, ring: Ring) -> Rule | None:
         """The first rule that matches ``ring``, ``None`` when none does."""
         return next((rule for rule in self.rules if rule.matches(ring)), None)
 

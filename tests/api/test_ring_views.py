@@ -50,7 +50,7 @@ def test_summaries_are_json_safe_and_name_the_strongest_evidence() -> None:
     index = RingIndex([_ring("R-a", [("run-1", 0.9)])], RUNS[:1], generation=0)
     [item] = index.view("run-1", "score").items
     assert b"NaN" not in item.json and b'"commission_total": null' in item.json
-    assert summarise(index.rings[0])["top_evidence"] == "strong R-a"
+    assert summarise(index.records["R-a"])["top_evidence"] == "strong R-a"
 
 
 def test_paging_continues_after_the_cursor_key() -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ringwatch.domain import ReviewStatus, Ring
 from ringwatch.enforcement.job import (
     account_commissions,
     action_id,
@@ -77,7 +79,8 @@ def review(store: GraphStore, ring_id: str, action: str = "confirm") -> dict:
     ring = store.ring(ring_id)
     assert ring is not None
     return review_ring(store, ring_id, action, reviewer=REVIEWER, note="checked",
-                       expected_version=int(ring.get("version") or 0), at="2026-11-01T12:00:00Z")
+                       expected_version=int(ring.get("version") or 0),
+                       at="2026-11-01T12:00:00Z").to_json()
 
 
 def confirmed_rings(store: GraphStore, count: int, *, members: int = len(MEMBER_TYPES),
@@ -93,7 +96,7 @@ def confirmed_rings(store: GraphStore, count: int, *, members: int = len(MEMBER_
 def expected_action_ids(rings: list[dict[str, Any]], policy: Policy = DEFAULT_POLICY) -> set[str]:
     """The ids the policy gives these ring documents (as they were before enforcement)."""
     ids: set[str] = set()
-    for ring in rings:
+    for ring in map(Ring.from_json, rings):
         rule = policy.rule_for(ring)
         if rule is not None:
             ids |= {a["action_id"] for a in plan_ring(ring, rule, batch_id="-", created_at="-")}
@@ -127,26 +130,26 @@ def assert_enforced_exactly_once(store: GraphStore, out_dir: Path, confirmed: li
 
 
 def test_the_default_policy_plans_what_enforce_always_did() -> None:
-    ring = {**make_ring("R-1"), "status": "confirmed"}
+    ring = Ring.from_json(make_ring("R-1", status="confirmed"))
     actions = plan_ring(ring, DEFAULT_POLICY.rule_for(ring), batch_id="b", created_at="t")
     before = {"creator": "suspend_creator", "seller": "suspend_seller",
               "shop": "suspend_affiliate_program", "buyer": "block_buyer",
               "payout_account": "hold_payouts", "device": "flag_identifier",
               "phone": "flag_identifier", "email": "flag_identifier", "ip": "flag_identifier"}
     assert sorted((a["action"], a["target"]["id"]) for a in actions) == sorted(
-        [(before[m["type"]], m["id"]) for m in ring["members"]] + [("claw_back_commission", "R-1")])
+        [(before[m.type], m.id) for m in ring.members] + [("claw_back_commission", "R-1")])
     claw = next(a for a in actions if a["action"] == "claw_back_commission")
     assert (claw["commission_held"], claw["currency"], claw["target"]) == (
         120.5, "USD", {"type": "ring", "id": "R-1"})
-    assert DEFAULT_POLICY.rule_for({**ring, "status": "new"}) is None
-    nothing_earned = {**ring, "metrics": {"commission_total": 0.0}}
+    assert DEFAULT_POLICY.rule_for(replace(ring, review_status=ReviewStatus.NEW)) is None
+    nothing_earned = replace(ring, metrics={"commission_total": 0.0})
     assert "claw_back_commission" not in {
         a["action"] for a in plan_ring(nothing_earned, DEFAULT_POLICY.rules[0], batch_id="b",
                                        created_at="t")}
 
 
 def test_each_action_has_the_contract_fields() -> None:
-    ring = {**make_ring("R-1"), "status": "confirmed", "version": 3}
+    ring = Ring.from_json({**make_ring("R-1", status="confirmed"), "version": 3})
     action = plan_ring(ring, DEFAULT_POLICY.rules[0], batch_id="b1", created_at="2026-11-02T02:00:00Z")[0]
     assert list(action)[:10] == ["action_id", "batch_id", "ring_id", "action", "target", "rule",
                                  "reason", "commission_held", "currency", "ring_version"]
@@ -166,10 +169,11 @@ def test_an_action_id_is_the_same_for_the_same_action_target_ring_and_version_on
 
 def test_the_example_policy_maps_kind_status_and_score_to_its_actions() -> None:
     policy = load_policy(EXAMPLE_POLICY)
-    collusion = {**make_ring("R-c", kind="collusion_ring"), "status": "confirmed"}
-    identity_new = make_ring("R-i", kind="identity_ring", score=0.95)
-    identity_low = make_ring("R-l", kind="identity_ring", score=0.85)
-    dismissed = {**make_ring("R-d", kind="collusion_ring", score=0.99), "status": "dismissed"}
+    collusion = Ring.from_json(make_ring("R-c", kind="collusion_ring", status="confirmed"))
+    identity_new = Ring.from_json(make_ring("R-i", kind="identity_ring", score=0.95))
+    identity_low = Ring.from_json(make_ring("R-l", kind="identity_ring", score=0.85))
+    dismissed = Ring.from_json(make_ring("R-d", kind="collusion_ring", score=0.99,
+                                          status="dismissed"))
     assert policy.rule_for(collusion).name == "confirmed collusion rings"
     assert {a.action for a in policy.rule_for(collusion).actions} >= {
         "freeze_commission_payouts", "hold_pending_commissions"}

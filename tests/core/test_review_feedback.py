@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from ringwatch.domain import Ring
 from ringwatch.review_feedback import reviewer_precision, verdicts_table
 
 
-def _ring(kind: str, review: str) -> dict:
-    return {"kind": kind, "review_status": review, "status": review}
+def _ring(kind: str, review: str) -> Ring:
+    return Ring.from_json({"ring_id": "R-x", "kind": kind, "score": 0.5, "members": [], "evidence": [],
+                           "metrics": {}, "review_status": review, "status": review})
 
 
 def test_precision_is_confirmed_over_judged_per_detector() -> None:

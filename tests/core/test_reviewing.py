@@ -34,10 +34,10 @@ def test_a_review_sets_the_status_bumps_the_version_and_is_audited(store: LocalS
     saw: list[int] = []
     updated = review_ring(store, "R-a", "confirm", reviewer=ALICE, expected_version=0,
                           note="same device", request_id="req-1", at=AT,
-                          saved=lambda ring: saw.append(ring["version"]))
+                          saved=lambda ring: saw.append(ring.version))
     assert saw == [1]
     stored = store.ring("R-a")
-    assert stored == updated
+    assert stored == updated.to_json()
     assert (stored["status"], stored["review_status"], stored["version"]) == ("confirmed",
                                                                              "confirmed", 1)
     assert stored["reviewed_members"] == ["creator:c1", "creator:c2"]
@@ -50,7 +50,8 @@ def test_a_review_sets_the_status_bumps_the_version_and_is_audited(store: LocalS
 
 def test_a_dissolved_ring_keeps_its_status_and_records_the_decision(store: LocalStore) -> None:
     updated = review_ring(store, "R-gone", "dismiss", reviewer=ALICE, expected_version=0)
-    assert (updated["status"], updated["review_status"]) == ("dissolved", "dismissed")
+    assert (updated.status, updated.review_status) == ("dissolved", "dismissed")
+    assert store.ring("R-gone")["status"] == "dissolved"
 
 
 def test_a_review_of_a_stale_version_changes_nothing(store: LocalStore) -> None:
@@ -69,3 +70,13 @@ def test_an_unknown_ring_or_action_is_refused(store: LocalStore) -> None:
     with pytest.raises(ValueError, match="unknown review action"):
         review_ring(store, "R-a", "approve", reviewer=ALICE, expected_version=0)
     assert store.audit_entries() == []
+
+
+def test_a_reviewer_without_a_key_is_recorded_with_a_null_key_id(store: LocalStore) -> None:
+    # Every stored review has carried key_id since reviews exist; a script's reviewer has none.
+    script = Reviewer(actor="nightly-script", key_id=None, role="investigator")
+    review_ring(store, "R-a", "confirm", reviewer=script, expected_version=0, at=AT)
+    assert store.ring("R-a")["reviews"] == [{"action": "confirm", "note": "", "actor": "nightly-script",
+                                             "key_id": None, "at": AT}]
+    [entry] = store.audit_entries()
+    assert "key_id" in entry and entry["key_id"] is None

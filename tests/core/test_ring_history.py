@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from ringwatch.domain import Ring
 from ringwatch.ring_history import RingState, RunTimeline
 
 TIMELINE = RunTimeline(["run-1", "run-2", "run-3"])
 
 
-def _ring(history: list[tuple[str, float, int]], *, status: str = "new", **extra: Any) -> dict[str, Any]:
+def _ring(history: list[tuple[str, float, int]], *, status: str = "new", **extra: Any) -> Ring:
     members = [{"type": "creator", "id": "c1"}, {"type": "creator", "id": "c2"},
                {"type": "device", "id": "d1"}]
-    return {"ring_id": "R-a", "kind": "identity_ring", "score": history[-1][1] if history else 0.5,
-            "status": status, "members": members,
-            "history": [{"run_id": r, "score": s, "accounts": a} for r, s, a in history], **extra}
+    return Ring.from_json({
+        "ring_id": "R-a", "kind": "identity_ring", "score": history[-1][1] if history else 0.5,
+        "status": status, "members": members, "evidence": [], "metrics": {},
+        "history": [{"run_id": r, "score": s, "accounts": a} for r, s, a in history], **extra})
 
 
 def test_a_ring_found_in_the_run_has_that_runs_score_and_size() -> None:
