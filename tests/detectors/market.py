@@ -118,20 +118,30 @@ class Market:
         at inflated rates, most orders refunded after the commission was paid; the creators
         also trade normally with an ordinary shop (camouflage). Returns creators, shops, buyers."""
         creators = [self.creator(f"col_c{i}") for i in range(3)]
-        shops = [self.shop(f"col_s{i}", seller=f"col_sel{i}") for i in range(2)]
-        buyers = [f"fake_b{i}" for i in range(6)]
-        for i, b in enumerate(buyers):
-            self.link("buyer", b, "device", f"fake_dev{i % 2}")
-        for c in creators:
-            for s in shops:
-                self.affiliate(c, s, 0.3)
-                for k, b in enumerate(buyers):
-                    self.order(b, s, c, rate=0.3, refunded_after_commission=k % 3 != 0, day=3 + k)
-            if camouflage:
+        shops, buyers = self.trade_fake_orders(creators)
+        if camouflage:
+            for c in creators:
                 self.affiliate(c, "bg_s1", 0.1)
                 for k in range(3):
                     self.order(f"bg_b{k}", "bg_s1", c)
         return creators, shops, buyers
+
+    def trade_fake_orders(self, creators: list[str], *, shops: str = "col_s",
+                          sellers: str = "col_sel", buyers: str = "fake_b",
+                          devices: str = "fake_dev") -> tuple[list[str], list[str]]:
+        """Two complicit shops and six fake buyers on two devices trade through ``creators``, at
+        inflated rates, most orders refunded after the commission was paid (ids start with the
+        given prefixes). Returns the shops and the buyers."""
+        made = [self.shop(f"{shops}{i}", seller=f"{sellers}{i}") for i in range(2)]
+        fake = [f"{buyers}{i}" for i in range(6)]
+        for i, b in enumerate(fake):
+            self.link("buyer", b, "device", f"{devices}{i % 2}")
+        for c in creators:
+            for s in made:
+                self.affiliate(c, s, 0.3)
+                for k, b in enumerate(fake):
+                    self.order(b, s, c, rate=0.3, refunded_after_commission=k % 3 != 0, day=3 + k)
+        return made, fake
 
     def plant_self_purchase(self, *, creator: str = "selfie", orders: int = 4,
                             refunded: int = 4, currency: str = "USD") -> None:

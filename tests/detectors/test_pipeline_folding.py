@@ -17,17 +17,9 @@ from .market import Market
 
 
 def _trade_fake_orders(market: Market, creators: list[str], tag: str) -> list[str]:
-    """Two complicit shops and six fake buyers on two devices trade through ``creators``,
-    at inflated rates, most orders refunded after the commission was paid."""
-    shops = [market.shop(f"{tag}_s{i}", seller=f"{tag}_sel{i}") for i in range(2)]
-    buyers = [f"{tag}_b{i}" for i in range(6)]
-    for i, b in enumerate(buyers):
-        market.link("buyer", b, "device", f"{tag}_dev{i % 2}")
-    for c in creators:
-        for s in shops:
-            market.affiliate(c, s, 0.3)
-            for k, b in enumerate(buyers):
-                market.order(b, s, c, rate=0.3, refunded_after_commission=k % 3 != 0, day=3 + k)
+    """Market.trade_fake_orders under ids of their own; returns the complicit shops."""
+    shops, _ = market.trade_fake_orders(creators, shops=f"{tag}_s", sellers=f"{tag}_sel",
+                                        buyers=f"{tag}_b", devices=f"{tag}_dev")
     return shops
 
 
