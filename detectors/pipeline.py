@@ -149,7 +149,9 @@ def _fold_into_owner(findings: list[Finding], owners: list[Finding]) -> list[Fin
     owner = {m.id: ring for ring in owners for m in ring.members if m.type == "creator"}
     kept = []
     for ring in findings:
-        creators = [m.id for m in ring.members if m.type == "creator"]
+        # Sorted, so that two owners holding half each are told apart the same way every
+        # run (the one holding the smallest creator id), not by set iteration order.
+        creators = sorted(m.id for m in ring.members if m.type == "creator")
         held = Counter(id(owner[c]) for c in creators if c in owner)
         if not held or 2 * held.most_common(1)[0][1] < len(creators):
             kept.append(ring)

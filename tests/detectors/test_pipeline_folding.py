@@ -52,3 +52,31 @@ def test_a_collusion_ring_that_only_touches_a_farm_stays_its_own_ring(tmp_path: 
     kinds = {r.kind: {m.id for m in r.members if m.type == "creator"} for r in rings}
     assert kinds["identity_ring"] == set(farm)
     assert set(traders[1:]) <= kinds["collusion_ring"]
+
+
+#: Folds a collusion finding split half and half between two identity rings; prints the owner.
+_HALF_AND_HALF = """
+from ringwatch.detectors.pipeline import _fold_into_owner
+from ringwatch.detectors.rings import Finding, Member
+
+def ring(kind, *ids):
+    return Finding(kind, frozenset(Member("creator", i) for i in ids))
+
+first, second = ring("identity_ring", "c1", "c2"), ring("identity_ring", "c3", "c4")
+collusion = ring("collusion_ring", "c2", "c3", "c4", "c1")
+_fold_into_owner([collusion], [second, first])
+print("first" if len(first.members) > 2 else "second")
+"""
+
+
+def test_a_finding_split_half_and_half_joins_the_same_ring_in_every_process() -> None:
+    import os
+    import subprocess
+    import sys
+
+    chosen = set()
+    for seed in range(8):  # set iteration order changes with the hash seed
+        done = subprocess.run([sys.executable, "-c", _HALF_AND_HALF], capture_output=True,
+                              text=True, check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)})
+        chosen.add(done.stdout.strip())
+    assert chosen == {"first"}  # the ring holding the smallest creator id
