@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from networkx.algorithms.community import louvain_communities
 
+from .communities import components_through
 from .context import MarketContext
 
 COMPONENTS_KIND = "baseline_components"
@@ -119,11 +120,8 @@ def connected_components_baseline(ctx: MarketContext, *, min_creators: int = 2) 
     if links.empty:
         return []
     account_codes, accounts = pd.factorize(links["account"], sort=True)
-    ident_codes, idents = pd.factorize(links["ident"], sort=True)
-    n = len(accounts) + len(idents)
-    graph = ig.Graph(n=n, edges=np.column_stack([account_codes, ident_codes + len(accounts)]),
-                     directed=False)
-    membership = np.asarray(graph.connected_components().membership)[:len(accounts)]
+    ident_codes, _ = pd.factorize(links["ident"], sort=True)
+    membership = components_through(len(accounts), account_codes, ident_codes)
     return _rings(np.asarray(accounts, dtype=object), membership, kind=COMPONENTS_KIND,
                   min_creators=min_creators)
 
@@ -167,11 +165,8 @@ def hub_capped_components_baseline(ctx: MarketContext, *, max_sharing: int = HUB
     if links.empty:
         return []
     account_codes, accounts = pd.factorize(links["account"], sort=True)
-    ident_codes, idents = pd.factorize(links["ident"], sort=True)
-    graph = ig.Graph(n=len(accounts) + len(idents),
-                     edges=np.column_stack([account_codes, ident_codes + len(accounts)]),
-                     directed=False)
-    membership = np.asarray(graph.connected_components().membership)[:len(accounts)]
+    ident_codes, _ = pd.factorize(links["ident"], sort=True)
+    membership = components_through(len(accounts), account_codes, ident_codes)
     return _rings(np.asarray(accounts, dtype=object), membership, kind=HUB_CAPPED_KIND,
                   min_creators=min_creators)
 

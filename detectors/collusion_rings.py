@@ -18,13 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import igraph as ig
 import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
 
-from .communities import groups
+from .communities import components, groups
 from .config import CollusionConfig
 from .context import MarketContext
 from .rings import Evidence, Finding, Member
@@ -191,9 +190,8 @@ def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
     if tied.empty:
         return pairs.iloc[:0]
     codes, names = pd.factorize(pd.concat([tied["creator_id_x"], tied["creator_id_y"]]))
-    graph = ig.Graph(n=len(names), edges=np.column_stack([codes[:len(tied)],
-                                                          codes[len(tied):]]))
-    block_of = pd.Series(np.asarray(graph.connected_components().membership), index=names)
+    block_of = pd.Series(components(len(names), codes[:len(tied)], codes[len(tied):]),
+                         index=names)
     # The block's trade: the pairs its shared buyers bought at through its creators.
     pool = per.assign(block=block_of.reindex(per["creator_id"]).to_numpy()).dropna()
     pool = pool[pool.groupby(["buyer_id", "block"])["creator_id"].transform("size") >= 2]

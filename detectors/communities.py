@@ -16,6 +16,29 @@ import numpy as np
 import pandas as pd
 
 
+def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The connected component of each of ``n`` nodes, joined by the edges ``src``-``dst``.
+
+    A node no edge touches is a component of its own. Labels are igraph's
+    (numbered in order of each component's lowest node).
+    """
+    graph = ig.Graph(n=n, edges=np.column_stack([src, dst]), directed=False)
+    return np.asarray(graph.connected_components().membership)
+
+
+def components_through(n: int, members: np.ndarray, through: np.ndarray) -> np.ndarray:
+    """The component of each of ``n`` members when members sharing a ``through`` code are joined.
+
+    ``members`` and ``through`` are integer codes, one pair per row (an
+    account and an identifier it uses, a creator and a cell it is in): the
+    components of the bipartite graph, read on the member side, without
+    listing every pair of members that share one.
+    """
+    if len(through) == 0:
+        return np.arange(n)
+    return components(n + int(through.max()) + 1, members, n + through)[:n]
+
+
 def groups(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, max_size: int,
            resolution: float = 1.0, seed: int = 42, objective: str = "modularity",
            atoms: np.ndarray | None = None) -> list[np.ndarray]:
@@ -133,7 +156,5 @@ def agglomerate(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *,
         strong = ties[ties.to_numpy() >= threshold].index
         if len(strong) == 0:
             break
-        edges = np.column_stack([strong.get_level_values("lo"), strong.get_level_values("hi")])
-        graph = ig.Graph(n=n, edges=edges, directed=False)
-        label = np.asarray(graph.connected_components().membership)[label]
+        label = components(n, strong.get_level_values("lo"), strong.get_level_values("hi"))[label]
     return label

@@ -32,13 +32,12 @@ True
 
 from __future__ import annotations
 
-import igraph as ig
 import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
 
-from .communities import agglomerate, groups
+from .communities import agglomerate, components, components_through, groups
 from .config import IdentityConfig
 from .context import MarketContext
 from .lockstep import lockstep_identifiers, registration_bursts
@@ -209,8 +208,7 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     weight = np.bincount(inverse, weights=pairs["weight"].to_numpy())
     src, dst = key // n, key % n
     decisive = pairs["decisive"].to_numpy()
-    seeds = ig.Graph(n=n, edges=np.column_stack([pa_[decisive], pb_[decisive]]))
-    atoms = np.asarray(seeds.connected_components().membership)
+    atoms = components(n, pa_[decisive], pb_[decisive])
     # Through a personal identifier every member it ties counts (a buyer on a farm's own
     # phone); through a wider one, the identifier counts once between two groups (one
     # payroll account shared with a whole farm is still one weak tie).
@@ -274,8 +272,7 @@ def _chains(n: int, src: np.ndarray, dst: np.ndarray, label: np.ndarray,
     moderate = label[src] != label[dst]
     if not moderate.any():
         return label
-    graph = ig.Graph(n=n, edges=np.column_stack([label[src[moderate]], label[dst[moderate]]]))
-    chain = np.asarray(graph.connected_components().membership)[label]
+    chain = components(n, label[src[moderate]], label[dst[moderate]])[label]
     size = np.bincount(chain, weights=operators.astype(np.float64), minlength=n)
     return np.where(size[chain] >= config.chain_min_operators, n + chain, label)
 
@@ -340,9 +337,7 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
     # Candidates: accounts joined through the lockstep identifiers (proxies sharing accounts).
     ident_code, _ = pd.factorize(users["ident"])
     n = len(label)
-    bridge = ig.Graph(n=n + int(ident_code.max()) + 1,
-                      edges=np.column_stack([users["account"].to_numpy(), n + ident_code]))
-    candidate = np.asarray(bridge.connected_components().membership)[:n]
+    candidate = components_through(n, users["account"].to_numpy(), ident_code)
     users["candidate"] = candidate[users["account"].to_numpy()]
     accounts = users.drop_duplicates("account")
     atom_size = np.bincount(atoms)
@@ -361,9 +356,7 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
         return label
     chosen = accounts[accounts["candidate"].isin(joined)]
     first = chosen.groupby("candidate")["account"].transform("first").to_numpy()
-    edges = np.column_stack([label[chosen["account"].to_numpy()], label[first]])
-    merged = np.asarray(ig.Graph(n=int(label.max()) + 1, edges=edges)
-                        .connected_components().membership)
+    merged = components(int(label.max()) + 1, label[chosen["account"].to_numpy()], label[first])
     return merged[label]
 
 

@@ -36,12 +36,12 @@ from __future__ import annotations
 
 import math
 
-import igraph as ig
 import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
 
+from .communities import components_through
 from .config import LockstepConfig
 from .context import MarketContext
 from .identity_rings import describe_type
@@ -125,9 +125,7 @@ def find_lockstep_rings(ctx: MarketContext, config: LockstepConfig = LockstepCon
         return []
     creator_codes, creator_names = pd.factorize(cells["creator_id"])
     cell_codes, _ = pd.factorize(cells["cell"])
-    graph = ig.Graph(n=len(creator_names) + int(cell_codes.max()) + 1,
-                     edges=np.column_stack([creator_codes, len(creator_names) + cell_codes]))
-    component = np.asarray(graph.connected_components().membership)
+    component = components_through(len(creator_names), creator_codes, cell_codes)
     cells = cells.assign(group=component[creator_codes])
     mates = _cohort_mates(ctx, cells, config)
     rings = []

@@ -43,3 +43,17 @@ def test_weak_ties_add_up_to_a_merge_but_a_single_one_does_not() -> None:
     label = agglomerate(4, src, dst, weight, threshold=0.9)
     assert label[0] == label[1] == label[2]
     assert label[3] != label[0]
+
+
+def test_components_through_shared_codes_equal_components_of_the_member_pairs() -> None:
+    import numpy as np
+
+    from ringwatch.detectors.communities import components, components_through
+
+    members = np.array([0, 1, 1, 2, 4, 5])
+    through = np.array([7, 7, 3, 3, 0, 0])  # 0-1-2 share 7 and 3; 4-5 share 0; 3 alone
+    joined = components_through(6, members, through)
+    pairs = components(6, np.array([0, 1, 4]), np.array([1, 2, 5]))
+    assert (joined[:, None] == joined[None, :]).tolist() == (
+        pairs[:, None] == pairs[None, :]).tolist()
+    assert len(set(joined.tolist())) == 3
