@@ -83,7 +83,6 @@ class TableSpec:
         return next(c for c in self.columns if c.name == name)
 
 
-ACCOUNT_TYPES = LINKED_ACCOUNT_TYPES
 IDENTIFIER_TYPES: tuple[str, ...] = tuple(IdentifierType)
 ORDER_STATUSES = ("completed", "refunded", "cancelled")
 COMMISSION_STATUSES = ("pending", "paid", "reversed")
@@ -121,7 +120,7 @@ TABLES: tuple[TableSpec, ...] = (
         "identity_links",
         required=True,
         columns=(
-            Column("account_type", required=True, choices=ACCOUNT_TYPES),
+            Column("account_type", required=True, choices=LINKED_ACCOUNT_TYPES),
             Column("account_id", _ID, required=True),
             Column("identifier_type", required=True, choices=IDENTIFIER_TYPES),
             Column("identifier", _ID, required=True),
