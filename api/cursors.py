@@ -38,7 +38,7 @@ class RingCursor:
     """Where a ring listing continues: the run it is pinned to and the last key served."""
 
     run: str | None
-    key: tuple[float, str]
+    key: tuple[float, float, str]
 
 
 def encode_cursor(payload: dict[str, Any]) -> str:
@@ -68,8 +68,13 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 def read_ring_cursor(cursor: str, sort: str) -> RingCursor:
     """The position a ``/rings`` cursor names, for a listing in ``sort`` order; 400 otherwise.
 
-    The payload is ``{"run": str | null, "sort": str, "key": [number, str]}``;
-    the number must be finite (the listing compares it with sort keys).
+    The payload is ``{"run": str | null, "sort": str, "key": [number, number, str]}``
+    (the listing's sort key, see :class:`ringwatch.api.ring_views.Listed`); the
+    numbers must be finite (the listing compares them with sort keys). A key of
+    two, ``[number, str]``, is what servers wrote before score ties were broken
+    by commission: it is read as the start of its score's ties (``-inf`` in the
+    middle), so a page followed across an upgrade may repeat a few tied rings
+    but never skips one.
     """
     payload = decode_cursor(cursor)
     if payload.get("sort") != sort:
@@ -77,12 +82,13 @@ def read_ring_cursor(cursor: str, sort: str) -> RingCursor:
     run, key = payload.get("run"), payload.get("key")
     if run is not None and not _short_text(run):
         raise bad_cursor()
-    if not isinstance(key, list) or len(key) != 2 or not _short_text(key[1]):
+    if not isinstance(key, list) or len(key) not in (2, 3) or not _short_text(key[-1]):
         raise bad_cursor()
-    number = finite_number(key[0])
-    if number is None:
+    numbers = [finite_number(value) for value in key[:-1]]
+    if any(number is None for number in numbers):
         raise bad_cursor()
-    return RingCursor(run, (number, key[1]))
+    first, *tie = numbers
+    return RingCursor(run, (first, tie[0] if tie else -math.inf, key[-1]))
 
 
 def read_position_cursor(cursor: str) -> int:

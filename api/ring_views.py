@@ -32,7 +32,7 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.domain import OPEN_STATUSES, Ring
+from ringwatch.domain import OPEN_STATUSES, QueueEntry, QueueKey, Ring, Stake, queue_keys
 from ringwatch.graph.capabilities import RingRepository
 from ringwatch.ring_history import RunTimeline, account_count
 
@@ -87,9 +87,14 @@ def summarise(ring: Ring, *, score: float | None = None, status: str | None = No
 
 @dataclass(frozen=True)
 class Listed:
-    """One ring in a view: its sort key, what filters look at, and its serialised summary."""
+    """One ring in a view: its sort key, what filters look at, and its serialised summary.
 
-    key: tuple[float, str]
+    The key is ``(-score, -expected commission at stake or orders, ring_id)`` in the
+    ``score`` order (:func:`ringwatch.domain.queue_keys`) and ``(-first_detected, 0, ring_id)``
+    in the ``recent`` order; a cursor carries the last one served.
+    """
+
+    key: QueueKey
     ring_id: str
     kind: str
     score: float
@@ -129,10 +134,10 @@ class RingView:
     run_id: str | None
     sort: str
     items: list[Listed]
-    keys: list[tuple[float, str]]
+    keys: list[QueueKey]
 
-    def page(self, *, after: tuple[float, str] | None, limit: int,
-             wanted: RingFilter) -> tuple[list[Listed], tuple[float, str] | None]:
+    def page(self, *, after: QueueKey | None, limit: int,
+             wanted: RingFilter) -> tuple[list[Listed], QueueKey | None]:
         """Up to ``limit`` rings after the key ``after``; and the key to continue from, if any."""
         start = 0 if after is None else bisect.bisect_right(self.keys, after)
         if wanted.empty:
@@ -147,10 +152,6 @@ class RingView:
         if len(chosen) > limit:
             return chosen[:limit], chosen[limit - 1].key
         return chosen, None
-
-
-def _sort_key(sort: str, score: float, first_detected: float, ring_id: str) -> tuple[float, str]:
-    return ((-score, ring_id) if sort == "score" else (-first_detected, ring_id))
 
 
 @dataclass
@@ -196,26 +197,31 @@ class RingIndex:
         return built
 
     def _build_view(self, run_id: str | None, sort: str) -> RingView:
+        found = [(ring, state) for ring in self.records.values()
+                 if (state := self.timeline.ring_as_of(ring, run_id)) is not None]
+        firsts = [parse_time(ring.first_detected) or 0.0 for ring, _ in found]
+        if sort == "score":
+            keys = queue_keys([QueueEntry(ring.ring_id, state.score, state.stake)
+                               for ring, state in found])
+        else:
+            keys = [(-first, 0.0, ring.ring_id) for (ring, _), first in zip(found, firsts, strict=True)]
         items = []
-        for ring in self.records.values():
-            state = self.timeline.ring_as_of(ring, run_id)
-            if state is None:
-                continue
-            first = parse_time(ring.first_detected) or 0.0
+        for (ring, state), first, key in zip(found, firsts, keys, strict=True):
             summary = summarise(ring, score=state.score, status=state.status,
                                 accounts=state.accounts)
             items.append(Listed(
-                key=_sort_key(sort, state.score, first, ring.ring_id), ring_id=ring.ring_id,
+                key=key, ring_id=ring.ring_id,
                 kind=ring.kind.value, score=state.score, status=state.status, first_detected=first,
                 members=member_keys(ring), json=json.dumps(summary).encode()))
         items.sort(key=lambda item: item.key)
         return RingView(run_id, sort, items, [item.key for item in items])
 
     def summaries(self, ring_ids: Iterable[str]) -> list[dict[str, Any]]:
-        """Current-state summaries of these rings, highest score first."""
+        """Current-state summaries of these rings in the queue's order (highest score first)."""
         rings = [self.records[i] for i in ring_ids if i in self.records]
-        rings.sort(key=lambda r: (-r.score, r.ring_id))
-        return [summarise(r) for r in rings]
+        keys = queue_keys([QueueEntry(r.ring_id, float(r.score), Stake.from_metrics(r.metrics))
+                           for r in rings])
+        return [summarise(r) for _, r in sorted(zip(keys, rings, strict=True), key=lambda kr: kr[0])]
 
 
 class RingCache:

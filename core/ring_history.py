@@ -10,7 +10,10 @@ first-detected time never changes, so:
 - a ring seen only before R is shown as dissolved, with its last score;
 - a ring first seen after R is not shown at all.
 
-Members, metrics and evidence are the ring's latest: no run keeps older ones.
+Members, metrics and evidence are the ring's latest: no run keeps older ones,
+but for the money that breaks score ties in the review queue
+(:mod:`ringwatch.domain.queue`), which each history entry keeps (an older
+entry without it reads as the ring's latest metrics).
 Nothing here knows HTTP; :mod:`ringwatch.api.ring_views` builds the API's
 sorted, serialised listings on top of it.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ringwatch.domain import HistoryEntry, Lifecycle, Ring
+from ringwatch.domain import HistoryEntry, Lifecycle, Ring, Stake
 
 
 def account_count(ring: Ring) -> int:
@@ -28,13 +31,18 @@ def account_count(ring: Ring) -> int:
     return sum(1 for m in ring.members if m.is_account)
 
 
+#: The stake of a ring whose metrics say nothing about money.
+NO_STAKE = Stake(0.0, None, 0)
+
+
 @dataclass(frozen=True)
 class RingState:
-    """A ring as one run saw it: score, status as listed, and how many accounts it held."""
+    """A ring as one run saw it: score, status as listed, how many accounts it held, its money."""
 
     score: float
     status: str
     accounts: int
+    stake: Stake = NO_STAKE
 
 
 class RunTimeline:
@@ -56,7 +64,8 @@ class RunTimeline:
     def ring_as_of(self, ring: Ring, run_id: str | None) -> RingState | None:
         """The ring as of ``run_id`` (None: as it is now); None if it did not exist yet then."""
         if run_id is None:
-            return RingState(float(ring.score), ring.status, account_count(ring))
+            return RingState(float(ring.score), ring.status, account_count(ring),
+                             Stake.from_metrics(ring.metrics))
         pinned = self._position.get(run_id, -1)
         history = ring.history or ()
         entry = next((h for h in reversed(history) if h.run_id == run_id), None)
@@ -78,11 +87,15 @@ class RunTimeline:
         last_seen = self._position.get(ring.last_seen_run or ring.run_id or "")
         if last_seen is not None and last_seen > pinned:
             return None
-        return RingState(float(ring.score), ring.status, account_count(ring))
+        return RingState(float(ring.score), ring.status, account_count(ring),
+                         Stake.from_metrics(ring.metrics))
 
 
 def _state(ring: Ring, entry: HistoryEntry, status: str, *, zero_is_unknown: bool = False) -> RingState:
     """The ring's state from one history entry; what the entry lacks is the ring's now."""
     score = ring.score if entry.score is None else entry.score
     known = entry.accounts if not zero_is_unknown else (entry.accounts or None)
-    return RingState(float(score), status, account_count(ring) if known is None else int(known))
+    stake = (Stake.from_metrics(ring.metrics) if entry.commission_total is None
+             else Stake.from_metrics({"commission_total": entry.commission_total,
+                                      "currency": entry.currency, "orders": entry.orders}))
+    return RingState(float(score), status, account_count(ring) if known is None else int(known), stake)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.domain import Lifecycle, new_run_id
+from ringwatch.domain import Lifecycle, in_queue_order, new_run_id
 from ringwatch.graph.capabilities import DetectionStore, RingRepository
 
 from .collusion_rings import find_collusion_rings
@@ -234,8 +234,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     previous = store.rings()
     touched = assign_ids(previous, current, run_id=run_id, stamp=stamp,
                           jaccard=config.matching.jaccard)
-    active = sorted((r for r in touched if r["status"] != Lifecycle.DISSOLVED),
-                    key=lambda r: (-r["score"], r["ring_id"]))
+    active = in_queue_order(r for r in touched if r["status"] != Lifecycle.DISSOLVED)
     counts = {kind: sum(1 for r in active if r["kind"] == kind)
               for kind in RING_KINDS}
     run = {

@@ -146,7 +146,7 @@ def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
             "first_detected": first, "run_id": run_id, "last_seen_run": run_id,
             "lineage": lineage,
             "history": [*history, {"run_id": run_id, "at": stamp, "score": ring["score"],
-                                   "accounts": len(account_keys(ring))}],
+                                   "accounts": len(account_keys(ring)), **_money(ring)}],
         })
     became: dict[str, list[str]] = {}
     for old_id, j in found.related:
@@ -158,3 +158,12 @@ def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
                         "lineage": {**old.get("lineage", {}),
                                     "became": sorted(set(became.get(old["ring_id"], [])))}})
     return touched
+
+
+def _money(ring: dict[str, Any]) -> dict[str, Any]:
+    """The ring's money as its history entry keeps it, so that a listing pinned to this run
+    breaks score ties as this run saw them (:mod:`ringwatch.domain.queue`)."""
+    metrics = ring.get("metrics") or {}
+    money = {"commission_total": metrics.get("commission_total"), "currency": metrics.get("currency"),
+             "orders": metrics.get("orders")}
+    return {name: value for name, value in money.items() if value is not None}

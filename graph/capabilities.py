@@ -122,7 +122,8 @@ class RingRepository(Protocol):
         ...
 
     def rings(self) -> list[dict[str, Any]]:
-        """Every ring ever recorded, in its latest state, highest score first."""
+        """Every ring ever recorded, in its latest state, in the review queue's order: highest
+        score first, ties by commission at stake, then by id (:mod:`ringwatch.domain.queue`)."""
         ...
 
     def runs(self) -> list[dict[str, Any]]:

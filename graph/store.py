@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.domain import LINKED_ACCOUNT_TYPES
+from ringwatch.domain import LINKED_ACCOUNT_TYPES, in_queue_order
 from ringwatch.tables import Snapshot
 
 from .capabilities import DEFAULT_PER_NODE, KeyRevocation, Node, WriteProgress, WriteReport
@@ -78,8 +78,9 @@ class GraphStore(abc.ABC):
         """Record a run and upsert its rings; see ``RingRepository.save_run``."""
 
     def rings(self) -> list[dict[str, Any]]:
-        """Every ring ever recorded, in its latest state, highest score first."""
-        return sorted(self._ring_documents(), key=lambda r: (-r["score"], r["ring_id"]))
+        """Every ring ever recorded, in its latest state, in the review queue's order
+        (:func:`ringwatch.domain.in_queue_order`: score, then commission at stake, then id)."""
+        return in_queue_order(self._ring_documents())
 
     @abc.abstractmethod
     def _ring_documents(self) -> Iterable[dict[str, Any]]:

@@ -14,6 +14,7 @@ This package imports nothing else of Ringwatch, so every folder may use it.
 from .audit import AuditEntry
 from .keys import API_KEY_FIELDS, ApiKey
 from .quarantine import QuarantineCode, QuarantineReason, reason_codes
+from .queue import QueueEntry, QueueKey, Stake, in_queue_order, queue_keys
 from .rings import RING_FIELDS, STORED_FIELDS, Evidence, HistoryEntry, Lineage, Member, Review, Ring
 from .runs import RUN_FIELDS, Run, new_run_id
 from .vocabulary import (
@@ -36,6 +37,7 @@ __all__ = [
     "API_KEY_FIELDS", "LINKED_ACCOUNT_TYPES", "OPEN_STATUSES", "RING_FIELDS", "RING_STATUSES",
     "RUN_FIELDS", "STORED_FIELDS", "AccountType", "ApiKey", "AuditEntry", "Evidence", "HistoryEntry",
     "IdentifierType", "Lifecycle", "Lineage", "Member", "MemberType", "QuarantineCode",
-    "QuarantineReason", "Review", "ReviewAction", "ReviewStatus", "Ring", "RingKind", "Run", "is_account",
-    "member_type", "new_run_id", "reason_codes", "ring_status",
+    "QuarantineReason", "QueueEntry", "QueueKey", "Review", "ReviewAction", "ReviewStatus", "Ring",
+    "RingKind", "Run", "Stake", "in_queue_order", "is_account", "member_type", "new_run_id",
+    "queue_keys", "reason_codes", "ring_status",
 ]

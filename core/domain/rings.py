@@ -95,25 +95,33 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One run that found the ring: when, its score then, and how many accounts it had.
+    """One run that found the ring: when, its score then, how many accounts it had, and its money.
 
-    Every run writes all four; the API's schema (and :mod:`ringwatch.ring_history`)
-    also accept an entry without ``at``, ``score`` or ``accounts``, which reads
-    as ``None`` and is written back without it.
+    Every run writes the first four; runs since the review queue breaks score
+    ties by commission at stake also write ``commission_total``, ``currency``
+    and ``orders`` (the ring's metrics then), so that a listing pinned to a run
+    orders ties as that run saw them. The API's schema (and
+    :mod:`ringwatch.ring_history`) also accept an entry without any of them,
+    which reads as ``None`` and is written back without it.
     """
 
     run_id: str
     at: str | None
     score: float | None
     accounts: int | None
+    commission_total: float | None = None
+    currency: str | None = None
+    orders: int | None = None
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> HistoryEntry:
-        return cls(doc["run_id"], doc.get("at"), doc.get("score"), doc.get("accounts"))
+        return cls(doc["run_id"], doc.get("at"), doc.get("score"), doc.get("accounts"),
+                   doc.get("commission_total"), doc.get("currency"), doc.get("orders"))
 
     def to_json(self) -> dict[str, Any]:
         return optional(("run_id", self.run_id), ("at", self.at), ("score", self.score),
-                        ("accounts", self.accounts))
+                        ("accounts", self.accounts), ("commission_total", self.commission_total),
+                        ("currency", self.currency), ("orders", self.orders))
 
 
 @dataclass(frozen=True, slots=True)

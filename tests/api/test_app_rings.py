@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import Any
 
 import networkx as nx
 
@@ -30,8 +31,8 @@ def test_the_list_is_the_runs_rings_by_score_then_id(api: Api) -> None:
     body = response.json()
     assert body["as_of_run"] == api.run.run["run_id"]
     assert body["next_cursor"] is None
-    assert [r["ring_id"] for r in body["items"]] == [r["ring_id"] for r in sorted(
-        api.run.rings, key=lambda r: (-r["score"], r["ring_id"]))]
+    assert [r["ring_id"] for r in body["items"]] == [r["ring_id"] for r in api.run.rings]
+    assert [r["score"] for r in body["items"]] == sorted((r["score"] for r in body["items"]), reverse=True)
     first = body["items"][0]
     assert set(first) == SUMMARY_FIELDS
     ring = next(r for r in api.run.rings if r["ring_id"] == first["ring_id"])
@@ -128,12 +129,42 @@ def test_paging_neither_skips_nor_repeats_while_a_run_writes_rings(api: Api) -> 
     # As of the pinned run: its scores, in its order, with nothing dissolved.
     as_of = {r["ring_id"]: r["score"] for r in api.run.rings}
     assert [r["score"] for r in items] == [as_of[i] for i in ids]
-    assert [(-r["score"], r["ring_id"]) for r in items] == sorted(
-        (-r["score"], r["ring_id"]) for r in items)
+    assert ids == [r["ring_id"] for r in api.run.rings]  # the run's queue order
     assert all(r["status"] != "dissolved" for r in items)
     # A new listing pins the new run.
     fresh = api.get("/rings?limit=2").json()
     assert fresh["as_of_run"] == second.run["run_id"]
+
+
+def _tied(ring_id: str, money: list[tuple[str, float]]) -> dict[str, Any]:
+    """A ring scored 0.9999 in every run of ``money`` (run id, its commission then)."""
+    return {"ring_id": ring_id, "kind": "identity_ring", "score": 0.9999, "status": "new",
+            "members": [{"type": "creator", "id": f"tie-{ring_id}"}],
+            "evidence": [{"code": "shared_device", "text": "tied", "weight": 0.9}],
+            "metrics": {"commission_total": money[-1][1], "currency": "USD", "orders": 1},
+            "first_detected": "2026-11-20T00:00:00Z", "run_id": money[-1][0],
+            "history": [{"run_id": run, "score": 0.9999, "accounts": 1, "commission_total": c,
+                         "currency": "USD", "orders": 1} for run, c in money]}
+
+
+def test_rings_tied_on_score_page_one_at_a_time_by_commission_at_stake(api: Api) -> None:
+    """Tied rings (ids against the money) paged one per page while a later run turns their money
+    around: the pinned listing keeps its run's order, a fresh one takes the new run's."""
+    first = {"R-t1": 10.0, "R-t2": 500.0, "R-t3": 80.0}
+    then = {"R-t1": 9000.0, "R-t2": 1.0, "R-t3": 80.0}
+    api.store.save_run({"run_id": "run-tied-1"}, [_tied(i, [("run-tied-1", c)]) for i, c in first.items()])
+    page = api.get("/rings?limit=1&kind=identity_ring").json()
+    ids = [r["ring_id"] for r in page["items"]]
+    api.store.save_run({"run_id": "run-tied-2"}, [
+        _tied(i, [("run-tied-1", first[i]), ("run-tied-2", c)]) for i, c in then.items()])
+    while page["next_cursor"]:
+        page = api.get(f"/rings?limit=1&kind=identity_ring&cursor={page['next_cursor']}").json()
+        assert page["as_of_run"] == "run-tied-1"
+        ids += [r["ring_id"] for r in page["items"]]
+    assert ids == ["R-t2", "R-t3", "R-t1"]
+    fresh = api.get("/rings?kind=identity_ring").json()
+    assert fresh["as_of_run"] == "run-tied-2"
+    assert [r["ring_id"] for r in fresh["items"]] == ["R-t1", "R-t3", "R-t2"]
 
 
 def test_one_ring_with_its_etag(api: Api) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ringwatch.api.cursors import encode_cursor, read_ring_cursor
 from ringwatch.api.ring_views import RingFilter, RingIndex, summarise
 
 RUNS = [{"run_id": "run-1"}, {"run_id": "run-2"}]
@@ -62,3 +63,35 @@ def test_paging_continues_after_the_cursor_key() -> None:
     third, end = view.page(after=after2, limit=2, wanted=wanted)
     assert [i.ring_id for i in first + second + third] == [f"R-{i}" for i in range(5)]
     assert end is None
+
+
+def _priced(ring_id: str, money: list[tuple[str, float, float]]) -> dict[str, Any]:
+    """A ring with (run id, score, commission then) per run that found it."""
+    return {**_ring(ring_id, [(r, s) for r, s, _ in money]),
+            "metrics": {"commission_total": money[-1][2], "currency": "EUR", "orders": 1},
+            "history": [{"run_id": r, "score": s, "accounts": 1, "commission_total": c,
+                         "currency": "EUR", "orders": 1} for r, s, c in money]}
+
+
+def test_ties_on_score_are_ordered_by_the_money_each_run_saw() -> None:
+    rings = [_priced("R-a", [("run-1", 1.0, 5.0), ("run-2", 1.0, 900.0)]),
+             _priced("R-b", [("run-1", 1.0, 300.0), ("run-2", 1.0, 2.0)]),
+             _priced("R-c", [("run-1", 0.5, 9999.0), ("run-2", 0.5, 9999.0)])]
+    index = RingIndex(rings, RUNS, generation=0)
+    assert [i for i, _, _ in _ids(index, "run-1")] == ["R-b", "R-a", "R-c"]
+    assert [i for i, _, _ in _ids(index, "run-2")] == ["R-a", "R-b", "R-c"]
+    assert [s["ring_id"] for s in index.summaries(["R-c", "R-b", "R-a"])] == ["R-a", "R-b", "R-c"]
+
+
+def test_a_cursor_written_before_ties_had_money_resumes_at_its_scores_ties() -> None:
+    rings = [_priced("R-a", [("run-1", 0.9, 5.0)]), _priced("R-b", [("run-1", 0.9, 50.0)]),
+             _priced("R-c", [("run-1", 0.95, 1.0)])]
+    view = RingIndex(rings, RUNS[:1], generation=0).view("run-1", "score")
+    old = read_ring_cursor(encode_cursor({"run": "run-1", "sort": "score", "key": [-0.95, "R-c"]}),
+                           "score")
+    rest, _ = view.page(after=old.key, limit=10, wanted=RingFilter(statuses=None))
+    assert [i.ring_id for i in rest] == ["R-c", "R-b", "R-a"]  # its score's ties again, none skipped
+    legacy_in_tie = read_ring_cursor(encode_cursor({"run": "run-1", "sort": "score",
+                                                    "key": [-0.9, "R-b"]}), "score")
+    again, _ = view.page(after=legacy_in_tie.key, limit=10, wanted=RingFilter(statuses=None))
+    assert [i.ring_id for i in again] == ["R-b", "R-a"]

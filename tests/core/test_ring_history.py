@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ringwatch.domain import Ring
+from ringwatch.domain import Ring, Stake
 from ringwatch.ring_history import RingState, RunTimeline
 
 TIMELINE = RunTimeline(["run-1", "run-2", "run-3"])
@@ -53,3 +53,18 @@ def test_the_timeline_knows_its_runs_and_the_latest() -> None:
     assert TIMELINE.latest == "run-3" and TIMELINE.knows("run-2") and not TIMELINE.knows("run-4")
     empty = RunTimeline([])
     assert empty.latest is None and empty.knows(None) and not TIMELINE.knows(None)
+
+
+def test_a_ring_as_of_a_run_has_that_runs_money_and_an_older_entry_its_latest() -> None:
+    ring = Ring.from_json({
+        "ring_id": "R-a", "kind": "identity_ring", "score": 0.4, "status": "new",
+        "members": [{"type": "creator", "id": "c1"}], "evidence": [],
+        "metrics": {"commission_total": 75.0, "currency": "EUR", "orders": 9},
+        "history": [{"run_id": "run-1", "score": 0.9, "accounts": 1},
+                    {"run_id": "run-2", "score": 0.6, "accounts": 1, "commission_total": 20.0,
+                     "currency": "USD", "orders": 4},
+                    {"run_id": "run-3", "score": 0.4, "accounts": 1, "commission_total": 75.0,
+                     "currency": "EUR", "orders": 9}]})
+    assert TIMELINE.ring_as_of(ring, "run-2").stake == Stake(20.0, "USD", 4)
+    assert TIMELINE.ring_as_of(ring, "run-1").stake == Stake(75.0, "EUR", 9)  # no money kept then
+    assert TIMELINE.ring_as_of(ring, None).stake == Stake(75.0, "EUR", 9)

@@ -210,6 +210,31 @@ def test_runs_and_rings_round_trip_and_keep_the_latest_state(store: GraphStore,
     assert store.counts() == counts
 
 
+def _priced(ring_id: str, score: float, commission: float, currency: str | None, orders: int) -> dict:
+    ring = _ring(ring_id, score, [{"type": "creator", "id": f"c-{ring_id}"}])
+    ring["metrics"] = {"creators": 1, "commission_total": commission, "currency": currency,
+                       "orders": orders}
+    return ring
+
+
+def test_rings_tied_on_score_are_listed_by_commission_at_stake_within_one_currency(
+        store: GraphStore) -> None:
+    # Ids run against the money, so an order by id alone would fail.
+    small, large, none = (_priced("R-a", 0.99, 10.0, "USD", 50), _priced("R-b", 0.99, 900.0, "USD", 1),
+                          _priced("R-c", 0.99, 0.0, None, 0))
+    lower = _priced("R-0", 0.5, 5000.0, "USD", 90)
+    store.save_run({"run_id": "run-1"}, [small, none, lower, large])
+    assert [r["ring_id"] for r in store.rings()] == ["R-b", "R-a", "R-c", "R-0"]
+
+
+def test_rings_tied_on_score_in_different_currencies_are_listed_by_orders(store: GraphStore) -> None:
+    yen, dollars, mixed = (_priced("R-a", 0.99, 90000.0, "JPY", 2), _priced("R-b", 0.99, 700.0, "USD", 40),
+                           _priced("R-c", 0.99, 800.0, "mixed", 7))
+    other = [_priced("R-x", 0.8, 1.0, "EUR", 1), _priced("R-y", 0.8, 3.0, "EUR", 0)]
+    store.save_run({"run_id": "run-1"}, [yen, dollars, mixed, *other])
+    assert [r["ring_id"] for r in store.rings()] == ["R-b", "R-c", "R-a", "R-y", "R-x"]
+
+
 def test_clear_empties_the_store(store: GraphStore, bad_snapshot: Path) -> None:
     store.write_snapshot(load_snapshot(bad_snapshot).snapshot)
     store.save_run({"run_id": "run-1"}, [_ring("R-1", 0.5, [{"type": "creator", "id": "c1"}])])
