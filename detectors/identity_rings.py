@@ -32,6 +32,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -44,7 +47,7 @@ from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
 from .sharing import identifier_pairs, rarity
 from .wording import accounts as named_accounts
-from .wording import count, listed, span
+from .wording import count, listed, percent, span, verb
 
 KIND = RingKind.IDENTITY_RING
 _SHOWN_EVIDENCE = 8
@@ -247,16 +250,53 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     shared["key"] = accounts[shared["account"].to_numpy()]
     shared = shared.sort_values(["group", "ident", "key"], kind="stable")
     per_ident = shared.groupby(["group", "ident", "identifier_type"], sort=True)["key"].agg(list)
-    sharing = ctx.links.drop_duplicates("ident").set_index("ident")["sharing"]
-    evidence = _evidence(per_ident, config, sharing, lockstep)
+    identifiers = ctx.links.drop_duplicates("ident")
+    sharing = identifiers.set_index("ident")["sharing"]
+    evidence = _evidence(per_ident, config, sharing, lockstep, SharingRarity.from_identifiers(identifiers))
     return [
         Finding(KIND,
                 frozenset(_member(k) for k in accounts[nodes]) | frozenset(
                     Member(t, i) for t, i in evidence[g][1]),
                 sorted(evidence[g][0], key=lambda e: (-e.weight, e.text))[:_SHOWN_EVIDENCE],
-                {"shared_identifiers": len(evidence[g][1])})
+                {"shared_identifiers": len(evidence[g][1]),
+                 **({"rarest_sharing_share": round(min(evidence[g][2]), 6)} if evidence[g][2] else {})})
         for g, nodes in enumerate(found) if g in evidence
     ]
+
+
+@dataclass(frozen=True)
+class SharingRarity:
+    """How rare sharing is in this snapshot: per identifier type, every identifier's ``sharing``.
+
+    A reviewer reading "payout account p_12 is shared by 6 accounts" cannot tell
+    whether that is odd for this market; the share of the market's payout
+    accounts shared by 6 or more says it, with the count it is a share of. The
+    identifiers are the context's links (allowlisted ones are already left out:
+    their sharing is declared legitimate), counted once each; ``sorted_sharing``
+    holds, per type, their accounts-per-identifier ascending, so a share is one
+    binary search.
+    """
+
+    sorted_sharing: Mapping[str, np.ndarray]
+
+    @classmethod
+    def from_identifiers(cls, identifiers: pd.DataFrame) -> SharingRarity:
+        """From one row per identifier (``identifier_type``, ``sharing``), in one sort."""
+        frame = identifiers[["identifier_type", "sharing"]].sort_values(
+            ["identifier_type", "sharing"], kind="stable")
+        types = frame["identifier_type"].to_numpy()
+        values = frame["sharing"].to_numpy(dtype=np.int64)
+        starts = np.flatnonzero(np.r_[True, types[1:] != types[:-1]]) if len(types) else np.array([], int)
+        ends = np.r_[starts[1:], len(types)]
+        return cls({str(types[a]): values[a:b] for a, b in zip(starts, ends, strict=True)})
+
+    def at_least(self, identifier_type: str, accounts: int) -> tuple[float, int]:
+        """The share of this type's identifiers used by ``accounts`` or more, and how many there are."""
+        values = self.sorted_sharing.get(identifier_type)
+        if values is None or len(values) == 0:
+            return 0.0, 0
+        beyond = len(values) - int(np.searchsorted(values, accounts, side="left"))
+        return beyond / len(values), len(values)
 
 
 def _chains(n: int, src: np.ndarray, dst: np.ndarray, label: np.ndarray,
@@ -366,8 +406,10 @@ def _member(key: str) -> Member:
 
 
 def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
-              lockstep: pd.DataFrame) -> dict[int, tuple[list[Evidence], list[tuple[str, str]]]]:
-    """Per group: one evidence sentence per shared identifier, and the identifiers themselves.
+              lockstep: pd.DataFrame, rarity_of: SharingRarity,
+              ) -> dict[int, tuple[list[Evidence], list[tuple[str, str]], list[float]]]:
+    """Per group: one evidence sentence per shared identifier, the identifiers themselves, and
+    how rare in the snapshot the sharing of each is (the share of its type shared as widely).
 
     ``per_ident`` maps (group, ident, identifier_type) to the sorted account keys
     using the identifier. Each sentence names the identifier and its accounts,
@@ -375,15 +417,17 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
     about one operator: the type's weight, less for an identifier the market
     shares widely (``sharing``: accounts per identifier), more for more ring
     members on it; an identifier in lockstep (``lockstep``, by ``ident``) is
-    said so, with its window against the market's.
+    said so, with its window against the market's. A shared identifier's sentence
+    ends with how rare such sharing is in the snapshot (``rarity_of``): wording
+    only, the weight does not read it.
     """
-    found: dict[int, tuple[list[Evidence], list[tuple[str, str]]]] = {}
+    found: dict[int, tuple[list[Evidence], list[tuple[str, str]], list[float]]] = {}
     stepped = lockstep.set_index("ident") if len(lockstep) else None
     for (group, ident, identifier_type), keys in per_ident.items():
         n = len(keys)
         value = ident.partition(":")[2]
         base = config.type_weights.get(identifier_type, 0.0) * (1.0 - 0.5 ** (n - 1))
-        sentences, identifiers = found.setdefault(int(group), ([], []))
+        sentences, identifiers, shares = found.setdefault(int(group), ([], [], []))
         identifiers.append((identifier_type, value))
         if stepped is not None and ident in stepped.index:
             step = stepped.loc[ident]
@@ -401,11 +445,20 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
         personal = config.personal_sharing.get(identifier_type, 2)
         weight = base * float(rarity(np.array([total]), np.array([cap]), personal)[0])
         beyond = f" (and by {count(total - n, 'account')} outside it)" if total > n else ""
+        share, of_type = rarity_of.at_least(identifier_type, total)
+        shares.append(share)
         sentences.append(Evidence(
             f"shared_{identifier_type}",
             f"{describe_type(identifier_type)} {value} is used by {count(n, 'account')} of this "
-            f"ring{beyond}: {_who(keys)}", weight))
+            f"ring{beyond}: {_who(keys)}; {_how_rare(identifier_type, total, share, of_type)}",
+            weight))
     return found
+
+
+def _how_rare(identifier_type: str, accounts: int, share: float, of_type: int) -> str:
+    """``in this snapshot 0.41% of the 2,431 payout accounts are used by 6 accounts or more``."""
+    return (f"in this snapshot {percent(share)} of the {count(of_type, describe_type(identifier_type))} "
+            f"{verb(of_type, 'is', 'are')} used by {count(accounts, 'account')} or more")
 
 
 def _who(keys: list[str]) -> str:

@@ -14,10 +14,13 @@ Example
 'buyers b1, b2, b3 and 2 more'
 >>> money(1830.5, "USD")
 '1,830.50 USD'
+>>> percent(0.004123), percent(0.123), percent(1.0)
+('0.41%', '12%', '100%')
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 #: How many ids a sentence names before it says "and N more".
@@ -74,6 +77,20 @@ def money(amount: float, currency: str | None = None) -> str:
     if currency == MIXED_CURRENCY:
         return f"{value} (summed over mixed currencies)"
     return f"{value} {currency}"
+
+
+def percent(share: float) -> str:
+    """A share in [0, 1] as a percentage with two significant digits: ``0.41%``, ``12%``.
+
+    Two significant digits, not a fixed number of decimals, so that a rare
+    share (``0.0032%``) never reads as ``0.0%`` and a common one carries no
+    false precision.
+    """
+    value = 100.0 * share
+    if value <= 0:
+        return "0%"
+    decimals = max(0, 1 - math.floor(math.log10(value)))
+    return f"{value:.{decimals}f}%"
 
 
 def span(hours: float) -> str:

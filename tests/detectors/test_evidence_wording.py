@@ -146,8 +146,22 @@ def test_a_single_prior_violation_is_said_in_the_singular(
 
 def test_shared_identifier_sentences_name_the_accounts(
         planted_rings: list[dict[str, Any]]) -> None:
+    # The planted market has 19 payout accounts; farm_pa, on 5 accounts, is the only one that wide.
     assert "payout account farm_pa is used by 5 accounts of this ring: creators farm_c0, " \
-           "farm_c1, farm_c2 and 2 more" in _texts(planted_rings, "shared_payout_account")
+           "farm_c1, farm_c2 and 2 more; in this snapshot 5.3% of the 19 payout accounts are used " \
+           "by 5 accounts or more" in _texts(planted_rings, "shared_payout_account")
+
+
+def test_every_shared_identifier_sentence_says_how_rare_its_sharing_is(
+        planted_rings: list[dict[str, Any]]) -> None:
+    shared = [(r, e["text"]) for r in planted_rings for e in r["evidence"]
+              if e["code"].startswith("shared_") and e["code"] != "shared_buyer_pool"]
+    assert shared
+    rarity = re.compile(r"; in this snapshot [\d.]+% of the [\d,]+ [\w ]+ (?:is|are) used by "
+                        r"[\d,]+ accounts? or more$")
+    assert [t for _, t in shared if not rarity.search(t)] == []
+    identity = [r for r, _ in shared if r["kind"] == "identity_ring"]
+    assert identity and all(0 < r["metrics"]["rarest_sharing_share"] <= 1 for r in identity)
 
 
 def test_every_evidence_sentence_of_a_generated_marketplace_reads_alone(
