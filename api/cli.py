@@ -33,6 +33,7 @@ from ringwatch.ring_history import account_count
 from ringwatch.store_settings import Backend
 from ringwatch.tables import TABLES
 
+from .score_text import score_texts
 from .wiring import open_store
 
 EXIT_OK = 0
@@ -325,14 +326,15 @@ def _print_top(result: RunResult, limit: int = 10) -> None:
     run = Run.from_json(result.run)
     out = Console(width=max(Console().width, 120))
     shown = min(limit, len(result.rings))
-    table = Table(title=f"Run {run.run_id}: top {shown} of {run.rings} rings by score "
-                  f"({run.new} new, {run.persisting or 0} persisting, {run.dissolved} "
+    table = Table(title=f"Run {run.run_id}: top {shown} of {run.rings} rings by score, ties by "
+                  f"commission at stake ({run.new} new, {run.persisting or 0} persisting, {run.dissolved} "
                   "dissolved since the last run; all of them in rings.jsonl)")
     for column in ("ring_id", "kind", "score", "status", "accounts", "top evidence"):
         table.add_column(column)
-    for ring in map(Ring.from_json, result.rings[:limit]):
+    top = [Ring.from_json(ring) for ring in result.rings[:limit]]
+    for ring, score in zip(top, score_texts([ring.score for ring in top]), strict=True):
         evidence = ring.evidence[0].text if ring.evidence else ""
-        table.add_row(ring.ring_id, ring.kind.value, f"{ring.score:.2f}", ring.status,
+        table.add_row(ring.ring_id, ring.kind.value, score, ring.status,
                       str(account_count(ring)), evidence)
     out.print(table)
 

@@ -41,6 +41,8 @@ from ringwatch.reporting import (
     ring_picture,
 )
 
+from .score_text import score_texts
+
 #: Fill colour per member type (accounts drawn as circles, identifiers as squares).
 TYPE_COLOURS: dict[str, str] = {
     "creator": "#d1495b",
@@ -98,8 +100,11 @@ def write_report(out_dir: Path, *, run: dict[str, Any], rings: list[dict[str, An
         _summary_html(run, summary),
         _score_help_html(),
         f"<h2>Top {len(shown)} of {len(rings)} rings</h2>",
+        '<p class="order">Highest score first; rings with the same score, the most commission at '
+        "stake first (compared only within one currency, else by orders).</p>",
         _legend_html(),
-        *(_ring_html(ring, subgraphs.get(ring["ring_id"])) for ring in shown),
+        *(_ring_html(ring, subgraphs.get(ring["ring_id"]), text) for ring, text in zip(
+            shown, score_texts([_score(ring) for ring in shown]), strict=True)),
     ])
     path = out_dir / "report.html"
     path.write_text(_page(f"Ringwatch report {run.get('run_id', '')}", body), encoding="utf-8")
@@ -206,10 +211,15 @@ def _legend_html() -> str:
 
 # --- one ring -----------------------------------------------------------------------------------
 
-def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None) -> str:
-    """A ring's card: headline, picture, metrics, evidence and members by type."""
+def _score(ring: dict[str, Any]) -> float:
+    return float(ring.get("score", 0.0))
+
+
+def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None, score_text: str) -> str:
+    """A ring's card: headline (with its score as the list writes it), picture, metrics, evidence
+    and members by type."""
     rid = ring.get("ring_id", "")
-    score = float(ring.get("score", 0.0))
+    score = _score(ring)
     picture, drawn = (_svg_ring(subgraph) if subgraph is not None
                       else ('<p class="none">No picture.</p>', None))
     note = ""
@@ -224,7 +234,7 @@ def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None) -> str:
         f'<article class="ring" id="{_e(rid)}">',
         f'<h3><code>{_e(rid)}</code> <span class="kind">{_e(ring.get("kind", ""))}</span> '
         f'<span class="score" style="background:{_score_colour(score)}" title="{_e(SCORE_TOOLTIP)}">'
-        f"score {score:.2f}</span> "
+        f"score {_e(score_text)}</span> "
         f'<span class="badge">{_e(ring.get("status", ""))}</span> '
         f'<span class="since">first detected {_e(ring.get("first_detected", ""))}</span></h3>',
         '<div class="cols"><div class="picture">', picture, note, "</div>",

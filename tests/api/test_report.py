@@ -149,6 +149,16 @@ def test_ring_card_shows_kind_score_metrics_evidence_and_members_by_type(
     assert identity.index("creator (3)") < identity.index("payout_account (1)")
 
 
+def test_scores_that_would_read_the_same_at_two_decimals_are_told_apart(
+        tmp_path: Path, rings: list[dict[str, Any]]) -> None:
+    near = [{**rings[0], "ring_id": f"R-near{i}", "score": score}
+            for i, score in enumerate((0.9981, 0.9973, 0.95))]
+    page = write_report(tmp_path, run=RUN, rings=near, subgraphs={}).read_text(encoding="utf-8")
+    said = [article.split("score ", 1)[1].split("<", 1)[0] for article in _articles(page)]
+    assert said == ["0.998", "0.997", "0.95"]
+    assert "same score, the most commission at stake first" in page
+
+
 def test_only_the_top_rings_are_shown_and_a_missing_picture_is_said(
         tmp_path: Path, rings: list[dict[str, Any]], subgraphs: dict[str, Subgraph]) -> None:
     page = write_report(tmp_path, run=RUN, rings=rings, subgraphs={}, top=1).read_text(encoding="utf-8")

@@ -28,6 +28,7 @@ import httpx
 import pytest
 
 from ringwatch.api.app import create_app
+from ringwatch.api.score_text import score_texts
 from ringwatch.api.settings import ApiSettings
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.graph.local_store import LocalStore
@@ -283,6 +284,15 @@ def test_an_analyst_opens_the_top_ring_sees_its_graph_and_confirms_it(page: Any,
     assert page.locator(f'#ring-list li[data-ring-id="{ring_id}"] [data-testid=status]'
                         ).text_content() == "confirmed"
     assert served.api("GET", f"/rings/{ring_id}").json()["status"] == "confirmed"
+
+
+def test_the_list_writes_scores_with_enough_digits_to_tell_neighbours_apart(
+        page: Any, served: Served) -> None:
+    _sign_in(page, served)
+    listed = served.api("GET", "/rings").json()["items"]
+    assert listed
+    shown = page.locator("#ring-list li[data-ring-id] [data-testid=score]").all_text_contents()
+    assert shown == score_texts([r["score"] for r in listed])
 
 
 def test_a_review_of_a_ring_someone_else_just_reviewed_is_refused_with_a_reload_hint(

@@ -103,7 +103,67 @@
     return Math.abs(value) < 1 ? value.toPrecision(3).replace(/\.?0+$/, "") : floatFormat.format(value);
   }
 
-  function fmtScore(score) { return typeof score === "number" ? score.toFixed(2) : "—"; }
+  // --- scores: the rule of api/score_text.py (two decimals, more where two would hide a difference) ---
+
+  const SCORE_MIN_DECIMALS = 2;
+  const SCORE_MAX_DECIMALS = 4;
+
+  function readableScore(score) { return typeof score === "number" && Number.isFinite(score); }
+
+  /** Decimals so that a score that is not 0 or 1 never reads as 0.00 or 1.00. */
+  function scoreAlone(score) {
+    for (let d = SCORE_MIN_DECIMALS; d <= SCORE_MAX_DECIMALS; d++) {
+      const shown = Number(score.toFixed(d));
+      if (score === 0 || score === 1 || (shown !== 0 && shown !== 1)) return d;
+    }
+    return SCORE_MAX_DECIMALS;
+  }
+
+  /** Decimals so that two different scores read differently. */
+  function scoresApart(a, b) {
+    if (a === b) return SCORE_MIN_DECIMALS;
+    for (let d = SCORE_MIN_DECIMALS; d <= SCORE_MAX_DECIMALS; d++) {
+      if (a.toFixed(d) !== b.toFixed(d)) return d;
+    }
+    return SCORE_MAX_DECIMALS;
+  }
+
+  /** One score on its own (a ring's page, an account's risk). */
+  function fmtScore(score) { return readableScore(score) ? score.toFixed(scoreAlone(score)) : "—"; }
+
+  /** Scores as a list shows them, in its order: each as far apart from its neighbours as they differ;
+   * a run of equal neighbours shares the decimals the widest of them needs. */
+  function fmtScores(scores) {
+    const decimals = scores.map((score, i) => {
+      if (!readableScore(score)) return 0;
+      let d = scoreAlone(score);
+      for (const j of [i - 1, i + 1]) {
+        if (j >= 0 && j < scores.length && readableScore(scores[j])) d = Math.max(d, scoresApart(score, scores[j]));
+      }
+      return d;
+    });
+    let start = 0;
+    for (let i = 1; i <= scores.length; i++) {
+      if (i === scores.length || scores[i] !== scores[start]) {
+        const widest = Math.max(...decimals.slice(start, i));
+        for (let k = start; k < i; k++) decimals[k] = widest;
+        start = i;
+      }
+    }
+    return scores.map((score, i) => (readableScore(score) ? score.toFixed(decimals[i]) : "—"));
+  }
+
+  // --- end of scores ---
+
+  /** Write the scores of a list of ring items (``li`` in the rings' order) by the list rule. */
+  function relabelScores(ul, rings) {
+    const texts = fmtScores(rings.map((r) => r.score));
+    const items = Array.from(ul.querySelectorAll(":scope > li[data-ring-id]"));
+    items.forEach((li, i) => {
+      const pill = li.querySelector("[data-testid=score]");
+      if (pill && i < texts.length) pill.textContent = texts[i];
+    });
+  }
 
   /** Metrics that are sums of money: shown with the ring's currency (the report's MONEY_METRICS). */
   const MONEY_METRICS = new Set(["commission_total", "gmv", "amount", "commission_held", "refunded_amount"]);
@@ -156,7 +216,7 @@
   }
 
   function scorePill(score) {
-    return el("span", { class: "score", style: { background: scoreColour(score) }, text: fmtScore(score) });
+    return el("span", { class: "score", "data-testid": "score", style: { background: scoreColour(score) }, text: fmtScore(score) });
   }
 
   // --- API access -------------------------------------------------------------------------
@@ -373,6 +433,7 @@
     if (replace) ul.replaceChildren();
     for (const ring of added) ul.append(ringListItem(ring));
     const list = state.list;
+    relabelScores(ul, list.items);
     const count = list.items.length;
     const meta = $("ring-list-meta");
     meta.replaceChildren(
@@ -553,10 +614,12 @@
   }
 
   function renderHistory(history) {
-    const rows = history.slice().reverse().map((h) => el("tr", {},
+    const shown = history.slice().reverse();
+    const texts = fmtScores(shown.map((h) => h.score));
+    const rows = shown.map((h, i) => el("tr", {},
       el("td", {}, el("code", { text: h.run_id || "" })),
       el("td", { title: fmtTime(h.at), text: fmtDate(h.at) }),
-      el("td", { class: "num" }, el("span", { class: "score mini", style: { background: scoreColour(h.score) }, text: fmtScore(h.score) })),
+      el("td", { class: "num" }, el("span", { class: "score mini", style: { background: scoreColour(h.score) }, text: texts[i] })),
       el("td", { class: "num", text: fmtNumber(h.accounts) })));
     $("ring-history").tBodies[0].replaceChildren(...rows);
     $("history-chart").replaceChildren(history.length > 1 ? historyChart(history) : el("span", { class: "muted small",
@@ -1295,6 +1358,7 @@
     $("account-rings-title").textContent = "Rings (" + rings.length + ")";
     $("account-rings").replaceChildren(...(rings.length ? rings.map(ringListItem)
       : [el("li", { class: "muted empty-entry", text: "This account is in no ring." })]));
+    relabelScores($("account-rings"), rings);
     const identifiers = Array.isArray(account.identifiers) ? account.identifiers : [];
     const table = $("account-identifiers");
     table.replaceChildren(
