@@ -39,6 +39,10 @@ from ringwatch.ring_history import RunTimeline, account_count
 #: How many (run, sort) views one index keeps; older pinned runs are rebuilt on demand.
 MAX_VIEWS = 16
 
+#: The most overlapping rings one ring's detail lists (the most shared first): an account a
+#: whole market passes through (a hub buyer) could otherwise tie a ring to thousands.
+MAX_OVERLAPS = 100
+
 
 def json_safe(value: Any) -> Any:
     """``value`` with NaN and infinities replaced by ``None``: they are not JSON."""
@@ -176,6 +180,13 @@ class RingIndex:
         self.open_members: frozenset[str] = frozenset(
             key for ring in self.records.values() if ring.status in OPEN_STATUSES
             for key in member_keys(ring))
+        #: Account (``type:id``) -> the open rings holding it: what :meth:`overlaps` reads, built
+        #: once per index so that a ring's detail costs a lookup per account, never a scan.
+        self.open_by_account: dict[str, list[str]] = {}
+        for ring in self.records.values():
+            if ring.status in OPEN_STATUSES:
+                for key in ring.account_keys:
+                    self.open_by_account.setdefault(key, []).append(ring.ring_id)
         self._views: OrderedDict[tuple[str | None, str], RingView] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -215,6 +226,22 @@ class RingIndex:
                 members=member_keys(ring), json=json.dumps(summary).encode()))
         items.sort(key=lambda item: item.key)
         return RingView(run_id, sort, items, [item.key for item in items])
+
+    def overlaps(self, ring_id: str, accounts: Iterable[str]) -> list[dict[str, Any]]:
+        """The open rings other than ``ring_id`` that hold any of ``accounts`` (``type:id``).
+
+        Each as ``{ring_id, kind, status, score, shared_accounts}``, the most shared
+        accounts first, then by ring id; at most :data:`MAX_OVERLAPS`.
+        """
+        shared: dict[str, int] = {}
+        for key in set(accounts):
+            for other in self.open_by_account.get(key, ()):
+                if other != ring_id:
+                    shared[other] = shared.get(other, 0) + 1
+        ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_OVERLAPS]
+        return [{"ring_id": other, "kind": self.records[other].kind.value,
+                 "status": self.records[other].status, "score": self.records[other].score,
+                 "shared_accounts": n} for other, n in ranked]
 
     def summaries(self, ring_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Current-state summaries of these rings in the queue's order (highest score first)."""

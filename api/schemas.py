@@ -102,6 +102,9 @@ class HistoryEntry(_Open):
     at: str | None = None
     score: float | None = None
     accounts: int | None = None
+    commission_total: float | None = Field(None, description="The ring's commission then (newer runs).")
+    currency: str | None = None
+    orders: int | None = None
 
 
 class Lineage(_Open):
@@ -153,6 +156,16 @@ class RingSummary(_Open):
     top_evidence: str | None = Field(None, description="Text of the strongest evidence item.")
 
 
+class Overlap(_Open):
+    """Another open ring that holds some of this ring's accounts."""
+
+    ring_id: str
+    kind: str
+    status: str
+    score: float
+    shared_accounts: int = Field(description="How many accounts the two rings share.")
+
+
 class Ring(_Open):
     """A whole ring: members, metrics, evidence, history, lineage and reviews."""
 
@@ -188,6 +201,9 @@ class Ring(_Open):
     reviewed_members: list[str] | None = Field(
         None, description="The ring's accounts (type:id) when it was last reviewed.")
     note: str | None = Field(None, description="Set by a run, e.g. 'grew since dismissed'.")
+    overlaps: list[Overlap] = Field(default_factory=list, description=(
+        "Open rings (new, confirmed, escalated) other than this one that share accounts with it, "
+        "the most shared first (at most 100)."))
 
 
 class RingPage(BaseModel):

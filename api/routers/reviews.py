@@ -16,11 +16,11 @@ from fastapi.concurrency import run_in_threadpool
 from ringwatch import reviewing
 
 from ..auth import Investigator
-from ..deps import RingsCache, Store
+from ..deps import CurrentRings, RingsCache, Store
 from ..middleware import request_id_of
 from ..ring_views import json_safe
 from ..schemas import ReviewRequest, Ring, problem_responses
-from .rings import RingId, etag
+from .rings import RingId, etag, with_overlaps
 
 router = APIRouter(tags=["reviews"])
 
@@ -45,6 +45,7 @@ async def review_ring(
     caller: Investigator,
     store: Store,
     cache: RingsCache,
+    current: CurrentRings,
     request: Request,
     response: Response,
     if_match: Annotated[str | None, Header(
@@ -68,4 +69,4 @@ async def review_ring(
     document = updated.to_json()
     response.headers["ETag"] = etag(document)
     response.headers["Location"] = str(request.url_for("get_ring", ring_id=ring_id).path)
-    return json_safe(document)
+    return with_overlaps(json_safe(document), current)

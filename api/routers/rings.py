@@ -10,13 +10,13 @@ import networkx as nx
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.domain import OPEN_STATUSES
+from ringwatch.domain import OPEN_STATUSES, is_account
 from ringwatch.graph.subgraph import ring_subgraph
 
 from ..auth import Viewer
 from ..cursors import CursorParam, bad_cursor, encode_cursor, read_ring_cursor
 from ..deps import CurrentRings, Projections, RingsCache, Settings, Store
-from ..ring_views import RingFilter, json_safe
+from ..ring_views import RingFilter, RingIndex, json_safe
 from ..schemas import (
     MEMBER_PATTERN,
     GraphFormat,
@@ -100,11 +100,21 @@ def _utc(stamp: datetime) -> datetime:
                                                   "send it as If-Match to review.",
                                                   "schema": {"type": "string"}}}},
                        **problem_responses(401, 403, 404, 422)})
-async def get_ring(ring_id: RingId, caller: Viewer, store: Store, response: Response) -> Any:
-    """The whole ring: members, metrics, evidence, history, lineage, reviews and note."""
+async def get_ring(ring_id: RingId, caller: Viewer, store: Store, current: CurrentRings,
+                   response: Response) -> Any:
+    """The whole ring: members, metrics, evidence, history, lineage, reviews, note, and the open
+    rings it shares accounts with (``overlaps``)."""
     ring = await _ring_or_404(store, ring_id)
     response.headers["ETag"] = etag(ring)
-    return ring
+    return with_overlaps(ring, current)
+
+
+def with_overlaps(ring: dict[str, Any], current: RingIndex) -> dict[str, Any]:
+    """The ring document with ``overlaps``: the open rings sharing its accounts, from the
+    cache's account index (as fresh as the listing; see :meth:`RingIndex.overlaps`)."""
+    accounts = [f"{m['type']}:{m['id']}" for m in ring.get("members") or []
+                if is_account(m.get("type", ""))]
+    return {**ring, "overlaps": current.overlaps(ring["ring_id"], accounts)}
 
 
 async def _ring_or_404(store: Any, ring_id: str) -> dict[str, Any]:

@@ -167,6 +167,38 @@ def test_rings_tied_on_score_page_one_at_a_time_by_commission_at_stake(api: Api)
     assert [r["ring_id"] for r in fresh["items"]] == ["R-t1", "R-t3", "R-t2"]
 
 
+def _ring_of(ring_id: str, members: list[str], *, status: str = "new") -> dict[str, Any]:
+    return {"ring_id": ring_id, "kind": "identity_ring", "score": 0.8, "status": status,
+            "members": [dict(zip(("type", "id"), m.split(":", 1), strict=True)) for m in members],
+            "evidence": [{"code": "shared_device", "text": f"why {ring_id}", "weight": 0.5}],
+            "metrics": {}, "first_detected": "2026-11-20T00:00:00Z", "run_id": "run-overlap",
+            "history": [{"run_id": "run-overlap", "score": 0.8, "accounts": 1}]}
+
+
+def test_a_ring_says_which_open_rings_share_its_accounts(api: Api) -> None:
+    api.store.save_run({"run_id": "run-overlap"}, [
+        _ring_of("R-o1", ["creator:oc1", "creator:oc2", "creator:oc3", "device:od1"]),
+        _ring_of("R-o2", ["creator:oc2", "creator:oc3", "shop:os1"]),
+        _ring_of("R-o3", ["creator:oc1", "buyer:ob1"]),
+        _ring_of("R-o4", ["creator:oc1", "creator:oc2"], status="dismissed"),  # not open
+        _ring_of("R-o5", ["buyer:ob9", "device:od1"]),  # shares an identifier only
+    ])
+    ring = api.get("/rings/R-o1", role="viewer").json()
+    assert ring["overlaps"] == [
+        {"ring_id": "R-o2", "kind": "identity_ring", "status": "new", "score": 0.8, "shared_accounts": 2},
+        {"ring_id": "R-o3", "kind": "identity_ring", "status": "new", "score": 0.8, "shared_accounts": 1}]
+    assert [o["ring_id"] for o in api.get("/rings/R-o2").json()["overlaps"]] == ["R-o1"]
+    assert [o["ring_id"] for o in api.get("/rings/R-o4").json()["overlaps"]] == ["R-o1", "R-o2", "R-o3"]
+    assert api.get("/rings/R-o5").json()["overlaps"] == []
+    response = api.get("/rings/R-o3")
+    reviewed = api.post("/rings/R-o3/reviews", role="investigator", json={"action": "dismiss", "note": "x"},
+                        headers={"If-Match": response.headers["ETag"]})
+    assert reviewed.status_code == 201
+    assert [o["ring_id"] for o in reviewed.json()["overlaps"]] == ["R-o1"]
+    # Dismissed now: the ring it overlapped no longer names it.
+    assert [o["ring_id"] for o in api.get("/rings/R-o1").json()["overlaps"]] == ["R-o2"]
+
+
 def test_one_ring_with_its_etag(api: Api) -> None:
     ring_id = api.run.rings[0]["ring_id"]
     response = api.get(f"/rings/{ring_id}", role="viewer")

@@ -111,6 +111,17 @@ def _add_markup_farm(market: Market) -> None:
             market.link("creator", creator, kind, f"xss_{kind}")
 
 
+def _add_farm_overlapping_the_dense_ring(market: Market) -> None:
+    """Four creators on one payout account, device and phone (an identity ring), two of whom
+    (dense_c12, dense_c13) also trade in the dense collusion ring, too few of its fourteen for the
+    rings to be one: two open rings sharing two accounts. Call after :func:`_add_dense_collusion`."""
+    for creator in ("ovl_c0", "ovl_c1"):
+        market.creator(creator)
+    for creator in ("dense_c12", "dense_c13", "ovl_c0", "ovl_c1"):
+        for kind in ("payout_account", "device", "phone"):
+            market.link("creator", creator, kind, f"ovl_{kind}")
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The real app over a local store with two weekly runs, served by uvicorn on loopback."""
@@ -120,6 +131,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     for name, market, now in (("week1", week1_market(), WEEK1), ("week2", week2_market(), WEEK2)):
         _add_markup_farm(market)
         _add_dense_collusion(market)
+        _add_farm_overlapping_the_dense_ring(market)
         store.write_snapshot(load_snapshot(market.write(tmp_path_factory.mktemp(name))).snapshot)
         run_detection(store, now=now)
     key = make_key(store, "investigator", "analyst-ui")
@@ -293,6 +305,22 @@ def test_the_list_writes_scores_with_enough_digits_to_tell_neighbours_apart(
     assert listed
     shown = page.locator("#ring-list li[data-ring-id] [data-testid=score]").all_text_contents()
     assert shown == score_texts([r["score"] for r in listed])
+
+
+def test_a_ring_that_shares_accounts_says_with_which_ring_and_links_to_it(
+        page: Any, served: Served) -> None:
+    dense = _dense_ring(served)
+    assert dense["overlaps"], "the served market plants a farm sharing two of the dense ring's creators"
+    other = dense["overlaps"][0]
+    _open_ring_by_hash(page, served, dense["ring_id"])
+    lines = page.locator("#ring-overlaps [data-testid=overlap]")
+    assert lines.count() == len(dense["overlaps"])
+    assert lines.first.text_content().startswith(f"shares {other['shared_accounts']} accounts with ")
+    assert other["ring_id"] in lines.first.text_content()
+    lines.first.locator("a").click()
+    page.wait_for_selector(f'#ring-graph[data-state="drawn"][data-ring-id="{other["ring_id"]}"]')
+    back = page.locator("#ring-overlaps [data-testid=overlap]", has_text=dense["ring_id"])
+    assert back.count() == 1
 
 
 def test_a_review_of_a_ring_someone_else_just_reviewed_is_refused_with_a_reload_hint(

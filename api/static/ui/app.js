@@ -553,12 +553,24 @@
     note.textContent = ring.note ? "Note: " + ring.note : "";
     show(note, Boolean(ring.note));
     $("review-version").textContent = state.etag ? "ring version " + state.etag.replace(/^W\//, "").replace(/"/g, "") : "";
+    renderOverlaps(ring.overlaps || []);
     renderEvidence(ring.evidence || []);
     renderMetrics(ring.metrics || {});
     renderReviews(ring.reviews || []);
     renderHistory(ring.history || []);
     renderLineage(ring.lineage || {});
     renderMembers(ring.members || []);
+  }
+
+  /** "shares 3 accounts with ring R-x", one line per open ring sharing accounts, each a link to it. */
+  function renderOverlaps(overlaps) {
+    const items = overlaps.map((o) => el("li", { "data-ring-id": o.ring_id, "data-testid": "overlap" },
+      "shares " + fmtNumber(o.shared_accounts) + (o.shared_accounts === 1 ? " account" : " accounts") + " with ",
+      kindName(o.kind) + " ",
+      el("a", { href: ringHash(o.ring_id) }, el("code", { text: o.ring_id })),
+      el("span", { class: "muted", text: " (" + String(o.status || "") + ", score " + fmtScore(o.score) + ")" })));
+    $("ring-overlaps").replaceChildren(...items);
+    show($("ring-overlaps"), items.length > 0);
   }
 
   function renderEvidence(evidence) {
