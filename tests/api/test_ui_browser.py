@@ -312,6 +312,7 @@ def test_a_ring_that_shares_accounts_says_with_which_ring_and_links_to_it(
     dense = _dense_ring(served)
     assert dense["overlaps"], "the served market plants a farm sharing two of the dense ring's creators"
     other = dense["overlaps"][0]
+    _sign_in(page, served)
     _open_ring_by_hash(page, served, dense["ring_id"])
     lines = page.locator("#ring-overlaps [data-testid=overlap]")
     assert lines.count() == len(dense["overlaps"])
