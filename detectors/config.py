@@ -129,19 +129,43 @@ class IdentityConfig:
 class CollusionConfig:
     """Collusion rings: creators and shops trading commission among themselves."""
 
-    #: A creator-shop pair needs this many attributed orders before its trade is judged.
-    #: Rings spread their fake orders thinly over many pairs, so few orders are judged,
-    #: with the refund share smoothed toward the market's by ``prior_orders`` orders.
+    #: A creator-shop pair needs this many attributed orders before its trade is judged at
+    #: all; whether its counts mean anything is then the tests' business, not this floor's.
     min_pair_orders: int = 2
-    prior_orders: float = 3.0
-    #: Refund-after-commission share above which a pair's trade is abnormal. Honest
-    #: refund rates run 2-10%; refunds *after* the commission was paid are rarer still.
-    refund_after_share: float = 0.25
-    #: Commission rate this many times the shop's (or category's) median is inflated.
+    #: Pairs are screened one by one at this unadjusted level: a screen proposes rings, it
+    #: accuses no one. A proposed ring (and a thin block) is then judged on its pooled trade
+    #: with false-discovery control at ``fdr`` over every ring proposed.
+    screen_alpha: float = 0.05
+    #: A pair with this many screened signals proposes a ring (one: a camouflaged ring's pairs
+    #: each show one fact, its pooled trade shows several; the judgement is the ring's).
+    screen_min_signals: int = 1
+    #: Every count a pair or block raises (refunds after the commission, repeat orders) is an
+    #: exact binomial test against the honest rate of the same shop and its category (see
+    #: ``collusion_rings.shop_nulls``); all of a run's tests go through Benjamini-Hochberg
+    #: together and a signal is a discovery at this false-discovery rate: of twenty signals
+    #: raised, about one may be chance, and a pair needs two independent signals
+    #: (``min_signals``) before it is suspicious at all.
+    fdr: float = 0.05
+    #: The tests' null is not the honest rate itself but this many times it (and at least
+    #: the floors below): honest shops vary around their category, and a pair must differ
+    #: from its peers by a margin a reviewer would call abnormal, not merely detectably.
+    refund_lift: float = 2.0
+    #: Honest refund-after-commission shares run 2-10 %; below 10 % no share is abnormal.
+    refund_floor: float = 0.1
+    #: A buyer ordering again is ordinary; a pair is a repeat pool only beyond one repeat
+    #: order in two (two orders per buyer), and beyond twice its shop's own repeat share.
+    repeat_floor: float = 0.5
+    #: Organic orders a shop needs before its own refund and repeat shares outweigh its
+    #: category's (a smoothing prior; the category is likewise smoothed toward the market).
+    null_prior_orders: float = 20.0
+    #: Commission rate this many times the higher of the shop's and the category's median
+    #: is inflated: a rate every creator of the shop gets is the shop's campaign, no signal.
     rate_inflation: float = 1.5
-    #: Orders per distinct buyer above which the pair is fed by a small repeat pool.
-    orders_per_buyer: float = 3.0
-    #: A pair is suspicious with at least this many of the three signals above.
+    #: A rate is judged on at least this many commissions (one boosted order is a promo).
+    min_rate_commissions: int = 3
+    #: A proposed ring or thin block is kept with at least this many of its pooled signals
+    #: (refunds, rate, repeat pool, buyers shared across its creators), each a discovery:
+    #: one abnormal fact has honest explanations, two independent ones rarely do.
     min_signals: int = 2
     #: A shop with one abnormal creator is complicit only when that trade is at least this
     #: share of its attributed orders (otherwise it is a victim of self-purchase).
@@ -163,9 +187,8 @@ class CollusionConfig:
     block_min_shared_buyers: int = 2
     block_min_jaccard: float = 0.15
     block_min_fill: float = 0.3
-    #: A block's pooled refund-after-commission share is abnormal at this many times the
-    #: share of the market's other trade (and at least five such orders), or at
-    #: ``refund_after_share``.
+    #: A block's pooled refunds after the commission are tested against at least this many
+    #: times the share of the market's other trade, besides its shops' own honest share.
     block_refund_lift: float = 3.0
     #: A block's buyer pool is shared when this share of its buyers buy through two or more
     #: of its creators (fans of two similar creators do, but not most of a crowd).
