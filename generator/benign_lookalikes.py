@@ -21,7 +21,8 @@ shape, and each group is listed in ``lookalikes.csv`` (never labelled):
   to three creators at one shop within an hour;
 - ``household``: three to eight accounts (buyers, up to two creators,
   sometimes a seller) on a family device and the home Wi-Fi, some also on one
-  email or a joint payout account; they do no business with each other;
+  email or a joint payout account; no planted business between them (an
+  ordinary order through a relative's link happens only by chance);
 - ``dorm``: ten to thirty residents on one Wi-Fi, a few borrowed devices;
 - ``carrier_nat``: mobile-carrier egress IPs shared by a sizeable share of
   all accounts;
@@ -441,7 +442,8 @@ def _wholesale_buyers(p: _Planting) -> None:
     m, s, rng = p.market, p.shape, p.rng
     aff = p.affiliations
     # Deals a reseller can have used for months, at shops no other group has.
-    usable = ~p.used_shops[aff["shop"]] & (aff["started_at"] < SNAPSHOT_END - 60 * DAY)
+    usable = (~p.used_shops[aff["shop"]] & (aff["shop"] < m.shops.honest)
+              & (aff["started_at"] < SNAPSHOT_END - 60 * DAY))
     rows = np.flatnonzero(usable)[np.argsort(aff["creator"][usable], kind="stable")]
     by_creator = aff["creator"][rows]
     eligible = np.zeros(len(m.creators.reach), dtype=bool)
