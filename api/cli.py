@@ -211,8 +211,10 @@ def generate(
     fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv",
     profile: Annotated[str, typer.Option(
         help="plain (an ordinary marketplace with planted rings), evasion (plus farms and "
-        "collusion using evasion tactics, and harder honest look-alikes) or sybil (identity "
-        "links only, shaped like airdrop sybil data).")] = "plain",
+        "collusion using evasion tactics, and harder honest look-alikes), sybil (identity "
+        "links only, shaped like airdrop sybil data) or benign (plain plus many honest "
+        "structures that look like rings: boosted campaigns, high-refund categories, flash "
+        "sales, households, brand teams, ...).")] = "plain",
 ) -> None:
     """Write a synthetic marketplace snapshot with planted fraud rings and their labels.
 
