@@ -260,6 +260,62 @@ class LockstepConfig:
 
 
 @dataclass(frozen=True)
+class BlockConfig:
+    """Coordinated blocks: creators, shops and buyers trading among themselves beyond chance.
+
+    The catch-all for tactics no named rule describes (see
+    :mod:`ringwatch.detectors.coordinated_blocks`). Every block found in the
+    market is judged against the blocks the same peeling finds in shuffles of
+    the same market's trade, so no knob here is a density threshold.
+    """
+
+    #: Blocks peeled off the market one after another, densest first. Each costs one pass
+    #: of peeling over the tensor; a market holds few blocks beyond chance, and once the
+    #: peeling returns the market's ordinary crowds the rest are ordinary too.
+    max_blocks: int = 40
+    #: Shuffles of the market's trade the null is estimated from (each buyer keeps its
+    #: purchases, each creator-shop pair its trade; only who bought through which pair is
+    #: shuffled). Three: the densest chance blocks of a size vary little between shuffles,
+    #: and each shuffle costs as much as the search itself.
+    null_shuffles: int = 3
+    #: Blocks peeled from each shuffle: the first is chance's densest, the next ones fill in
+    #: chance's best at other sizes.
+    null_blocks: int = 6
+    #: A block holds at most this many accounts. Average-mass density favours size: a
+    #: market segment of busy buyers is about as dense as a ring of thirty accounts, and
+    #: peeling it off whole would take every ring inside it along. A ring is tens of
+    #: accounts (named-rule rings are capped at 40 before their buyers); chance's densest
+    #: blocks are held to the same cap, so the comparison stays fair.
+    max_members: int = 60
+    #: A block is judged against chance's densest blocks with between ``1 / size_band`` and
+    #: ``size_band`` times its members: a small ring is not compared with a large crowd.
+    size_band: float = 2.0
+    #: A block is flagged at this many times the density of chance's densest block of
+    #: similar size, and only while without its busiest creator, and without its busiest
+    #: shop, it still reaches ``min_lift_without`` of chance's densest (one popular account's
+    #: crowd is not coordination). Chance's densest is already the maximum over every state
+    #: of every null peeling, so a quarter above it is far out in chance's tail; on the
+    #: generator's markets no block of honest accounts reached 1.15.
+    min_lift: float = 1.25
+    min_lift_without: float = 0.9
+    #: A coordinated block needs several parties on each side: at least this many creators,
+    #: shops and buyers (one creator's fans, one shop's regulars or one buyer are not a ring).
+    min_creators: int = 3
+    min_shops: int = 2
+    min_buyers: int = 3
+    #: FRAUDAR's camouflage-resistant column weights: an entry counts
+    #: ``1 / log(degree + weight_offset)`` in each mode, so a shop or buyer with thousands of
+    #: entries weighs a third of a ring member's and neither hides a block nor makes one.
+    weight_offset: float = 5.0
+    #: A flagged block's evidence weight is ``1 - min_lift / (2 * lift)``: a block that just
+    #: passes the test is as likely a ring as not (0.5, likelihood ratio 2), one twice as far
+    #: beyond chance 0.75; capped here, as a dense block is one kind of fact, never proof.
+    max_weight: float = 0.9
+    #: Accounts named in evidence sentences.
+    shown: int = 3
+
+
+@dataclass(frozen=True)
 class ScoringConfig:
     """How evidence becomes a score (see :mod:`ringwatch.detectors.scoring`)."""
 
@@ -291,6 +347,10 @@ class DetectionConfig:
     abuse: AbuseConfig = field(default_factory=AbuseConfig)
     bursts: BurstConfig = field(default_factory=BurstConfig)
     lockstep: LockstepConfig = field(default_factory=LockstepConfig)
+    blocks: BlockConfig = field(default_factory=BlockConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     seed: int = 42
+    #: Detectors left out of a run, by their name in ``run.json``'s ``detectors``
+    #: (``"collusion_rings"``, ...): for measuring what the others catch without one.
+    skip: tuple[str, ...] = ()

@@ -28,9 +28,11 @@
   };
   const KIND_NAMES = {
     identity_ring: "identity ring", collusion_ring: "collusion ring", commission_abuse: "commission abuse",
+    lockstep_ring: "lockstep ring", coordinated_block: "coordinated block",
   };
   const KIND_COLOURS = {
     identity_ring: "#8d6a9f", collusion_ring: "#d1495b", commission_abuse: "#edae49",
+    lockstep_ring: "#2e86ab", coordinated_block: "#00a6a6",
   };
   const EXTRA_KIND_COLOURS = ["#2e86ab", "#66a182", "#00a6a6", "#1b3a5c", "#f28482"];
   const KEY_STORAGE = "ringwatch.apiKey";
