@@ -111,6 +111,8 @@ def pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> tuple[np
     Returns each block's fitted value, its total weight, and the index of its
     first item. One pass with a stack of blocks: an item that breaks the order
     merges with the blocks before it until the order holds (linear time).
+    Blocks are maximal: neighbours of equal value are one block (one step of
+    the curve, which the smoothing then treats as one).
     """
     means: list[float] = []
     totals: list[float] = []
@@ -119,7 +121,7 @@ def pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> tuple[np
         means.append(value)
         totals.append(weight)
         starts.append(i)
-        while len(means) > 1 and means[-2] > means[-1]:
+        while len(means) > 1 and means[-2] >= means[-1]:
             weight = totals[-2] + totals[-1]
             means[-2] = (means[-2] * totals[-2] + means[-1] * totals[-1]) / weight
             totals[-2] = weight
