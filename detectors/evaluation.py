@@ -532,6 +532,14 @@ def calibration_error(buckets: Iterable[Bucket]) -> float:
     return _ratio(gap, rings)
 
 
+def correct_rings(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> np.ndarray:
+    """Per ring not dissolved, in order: is it correct (mostly labelled accounts, as in :func:`evaluate`)?
+
+    What a reviewer with the ground truth would decide: confirm a correct ring, dismiss the rest.
+    """
+    return _verdicts(rings, labels)["correct"].to_numpy(dtype=bool)
+
+
 def precision_by_size(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame
                       ) -> tuple[Bucket, ...]:
     """Ring precision per ring-size bucket (``SIZE_BUCKETS``, in account members)."""
