@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ringwatch.domain import Verdict
+from ringwatch.domain import Verdict, latest_per_ring
 
 from .config import RecalibrationConfig
 
@@ -86,16 +86,6 @@ class KindCalibration:
         if self.reason:
             doc["reason"] = self.reason
         return doc
-
-
-def latest_per_ring(verdicts: Iterable[Mapping[str, Any]]) -> list[Verdict]:
-    """One verdict per ring, the last appended (``verdicts`` are oldest first, as the store lists them)."""
-    latest: dict[str, Verdict] = {}
-    for doc in verdicts:
-        verdict = Verdict.from_json(doc)
-        latest.pop(verdict.ring_id, None)
-        latest[verdict.ring_id] = verdict
-    return list(latest.values())
 
 
 def fingerprint(verdicts: Iterable[Verdict]) -> str:

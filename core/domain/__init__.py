@@ -16,7 +16,7 @@ from .keys import API_KEY_FIELDS, ApiKey
 from .quarantine import QuarantineCode, QuarantineReason, reason_codes
 from .rings import RING_FIELDS, STORED_FIELDS, Evidence, HistoryEntry, Lineage, Member, Review, Ring
 from .runs import RUN_FIELDS, Run, new_run_id
-from .verdicts import VERDICT_STATUSES, Verdict
+from .verdicts import VERDICT_STATUSES, Verdict, latest_per_ring
 from .vocabulary import (
     LINKED_ACCOUNT_TYPES,
     OPEN_STATUSES,
@@ -61,7 +61,7 @@ __all__ = [
     "RingKind",
     "Run",
     "Verdict",
-    "is_account",
+    "is_account", "latest_per_ring",
     "member_type",
     "new_run_id",
     "reason_codes",

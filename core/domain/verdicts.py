@@ -11,7 +11,7 @@ its own output. Escalations are not verdicts: they decide nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,3 +55,14 @@ class Verdict:
         return {"ring_id": self.ring_id, "kind": self.kind, "verdict": self.verdict.value,
                 "uncalibrated_score": self.uncalibrated_score, "score": self.score,
                 "actor": self.actor, "at": self.at, "run_id": self.run_id, "key_id": self.key_id}
+
+
+def latest_per_ring(verdicts: Iterable[Mapping[str, Any]]) -> list[Verdict]:
+    """One verdict per ring, the last appended (``verdicts`` oldest first, as stores list them):
+    a reviewer who changed their mind is heard once, by their last word."""
+    latest: dict[str, Verdict] = {}
+    for doc in verdicts:
+        verdict = Verdict.from_json(doc)
+        latest.pop(verdict.ring_id, None)
+        latest[verdict.ring_id] = verdict
+    return list(latest.values())

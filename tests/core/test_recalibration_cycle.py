@@ -71,6 +71,14 @@ def test_verdicts_survive_replace_and_recalibrate_the_next_markets_scores(tmp_pa
     key = make_key(store, "investigator", "ann")
     with TestClient(create_app(ApiSettings(cache_seconds=0.0), store=store)) as client:
         decided = _review_all(client, key, run1.rings, first / "labels.csv")
+        table = client.get("/stats/reliability", headers={"X-API-Key": key}).json()["rows"]
+    # The dashboard's reliability table adds up to the verdicts, kind by kind.
+    for kind in {r["kind"] for r in run1.rings}:
+        mine = [r for r in table if r["kind"] == kind]
+        assert sum(r["verdicts"] for r in mine) == sum(
+            1 for ring in run1.rings if ring["kind"] == kind)
+        assert sum(r["confirmed"] for r in mine) == sum(
+            1 for ring in run1.rings if ring["kind"] == kind and decided[ring["ring_id"]] == "confirmed")
     verdicts_before = store.verdicts()
     assert len(verdicts_before) == len(run1.rings) == len(decided)
     audit_before = store.audit_entries()
