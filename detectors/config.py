@@ -331,6 +331,38 @@ class ScoringConfig:
 
 
 @dataclass(frozen=True)
+class RecalibrationConfig:
+    """Learning from reviewers: a kind's scores refitted on its confirmed and dismissed rings.
+
+    See :mod:`ringwatch.detectors.recalibration`. The detector's own score is a
+    reading of its evidence; on a market we never saw, the reviewers' verdicts
+    are the only ground truth there is, so once they are enough they decide
+    what a score of that kind means.
+    """
+
+    #: Off: every ring keeps the detector's score (recorded as such in the run).
+    enabled: bool = True
+    #: A kind is refitted once this many of its rings have a verdict: below about thirty a
+    #: reliability curve across the score range is mostly noise, and the detector's own
+    #: reading is the better guess.
+    min_verdicts: int = 30
+    #: ... and at least this many of them are confirmed, and as many dismissed: a fit that
+    #: has seen only one outcome (or a couple of the other) cannot say where along the
+    #: score range the other one lies. On a market where a kind is never wrong, its scores
+    #: are left alone.
+    min_each: int = 5
+    #: Each step of the fitted curve is smoothed with a beta prior worth this many verdicts,
+    #: centred on the kind's share of confirmed verdicts: a step resting on three verdicts
+    #: that all agree moves three sevenths of the way from that share, never to 0 or 1;
+    #: one resting on a hundred is barely moved.
+    prior_verdicts: float = 4.0
+    #: Recalibrated scores stay within these bounds: verdicts are a sample, and a sample
+    #: never makes a ring certain (nor certainly honest).
+    floor: float = 0.01
+    ceiling: float = 0.99
+
+
+@dataclass(frozen=True)
 class MatchingConfig:
     """Stable ring ids across runs."""
 
@@ -350,6 +382,7 @@ class DetectionConfig:
     blocks: BlockConfig = field(default_factory=BlockConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    recalibration: RecalibrationConfig = field(default_factory=RecalibrationConfig)
     seed: int = 42
     #: Detectors left out of a run, by their name in ``run.json``'s ``detectors``
     #: (``"collusion_rings"``, ...): for measuring what the others catch without one.

@@ -4,8 +4,9 @@ The run reads projections through the store interface only, runs the five
 detectors (the last, coordinated blocks, a catch-all for trade no named rule
 explains), folds collusion rings and commission-abuse cases that are largely
 an identity ring's accounts into that ring (one operator, one ring for the
-reviewer), scores, matches ids with the previous run, and records the run
-with its parameters.
+reviewer), scores, recalibrates the scores of each kind reviewers have judged
+enough of (:mod:`.recalibration`), matches ids with the previous run, and
+records the run with its parameters and the calibration it used.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .coordinated_blocks import leave_out as leave_out_blocks
 from .identity_rings import find_identity_rings
 from .lockstep import registration_bursts
 from .lockstep_rings import find_lockstep_rings, leave_out
+from .recalibration import recalibrate
 from .ring_ids import assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
@@ -249,6 +251,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
             "evidence": [e.to_json() for e in sorted(evidence, key=lambda e: -e.weight)],
             "metrics": ring_metrics,
         })
+    current, calibration = recalibrate(current, store.verdicts(), config.recalibration)
     step("matching ring ids")
     previous = store.rings()
     touched = assign_ids(previous, current, run_id=run_id, stamp=stamp,
@@ -268,6 +271,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
         "allowlist": [dataclasses.asdict(a) for a in ctx.allowlist],
         "as_of_ms": ctx.as_of_ms,
         "detectors": inputs,
+        "calibration": calibration,
         **(extra or {}),
     }
     step("saving rings")
