@@ -115,10 +115,6 @@ def judged(rings: list[dict], lookalikes: pd.DataFrame, accounts: dict[str, int]
 
 def _case(kind: str) -> object:
     flagged_today = {
-        "boosted_campaign": "flagged by today's collusion detector: creators with 2-10 orders at "
-                            "a shop paying everyone a boosted rate, a few refunds by chance",
-        "high_refund_category": "flagged by today's collusion detector: pairs of 2-6 orders "
-                                "refunded after the commission, rate over a thin shop median",
         "brand_team": "flagged by today's lockstep detector: a brand's team registered in one "
                       "week, all promoting the brand's shops",
     }
