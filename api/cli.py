@@ -117,7 +117,8 @@ def load(
     quarantine: Annotated[Path, typer.Option(
         help="Where bad rows go, one TABLE.csv per table with its reason.")] = Path("quarantine"),
     replace: Annotated[bool, typer.Option(
-        help="Empty the store first instead of updating it in place.")] = False,
+        help="Replace the marketplace graph and its runs and rings instead of updating it in "
+        "place; API keys, the audit log and reviewers' verdicts are kept.")] = False,
     summary_json: Annotated[Path | None, typer.Option(
         "--summary-json", help="Also write the load summary as JSON to this file.")] = None,
 ) -> None:
@@ -212,8 +213,10 @@ def generate(
     fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv",
     profile: Annotated[str, typer.Option(
         help="plain (an ordinary marketplace with planted rings), evasion (plus farms and "
-        "collusion using evasion tactics, and harder honest look-alikes) or sybil (identity "
-        "links only, shaped like airdrop sybil data).")] = "plain",
+        "collusion using evasion tactics, and harder honest look-alikes), sybil (identity "
+        "links only, shaped like airdrop sybil data) or benign (plain plus many honest "
+        "structures that look like rings: boosted campaigns, high-refund categories, flash "
+        "sales, households, brand teams, ...).")] = "plain",
 ) -> None:
     """Write a synthetic marketplace snapshot with planted fraud rings and their labels.
 
@@ -403,7 +406,12 @@ def evaluate_rings(
     from the confirm / dismiss decisions recorded in the store.
     """
     from ringwatch.detectors.evaluation import load_rings
-    from ringwatch.review_feedback import reviewer_precision, verdicts_table
+    from ringwatch.review_feedback import (
+        reliability,
+        reliability_table,
+        reviewer_precision,
+        verdicts_table,
+    )
 
     if not reviews and (rings is None or labels is None):
         raise typer.BadParameter("give --rings and --labels, or --reviews")
@@ -414,6 +422,9 @@ def evaluate_rings(
         if reviews and store is not None:
             typer.echo("Reviewers' verdicts per detector:")
             typer.echo(verdicts_table(reviewer_precision(map(Ring.from_json, store.rings()))))
+            typer.echo("\nReliability of the scores reviewers were shown (one verdict per ring, "
+                       "kept across snapshots):")
+            typer.echo(reliability_table(reliability(store.verdicts())))
 
 
 def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: Path,

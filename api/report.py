@@ -66,7 +66,8 @@ EDGE_STYLES: dict[str, tuple[str, str]] = {
 }
 
 KIND_NAMES = {"identity_ring": "identity rings", "collusion_ring": "collusion rings",
-              "commission_abuse": "commission abuse", "lockstep_ring": "lockstep rings"}
+              "commission_abuse": "commission abuse", "lockstep_ring": "lockstep rings",
+              "coordinated_block": "coordinated blocks"}
 
 #: Metrics that are sums of money: shown with the ring's ``currency`` metric (see :func:`money`).
 MONEY_METRICS = frozenset({"commission_total", "gmv", "amount", "commission_held", "refunded_amount"})

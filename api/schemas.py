@@ -397,6 +397,21 @@ class Stats(BaseModel):
     now: CurrentStats
 
 
+class ReliabilityRow(BaseModel):
+    kind: str
+    bucket: str = Field(description="Score bucket of the score reviewers were shown, e.g. 0.8-0.9.")
+    verdicts: int
+    confirmed: int
+    mean_score: float
+    share_confirmed: float
+
+
+class Reliability(BaseModel):
+    """Reviewers' verdicts per ring kind and score bucket: do scores read as probabilities?"""
+
+    rows: list[ReliabilityRow]
+
+
 class KeyInfo(BaseModel):
     """An API key without its secret or hash."""
 

@@ -9,10 +9,14 @@ keep on the real marketplace, where no generator's labels exist.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from ringwatch.domain import ReviewStatus, Ring
+from ringwatch.domain import ReviewStatus, Ring, latest_per_ring
+
+#: Score buckets of the reliability table: [0.0, 0.1), ..., [0.9, 1.0] (1.0 in the last).
+RELIABILITY_BUCKETS = 10
 
 #: The review statuses that are a verdict; ``new`` is counted as unreviewed.
 _VERDICTS = (ReviewStatus.CONFIRMED, ReviewStatus.DISMISSED, ReviewStatus.ESCALATED)
@@ -56,4 +60,44 @@ def verdicts_table(verdicts: list[KindVerdicts]) -> str:
         shown = f"{v.precision:.3f}" if v.precision is not None else "n/a"
         lines.append(f"{v.kind:<18} {shown:>9} {v.confirmed:>9} {v.dismissed:>9} "
                      f"{v.escalated:>9} {v.unreviewed:>10}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ReliabilityRow:
+    """Verdicts on rings of one kind shown with a score in one bucket, and how many were confirmed."""
+
+    kind: str
+    bucket: str
+    verdicts: int
+    confirmed: int
+    mean_score: float
+
+    @property
+    def share_confirmed(self) -> float:
+        return self.confirmed / self.verdicts if self.verdicts else 0.0
+
+
+def reliability(verdicts: Iterable[Mapping[str, Any]]) -> list[ReliabilityRow]:
+    """The reviewers' reliability table: per kind and bucket of the score reviewers were shown,
+    the verdicts and the share confirmed (a score reads as a probability: they should agree).
+
+    One verdict per ring, its latest (as recalibration counts them); only buckets holding
+    verdicts are listed, by kind then bucket.
+    """
+    cells: dict[tuple[str, int], list[tuple[float, bool]]] = {}
+    for v in latest_per_ring(verdicts):
+        bucket = min(int(v.score * RELIABILITY_BUCKETS), RELIABILITY_BUCKETS - 1)
+        cells.setdefault((v.kind, bucket), []).append((v.score, v.confirmed))
+    return [ReliabilityRow(kind, f"{b / RELIABILITY_BUCKETS:.1f}-{(b + 1) / RELIABILITY_BUCKETS:.1f}",
+                           len(rows), sum(c for _, c in rows), sum(s for s, _ in rows) / len(rows))
+            for (kind, b), rows in sorted(cells.items())]
+
+
+def reliability_table(rows: list[ReliabilityRow]) -> str:
+    """A fixed-width reliability table: per kind and score bucket, verdicts and share confirmed."""
+    lines = [f"{'detector':<18} {'score':<8} {'verdicts':>8} {'mean score':>10} {'confirmed':>9}",
+             "-" * 57]
+    lines += [f"{r.kind:<18} {r.bucket:<8} {r.verdicts:>8} {r.mean_score:>10.3f} {r.share_confirmed:>9.3f}"
+              for r in rows]
     return "\n".join(lines)

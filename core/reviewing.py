@@ -3,7 +3,9 @@
 Two reviewers may open the same ring; the second to submit must not overwrite
 the first unseen. So a review names the version the reviewer saw, and the
 store writes the reviewed ring only if its version is still that one
-(compare-and-set); every accepted review is then appended to the audit log.
+(compare-and-set); every accepted review is then appended to the audit log,
+and a confirm or dismiss also to the verdict log (with the ring's kind and
+scores), which outlives the ring: later runs recalibrate their scores on it.
 The HTTP API (``POST /rings/{ring_id}/reviews``) is one caller and maps the
 errors below to problem responses; a script or a test is another.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from ringwatch import RingwatchError
-from ringwatch.domain import AuditEntry, Review, ReviewAction, Ring
+from ringwatch.domain import VERDICT_STATUSES, AuditEntry, Review, ReviewAction, Ring, Verdict
 from ringwatch.graph.capabilities import ReviewStore
 
 
@@ -59,6 +61,15 @@ def apply_review(ring: Ring, action: ReviewAction, note: str, reviewer: Reviewer
                    version=version_of(ring) + 1)
 
 
+def verdict_of(ring: Ring, reviewer: Reviewer, at: str) -> Verdict | None:
+    """The verdict a reviewed ring records, ``None`` when its review status decides nothing (escalated)."""
+    if ring.review_status not in VERDICT_STATUSES:
+        return None
+    return Verdict(ring_id=ring.ring_id, kind=ring.kind.value, verdict=ring.review_status,
+                   uncalibrated_score=ring.detector_score, score=ring.score, actor=reviewer.actor,
+                   at=at, run_id=ring.run_id, key_id=reviewer.key_id)
+
+
 def _read(store: ReviewStore, ring_id: str) -> Ring | None:
     doc = store.ring(ring_id)
     return None if doc is None else Ring.from_json(doc)
@@ -70,7 +81,8 @@ def review_ring(store: ReviewStore, ring_id: str, action: ReviewAction | str, *,
     """Review ``ring_id`` if it is still at ``expected_version``; returns the reviewed ring.
 
     Reads the ring, writes it reviewed by compare-and-set, then audits the
-    review (``request_id`` goes into the audit entry). ``saved`` hears of the
+    review (``request_id`` goes into the audit entry); a confirm or dismiss is
+    also appended to the verdict log (:func:`verdict_of`). ``saved`` hears of the
     reviewed ring as soon as it is written, before the audit (the API drops
     its cached rings there). ``at`` is the review's time (default: now).
     Raises :class:`RingNotFoundError`, or :class:`StaleVersionError` when the
@@ -92,6 +104,9 @@ def review_ring(store: ReviewStore, ring_id: str, action: ReviewAction | str, *,
         raise StaleVersionError(version_of(_read(store, ring_id)))
     if saved is not None:
         saved(updated)
+    verdict = verdict_of(updated, reviewer, at)
+    if verdict is not None:
+        store.append_verdict(verdict.to_json())
     store.append_audit(AuditEntry(at=at, actor=reviewer.actor, action=f"review.{action}", details={
         "key_id": reviewer.key_id, "role": reviewer.role, "ring_id": ring_id, "note": note,
         "request_id": request_id, "previous_status": ring.status, "status": updated.status,

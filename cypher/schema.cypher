@@ -23,3 +23,5 @@ CREATE INDEX run_seq IF NOT EXISTS FOR (n:Run) ON (n.seq);
 CREATE CONSTRAINT sequence_name IF NOT EXISTS FOR (n:Sequence) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT audit_entry_seq IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.seq IS UNIQUE;
 CREATE CONSTRAINT api_key_key_id IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.key_id IS UNIQUE;
+// Reviewers' verdicts, numbered by their own sequence.
+CREATE CONSTRAINT verdict_seq IF NOT EXISTS FOR (n:Verdict) REQUIRE n.seq IS UNIQUE;

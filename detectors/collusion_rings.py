@@ -27,6 +27,7 @@ from .communities import components, groups
 from .config import CollusionConfig
 from .context import MarketContext
 from .rings import Evidence, Finding, Member
+from .significance import bh_qvalues, binomial_tail, smoothed_share
 from .wording import accounts, count, listed, plural, verb
 
 KIND = RingKind.COLLUSION_RING
@@ -36,7 +37,18 @@ _SHOWN_DEVICES = 5
 
 
 def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
-    """Every judged creator-shop pair with its signals (booleans) and their count."""
+    """Every judged creator-shop pair with its signals (booleans), their count and their tests.
+
+    Each count is tested against what the same shop's organic orders and its
+    category's other shops show (see :func:`shop_nulls`): refunds after the
+    commission with an exact binomial tail against ``refund_lift`` times the
+    honest share (at least ``refund_floor``), repeat orders likewise against the
+    shop's own repeat buying; both families of tests go through
+    Benjamini-Hochberg together at ``fdr``, so a signal is a discovery over
+    every pair judged, and a handful of orders never makes one. A rate is
+    inflated only against the higher of the shop's and the category's median:
+    a boost every creator of the shop gets is the shop's campaign, not a signal.
+    """
     trade = ctx["creator_shop_trade"]
     trade = trade[trade["orders"] >= config.min_pair_orders].copy()
     shops = ctx["shops"].set_index("shop_id")
@@ -47,20 +59,79 @@ def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
     trade["shop_norm"] = trade["shop_id"].map(rates["shop"]).astype(np.float64)
     trade["category_norm"] = trade["category"].map(rates["category"]).astype(
         np.float64).fillna(rates["market"])
-    norm = trade[["shop_norm", "category_norm"]].min(axis=1)
+    norm = trade[["shop_norm", "category_norm"]].max(axis=1)
+    nulls = shop_nulls(ctx, config).reindex(trade["shop_id"])
+    trade["refund_null"] = nulls["refund"].fillna(0.0).to_numpy()
+    trade["repeat_null"] = nulls["repeat"].fillna(0.0).to_numpy()
+    orders = trade["orders"].to_numpy()
     trade["refund_after_share"] = trade["refunded_after_commission"] / trade["orders"]
-    # Judged on a smoothed share: a few orders all refunded count, one unlucky order does not.
-    market_share = float(trade["refunded_after_commission"].sum() / max(trade["orders"].sum(), 1))
-    smoothed = (trade["refunded_after_commission"] + config.prior_orders * market_share) / (
-        trade["orders"] + config.prior_orders)
     trade["orders_per_buyer"] = trade["orders"] / trade["buyers"].clip(lower=1)
+    trade["p_refund"] = binomial_tail(
+        trade["refunded_after_commission"].to_numpy(), orders,
+        np.maximum(config.refund_lift * trade["refund_null"].to_numpy(), config.refund_floor))
+    repeats = (trade["orders"] - trade["buyers"].clip(lower=1)).to_numpy()
+    trade["p_repeat"] = binomial_tail(
+        repeats, orders - 1,
+        np.maximum(config.refund_lift * trade["repeat_null"].to_numpy(), config.repeat_floor))
+    q = bh_qvalues(np.r_[trade["p_refund"].to_numpy(), trade["p_repeat"].to_numpy()])
+    trade["q_refund"], trade["q_repeat"] = q[:len(trade)], q[len(trade):]
     trade["devices_per_buyer"] = _devices_per_buyer(ctx, trade)
-    trade["sig_refund"] = smoothed >= config.refund_after_share
-    trade["sig_rate"] = trade["mean_rate"] >= config.rate_inflation * norm
-    trade["sig_pool"] = trade["orders_per_buyer"] >= config.orders_per_buyer
+    trade["sig_refund"] = trade["p_refund"] <= config.screen_alpha
+    trade["sig_rate"] = (trade["mean_rate"] >= config.rate_inflation * norm) & (
+        trade["commissions"] >= config.min_rate_commissions)
+    trade["sig_pool"] = trade["p_repeat"] <= config.screen_alpha
     trade["sig_devices"] = trade["devices_per_buyer"] <= 0.5
     trade["signals"] = trade[["sig_refund", "sig_rate", "sig_pool", "sig_devices"]].sum(axis=1)
     return trade
+
+
+def shop_nulls(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
+    """Per shop, the honest refund-after-commission share and repeat share a pair is tested against.
+
+    Refunds: the higher of the shop's own organic refund share (smoothed toward
+    its category's by ``null_prior_orders`` orders) and the refund-after-commission
+    share of its category's median shop: a category that refunds a lot, or a
+    shop whose customers do, is its own norm.
+    Repeats: the shop's organic repeat share (orders beyond a buyer's first),
+    smoothed toward its category's. A shop with no organic orders is judged by
+    its category alone. Columns ``refund`` and ``repeat``, indexed by shop_id.
+    """
+    shops = ctx["shops"][["shop_id", "category"]].set_index("shop_id")["category"]
+    orders = ctx["buyer_orders"]
+    organic = orders[orders["creator_id"] == ""]
+    own = organic.groupby("shop_id").agg(orders=("orders", "sum"),
+                                         refunded=("refunded_orders", "sum"),
+                                         buyers=("buyer_id", "nunique"))
+    own = own.reindex(shops.index).fillna(0.0)
+    own["category"] = shops.reindex(own.index).fillna("").to_numpy()
+    by_cat = own.groupby("category")[["orders", "refunded", "buyers"]].sum()
+    cat = by_cat.reindex(own["category"]).set_axis(own.index)
+    # Organic orders carry no commission to fake: they are the honest reference. A shop or
+    # category without any says nothing here (0), and the category's median shop decides.
+    total = float(own["orders"].sum())
+    market_refund = float(own["refunded"].sum()) / total if total else 0.0
+    market_repeat = max(0.0, 1 - float(own["buyers"].sum()) / total) if total else 0.0
+    cat_refund = smoothed_share(cat["refunded"], cat["orders"], market_refund,
+                                config.null_prior_orders)
+    cat_repeat = smoothed_share((cat["orders"] - cat["buyers"]).clip(lower=0), cat["orders"],
+                                market_repeat, config.null_prior_orders)
+    shop_refund = smoothed_share(own["refunded"], own["orders"], cat_refund,
+                                 config.null_prior_orders)
+    shop_repeat = smoothed_share((own["orders"] - own["buyers"]).clip(lower=0), own["orders"],
+                                 cat_repeat, config.null_prior_orders)
+    attributed = ctx["creator_shop_trade"].groupby("shop_id")[
+        ["orders", "refunded_after_commission"]].sum().reindex(own.index).fillna(0.0)
+    traded = attributed[attributed["orders"] > 0]
+    market_after = float((traded["refunded_after_commission"] / traded["orders"]).median()) if len(
+        traded) else 0.0
+    # The category's typical shop, not its pooled trade: a median over shops is not moved by
+    # the few complicit shops a category holds, and a category whose every shop refunds a
+    # lot after the commission (fashion try-ons) sets its own norm.
+    after = pd.Series(smoothed_share(attributed["refunded_after_commission"], attributed["orders"],
+                                     market_after, config.null_prior_orders), index=own.index)
+    others = after.groupby(own["category"]).transform("median")
+    return pd.DataFrame({"refund": np.maximum(shop_refund, others), "repeat": shop_repeat},
+                        index=own.index)
 
 
 def _rate_norms(ctx: MarketContext) -> dict:
@@ -101,7 +172,7 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
                          seed: int = 42) -> list[Finding]:
     """Return one :class:`Finding` per collusion ring, unscored."""
     pairs = pair_signals(ctx, config)
-    suspicious = _complicit_shops_only(pairs, pairs[pairs["signals"] >= config.min_signals],
+    suspicious = _complicit_shops_only(pairs, pairs[pairs["signals"] >= config.screen_min_signals],
                                        config)
     suspicious = pd.concat([suspicious.assign(block=False),
                             thin_blocks(ctx, pairs, suspicious, config).assign(block=True)],
@@ -131,6 +202,8 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
             ring_of.iloc[nodes] = g
     # Each suspicious pair, and each pool order, belongs to the ring of both its ends.
     pair_ring = _ring_of_pair(ring_of, suspicious)
+    ring_of = _judged_rings(ctx, pairs, suspicious.assign(block=pair_ring), ring_of, config)
+    pair_ring = _ring_of_pair(ring_of, suspicious)
     pool_ring = _ring_of_pair(ring_of, pool)
     # Sorted once for all rings, the way each ring's evidence lists them (split below).
     in_ring = suspicious.assign(ring=pair_ring)[pair_ring >= 0].sort_values(
@@ -150,6 +223,29 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
         shops = {k.partition(":")[2] for k in keys if k.startswith("shop:")}
         rings.append(_finding(creators, shops, seller_of, trade[g]))
     return rings
+
+
+def _judged_rings(ctx: MarketContext, pairs: pd.DataFrame, grouped: pd.DataFrame,
+                  ring_of: pd.Series, config: CollusionConfig) -> pd.Series:
+    """``ring_of`` without the proposed rings whose pooled trade is not abnormal.
+
+    Pairs are only screened one by one (``screen_alpha``, unadjusted): a pair's
+    few orders rarely prove anything alone. The accusation is the ring's: its
+    pairs' refunds and repeat orders pooled, each tested against its shops'
+    honest shares, every proposed ring's tests through Benjamini-Hochberg
+    together (see :func:`_abnormal_blocks`).
+    """
+    grouped = grouped[grouped["block"].to_numpy() >= 0]
+    if grouped.empty:
+        return ring_of
+    taken = pd.MultiIndex.from_arrays([grouped["creator_id"], grouped["shop_id"]])
+    trade = ctx["creator_shop_trade"]
+    free = ~pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]]).isin(taken)
+    background = trade[free]
+    market_refund = float(background["refunded_after_commission"].sum()
+                          / max(background["orders"].sum(), 1))
+    kept = _abnormal_blocks(ctx, grouped, config, market_refund, shape=False)
+    return ring_of.where(ring_of.isin(kept), -1)
 
 
 def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
@@ -205,8 +301,29 @@ def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
                           / max(background["orders"].sum(), 1))
     blocks = background.merge(keys, on=["creator_id", "shop_id"])
     abnormal = _abnormal_blocks(ctx, blocks, config, market_refund)
-    return blocks[blocks["block"].isin(abnormal).to_numpy()].drop(columns="block").reset_index(
-        drop=True)
+    kept = blocks[blocks["block"].isin(abnormal).to_numpy()]
+    return _accused_shops_only(ctx, kept, config).drop(columns="block").reset_index(drop=True)
+
+
+def _accused_shops_only(ctx: MarketContext, kept: pd.DataFrame,
+                        config: CollusionConfig) -> pd.DataFrame:
+    """A block's pairs at shops whose trade with the block shows something, not camouflage.
+
+    The block's creators also buy, through its shared buyers, at ordinary shops;
+    such a shop joins the ring only when the block's trade there raised a
+    signal or refunded after the commission more than the shop's honest share.
+    """
+    if kept.empty:
+        return kept
+    null = shop_nulls(ctx, config)["refund"].reindex(kept["shop_id"]).fillna(0.0).to_numpy()
+    at_shop = kept.assign(expected=null * kept["orders"].to_numpy()).groupby(
+        ["block", "shop_id"]).agg(signals=("signals", "sum"),
+                                  refunded=("refunded_after_commission", "sum"),
+                                  expected=("expected", "sum"))
+    accused = at_shop.index[(at_shop["signals"] > 0)
+                            | (at_shop["refunded"] > at_shop["expected"])]
+    keys = pd.MultiIndex.from_arrays([kept["block"], kept["shop_id"]])
+    return kept[keys.isin(accused)]
 
 
 def _all_pairs(ctx: MarketContext, judged: pd.DataFrame) -> pd.DataFrame:
@@ -228,37 +345,57 @@ def _all_pairs(ctx: MarketContext, judged: pd.DataFrame) -> pd.DataFrame:
 
 
 def _abnormal_blocks(ctx: MarketContext, blocks: pd.DataFrame, config: CollusionConfig,
-                     market_refund: float) -> np.ndarray:
+                     market_refund: float, *, shape: bool = True) -> np.ndarray:
     """The blocks (ids in ``blocks["block"]``) whose pooled trade breaks the market's norms.
 
-    All blocks at once, by group-by. Refunds after the commission are judged
-    against the market's own share (``market_refund``): pooled over a block
-    they are many orders, so ``block_refund_lift`` times the market's share is
-    telling where one pair's few orders would be noise.
+    All blocks at once, by group-by. Pooled over a block, the refunds after
+    the commission and the repeat orders are many orders, each tested with an
+    exact binomial tail against the honest share of the block's shops (see
+    :func:`shop_nulls`; refunds also against ``block_refund_lift`` times
+    ``market_refund``, the share of the market's other trade), both families
+    through Benjamini-Hochberg together at ``fdr`` over every block judged.
     """
     if blocks.empty:
         return np.array([])
-    blocks = blocks.assign(norm=blocks[["shop_norm", "category_norm"]].min(axis=1))
+    nulls = shop_nulls(ctx, config).reindex(blocks["shop_id"])
+    blocks = blocks.assign(
+        norm=blocks[["shop_norm", "category_norm"]].max(axis=1),
+        refund_mass=nulls["refund"].fillna(0.0).to_numpy() * blocks["orders"].to_numpy(),
+        repeat_mass=nulls["repeat"].fillna(0.0).to_numpy() * blocks["orders"].to_numpy())
     per = blocks.groupby("block").agg(
         creators=("creator_id", "nunique"), shops=("shop_id", "nunique"),
         pairs=("creator_id", "size"), orders=("orders", "sum"),
         refunded=("refunded_after_commission", "sum"), commissions=("commissions", "sum"),
-        rate_total=("rate_total", "sum"), norm=("norm", "median"))
+        rate_total=("rate_total", "sum"), norm=("norm", "median"),
+        refund_mass=("refund_mass", "sum"), repeat_mass=("repeat_mass", "sum"))
     bought = ctx["buyer_orders"].merge(blocks[["creator_id", "shop_id", "block"]],
                                        on=["creator_id", "shop_id"])
     via = bought.groupby(["block", "buyer_id"])["creator_id"].nunique()
     per["buyers"] = via.groupby(level="block").size().reindex(per.index).fillna(0)
     per["shared"] = (via >= 2).groupby(level="block").mean().reindex(per.index).fillna(0.0)
-    shape = ((per["creators"] >= 2) & (per["shops"] >= 2)
+    dense = ((per["creators"] >= 2) & (per["shops"] >= 2)
              & (per["pairs"] >= config.block_min_fill * per["creators"] * per["shops"]))
-    refund = (per["refunded"] >= 5) & (per["refunded"] >= per["orders"] * min(
-        config.refund_after_share, config.block_refund_lift * market_refund))
-    rate = (per["commissions"] > 0) & (
-        per["rate_total"] >= config.rate_inflation * per["norm"] * per["commissions"])
-    pool = (per["buyers"] > 0) & (per["orders"] >= config.orders_per_buyer * per["buyers"])
+    if not shape:
+        dense = pd.Series(True, index=per.index)
+    orders = per["orders"].to_numpy(dtype=np.float64)
+    refund_null = np.maximum.reduce([
+        config.refund_lift * per["refund_mass"].to_numpy() / np.maximum(orders, 1),
+        np.full(len(per), config.block_refund_lift * market_refund),
+        np.full(len(per), config.refund_floor)])
+    repeat_null = np.maximum(config.refund_lift * per["repeat_mass"].to_numpy()
+                             / np.maximum(orders, 1), config.repeat_floor)
+    repeats = (per["orders"] - per["buyers"].clip(lower=1)).to_numpy()
+    p = np.r_[binomial_tail(per["refunded"].to_numpy(), orders, refund_null),
+              binomial_tail(repeats, orders - 1, repeat_null)]
+    q = bh_qvalues(p)
+    refund = q[:len(per)] <= config.fdr
+    pool = q[len(per):] <= config.fdr
+    rate = ((per["commissions"] >= config.min_rate_commissions)
+            & (per["rate_total"] >= config.rate_inflation * per["norm"] * per["commissions"]))
     shared = per["shared"] >= config.block_shared_buyers
-    signals = refund.astype(int) + rate.astype(int) + pool.astype(int) + shared.astype(int)
-    return per.index[(shape & (signals >= config.min_signals)).to_numpy()].to_numpy()
+    signals = refund.astype(int) + rate.to_numpy(dtype=int) + pool.astype(int) + shared.to_numpy(
+        dtype=int)
+    return per.index[(dense.to_numpy() & (signals >= config.min_signals))].to_numpy()
 
 
 def _ring_of_pair(ring_of: pd.Series, frame: pd.DataFrame) -> np.ndarray:
@@ -417,13 +554,16 @@ def _abnormal_trade(row: Any) -> Evidence:
     said = [f"creator {row.creator_id} brought {count(int(row.orders), 'order')} to shop "
             f"{row.shop_id}"]
     if row.sig_refund:
-        said.append(f"{row.refund_after_share:.0%} refunded after the commission was paid")
+        said.append(f"{int(row.refunded_after_commission)} of them ({row.refund_after_share:.0%}) "
+                    f"refunded after the commission was paid, where this shop's and its "
+                    f"category's honest trade refunds {row.refund_null:.0%} (q = {row.q_refund:.2g})")
     if row.sig_rate:
-        said.append(f"commission rate {row.mean_rate:.0%} against a norm of "
-                    f"{min(row.shop_norm, row.category_norm):.0%}")
+        said.append(f"commission rate {row.mean_rate:.0%} where the shop's creators' median is "
+                    f"{row.shop_norm:.0%} and its category's {row.category_norm:.0%}")
     if row.sig_pool:
         said.append(f"{row.orders_per_buyer:.1f} orders per buyer from "
-                    f"{count(int(row.buyers), 'buyer')}")
+                    f"{count(int(row.buyers), 'buyer')}, where the shop's customers repeat "
+                    f"{row.repeat_null:.0%} of orders (q = {row.q_repeat:.2g})")
     if row.sig_devices:
         said.append(f"only {row.devices_per_buyer:.2f} distinct devices per buyer")
     return Evidence("abnormal_trade", "; ".join(said), 0.2 * row.signals)

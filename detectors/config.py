@@ -129,19 +129,43 @@ class IdentityConfig:
 class CollusionConfig:
     """Collusion rings: creators and shops trading commission among themselves."""
 
-    #: A creator-shop pair needs this many attributed orders before its trade is judged.
-    #: Rings spread their fake orders thinly over many pairs, so few orders are judged,
-    #: with the refund share smoothed toward the market's by ``prior_orders`` orders.
+    #: A creator-shop pair needs this many attributed orders before its trade is judged at
+    #: all; whether its counts mean anything is then the tests' business, not this floor's.
     min_pair_orders: int = 2
-    prior_orders: float = 3.0
-    #: Refund-after-commission share above which a pair's trade is abnormal. Honest
-    #: refund rates run 2-10%; refunds *after* the commission was paid are rarer still.
-    refund_after_share: float = 0.25
-    #: Commission rate this many times the shop's (or category's) median is inflated.
+    #: Pairs are screened one by one at this unadjusted level: a screen proposes rings, it
+    #: accuses no one. A proposed ring (and a thin block) is then judged on its pooled trade
+    #: with false-discovery control at ``fdr`` over every ring proposed.
+    screen_alpha: float = 0.05
+    #: A pair with this many screened signals proposes a ring (one: a camouflaged ring's pairs
+    #: each show one fact, its pooled trade shows several; the judgement is the ring's).
+    screen_min_signals: int = 1
+    #: Every count a pair or block raises (refunds after the commission, repeat orders) is an
+    #: exact binomial test against the honest rate of the same shop and its category (see
+    #: ``collusion_rings.shop_nulls``); all of a run's tests go through Benjamini-Hochberg
+    #: together and a signal is a discovery at this false-discovery rate: of twenty signals
+    #: raised, about one may be chance, and a pair needs two independent signals
+    #: (``min_signals``) before it is suspicious at all.
+    fdr: float = 0.05
+    #: The tests' null is not the honest rate itself but this many times it (and at least
+    #: the floors below): honest shops vary around their category, and a pair must differ
+    #: from its peers by a margin a reviewer would call abnormal, not merely detectably.
+    refund_lift: float = 2.0
+    #: Honest refund-after-commission shares run 2-10 %; below 10 % no share is abnormal.
+    refund_floor: float = 0.1
+    #: A buyer ordering again is ordinary; a pair is a repeat pool only beyond one repeat
+    #: order in two (two orders per buyer), and beyond twice its shop's own repeat share.
+    repeat_floor: float = 0.5
+    #: Organic orders a shop needs before its own refund and repeat shares outweigh its
+    #: category's (a smoothing prior; the category is likewise smoothed toward the market).
+    null_prior_orders: float = 20.0
+    #: Commission rate this many times the higher of the shop's and the category's median
+    #: is inflated: a rate every creator of the shop gets is the shop's campaign, no signal.
     rate_inflation: float = 1.5
-    #: Orders per distinct buyer above which the pair is fed by a small repeat pool.
-    orders_per_buyer: float = 3.0
-    #: A pair is suspicious with at least this many of the three signals above.
+    #: A rate is judged on at least this many commissions (one boosted order is a promo).
+    min_rate_commissions: int = 3
+    #: A proposed ring or thin block is kept with at least this many of its pooled signals
+    #: (refunds, rate, repeat pool, buyers shared across its creators), each a discovery:
+    #: one abnormal fact has honest explanations, two independent ones rarely do.
     min_signals: int = 2
     #: A shop with one abnormal creator is complicit only when that trade is at least this
     #: share of its attributed orders (otherwise it is a victim of self-purchase).
@@ -163,9 +187,8 @@ class CollusionConfig:
     block_min_shared_buyers: int = 2
     block_min_jaccard: float = 0.15
     block_min_fill: float = 0.3
-    #: A block's pooled refund-after-commission share is abnormal at this many times the
-    #: share of the market's other trade (and at least five such orders), or at
-    #: ``refund_after_share``.
+    #: A block's pooled refunds after the commission are tested against at least this many
+    #: times the share of the market's other trade, besides its shops' own honest share.
     block_refund_lift: float = 3.0
     #: A block's buyer pool is shared when this share of its buyers buy through two or more
     #: of its creators (fans of two similar creators do, but not most of a crowd).
@@ -237,6 +260,62 @@ class LockstepConfig:
 
 
 @dataclass(frozen=True)
+class BlockConfig:
+    """Coordinated blocks: creators, shops and buyers trading among themselves beyond chance.
+
+    The catch-all for tactics no named rule describes (see
+    :mod:`ringwatch.detectors.coordinated_blocks`). Every block found in the
+    market is judged against the blocks the same peeling finds in shuffles of
+    the same market's trade, so no knob here is a density threshold.
+    """
+
+    #: Blocks peeled off the market one after another, densest first. Each costs one pass
+    #: of peeling over the tensor; a market holds few blocks beyond chance, and once the
+    #: peeling returns the market's ordinary crowds the rest are ordinary too.
+    max_blocks: int = 40
+    #: Shuffles of the market's trade the null is estimated from (each buyer keeps its
+    #: purchases, each creator-shop pair its trade; only who bought through which pair is
+    #: shuffled). Three: the densest chance blocks of a size vary little between shuffles,
+    #: and each shuffle costs as much as the search itself.
+    null_shuffles: int = 3
+    #: Blocks peeled from each shuffle: the first is chance's densest, the next ones fill in
+    #: chance's best at other sizes.
+    null_blocks: int = 6
+    #: A block holds at most this many accounts. Average-mass density favours size: a
+    #: market segment of busy buyers is about as dense as a ring of thirty accounts, and
+    #: peeling it off whole would take every ring inside it along. A ring is tens of
+    #: accounts (named-rule rings are capped at 40 before their buyers); chance's densest
+    #: blocks are held to the same cap, so the comparison stays fair.
+    max_members: int = 60
+    #: A block is judged against chance's densest blocks with between ``1 / size_band`` and
+    #: ``size_band`` times its members: a small ring is not compared with a large crowd.
+    size_band: float = 2.0
+    #: A block is flagged at this many times the density of chance's densest block of
+    #: similar size, and only while without its busiest creator, and without its busiest
+    #: shop, it still reaches ``min_lift_without`` of chance's densest (one popular account's
+    #: crowd is not coordination). Chance's densest is already the maximum over every state
+    #: of every null peeling, so a quarter above it is far out in chance's tail; on the
+    #: generator's markets no block of honest accounts reached 1.15.
+    min_lift: float = 1.25
+    min_lift_without: float = 0.9
+    #: A coordinated block needs several parties on each side: at least this many creators,
+    #: shops and buyers (one creator's fans, one shop's regulars or one buyer are not a ring).
+    min_creators: int = 3
+    min_shops: int = 2
+    min_buyers: int = 3
+    #: FRAUDAR's camouflage-resistant column weights: an entry counts
+    #: ``1 / log(degree + weight_offset)`` in each mode, so a shop or buyer with thousands of
+    #: entries weighs a third of a ring member's and neither hides a block nor makes one.
+    weight_offset: float = 5.0
+    #: A flagged block's evidence weight is ``1 - min_lift / (2 * lift)``: a block that just
+    #: passes the test is as likely a ring as not (0.5, likelihood ratio 2), one twice as far
+    #: beyond chance 0.75; capped here, as a dense block is one kind of fact, never proof.
+    max_weight: float = 0.9
+    #: Accounts named in evidence sentences.
+    shown: int = 3
+
+
+@dataclass(frozen=True)
 class ScoringConfig:
     """How evidence becomes a score (see :mod:`ringwatch.detectors.scoring`)."""
 
@@ -249,6 +328,38 @@ class ScoringConfig:
     #: The k-th item of one kind of evidence counts this to the power k-1 of its log-odds:
     #: repeats of one fact corroborate a little, independent kinds in full.
     same_kind_decay: float = 0.5
+
+
+@dataclass(frozen=True)
+class RecalibrationConfig:
+    """Learning from reviewers: a kind's scores refitted on its confirmed and dismissed rings.
+
+    See :mod:`ringwatch.detectors.recalibration`. The detector's own score is a
+    reading of its evidence; on a market we never saw, the reviewers' verdicts
+    are the only ground truth there is, so once they are enough they decide
+    what a score of that kind means.
+    """
+
+    #: Off: every ring keeps the detector's score (recorded as such in the run).
+    enabled: bool = True
+    #: A kind is refitted once this many of its rings have a verdict: below about thirty a
+    #: reliability curve across the score range is mostly noise, and the detector's own
+    #: reading is the better guess.
+    min_verdicts: int = 30
+    #: ... and at least this many of them are confirmed, and as many dismissed: a fit that
+    #: has seen only one outcome (or a couple of the other) cannot say where along the
+    #: score range the other one lies. On a market where a kind is never wrong, its scores
+    #: are left alone.
+    min_each: int = 5
+    #: Each step of the fitted curve is smoothed with a beta prior worth this many verdicts,
+    #: centred on the kind's share of confirmed verdicts: a step resting on three verdicts
+    #: that all agree moves three sevenths of the way from that share, never to 0 or 1;
+    #: one resting on a hundred is barely moved.
+    prior_verdicts: float = 4.0
+    #: Recalibrated scores stay within these bounds: verdicts are a sample, and a sample
+    #: never makes a ring certain (nor certainly honest).
+    floor: float = 0.01
+    ceiling: float = 0.99
 
 
 @dataclass(frozen=True)
@@ -268,6 +379,11 @@ class DetectionConfig:
     abuse: AbuseConfig = field(default_factory=AbuseConfig)
     bursts: BurstConfig = field(default_factory=BurstConfig)
     lockstep: LockstepConfig = field(default_factory=LockstepConfig)
+    blocks: BlockConfig = field(default_factory=BlockConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    recalibration: RecalibrationConfig = field(default_factory=RecalibrationConfig)
     seed: int = 42
+    #: Detectors left out of a run, by their name in ``run.json``'s ``detectors``
+    #: (``"collusion_rings"``, ...): for measuring what the others catch without one.
+    skip: tuple[str, ...] = ()

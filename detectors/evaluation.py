@@ -377,6 +377,17 @@ class Bucket:
 
 
 @dataclass(frozen=True)
+class ScoreMove:
+    """Rings of one kind whose detector score (``uncalibrated_score``) fell in one bucket, and
+    their mean score before and after recalibration on reviewers' verdicts."""
+
+    name: str
+    rings: int
+    mean_before: float
+    mean_after: float
+
+
+@dataclass(frozen=True)
 class LookalikeCheck:
     """Legitimate look-alike groups of one kind (or ``all``) that a detector flagged.
 
@@ -406,6 +417,10 @@ class Quality:
     lookalikes: tuple[LookalikeCheck, ...]
     typologies_recalled: tuple[str, ...]
     typologies_missed: tuple[str, ...]
+    #: Per ring kind, its own calibration table (a kind can be well calibrated where another is not).
+    calibration_by_kind: Mapping[str, tuple[Bucket, ...]] = dataclasses.field(default_factory=dict)
+    #: Per recalibrated kind, how its scores moved (empty when the run recalibrated nothing).
+    score_moves: Mapping[str, tuple[ScoreMove, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def lookalikes_all(self) -> LookalikeCheck | None:
@@ -422,6 +437,10 @@ class Quality:
             "lookalikes": [dataclasses.asdict(c) for c in self.lookalikes],
             "typologies_recalled": list(self.typologies_recalled),
             "typologies_missed": list(self.typologies_missed),
+            "calibration_by_kind": {k: [dataclasses.asdict(b) for b in buckets]
+                                    for k, buckets in self.calibration_by_kind.items()},
+            "score_moves": {k: [dataclasses.asdict(m) for m in moves]
+                            for k, moves in self.score_moves.items()},
         }
 
     def table(self) -> str:
@@ -437,6 +456,16 @@ class Quality:
                     else ""),
                  "", _bucket_table("score", self.calibration, scores=True), "",
                  _bucket_table("accounts", self.by_size, scores=False)]
+        for kind, buckets in self.calibration_by_kind.items():
+            shown = tuple(b for b in buckets if b.rings)
+            lines += ["", f"reliability of {kind} (calibration error "
+                      f"{calibration_error(buckets):.3f}):", _bucket_table("score", shown, scores=True)]
+        for kind, moves in self.score_moves.items():
+            header = f"{'detector score':<15} {'rings':>7} {'before':>8} {'after':>8}"
+            lines += ["", f"{kind} recalibrated on reviewers' verdicts (mean score before -> after):",
+                      header, "-" * len(header)]
+            lines += [f"{m.name:<15} {m.rings:>7d} {m.mean_before:>8.3f} {m.mean_after:>8.3f}"
+                      for m in moves if m.rings]
         if self.lookalikes:
             header = (f"{'look-alike kind':<20} {'groups':>7} {'touched':>8} {'joined':>7} "
                       f"{'accounts flagged':>17}")
@@ -489,7 +518,8 @@ def assess(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame,
         evaluation=evaluation, fragmentation=fragmentation(kept, labels),
         calibration=calibration(kept, labels), by_size=precision_by_size(kept, labels),
         lookalikes=check_lookalikes(kept, lookalikes) if lookalikes is not None else (),
-        typologies_recalled=recalled, typologies_missed=missed)
+        typologies_recalled=recalled, typologies_missed=missed,
+        calibration_by_kind=calibration_by_kind(kept, labels), score_moves=score_moves(kept))
 
 
 def fragmentation(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> Fragmentation:
@@ -519,6 +549,45 @@ def calibration(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> tup
     return _buckets(verdicts, bucket, names)
 
 
+def _score_bucket(scores: np.ndarray) -> np.ndarray:
+    return np.minimum((scores * SCORE_BUCKETS).astype(np.int64), SCORE_BUCKETS - 1)
+
+
+_BUCKET_NAMES = [f"{b / SCORE_BUCKETS:.1f}-{(b + 1) / SCORE_BUCKETS:.1f}" for b in range(SCORE_BUCKETS)]
+
+
+def calibration_by_kind(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame
+                        ) -> dict[str, tuple[Bucket, ...]]:
+    """:func:`calibration` for each ring kind on its own (the reliability diagram per kind)."""
+    kept = [r for r in rings if r.get("status") != Lifecycle.DISSOLVED]
+    kinds = sorted({str(r.get("kind")) for r in kept})
+    return {kind: calibration([r for r in kept if r.get("kind") == kind], labels) for kind in kinds}
+
+
+def score_moves(rings: Iterable[Mapping[str, Any]]) -> dict[str, tuple[ScoreMove, ...]]:
+    """Per kind a run recalibrated, per bucket of the detector's score: rings, mean before and after.
+
+    A kind whose every ring kept its detector score (or rings written before
+    ``uncalibrated_score`` existed) is left out.
+    """
+    kept = [r for r in rings if r.get("status") != Lifecycle.DISSOLVED
+            and r.get("uncalibrated_score") is not None]
+    out = {}
+    for kind in sorted({str(r.get("kind")) for r in kept}):
+        mine = [r for r in kept if r.get("kind") == kind]
+        before = np.array([float(r["uncalibrated_score"]) for r in mine])
+        after = np.array([float(r.get("score") or 0.0) for r in mine])
+        if np.array_equal(before, after):
+            continue
+        bucket = _score_bucket(before)
+        out[kind] = tuple(
+            ScoreMove(name, int((bucket == b).sum()),
+                      float(before[bucket == b].mean()) if (bucket == b).any() else 0.0,
+                      float(after[bucket == b].mean()) if (bucket == b).any() else 0.0)
+            for b, name in enumerate(_BUCKET_NAMES))
+    return out
+
+
 def calibration_error(buckets: Iterable[Bucket]) -> float:
     """Expected calibration error: the ring-weighted mean gap between score and observed precision.
 
@@ -530,6 +599,14 @@ def calibration_error(buckets: Iterable[Bucket]) -> float:
     rings = sum(b.rings for b in buckets)
     gap = sum(b.rings * abs(b.precision - b.mean_score) for b in buckets if b.rings)
     return _ratio(gap, rings)
+
+
+def correct_rings(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> np.ndarray:
+    """Per ring not dissolved, in order: is it correct (mostly labelled accounts, as in :func:`evaluate`)?
+
+    What a reviewer with the ground truth would decide: confirm a correct ring, dismiss the rest.
+    """
+    return _verdicts(rings, labels)["correct"].to_numpy(dtype=bool)
 
 
 def precision_by_size(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame

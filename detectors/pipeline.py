@@ -1,10 +1,12 @@
 """One detection run: projections in, scored and explained rings with stable ids out, and back to the store.
 
-The run reads projections through the store interface only, runs the four
-detectors, folds collusion rings and commission-abuse cases that are largely
+The run reads projections through the store interface only, runs the five
+detectors (the last, coordinated blocks, a catch-all for trade no named rule
+explains), folds collusion rings and commission-abuse cases that are largely
 an identity ring's accounts into that ring (one operator, one ring for the
-reviewer), scores, matches ids with the previous run, and records the run
-with its parameters.
+reviewer), scores, recalibrates the scores of each kind reviewers have judged
+enough of (:mod:`.recalibration`), matches ids with the previous run, and
+records the run with its parameters and the calibration it used.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from .collusion_rings import find_collusion_rings
 from .commission_abuse import find_commission_abuse
 from .config import BurstConfig, DetectionConfig
 from .context import MarketContext, read_context
+from .coordinated_blocks import find_coordinated_blocks
+from .coordinated_blocks import leave_out as leave_out_blocks
 from .identity_rings import find_identity_rings
 from .lockstep import registration_bursts
 from .lockstep_rings import find_lockstep_rings, leave_out
+from .recalibration import recalibrate
 from .ring_ids import assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
@@ -42,7 +47,7 @@ Progress = Callable[[str], None]
 
 #: The steps a run reports to its ``progress`` callback, in order.
 DETECTION_STEPS = ("reading projections", "identity rings", "collusion rings", "commission abuse",
-                   "lockstep rings", "scoring", "matching ring ids", "saving rings")
+                   "lockstep rings", "coordinated blocks", "scoring", "matching ring ids", "saving rings")
 
 
 @dataclass(frozen=True)
@@ -56,26 +61,39 @@ class RunResult:
 
 def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), *,
                progress: Progress | None = None) -> list[Finding]:
-    """Run the four detectors on one context; returns unscored findings.
+    """Run the five detectors on one context; returns unscored findings.
 
     Collusion and lockstep findings largely inside an identity ring (lockstep:
     or a collusion ring) join it (see :func:`_fold_into_owner`); lockstep rings
     then leave out creators another ring holds: they are the kind for accounts
-    nothing else ties.
+    nothing else ties. Coordinated blocks, the catch-all, run last and leave out
+    every account another ring holds: they only add what no named rule found.
+    Detectors named in ``config.skip`` are not run.
     """
     step = progress or (lambda _: None)
+
+    def run(name: str, detect: Callable[[], list[Finding]]) -> list[Finding]:
+        return [] if name in config.skip else detect()
+
     step("identity rings")
-    identity = find_identity_rings(ctx, config.identity, seed=config.seed)
+    identity = run("identity_rings", lambda: find_identity_rings(ctx, config.identity,
+                                                                 seed=config.seed))
     step("collusion rings")
-    collusion = find_collusion_rings(ctx, config.collusion, seed=config.seed)
+    collusion = run("collusion_rings", lambda: find_collusion_rings(ctx, config.collusion,
+                                                                    seed=config.seed))
     step("commission abuse")
-    abuse = find_commission_abuse(ctx, config.abuse)
+    abuse = run("commission_abuse", lambda: find_commission_abuse(ctx, config.abuse))
     collusion = _fold_into_owner(collusion, identity)
     found = identity + collusion + _fold_into_identity(abuse, identity)
     step("lockstep rings")
-    lockstep = _fold_into_owner(find_lockstep_rings(ctx, config.lockstep), identity + collusion)
+    lockstep = _fold_into_owner(run("lockstep_rings", lambda: find_lockstep_rings(
+        ctx, config.lockstep)), identity + collusion)
     taken = frozenset(m.id for f in identity + collusion for m in f.members if m.type == "creator")
     found += leave_out(lockstep, taken, config.lockstep)
+    step("coordinated blocks")
+    held = frozenset(m for f in found for m in f.accounts)
+    found += leave_out_blocks(run("coordinated_blocks", lambda: find_coordinated_blocks(
+        ctx, config.blocks, seed=config.seed)), held, config.blocks)
     _add_burst_evidence(found, ctx, config.bursts)
     return found
 
@@ -131,6 +149,9 @@ def detector_inputs(ctx: MarketContext) -> dict[str, dict[str, Any]]:
                                   "or sellers"),
         "lockstep_rings": entry(promoting, "affiliations of creators with a registration time",
                                 "needs creators' registration times and their shop affiliations"),
+        "coordinated_blocks": entry(attributed, "orders attributed to creators",
+                                    "no orders attributed to a creator: blocks of trade need order "
+                                    "data"),
     }
 
 
@@ -230,6 +251,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
             "evidence": [e.to_json() for e in sorted(evidence, key=lambda e: -e.weight)],
             "metrics": ring_metrics,
         })
+    current, calibration = recalibrate(current, store.verdicts(), config.recalibration)
     step("matching ring ids")
     previous = store.rings()
     touched = assign_ids(previous, current, run_id=run_id, stamp=stamp,
@@ -248,6 +270,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
         "allowlist": [dataclasses.asdict(a) for a in ctx.allowlist],
         "as_of_ms": ctx.as_of_ms,
         "detectors": inputs,
+        "calibration": calibration,
         **(extra or {}),
     }
     step("saving rings")

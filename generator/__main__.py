@@ -24,8 +24,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not plant legitimate look-alikes")
     parser.add_argument("--format", dest="fmt", choices=FORMATS, default="csv")
     parser.add_argument("--profile", choices=PROFILES, default="plain",
-                        help="plain marketplace, plus evasive rings, or sybil-style identity "
-                             "links only")
+                        help="plain marketplace, plus evasive rings, sybil-style identity "
+                             "links only, or plain plus honest look-alikes at scale (benign)")
     args = parser.parse_args(argv)
     try:
         config = GeneratorConfig(scale=args.scale, seed=args.seed,

@@ -15,8 +15,10 @@ FORMATS = ("csv", "csv.gz", "parquet")
 #: ``plain``: the marketplace with the four typologies and everyday look-alikes;
 #: ``evasion``: the same plus farms and collusion rings using evasion tactics, and
 #: benign look-alikes at least as hard; ``sybil``: identity links only (payout
-#: accounts as wallets), shaped like airdrop sybil data.
-PROFILES = ("plain", "evasion", "sybil")
+#: accounts as wallets), shaped like airdrop sybil data; ``benign``: plain plus many honest
+#: structures at scale that look like rings (boosted campaigns, high-refund categories, flash
+#: sales, households, dorms, agencies paid into one account, brand teams, ...).
+PROFILES = ("plain", "evasion", "sybil", "benign")
 
 
 class GeneratorConfigError(RingwatchError, ValueError):
@@ -45,10 +47,11 @@ class GeneratorConfig:
     profile:
         Which marketplace (see ``PROFILES``): ``plain`` (the default; the same
         seed writes the same tables as before profiles existed), ``evasion``
-        (plain plus evasive rings and harder look-alikes) or ``sybil``
-        (identity links only, heavy-tailed sybil groups among exchange hubs).
-        The benchmark runs detectors on all three, so a detector tuned on one
-        is judged on the others.
+        (plain plus evasive rings and harder look-alikes), ``sybil``
+        (identity links only, heavy-tailed sybil groups among exchange hubs)
+        or ``benign`` (plain plus many honest look-alikes at scale, drawn per
+        seed: see ``benign_lookalikes``). The benchmark runs detectors on all
+        of them, so a detector tuned on one is judged on the others.
     """
 
     scale: float = 1.0

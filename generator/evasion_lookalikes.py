@@ -30,7 +30,7 @@ _STUDIOS = ("Brightline Talent", "Kestrel Live Studio", "Harbor & Vine Creators"
             "Lumen Collective")
 
 
-class _Unclaimed:
+class Unclaimed:
     """Honest creators outside any agency, each handed to at most one look-alike group."""
 
     def __init__(self, market: Market, rng: np.random.Generator) -> None:
@@ -47,17 +47,23 @@ class _Unclaimed:
         self._taken[chosen] = True
         return self._pool[chosen]
 
+    def claim(self, creators: np.ndarray) -> np.ndarray:
+        """Hand out these particular creators: those of them still unclaimed (now claimed)."""
+        mine = np.flatnonzero(np.isin(self._pool, creators) & ~self._taken)
+        self._taken[mine] = True
+        return np.sort(self._pool[mine])
+
 
 def plant_evasion_lookalikes(market: Market, sizes: Sizes, *, rng: np.random.Generator) -> None:
     """Add the evasion profile's look-alikes to ``market`` (see the module docstring)."""
-    unclaimed = _Unclaimed(market, rng)
+    unclaimed = Unclaimed(market, rng)
     _studio_agencies(market, sizes, unclaimed, rng)
     _onboarding_bursts(market, sizes, unclaimed, rng)
     _households(market, sizes, unclaimed, rng)
     _hubs(market, sizes, rng)
 
 
-def _studio_agencies(market: Market, sizes: Sizes, unclaimed: _Unclaimed,
+def _studio_agencies(market: Market, sizes: Sizes, unclaimed: Unclaimed,
                      rng: np.random.Generator) -> None:
     n = sizes.studio_agencies
     members = unclaimed.take(int(rng.integers(10, 41, n).sum()))
@@ -98,7 +104,7 @@ def _studio_agencies(market: Market, sizes: Sizes, unclaimed: _Unclaimed,
             expires_at=ALLOWLIST_VALID_UNTIL))
 
 
-def _onboarding_bursts(market: Market, sizes: Sizes, unclaimed: _Unclaimed,
+def _onboarding_bursts(market: Market, sizes: Sizes, unclaimed: Unclaimed,
                        rng: np.random.Generator) -> None:
     registered = market.creators.registered_at
     for _ in range(sizes.onboarding_bursts):
@@ -119,7 +125,7 @@ def _onboarding_bursts(market: Market, sizes: Sizes, unclaimed: _Unclaimed,
                     first_seen=joined[on_venue] + rng.integers(0, 3 * HOUR, int(on_venue.sum())))
 
 
-def _households(market: Market, sizes: Sizes, unclaimed: _Unclaimed,
+def _households(market: Market, sizes: Sizes, unclaimed: Unclaimed,
                 rng: np.random.Generator) -> None:
     n = sizes.households
     household = np.repeat(np.arange(n), rng.integers(2, 5, n))

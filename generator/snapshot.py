@@ -2,8 +2,8 @@
 
 Each stage draws from its own random stream (spawned from the one ``seed``), so
 the same seed gives byte-identical files and changing one stage's draws leaves
-the others' untouched. The ``evasion`` profile's extra stages get streams of
-their own after the plain ones, so the plain stages keep theirs; the ``sybil``
+the others' untouched. The ``evasion`` and ``benign`` profiles' extra stages get
+streams of their own after the plain ones, so the plain stages keep theirs; the ``sybil``
 profile is a different data set altogether (``sybil``).
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from .benign_lookalikes import plant_benign_lookalikes
 from .config import GeneratorConfig, Sizes
 from .evasion import EVASION_TYPOLOGIES, number_rings, plan_evasion, plant_evasion
 from .evasion_lookalikes import plant_evasion_lookalikes
@@ -29,6 +30,7 @@ from .writer import write_snapshot
 
 _STAGES = ("plan", "population", "lookalikes", "rings", "settlement", "tables")
 _EVASION_STAGES = ("evasion_plan", "evasion_lookalikes", "evasion_rings")
+_BENIGN_STAGES = ("benign_lookalikes",)
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,10 @@ def generate_snapshot(out_dir: Path | str,
                                  lookalikes=_kinds(lookalikes))
 
     evasion = config.profile == "evasion"
+    benign = config.profile == "benign"
     sizes = Sizes.for_scale(config.scale)
-    seeds = np.random.SeedSequence(config.seed).spawn(
-        len(_STAGES) + (len(_EVASION_STAGES) if evasion else 0))
-    names = _STAGES + (_EVASION_STAGES if evasion else ())
+    names = _STAGES + (_EVASION_STAGES if evasion else ()) + (_BENIGN_STAGES if benign else ())
+    seeds = np.random.SeedSequence(config.seed).spawn(len(names))
     rng = {stage: np.random.default_rng(seed) for stage, seed in zip(names, seeds, strict=True)}
 
     specs = plan_rings(sizes.rings_per_typology, rng["plan"])
@@ -104,6 +106,8 @@ def generate_snapshot(out_dir: Path | str,
         plant_lookalikes(market, sizes, rng=rng["lookalikes"])
         if evasion:
             plant_evasion_lookalikes(market, sizes, rng=rng["evasion_lookalikes"])
+        if benign:
+            plant_benign_lookalikes(market, config.scale, rng=rng["benign_lookalikes"])
     plant_rings(market, rng=rng["rings"])
     if evasion:
         plant_evasion(market, rng=rng["evasion_rings"])

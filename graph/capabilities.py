@@ -2,7 +2,7 @@
 
 A detection run needs projections and the ring repository, the API's key
 check needs the key store, the account routes the account graph, a review
-the ring repository and the audit log. Each of those is a
+the ring repository, the audit log and the verdict log. Each of those is a
 :class:`typing.Protocol` here, documented on the contract itself; both stores
 (:class:`~ringwatch.graph.local_store.LocalStore` and
 :class:`~ringwatch.graph.neo4j_store.Neo4jStore`) implement every one of them
@@ -85,9 +85,11 @@ class SnapshotSink(Protocol):
         progress
             Told the rows written, table by table (see :data:`WriteProgress`).
         replace
-            Remove everything first (as ``GraphStore.clear`` does), but only once
-            the snapshot passed its check: a refused snapshot never leaves an
-            emptied store behind (``ringwatch load --replace``).
+            Remove the marketplace graph and the detection runs and rings found in
+            it first, but only once the snapshot passed its check: a refused
+            snapshot never leaves an emptied store behind (``ringwatch load
+            --replace``). What the team made stays: API keys, the audit log and
+            reviewers' verdicts (:class:`VerdictLog`).
         """
         ...
 
@@ -182,6 +184,24 @@ class AuditLog(Protocol):
 
     def audit_entries(self) -> list[dict[str, Any]]:
         """Every audit entry, oldest first (by ``seq``), each with its ``seq`` and ``audit_id``."""
+        ...
+
+
+@runtime_checkable
+class VerdictLog(Protocol):
+    """Reviewers' verdicts (confirm, dismiss) with the scores they judged: the team's memory.
+
+    Detection runs learn from them (:mod:`ringwatch.detectors.recalibration`),
+    so they outlive the rings they judged: ``ringwatch load --replace`` keeps
+    them, as it keeps the audit log and the API keys.
+    """
+
+    def append_verdict(self, verdict: dict[str, Any]) -> None:
+        """Append one verdict (:class:`~ringwatch.domain.Verdict` as JSON), durably; never changed after."""
+        ...
+
+    def verdicts(self) -> list[dict[str, Any]]:
+        """Every verdict ever appended, oldest first (in the order they were appended)."""
         ...
 
 
@@ -347,13 +367,15 @@ class AccountGraph(Protocol):
 
 
 @runtime_checkable
-class DetectionStore(ProjectionSource, RingRepository, Protocol):
-    """What a detection run needs: projections to read, the ring repository to save to."""
+class DetectionStore(ProjectionSource, RingRepository, VerdictLog, Protocol):
+    """What a detection run needs: projections to read, the ring repository to save to, and
+    reviewers' verdicts to recalibrate scores on."""
 
 
 @runtime_checkable
-class ReviewStore(RingRepository, AuditLog, Protocol):
-    """What a review needs: rings to compare-and-set, the audit log to record the decision in."""
+class ReviewStore(RingRepository, AuditLog, VerdictLog, Protocol):
+    """What a review needs: rings to compare-and-set, the audit log to record the decision in,
+    the verdict log to remember it by."""
 
 
 @runtime_checkable
@@ -363,4 +385,4 @@ class EnforcementStore(ProjectionSource, ReviewStore, Protocol):
 
 #: Every capability, for the test that holds both stores to each of them.
 CAPABILITIES: tuple[type, ...] = (SnapshotSink, ProjectionSource, RingRepository, AuditLog,
-                                  KeyStore, AccountGraph)
+                                  VerdictLog, KeyStore, AccountGraph)

@@ -1,4 +1,5 @@
-"""The local store's documents: rings, runs and API keys as JSON files, the audit log as JSON lines.
+"""The local store's documents: rings, runs and API keys as JSON files, the audit log and
+reviewers' verdicts as JSON lines.
 
 Every read-change-write holds the store's :class:`~ringwatch.graph.local_files.StoreLock`
 (the API server and a detection run may write at the same time, from threads
@@ -23,8 +24,10 @@ from .store import default_audit_id, upserted_api_key
 
 log = logging.getLogger(__name__)
 
+#: The files of what detection found in the current snapshot: ``load --replace`` removes them.
+_DETECTIONS = ("rings.json", "runs.json")
 #: Every file the documents keep, relative to the store's directory.
-_FILES = ("rings.json", "runs.json", "api_keys.json", "audit.jsonl")
+_FILES = (*_DETECTIONS, "api_keys.json", "audit.jsonl", "verdicts.jsonl")
 
 
 class LocalDocuments:
@@ -86,17 +89,7 @@ class LocalDocuments:
             path = self._audit_path
             seq = _last_audit_seq(path) + 1
             record = {**entry, "seq": seq, "audit_id": entry.get("audit_id") or default_audit_id(seq)}
-            line = (json.dumps(record) + "\n").encode()
-            created = not path.exists()
-            with path.open("ab") as f:
-                if not created and _ends_without_newline(path):
-                    # A torn last line from a crashed writer: keep it apart from this entry.
-                    f.write(b"\n")
-                f.write(line)
-                f.flush()
-                os.fsync(f.fileno())
-            if created:
-                fsync_directory(path.parent)
+            _append_line(path, record)
 
     def audit_entries(self) -> list[dict[str, Any]]:
         path = self._audit_path
@@ -113,6 +106,33 @@ class LocalDocuments:
                     log.warning("%s line %d is not a whole audit entry (a torn write?); skipped",
                                 path, number)
         return sorted(entries, key=lambda e: e["seq"])
+
+    # --- verdicts ----------------------------------------------------------------------------
+
+    @property
+    def _verdicts_path(self) -> Path:
+        return self.directory / "verdicts.jsonl"
+
+    def append_verdict(self, verdict: dict[str, Any]) -> None:
+        with self._lock.held():
+            _append_line(self._verdicts_path, verdict)
+
+    def verdicts(self) -> list[dict[str, Any]]:
+        path = self._verdicts_path
+        if not path.exists():
+            return []
+        out = []
+        with path.open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if isinstance(record, dict):
+                    out.append(record)
+                elif line.endswith(b"\n") and line.strip():
+                    log.warning("%s line %d is not a whole verdict (a torn write?); skipped", path, number)
+        return out
 
     # --- API keys ----------------------------------------------------------------------------
 
@@ -168,9 +188,29 @@ class LocalDocuments:
         return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
     def clear_locked(self) -> None:
-        """Delete every document and the audit log; the caller holds the lock."""
+        """Delete every document, the audit log and the verdicts; the caller holds the lock."""
         for name in _FILES:
             (self.directory / name).unlink(missing_ok=True)
+
+    def clear_detections_locked(self) -> None:
+        """Delete the runs and rings only (``load --replace``); the caller holds the lock."""
+        for name in _DETECTIONS:
+            (self.directory / name).unlink(missing_ok=True)
+
+
+def _append_line(path: Path, record: dict[str, Any]) -> None:
+    """Append ``record`` as one JSON line and ``fsync`` it (and the directory when it is new)."""
+    line = (json.dumps(record) + "\n").encode()
+    created = not path.exists()
+    with path.open("ab") as f:
+        if not created and _ends_without_newline(path):
+            # A torn last line from a crashed writer: keep it apart from this record.
+            f.write(b"\n")
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+    if created:
+        fsync_directory(path.parent)
 
 
 def _audit_record(line: bytes) -> dict[str, Any] | None:

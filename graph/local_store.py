@@ -8,7 +8,8 @@ snapshot, its projections and accounts) and the documents
 keys, the audit log). The shared work of every store is
 :class:`~ringwatch.graph.store.GraphStore`'s; this class only routes each hook
 to its part, and takes the lock for what spans both (``load --replace``
-empties both before it writes).
+empties the graph, the runs and the rings before it writes, and keeps API
+keys, the audit log and verdicts).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class LocalStore(GraphStore):
                         replace: bool) -> dict[str, int]:
         with self._lock.held():
             if replace:
-                self._clear_locked()
+                self.graph.clear_locked()
+                self.documents.clear_detections_locked()
             return self.graph.write_locked(snapshot, progress)
 
     def counts(self) -> dict[str, int]:
@@ -94,6 +96,12 @@ class LocalStore(GraphStore):
 
     def audit_entries(self) -> list[dict[str, Any]]:
         return self.documents.audit_entries()
+
+    def append_verdict(self, verdict: dict[str, Any]) -> None:
+        self.documents.append_verdict(verdict)
+
+    def verdicts(self) -> list[dict[str, Any]]:
+        return self.documents.verdicts()
 
     def _save_api_key(self, key: dict[str, Any]) -> None:
         self.documents.save_api_key(key)

@@ -86,7 +86,7 @@ MEMBER_TYPES: frozenset[str] = frozenset({*ACCOUNT_LABELS, *IDENTIFIER_LABELS})
 
 #: Statements that run without a transaction time limit: clearing deletes the whole graph in
 #: inner transactions, and how long that takes grows with the graph, not with a batch.
-_UNTIMED: frozenset[str] = frozenset({"clear"})
+_UNTIMED: frozenset[str] = frozenset({"clear", "clear_snapshot"})
 
 #: The server's error code (a prefix) for a transaction stopped by its time limit.
 _TIMED_OUT_CODE = "Neo.ClientError.Transaction.TransactionTimedOut"
@@ -296,13 +296,14 @@ class Neo4jStore(GraphStore):
 
         Progress is reported once per batch, with the rows of that batch (not
         the relationships a row makes, nor a running total). With ``replace``,
-        the graph is cleared only after the snapshot passed its check and the
-        server answered the schema statement, so a refused or unreachable load
+        the graph (with its runs and rings, but not the API keys, the audit log
+        and the verdicts) is cleared only after the snapshot passed its check and
+        the server answered the schema statement, so a refused or unreachable load
         leaves the previous graph in place.
         """
         self._ensure_schema()
         if replace:
-            self.clear()
+            self._run("clear_snapshot", mode="auto", batch_size=self.batch_size)
         written: dict[str, int] = {}
         for spec in TABLES:
             frame = snapshot[spec.name]
@@ -379,6 +380,15 @@ class Neo4jStore(GraphStore):
             entries.append({**entry, "seq": seq,
                             "audit_id": entry.get("audit_id") or default_audit_id(seq)})
         return entries
+
+    def append_verdict(self, verdict: dict[str, Any]) -> None:
+        self._ensure_schema()
+        self._run("append_verdict", mode="write", doc=json.dumps(verdict),
+                  ring_id=verdict.get("ring_id"), kind=verdict.get("kind"))
+
+    def verdicts(self) -> list[dict[str, Any]]:
+        docs = self._run("verdicts", lambda result: result.value("doc")) or []
+        return [json.loads(doc) for doc in docs]
 
     def _save_api_key(self, key: dict[str, Any]) -> None:
         self._ensure_schema()

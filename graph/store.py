@@ -59,7 +59,11 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def _write_snapshot(self, snapshot: Snapshot, *, progress: WriteProgress | None,
                         replace: bool) -> dict[str, int]:
-        """Write a checked snapshot (clearing everything first with ``replace``); rows per table."""
+        """Write a checked snapshot; rows per table.
+
+        With ``replace``, first remove the graph, runs and rings, keeping API keys,
+        the audit log and verdicts (see ``SnapshotSink.write_snapshot``).
+        """
 
     @abc.abstractmethod
     def counts(self) -> dict[str, int]:
@@ -115,6 +119,16 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def audit_entries(self) -> list[dict[str, Any]]:
         """Every audit entry, oldest first (by ``seq``), each with its ``seq`` and ``audit_id``."""
+
+    # --- verdict log --------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def append_verdict(self, verdict: dict[str, Any]) -> None:
+        """Append one reviewer's verdict, durably; see ``VerdictLog.append_verdict``."""
+
+    @abc.abstractmethod
+    def verdicts(self) -> list[dict[str, Any]]:
+        """Every verdict, oldest first; see ``VerdictLog.verdicts``."""
 
     # --- key store ----------------------------------------------------------------------------
 
@@ -219,7 +233,11 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     def clear(self) -> None:
-        """Remove everything, audit entries and API keys included (tests and ``ringwatch load --replace``)."""
+        """Remove everything, audit entries, API keys and verdicts included (tests, a fresh demo).
+
+        ``ringwatch load --replace`` does not call this: it keeps what the team
+        made (see ``SnapshotSink.write_snapshot``).
+        """
 
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""

@@ -1,16 +1,19 @@
-"""``GET /stats``: rings per run (by kind; new, persisting, dissolved) and now (by kind and status)."""
+"""``GET /stats``: rings per run (by kind; new, persisting, dissolved) and now (by kind and status);
+``GET /stats/reliability``: the reviewers' verdicts per kind and score bucket."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 
 from ringwatch.domain import OPEN_STATUSES
+from ringwatch.review_feedback import reliability
 
 from ..auth import Viewer
-from ..deps import CurrentRings
-from ..schemas import Stats, problem_responses
+from ..deps import CurrentRings, Store
+from ..schemas import Reliability, Stats, problem_responses
 
 router = APIRouter(tags=["stats"])
 
@@ -36,6 +39,19 @@ async def get_stats(caller: Viewer, current: CurrentRings) -> Any:
     return {"as_of_run": current.latest_run, "runs": runs,
             "now": {"rings_by_kind_and_status": by_kind, "open_rings": open_rings,
                     "commission_held_by_open_rings": round(held, 2)}}
+
+
+@router.get("/stats/reliability", response_model=Reliability, summary="Reliability of scores, per reviews",
+            responses=problem_responses(401, 403))
+async def get_reliability(caller: Viewer, store: Store) -> Any:
+    """Per ring kind and bucket of the score reviewers were shown: verdicts and the share confirmed.
+
+    From the verdict log, which outlives snapshots (one verdict per ring, its latest).
+    """
+    rows = await run_in_threadpool(lambda: reliability(store.verdicts()))
+    return {"rows": [{"kind": r.kind, "bucket": r.bucket, "verdicts": r.verdicts,
+                      "confirmed": r.confirmed, "mean_score": round(r.mean_score, 4),
+                      "share_confirmed": round(r.share_confirmed, 4)} for r in rows]}
 
 
 def _number(value: Any) -> float:

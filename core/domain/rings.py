@@ -37,7 +37,8 @@ from .vocabulary import (
 
 #: The fields of a ring in rings.jsonl, in order (the contract's, then additive ones).
 RING_FIELDS: tuple[str, ...] = ("ring_id", "kind", "score", "status", "members", "evidence",
-                                "metrics", "first_detected", "run_id", "lineage", "history")
+                                "metrics", "first_detected", "run_id", "lineage", "history",
+                                "uncalibrated_score")
 
 #: Fields the stores keep beyond :data:`RING_FIELDS`, in the order :meth:`Ring.to_json` writes them.
 STORED_FIELDS: tuple[str, ...] = ("review_status", "version", "last_seen_run", "dissolved_in_run",
@@ -205,12 +206,20 @@ class Ring:
     reviewed_members: tuple[str, ...] | None = None
     note: str | None = None
     enforcement: Mapping[str, Any] | None = None
+    #: The detector's own score before recalibration on reviewers' verdicts
+    #: (:mod:`ringwatch.detectors.recalibration`); ``None`` in a document written before it existed.
+    uncalibrated_score: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
         """The contract's ``status``: ``dissolved``, or else the review status."""
         return ring_status(self.lifecycle, self.review_status)
+
+    @property
+    def detector_score(self) -> float:
+        """The score before any recalibration: ``uncalibrated_score``, or ``score`` for an older ring."""
+        return self.score if self.uncalibrated_score is None else self.uncalibrated_score
 
     @property
     def account_keys(self) -> frozenset[str]:
@@ -247,7 +256,7 @@ class Ring:
             version=doc.get("version"), last_seen_run=doc.get("last_seen_run"),
             dissolved_in_run=doc.get("dissolved_in_run"), reviews=_tuple(doc.get("reviews"), Review),
             reviewed_members=None if reviewed is None else tuple(reviewed), note=doc.get("note"),
-            enforcement=doc.get("enforcement"),
+            enforcement=doc.get("enforcement"), uncalibrated_score=doc.get("uncalibrated_score"),
             extra=without(doc, (*RING_FIELDS, *STORED_FIELDS)))
 
     def contract_json(self) -> dict[str, Any]:
@@ -258,7 +267,8 @@ class Ring:
             ("evidence", [e.to_json() for e in self.evidence]), ("metrics", dict(self.metrics)),
             ("first_detected", self.first_detected), ("run_id", self.run_id),
             ("lineage", None if self.lineage is None else self.lineage.to_json()),
-            ("history", None if self.history is None else [h.to_json() for h in self.history]))
+            ("history", None if self.history is None else [h.to_json() for h in self.history]),
+            ("uncalibrated_score", self.uncalibrated_score))
 
     def to_json(self) -> dict[str, Any]:
         """The whole document: :meth:`contract_json`, then :data:`STORED_FIELDS`, then ``extra``."""

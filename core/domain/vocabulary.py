@@ -76,6 +76,7 @@ class RingKind(StrEnum):
     COLLUSION_RING = "collusion_ring"
     COMMISSION_ABUSE = "commission_abuse"
     LOCKSTEP_RING = "lockstep_ring"
+    COORDINATED_BLOCK = "coordinated_block"
 
 
 class Lifecycle(StrEnum):

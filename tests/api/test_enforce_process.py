@@ -186,7 +186,8 @@ def test_an_invalid_policy_exits_2_naming_the_file_the_rule_and_the_key(job: Job
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.splitlines() == [
         "ringwatch: error: invalid enforcement policy policy.toml: rule 1 ('collusion'), key 'kind': "
-        "unknown 'colusion_ring' (known: identity_ring, collusion_ring, commission_abuse, lockstep_ring)"]
+        "unknown 'colusion_ring' (known: identity_ring, collusion_ring, commission_abuse, lockstep_ring, "
+        "coordinated_block)"]
     assert not job.out.exists() and (job.store_dir / "rings.json").read_bytes() == before
 
 

@@ -13,7 +13,13 @@ from typing import Any
 
 from ringwatch.api.app import create_app
 from ringwatch.api.schemas import MEMBER_TYPES, AccountType, RingKind
-from ringwatch.detectors import collusion_rings, commission_abuse, identity_rings, lockstep_rings
+from ringwatch.detectors import (
+    collusion_rings,
+    commission_abuse,
+    coordinated_blocks,
+    identity_rings,
+    lockstep_rings,
+)
 from ringwatch.detectors.ring_kinds import RING_KINDS
 from ringwatch.graph.model import ACCOUNT_LABELS, IDENTIFIER_LABELS
 
@@ -64,7 +70,7 @@ def test_member_types_that_exist_are_accepted(api: Api) -> None:
 
 def test_the_kinds_come_from_the_detectors_and_one_tuple() -> None:
     assert set(RING_KINDS) == {identity_rings.KIND, collusion_rings.KIND, commission_abuse.KIND,
-                               lockstep_rings.KIND}
+                               lockstep_rings.KIND, coordinated_blocks.KIND}
     assert [k.value for k in RingKind] == list(RING_KINDS)
     assert [t.value for t in AccountType] == list(ACCOUNT_LABELS)
     assert set(MEMBER_TYPES) == {*ACCOUNT_LABELS, *IDENTIFIER_LABELS}

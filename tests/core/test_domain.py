@@ -51,8 +51,10 @@ def test_stored_rings_round_trip_with_their_review_and_enforcement_fields() -> N
     assert [r.to_json() for r in rings] == docs
     # Every field shape the fixture holds came through typed, not as leftovers.
     assert all(not r.extra for r in rings)
-    # Every kind there was when the fixture was written (lockstep rings came after it).
-    assert {r.kind for r in rings} == set(RingKind) - {RingKind.LOCKSTEP_RING}
+    # Every kind there was when the fixture was written (lockstep rings and coordinated blocks
+    # came after it).
+    assert {r.kind for r in rings} == set(RingKind) - {RingKind.LOCKSTEP_RING,
+                                                       RingKind.COORDINATED_BLOCK}
     assert {r.lifecycle for r in rings} == {Lifecycle.PERSISTING, Lifecycle.DISSOLVED}
     assert {r.review_status for r in rings} == set(ReviewStatus)
     assert any(r.enforcement for r in rings) and any(r.reviews for r in rings)

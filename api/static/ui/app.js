@@ -28,9 +28,11 @@
   };
   const KIND_NAMES = {
     identity_ring: "identity ring", collusion_ring: "collusion ring", commission_abuse: "commission abuse",
+    lockstep_ring: "lockstep ring", coordinated_block: "coordinated block",
   };
   const KIND_COLOURS = {
     identity_ring: "#8d6a9f", collusion_ring: "#d1495b", commission_abuse: "#edae49",
+    lockstep_ring: "#2e86ab", coordinated_block: "#00a6a6",
   };
   const EXTRA_KIND_COLOURS = ["#2e86ab", "#66a182", "#00a6a6", "#1b3a5c", "#f28482"];
   const KEY_STORAGE = "ringwatch.apiKey";
@@ -356,7 +358,7 @@
     $("nav-rings").classList.toggle("active", next.view === "rings");
     $("nav-dashboard").classList.toggle("active", next.view === "dashboard");
     $("nav-accounts").classList.toggle("active", next.view === "account");
-    if (next.view === "dashboard") { loadStats(); return; }
+    if (next.view === "dashboard") { loadStats(); loadReliability(); return; }
     if (next.view === "account") {
       if (!next.accountId) { closeAccount(); $("account-id").focus(); return; }
       const current = state.account;
@@ -1498,6 +1500,25 @@
       renderStats(data || {});
     } catch (error) {
       reportError("Loading statistics", error);
+    }
+  }
+
+  async function loadReliability() {
+    const table = $("stats-reliability");
+    try {
+      const { data } = await api("/stats/reliability");
+      const rows = (data && data.rows) || [];
+      table.replaceChildren(
+        el("thead", {}, el("tr", {}, ["kind", "score", "verdicts", "mean score", "confirmed"].map((h, i) =>
+          el("th", { class: i > 1 ? "num" : null, text: h })))),
+        el("tbody", {}, rows.length ? rows.map((r) => el("tr", {},
+          el("td", { text: kindName(r.kind) }), el("td", { text: r.bucket }),
+          el("td", { class: "num", text: fmtNumber(r.verdicts) }),
+          el("td", { class: "num", text: Number(r.mean_score).toFixed(2) }),
+          el("td", { class: "num strong", text: `${Math.round(100 * r.share_confirmed)} %` })))
+          : el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No verdicts yet." }))));
+    } catch (err) {
+      table.replaceChildren(el("caption", { class: "muted", text: "Reliability unavailable." }));
     }
   }
 

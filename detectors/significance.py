@@ -1,0 +1,67 @@
+"""Exact tail tests and false-discovery control, shared by the detectors.
+
+A signal is a statistical test: a count (refunds, repeat orders) against the
+rate the same shop's or category's honest trade shows, with its sample size.
+Two orders of which one was refunded is no evidence at any plausible rate; the
+binomial tail says so without a hand-set minimum. Over thousands of pairs some
+tails are small by chance, so every test a detector makes goes through
+Benjamini-Hochberg together, and a signal is raised only where the whole set
+keeps its false-discovery rate.
+
+Example
+-------
+>>> import numpy as np
+>>> binomial_tail(np.array([1, 2, 8]), np.array([2, 2, 10]), np.array([0.1, 0.1, 0.1])).round(4)
+array([0.19, 0.01, 0.  ])
+>>> bh_qvalues(np.array([0.001, 0.02, 0.5])).round(3)
+array([0.003, 0.03 , 0.5  ])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import binom
+
+
+def binomial_tail(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """P(X >= k) for X ~ Binomial(n, p), elementwise; 1 where ``k <= 0``.
+
+    ``p`` is clipped into (0, 1): a null rate of exactly 0 would make a single
+    refund infinitely surprising.
+    """
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    tail = binom.sf(k - 1, n, p)
+    return np.where(k <= 0, 1.0, np.clip(tail, 0.0, 1.0))
+
+
+def bh_qvalues(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the order given.
+
+    A test with q <= alpha is a discovery at false-discovery rate alpha over
+    every test in ``p``. NaN p-values (tests not made) stay NaN and do not
+    count as tests.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    q = np.full(p.shape, np.nan)
+    made = np.flatnonzero(~np.isnan(p))
+    if not len(made):
+        return q
+    order = made[np.argsort(p[made], kind="stable")]
+    m = len(order)
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q[order] = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
+    return q
+
+
+def smoothed_share(hits: np.ndarray, total: np.ndarray, prior: np.ndarray | float,
+                   strength: float) -> np.ndarray:
+    """``hits / total`` pulled toward ``prior`` by ``strength`` pseudo-observations.
+
+    A shop with three organic orders has no refund rate of its own yet; its
+    category's stands in for it until its own orders outweigh ``strength``.
+    """
+    hits = np.asarray(hits, dtype=np.float64)
+    total = np.asarray(total, dtype=np.float64)
+    return (hits + strength * np.asarray(prior, dtype=np.float64)) / (total + strength)
