@@ -92,6 +92,15 @@ def _add_dense_collusion(market: Market) -> None:
     of thirty on three devices, three orders in four refunded after the commission was paid."""
     creators = [market.creator(f"dense_c{i:02d}") for i in range(14)]
     shops = [market.shop(f"dense_s{i}", seller=f"dense_sel{i}", category="toys") for i in range(3)]
+    # The category's honest shops: a category whose every shop refunds this much would be its
+    # own norm (a high-refund category), not a ring.
+    for j in range(6):
+        honest = market.shop(f"toy_s{j}", seller=f"toy_sel{j}", category="toys")
+        for c in range(2):
+            creator = market.creator(f"toy_c{j}{c}")
+            market.affiliate(creator, honest, 0.1)
+            for k in range(3):
+                market.order(f"toy_b{j}{c}{k}", honest, creator, day=3 + k)
     buyers = [f"dense_b{i:02d}" for i in range(30)]
     for i, buyer in enumerate(buyers):
         market.link("buyer", buyer, "device", f"dense_dev{i % 3}")
