@@ -1,13 +1,16 @@
 """Collusion rings: creators and shops that trade commission among themselves.
 
-Each creator-shop pair's trade is judged against norms the market itself sets
-(see :class:`~ringwatch.detectors.config.CollusionConfig`): refunds after the
-commission was paid, a commission rate inflated over the shop's and the
-category's median, a small pool of buyers ordering again and again, buyers
-crowded onto few devices. A pair with enough of these signals is suspicious.
-Suspicious pairs, plus creator-creator ties through the same fake buyers,
-form a graph whose components (split with Leiden when large) are the rings;
-the shops' sellers and the buyer pool join as members.
+Each creator-shop pair's trade is judged against its peers (see
+:class:`~ringwatch.detectors.config.CollusionConfig`): refunds after the
+commission was paid and repeat orders, each an exact binomial test against the
+same shop's organic trade and its category's median shop; a commission rate
+over the higher of the shop's and the category's median; buyers crowded onto
+few devices. Pairs raising a signal propose rings: with creator-creator ties
+through the same fake buyers they form a graph whose components (split with
+Leiden when large) are candidate rings. A candidate is kept only when its
+pooled trade raises two signals, tested the same way with false discoveries
+controlled over every candidate (Benjamini-Hochberg); the shops' sellers and
+the buyer pool join as members.
 
 Camouflage edges (ring creators also promoting ordinary shops) do not pull
 ordinary shops in: only suspicious pairs are edges.
@@ -43,9 +46,10 @@ def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
     category's other shops show (see :func:`shop_nulls`): refunds after the
     commission with an exact binomial tail against ``refund_lift`` times the
     honest share (at least ``refund_floor``), repeat orders likewise against the
-    shop's own repeat buying; both families of tests go through
-    Benjamini-Hochberg together at ``fdr``, so a signal is a discovery over
-    every pair judged, and a handful of orders never makes one. A rate is
+    shop's own repeat buying. A pair's signal is a screen at ``screen_alpha``
+    (it proposes, the ring's pooled trade is what is judged, see
+    :func:`_judged_rings`); the Benjamini-Hochberg q-values over every pair
+    judged (``q_refund``, ``q_repeat``) are what the evidence quotes. A rate is
     inflated only against the higher of the shop's and the category's median:
     a boost every creator of the shop gets is the shop's campaign, not a signal.
     """
@@ -202,7 +206,7 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
             ring_of.iloc[nodes] = g
     # Each suspicious pair, and each pool order, belongs to the ring of both its ends.
     pair_ring = _ring_of_pair(ring_of, suspicious)
-    ring_of = _judged_rings(ctx, pairs, suspicious.assign(block=pair_ring), ring_of, config)
+    ring_of = _judged_rings(ctx, suspicious.assign(block=pair_ring), ring_of, config)
     pair_ring = _ring_of_pair(ring_of, suspicious)
     pool_ring = _ring_of_pair(ring_of, pool)
     # Sorted once for all rings, the way each ring's evidence lists them (split below).
@@ -225,8 +229,8 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
     return rings
 
 
-def _judged_rings(ctx: MarketContext, pairs: pd.DataFrame, grouped: pd.DataFrame,
-                  ring_of: pd.Series, config: CollusionConfig) -> pd.Series:
+def _judged_rings(ctx: MarketContext, grouped: pd.DataFrame, ring_of: pd.Series,
+                  config: CollusionConfig) -> pd.Series:
     """``ring_of`` without the proposed rings whose pooled trade is not abnormal.
 
     Pairs are only screened one by one (``screen_alpha``, unadjusted): a pair's
