@@ -39,11 +39,12 @@ _SHOWN_PAIRS = 4
 _SHOWN_DEVICES = 5
 
 
-def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
+def pair_signals(ctx: MarketContext, config: CollusionConfig, *,
+                 nulls: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every judged creator-shop pair with its signals (booleans), their count and their tests.
 
     Each count is tested against what the same shop's organic orders and its
-    category's other shops show (see :func:`shop_nulls`): refunds after the
+    category's median shop show (see :func:`shop_nulls`): refunds after the
     commission with an exact binomial tail against ``refund_lift`` times the
     honest share (at least ``refund_floor``), repeat orders likewise against the
     shop's own repeat buying. A pair's signal is a screen at ``screen_alpha``
@@ -52,6 +53,7 @@ def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
     judged (``q_refund``, ``q_repeat``) are what the evidence quotes. A rate is
     inflated only against the higher of the shop's and the category's median:
     a boost every creator of the shop gets is the shop's campaign, not a signal.
+    ``nulls`` are :func:`shop_nulls` when the caller has them already.
     """
     trade = ctx["creator_shop_trade"]
     trade = trade[trade["orders"] >= config.min_pair_orders].copy()
@@ -64,7 +66,7 @@ def pair_signals(ctx: MarketContext, config: CollusionConfig) -> pd.DataFrame:
     trade["category_norm"] = trade["category"].map(rates["category"]).astype(
         np.float64).fillna(rates["market"])
     norm = trade[["shop_norm", "category_norm"]].max(axis=1)
-    nulls = shop_nulls(ctx, config).reindex(trade["shop_id"])
+    nulls = (shop_nulls(ctx, config) if nulls is None else nulls).reindex(trade["shop_id"])
     trade["refund_null"] = nulls["refund"].fillna(0.0).to_numpy()
     trade["repeat_null"] = nulls["repeat"].fillna(0.0).to_numpy()
     orders = trade["orders"].to_numpy()
@@ -175,11 +177,12 @@ def _devices_per_buyer(ctx: MarketContext, trade: pd.DataFrame) -> pd.Series:
 def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = CollusionConfig(), *,
                          seed: int = 42) -> list[Finding]:
     """Return one :class:`Finding` per collusion ring, unscored."""
-    pairs = pair_signals(ctx, config)
+    nulls = shop_nulls(ctx, config)  # once: every test of the run reads the same norms
+    pairs = pair_signals(ctx, config, nulls=nulls)
     suspicious = _complicit_shops_only(pairs, pairs[pairs["signals"] >= config.screen_min_signals],
                                        config)
     suspicious = pd.concat([suspicious.assign(block=False),
-                            thin_blocks(ctx, pairs, suspicious, config).assign(block=True)],
+                            thin_blocks(ctx, pairs, suspicious, config, nulls).assign(block=True)],
                            ignore_index=True)
     if suspicious.empty:
         return []
@@ -206,7 +209,7 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
             ring_of.iloc[nodes] = g
     # Each suspicious pair, and each pool order, belongs to the ring of both its ends.
     pair_ring = _ring_of_pair(ring_of, suspicious)
-    ring_of = _judged_rings(ctx, suspicious.assign(block=pair_ring), ring_of, config)
+    ring_of = _judged_rings(ctx, suspicious.assign(block=pair_ring), ring_of, config, nulls)
     pair_ring = _ring_of_pair(ring_of, suspicious)
     pool_ring = _ring_of_pair(ring_of, pool)
     # Sorted once for all rings, the way each ring's evidence lists them (split below).
@@ -230,7 +233,7 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
 
 
 def _judged_rings(ctx: MarketContext, grouped: pd.DataFrame, ring_of: pd.Series,
-                  config: CollusionConfig) -> pd.Series:
+                  config: CollusionConfig, nulls: pd.DataFrame) -> pd.Series:
     """``ring_of`` without the proposed rings whose pooled trade is not abnormal.
 
     Pairs are only screened one by one (``screen_alpha``, unadjusted): a pair's
@@ -242,18 +245,25 @@ def _judged_rings(ctx: MarketContext, grouped: pd.DataFrame, ring_of: pd.Series,
     grouped = grouped[grouped["block"].to_numpy() >= 0]
     if grouped.empty:
         return ring_of
-    taken = pd.MultiIndex.from_arrays([grouped["creator_id"], grouped["shop_id"]])
-    trade = ctx["creator_shop_trade"]
-    free = ~pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]]).isin(taken)
-    background = trade[free]
-    market_refund = float(background["refunded_after_commission"].sum()
-                          / max(background["orders"].sum(), 1))
-    kept = _abnormal_blocks(ctx, grouped, config, market_refund, shape=False)
+    _, market_refund = _outside(ctx["creator_shop_trade"], grouped)
+    kept = _abnormal_blocks(ctx, grouped, config, nulls, market_refund, shape=False)
     return ring_of.where(ring_of.isin(kept), -1)
 
 
+def _outside(trade: pd.DataFrame, taken: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    """``trade`` without ``taken``'s creator-shop pairs, and its refund-after-commission share.
+
+    The share is the market's background a pooled block or ring is held against.
+    """
+    keys = pd.MultiIndex.from_arrays([taken["creator_id"], taken["shop_id"]])
+    free = ~pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]]).isin(keys)
+    background = trade[free]
+    return background, float(background["refunded_after_commission"].sum()
+                             / max(background["orders"].sum(), 1))
+
+
 def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
-                config: CollusionConfig) -> pd.DataFrame:
+                config: CollusionConfig, nulls: pd.DataFrame | None = None) -> pd.DataFrame:
     """Creator-shop pairs that form a block whose pooled trade is abnormal.
 
     Collusion spread thin gives each pair an order or two and at most one
@@ -272,6 +282,7 @@ def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
     ``min_signals`` of these, ``block_min_fill`` of its creator-shop pairs
     trading, and at least two creators and two shops, is kept. Returns its
     pairs (in the shape of :func:`pair_signals`), strongly suspicious ones left out.
+    ``nulls`` are :func:`shop_nulls` when the caller has them already.
     """
     orders = ctx["buyer_orders"]
     orders = orders[orders["creator_id"] != ""]
@@ -297,20 +308,15 @@ def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
     pool = pool[pool.groupby(["buyer_id", "block"])["creator_id"].transform("size") >= 2]
     bought = orders.merge(pool[["buyer_id", "creator_id", "block"]], on=["buyer_id", "creator_id"])
     keys = bought[["creator_id", "shop_id", "block"]].drop_duplicates(["creator_id", "shop_id"])
-    trade = _all_pairs(ctx, pairs)
-    taken = pd.MultiIndex.from_arrays([strong["creator_id"], strong["shop_id"]])
-    free = ~pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]]).isin(taken)
-    background = trade[free]
-    market_refund = float(background["refunded_after_commission"].sum()
-                          / max(background["orders"].sum(), 1))
+    background, market_refund = _outside(_all_pairs(ctx, pairs), strong)
     blocks = background.merge(keys, on=["creator_id", "shop_id"])
-    abnormal = _abnormal_blocks(ctx, blocks, config, market_refund)
+    nulls = shop_nulls(ctx, config) if nulls is None else nulls
+    abnormal = _abnormal_blocks(ctx, blocks, config, nulls, market_refund)
     kept = blocks[blocks["block"].isin(abnormal).to_numpy()]
-    return _accused_shops_only(ctx, kept, config).drop(columns="block").reset_index(drop=True)
+    return _accused_shops_only(kept, nulls).drop(columns="block").reset_index(drop=True)
 
 
-def _accused_shops_only(ctx: MarketContext, kept: pd.DataFrame,
-                        config: CollusionConfig) -> pd.DataFrame:
+def _accused_shops_only(kept: pd.DataFrame, nulls: pd.DataFrame) -> pd.DataFrame:
     """A block's pairs at shops whose trade with the block shows something, not camouflage.
 
     The block's creators also buy, through its shared buyers, at ordinary shops;
@@ -319,7 +325,7 @@ def _accused_shops_only(ctx: MarketContext, kept: pd.DataFrame,
     """
     if kept.empty:
         return kept
-    null = shop_nulls(ctx, config)["refund"].reindex(kept["shop_id"]).fillna(0.0).to_numpy()
+    null = nulls["refund"].reindex(kept["shop_id"]).fillna(0.0).to_numpy()
     at_shop = kept.assign(expected=null * kept["orders"].to_numpy()).groupby(
         ["block", "shop_id"]).agg(signals=("signals", "sum"),
                                   refunded=("refunded_after_commission", "sum"),
@@ -349,7 +355,8 @@ def _all_pairs(ctx: MarketContext, judged: pd.DataFrame) -> pd.DataFrame:
 
 
 def _abnormal_blocks(ctx: MarketContext, blocks: pd.DataFrame, config: CollusionConfig,
-                     market_refund: float, *, shape: bool = True) -> np.ndarray:
+                     shop_norms: pd.DataFrame, market_refund: float, *,
+                     shape: bool = True) -> np.ndarray:
     """The blocks (ids in ``blocks["block"]``) whose pooled trade breaks the market's norms.
 
     All blocks at once, by group-by. Pooled over a block, the refunds after
@@ -361,7 +368,7 @@ def _abnormal_blocks(ctx: MarketContext, blocks: pd.DataFrame, config: Collusion
     """
     if blocks.empty:
         return np.array([])
-    nulls = shop_nulls(ctx, config).reindex(blocks["shop_id"])
+    nulls = shop_norms.reindex(blocks["shop_id"])
     blocks = blocks.assign(
         norm=blocks[["shop_norm", "category_norm"]].max(axis=1),
         refund_mass=nulls["refund"].fillna(0.0).to_numpy() * blocks["orders"].to_numpy(),
