@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -92,19 +92,7 @@ class LocalDocuments:
             _append_line(path, record)
 
     def audit_entries(self) -> list[dict[str, Any]]:
-        path = self._audit_path
-        if not path.exists():
-            return []
-        entries = []
-        with path.open("rb") as f:
-            for number, line in enumerate(f, start=1):
-                record = _audit_record(line)
-                if record is not None:
-                    entries.append(record)
-                elif line.endswith(b"\n") and line.strip():
-                    # (A last line without its newline may be an append still being written.)
-                    log.warning("%s line %d is not a whole audit entry (a torn write?); skipped",
-                                path, number)
+        entries = _whole_records(self._audit_path, _audit_record, "audit entry")
         return sorted(entries, key=lambda e: e["seq"])
 
     # --- verdicts ----------------------------------------------------------------------------
@@ -118,21 +106,7 @@ class LocalDocuments:
             _append_line(self._verdicts_path, verdict)
 
     def verdicts(self) -> list[dict[str, Any]]:
-        path = self._verdicts_path
-        if not path.exists():
-            return []
-        out = []
-        with path.open("rb") as f:
-            for number, line in enumerate(f, start=1):
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    record = None
-                if isinstance(record, dict):
-                    out.append(record)
-                elif line.endswith(b"\n") and line.strip():
-                    log.warning("%s line %d is not a whole verdict (a torn write?); skipped", path, number)
-        return out
+        return _whole_records(self._verdicts_path, _json_record, "verdict")
 
     # --- API keys ----------------------------------------------------------------------------
 
@@ -213,13 +187,41 @@ def _append_line(path: Path, record: dict[str, Any]) -> None:
         fsync_directory(path.parent)
 
 
-def _audit_record(line: bytes) -> dict[str, Any] | None:
-    """One audit log line as its entry, ``None`` when it is not a whole entry (a torn write)."""
+def _whole_records(path: Path, parse: Callable[[bytes], dict[str, Any] | None],
+                   what: str) -> list[dict[str, Any]]:
+    """Every whole record of an append-only JSON-lines file, in file order.
+
+    A line ``parse`` refuses is skipped with a warning (a torn write); a last
+    line without its newline may be an append still being written, and is
+    skipped quietly.
+    """
+    if not path.exists():
+        return []
+    records = []
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            record = parse(line)
+            if record is not None:
+                records.append(record)
+            elif line.endswith(b"\n") and line.strip():
+                log.warning("%s line %d is not a whole %s (a torn write?); skipped",
+                            path, number, what)
+    return records
+
+
+def _json_record(line: bytes) -> dict[str, Any] | None:
+    """One JSON-lines line as its object, ``None`` when it is not a whole one (a torn write)."""
     try:
         record = json.loads(line)
     except ValueError:
         return None
-    return record if isinstance(record, dict) and isinstance(record.get("seq"), int) else None
+    return record if isinstance(record, dict) else None
+
+
+def _audit_record(line: bytes) -> dict[str, Any] | None:
+    """One audit log line as its entry, ``None`` when it is not a whole entry (a torn write)."""
+    record = _json_record(line)
+    return record if record is not None and isinstance(record.get("seq"), int) else None
 
 
 def _ends_without_newline(path: Path) -> bool:
