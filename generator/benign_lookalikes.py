@@ -52,9 +52,8 @@ import numpy as np
 
 from .catalog import CATEGORY_SHARES, RATE_HIGH, RATE_LOW
 from .clock import DAY, HOUR, SNAPSHOT_END, WINDOW_START, between
-from .evasion import fresh_identity
-from .evasion_lookalikes import Unclaimed
-from .market import BUYER, CREATOR, DEVICE, EMAIL, IP, PAYOUT, PHONE, SELLER, SHOP, Market
+from .evasion_lookalikes import Unclaimed, join_on_one_day
+from .market import BUYER, CREATOR, DEVICE, EMAIL, IP, PAYOUT, SELLER, SHOP, Market
 from .population import add_orders, normal_rates, start_times, weighted_choice
 
 #: Every kind this profile adds (``household`` and ``carrier_nat`` are broader versions of
@@ -626,14 +625,7 @@ def _onboarding_days(p: _Planting) -> None:
                                   where=registered > day + DAY)
         if members.size < 2:
             continue
-        joined = day + rng.integers(0, DAY, len(members))
-        registered[members] = joined  # earlier than before: nothing drawn from it breaks
-        fresh_identity(m, CREATOR, members, joined, 6 * HOUR, rng,
-                       kinds=(DEVICE, PHONE, EMAIL, PAYOUT))
-        venue = m.new_identifiers(IP, 1)
-        on_venue = rng.random(len(members)) < rng.uniform(0.2, 0.6)
-        m.link(CREATOR, members[on_venue], IP, venue,
-               first_seen=joined[on_venue] + rng.integers(0, 3 * HOUR, int(on_venue.sum())))
+        join_on_one_day(m, members, day, (0.2, 0.6), rng)
         featured = rng.choice(top, min(len(top), int(rng.integers(3, 7))), replace=False)
         creator = np.repeat(members, rng.integers(1, 4, len(members)))
         anywhere = honest[weighted_choice(popularity, len(creator), rng)]

@@ -115,14 +115,26 @@ def _onboarding_bursts(market: Market, sizes: Sizes, unclaimed: Unclaimed,
             continue
         group = market.new_lookalikes("onboarding_burst", 1)
         market.lookalike_members(group, CREATOR, members)
-        joined = day + rng.integers(0, DAY, len(members))  # earlier than before: nothing breaks
-        registered[members] = joined
-        fresh_identity(market, CREATOR, members, joined, 6 * HOUR, rng,
-                       kinds=(DEVICE, PHONE, EMAIL, PAYOUT))
-        venue = market.new_identifiers(IP, 1)
-        on_venue = rng.random(len(members)) < rng.uniform(0.3, 0.7)
-        market.link(CREATOR, members[on_venue], IP, venue,
-                    first_seen=joined[on_venue] + rng.integers(0, 3 * HOUR, int(on_venue.sum())))
+        join_on_one_day(market, members, day, (0.3, 0.7), rng)
+
+
+def join_on_one_day(market: Market, members: np.ndarray, day: int,
+                    venue_share: tuple[float, float], rng: np.random.Generator) -> np.ndarray:
+    """Honest creators registering on one ``day`` (an onboarding event); returns their times.
+
+    Each gets fresh identifiers of its own within hours, and a share drawn from
+    ``venue_share`` signs up on the venue's one Wi-Fi IP. Registration moves
+    earlier than drawn before: nothing drawn from it breaks.
+    """
+    joined = day + rng.integers(0, DAY, len(members))
+    market.creators.registered_at[members] = joined
+    fresh_identity(market, CREATOR, members, joined, 6 * HOUR, rng,
+                   kinds=(DEVICE, PHONE, EMAIL, PAYOUT))
+    venue = market.new_identifiers(IP, 1)
+    on_venue = rng.random(len(members)) < rng.uniform(*venue_share)
+    market.link(CREATOR, members[on_venue], IP, venue,
+                first_seen=joined[on_venue] + rng.integers(0, 3 * HOUR, int(on_venue.sum())))
+    return joined
 
 
 def _households(market: Market, sizes: Sizes, unclaimed: Unclaimed,
