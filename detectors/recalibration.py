@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 
 from ringwatch.domain import Verdict, latest_per_ring
 
@@ -99,24 +100,14 @@ def pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> tuple[np
     """The weighted isotonic (non-decreasing) fit of ``values``, as blocks of consecutive items.
 
     Returns each block's fitted value, its total weight, and the index of its
-    first item. One pass with a stack of blocks: an item that breaks the order
-    merges with the blocks before it until the order holds (linear time).
-    Blocks are maximal: neighbours of equal value are one block (one step of
-    the curve, which the smoothing then treats as one).
+    first item (scipy's pool-adjacent-violators). Blocks are maximal:
+    neighbours of equal value are one block (one step of the curve, which the
+    smoothing then treats as one).
     """
-    means: list[float] = []
-    totals: list[float] = []
-    starts: list[int] = []
-    for i, (value, weight) in enumerate(zip(values.tolist(), weights.tolist(), strict=True)):
-        means.append(value)
-        totals.append(weight)
-        starts.append(i)
-        while len(means) > 1 and means[-2] >= means[-1]:
-            weight = totals[-2] + totals[-1]
-            means[-2] = (means[-2] * totals[-2] + means[-1] * totals[-1]) / weight
-            totals[-2] = weight
-            del means[-1], totals[-1], starts[-1]
-    return np.array(means), np.array(totals), np.array(starts, dtype=np.int64)
+    pooled = isotonic_regression(np.asarray(values, dtype=np.float64),
+                                 weights=np.asarray(weights, dtype=np.float64))
+    starts = pooled.blocks[:-1].astype(np.int64)
+    return pooled.x[starts], pooled.weights, starts
 
 
 def fit_kind(kind: str, verdicts: list[Verdict], config: RecalibrationConfig) -> KindCalibration:
