@@ -23,11 +23,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from ringwatch.domain import MIXED_CURRENCY
+
 #: How many ids a sentence names before it says "and N more".
 SHOWN = 3
-
-#: The ``currency`` value of money summed over orders in more than one currency.
-MIXED_CURRENCY = "mixed"
 
 
 def plural(n: int, noun: str, plural_form: str | None = None) -> str:

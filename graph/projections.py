@@ -26,13 +26,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ringwatch.domain import MIXED_CURRENCY
+
 STR = "str"
 I64 = "int64"
 F64 = "float64"
 MS = "Int64"  # epoch milliseconds, nullable
-
-#: The ``currency`` of a group whose orders do not all share one known currency code.
-MIXED_CURRENCY = "mixed"
 
 
 @dataclass(frozen=True)

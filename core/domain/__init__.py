@@ -20,6 +20,7 @@ from .runs import RUN_FIELDS, Run, new_run_id
 from .verdicts import VERDICT_STATUSES, Verdict, latest_per_ring
 from .vocabulary import (
     LINKED_ACCOUNT_TYPES,
+    MIXED_CURRENCY,
     OPEN_STATUSES,
     RING_STATUSES,
     AccountType,
@@ -35,7 +36,8 @@ from .vocabulary import (
 )
 
 __all__ = [
-    "API_KEY_FIELDS", "LINKED_ACCOUNT_TYPES", "OPEN_STATUSES", "RING_FIELDS", "RING_STATUSES",
+    "API_KEY_FIELDS", "LINKED_ACCOUNT_TYPES", "MIXED_CURRENCY", "OPEN_STATUSES", "RING_FIELDS",
+    "RING_STATUSES",
     "RUN_FIELDS", "STORED_FIELDS", "VERDICT_STATUSES", "AccountType", "ApiKey", "AuditEntry",
     "Evidence", "HistoryEntry", "IdentifierType", "Lifecycle", "Lineage", "Member", "MemberType",
     "QuarantineCode", "QuarantineReason", "QueueEntry", "QueueKey", "Review", "ReviewAction",

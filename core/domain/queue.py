@@ -40,11 +40,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .vocabulary import MIXED_CURRENCY
+
 #: A ring's place in the queue: ``(-score, -tie_measure, ring_id)``, ascending is best first.
 QueueKey = tuple[float, float, str]
-
-#: The ``currency`` of money summed over orders in more than one currency (as in the metrics).
-MIXED_CURRENCY = "mixed"
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,10 @@ RING_STATUSES: tuple[str, ...] = (*ReviewStatus, Lifecycle.DISSOLVED)
 OPEN_STATUSES: frozenset[str] = frozenset(
     {ReviewStatus.NEW, ReviewStatus.CONFIRMED, ReviewStatus.ESCALATED})
 
+#: The ``currency`` of money summed over orders in more than one currency (or with only
+#: some of them carrying a code): a ring's metrics, its evidence and the queue read it.
+MIXED_CURRENCY = "mixed"
+
 
 def ring_status(lifecycle: Lifecycle, review: ReviewStatus) -> str:
     """A ring's contract ``status``: ``dissolved`` once no run finds it, else its review status.
