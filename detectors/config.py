@@ -257,6 +257,11 @@ class LockstepConfig:
     #: a payout account two of its accounts split, not a carrier's NAT or a venue's Wi-Fi
     #: shared by hundreds (and only a ring lockstep cells already made is ever extended).
     mate_max_sharing: int = 20
+    #: A group at least this much of whose creators are one seller's own team (they promote
+    #: that seller's shops and no one else's) is that team, not a ring: four in five leaves
+    #: room for a farm that planted one or two such accounts, and a smaller share only
+    #: discounts the group's coordination evidence by as much.
+    max_explained: float = 0.8
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,17 @@ Creators joined through lockstep cells (sharing a cell, or cells that share a
 creator) form one ring when at least ``min_creators`` of them are in it.
 Counting is vectorised: one groupby per width and offset, no loop per
 creator or pair.
+
+Acting in step is not yet fraud: brands onboard their own creator teams in a
+week. Each ring is therefore weighed against that honest explanation (see
+:func:`honest_explanation`): its coordination evidence counts only for the
+part it leaves unexplained, and a ring it mostly explains is no ring.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -136,7 +142,69 @@ def find_lockstep_rings(ctx: MarketContext, config: LockstepConfig = LockstepCon
         if found:
             ring.evidence.append(_mates_evidence(*found))
         rings.append(ring)
-    return leave_out(rings, taken, config)
+    unexplained = []
+    for ring, explanation in zip(rings, honest_explanation(ctx, rings), strict=True):
+        if explanation.share >= config.max_explained:
+            continue
+        ring.explained = explanation.share
+        ring.evidence = [replace(e, weight=e.weight * (1.0 - explanation.share))
+                         for e in ring.evidence]
+        if explanation.share > 0:
+            ring.evidence.append(Evidence("honest_explanation", explanation.text, 0.0))
+        unexplained.append(ring)
+    return leave_out(unexplained, taken, config)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """How much of a lockstep ring's coordination an honest structure accounts for, and why."""
+
+    share: float
+    text: str
+
+
+def honest_explanation(ctx: MarketContext, rings: list[Finding]) -> list[Explanation]:
+    """Per ring, how much of its acting in step a seller's own creator team accounts for.
+
+    The share of the ring's creators who promote the shops of one seller
+    only, the same seller for all of them: a brand onboards its in-house
+    creators together and they promote its shops and nothing else, where a
+    farm's accounts serve whoever pays them (and, bought second-hand, carry
+    the promotions of their past). Counted over the ring's creators, with the
+    counts in the words, so a reviewer can check it. It never clears a ring
+    that also shares identifiers or trades abnormally: those are other kinds'
+    evidence, which this discount never touches.
+
+    A campaign day's cohort sent to a few featured shops is the other honest
+    way to act in step; what tells it from a farm here (the share of the
+    creators' promotions at the crowded shops) does not hold for farms of
+    accounts that promoted other shops before, so it is not used
+    (BENCHMARKS.md: onboarding days are a known weakness).
+    """
+    if not rings:
+        return []
+    members = pd.DataFrame([(i, m.id) for i, r in enumerate(rings) for m in r.members
+                            if m.type == "creator"], columns=["ring", "creator_id"])
+    promoted = members.merge(ctx["affiliations"][["creator_id", "shop_id"]], on="creator_id")
+    promoted = promoted.merge(ctx["shops"][["shop_id", "seller_id"]], on="shop_id", how="left")
+    sellers = promoted.groupby(["ring", "creator_id"])["seller_id"].agg(["nunique", "first"])
+    single = sellers[sellers["nunique"] == 1].reset_index()
+    per_seller = single.groupby(["ring", "first"]).size()
+    sizes = members.groupby("ring").size()
+    found = []
+    for i in range(len(rings)):  # one per ring: few
+        n = int(sizes.get(i, 0))
+        mine = per_seller[per_seller.index.get_level_values("ring") == i]
+        if mine.empty or not n:
+            found.append(Explanation(0.0, ""))
+            continue
+        seller, on_team = mine.idxmax()[1], int(mine.max())
+        share = on_team / n
+        found.append(Explanation(share, (
+            f"{on_team} of the {count(n, 'creator')} of this ring promote only shops of seller "
+            f"{seller}: a seller's own creator team acts in step, so the ring's coordination "
+            f"counts {1 - share:.0%}")))
+    return found
 
 
 def _cohort_mates(ctx: MarketContext, cells: pd.DataFrame,
@@ -194,7 +262,8 @@ def leave_out(rings: list[Finding], taken: frozenset[str], config: LockstepConfi
         members = frozenset(m for m in ring.members if m.id not in taken)
         if len(members) >= config.min_creators:
             kept.append(Finding(ring.kind, members, ring.evidence,
-                                {**ring.metrics, "lockstep_creators": len(members)}))
+                                {**ring.metrics, "lockstep_creators": len(members)},
+                                ring.explained))
     return kept
 
 

@@ -99,7 +99,11 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
 
 
 def _add_burst_evidence(findings: list[Finding], ctx: MarketContext, config: BurstConfig) -> None:
-    """Say so on each ring whose creators registered in one sitting the market was quiet in."""
+    """Say so on each ring whose creators registered in one sitting the market was quiet in.
+
+    Registering together is coordination: on a ring an honest structure partly
+    explains (``Finding.explained``) it counts only for the part left over.
+    """
     members = pd.DataFrame([(i, m.id) for i, f in enumerate(findings) for m in f.members
                             if m.type == "creator"], columns=["group", "creator_id"])
     if members.empty:
@@ -116,7 +120,7 @@ def _add_burst_evidence(findings: list[Finding], ctx: MarketContext, config: Bur
             f"{row.in_window} of the {count(len(creators), 'creator')} of this ring "
             f"({listed(creators)}) registered within {span(row.window_ms / 3_600_000)} of each "
             f"other, while the market's other registrations in that window were "
-            f"{row.market_share:.1%} of all", config.weight))
+            f"{row.market_share:.1%} of all", config.weight * (1.0 - finding.explained)))
 
 
 def detector_inputs(ctx: MarketContext) -> dict[str, dict[str, Any]]:

@@ -20,12 +20,19 @@ __all__ = ["Evidence", "Finding", "Member"]
 
 @dataclass
 class Finding:
-    """One ring as a detector found it: kind, members, evidence, metrics."""
+    """One ring as a detector found it: kind, members, evidence, metrics.
+
+    ``explained`` is the share of the ring's coordination (acting in step,
+    registering together) that an honest structure accounts for, 0 to 1; the
+    coordination evidence added to it later is discounted by as much (see
+    :func:`ringwatch.detectors.lockstep_rings.honest_explanation`).
+    """
 
     kind: RingKind
     members: frozenset[Member]
     evidence: list[Evidence] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    explained: float = 0.0
 
     @property
     def accounts(self) -> frozenset[Member]:

@@ -16,8 +16,9 @@ scale) is generated, loaded into a local store and run through
   its own (a buyer in a planted ring's pool); a tenth of a group means the
   group itself is being hit.
 
-Kinds today's detectors flag are marked ``xfail(strict=True)``: once a detector
-fix leaves them alone the mark must go, and the test then guards the fix.
+A brand's in-house team (registered in one week, promoting only the brand's
+shops) was flagged as a lockstep ring until lockstep rings were weighed
+against a seller's own team (``lockstep_rings.honest_explanation``).
 """
 
 from __future__ import annotations
@@ -113,17 +114,7 @@ def judged(rings: list[dict], lookalikes: pd.DataFrame, accounts: dict[str, int]
     return joined, over
 
 
-def _case(kind: str) -> object:
-    flagged_today = {
-        "brand_team": "flagged by today's lockstep detector: a brand's team registered in one "
-                      "week, all promoting the brand's shops",
-    }
-    if kind in flagged_today:
-        return pytest.param(kind, marks=pytest.mark.xfail(strict=True, reason=flagged_today[kind]))
-    return kind
-
-
-@pytest.mark.parametrize("kind", [_case(kind) for kind in BENIGN_LOOKALIKES])
+@pytest.mark.parametrize("kind", BENIGN_LOOKALIKES)
 def test_no_honest_look_alike_group_is_taken_for_a_ring(
         benign_run: tuple[list[dict], pd.DataFrame, dict[str, int]], kind: str) -> None:
     rings, lookalikes, accounts = benign_run

@@ -178,3 +178,44 @@ def test_a_farm_account_on_no_crowded_shop_joins_through_the_farms_proxy(tmp_pat
     assert _creators([ring]) == [{*farm, straggler}]
     tie = next(e for e in ring.evidence if e.code == "lockstep_cohort_tie")
     assert "farm_straggler" in tie.text and "IP farm_proxy" in tie.text
+
+
+def _brand_team(market: Market, size: int = 8, *, day: float = 150, shared: int = 0) -> list[str]:
+    """``size`` creators registered within a day, promoting the two shops of one seller; the
+    first ``shared`` of them also promote a shop of another seller."""
+    brand = [market.shop(f"brand_s{s}", seller="brand_sel") for s in range(2)]
+    other = market.shop("elsewhere_s", seller="elsewhere_sel")
+    team = []
+    for i in range(size):
+        c = market.creator(f"team_c{i}", registered=_at(day + i / 24))
+        market.link("creator", c, "device", f"team_d{i}")
+        market.link("creator", c, "payout_account", f"team_pa{i}")
+        for shop in brand:
+            market.affiliate(c, shop, 0.12)
+        if i < shared:
+            market.affiliate(c, other, 0.1)
+        team.append(c)
+    return team
+
+
+def test_a_sellers_own_team_onboarded_in_one_sitting_is_no_ring(tmp_path: Path) -> None:
+    """Same sitting, same shops as a farm; but every creator promotes one seller's shops only."""
+    market = _market()
+    _brand_team(market)
+    farm = _lockstep_farm(market, day=250)
+    assert _creators(find_lockstep_rings(_context(market, tmp_path))) == [set(farm)]
+
+
+def test_a_team_whose_creators_also_serve_other_sellers_is_discounted_not_cleared(
+        tmp_path: Path) -> None:
+    """Half the group promotes another seller's shop too: half the coordination is explained."""
+    market = _market()
+    team = _brand_team(market, shared=4)
+    [ring] = find_lockstep_rings(_context(market, tmp_path))
+    assert _creators([ring]) == [set(team)]
+    assert ring.explained == 0.5
+    [said] = [e for e in ring.evidence if e.code == "honest_explanation"]
+    assert "4 of the 8 creators" in said.text and "brand_sel" in said.text
+    full = LockstepConfig().weight_per_creator * 8
+    assert all(e.weight <= 0.5 * min(0.9, full) + 1e-9 for e in ring.evidence
+               if e.code == "lockstep_promotion")
