@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ringwatch import RingwatchError
-from ringwatch.domain import identifier_types, identifiers_by_strength
+from ringwatch.domain import check_table, identifier_types, identifiers_by_strength
 
 
 class ConfigError(RingwatchError):
@@ -59,7 +59,12 @@ def lockstep_join_types() -> tuple[str, ...]:
 
 def check_identity_types(*, max_sharing: Mapping[str, int],
                          type_weights: Mapping[str, float]) -> None:
-    """Raise :class:`ConfigError` when a registered identifier type has no cap or no weight."""
+    """Raise :class:`ConfigError` when a registered identifier type has no cap or no weight.
+
+    The type table itself is checked first (:func:`ringwatch.domain.check_table`
+    raises :class:`~ringwatch.domain.VocabularyError`).
+    """
+    check_table()
     problems = []
     for name, given in (("max_sharing", max_sharing), ("type_weights", type_weights)):
         missing = [t for t in all_types() if t not in given]

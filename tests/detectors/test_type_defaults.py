@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ringwatch.detectors.config import AbuseConfig, DetectionConfig, IdentityConfig
 from ringwatch.detectors.type_defaults import ConfigError
-from ringwatch.domain import IdentifierTypeInfo, member_types
+from ringwatch.domain import IdentifierTypeInfo, VocabularyError, member_types
 
 SIM = IdentifierTypeInfo("sim", "SIM card", "SIM cards", "Sim", "#123456",
                          evidence_weight=0.8, personal_sharing=3, sharing_cap=25)
@@ -47,3 +49,15 @@ def test_a_type_added_to_the_table_gets_its_defaults_and_needs_a_cap(
     with pytest.raises(ConfigError, match="sim"):
         IdentityConfig(max_sharing={"payout_account": 60, "phone": 60, "device": 60,
                                     "email": 30, "ip": 40})
+
+
+def test_an_inconsistent_table_is_refused_when_a_config_is_built(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clash = dataclasses.replace(SIM, neo4j_label="Device")
+    monkeypatch.setattr(member_types, "IDENTIFIER_TYPES", (*member_types.IDENTIFIER_TYPES, clash))
+    with pytest.raises(VocabularyError, match="duplicate neo4j_label: Device"):
+        IdentityConfig()
+    hub = dataclasses.replace(SIM, personal_sharing=30)  # above its cap of 25
+    monkeypatch.setattr(member_types, "IDENTIFIER_TYPES", (*member_types.IDENTIFIER_TYPES[:5], hub))
+    with pytest.raises(VocabularyError, match="sim: needs 2 <= personal_sharing < sharing_cap"):
+        IdentityConfig()
