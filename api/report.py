@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.graph.subgraph import TYPE_PRIORITY, Subgraph
+from ringwatch.domain import account_types, identifier_types
+from ringwatch.graph.subgraph import Subgraph, type_priority
 from ringwatch.reporting import (
     ACCOUNT_TYPES,
     EDGE_FONT_SIZE,
@@ -43,18 +44,12 @@ from ringwatch.reporting import (
 
 from .score_text import score_texts
 
-#: Fill colour per member type (accounts drawn as circles, identifiers as squares).
-TYPE_COLOURS: dict[str, str] = {
-    "creator": "#d1495b",
-    "shop": "#2e86ab",
-    "seller": "#1b3a5c",
-    "buyer": "#66a182",
-    "device": "#8d6a9f",
-    "ip": "#9a9a9a",
-    "payout_account": "#edae49",
-    "phone": "#f28482",
-    "email": "#00a6a6",
-}
+
+def type_colours() -> dict[str, str]:
+    """Fill colour per member type (accounts drawn as circles, identifiers as squares), from the table."""
+    return {t.name: t.colour for t in (*account_types(), *identifier_types())}
+
+
 OTHER_COLOUR = "#555555"
 
 #: Stroke colour and dash pattern per relationship.
@@ -199,7 +194,7 @@ def _legend_html() -> str:
     """One legend for every picture: node colours and shapes, then edge styles."""
     items = [f'<span class="key"><span class="swatch {"acct" if kind in ACCOUNT_TYPES else "ident"}" '
              f'style="background:{colour}"></span>{_e(kind)}</span>'
-             for kind, colour in TYPE_COLOURS.items()]
+             for kind, colour in type_colours().items()]
     for rel, (colour, dash) in EDGE_STYLES.items():
         style = "dashed" if dash else "solid"
         items.append(f'<span class="key"><span class="line" style="border-top:3px {style} {colour}">'
@@ -304,11 +299,11 @@ def _members_html(members: list[dict[str, Any]]) -> str:
     groups: dict[str, list[str]] = {}
     for m in members:
         groups.setdefault(str(m.get("type", "")), []).append(str(m.get("id", "")))
-    rank = {t: i for i, t in enumerate(TYPE_PRIORITY)}
+    rank = {t: i for i, t in enumerate(type_priority())}
     rows = []
     for kind in sorted(groups, key=lambda k: (rank.get(k, len(rank)), k)):
         ids = " ".join(f"<code>{_e(i)}</code>" for i in sorted(groups[kind]))
-        colour = TYPE_COLOURS.get(kind, OTHER_COLOUR)
+        colour = type_colours().get(kind, OTHER_COLOUR)
         rows.append(f'<dt><span class="dot" style="background:{colour}"></span>{_e(kind)} '
                     f"({len(groups[kind])})</dt><dd>{ids}</dd>")
     return f'<details class="members" open><summary>Members ({len(members)})</summary>' \
@@ -363,14 +358,15 @@ def _svg_edge(edge: DrawnEdge, a: DrawnNode, b: DrawnNode, width: float) -> str:
 
 def _svg_node(node: DrawnNode) -> str:
     """One node: a circle (account) or a square (identifier), its whole label, its members as tooltip."""
-    colour = TYPE_COLOURS.get(node.type, OTHER_COLOUR)
+    colours = type_colours()
+    colour = colours.get(node.type, OTHER_COLOUR)
     if node.folded:
         shown = ", ".join(node.members[:40]) + (", …" if len(node.members) > 40 else "")
         tip = f"{' '.join(node.lines)}: {shown}"
     else:
         tip = f"{node.type} {node.members[0]}"
     x, y, r = node.x, node.y, node.r
-    if node.type in ACCOUNT_TYPES or node.type not in TYPE_COLOURS:
+    if node.type in ACCOUNT_TYPES or node.type not in colours:
         shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}"/>'
     else:
         shape = (f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" '

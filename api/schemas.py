@@ -439,6 +439,48 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class AccountTypeEntry(BaseModel):
+    """One account type of the domain's type table."""
+
+    name: str = Field(description="The contract's word (a member's ``type``, ``/accounts/{type}``).")
+    label: str = Field(description="How one is named in text.")
+    plural: str
+    neo4j_label: str
+    colour: str = Field(description="Fill colour in pictures (#rrggbb); accounts are drawn round.")
+    uses_identifiers: bool = Field(description="Whether it appears in identity_links.")
+
+
+class IdentifierTypeEntry(BaseModel):
+    """One identifier type of the domain's type table, with the detectors' defaults for it."""
+
+    name: str = Field(description="The contract's word (``identity_links.identifier_type``).")
+    label: str = Field(description="How one is named in text (``IP``, ``payout account``).")
+    plural: str
+    neo4j_label: str
+    colour: str = Field(description="Fill colour in pictures (#rrggbb); identifiers are drawn square.")
+    evidence_weight: float = Field(description="Default weight of one identifier shared by two accounts.")
+    personal_sharing: int = Field(description="Up to this many accounts it is still personal.")
+    sharing_cap: int = Field(description="Beyond this many accounts it is a hub and says nothing.")
+    everyday: bool = Field(description="Shared every day (households, offices, NAT): corroborates only.")
+
+
+class Vocabulary(BaseModel):
+    """The account and identifier types the API, the page and the detectors know."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "account_types": [{"name": "creator", "label": "creator", "plural": "creators",
+                           "neo4j_label": "Creator", "colour": "#d1495b", "uses_identifiers": True}],
+        "identifier_types": [{"name": "ip", "label": "IP", "plural": "IPs", "neo4j_label": "IP",
+                              "colour": "#9a9a9a", "evidence_weight": 0.15, "personal_sharing": 2,
+                              "sharing_cap": 40, "everyday": True}],
+        "type_order": ["creator", "ip"]}]})
+
+    account_types: list[AccountTypeEntry]
+    identifier_types: list[IdentifierTypeEntry]
+    type_order: list[str] = Field(description="Member types in the order pictures keep and list "
+                                  "them: accounts, then identifiers from the strongest evidence.")
+
+
 class FieldError(BaseModel):
     loc: list[str | int]
     msg: str

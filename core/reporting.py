@@ -26,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.domain import AccountType
+from ringwatch.domain import AccountType, type_row
 from ringwatch.graph.capabilities import ProjectionSource
-from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS, TYPE_PRIORITY, Subgraph, ring_subgraph
+from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS, Subgraph, ring_subgraph, type_priority
 
 ACCOUNT_TYPES = frozenset(AccountType)
 
@@ -70,7 +70,6 @@ COLUMN_GAP = 130.0
 #: Numbers summed when edges are merged (see :data:`ringwatch.graph.subgraph.Subgraph`).
 EDGE_NUMBERS = ("events", "orders", "gmv", "commission_total")
 EDGE_UNITS = {"USES": "events", "TRADES": "orders", "BOUGHT": "orders"}
-PLURALS = {"ip": "IPs", "payout_account": "payout accounts", "email": "e-mails"}
 
 Box = tuple[float, float, float, float]
 
@@ -163,14 +162,18 @@ def ring_picture(subgraph: Subgraph) -> Picture:
 
 
 def _type_rank(kind: str) -> tuple[int, str]:
-    rank = TYPE_PRIORITY.index(kind) if kind in TYPE_PRIORITY else len(TYPE_PRIORITY)
+    order = type_priority()
+    rank = order.index(kind) if kind in order else len(order)
     return rank, kind
 
 
 def plural(kind: str, n: int) -> str:
-    if n == 1:
-        return "IP" if kind == "ip" else kind.replace("_", " ")
-    return PLURALS.get(kind, kind.replace("_", " ") + "s")
+    """A member type as a picture names ``n`` of it: its label or plural from the type table."""
+    row = type_row(kind)
+    if row is None:
+        word = kind.replace("_", " ")
+        return word if n == 1 else word + "s"
+    return row.label if n == 1 else row.plural
 
 
 def wrap_label(text: str, width: int = LABEL_CHARS) -> list[str]:

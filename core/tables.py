@@ -9,6 +9,7 @@ package because both sides need it: ``loaders/`` validates against it and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -17,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ringwatch import RingwatchError
-from ringwatch.domain import LINKED_ACCOUNT_TYPES, IdentifierType
+from ringwatch.domain import LINKED_ACCOUNT_TYPES, identifier_types
 
 
 class SnapshotError(RingwatchError):
@@ -48,6 +49,13 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     default: float | str | None = None
+    #: A domain read when a snapshot is checked rather than fixed here: the identifier types
+    #: of the domain's type table, which a new row (or a test) extends.
+    choices_from: Callable[[], tuple[str, ...]] | None = None
+
+    def domain(self) -> tuple[str, ...]:
+        """The values the column may take (empty: any)."""
+        return self.choices_from() if self.choices_from is not None else self.choices
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,11 @@ class TableSpec:
         return next(c for c in self.columns if c.name == name)
 
 
-IDENTIFIER_TYPES: tuple[str, ...] = tuple(IdentifierType)
+def identifier_type_names() -> tuple[str, ...]:
+    """The identifier types a snapshot may name: the domain's type table, as it is now."""
+    return tuple(t.name for t in identifier_types())
+
+
 ORDER_STATUSES = ("completed", "refunded", "cancelled")
 COMMISSION_STATUSES = ("pending", "paid", "reversed")
 SEVERITIES = ("low", "medium", "high")
@@ -122,7 +134,7 @@ TABLES: tuple[TableSpec, ...] = (
         columns=(
             Column("account_type", required=True, choices=LINKED_ACCOUNT_TYPES),
             Column("account_id", _ID, required=True),
-            Column("identifier_type", required=True, choices=IDENTIFIER_TYPES),
+            Column("identifier_type", required=True, choices_from=identifier_type_names),
             Column("identifier", _ID, required=True),
             Column("first_seen", _TS, required=True),
             Column("last_seen", _TS),
@@ -205,7 +217,7 @@ TABLES: tuple[TableSpec, ...] = (
         "allowlist",
         required=False,
         columns=(
-            Column("identifier_type", required=True, choices=IDENTIFIER_TYPES),
+            Column("identifier_type", required=True, choices_from=identifier_type_names),
             Column("identifier", _ID, required=True),
             Column("owner", required=True),
             Column("reason", required=True),

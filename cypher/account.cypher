@@ -20,10 +20,10 @@ CALL () {
   RETURN a
 }
 OPTIONAL MATCH (a)-[:USES]->(identifier)
-RETURN CASE WHEN identifier:Device THEN 'device'
-            WHEN identifier:IP THEN 'ip'
-            WHEN identifier:PayoutAccount THEN 'payout_account'
-            WHEN identifier:Phone THEN 'phone'
-            WHEN identifier:Email THEN 'email' END AS type,
+RETURN CASE
+         // for each identifier type:
+         WHEN identifier:{label} THEN '{type}'
+         // end for
+       END AS type,
        identifier.id AS id,
        CASE WHEN identifier IS NULL THEN 0 ELSE COUNT { (identifier)<-[:USES]-() } END AS shared_by

@@ -11,11 +11,9 @@ RETURN
   COUNT { MATCH (n:Order) WHERE n.placed_at IS NOT NULL } AS Order,
   COUNT { MATCH (n:Commission) WHERE n.created_at IS NOT NULL } AS Commission,
   COUNT { MATCH (n:Agency) WHERE EXISTS { (n)<-[:MEMBER_OF]-() } } AS Agency,
-  COUNT { MATCH (n:Device) WHERE EXISTS { (n)<-[:USES]-() } } AS Device,
-  COUNT { MATCH (n:IP) WHERE EXISTS { (n)<-[:USES]-() } } AS IP,
-  COUNT { MATCH (n:PayoutAccount) WHERE EXISTS { (n)<-[:USES]-() } } AS PayoutAccount,
-  COUNT { MATCH (n:Phone) WHERE EXISTS { (n)<-[:USES]-() } } AS Phone,
-  COUNT { MATCH (n:Email) WHERE EXISTS { (n)<-[:USES]-() } } AS Email,
+  // for each identifier type:
+  COUNT { MATCH (n:{label}) WHERE EXISTS { (n)<-[:USES]-() } } AS {label},
+  // end for
   COUNT { MATCH (n:Violation) } AS Violation,
   COUNT { MATCH (n:AllowlistEntry) } AS AllowlistEntry,
   COUNT { MATCH ()-[r:OWNS]->() } AS OWNS,

@@ -7,50 +7,38 @@
 // $nodes: [{type, id}] (type: an account or identifier type), $first: int
 UNWIND $nodes AS node
 CALL (node) {
-  WITH node WHERE node.type = 'creator'
-  MATCH (n:Creator {id: node.id}) RETURN n
-  UNION ALL
-  WITH node WHERE node.type = 'shop'
-  MATCH (n:Shop {id: node.id}) RETURN n
-  UNION ALL
-  WITH node WHERE node.type = 'seller'
-  MATCH (n:Seller {id: node.id}) RETURN n
-  UNION ALL
-  WITH node WHERE node.type = 'buyer'
-  MATCH (n:Buyer {id: node.id}) RETURN n
-  UNION ALL
-  WITH node WHERE node.type = 'device'
-  MATCH (n:Device {id: node.id}) RETURN n
-  UNION ALL
-  WITH node WHERE node.type = 'ip'
-  MATCH (n:IP {id: node.id}) RETURN n
-  UNION ALL
-  WITH node WHERE node.type = 'payout_account'
-  MATCH (n:PayoutAccount {id: node.id}) RETURN n
-  UNION ALL
-  WITH node WHERE node.type = 'phone'
-  MATCH (n:Phone {id: node.id}) RETURN n
-  UNION ALL
-  WITH node WHERE node.type = 'email'
-  MATCH (n:Email {id: node.id}) RETURN n
+  // for each member type, joined by UNION ALL:
+  WITH node WHERE node.type = '{type}'
+  MATCH (n:{label} {id: node.id}) RETURN n
+  // end for
 }
 CALL (node, n) {
   // an account's identifiers
-  WITH node, n WHERE node.type IN ['creator', 'seller', 'buyer']
+  WITH node, n WHERE node.type IN [
+    // for each linked account type, joined by ,:
+    '{type}'
+    // end for
+  ]
   MATCH (n)-[:USES]->(m)
-  WITH CASE WHEN m:Device THEN 'device'
-            WHEN m:IP THEN 'ip'
-            WHEN m:PayoutAccount THEN 'payout_account'
-            WHEN m:Phone THEN 'phone'
-            WHEN m:Email THEN 'email' END AS type, m.id AS id
+  WITH CASE
+         // for each identifier type:
+         WHEN m:{label} THEN '{type}'
+         // end for
+       END AS type, m.id AS id
   RETURN type, id ORDER BY type, id LIMIT $first
   UNION ALL
   // an identifier's accounts
-  WITH node, n WHERE node.type IN ['device', 'ip', 'payout_account', 'phone', 'email']
+  WITH node, n WHERE node.type IN [
+    // for each identifier type, joined by ,:
+    '{type}'
+    // end for
+  ]
   MATCH (n)<-[:USES]-(m)
-  WITH CASE WHEN m:Creator THEN 'creator'
-            WHEN m:Seller THEN 'seller'
-            WHEN m:Buyer THEN 'buyer' END AS type, m.id AS id
+  WITH CASE
+         // for each linked account type:
+         WHEN m:{label} THEN '{type}'
+         // end for
+       END AS type, m.id AS id
   RETURN type, id ORDER BY type, id LIMIT $first
   UNION ALL
   // a seller's shops

@@ -1,15 +1,17 @@
 // Projection `identity_links` (ringwatch.graph.projections): every USES relationship, with the
 // account and identifier types read back from the labels. Times as epoch milliseconds.
 MATCH (account)-[uses:USES]->(identifier)
-RETURN CASE WHEN account:Creator THEN 'creator'
-            WHEN account:Seller THEN 'seller'
-            WHEN account:Buyer THEN 'buyer' END AS account_type,
+RETURN CASE
+         // for each linked account type:
+         WHEN account:{label} THEN '{type}'
+         // end for
+       END AS account_type,
        account.id AS account_id,
-       CASE WHEN identifier:Device THEN 'device'
-            WHEN identifier:IP THEN 'ip'
-            WHEN identifier:PayoutAccount THEN 'payout_account'
-            WHEN identifier:Phone THEN 'phone'
-            WHEN identifier:Email THEN 'email' END AS identifier_type,
+       CASE
+         // for each identifier type:
+         WHEN identifier:{label} THEN '{type}'
+         // end for
+       END AS identifier_type,
        identifier.id AS identifier,
        uses.events AS events,
        uses.first_seen.epochMillis AS first_seen_ms,

@@ -1,18 +1,15 @@
 // Constraints and indexes of the graph model (ringwatch.graph.model), created on a store's first write.
 // Every node is keyed by its contract id in property `id`: the unique constraint is also the
 // index every MERGE of a write statement looks nodes up by. All IF NOT EXISTS: rerunning is a no-op.
-CREATE CONSTRAINT creator_id IF NOT EXISTS FOR (n:Creator) REQUIRE n.id IS UNIQUE;
-CREATE CONSTRAINT shop_id IF NOT EXISTS FOR (n:Shop) REQUIRE n.id IS UNIQUE;
-CREATE CONSTRAINT seller_id IF NOT EXISTS FOR (n:Seller) REQUIRE n.id IS UNIQUE;
-CREATE CONSTRAINT buyer_id IF NOT EXISTS FOR (n:Buyer) REQUIRE n.id IS UNIQUE;
+// for each account type:
+CREATE CONSTRAINT {type}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE;
+// end for
 CREATE CONSTRAINT order_id IF NOT EXISTS FOR (n:Order) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT commission_id IF NOT EXISTS FOR (n:Commission) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT agency_id IF NOT EXISTS FOR (n:Agency) REQUIRE n.id IS UNIQUE;
-CREATE CONSTRAINT device_id IF NOT EXISTS FOR (n:Device) REQUIRE n.id IS UNIQUE;
-CREATE CONSTRAINT ip_id IF NOT EXISTS FOR (n:IP) REQUIRE n.id IS UNIQUE;
-CREATE CONSTRAINT payout_account_id IF NOT EXISTS FOR (n:PayoutAccount) REQUIRE n.id IS UNIQUE;
-CREATE CONSTRAINT phone_id IF NOT EXISTS FOR (n:Phone) REQUIRE n.id IS UNIQUE;
-CREATE CONSTRAINT email_id IF NOT EXISTS FOR (n:Email) REQUIRE n.id IS UNIQUE;
+// for each identifier type:
+CREATE CONSTRAINT {type}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE;
+// end for
 CREATE CONSTRAINT violation_id IF NOT EXISTS FOR (n:Violation) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT allowlist_entry_id IF NOT EXISTS FOR (n:AllowlistEntry) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT ring_ring_id IF NOT EXISTS FOR (n:Ring) REQUIRE n.ring_id IS UNIQUE;

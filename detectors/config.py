@@ -12,42 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-def _type_weights() -> dict[str, float]:
-    # How much one identifier shared by exactly two accounts says that they are one operator.
-    # A payout account is where the money goes: sharing it is the strongest tell. A phone
-    # (SIM / verification number) and a device (hardware fingerprint) are personal; an
-    # email is personal but cheap to share inside a household; an IP is shared by whole
-    # offices, homes and carriers, so it only ever corroborates.
-    return {"payout_account": 1.0, "phone": 0.7, "device": 0.6, "email": 0.5, "ip": 0.15}
-
-
-def _personal_sharing() -> dict[str, int]:
-    # Up to this many accounts an identifier is still personal: one person, a household,
-    # or one operator's handful of accounts, so each pair on it gets the type's full weight.
-    # Money is the exception worth a wider allowance: ten accounts paid into one payout
-    # account off the allowlist are one purse. Beyond it, weight falls with rarity.
-    return {"payout_account": 10, "phone": 4, "device": 4, "email": 3, "ip": 2}
-
-
-def _max_sharing() -> dict[str, int]:
-    # Beyond this many accounts an identifier is a hub (carrier NAT, aggregator, shared
-    # studio kit) and says nothing about any one pair: it is dropped, not merged.
-    # Phone farms run tens of accounts per device, hence the device allowance.
-    return {"payout_account": 60, "phone": 60, "device": 60, "email": 30, "ip": 40}
+from . import type_defaults
 
 
 @dataclass(frozen=True)
 class IdentityConfig:
     """Identity rings: accounts that are one operator, linked by what they share."""
 
-    type_weights: dict[str, float] = field(default_factory=_type_weights)
-    max_sharing: dict[str, int] = field(default_factory=_max_sharing)
+    #: Per identifier type (defaults: ``ringwatch.domain.member_types``, with their reasons):
+    #: how much one identifier shared by exactly two accounts says that they are one operator,
+    #: and beyond how many accounts it is a hub that says nothing (dropped, not merged).
+    #: Every identifier type needs both: a config without one is refused when it is built.
+    type_weights: dict[str, float] = field(default_factory=type_defaults.type_weights)
+    max_sharing: dict[str, int] = field(default_factory=type_defaults.max_sharing)
     #: Per type, how many accounts may use an identifier for it to count as personal (full
     #: weight per pair); beyond it the weight falls with rarity, to nothing at the hub cap.
     #: This is what stops chaining: a payout account shared by 40 accounts is no longer
     #: decisive just because it is a payout account.
-    personal_sharing: dict[str, int] = field(default_factory=_personal_sharing)
+    personal_sharing: dict[str, int] = field(default_factory=type_defaults.personal_sharing)
     #: Accounts are linked when their summed, rarity-weighted sharing reaches this (and an
     #: account joins a group when its ties to the group's members sum to it). 0.9 means:
     #: a device and a phone, or a phone and an email between two accounts; a single shared
@@ -62,7 +44,7 @@ class IdentityConfig:
     #: account. Small-group sharing inside an agency (payout accounts split over pairs and
     #: threes, device chains) counts as it does anywhere: registering as an agency is
     #: exactly what a farm would do to hide.
-    agency_expected_types: tuple[str, ...] = ("ip", "phone", "device", "email", "payout_account")
+    agency_expected_types: tuple[str, ...] = field(default_factory=type_defaults.all_types)
     studio_min_accounts: int = 3
     studio_share: float = 0.5
     studio_kit_per_type: int = 2
@@ -77,7 +59,7 @@ class IdentityConfig:
     #: least ``absorb_share`` of the identifier's users (a majority): the farm's busy phone
     #: is the farm's even when too many use it to be personal. IPs are left out (offices,
     #: carriers).
-    absorb_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
+    absorb_types: tuple[str, ...] = field(default_factory=type_defaults.personal_types)
     absorb_share: float = 0.5
     #: A type is shared every day in this market when more than this share of the accounts
     #: using it share one of its identifiers below the hub cap (a marketplace: a few percent
@@ -98,7 +80,7 @@ class IdentityConfig:
     #: year in a day), is decisive up to ``lockstep_max_sharing`` accounts (a funder wallet
     #: that paid a thousand sybils in one campaign). IPs are left out: an office's
     #: onboarding day looks the same.
-    lockstep_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
+    lockstep_types: tuple[str, ...] = field(default_factory=type_defaults.personal_types)
     lockstep_min_accounts: int = 5
     lockstep_share: float = 0.8
     lockstep_windows: tuple[tuple[float, float], ...] = ((24.0, 0.02), (168.0, 0.04),
@@ -110,7 +92,7 @@ class IdentityConfig:
     #: together), their creators (``lockstep_min_accounts`` or more) registered in a burst
     #: too, and at least ``lockstep_min_pairs`` decisive pairs sit among them: a farm
     #: registered in one sitting. An onboarding day has no decisive pair inside.
-    lockstep_join_types: tuple[str, ...] = ("ip",)
+    lockstep_join_types: tuple[str, ...] = field(default_factory=type_defaults.lockstep_join_types)
     lockstep_join_min_accounts: int = 3
     lockstep_min_pairs: int = 1
     #: An identity ring needs this many operator accounts (creators and sellers).
@@ -123,6 +105,10 @@ class IdentityConfig:
     max_ring_accounts: int = 40
     split_density: float = 0.1
     leiden_resolution: float = 1.0
+
+    def __post_init__(self) -> None:
+        type_defaults.check_identity_types(max_sharing=self.max_sharing,
+                                           type_weights=self.type_weights)
 
 
 @dataclass(frozen=True)
@@ -200,7 +186,7 @@ class AbuseConfig:
     """Commission abuse: self-purchase, self-dealing, refund-after-commission."""
 
     #: Identifier types that make a buyer (or seller) the same person as a creator.
-    strong_types: tuple[str, ...] = ("payout_account", "phone", "device", "email")
+    strong_types: tuple[str, ...] = field(default_factory=type_defaults.personal_types)
     #: Identifiers shared more widely than this are hubs, not personal (see IdentityConfig).
     max_sharing: int = 10
     #: A self-purchase case needs this many self-attributed orders; one order through a

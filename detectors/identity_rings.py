@@ -38,7 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ringwatch.domain import RingKind
+from ringwatch.domain import RingKind, identifier_types, is_identifier_type
+from ringwatch.domain import identifier_type as identifier_type_row
 
 from .communities import agglomerate, components, components_through, groups
 from .config import IdentityConfig
@@ -54,8 +55,14 @@ _SHOWN_EVIDENCE = 8
 
 
 def describe_type(identifier_type: str) -> str:
-    """``payout_account`` -> ``payout account``: identifier types as a reviewer reads them."""
-    return {"ip": "IP", "payout_account": "payout account"}.get(identifier_type, identifier_type)
+    """``payout_account`` -> ``payout account``: identifier types as a reviewer reads them (their label)."""
+    return identifier_type_row(identifier_type).label if is_identifier_type(identifier_type) \
+        else identifier_type
+
+
+def everyday_kinds() -> list[str]:
+    """The identifier types shared every day by nature (IPs): never judged everyday by rate."""
+    return [t.name for t in identifier_types() if t.everyday]
 
 
 def strong_links(ctx: MarketContext, config: IdentityConfig,
@@ -105,7 +112,7 @@ def everyday_types(ctx: MarketContext, config: IdentityConfig) -> set[str]:
     # cheap lower bound of the share of accounts sharing; only types that come near the
     # rate by links are counted by account. IPs never: their weight is small by design.
     by_link = np.bincount(codes, weights=shared) / np.maximum(np.bincount(codes), 1)
-    near = (by_link > config.everyday_sharing_rate / 3) & (types != "ip")
+    near = (by_link > config.everyday_sharing_rate / 3) & ~np.isin(np.asarray(types), everyday_kinds())
     everyday = set()
     for t in np.flatnonzero(near):  # a type or two
         mine = codes == t

@@ -35,12 +35,18 @@ def identifier_pairs(links: pd.DataFrame, *, max_sharing: Mapping[str, int],
 
     ``links`` needs ``account``, ``ident``, ``identifier_type`` and ``sharing``
     (see :class:`~ringwatch.detectors.context.MarketContext`). Identifiers used by
-    more accounts than ``max_sharing[type]`` are dropped. Returns columns ``a``,
+    more accounts than ``max_sharing[type]`` are dropped; a type present in
+    ``links`` without a cap or a weight raises ``ValueError`` (it used to be
+    dropped whole, without a word). Returns columns ``a``,
     ``b`` (account keys, ``a < b``), ``ident``, ``identifier_type`` and ``weight``
     (type weight times :func:`rarity`, flat up to ``personal[type]`` accounts) and
     ``sharing`` (how many accounts use the identifier).
     """
-    cap = links["identifier_type"].map(max_sharing).fillna(0).to_numpy()
+    present = pd.unique(links["identifier_type"])
+    unweighed = sorted(str(t) for t in present if t not in max_sharing or t not in type_weights)
+    if unweighed:
+        raise ValueError(f"identifier types without a sharing cap or a weight: {', '.join(unweighed)}")
+    cap = links["identifier_type"].map(max_sharing).to_numpy()
     usable = links[(links["sharing"] >= 2) & (links["sharing"].to_numpy() <= cap)]
     usable = usable.drop_duplicates(["ident", "account"])
     if usable.empty:
@@ -68,8 +74,8 @@ def identifier_pairs(links: pd.DataFrame, *, max_sharing: Mapping[str, int],
     swap = a > b
     a, b = np.where(swap, b, a), np.where(swap, a, b)
     kind = types[first]
-    caps = pd.Series(kind).map(max_sharing).fillna(0).to_numpy()
-    weight = pd.Series(kind).map(type_weights).fillna(0.0).to_numpy() * rarity(
+    caps = pd.Series(kind).map(max_sharing).to_numpy()
+    weight = pd.Series(kind).map(type_weights).to_numpy() * rarity(
         k, caps + 1, pd.Series(kind).map(personal or {}).fillna(2).to_numpy())
     return pd.DataFrame({"a": a, "b": b, "ident": ident_names[ident_codes[first]],
                          "identifier_type": kind, "weight": weight, "sharing": k})

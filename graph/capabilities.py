@@ -299,7 +299,7 @@ class AccountGraph(Protocol):
         Raises
         ------
         ValueError
-            ``account_type`` is not an account type (:data:`ringwatch.graph.model.ACCOUNT_LABELS`).
+            ``account_type`` is not an account type (:func:`ringwatch.graph.model.account_labels`).
         """
         ...
 

@@ -21,7 +21,7 @@ from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
 from .capabilities import Node, WriteProgress
 from .local_files import atomic_parquet, file_stamp
-from .model import IDENTIFIER_LABELS
+from .model import identifier_labels
 from .projections import from_tables
 from .store import node_order
 
@@ -111,7 +111,7 @@ class LocalGraph:
             "Creator": len(creators), "Shop": len(t["shops"]), "Seller": sellers,
             "Buyer": buyers, "Order": len(orders), "Commission": len(t["commissions"]),
             "Agency": creators["agency_id"].dropna().nunique(),
-            **{label: int(per_type.get(kind, 0)) for kind, label in IDENTIFIER_LABELS.items()},
+            **{label: int(per_type.get(kind, 0)) for kind, label in identifier_labels().items()},
             "Violation": len(t["violations"]), "AllowlistEntry": len(t["allowlist"]),
             "OWNS": len(t["shops"]), "USES": len(links), "PLACED": len(orders),
             "FROM": len(orders), "ATTRIBUTED_TO": int(orders["creator_id"].notna().sum()),
@@ -173,7 +173,7 @@ class LocalGraph:
         """USES both ways: accounts to their identifiers, identifiers to the accounts using them."""
         links = self.table("identity_links")
         sides = (("account_type", "account_id", "identifier_type", "identifier", LINKED_ACCOUNT_TYPES),
-                 ("identifier_type", "identifier", "account_type", "account_id", IDENTIFIER_LABELS))
+                 ("identifier_type", "identifier", "account_type", "account_id", identifier_labels()))
         for from_type, from_id, to_type, to_id, kinds in sides:
             wanted = set().union(*(ids.get(k, set()) for k in kinds))
             if not wanted:

@@ -2,25 +2,36 @@
 
 Both stores describe themselves with these names (``GraphStore.counts``), so a
 count in the local store and a count in Neo4j mean the same thing.
+
+The labels of accounts and identifiers come from the domain's type table
+(:mod:`ringwatch.domain.member_types`) and are read when asked for, so a type added
+there (or by a test) is a node label here too.
 """
 
 from __future__ import annotations
 
-ACCOUNT_LABELS: dict[str, str] = {"creator": "Creator", "seller": "Seller", "buyer": "Buyer",
-                                  "shop": "Shop"}
-IDENTIFIER_LABELS: dict[str, str] = {
-    "device": "Device",
-    "ip": "IP",
-    "payout_account": "PayoutAccount",
-    "phone": "Phone",
-    "email": "Email",
-}
+from ringwatch.domain import account_types, identifier_types
 
-NODE_LABELS: tuple[str, ...] = (
-    "Creator", "Shop", "Seller", "Buyer", "Order", "Commission", "Agency",
-    *IDENTIFIER_LABELS.values(),
-    "Violation", "AllowlistEntry",
-)
+
+def account_labels() -> dict[str, str]:
+    """Each account type's node label, by type (``{"creator": "Creator", ...}``)."""
+    return {t.name: t.neo4j_label for t in account_types()}
+
+
+def identifier_labels() -> dict[str, str]:
+    """Each identifier type's node label, by type (``{"device": "Device", "ip": "IP", ...}``)."""
+    return {t.name: t.neo4j_label for t in identifier_types()}
+
+
+def member_labels() -> dict[str, str]:
+    """The node label of every type a ring member can have: accounts, then identifiers."""
+    return {**account_labels(), **identifier_labels()}
+
+
+def node_labels() -> tuple[str, ...]:
+    """Every node label a snapshot makes, in the order counts list them."""
+    return (*account_labels().values(), "Order", "Commission", "Agency",
+            *identifier_labels().values(), "Violation", "AllowlistEntry")
 
 RELATIONSHIP_TYPES: tuple[str, ...] = (
     "OWNS",  # (:Seller)-[:OWNS]->(:Shop)

@@ -68,7 +68,7 @@ from ringwatch.tables import TABLES, Kind, Snapshot
 
 from .capabilities import KeyRevocation, Node, WriteProgress
 from .errors import QueryError, StoreError, StoreTimeoutError, StoreUnavailableError
-from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS, NODE_LABELS, RELATIONSHIP_TYPES
+from .model import RELATIONSHIP_TYPES, member_labels, node_labels
 from .projections import PROJECTIONS, normalise
 from .store import GraphStore, default_audit_id
 
@@ -80,9 +80,6 @@ T = TypeVar("T")
 #: transient errors), or ``auto``: an implicit transaction, which ``CALL {...} IN
 #: TRANSACTIONS`` needs.
 Mode = Literal["read", "write", "auto"]
-
-#: Ring member types (CONTRACT.md section 2) that save_rings.cypher knows a label for.
-MEMBER_TYPES: frozenset[str] = frozenset({*ACCOUNT_LABELS, *IDENTIFIER_LABELS})
 
 #: Statements that run without a transaction time limit: clearing deletes the whole graph in
 #: inner transactions, and how long that takes grows with the graph, not with a batch.
@@ -320,7 +317,7 @@ class Neo4jStore(GraphStore):
     def counts(self) -> dict[str, int]:
         row = self._run("counts", lambda result: result.single(strict=True).data())
         assert row is not None
-        return {name: int(row[name]) for name in (*NODE_LABELS, *RELATIONSHIP_TYPES)}
+        return {name: int(row[name]) for name in (*node_labels(), *RELATIONSHIP_TYPES)}
 
     def projection(self, name: str) -> pd.DataFrame:
         if name not in PROJECTIONS:
@@ -555,10 +552,11 @@ def _key_record(doc: str, revoked_at: str | None, last_used_at: str | None) -> d
 def _ring_row(ring: dict[str, Any], run_id: str) -> dict[str, Any]:
     """One ``$rings`` entry of save_rings.cypher: searchable fields, the whole ring, its members."""
     members = ring.get("members") or []
-    unknown = sorted({str(m.get("type")) for m in members} - MEMBER_TYPES)
+    known = member_labels()  # save_rings.cypher has a branch per label
+    unknown = sorted({str(m.get("type")) for m in members} - set(known))
     if unknown:
         raise StoreError(f"ring {ring.get('ring_id')!r} has members of unknown type "
-                         f"{', '.join(unknown)}; known: {', '.join(sorted(MEMBER_TYPES))}")
+                         f"{', '.join(unknown)}; known: {', '.join(sorted(known))}")
     props = {
         "ring_id": ring["ring_id"],
         "kind": ring.get("kind"),

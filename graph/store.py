@@ -23,12 +23,12 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.domain import LINKED_ACCOUNT_TYPES, in_queue_order
+from ringwatch.domain import LINKED_ACCOUNT_TYPES, in_queue_order, is_identifier_type
 from ringwatch.tables import Snapshot
 
 from .capabilities import DEFAULT_PER_NODE, KeyRevocation, Node, WriteProgress, WriteReport
 from .errors import UnstorableColumnError
-from .model import ACCOUNT_LABELS, IDENTIFIER_LABELS, NODE_KEY, NODE_TABLES
+from .model import NODE_KEY, NODE_TABLES, account_labels
 
 
 class GraphStore(abc.ABC):
@@ -311,9 +311,10 @@ def _shown(column: object) -> str:
 
 def check_account_type(account_type: str) -> None:
     """Raise ``ValueError`` unless ``account_type`` is an account type (creator, shop, seller, buyer)."""
-    if account_type not in ACCOUNT_LABELS:
+    known = account_labels()
+    if account_type not in known:
         raise ValueError(f"unknown account type {account_type!r}; "
-                         f"known: {', '.join(sorted(ACCOUNT_LABELS))}")
+                         f"known: {', '.join(sorted(known))}")
 
 
 def new_version(ring: dict[str, Any], expected_version: int) -> int:
@@ -392,7 +393,7 @@ def edge(a: Node, b: Node) -> dict[str, str]:
     """The edge between two adjacent nodes, in the direction the graph has it (USES, OWNS, TRADES, BOUGHT)."""
     for source, target in ((a, b), (b, a)):
         kinds = source[0], target[0]
-        if kinds[0] in LINKED_ACCOUNT_TYPES and kinds[1] in IDENTIFIER_LABELS:
+        if kinds[0] in LINKED_ACCOUNT_TYPES and is_identifier_type(kinds[1]):
             kind = "USES"
         elif kinds == ("seller", "shop"):
             kind = "OWNS"

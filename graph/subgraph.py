@@ -32,15 +32,16 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from ringwatch.domain import AccountType, IdentifierType
+from ringwatch.domain import account_types, identifiers_by_strength
 
-#: Order in which member types survive the ``max_nodes`` cap: accounts first, then
-#: identifiers from the strongest evidence of one operator to the weakest.
-TYPE_PRIORITY: tuple[str, ...] = (
-    *AccountType,
-    IdentifierType.PAYOUT_ACCOUNT, IdentifierType.PHONE, IdentifierType.DEVICE, IdentifierType.EMAIL,
-    IdentifierType.IP,
-)
+
+def type_priority() -> tuple[str, ...]:
+    """Order in which member types survive the ``max_nodes`` cap and are listed.
+
+    Accounts first (in the type table's order), then identifiers from the
+    strongest evidence of one operator to the weakest (by their evidence weight).
+    """
+    return (*(t.name for t in account_types()), *(t.name for t in identifiers_by_strength()))
 
 #: The projections :func:`ring_subgraph` reads (of :data:`ringwatch.graph.projections.PROJECTIONS`).
 SUBGRAPH_PROJECTIONS: tuple[str, ...] = ("identity_links", "creator_shop_trade", "buyer_orders", "shops")
@@ -101,7 +102,7 @@ def ring_subgraph(members: list[dict[str, Any]], projections: Mapping[str, pd.Da
         ``buyer_orders``, ``shops``); a missing projection contributes no edges.
     max_nodes
         At most this many nodes are kept: accounts before identifiers (see
-        :data:`TYPE_PRIORITY`), the best connected first within a type.
+        :func:`type_priority`), the best connected first within a type.
 
     Returns
     -------
@@ -144,7 +145,7 @@ def _kept_nodes(keys: set[str], edges: list[dict[str, Any]], max_nodes: int) -> 
     for edge in edges:
         for end in (edge["source"], edge["target"]):
             degree[end] = degree.get(end, 0) + 1
-    rank = {t: i for i, t in enumerate(TYPE_PRIORITY)}
+    rank = {t: i for i, t in enumerate(type_priority())}
 
     def sort_key(key: str) -> tuple[int, int, str]:
         return rank.get(key.split(":", 1)[0], len(rank)), -degree.get(key, 0), key

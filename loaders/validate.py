@@ -258,12 +258,13 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
         if column.default is not None:
             values = pc.fill_null(values, pa.scalar(column.default, target))
         return values
-    if column.choices:
+    choices = column.domain()
+    if choices:
         values = pc.utf8_lower(text)
-        allowed = pc.is_in(values, value_set=pa.array(column.choices))
+        allowed = pc.is_in(values, value_set=pa.array(choices))
         reasons.add(pc.and_(pc.is_valid(values), pc.invert(allowed)),
                     _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be one of "
-                            f"{', '.join(column.choices)}; got ", text))
+                            f"{', '.join(choices)}; got ", text))
         return values
     return text
 

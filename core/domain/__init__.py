@@ -1,8 +1,10 @@
 """The typed domain model every part of Ringwatch speaks: its vocabulary and its records.
 
-Vocabulary (:mod:`.vocabulary`, :mod:`.quarantine`): string enums for account
-and identifier types, ring kinds, a ring's lifecycle and review status, review
-actions and quarantine reason codes, each listed once. Records (:mod:`.rings`,
+Vocabulary (:mod:`.member_types`, :mod:`.vocabulary`, :mod:`.quarantine`): the
+table of account and identifier types (label, plural, Neo4j label, colour, the
+detectors' default weight and cap), string enums for account and identifier
+types, ring kinds, a ring's lifecycle and review status, review actions and
+quarantine reason codes, each listed once. Records (:mod:`.rings`,
 :mod:`.runs`, :mod:`.audit`, :mod:`.keys`, :mod:`.verdicts`): frozen dataclasses for a
 ring, a run, an audit entry, an API key and a reviewer's verdict, each read with ``from_json`` and written
 with ``to_json`` in exactly the JSON docs/contract.md and the stores use
@@ -13,6 +15,20 @@ This package imports nothing else of Ringwatch, so every folder may use it.
 
 from .audit import AuditEntry
 from .keys import API_KEY_FIELDS, ApiKey
+from .member_types import (
+    AccountTypeInfo,
+    IdentifierTypeInfo,
+    VocabularyError,
+    account_types,
+    check_table,
+    identifier_type,
+    identifier_types,
+    identifiers_by_strength,
+    is_account_type,
+    is_identifier_type,
+    linked_account_types,
+    type_row,
+)
 from .quarantine import QuarantineCode, QuarantineReason, reason_codes
 from .queue import QueueEntry, QueueKey, Stake, in_queue_order, queue_keys
 from .rings import RING_FIELDS, STORED_FIELDS, Evidence, HistoryEntry, Lineage, Member, Review, Ring
@@ -36,11 +52,55 @@ from .vocabulary import (
 )
 
 __all__ = [
-    "API_KEY_FIELDS", "LINKED_ACCOUNT_TYPES", "MIXED_CURRENCY", "OPEN_STATUSES", "RING_FIELDS",
+    "API_KEY_FIELDS",
+    "LINKED_ACCOUNT_TYPES",
+    "MIXED_CURRENCY",
+    "OPEN_STATUSES",
+    "RING_FIELDS",
     "RING_STATUSES",
-    "RUN_FIELDS", "STORED_FIELDS", "VERDICT_STATUSES", "AccountType", "ApiKey", "AuditEntry",
-    "Evidence", "HistoryEntry", "IdentifierType", "Lifecycle", "Lineage", "Member", "MemberType",
-    "QuarantineCode", "QuarantineReason", "QueueEntry", "QueueKey", "Review", "ReviewAction",
-    "ReviewStatus", "Ring", "RingKind", "Run", "Stake", "Verdict", "in_queue_order", "is_account",
-    "latest_per_ring", "member_type", "new_run_id", "queue_keys", "reason_codes", "ring_status",
+    "RUN_FIELDS",
+    "STORED_FIELDS",
+    "VERDICT_STATUSES",
+    "AccountType",
+    "AccountTypeInfo",
+    "ApiKey",
+    "AuditEntry",
+    "Evidence",
+    "HistoryEntry",
+    "IdentifierType",
+    "IdentifierTypeInfo",
+    "Lifecycle",
+    "Lineage",
+    "Member",
+    "MemberType",
+    "QuarantineCode",
+    "QuarantineReason",
+    "QueueEntry",
+    "QueueKey",
+    "Review",
+    "ReviewAction",
+    "ReviewStatus",
+    "Ring",
+    "RingKind",
+    "Run",
+    "Stake",
+    "Verdict",
+    "VocabularyError",
+    "account_types",
+    "check_table",
+    "identifier_type",
+    "identifier_types",
+    "identifiers_by_strength",
+    "in_queue_order",
+    "is_account",
+    "is_account_type",
+    "is_identifier_type",
+    "latest_per_ring",
+    "linked_account_types",
+    "member_type",
+    "new_run_id",
+    "queue_keys",
+    "reason_codes",
+    "ring_status",
+    "type_row",
 ]

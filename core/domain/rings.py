@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._json import optional, without
+from .member_types import is_identifier_type
 from .vocabulary import (
-    IdentifierType,
     Lifecycle,
     MemberType,
     ReviewAction,
@@ -232,7 +232,7 @@ class Ring:
 
     @property
     def identifiers(self) -> tuple[Member, ...]:
-        return tuple(m for m in self.members if m.type in IdentifierType._value2member_map_)
+        return tuple(m for m in self.members if is_identifier_type(m.type))
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Ring:

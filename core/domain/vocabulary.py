@@ -23,45 +23,59 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .member_types import (
+    ACCOUNT_TYPES,
+    IDENTIFIER_TYPES,
+    is_account_type,
+    is_identifier_type,
+)
 
-class AccountType(StrEnum):
-    """A marketplace account: what a ring's account members and ``/accounts/{type}/{id}`` name."""
 
-    CREATOR = "creator"
-    SHOP = "shop"
-    SELLER = "seller"
-    BUYER = "buyer"
+def _enum(name: str, names: tuple[str, ...], doc: str) -> type[StrEnum]:
+    """A string enum of the table's names (``AccountType.CREATOR == "creator"``)."""
+    enum = StrEnum(name, [(value.upper(), value) for value in names], module=__name__)
+    enum.__doc__ = doc
+    return enum
 
+
+#: A marketplace account: what a ring's account members and ``/accounts/{type}/{id}`` name.
+#: Its members are the rows of :data:`~.member_types.ACCOUNT_TYPES`.
+AccountType = _enum("AccountType", tuple(t.name for t in ACCOUNT_TYPES),
+                    "A marketplace account: what a ring's account members and "
+                    "``/accounts/{type}/{id}`` name.")
 
 #: The accounts that use identifiers (``identity_links.account_type``): a shop uses none.
-LINKED_ACCOUNT_TYPES: tuple[AccountType, ...] = (AccountType.CREATOR, AccountType.SELLER,
-                                                 AccountType.BUYER)
+LINKED_ACCOUNT_TYPES: tuple[str, ...] = tuple(AccountType(t.name) for t in ACCOUNT_TYPES
+                                              if t.uses_identifiers)
 
-
-class IdentifierType(StrEnum):
-    """Something accounts use and may share (``identity_links.identifier_type``)."""
-
-    DEVICE = "device"
-    IP = "ip"
-    PAYOUT_ACCOUNT = "payout_account"
-    PHONE = "phone"
-    EMAIL = "email"
+#: Something accounts use and may share (``identity_links.identifier_type``): the rows of
+#: :data:`~.member_types.IDENTIFIER_TYPES` as they were at import. Code that must also see a
+#: type a test registers later asks :func:`~.member_types.identifier_types`.
+IdentifierType = _enum("IdentifierType", tuple(t.name for t in IDENTIFIER_TYPES),
+                       "Something accounts use and may share (``identity_links.identifier_type``).")
 
 
 #: What a ring member's ``type`` can be: an account or an identifier.
-MemberType = AccountType | IdentifierType
+MemberType = AccountType | IdentifierType  # type: ignore[valid-type]
 
 
-def member_type(text: str) -> MemberType:
-    """The account or identifier type named ``text``; ``ValueError`` for any other word."""
+def member_type(text: str) -> MemberType | str:
+    """The account or identifier type named ``text``; ``ValueError`` for any other word.
+
+    A type registered in the table after import (a test's) is returned as its text.
+    """
     if text in AccountType._value2member_map_:
         return AccountType(text)
-    return IdentifierType(text)
+    if text in IdentifierType._value2member_map_:
+        return IdentifierType(text)
+    if is_identifier_type(text):
+        return text
+    raise ValueError(f"{text!r} is not an account or identifier type")
 
 
 def is_account(member_type_text: str) -> bool:
     """Whether a member type names an account (identifiers do not decide a ring's identity)."""
-    return member_type_text in AccountType._value2member_map_
+    return is_account_type(member_type_text)
 
 
 class RingKind(StrEnum):

@@ -42,15 +42,16 @@ from typing import Any
 
 from ringwatch import RingwatchError
 from ringwatch.detectors.ring_kinds import RING_KINDS
-from ringwatch.domain import RING_STATUSES, Ring
-from ringwatch.graph.model import ACCOUNT_LABELS, IDENTIFIER_LABELS
+from ringwatch.domain import LINKED_ACCOUNT_TYPES, RING_STATUSES, Ring, account_types, identifier_types
 
 #: The only policy file format there is so far; a file may say ``policy_version = 1``.
 POLICY_VERSION = 1
 
 #: What an action can be aimed at: a member of the ring (an account or an
 #: identifier, by its type) or the ring as a whole (``ring``: one action per ring).
-TARGET_TYPES: tuple[str, ...] = (*ACCOUNT_LABELS, *IDENTIFIER_LABELS, "ring")
+TARGET_TYPES: tuple[str, ...] = (
+    *LINKED_ACCOUNT_TYPES, *(t.name for t in account_types() if not t.uses_identifiers),
+    *(t.name for t in identifier_types()), "ring")
 
 #: How an action's ``commission_held`` is worked out:
 #: ``none`` (0: the action holds no money), ``account`` (the commission the target

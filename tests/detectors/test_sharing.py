@@ -72,14 +72,20 @@ def test_a_household_size_given_as_personal_keeps_the_full_weight() -> None:
     assert household["weight"].tolist() == pytest.approx([0.6] * 3)
 
 
-def test_identifiers_over_their_types_cap_or_of_an_unknown_type_make_no_pair() -> None:
+def test_identifiers_over_their_types_cap_make_no_pair() -> None:
     links = _links(*[(f"creator:c{i}", "device", "hub") for i in range(6)],  # cap 5
-                   *[(f"creator:c{i}", "device", "shared") for i in range(5)],  # at the cap
-                   ("creator:c1", "email", "e1"), ("creator:c2", "email", "e1"))  # no cap given
+                   *[(f"creator:c{i}", "device", "shared") for i in range(5)])  # at the cap
     found = identifier_pairs(links, max_sharing=CAPS, type_weights=WEIGHTS)
     assert set(found["ident"]) == {"device:shared"}
     assert len(found) == 10
     assert (found["weight"] > 0).all()
+
+
+def test_a_type_without_a_cap_is_an_error_not_a_silent_drop() -> None:
+    links = _links(("creator:c1", "device", "d1"), ("creator:c2", "device", "d1"),
+                   ("creator:c1", "email", "e1"), ("creator:c2", "email", "e1"))  # no cap given
+    with pytest.raises(ValueError, match="email"):
+        identifier_pairs(links, max_sharing=CAPS, type_weights=WEIGHTS)
 
 
 def test_an_account_linked_twice_to_one_identifier_is_one_user_of_it() -> None:

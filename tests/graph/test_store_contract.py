@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from ringwatch.graph.local_store import LocalStore
-from ringwatch.graph.model import NODE_LABELS, RELATIONSHIP_TYPES
+from ringwatch.graph.model import RELATIONSHIP_TYPES, node_labels
 from ringwatch.graph.projections import PROJECTIONS, from_tables
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import Snapshot, load_snapshot
@@ -44,7 +44,7 @@ def _counts_of(snapshot: Snapshot, directory: Path) -> dict[str, int]:
 def test_counts_name_every_label_and_relationship_type_and_start_at_zero(
         store: GraphStore) -> None:
     counts = store.counts()
-    assert list(counts) == [*NODE_LABELS, *RELATIONSHIP_TYPES]
+    assert list(counts) == [*node_labels(), *RELATIONSHIP_TYPES]
     assert set(counts.values()) == {0}
 
 

@@ -338,8 +338,8 @@ def _check_load(result: LoadResult, snapshot: Path, quarantine: Path) -> None:
                 assert values.notna().all(), (spec.name, column.name)
                 if column.kind in (Kind.ID, Kind.TEXT):
                     assert (values.astype(str).str.strip() != "").all(), (spec.name, column.name)
-            if column.choices:
-                assert values.dropna().isin(column.choices).all(), (spec.name, column.name)
+            if column.domain():
+                assert values.dropna().isin(column.domain()).all(), (spec.name, column.name)
             if column.minimum is not None:
                 assert (values.dropna() >= column.minimum).all(), (spec.name, column.name)
         if t.file is None:

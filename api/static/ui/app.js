@@ -13,12 +13,9 @@
 
   // --- constants shared with the HTML report (api/report.py) ------------------------------
 
-  const TYPE_COLOURS = {
-    creator: "#d1495b", shop: "#2e86ab", seller: "#1b3a5c", buyer: "#66a182",
-    device: "#8d6a9f", ip: "#9a9a9a", payout_account: "#edae49", phone: "#f28482", email: "#00a6a6",
-  };
-  const ACCOUNT_TYPES = new Set(["creator", "shop", "seller", "buyer"]);
-  const TYPE_PRIORITY = ["creator", "shop", "seller", "buyer", "payout_account", "phone", "device", "email", "ip"];
+  /** Member types (accounts and identifiers): the domain's type table, read from GET /vocabulary
+   *  once a key is known (see loadVocabulary), never copied here. */
+  const TYPES = { loaded: false, colours: {}, accounts: new Set(), order: [], labels: {}, plurals: {} };
   const OTHER_COLOUR = "#555555";
   const EDGE_STYLES = {
     USES: { colour: "#8d8d8d", style: "dashed" },
@@ -204,7 +201,7 @@
   }
 
   function scoreColour(score) { return score >= 0.85 ? "#b3261e" : score >= 0.7 ? "#d9822b" : "#6b7280"; }
-  function typeColour(type) { return TYPE_COLOURS[type] || OTHER_COLOUR; }
+  function typeColour(type) { return TYPES.colours[type] || OTHER_COLOUR; }
   function kindName(kind) { return KIND_NAMES[kind] || String(kind || ""); }
   function humanise(name) { return String(name).replace(/_/g, " "); }
 
@@ -348,8 +345,26 @@
     return { view: "rings", ringId: null };
   }
 
+  /** The member types' colours, words and order, from the API; the legends are drawn from them. */
+  async function loadVocabulary() {
+    const { data } = await api("/vocabulary");
+    const rows = data.account_types.concat(data.identifier_types);
+    TYPES.colours = Object.fromEntries(rows.map((t) => [t.name, t.colour]));
+    TYPES.labels = Object.fromEntries(rows.map((t) => [t.name, t.label]));
+    TYPES.plurals = Object.fromEntries(rows.map((t) => [t.name, t.plural]));
+    TYPES.accounts = new Set(data.account_types.map((t) => t.name));
+    TYPES.order = data.type_order.slice();
+    TYPES.loaded = true;
+    renderLegend(panels.ring);
+    renderLegend(panels.account);
+  }
+
   function route() {
     if (!state.key) { askForKey(); return; }
+    if (!TYPES.loaded) {
+      loadVocabulary().then(route, (error) => reportError("Loading the member types", error));
+      return;
+    }
     const next = parseRoute();
     state.route = next;
     show($("view-rings"), next.view === "rings");
@@ -541,7 +556,7 @@
     score.style.background = scoreColour(ring.score);
     $("ring-status").replaceWith(Object.assign(statusBadge(ring.status), { id: "ring-status" }));
     $("ring-status").setAttribute("data-testid", "ring-status");
-    const accounts = (ring.members || []).filter((m) => ACCOUNT_TYPES.has(m.type)).length;
+    const accounts = (ring.members || []).filter((m) => TYPES.accounts.has(m.type)).length;
     const facts = [
       ["first detected", fmtTime(ring.first_detected)],
       ["last seen in", ring.last_seen_run || ring.run_id],
@@ -675,12 +690,12 @@
       if (!groups.has(m.type)) groups.set(m.type, []);
       groups.get(m.type).push(String(m.id));
     }
-    const rank = (t) => { const i = TYPE_PRIORITY.indexOf(t); return i < 0 ? TYPE_PRIORITY.length : i; };
+    const rank = (t) => { const i = TYPES.order.indexOf(t); return i < 0 ? TYPES.order.length : i; };
     const types = [...groups.keys()].sort((a, b) => rank(a) - rank(b) || String(a).localeCompare(String(b)));
     $("members-title").textContent = "Members (" + members.length + ")";
     $("ring-members").replaceChildren(...types.map((type) => el("div", { class: "member-group" },
       el("div", { class: "member-type" },
-        el("span", { class: ACCOUNT_TYPES.has(type) ? "dot" : "dot square", style: { background: typeColour(type) } }),
+        el("span", { class: TYPES.accounts.has(type) ? "dot" : "dot square", style: { background: typeColour(type) } }),
         el("span", { text: type + " (" + groups.get(type).length + ")" })),
       el("div", { class: "member-ids" }, groups.get(type).sort().map((id) => el("button", {
         type: "button", class: "member-id", "data-member": type + ":" + id, title: "Show in graph",
@@ -705,17 +720,16 @@
   const MIN_READABLE_ZOOM = 11 / PICTURE.font;
   const FOLD_WHOLE = new Set(["buyer"]);
   const COLUMN_ORDER = ["seller", "shop", "creator", "buyer"];
-  const PLURALS = { ip: "IPs", payout_account: "payout accounts", email: "e-mails" };
   const EDGE_NUMBERS = ["events", "orders", "gmv", "commission_total"];
 
   function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
   function cmpLines(a, b) { return cmp(a.join("\n"), b.join("\n")); }
-  function typeRank(type) { const i = TYPE_PRIORITY.indexOf(type); return i < 0 ? TYPE_PRIORITY.length : i; }
+  function typeRank(type) { const i = TYPES.order.indexOf(type); return i < 0 ? TYPES.order.length : i; }
   function cmpType(a, b) { return typeRank(a) - typeRank(b) || cmp(a, b); }
 
   function plural(type, n) {
-    if (n === 1) return type === "ip" ? "IP" : humanise(type);
-    return PLURALS[type] || humanise(type) + "s";
+    if (n === 1) return TYPES.labels[type] || humanise(type);
+    return TYPES.plurals[type] || humanise(type) + "s";
   }
 
   function wrapLabel(text) {
@@ -895,8 +909,8 @@
   }
 
   function concentric(nodes, edges) {
-    const accounts = nodes.filter((n) => ACCOUNT_TYPES.has(n.type));
-    const idents = nodes.filter((n) => !ACCOUNT_TYPES.has(n.type));
+    const accounts = nodes.filter((n) => TYPES.accounts.has(n.type));
+    const idents = nodes.filter((n) => !TYPES.accounts.has(n.type));
     const [inner, outer] = idents.length <= accounts.length ? [idents, accounts] : [accounts, idents];
     inner.sort((a, b) => cmpType(a.type, b.type) || cmpLines(a.lines, b.lines));
     const m = inner.length, n = outer.length;
@@ -987,8 +1001,8 @@
       node.column = -1;
     }
     const types = new Set(nodes.map((n) => n.type));
-    const hasAccounts = [...types].some((t) => ACCOUNT_TYPES.has(t));
-    const hasIdentifiers = [...types].some((t) => !ACCOUNT_TYPES.has(t));
+    const hasAccounts = [...types].some((t) => TYPES.accounts.has(t));
+    const hasIdentifiers = [...types].some((t) => !TYPES.accounts.has(t));
     const isConcentric = edges.length > 0 && edges.every((e) => e.type === "USES") && hasAccounts && hasIdentifiers;
     if (isConcentric) concentric(nodes, edges); else layered(nodes, edges);
     placeEdgeTexts(nodes, edges);
@@ -1017,7 +1031,7 @@
         id: n.key, type: n.type, label: n.lines.join("\n"), full: n.folded ? n.lines.join("") : n.members[0],
         members: n.members, memberKeys: n.memberKeys, folded: n.folded, flagged: n.flagged, size: 2 * n.r,
         colour: typeColour(n.type), home: { x: n.x, y: n.y },
-        shape: ACCOUNT_TYPES.has(n.type) || !TYPE_COLOURS[n.type] ? "ellipse" : "round-rectangle",
+        shape: TYPES.accounts.has(n.type) || !TYPES.colours[n.type] ? "ellipse" : "round-rectangle",
       },
     }));
     const edges = pic.edges.map((e, i) => {
@@ -1198,13 +1212,13 @@
     const kinds = {};
     node.connectedEdges().forEach((e) => { kinds[e.data("type")] = (kinds[e.data("type")] || 0) + e.data("count"); });
     const edgeText = Object.keys(kinds).length ? " (" + Object.entries(kinds).map(([k, n]) => n + " " + k).join(", ") + ")" : "";
-    const dot = el("span", { class: ACCOUNT_TYPES.has(type) ? "dot" : "dot square", style: { background: typeColour(type) } });
+    const dot = el("span", { class: TYPES.accounts.has(type) ? "dot" : "dot square", style: { background: typeColour(type) } });
     if (node.data("folded")) {
       const members = node.data("members");
       const shown = members.slice(0, 60);
       $(panel.selection).replaceChildren(dot, el("strong", { text: node.data("full") }),
         el("span", { class: "muted", text: edgeText + ":" }),
-        el("span", { class: "folded-members" }, shown.map((id) => ACCOUNT_TYPES.has(type)
+        el("span", { class: "folded-members" }, shown.map((id) => TYPES.accounts.has(type)
           ? el("a", { href: accountHash(type, id), class: "member-link" }, el("code", { text: id }))
           : el("code", { text: id }))),
         members.length > shown.length ? el("span", { class: "muted", text: " and " + (members.length - shown.length) + " more" }) : null);
@@ -1213,9 +1227,9 @@
     const id = node.data("full");
     $(panel.selection).replaceChildren(dot, el("strong", { text: type + " " }), el("code", { text: id }),
       el("span", { class: "muted", text: " · " + node.degree() + " edges" + edgeText }),
-      ACCOUNT_TYPES.has(type) ? accountLink(type, id) : null,
-      ACCOUNT_TYPES.has(type) || panel === panels.account ? el("button", { type: "button", class: "btn small ghost",
-        "data-testid": "find-member-rings", text: "Rings with this " + (ACCOUNT_TYPES.has(type) ? "account" : "identifier"),
+      TYPES.accounts.has(type) ? accountLink(type, id) : null,
+      TYPES.accounts.has(type) || panel === panels.account ? el("button", { type: "button", class: "btn small ghost",
+        "data-testid": "find-member-rings", text: "Rings with this " + (TYPES.accounts.has(type) ? "account" : "identifier"),
         onclick: () => filterByMember(type + ":" + id) }) : null);
   }
 
@@ -1287,8 +1301,8 @@
   }
 
   function renderLegend(panel) {
-    const keys = Object.entries(TYPE_COLOURS).map(([type, colour]) => el("span", { class: "key" },
-      el("span", { class: ACCOUNT_TYPES.has(type) ? "swatch" : "swatch square", style: { background: colour } }), type));
+    const keys = Object.entries(TYPES.colours).map(([type, colour]) => el("span", { class: "key" },
+      el("span", { class: TYPES.accounts.has(type) ? "swatch" : "swatch square", style: { background: colour } }), type));
     for (const [rel, style] of Object.entries(EDGE_STYLES)) {
       keys.push(el("span", { class: "key" },
         el("span", { class: "line", style: { borderTop: "3px " + style.style + " " + style.colour } }), rel));
@@ -1317,7 +1331,7 @@
   async function openAccount(type, id) {
     const token = ++state.accountToken;
     const form = $("account-search");
-    form.elements.type.value = ACCOUNT_TYPES.has(type) ? type : "creator";
+    form.elements.type.value = TYPES.accounts.has(type) ? type : "creator";
     form.elements.id.value = id;
     show($("account-empty"), false);
     show($("account-missing"), false);
@@ -1627,8 +1641,6 @@
   // --- start ------------------------------------------------------------------------------
 
   function start() {
-    renderLegend(panels.ring);
-    renderLegend(panels.account);
     $("key-form").addEventListener("submit", onKeySubmit);
     $("key-change").addEventListener("click", () => { forgetKey(); askForKey(); });
     $("notice-close").addEventListener("click", () => show($("notice"), false));
