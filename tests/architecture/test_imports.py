@@ -22,8 +22,9 @@ ALLOWED: dict[str, set[str]] = {
     "graph": {"cypher"},
     "detectors": {"graph.capabilities", "graph.store", "graph.projections", "graph.model"},
     "generator": {"loaders"},
+    # The adapters call the application layer, and their wiring the one store factory.
     "api": set(FOLDERS) - {"core"} | {"loading", "detection", "reviewing", "ring_history",
-                                      "reporting", "enforcement", "review_feedback"},
+                                      "reporting", "enforcement", "review_feedback", "stores"},
 }
 
 
