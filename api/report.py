@@ -37,9 +37,9 @@ from ringwatch.reporting import (
     curve,
     edge_width,
     label_box,
-    plural,
     ring_picture,
 )
+from ringwatch.wording import money, type_noun
 
 from .score_text import score_texts
 
@@ -69,7 +69,8 @@ KIND_NAMES = {"identity_ring": "identity rings", "collusion_ring": "collusion ri
               "commission_abuse": "commission abuse", "lockstep_ring": "lockstep rings",
               "coordinated_block": "coordinated blocks"}
 
-#: Metrics that are sums of money: shown with the ring's ``currency`` metric (see :func:`money`).
+#: Metrics that are sums of money: shown with the ring's ``currency`` metric
+#: (see :func:`ringwatch.wording.money`).
 MONEY_METRICS = frozenset({"commission_total", "gmv", "amount", "commission_held", "refunded_amount"})
 MONEY_SUFFIXES = ("_gmv", "_amount", "_commission_total")
 
@@ -228,7 +229,7 @@ def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None, score_text: str)
         note = (f'<p class="note">Showing {len(subgraph.nodes)} of {len(ring.get("members", []))} '
                 "members (accounts first).</p>")
     if drawn is not None and drawn.folded:
-        groups = ", ".join(f"{n} {plural(kind, n)}" for kind, n in drawn.folded.items())
+        groups = ", ".join(f"{n} {type_noun(kind, n)}" for kind, n in drawn.folded.items())
         note += (f'<p class="note folded-note">Drawn as one node each: {_e(groups)}; every member '
                  "is listed below.</p>")
     return "\n".join([
@@ -261,20 +262,6 @@ def _fmt(value: Any) -> str:
 def is_money(name: str) -> bool:
     """Whether a metric is a sum of money (shown with the ring's currency)."""
     return name in MONEY_METRICS or name.endswith(MONEY_SUFFIXES)
-
-
-def money(value: float, currency: str | None) -> str:
-    """An amount with its currency: ``1,830.50 USD``; just the number when the snapshot had none.
-
-    ``currency`` is the ring's ``currency`` metric: an ISO code when the
-    ring's orders share one, ``"mixed"`` when they do not (the sum then adds
-    different currencies, and the reader must be told), ``None`` when the
-    snapshot had no currency column.
-    """
-    number = f"{value:,.2f}"
-    if not currency:
-        return number
-    return f"{number} (mixed currencies)" if currency == "mixed" else f"{number} {currency}"
 
 
 def _metrics_html(metrics: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ import pandas as pd
 from ringwatch.domain import AccountType
 from ringwatch.graph.capabilities import ProjectionSource
 from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS, TYPE_PRIORITY, Subgraph, ring_subgraph
+from ringwatch.wording import type_noun
 
 ACCOUNT_TYPES = frozenset(AccountType)
 
@@ -70,7 +71,6 @@ COLUMN_GAP = 130.0
 #: Numbers summed when edges are merged (see :data:`ringwatch.graph.subgraph.Subgraph`).
 EDGE_NUMBERS = ("events", "orders", "gmv", "commission_total")
 EDGE_UNITS = {"USES": "events", "TRADES": "orders", "BOUGHT": "orders"}
-PLURALS = {"ip": "IPs", "payout_account": "payout accounts", "email": "e-mails"}
 
 Box = tuple[float, float, float, float]
 
@@ -167,12 +167,6 @@ def _type_rank(kind: str) -> tuple[int, str]:
     return rank, kind
 
 
-def plural(kind: str, n: int) -> str:
-    if n == 1:
-        return "IP" if kind == "ip" else kind.replace("_", " ")
-    return PLURALS.get(kind, kind.replace("_", " ") + "s")
-
-
 def wrap_label(text: str, width: int = LABEL_CHARS) -> list[str]:
     """A label as lines of at most ``width`` characters: the whole text, never cut."""
     text = str(text)
@@ -214,7 +208,7 @@ def _fold(subgraph: Subgraph) -> tuple[list[DrawnNode], list[DrawnEdge], dict[st
         rest = group[len(keep):]
         if rest:
             key = f"group:{kind}"
-            text = f"{len(rest)} {'more ' if keep else ''}{plural(kind, len(rest))}"
+            text = f"{len(rest)} {'more ' if keep else ''}{type_noun(kind, len(rest))}"
             drawn.append(DrawnNode(key, kind, wrap_label(text), [str(n.get("label", n["id"])) for n in rest],
                                    sum(strength[n["id"]] for n in rest), folded=True))
             folded[kind] = len(rest)
@@ -458,7 +452,7 @@ def _edge_text(edge: DrawnEdge, by_key: Mapping[str, DrawnNode]) -> str:
         return f"{edge.count} links"
     for end in (a, b):
         if end.folded:
-            return f"{edge.count} {plural(end.type, edge.count)}"
+            return f"{edge.count} {type_noun(end.type, edge.count)}"
     return f"×{edge.count}"
 
 

@@ -46,11 +46,11 @@ import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
+from ringwatch.wording import accounts, count
 
 from .config import BlockConfig
 from .context import MarketContext
 from .rings import Evidence, Finding, Member
-from .wording import accounts, count
 
 KIND = RingKind.COORDINATED_BLOCK
 #: The tensor's modes, in the order of :attr:`TradeTensor.codes`.

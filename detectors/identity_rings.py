@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
+from ringwatch.wording import accounts as named_accounts
+from ringwatch.wording import count, listed, percent, span, type_noun, verb
 
 from .communities import agglomerate, components, components_through, groups
 from .config import IdentityConfig
@@ -46,16 +48,9 @@ from .context import MarketContext
 from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
 from .sharing import identifier_pairs, rarity
-from .wording import accounts as named_accounts
-from .wording import count, listed, percent, span, verb
 
 KIND = RingKind.IDENTITY_RING
 _SHOWN_EVIDENCE = 8
-
-
-def describe_type(identifier_type: str) -> str:
-    """``payout_account`` -> ``payout account``: identifier types as a reviewer reads them."""
-    return {"ip": "IP", "payout_account": "payout account"}.get(identifier_type, identifier_type)
 
 
 def strong_links(ctx: MarketContext, config: IdentityConfig,
@@ -433,10 +428,10 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
             step = stepped.loc[ident]
             sentences.append(Evidence(
                 f"lockstep_{identifier_type}",
-                f"{describe_type(identifier_type)} {value} was first used by "
+                f"{type_noun(identifier_type)} {value} was first used by "
                 f"{int(step['in_window'])} of its {count(int(step['accounts']), 'account')} within "
                 f"{span(step['window_ms'] / 3_600_000)} of each other, while the market's other "
-                f"{describe_type(identifier_type)} links in that window were "
+                f"{type_noun(identifier_type)} links in that window were "
                 f"{step['market_share']:.1%} of all; {count(n, 'account')} of this ring use it: "
                 f"{_who(keys)}", base))
             continue
@@ -449,7 +444,7 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
         shares.append(share)
         sentences.append(Evidence(
             f"shared_{identifier_type}",
-            f"{describe_type(identifier_type)} {value} is used by {count(n, 'account')} of this "
+            f"{type_noun(identifier_type)} {value} is used by {count(n, 'account')} of this "
             f"ring{beyond}: {_who(keys)}; {_how_rare(identifier_type, total, share, of_type)}",
             weight))
     return found
@@ -457,7 +452,7 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
 
 def _how_rare(identifier_type: str, accounts: int, share: float, of_type: int) -> str:
     """``in this snapshot 0.41% of the 2,431 payout accounts are used by 6 accounts or more``."""
-    return (f"in this snapshot {percent(share)} of the {count(of_type, describe_type(identifier_type))} "
+    return (f"in this snapshot {percent(share)} of the {count(of_type, type_noun(identifier_type))} "
             f"{verb(of_type, 'is', 'are')} used by {count(accounts, 'account')} or more")
 
 

@@ -46,13 +46,13 @@ import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
+from ringwatch.wording import accounts, count, listed, span, verb
+from ringwatch.wording import type_noun as describe_type
 
 from .communities import components_through
 from .config import LockstepConfig
 from .context import MarketContext
-from .identity_rings import describe_type
 from .rings import Evidence, Finding, Member
-from .wording import accounts, count, listed, span, verb
 
 KIND = RingKind.LOCKSTEP_RING
 _HOUR_MS = 3_600_000

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ringwatch.domain import Lifecycle, in_queue_order, new_run_id
 from ringwatch.graph.capabilities import DetectionStore, RingRepository
+from ringwatch.wording import count, listed, span
 
 from .collusion_rings import find_collusion_rings
 from .commission_abuse import find_commission_abuse
@@ -39,7 +40,6 @@ from .ring_ids import assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
 from .scoring import MetricTables, context_evidence, metrics, score
-from .wording import count, listed, span
 
 log = logging.getLogger(__name__)
 

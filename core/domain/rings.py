@@ -78,7 +78,7 @@ class Evidence:
 
     ``text`` reads alone (a reviewer may see it without its neighbours, and the
     pipeline moves items between rings): it names the accounts and identifiers
-    it is about and says its counts through :mod:`ringwatch.detectors.wording`.
+    it is about and says its counts through :mod:`ringwatch.wording`.
     The weight is written to four decimals.
     """
 

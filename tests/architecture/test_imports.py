@@ -47,8 +47,9 @@ def imported_subpackages(path: Path, folder: str) -> set[str]:
     return found - own
 
 
-#: Modules of the root package every folder may use (they import nothing of ours but the root).
-SHARED = {"durable", "domain", "store_settings", "tables"}
+#: Modules of the root package every folder may use (they import nothing of ours but the root
+#: and each other): ``wording`` says counts, member types and money for evidence and reports alike.
+SHARED = {"durable", "domain", "store_settings", "tables", "wording"}
 
 
 def allowed(folder: str, name: str) -> bool:

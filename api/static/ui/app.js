@@ -181,7 +181,7 @@
     if (typeof value !== "number" || !Number.isFinite(value)) return fmtNumber(value);
     const number = moneyFormat.format(value);
     if (!currency) return number;
-    return currency === "mixed" ? number + " (mixed currencies)" : number + " " + currency;
+    return currency === "mixed" ? number + " (summed over mixed currencies)" : number + " " + currency;
   }
 
   /** A metric's value as shown: money with its currency, other numbers as numbers. */
@@ -705,7 +705,7 @@
   const MIN_READABLE_ZOOM = 11 / PICTURE.font;
   const FOLD_WHOLE = new Set(["buyer"]);
   const COLUMN_ORDER = ["seller", "shop", "creator", "buyer"];
-  const PLURALS = { ip: "IPs", payout_account: "payout accounts", email: "e-mails" };
+  const PLURALS = { ip: "IPs", payout_account: "payout accounts", email: "emails" };
   const EDGE_NUMBERS = ["events", "orders", "gmv", "commission_total"];
 
   function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }

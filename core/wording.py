@@ -1,10 +1,13 @@
-"""How evidence sentences say counts, lists of ids and money, in one place.
+"""How Ringwatch says counts, member types, lists of ids and money: one module for every writer.
 
 Every evidence item is read on its own (a reviewer's list, an enforcement
 note, an item folded into another ring), so each sentence names who it is
 about and keeps its numbers in agreement: "1 order", "2 orders", "1 prior
-policy violation". The detectors build their sentences from these helpers
-instead of formatting counts ad hoc, so the rules hold everywhere at once.
+policy violation". The detectors' evidence, the report's pictures and the
+command line build their words from these helpers instead of formatting
+counts and amounts ad hoc, so the rules hold everywhere at once (the review
+page, ``api/static/ui/app.js``, follows the same words). It imports only
+:mod:`ringwatch.domain`, so every folder may use it.
 
 Example
 -------
@@ -12,8 +15,10 @@ Example
 ('1 order', '3 policy violations')
 >>> accounts("buyer", ["b1", "b2", "b3", "b4", "b5"])
 'buyers b1, b2, b3 and 2 more'
->>> money(1830.5, "USD")
-'1,830.50 USD'
+>>> type_noun("payout_account"), type_noun("ip", 2)
+('payout account', 'IPs')
+>>> money(1830.5, "USD"), money(12, "mixed")
+('1,830.50 USD', '12.00 (summed over mixed currencies)')
 >>> percent(0.004123), percent(0.123), percent(1.0)
 ('0.41%', '12%', '100%')
 """
@@ -28,12 +33,25 @@ from ringwatch.domain import MIXED_CURRENCY
 #: How many ids a sentence names before it says "and N more".
 SHOWN = 3
 
+#: Member types not said as their name with "_" as a space, in the singular and the plural.
+TYPE_NOUNS: dict[str, tuple[str, str]] = {"ip": ("IP", "IPs")}
+
 
 def plural(n: int, noun: str, plural_form: str | None = None) -> str:
     """``noun`` as it agrees with ``n``: the noun for exactly 1, else its plural (default ``+s``)."""
     if n == 1:
         return noun
     return plural_form if plural_form is not None else f"{noun}s"
+
+
+def type_noun(member_type: str, n: int = 1) -> str:
+    """A member type as a reader says it, the noun in agreement with ``n``.
+
+    ``type_noun("ip")`` is ``"IP"``, ``type_noun("payout_account", 3)`` is
+    ``"payout accounts"``; the count itself is the caller's (see :func:`count`).
+    """
+    singular, plural_form = TYPE_NOUNS.get(member_type, (member_type.replace("_", " "), None))
+    return plural(n, singular, plural_form)
 
 
 def count(n: int, noun: str, plural_form: str | None = None) -> str:
@@ -68,7 +86,8 @@ def money(amount: float, currency: str | None = None) -> str:
 
     ``currency`` is an ISO code, :data:`MIXED_CURRENCY` when the amount sums
     orders in several currencies (said as such, so nobody reads it as one
-    currency), or ``None``/``""`` when the snapshot gives no currency.
+    currency), or ``None``/``""`` when the snapshot gives no currency. The
+    evidence, the report and the review page all word it this way.
     """
     value = f"{amount:,.2f}"
     if not currency:
