@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ringwatch.domain import ApiKey, AuditEntry
+from ringwatch.domain import ApiKey, AuditEntry, utc_stamp
 from ringwatch.store_settings import Backend
 
 from .cli_options import EXIT_BAD_INPUT, BackendOption, StoreOption, console, exit_codes
@@ -70,7 +70,7 @@ def revoke_key(
     The key's record stays (with its revocation time) so the audit log still
     names it; the revocation is audited too. Exit 2 when there is no such key.
     """
-    from .auth import describe_key, utc_stamp
+    from .auth import describe_key
 
     with exit_codes():
         at = utc_stamp()

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ringwatch.domain import utc_stamp
 from ringwatch.graph.subgraph import TYPE_PRIORITY, Subgraph
 from ringwatch.reporting import (
     ACCOUNT_TYPES,
@@ -132,7 +133,7 @@ def _summary_html(run: dict[str, Any], summary: dict[str, Any] | None) -> str:
              ("started", run.get("started_at", ""))]
     if run.get("as_of_ms") is not None:
         as_of = datetime.fromtimestamp(int(run["as_of_ms"]) / 1000, tz=UTC)
-        facts.append(("data as of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        facts.append(("data as of", utc_stamp(as_of)))
     if run.get("duration_seconds") is not None:
         facts.append(("took", f"{run['duration_seconds']} s"))
     stats = [("rings", run.get("rings", 0))]

@@ -6,7 +6,8 @@ actions and quarantine reason codes, each listed once. Records (:mod:`.rings`,
 :mod:`.runs`, :mod:`.audit`, :mod:`.keys`, :mod:`.verdicts`): frozen dataclasses for a
 ring, a run, an audit entry, an API key and a reviewer's verdict, each read with ``from_json`` and written
 with ``to_json`` in exactly the JSON docs/contract.md and the stores use
-(tests/fixtures/contract holds JSON written before this model existed).
+(tests/fixtures/contract holds JSON written before this model existed); their
+times are written by :func:`.stamps.utc_stamp`, the one timestamp format.
 
 This package imports nothing else of Ringwatch, so every folder may use it.
 """
@@ -17,6 +18,7 @@ from .quarantine import QuarantineCode, QuarantineReason, reason_codes
 from .queue import QueueEntry, QueueKey, Stake, in_queue_order, queue_keys
 from .rings import RING_FIELDS, STORED_FIELDS, Evidence, HistoryEntry, Lineage, Member, Review, Ring
 from .runs import RUN_FIELDS, Run, new_run_id
+from .stamps import UTC_STAMP_FORMAT, utc_stamp
 from .verdicts import VERDICT_STATUSES, Verdict, latest_per_ring
 from .vocabulary import (
     LINKED_ACCOUNT_TYPES,
@@ -37,10 +39,10 @@ from .vocabulary import (
 
 __all__ = [
     "API_KEY_FIELDS", "LINKED_ACCOUNT_TYPES", "MIXED_CURRENCY", "OPEN_STATUSES", "RING_FIELDS",
-    "RING_STATUSES",
-    "RUN_FIELDS", "STORED_FIELDS", "VERDICT_STATUSES", "AccountType", "ApiKey", "AuditEntry",
+    "RING_STATUSES", "RUN_FIELDS", "STORED_FIELDS", "UTC_STAMP_FORMAT", "VERDICT_STATUSES",
+    "AccountType", "ApiKey", "AuditEntry",
     "Evidence", "HistoryEntry", "IdentifierType", "Lifecycle", "Lineage", "Member", "MemberType",
     "QuarantineCode", "QuarantineReason", "QueueEntry", "QueueKey", "Review", "ReviewAction",
     "ReviewStatus", "Ring", "RingKind", "Run", "Stake", "Verdict", "in_queue_order", "is_account",
-    "latest_per_ring", "member_type", "new_run_id", "queue_keys", "reason_codes", "ring_status",
+    "latest_per_ring", "member_type", "new_run_id", "queue_keys", "reason_codes", "ring_status", "utc_stamp",
 ]
