@@ -202,9 +202,9 @@ def _print_preview(found: Preview, source: str) -> None:
 def _radius(radius: BlastRadius) -> str:
     """``12 creators, 3 shops, 40 buyers touched; commission held 1,234.50 USD`` and so on."""
     order = tuple(AccountType)
-    accounts = [f"{radius.targets.get(kind, 0)} {kind}s" for kind in order]
-    others = [f"{n} {kind.replace('_', ' ')}s" for kind, n in radius.targets.items()
-              if kind not in (*order, "ring")]
+    accounts = [f"{radius.targets.get(target_type, 0)} {target_type}s" for target_type in order]
+    others = [f"{n} {target_type.replace('_', ' ')}s" for target_type, n in radius.targets.items()
+              if target_type not in (*order, "ring")]
     held = ", ".join(f"{amount:,.2f} {currency or '(no currency given)'}"
                      for currency, amount in sorted(radius.commission_held.items())) or "0.00"
     touched = ", ".join(accounts) + " touched" + (f" ({', '.join(others)})" if others else "")

@@ -199,9 +199,9 @@ def _score_help_html() -> str:
 
 def _legend_html() -> str:
     """One legend for every picture: node colours and shapes, then edge styles."""
-    items = [f'<span class="key"><span class="swatch {"acct" if kind in ACCOUNT_TYPES else "ident"}" '
-             f'style="background:{colour}"></span>{_e(kind)}</span>'
-             for kind, colour in TYPE_COLOURS.items()]
+    items = [f'<span class="key"><span class="swatch {"acct" if member_type in ACCOUNT_TYPES else "ident"}" '
+             f'style="background:{colour}"></span>{_e(member_type)}</span>'
+             for member_type, colour in TYPE_COLOURS.items()]
     for rel, (colour, dash) in EDGE_STYLES.items():
         style = "dashed" if dash else "solid"
         items.append(f'<span class="key"><span class="line" style="border-top:3px {style} {colour}">'
@@ -230,7 +230,7 @@ def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None, score_text: str)
         note = (f'<p class="note">Showing {len(subgraph.nodes)} of {len(ring.get("members", []))} '
                 "members (accounts first).</p>")
     if drawn is not None and drawn.folded:
-        groups = ", ".join(f"{n} {type_noun(kind, n)}" for kind, n in drawn.folded.items())
+        groups = ", ".join(f"{n} {type_noun(member_type, n)}" for member_type, n in drawn.folded.items())
         note += (f'<p class="note folded-note">Drawn as one node each: {_e(groups)}; every member '
                  "is listed below.</p>")
     return "\n".join([
@@ -294,11 +294,11 @@ def _members_html(members: list[dict[str, Any]]) -> str:
         groups.setdefault(str(m.get("type", "")), []).append(str(m.get("id", "")))
     rank = {t: i for i, t in enumerate(TYPE_PRIORITY)}
     rows = []
-    for kind in sorted(groups, key=lambda k: (rank.get(k, len(rank)), k)):
-        ids = " ".join(f"<code>{_e(i)}</code>" for i in sorted(groups[kind]))
-        colour = TYPE_COLOURS.get(kind, OTHER_COLOUR)
-        rows.append(f'<dt><span class="dot" style="background:{colour}"></span>{_e(kind)} '
-                    f"({len(groups[kind])})</dt><dd>{ids}</dd>")
+    for member_type in sorted(groups, key=lambda k: (rank.get(k, len(rank)), k)):
+        ids = " ".join(f"<code>{_e(i)}</code>" for i in sorted(groups[member_type]))
+        colour = TYPE_COLOURS.get(member_type, OTHER_COLOUR)
+        rows.append(f'<dt><span class="dot" style="background:{colour}"></span>{_e(member_type)} '
+                    f"({len(groups[member_type])})</dt><dd>{ids}</dd>")
     return f'<details class="members" open><summary>Members ({len(members)})</summary>' \
            f'<dl>{"".join(rows)}</dl></details>'
 

@@ -75,10 +75,10 @@ def listed(ids: Iterable[str], *, shown: int = SHOWN) -> str:
     return f"{', '.join(head[:-1])} and {head[-1]}"
 
 
-def accounts(kind: str, ids: Iterable[str], *, shown: int = SHOWN) -> str:
+def accounts(account_type: str, ids: Iterable[str], *, shown: int = SHOWN) -> str:
     """A named subject: ``"creator c1"``, ``"buyers b1, b2 and 4 more"`` (type in agreement)."""
     ids = list(ids)
-    return f"{plural(len(ids), kind)} {listed(ids, shown=shown)}"
+    return f"{plural(len(ids), account_type)} {listed(ids, shown=shown)}"
 
 
 def money(amount: float, currency: str | None = None) -> str:

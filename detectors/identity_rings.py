@@ -216,8 +216,8 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     via = np.where(personal, len(ident_code) + np.arange(half), ident_code)
     label = agglomerate(n, pa_, pb_, pairs["weight"].to_numpy(), threshold=config.link_threshold,
                         initial=atoms, via=via)
-    kinds = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
-    operators = np.isin(kinds, ("creator", "seller"))
+    account_types = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
+    operators = np.isin(account_types, ("creator", "seller"))
     chained = personal & (pairs["weight"].to_numpy() >= config.chain_weight)
     label = _chains(n, pa_[chained], pb_[chained], label, operators, config)
     absorbing = pairs["identifier_type"].isin(config.absorb_types).to_numpy()
@@ -226,8 +226,8 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     same = label[src] == label[dst]
     found = groups(n, src[same], dst[same], weight[same], max_size=config.max_ring_accounts,
                    resolution=config.split_density, seed=seed, objective="cpm", atoms=atoms)
-    kinds = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
-    operators = np.isin(kinds, ("creator", "seller"))
+    account_types = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
+    operators = np.isin(account_types, ("creator", "seller"))
     found = [nodes for nodes in found if operators[nodes].sum() >= config.min_operator_accounts]
     group_of = np.full(n, -1)
     for g, nodes in enumerate(found):
@@ -378,9 +378,9 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
     atom_size = np.bincount(atoms)
     accounts = accounts.assign(paired=atom_size[atoms[accounts["account"].to_numpy()]] >= 2)
     paired = accounts.groupby("candidate")["paired"].sum()
-    kind, _, account_id = pd.Series(names[accounts["account"].to_numpy()]).str.partition(
+    member_type, _, account_id = pd.Series(names[accounts["account"].to_numpy()]).str.partition(
         ":").T.to_numpy()  # names are "type:id" per account code
-    creator = kind == "creator"
+    creator = member_type == "creator"
     members = pd.DataFrame({"group": accounts["candidate"].to_numpy()[creator],
                             "creator_id": account_id[creator]})
     bursts = registration_bursts(
@@ -396,8 +396,8 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
 
 
 def _member(key: str) -> Member:
-    kind, _, ident = key.partition(":")
-    return Member(kind, ident)
+    member_type, _, ident = key.partition(":")
+    return Member(member_type, ident)
 
 
 def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
@@ -458,12 +458,12 @@ def _how_rare(identifier_type: str, accounts: int, share: float, of_type: int) -
 
 def _who(keys: list[str]) -> str:
     """``creators c1, c2 and c3`` or, across types, ``5 creators (c1, ...) and 2 buyers (b1 and b2)``."""
-    by_kind: dict[str, list[str]] = {}
+    by_type: dict[str, list[str]] = {}
     for key in keys:
-        kind, _, account = key.partition(":")
-        by_kind.setdefault(kind, []).append(account)
-    parts = sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        account_type, _, account = key.partition(":")
+        by_type.setdefault(account_type, []).append(account)
+    parts = sorted(by_type.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     if len(parts) == 1:
         return named_accounts(*parts[0])
-    return listed([f"{count(len(ids), kind)} ({listed(ids)})" for kind, ids in parts],
+    return listed([f"{count(len(ids), account_type)} ({listed(ids)})" for account_type, ids in parts],
                   shown=len(parts))

@@ -167,14 +167,14 @@ def account_commissions(store: ProjectionSource) -> AccountMoney:
     """
     trade = store.projection("creator_shop_trade")
     money: AccountMoney = {}
-    for kind, column in (("creator", "creator_id"), ("shop", "shop_id")):
+    for account_type, column in (("creator", "creator_id"), ("shop", "shop_id")):
         if trade.empty:
             continue
         totals = trade.groupby(column, sort=False)["commission_total"].sum()
         currency = group_currency(trade, column).reindex(totals.index)
         for key, amount, code in zip(totals.index.tolist(), totals.tolist(), currency.tolist(),
                                      strict=True):
-            money[(kind, str(key))] = (round(float(amount), 2), str(code) or None)
+            money[(account_type, str(key))] = (round(float(amount), 2), str(code) or None)
     return money
 
 
@@ -479,10 +479,10 @@ def blast_radius(actions: Iterable[dict[str, Any]]) -> BlastRadius:
         count += 1
         rings.add(action["ring_id"])
         by_action[action["action"]] += 1
-        kind, target_id = action["target"]["type"], action["target"]["id"]
-        targets.setdefault(kind, set()).add(target_id)
+        target_type, target_id = action["target"]["type"], action["target"]["id"]
+        targets.setdefault(target_type, set()).add(target_id)
         if action["commission_held"]:
-            key = (kind, target_id, action.get("currency") or "")
+            key = (target_type, target_id, action.get("currency") or "")
             holds[key] = max(holds.get(key, 0.0), float(action["commission_held"]))
     held: dict[str, float] = {}
     for (_, _, currency), amount in holds.items():
