@@ -1,7 +1,7 @@
 """The API's request and response bodies (pydantic v2), with examples for ``/docs``.
 
 Rings, runs and audit entries are JSON documents written by the detectors and
-the stores, and CONTRACT.md only ever grows them, so the response models
+the stores, and docs/contract.md only ever grows them, so the response models
 declare what the API promises and let additional fields through
 (``extra="allow"``) instead of failing on a newer document.
 """

@@ -1,7 +1,7 @@
 // Upsert a batch of rings, keyed by ring_id, and replace each ring's HAS_MEMBER relationships
 // with ones to its current members: an existing node of the member's label and id, else a new one.
 // $rings: [{props: {ring_id, kind, score, status, first_detected, last_run_id, doc},
-//           members: [{type, id}]}]   (member types are CONTRACT.md section 2's)
+//           members: [{type, id}]}]   (member types are docs/contract.md section 2's)
 UNWIND $rings AS ring
 MERGE (g:Ring {ring_id: ring.props.ring_id})
 SET g = ring.props

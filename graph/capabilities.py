@@ -115,7 +115,7 @@ class RingRepository(Protocol):
 
         ``rings`` is every ring the run touched, including ones it marked
         dissolved; a ring is never deleted. Each ring is a JSON-able dict in
-        the shape of CONTRACT.md section 2 (plus history fields).
+        the shape of docs/contract.md section 2 (plus history fields).
         """
         ...
 

@@ -1,4 +1,4 @@
-"""The Neo4j store: the graph of CONTRACT.md in a real Neo4j 5 database, through the official driver.
+"""The Neo4j store: the graph of docs/contract.md in a real Neo4j 5 database, through the official driver.
 
 Why it exists beside the local store: investigators query the graph itself
 (Cypher, Neo4j's tools), and Neo4j keeps one graph that several processes read
@@ -81,7 +81,7 @@ T = TypeVar("T")
 #: TRANSACTIONS`` needs.
 Mode = Literal["read", "write", "auto"]
 
-#: Ring member types (CONTRACT.md section 2) that save_rings.cypher knows a label for.
+#: Ring member types (docs/contract.md section 2) that save_rings.cypher knows a label for.
 MEMBER_TYPES: frozenset[str] = frozenset({*ACCOUNT_LABELS, *IDENTIFIER_LABELS})
 
 #: Statements that run without a transaction time limit: clearing deletes the whole graph in
