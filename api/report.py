@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.domain import utc_stamp
+from ringwatch.domain import IdentifierType, RingKind, utc_stamp
 from ringwatch.graph.subgraph import TYPE_PRIORITY, Subgraph
 from ringwatch.reporting import (
     ACCOUNT_TYPES,
@@ -50,11 +50,11 @@ TYPE_COLOURS: dict[str, str] = {
     "shop": "#2e86ab",
     "seller": "#1b3a5c",
     "buyer": "#66a182",
-    "device": "#8d6a9f",
-    "ip": "#9a9a9a",
-    "payout_account": "#edae49",
-    "phone": "#f28482",
-    "email": "#00a6a6",
+    IdentifierType.DEVICE: "#8d6a9f",
+    IdentifierType.IP: "#9a9a9a",
+    IdentifierType.PAYOUT_ACCOUNT: "#edae49",
+    IdentifierType.PHONE: "#f28482",
+    IdentifierType.EMAIL: "#00a6a6",
 }
 OTHER_COLOUR = "#555555"
 
@@ -66,9 +66,10 @@ EDGE_STYLES: dict[str, tuple[str, str]] = {
     "OWNS": ("#1b3a5c", ""),
 }
 
-KIND_NAMES = {"identity_ring": "identity rings", "collusion_ring": "collusion rings",
-              "commission_abuse": "commission abuse", "lockstep_ring": "lockstep rings",
-              "coordinated_block": "coordinated blocks"}
+KIND_NAMES: dict[str, str] = {
+    RingKind.IDENTITY_RING: "identity rings", RingKind.COLLUSION_RING: "collusion rings",
+    RingKind.COMMISSION_ABUSE: "commission abuse", RingKind.LOCKSTEP_RING: "lockstep rings",
+    RingKind.COORDINATED_BLOCK: "coordinated blocks"}
 
 #: Metrics that are sums of money: shown with the ring's ``currency`` metric
 #: (see :func:`ringwatch.wording.money`).

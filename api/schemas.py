@@ -22,6 +22,9 @@ from ringwatch.domain import RingKind as _RingKind
 
 RING_ID_EXAMPLE = "R-7f3a09c2e1b4"
 RUN_ID_EXAMPLE = "run-20261120T000000Z-a1b2c3"
+#: The ring kind and identifier type the examples show (values from the domain's vocabulary).
+_KIND_EXAMPLE = _RingKind.IDENTITY_RING.value
+_DEVICE = IdentifierType.DEVICE.value
 STAMP_EXAMPLE = "2026-11-20T00:00:00Z"
 
 
@@ -140,7 +143,7 @@ class RingSummary(_Open):
     """A ring in a list: enough to triage it without opening it."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "ring_id": RING_ID_EXAMPLE, "kind": "identity_ring", "score": 0.93, "status": "new",
+        "ring_id": RING_ID_EXAMPLE, "kind": _KIND_EXAMPLE, "score": 0.93, "status": "new",
         "first_detected": STAMP_EXAMPLE, "last_seen_run": RUN_ID_EXAMPLE,
         "metrics": {"creators": 4, "commission_total": 1830.5, "refund_rate": 0.62},
         "accounts": 6, "top_evidence": "4 creators logged in from device d_55"}]})
@@ -170,9 +173,9 @@ class Ring(_Open):
     """A whole ring: members, metrics, evidence, history, lineage and reviews."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "ring_id": RING_ID_EXAMPLE, "kind": "identity_ring", "score": 0.93, "status": "confirmed",
+        "ring_id": RING_ID_EXAMPLE, "kind": _KIND_EXAMPLE, "score": 0.93, "status": "confirmed",
         "review_status": "confirmed", "version": 1,
-        "members": [{"type": "creator", "id": "c_102"}, {"type": "device", "id": "d_55"}],
+        "members": [{"type": "creator", "id": "c_102"}, {"type": _DEVICE, "id": "d_55"}],
         "metrics": {"creators": 4, "commission_total": 1830.5},
         "evidence": [{"code": "shared_device", "text": "4 creators logged in from device d_55",
                       "weight": 0.4}],
@@ -238,8 +241,8 @@ class RingGraph(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "nodes": [{"id": "creator:c_102", "type": "creator", "label": "c_102", "flagged": True},
-                  {"id": "device:d_55", "type": "device", "label": "d_55", "flagged": True}],
-        "edges": [{"source": "creator:c_102", "target": "device:d_55", "type": "USES",
+                  {"id": f"{_DEVICE}:d_55", "type": _DEVICE, "label": "d_55", "flagged": True}],
+        "edges": [{"source": "creator:c_102", "target": f"{_DEVICE}:d_55", "type": "USES",
                    "weight": 3.0, "label": "3 events", "events": 3}],
         "truncated": False}]})
 
@@ -261,7 +264,7 @@ class Account(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "type": "creator", "id": "c_102", "risk": 0.93,
         "rings": [RingSummary.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
-        "identifiers": [{"type": "device", "id": "d_55", "shared_by": 4}]}]})
+        "identifiers": [{"type": _DEVICE, "id": "d_55", "shared_by": 4}]}]})
 
     type: str
     id: str
@@ -288,8 +291,8 @@ class Neighbourhood(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "nodes": [{"id": "creator:c_102", "type": "creator", "label": "c_102", "flagged": True},
-                  {"id": "device:d_55", "type": "device", "label": "d_55", "flagged": True}],
-        "edges": [{"source": "creator:c_102", "target": "device:d_55", "type": "USES"}],
+                  {"id": f"{_DEVICE}:d_55", "type": _DEVICE, "label": "d_55", "flagged": True}],
+        "edges": [{"source": "creator:c_102", "target": f"{_DEVICE}:d_55", "type": "USES"}],
         "truncated": False}]})
 
     nodes: list[NeighbourNode]
@@ -331,8 +334,8 @@ class Run(_Open):
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "run_id": RUN_ID_EXAMPLE, "status": "succeeded", "started_at": STAMP_EXAMPLE,
         "backend": "local", "duration_seconds": 4.2, "parameters": {"seed": 7},
-        "rings": 31, "rings_by_kind": {"identity_ring": 12, "collusion_ring": 9,
-                                       "commission_abuse": 10},
+        "rings": 31, "rings_by_kind": {_KIND_EXAMPLE: 12, _RingKind.COLLUSION_RING.value: 9,
+                                       _RingKind.COMMISSION_ABUSE.value: 10},
         "new": 3, "persisting": 28, "dissolved": 1, "quarantine": None}]})
 
     run_id: str
@@ -387,9 +390,9 @@ class Stats(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "as_of_run": RUN_ID_EXAMPLE,
         "runs": [{"run_id": RUN_ID_EXAMPLE, "started_at": STAMP_EXAMPLE,
-                  "rings_by_kind": {"identity_ring": 12}, "new": 3, "persisting": 9,
+                  "rings_by_kind": {_KIND_EXAMPLE: 12}, "new": 3, "persisting": 9,
                   "dissolved": 1}],
-        "now": {"rings_by_kind_and_status": {"identity_ring": {"new": 10, "confirmed": 2}},
+        "now": {"rings_by_kind_and_status": {_KIND_EXAMPLE: {"new": 10, "confirmed": 2}},
                 "open_rings": 12, "commission_held_by_open_rings": 18204.5}}]})
 
     as_of_run: str | None

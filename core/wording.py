@@ -28,13 +28,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ringwatch.domain import MIXED_CURRENCY
+from ringwatch.domain import MIXED_CURRENCY, IdentifierType
 
 #: How many ids a sentence names before it says "and N more".
 SHOWN = 3
 
 #: Member types not said as their name with "_" as a space, in the singular and the plural.
-TYPE_NOUNS: dict[str, tuple[str, str]] = {"ip": ("IP", "IPs")}
+TYPE_NOUNS: dict[str, tuple[str, str]] = {IdentifierType.IP: ("IP", "IPs")}
 
 
 def plural(n: int, noun: str, plural_form: str | None = None) -> str:

@@ -344,7 +344,7 @@ def _finding(tensor: TradeTensor, judged: Judged, sellers: pd.Series,
                | {Member("seller", str(sellers[s])) for s in shops if s in sellers.index})
     lift = judged.lift
     evidence = [Evidence(
-        "coordinated_block",
+        KIND.value,
         f"{accounts('buyer', buyers, shown=config.shown)} placed {count(orders, 'order')} at "
         f"{accounts('shop', shops, shown=config.shown)} through "
         f"{accounts('creator', creators, shown=config.shown)}, filling {count(cells, 'cell')} "

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ringwatch.domain import RingKind
+from ringwatch.domain import IdentifierType, RingKind
 from ringwatch.wording import accounts as named_accounts
 from ringwatch.wording import count, listed, percent, span, type_noun, verb
 
@@ -100,7 +100,7 @@ def everyday_types(ctx: MarketContext, config: IdentityConfig) -> set[str]:
     # cheap lower bound of the share of accounts sharing; only types that come near the
     # rate by links are counted by account. IPs never: their weight is small by design.
     by_link = np.bincount(codes, weights=shared) / np.maximum(np.bincount(codes), 1)
-    near = (by_link > config.everyday_sharing_rate / 3) & (types != "ip")
+    near = (by_link > config.everyday_sharing_rate / 3) & (types != IdentifierType.IP.value)
     everyday = set()
     for t in np.flatnonzero(near):  # a type or two
         mine = codes == t
