@@ -32,7 +32,7 @@ from .ring_views import RingCache
 from .routers import ROUTERS, health
 from .schemas import problem_responses
 from .settings import ApiSettings, check_exposure
-from .wiring import open_store
+from .wiring import store_for
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         graph = store if store is not None else await run_in_threadpool(
-            open_store, settings.backend, store_dir=settings.store_dir)
+            store_for, settings.backend, store_dir=settings.store_dir)
         runner = None
         try:
             keys = KeyRing(graph, use_interval_seconds=settings.key_use_seconds)

@@ -25,14 +25,14 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from ringwatch.domain import ApiKey
+from ringwatch.domain import ApiKey, utc_stamp
 from ringwatch.graph.capabilities import KeyStore
 from ringwatch.graph.errors import StoreError
 
@@ -268,11 +268,6 @@ class CoalescedCheck:
 
 #: The revision of a :class:`KeyRing` that has not read the store yet (equal to no real one).
 _UNREAD: Hashable = object()
-
-
-def utc_stamp(now: datetime | None = None) -> str:
-    """``now`` (default: the current time) as the ISO stamp key records use, e.g. ``2026-11-20T00:00:00Z``."""
-    return (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,

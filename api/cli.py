@@ -17,32 +17,36 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ringwatch import RingwatchError
 from ringwatch.detection import DETECTION_STEPS, detect_into
 from ringwatch.detectors.pipeline import RunResult
 from ringwatch.domain import Ring, Run
-from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
+from ringwatch.graph.errors import StoreEmptyError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
-from ringwatch.loaders import LoadResult, LoadSummary, SnapshotError
+from ringwatch.loaders import LoadResult, LoadSummary
 from ringwatch.loading import load_into
 from ringwatch.ring_history import account_count
 from ringwatch.store_settings import Backend
 from ringwatch.tables import TABLES
 
+from .cli_options import (
+    CONTRACT,
+    BackendOption,
+    DataOption,
+    PortInUseError,
+    StoreOption,
+    Ui,
+    console,
+    exit_codes,
+    log,
+    progress_bars,
+    warn,
+)
 from .score_text import score_texts
-from .wiring import open_store
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
-EXIT_STORE_UNAVAILABLE = 3
-EXIT_PORT_IN_USE = 4
-
-CONTRACT = "docs/contract.md in the Ringwatch repository"
+from .wiring import store_for
 
 app = typer.Typer(
     help="Ringwatch finds account farms, collusion rings and commission abuse in a "
@@ -53,28 +57,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-log = logging.getLogger("ringwatch")
-
-DataOption = Annotated[Path, typer.Option(
-    "--data", help="Snapshot directory: one file per table (NAME.csv, NAME.csv.gz or "
-    "NAME.parquet): creators, shops, identity_links, orders, commissions, and optionally "
-    f"affiliations, violations, allowlist; columns in {CONTRACT}, section 1.",
-    show_default=False)]
-BackendOption = Annotated[Backend, typer.Option(
-    "--backend", help="Graph store: 'local' (embedded, no server) or 'neo4j' (uses "
-    "RINGWATCH_NEO4J_URI, RINGWATCH_NEO4J_USER, RINGWATCH_NEO4J_PASSWORD).")]
-StoreOption = Annotated[Path | None, typer.Option(
-    "--store", envvar="RINGWATCH_STORE", help="Directory of the local store "
-    "[default: ./.ringwatch/store]; later commands must point at the same one.",
-    show_default=False)]
-
-
-class _Ui:
-    """How chatty the terminal is: set once by the global options."""
-
-    quiet = False
-    verbose = False
 
 
 @app.callback()
@@ -88,25 +70,13 @@ def _configure(
         help="Log level: debug, info, warning, error [default: info; warning with --quiet, "
         "debug with --verbose].", show_default=False)] = None,
 ) -> None:
-    _Ui.quiet, _Ui.verbose = quiet, verbose
+    Ui.quiet, Ui.verbose = quiet, verbose
     level = log_level or ("debug" if verbose else "warning" if quiet else "info")
     # Logs go to stderr through the same console as the progress bars, so a log line is
     # printed above the live bars instead of being glued onto them.
     handler = RichHandler(console=console, show_path=False, rich_tracebacks=False,
                           log_time_format="[%X]", markup=False)
     logging.basicConfig(level=level.upper(), handlers=[handler], format="%(message)s", force=True)
-
-
-def _say(text: str) -> None:
-    """A line for the user on stderr (hidden by --quiet)."""
-    if not _Ui.quiet:
-        console.print(text, markup=False, highlight=False, soft_wrap=True)
-
-
-def _warn(text: str) -> None:
-    """A warning on stderr, shown even with --quiet."""
-    console.print(f"warning: {text}", style="yellow", markup=False, highlight=False,
-                  soft_wrap=True)
 
 
 @app.command()
@@ -129,7 +99,7 @@ def load(
     Loading the same snapshot twice changes nothing; a later snapshot updates
     the graph in place.
     """
-    with _exit_codes():
+    with exit_codes():
         summary = load_into_store(data, backend=backend, store_dir=store_dir,
                                   quarantine_dir=quarantine, replace=replace)
         if summary_json:
@@ -146,8 +116,8 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
     are known to fit the graph (the store's write does it), so a refused load
     never leaves an empty store behind.
     """
-    store = open_store(backend, store_dir=store_dir)
-    with store, _progress() as progress:
+    store = store_for(backend, store_dir=store_dir)
+    with store, progress_bars() as progress:
         try:
             task = progress.add_task("validating", total=len(TABLES))
 
@@ -174,7 +144,7 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
     log.info("loaded %s into the %s store (%s): %d rows, %d quarantined", data, backend.value,
              _where(store), result.snapshot.rows, result.summary.quarantined)
     for warning in result.summary.warnings:
-        _warn(warning)
+        warn(warning)
     return result.summary
 
 
@@ -185,7 +155,7 @@ def _where(store: GraphStore) -> str:
 
 def print_summary(summary: LoadSummary, quarantine_dir: Path) -> None:
     """Print the per-table reconciliation: read = loaded + quarantined, with the reasons."""
-    if _Ui.quiet:
+    if Ui.quiet:
         return
     table = Table(title=f"Load summary: {summary.snapshot}")
     for column in ("table", "file", "read", "loaded", "quarantined", "reasons"):
@@ -224,7 +194,7 @@ def generate(
     """
     from ringwatch.generator import GeneratorConfig, generate_snapshot
 
-    with _exit_codes():
+    with exit_codes():
         made = generate_snapshot(out, GeneratorConfig(scale=scale, seed=seed, profile=profile,
                                                       hard_negatives=hard_negatives, fmt=fmt))
         for table, rows in made.rows.items():
@@ -245,8 +215,8 @@ def detect(
     Rings keep their ids, first-detected time and review status from earlier
     runs when found again; rings no longer found are marked dissolved.
     """
-    with _exit_codes():
-        store = open_store(backend, store_dir=store_dir, create=False)
+    with exit_codes():
+        store = store_for(backend, store_dir=store_dir, create=False)
         with store:
             if not any(store.counts().get(label, 0) for label in ("Creator", "Shop", "USES",
                                                                   "Order")):
@@ -278,12 +248,12 @@ def run(
     reason when the snapshot cannot be used at all, 3 when the store cannot be
     reached.
     """
-    with _exit_codes():
+    with exit_codes():
         out.mkdir(parents=True, exist_ok=True)
         summary = load_into_store(data, backend=backend, store_dir=store_dir,
                                   quarantine_dir=out / "quarantine")
         (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
-        store = open_store(backend, store_dir=store_dir)
+        store = store_for(backend, store_dir=store_dir)
         with store:
             detect_and_write(store, out, top=top, summary=summary.as_dict())
 
@@ -292,7 +262,7 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
                      summary: dict | None = None) -> RunResult:
     """Run detection on ``store``, write rings.jsonl, run.json and report.html into ``out``, and
     tell the user what was found and where it went."""
-    with _progress() as progress:
+    with progress_bars() as progress:
         task = progress.add_task("detecting", total=len(DETECTION_STEPS))
 
         def step(name: str) -> None:
@@ -305,7 +275,7 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
     _print_top(result)
     for name, used in (Run.from_json(result.run).detectors or {}).items():
         if used.get("nothing_to_work_on"):
-            _warn(f"{name.replace('_', ' ')} had nothing to work on: {used['why']}")
+            warn(f"{name.replace('_', ' ')} had nothing to work on: {used['why']}")
     typer.echo(f"rings: {out / 'rings.jsonl'}")
     typer.echo(f"report: {out / 'report.html'}")
     typer.echo(f"run record: {out / 'run.json'}")
@@ -324,7 +294,7 @@ def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
 
 
 def _print_top(result: RunResult, limit: int = 10) -> None:
-    if _Ui.quiet or not result.rings:
+    if Ui.quiet or not result.rings:
         return
     run = Run.from_json(result.run)
     out = Console(width=max(Console().width, 120))
@@ -353,7 +323,7 @@ def demo(
     print the top rings and the evaluation against the planted labels (and two baselines)."""
     from ringwatch.generator import GeneratorConfig, generate_snapshot
 
-    with _exit_codes():
+    with exit_codes():
         snapshot = out / "snapshot"
         generate_snapshot(snapshot, GeneratorConfig(scale=scale, seed=seed))
         store_dir = out / "store"
@@ -361,7 +331,7 @@ def demo(
         results = out / "results"
         summary = load_into_store(snapshot, backend=Backend.local, store_dir=store_dir,
                                   quarantine_dir=results / "quarantine")
-        store = open_store(Backend.local, store_dir=store_dir)
+        store = store_for(Backend.local, store_dir=store_dir)
         result = detect_and_write(store, results, summary=summary.as_dict())
         _print_evaluation(store, result.rings, snapshot / "labels.csv")
         prog = _program()
@@ -415,8 +385,8 @@ def evaluate_rings(
 
     if not reviews and (rings is None or labels is None):
         raise typer.BadParameter("give --rings and --labels, or --reviews")
-    with _exit_codes():
-        store = open_store(backend, store_dir=store_dir) if (baselines or reviews) else None
+    with exit_codes():
+        store = store_for(backend, store_dir=store_dir) if (baselines or reviews) else None
         if rings is not None and labels is not None:
             _print_evaluation(store if baselines else None, load_rings(rings), labels)
         if reviews and store is not None:
@@ -478,14 +448,14 @@ def serve(
     from .middleware import configure_logging
     from .settings import ApiSettings, check_exposure
 
-    with _exit_codes():
+    with exit_codes():
         given = {"backend": backend, "store_dir": store_dir, "host": host, "port": port}
         try:
             settings = ApiSettings(**{k: v for k, v in given.items() if v is not None})
         except ValidationError as exc:
             raise RingwatchError(f"invalid API settings: {exc.errors()[0]['msg']} "
                                  f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
-        with open_store(settings.backend, store_dir=settings.store_dir) as store:
+        with store_for(settings.backend, store_dir=settings.store_dir) as store:
             usable = [k for k in store.api_keys() if not k.get("revoked_at")]
             check_exposure(settings, len(usable))  # a clear error before uvicorn starts
             described = _describe_store(store)
@@ -534,48 +504,6 @@ def _bind(host: str, port: int) -> socket.socket:
     listening.listen(2048)
     listening.set_inheritable(True)
     return listening
-
-
-class PortInUseError(RingwatchError):
-    """The API's address is taken by another process (its own exit code: 4)."""
-
-
-class _exit_codes:
-    """Turn errors into one line on stderr and the documented exit code; never a traceback.
-
-    An unexpected error is a bug: one line names it, and ``--verbose`` adds the
-    traceback for the bug report.
-    """
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type | None, error: BaseException | None, tb: object) -> bool:
-        if error is None or isinstance(error, typer.Exit | KeyboardInterrupt):
-            return False
-        message = str(error)
-        if isinstance(error, SnapshotError | StoreEmptyError):
-            code = EXIT_BAD_INPUT
-        elif isinstance(error, StoreUnavailableError):
-            code = EXIT_STORE_UNAVAILABLE
-        elif isinstance(error, PortInUseError):
-            code = EXIT_PORT_IN_USE
-        elif isinstance(error, RingwatchError):
-            code = EXIT_FAILURE
-        else:
-            code = EXIT_FAILURE
-            message = (f"unexpected {type(error).__name__}: {error} (a bug; run again with "
-                       "--verbose for the traceback and report it)")
-            if _Ui.verbose:
-                log.exception("unexpected failure")
-        console.print(f"ringwatch: error: {' '.join(message.split())}", markup=False,
-                      highlight=False, soft_wrap=True)
-        raise typer.Exit(code)
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False, disable=_Ui.quiet)
 
 
 def _register_subcommands() -> None:

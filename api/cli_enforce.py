@@ -21,8 +21,8 @@ import typer
 from ringwatch.domain import AccountType
 from ringwatch.store_settings import Backend
 
-from .cli import EXIT_BAD_INPUT, BackendOption, StoreOption, _exit_codes, _progress, _say, console
-from .wiring import open_store
+from .cli_options import EXIT_BAD_INPUT, BackendOption, StoreOption, console, exit_codes, progress_bars, say
+from .wiring import store_for
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -97,15 +97,15 @@ def enforce(
     from ringwatch.enforcement.journal import EnforcementLockedError
     from ringwatch.enforcement.policy import DEFAULT_POLICY, PolicyError, load_policy
 
-    with _exit_codes():
+    with exit_codes():
         try:
             rules = load_policy(policy) if policy is not None else DEFAULT_POLICY
-            store = open_store(backend, store_dir=store_dir, create=False)
+            store = store_for(backend, store_dir=store_dir, create=False)
             with store:
                 if dry_run:
                     _print_preview(preview(store, out, policy=rules), rules.source)
                     return
-                with _progress() as bar:
+                with progress_bars() as bar:
                     report = enforce_rings(store, out, policy=rules, batch_id=batch_id,
                                            actor=actor or DEFAULT_ACTOR, fmt=fmt.value,
                                            progress=_Progress(bar))
@@ -177,7 +177,7 @@ def _print_batch(outcome: BatchOutcome) -> None:
                    + (f"; {elsewhere} taken by a job on another --out, withdrawn from this file"
                       if elsewhere else ""))
     if outcome.radius is not None and outcome.radius.actions:
-        _say(f"blast radius: {_radius(outcome.radius)}")
+        say(f"blast radius: {_radius(outcome.radius)}")
 
 
 def _print_preview(found: Preview, source: str) -> None:
@@ -202,9 +202,9 @@ def _print_preview(found: Preview, source: str) -> None:
 def _radius(radius: BlastRadius) -> str:
     """``12 creators, 3 shops, 40 buyers touched; commission held 1,234.50 USD`` and so on."""
     order = tuple(AccountType)
-    accounts = [f"{radius.targets.get(kind, 0)} {kind}s" for kind in order]
-    others = [f"{n} {kind.replace('_', ' ')}s" for kind, n in radius.targets.items()
-              if kind not in (*order, "ring")]
+    accounts = [f"{radius.targets.get(target_type, 0)} {target_type}s" for target_type in order]
+    others = [f"{n} {target_type.replace('_', ' ')}s" for target_type, n in radius.targets.items()
+              if target_type not in (*order, "ring")]
     held = ", ".join(f"{amount:,.2f} {currency or '(no currency given)'}"
                      for currency, amount in sorted(radius.commission_held.items())) or "0.00"
     touched = ", ".join(accounts) + " touched" + (f" ({', '.join(others)})" if others else "")

@@ -9,12 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ringwatch.domain import ApiKey, AuditEntry
+from ringwatch.domain import ApiKey, AuditEntry, utc_stamp
 from ringwatch.store_settings import Backend
 
-from .cli import EXIT_BAD_INPUT, BackendOption, StoreOption, _exit_codes, console
+from .cli_options import EXIT_BAD_INPUT, BackendOption, StoreOption, console, exit_codes
 from .roles import Role
-from .wiring import open_store
+from .wiring import store_for
 
 keys_app = typer.Typer(help="API keys for the review API: create one (shown once), list them, "
                        "revoke one.", no_args_is_help=True)
@@ -32,9 +32,9 @@ def create_key(
     """Create an API key and print it once, on stdout; only its SHA-256 hash is stored."""
     from .auth import new_api_key
 
-    with _exit_codes():
+    with exit_codes():
         secret, record = new_api_key(role, label)
-        with open_store(backend, store_dir=store_dir) as store:
+        with store_for(backend, store_dir=store_dir) as store:
             store.save_api_key(record.to_json())
         console.print(f"created key {record.key_id} (role {record.role}"
                       f"{', label ' + label if label else ''}); it is shown only this once:",
@@ -47,8 +47,8 @@ def list_keys(backend: BackendOption = Backend.local, store_dir: StoreOption = N
     """List the API keys: id, role, label, creation, last use and revocation (never a key or hash)."""
     from .auth import PUBLIC_KEY_FIELDS, public_key_record
 
-    with _exit_codes():
-        with open_store(backend, store_dir=store_dir) as store:
+    with exit_codes():
+        with store_for(backend, store_dir=store_dir) as store:
             records = [public_key_record(ApiKey.from_json(r)) for r in store.api_keys()]
         revoked = sum(1 for r in records if r.get("revoked_at"))
         table = Table(title=f"{len(records)} API key(s), {revoked} revoked")
@@ -70,11 +70,11 @@ def revoke_key(
     The key's record stays (with its revocation time) so the audit log still
     names it; the revocation is audited too. Exit 2 when there is no such key.
     """
-    from .auth import describe_key, utc_stamp
+    from .auth import describe_key
 
-    with _exit_codes():
+    with exit_codes():
         at = utc_stamp()
-        with open_store(backend, store_dir=store_dir) as store:
+        with store_for(backend, store_dir=store_dir) as store:
             revocation = store.revoke_api_key(key_id, at=at)
             if revocation is not None and revocation.revoked_now:
                 note = f"`ringwatch keys revoke` ({describe_key(ApiKey.from_json(revocation.record))})"

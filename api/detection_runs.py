@@ -14,11 +14,10 @@ import contextvars
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ringwatch.detectors.pipeline import run_detection
-from ringwatch.domain import new_run_id
+from ringwatch.domain import new_run_id, utc_stamp
 from ringwatch.graph.capabilities import DetectionStore
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,7 @@ class DetectionRunner:
         with self._records_lock:
             self._records[run_id] = {
                 "run_id": run_id, "status": "running", "backend": self._store.backend,
-                "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "started_at": utc_stamp(),
                 "started_by": started_by}
         return run_id
 

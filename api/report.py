@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.domain import account_types, identifier_types
+from ringwatch.domain import RingKind, account_types, identifier_types, utc_stamp
 from ringwatch.graph.subgraph import Subgraph, type_priority
 from ringwatch.reporting import (
     ACCOUNT_TYPES,
@@ -38,9 +38,9 @@ from ringwatch.reporting import (
     curve,
     edge_width,
     label_box,
-    plural,
     ring_picture,
 )
+from ringwatch.wording import money, type_noun
 
 from .score_text import score_texts
 
@@ -60,11 +60,13 @@ EDGE_STYLES: dict[str, tuple[str, str]] = {
     "OWNS": ("#1b3a5c", ""),
 }
 
-KIND_NAMES = {"identity_ring": "identity rings", "collusion_ring": "collusion rings",
-              "commission_abuse": "commission abuse", "lockstep_ring": "lockstep rings",
-              "coordinated_block": "coordinated blocks"}
+KIND_NAMES: dict[str, str] = {
+    RingKind.IDENTITY_RING: "identity rings", RingKind.COLLUSION_RING: "collusion rings",
+    RingKind.COMMISSION_ABUSE: "commission abuse", RingKind.LOCKSTEP_RING: "lockstep rings",
+    RingKind.COORDINATED_BLOCK: "coordinated blocks"}
 
-#: Metrics that are sums of money: shown with the ring's ``currency`` metric (see :func:`money`).
+#: Metrics that are sums of money: shown with the ring's ``currency`` metric
+#: (see :func:`ringwatch.wording.money`).
 MONEY_METRICS = frozenset({"commission_total", "gmv", "amount", "commission_held", "refunded_amount"})
 MONEY_SUFFIXES = ("_gmv", "_amount", "_commission_total")
 
@@ -126,7 +128,7 @@ def _summary_html(run: dict[str, Any], summary: dict[str, Any] | None) -> str:
              ("started", run.get("started_at", ""))]
     if run.get("as_of_ms") is not None:
         as_of = datetime.fromtimestamp(int(run["as_of_ms"]) / 1000, tz=UTC)
-        facts.append(("data as of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        facts.append(("data as of", utc_stamp(as_of)))
     if run.get("duration_seconds") is not None:
         facts.append(("took", f"{run['duration_seconds']} s"))
     stats = [("rings", run.get("rings", 0))]
@@ -192,9 +194,9 @@ def _score_help_html() -> str:
 
 def _legend_html() -> str:
     """One legend for every picture: node colours and shapes, then edge styles."""
-    items = [f'<span class="key"><span class="swatch {"acct" if kind in ACCOUNT_TYPES else "ident"}" '
-             f'style="background:{colour}"></span>{_e(kind)}</span>'
-             for kind, colour in type_colours().items()]
+    items = [f'<span class="key"><span class="swatch {"acct" if member_type in ACCOUNT_TYPES else "ident"}" '
+             f'style="background:{colour}"></span>{_e(member_type)}</span>'
+             for member_type, colour in type_colours().items()]
     for rel, (colour, dash) in EDGE_STYLES.items():
         style = "dashed" if dash else "solid"
         items.append(f'<span class="key"><span class="line" style="border-top:3px {style} {colour}">'
@@ -223,7 +225,7 @@ def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None, score_text: str)
         note = (f'<p class="note">Showing {len(subgraph.nodes)} of {len(ring.get("members", []))} '
                 "members (accounts first).</p>")
     if drawn is not None and drawn.folded:
-        groups = ", ".join(f"{n} {plural(kind, n)}" for kind, n in drawn.folded.items())
+        groups = ", ".join(f"{n} {type_noun(member_type, n)}" for member_type, n in drawn.folded.items())
         note += (f'<p class="note folded-note">Drawn as one node each: {_e(groups)}; every member '
                  "is listed below.</p>")
     return "\n".join([
@@ -258,20 +260,6 @@ def is_money(name: str) -> bool:
     return name in MONEY_METRICS or name.endswith(MONEY_SUFFIXES)
 
 
-def money(value: float, currency: str | None) -> str:
-    """An amount with its currency: ``1,830.50 USD``; just the number when the snapshot had none.
-
-    ``currency`` is the ring's ``currency`` metric: an ISO code when the
-    ring's orders share one, ``"mixed"`` when they do not (the sum then adds
-    different currencies, and the reader must be told), ``None`` when the
-    snapshot had no currency column.
-    """
-    number = f"{value:,.2f}"
-    if not currency:
-        return number
-    return f"{number} (mixed currencies)" if currency == "mixed" else f"{number} {currency}"
-
-
 def _metrics_html(metrics: dict[str, Any]) -> str:
     """Every metric by its whole name (wrapped, never cut); money with the ring's currency."""
     currency = metrics.get("currency")
@@ -301,11 +289,11 @@ def _members_html(members: list[dict[str, Any]]) -> str:
         groups.setdefault(str(m.get("type", "")), []).append(str(m.get("id", "")))
     rank = {t: i for i, t in enumerate(type_priority())}
     rows = []
-    for kind in sorted(groups, key=lambda k: (rank.get(k, len(rank)), k)):
-        ids = " ".join(f"<code>{_e(i)}</code>" for i in sorted(groups[kind]))
-        colour = type_colours().get(kind, OTHER_COLOUR)
-        rows.append(f'<dt><span class="dot" style="background:{colour}"></span>{_e(kind)} '
-                    f"({len(groups[kind])})</dt><dd>{ids}</dd>")
+    for member_type in sorted(groups, key=lambda k: (rank.get(k, len(rank)), k)):
+        ids = " ".join(f"<code>{_e(i)}</code>" for i in sorted(groups[member_type]))
+        colour = type_colours().get(member_type, OTHER_COLOUR)
+        rows.append(f'<dt><span class="dot" style="background:{colour}"></span>{_e(member_type)} '
+                    f"({len(groups[member_type])})</dt><dd>{ids}</dd>")
     return f'<details class="members" open><summary>Members ({len(members)})</summary>' \
            f'<dl>{"".join(rows)}</dl></details>'
 

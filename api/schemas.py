@@ -1,13 +1,14 @@
 """The API's request and response bodies (pydantic v2), with examples for ``/docs``.
 
 Rings, runs and audit entries are JSON documents written by the detectors and
-the stores, and CONTRACT.md only ever grows them, so the response models
+the stores, and docs/contract.md only ever grows them, so the response models
 declare what the API promises and let additional fields through
 (``extra="allow"``) instead of failing on a newer document.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from enum import Enum
@@ -15,13 +16,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ringwatch.domain import LINKED_ACCOUNT_TYPES, RING_STATUSES, IdentifierType
+from ringwatch.domain import (
+    LINKED_ACCOUNT_TYPES,
+    RING_STATUSES,
+    IdentifierType,
+    account_types,
+    identifier_types,
+)
 from ringwatch.domain import AccountType as _AccountType
 from ringwatch.domain import ReviewAction as _ReviewAction
 from ringwatch.domain import RingKind as _RingKind
 
 RING_ID_EXAMPLE = "R-7f3a09c2e1b4"
 RUN_ID_EXAMPLE = "run-20261120T000000Z-a1b2c3"
+#: The ring kind and identifier type the examples show (values from the domain's vocabulary).
+_KIND_EXAMPLE = _RingKind.IDENTITY_RING.value
+_DEVICE = IdentifierType.DEVICE.value
 STAMP_EXAMPLE = "2026-11-20T00:00:00Z"
 
 
@@ -140,7 +150,7 @@ class RingSummary(_Open):
     """A ring in a list: enough to triage it without opening it."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "ring_id": RING_ID_EXAMPLE, "kind": "identity_ring", "score": 0.93, "status": "new",
+        "ring_id": RING_ID_EXAMPLE, "kind": _KIND_EXAMPLE, "score": 0.93, "status": "new",
         "first_detected": STAMP_EXAMPLE, "last_seen_run": RUN_ID_EXAMPLE,
         "metrics": {"creators": 4, "commission_total": 1830.5, "refund_rate": 0.62},
         "accounts": 6, "top_evidence": "4 creators logged in from device d_55"}]})
@@ -170,9 +180,9 @@ class Ring(_Open):
     """A whole ring: members, metrics, evidence, history, lineage and reviews."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "ring_id": RING_ID_EXAMPLE, "kind": "identity_ring", "score": 0.93, "status": "confirmed",
+        "ring_id": RING_ID_EXAMPLE, "kind": _KIND_EXAMPLE, "score": 0.93, "status": "confirmed",
         "review_status": "confirmed", "version": 1,
-        "members": [{"type": "creator", "id": "c_102"}, {"type": "device", "id": "d_55"}],
+        "members": [{"type": "creator", "id": "c_102"}, {"type": _DEVICE, "id": "d_55"}],
         "metrics": {"creators": 4, "commission_total": 1830.5},
         "evidence": [{"code": "shared_device", "text": "4 creators logged in from device d_55",
                       "weight": 0.4}],
@@ -238,8 +248,8 @@ class RingGraph(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "nodes": [{"id": "creator:c_102", "type": "creator", "label": "c_102", "flagged": True},
-                  {"id": "device:d_55", "type": "device", "label": "d_55", "flagged": True}],
-        "edges": [{"source": "creator:c_102", "target": "device:d_55", "type": "USES",
+                  {"id": f"{_DEVICE}:d_55", "type": _DEVICE, "label": "d_55", "flagged": True}],
+        "edges": [{"source": "creator:c_102", "target": f"{_DEVICE}:d_55", "type": "USES",
                    "weight": 3.0, "label": "3 events", "events": 3}],
         "truncated": False}]})
 
@@ -261,7 +271,7 @@ class Account(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "type": "creator", "id": "c_102", "risk": 0.93,
         "rings": [RingSummary.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
-        "identifiers": [{"type": "device", "id": "d_55", "shared_by": 4}]}]})
+        "identifiers": [{"type": _DEVICE, "id": "d_55", "shared_by": 4}]}]})
 
     type: str
     id: str
@@ -288,8 +298,8 @@ class Neighbourhood(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "nodes": [{"id": "creator:c_102", "type": "creator", "label": "c_102", "flagged": True},
-                  {"id": "device:d_55", "type": "device", "label": "d_55", "flagged": True}],
-        "edges": [{"source": "creator:c_102", "target": "device:d_55", "type": "USES"}],
+                  {"id": f"{_DEVICE}:d_55", "type": _DEVICE, "label": "d_55", "flagged": True}],
+        "edges": [{"source": "creator:c_102", "target": f"{_DEVICE}:d_55", "type": "USES"}],
         "truncated": False}]})
 
     nodes: list[NeighbourNode]
@@ -331,8 +341,8 @@ class Run(_Open):
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "run_id": RUN_ID_EXAMPLE, "status": "succeeded", "started_at": STAMP_EXAMPLE,
         "backend": "local", "duration_seconds": 4.2, "parameters": {"seed": 7},
-        "rings": 31, "rings_by_kind": {"identity_ring": 12, "collusion_ring": 9,
-                                       "commission_abuse": 10},
+        "rings": 31, "rings_by_kind": {_KIND_EXAMPLE: 12, _RingKind.COLLUSION_RING.value: 9,
+                                       _RingKind.COMMISSION_ABUSE.value: 10},
         "new": 3, "persisting": 28, "dissolved": 1, "quarantine": None}]})
 
     run_id: str
@@ -387,9 +397,9 @@ class Stats(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "as_of_run": RUN_ID_EXAMPLE,
         "runs": [{"run_id": RUN_ID_EXAMPLE, "started_at": STAMP_EXAMPLE,
-                  "rings_by_kind": {"identity_ring": 12}, "new": 3, "persisting": 9,
+                  "rings_by_kind": {_KIND_EXAMPLE: 12}, "new": 3, "persisting": 9,
                   "dissolved": 1}],
-        "now": {"rings_by_kind_and_status": {"identity_ring": {"new": 10, "confirmed": 2}},
+        "now": {"rings_by_kind_and_status": {_KIND_EXAMPLE: {"new": 10, "confirmed": 2}},
                 "open_rings": 12, "commission_held_by_open_rings": 18204.5}}]})
 
     as_of_run: str | None
@@ -464,16 +474,19 @@ class IdentifierTypeEntry(BaseModel):
     everyday: bool = Field(description="Shared every day (households, offices, NAT): corroborates only.")
 
 
+#: The example rows of ``GET /vocabulary``: the table's first account type and its first
+#: everyday identifier type (an IP), read from the table so the example never drifts from it.
+_EXAMPLE_ACCOUNT = account_types()[0]
+_EXAMPLE_IDENTIFIER = next(t for t in identifier_types() if t.everyday)
+
+
 class Vocabulary(BaseModel):
     """The account and identifier types the API, the page and the detectors know."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "account_types": [{"name": "creator", "label": "creator", "plural": "creators",
-                           "neo4j_label": "Creator", "colour": "#d1495b", "uses_identifiers": True}],
-        "identifier_types": [{"name": "ip", "label": "IP", "plural": "IPs", "neo4j_label": "IP",
-                              "colour": "#9a9a9a", "evidence_weight": 0.15, "personal_sharing": 2,
-                              "sharing_cap": 40, "everyday": True}],
-        "type_order": ["creator", "ip"]}]})
+        "account_types": [dataclasses.asdict(_EXAMPLE_ACCOUNT)],
+        "identifier_types": [dataclasses.asdict(_EXAMPLE_IDENTIFIER)],
+        "type_order": [_EXAMPLE_ACCOUNT.name, _EXAMPLE_IDENTIFIER.name]}]})
 
     account_types: list[AccountTypeEntry]
     identifier_types: list[IdentifierTypeEntry]

@@ -1,21 +1,24 @@
 """The command line's and the app's way to a store: their options on top of the environment's settings.
 
-A thin adapter: :func:`ringwatch.stores.open_store` does the opening; this
-only folds ``--backend`` and ``--store`` (or the API's settings) into
-:meth:`StoreSettings.from_env <ringwatch.store_settings.StoreSettings.from_env>`.
+A thin adapter, not a second factory: :func:`ringwatch.stores.open_store` is
+the one function that opens a store; :func:`store_for` only folds
+``--backend`` and ``--store`` (or the API's settings) into
+:meth:`StoreSettings.from_env <ringwatch.store_settings.StoreSettings.from_env>`
+and hands the result to it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ringwatch import stores
 from ringwatch.graph.store import GraphStore
 from ringwatch.store_settings import Backend, StoreSettings
+from ringwatch.stores import open_store
 
 
-def open_store(backend: Backend | str, *, store_dir: Path | None = None,
-               create: bool = True) -> GraphStore:
-    """Open the chosen store: ``local`` under ``store_dir`` (default ``$RINGWATCH_STORE``),
-    ``neo4j`` from the ``RINGWATCH_NEO4J_*`` variables (see :func:`ringwatch.stores.open_store`)."""
-    return stores.open_store(StoreSettings.from_env(backend=backend, store_dir=store_dir), create=create)
+def store_for(backend: Backend | str, *, store_dir: Path | None = None,
+              create: bool = True) -> GraphStore:
+    """The store the command line's options name: ``local`` under ``store_dir`` (default
+    ``$RINGWATCH_STORE``), ``neo4j`` from the ``RINGWATCH_NEO4J_*`` variables, opened by
+    :func:`ringwatch.stores.open_store` (``create=False``: refuse a local store never loaded)."""
+    return open_store(StoreSettings.from_env(backend=backend, store_dir=store_dir), create=create)

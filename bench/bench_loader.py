@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ringwatch.domain import UTC_STAMP_FORMAT
 from ringwatch.loaders.read import read_table
 from ringwatch.loaders.validate import validate_table
 from ringwatch.tables import TABLES_BY_NAME
@@ -35,7 +36,7 @@ def write_orders(path: Path, rows: int, *, seed: int = 1) -> tuple[pa.Array, pa.
         rng.integers(0, 300 * 86_400, rows), unit="s")
     status = rng.choice(["completed", "refunded", "cancelled"], rows, p=[0.9, 0.07, 0.03])
     refunded = np.where(status == "refunded",
-                        (placed + pd.Timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ"), "")
+                        (placed + pd.Timedelta(days=3)).strftime(UTC_STAMP_FORMAT), "")
     creator = np.where(rng.random(rows) < 0.4, rng.choice(creators, rows), "")
     amount = np.round(rng.lognormal(3, 1, rows), 2).astype(str)
     bad = rng.random(rows) < 0.01
@@ -47,7 +48,7 @@ def write_orders(path: Path, rows: int, *, seed: int = 1) -> tuple[pa.Array, pa.
         "creator_id": creator,
         "amount": amount,
         "currency": np.full(rows, "USD"),
-        "placed_at": placed.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "placed_at": placed.strftime(UTC_STAMP_FORMAT),
         "status": status,
         "refunded_at": refunded,
     })

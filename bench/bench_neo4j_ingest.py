@@ -75,7 +75,7 @@ def _snapshot(args: argparse.Namespace, scratch: Path) -> Snapshot:
 
 def _relationships(store: Neo4jStore) -> int:
     counts = store.counts()
-    return sum(counts[kind] for kind in RELATIONSHIP_TYPES)
+    return sum(counts[relationship] for relationship in RELATIONSHIP_TYPES)
 
 
 def _orders_only(snapshot: Snapshot, n: int) -> Snapshot:

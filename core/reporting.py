@@ -26,9 +26,10 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.domain import AccountType, type_row
+from ringwatch.domain import AccountType
 from ringwatch.graph.capabilities import ProjectionSource
 from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS, Subgraph, ring_subgraph, type_priority
+from ringwatch.wording import type_noun
 
 ACCOUNT_TYPES = frozenset(AccountType)
 
@@ -149,9 +150,9 @@ def ring_picture(subgraph: Subgraph) -> Picture:
         degree[e.target] += 1
     for node in nodes:
         node.r = 14.0 if node.folded else min(6.0 + 1.2 * math.sqrt(degree[node.key]), 12.0)
-    kinds = {n.type for n in nodes}
+    types = {n.type for n in nodes}
     concentric = (bool(edges) and all(e.type == "USES" for e in edges)
-                  and bool(kinds & ACCOUNT_TYPES) and bool(kinds - ACCOUNT_TYPES))
+                  and bool(types & ACCOUNT_TYPES) and bool(types - ACCOUNT_TYPES))
     if concentric:
         _concentric(nodes, edges)
     else:
@@ -161,19 +162,10 @@ def ring_picture(subgraph: Subgraph) -> Picture:
     return Picture(nodes, edges, width, height, "concentric" if concentric else "layered", folded)
 
 
-def _type_rank(kind: str) -> tuple[int, str]:
+def _type_rank(node_type: str) -> tuple[int, str]:
     order = type_priority()
-    rank = order.index(kind) if kind in order else len(order)
-    return rank, kind
-
-
-def plural(kind: str, n: int) -> str:
-    """A member type as a picture names ``n`` of it: its label or plural from the type table."""
-    row = type_row(kind)
-    if row is None:
-        word = kind.replace("_", " ")
-        return word if n == 1 else word + "s"
-    return row.label if n == 1 else row.plural
+    rank = order.index(node_type) if node_type in order else len(order)
+    return rank, node_type
 
 
 def wrap_label(text: str, width: int = LABEL_CHARS) -> list[str]:
@@ -205,22 +197,23 @@ def _fold(subgraph: Subgraph) -> tuple[list[DrawnNode], list[DrawnEdge], dict[st
     drawn: list[DrawnNode] = []
     owner: dict[str, str] = {}
     folded: dict[str, int] = {}
-    for kind in sorted(by_type, key=_type_rank):
-        group = sorted(by_type[kind], key=lambda n: (-strength[n["id"]], str(n.get("label", ""))))
+    for node_type in sorted(by_type, key=_type_rank):
+        group = sorted(by_type[node_type], key=lambda n: (-strength[n["id"]], str(n.get("label", ""))))
         keep = group
         if len(group) > GROUP_ABOVE:
-            keep = [] if kind in FOLD_WHOLE else group[:GROUP_ABOVE - 1]
+            keep = [] if node_type in FOLD_WHOLE else group[:GROUP_ABOVE - 1]
         for n in keep:
             label = str(n.get("label", n["id"]))
             owner[n["id"]] = n["id"]
-            drawn.append(DrawnNode(n["id"], kind, wrap_label(label), [label], strength[n["id"]]))
+            drawn.append(DrawnNode(n["id"], node_type, wrap_label(label), [label], strength[n["id"]]))
         rest = group[len(keep):]
         if rest:
-            key = f"group:{kind}"
-            text = f"{len(rest)} {'more ' if keep else ''}{plural(kind, len(rest))}"
-            drawn.append(DrawnNode(key, kind, wrap_label(text), [str(n.get("label", n["id"])) for n in rest],
+            key = f"group:{node_type}"
+            text = f"{len(rest)} {'more ' if keep else ''}{type_noun(node_type, len(rest))}"
+            drawn.append(DrawnNode(key, node_type, wrap_label(text),
+                                   [str(n.get("label", n["id"])) for n in rest],
                                    sum(strength[n["id"]] for n in rest), folded=True))
-            folded[kind] = len(rest)
+            folded[node_type] = len(rest)
             for n in rest:
                 owner[n["id"]] = key
     merged: dict[tuple[str, str, str], DrawnEdge] = {}
@@ -247,8 +240,8 @@ def _neighbours(edges: list[DrawnEdge]) -> dict[str, list[str]]:
     return out
 
 
-def _column_of(kind: str) -> int:
-    return COLUMN_ORDER.index(kind) if kind in COLUMN_ORDER else len(COLUMN_ORDER)
+def _column_of(node_type: str) -> int:
+    return COLUMN_ORDER.index(node_type) if node_type in COLUMN_ORDER else len(COLUMN_ORDER)
 
 
 def _label_size(node: DrawnNode) -> tuple[float, float]:
@@ -461,7 +454,7 @@ def _edge_text(edge: DrawnEdge, by_key: Mapping[str, DrawnNode]) -> str:
         return f"{edge.count} links"
     for end in (a, b):
         if end.folded:
-            return f"{edge.count} {plural(end.type, edge.count)}"
+            return f"{edge.count} {type_noun(end.type, edge.count)}"
     return f"×{edge.count}"
 
 

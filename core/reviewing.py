@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from ringwatch import RingwatchError
-from ringwatch.domain import VERDICT_STATUSES, AuditEntry, Review, ReviewAction, Ring, Verdict
+from ringwatch.domain import VERDICT_STATUSES, AuditEntry, Review, ReviewAction, Ring, Verdict, utc_stamp
 from ringwatch.graph.capabilities import ReviewStore
 
 
@@ -98,7 +97,7 @@ def review_ring(store: ReviewStore, ring_id: str, action: ReviewAction | str, *,
     current = version_of(ring)
     if expected_version != current:
         raise StaleVersionError(current)
-    at = at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = at or utc_stamp()
     updated = apply_review(ring, action, note, reviewer, at)
     if not store.update_ring(updated.to_json(), expected_version=current):
         raise StaleVersionError(version_of(_read(store, ring_id)))

@@ -1,6 +1,6 @@
 """The snapshot's tables (docs/contract.md section 1) and the validated snapshot, for loaders and stores.
 
-Every rule a loader enforces is declared here once (column kinds, domains,
+Every rule a loader enforces is declared here once (column types, domains,
 keys, references between tables), so that the contract and the checks cannot
 drift apart and a new optional column is one line. It lives in the root
 package because both sides need it: ``loaders/`` validates against it and
@@ -28,7 +28,7 @@ class SnapshotError(RingwatchError):
     """
 
 
-class Kind(str, Enum):
+class ColumnType(str, Enum):
     """How a column's text is parsed."""
 
     ID = "id"  # opaque identifier: never parsed, never assumed numeric
@@ -40,10 +40,10 @@ class Kind(str, Enum):
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a table: its kind, whether it must be present and filled, its domain."""
+    """One column of a table: its type, whether it must be present and filled, its domain."""
 
     name: str
-    kind: Kind = Kind.TEXT
+    type: ColumnType = ColumnType.TEXT
     required: bool = False
     choices: tuple[str, ...] = ()
     minimum: float | None = None
@@ -100,9 +100,9 @@ ORDER_STATUSES = ("completed", "refunded", "cancelled")
 COMMISSION_STATUSES = ("pending", "paid", "reversed")
 SEVERITIES = ("low", "medium", "high")
 
-_ID = Kind.ID
-_TS = Kind.TIMESTAMP
-_NUM = Kind.NUMBER
+_ID = ColumnType.ID
+_TS = ColumnType.TIMESTAMP
+_NUM = ColumnType.NUMBER
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
@@ -138,7 +138,7 @@ TABLES: tuple[TableSpec, ...] = (
             Column("identifier", _ID, required=True),
             Column("first_seen", _TS, required=True),
             Column("last_seen", _TS),
-            Column("events", Kind.INTEGER, minimum=1, default=1),
+            Column("events", ColumnType.INTEGER, minimum=1, default=1),
         ),
         key=("account_type", "account_id", "identifier_type", "identifier"),
         references=(
@@ -237,11 +237,11 @@ TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
 def absent_column(column: Column, n: int) -> pa.Array:
     """The values of a contract column a file does not give: nulls, or the column's default,
     so every table has its contract columns whichever optional ones the file left out."""
-    if column.kind is Kind.TIMESTAMP:
+    if column.type is ColumnType.TIMESTAMP:
         return pa.nulls(n, TIMESTAMP_TYPE)
-    if column.kind is Kind.INTEGER:
+    if column.type is ColumnType.INTEGER:
         return pa.array(np.full(n, column.default if column.default is not None else 0), pa.int64())
-    if column.kind is Kind.NUMBER:
+    if column.type is ColumnType.NUMBER:
         return pa.nulls(n, pa.float64())
     return pa.nulls(n, pa.string())
 

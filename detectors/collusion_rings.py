@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
+from ringwatch.wording import accounts, count, listed, plural, verb
 
 from .communities import components, groups
 from .config import CollusionConfig
 from .context import MarketContext
 from .rings import Evidence, Finding, Member
 from .significance import bh_qvalues, binomial_tail, smoothed_share
-from .wording import accounts, count, listed, plural, verb
 
 KIND = RingKind.COLLUSION_RING
 _POOL_MIN_ORDERS = 2

@@ -18,12 +18,11 @@ import pandas as pd
 
 from ringwatch.domain import RingKind
 from ringwatch.graph.projections import group_currency
+from ringwatch.wording import accounts, count, listed, money, plural, type_noun, verb
 
 from .config import AbuseConfig
 from .context import MarketContext
-from .identity_rings import describe_type
 from .rings import Evidence, Finding, Member
-from .wording import accounts, count, listed, money, plural, verb
 
 KIND = RingKind.COMMISSION_ABUSE
 _SHOWN = 4
@@ -48,9 +47,9 @@ def _ties(tie: pd.DataFrame, code: str, who: str, accounts: pd.Series,
     """The identifiers tying an account to a creator, as members and (the first few) as evidence."""
     members = {Member(t, i) for t, i in zip(tie["identifier_type"], tie["identifier"], strict=True)}
     evidence = [
-        Evidence(code, f"{who} {account} shares {describe_type(kind)} {ident} with creator "
+        Evidence(code, f"{who} {account} shares {type_noun(identifier_type)} {ident} with creator "
                        f"{creator}", 0.5)
-        for account, kind, ident in zip(accounts.head(_SHOWN), tie["identifier_type"].head(_SHOWN),
+        for account, identifier_type, ident in zip(accounts.head(_SHOWN), tie["identifier_type"].head(_SHOWN),
                                         tie["identifier"].head(_SHOWN), strict=True)
     ]
     return members, evidence

@@ -2,9 +2,14 @@
 
 Components alone merge two rings joined by one stray link; Leiden alone on the
 whole graph pays for a global optimisation that nearly every small component
-does not need. So: components first (cheap, exact), then Leiden with the
-modularity objective (python-igraph's default is CPM, which needs a resolution
-tuned to the weights) only inside components larger than ``max_size``.
+does not need. So: components first (cheap, exact), then Leiden only inside
+components larger than ``max_size``, under the objective the caller names.
+Identity rings split with CPM (the Constant Potts Model, python-igraph's
+default), its resolution being the link weight per pair of accounts a part must
+reach (``IdentityConfig.split_density``): modularity's resolution limit would
+leave parts of hundreds of loosely chained accounts whole. Collusion rings keep
+:func:`groups`' default, modularity, whose resolution of 1 needs no tuning to
+their order-count weights.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ class MarketContext:
         >>> def table(spec, rows=()):
         ...     frame = pd.DataFrame(list(rows), columns=[c.name for c in spec.columns])
         ...     for c in spec.columns:
-        ...         if c.kind == "timestamp":
+        ...         if c.type == "timestamp":
         ...             frame[c.name] = pd.to_datetime(frame[c.name], utc=True)
         ...     return frame
         >>> rows = {"creators": [("c1", "2026-01-01", "US", None), ("c2", "2026-01-02", "US", None)],

@@ -46,11 +46,11 @@ import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
+from ringwatch.wording import accounts, count
 
 from .config import BlockConfig
 from .context import MarketContext
 from .rings import Evidence, Finding, Member
-from .wording import accounts, count
 
 KIND = RingKind.COORDINATED_BLOCK
 #: The tensor's modes, in the order of :attr:`TradeTensor.codes`.
@@ -344,7 +344,7 @@ def _finding(tensor: TradeTensor, judged: Judged, sellers: pd.Series,
                | {Member("seller", str(sellers[s])) for s in shops if s in sellers.index})
     lift = judged.lift
     evidence = [Evidence(
-        "coordinated_block",
+        KIND.value,
         f"{accounts('buyer', buyers, shown=config.shown)} placed {count(orders, 'order')} at "
         f"{accounts('shop', shops, shown=config.shown)} through "
         f"{accounts('creator', creators, shown=config.shown)}, filling {count(cells, 'cell')} "

@@ -38,8 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ringwatch.domain import RingKind, identifier_types, is_identifier_type
-from ringwatch.domain import identifier_type as identifier_type_row
+from ringwatch.domain import RingKind, identifier_types
+from ringwatch.wording import accounts as named_accounts
+from ringwatch.wording import count, listed, percent, span, type_noun, verb
 
 from .communities import agglomerate, components, components_through, groups
 from .config import IdentityConfig
@@ -47,17 +48,9 @@ from .context import MarketContext
 from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
 from .sharing import identifier_pairs, rarity
-from .wording import accounts as named_accounts
-from .wording import count, listed, percent, span, verb
 
 KIND = RingKind.IDENTITY_RING
 _SHOWN_EVIDENCE = 8
-
-
-def describe_type(identifier_type: str) -> str:
-    """``payout_account`` -> ``payout account``: identifier types as a reviewer reads them (their label)."""
-    return identifier_type_row(identifier_type).label if is_identifier_type(identifier_type) \
-        else identifier_type
 
 
 def everyday_kinds() -> list[str]:
@@ -228,8 +221,8 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     via = np.where(personal, len(ident_code) + np.arange(half), ident_code)
     label = agglomerate(n, pa_, pb_, pairs["weight"].to_numpy(), threshold=config.link_threshold,
                         initial=atoms, via=via)
-    kinds = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
-    operators = np.isin(kinds, ("creator", "seller"))
+    account_types = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
+    operators = np.isin(account_types, ("creator", "seller"))
     chained = personal & (pairs["weight"].to_numpy() >= config.chain_weight)
     label = _chains(n, pa_[chained], pb_[chained], label, operators, config)
     absorbing = pairs["identifier_type"].isin(config.absorb_types).to_numpy()
@@ -238,8 +231,8 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     same = label[src] == label[dst]
     found = groups(n, src[same], dst[same], weight[same], max_size=config.max_ring_accounts,
                    resolution=config.split_density, seed=seed, objective="cpm", atoms=atoms)
-    kinds = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
-    operators = np.isin(kinds, ("creator", "seller"))
+    account_types = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
+    operators = np.isin(account_types, ("creator", "seller"))
     found = [nodes for nodes in found if operators[nodes].sum() >= config.min_operator_accounts]
     group_of = np.full(n, -1)
     for g, nodes in enumerate(found):
@@ -390,9 +383,9 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
     atom_size = np.bincount(atoms)
     accounts = accounts.assign(paired=atom_size[atoms[accounts["account"].to_numpy()]] >= 2)
     paired = accounts.groupby("candidate")["paired"].sum()
-    kind, _, account_id = pd.Series(names[accounts["account"].to_numpy()]).str.partition(
+    member_type, _, account_id = pd.Series(names[accounts["account"].to_numpy()]).str.partition(
         ":").T.to_numpy()  # names are "type:id" per account code
-    creator = kind == "creator"
+    creator = member_type == "creator"
     members = pd.DataFrame({"group": accounts["candidate"].to_numpy()[creator],
                             "creator_id": account_id[creator]})
     bursts = registration_bursts(
@@ -408,8 +401,8 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
 
 
 def _member(key: str) -> Member:
-    kind, _, ident = key.partition(":")
-    return Member(kind, ident)
+    member_type, _, ident = key.partition(":")
+    return Member(member_type, ident)
 
 
 def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
@@ -440,10 +433,10 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
             step = stepped.loc[ident]
             sentences.append(Evidence(
                 f"lockstep_{identifier_type}",
-                f"{describe_type(identifier_type)} {value} was first used by "
+                f"{type_noun(identifier_type)} {value} was first used by "
                 f"{int(step['in_window'])} of its {count(int(step['accounts']), 'account')} within "
                 f"{span(step['window_ms'] / 3_600_000)} of each other, while the market's other "
-                f"{describe_type(identifier_type)} links in that window were "
+                f"{type_noun(identifier_type)} links in that window were "
                 f"{step['market_share']:.1%} of all; {count(n, 'account')} of this ring use it: "
                 f"{_who(keys)}", base))
             continue
@@ -456,7 +449,7 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
         shares.append(share)
         sentences.append(Evidence(
             f"shared_{identifier_type}",
-            f"{describe_type(identifier_type)} {value} is used by {count(n, 'account')} of this "
+            f"{type_noun(identifier_type)} {value} is used by {count(n, 'account')} of this "
             f"ring{beyond}: {_who(keys)}; {_how_rare(identifier_type, total, share, of_type)}",
             weight))
     return found
@@ -464,18 +457,18 @@ def _evidence(per_ident: pd.Series, config: IdentityConfig, sharing: pd.Series,
 
 def _how_rare(identifier_type: str, accounts: int, share: float, of_type: int) -> str:
     """``in this snapshot 0.41% of the 2,431 payout accounts are used by 6 accounts or more``."""
-    return (f"in this snapshot {percent(share)} of the {count(of_type, describe_type(identifier_type))} "
+    return (f"in this snapshot {percent(share)} of the {count(of_type, type_noun(identifier_type))} "
             f"{verb(of_type, 'is', 'are')} used by {count(accounts, 'account')} or more")
 
 
 def _who(keys: list[str]) -> str:
     """``creators c1, c2 and c3`` or, across types, ``5 creators (c1, ...) and 2 buyers (b1 and b2)``."""
-    by_kind: dict[str, list[str]] = {}
+    by_type: dict[str, list[str]] = {}
     for key in keys:
-        kind, _, account = key.partition(":")
-        by_kind.setdefault(kind, []).append(account)
-    parts = sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        account_type, _, account = key.partition(":")
+        by_type.setdefault(account_type, []).append(account)
+    parts = sorted(by_type.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     if len(parts) == 1:
         return named_accounts(*parts[0])
-    return listed([f"{count(len(ids), kind)} ({listed(ids)})" for kind, ids in parts],
+    return listed([f"{count(len(ids), account_type)} ({listed(ids)})" for account_type, ids in parts],
                   shown=len(parts))

@@ -46,13 +46,12 @@ import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
+from ringwatch.wording import accounts, count, listed, span, type_noun, verb
 
 from .communities import components_through
 from .config import LockstepConfig
 from .context import MarketContext
-from .identity_rings import describe_type
 from .rings import Evidence, Finding, Member
-from .wording import accounts, count, listed, span, verb
 
 KIND = RingKind.LOCKSTEP_RING
 _HOUR_MS = 3_600_000
@@ -247,8 +246,8 @@ def _cohort_mates(ctx: MarketContext, cells: pd.DataFrame,
 
 def _mates_evidence(creators: list[str], identifiers: list[str]) -> Evidence:
     """Why cohort mates joined: registered in the ring's window, sharing its identifiers."""
-    shown = [f"{describe_type(kind)} {value}"
-             for kind, _, value in (i.partition(":") for i in identifiers)]
+    shown = [f"{type_noun(id_type)} {value}"
+             for id_type, _, value in (i.partition(":") for i in identifiers)]
     return Evidence(
         "lockstep_cohort_tie",
         f"{accounts('creator', creators)}, registered in the same window as this ring's "

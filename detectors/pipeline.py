@@ -22,8 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.domain import Lifecycle, in_queue_order, new_run_id
+from ringwatch.domain import Lifecycle, in_queue_order, new_run_id, utc_stamp
 from ringwatch.graph.capabilities import DetectionStore, RingRepository
+from ringwatch.wording import count, listed, span
 
 from .collusion_rings import find_collusion_rings
 from .commission_abuse import find_commission_abuse
@@ -39,7 +40,6 @@ from .ring_ids import assign_ids, carried_review
 from .ring_kinds import RING_KINDS
 from .rings import Evidence, Finding
 from .scoring import MetricTables, context_evidence, metrics, score
-from .wording import count, listed, span
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     findings = find_rings(ctx, config, progress=step)
     step("scoring")
     tables = MetricTables.from_context(ctx)
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = utc_stamp(now)
     current = []
     for finding, ring_metrics in zip(findings, metrics(findings, tables, ctx.as_of_ms),
                                      strict=True):

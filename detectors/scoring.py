@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 
 from ringwatch.graph.projections import group_currency
+from ringwatch.wording import accounts, count, money, verb
 
 from .config import ScoringConfig
 from .context import MarketContext
 from .rings import Evidence, Finding
-from .wording import accounts, count, money, verb
 
 _DAY_MS = 86_400_000
 

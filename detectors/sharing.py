@@ -73,9 +73,9 @@ def identifier_pairs(links: pd.DataFrame, *, max_sharing: Mapping[str, int],
     a, b = accounts[first + i], accounts[first + j]
     swap = a > b
     a, b = np.where(swap, b, a), np.where(swap, a, b)
-    kind = types[first]
-    caps = pd.Series(kind).map(max_sharing).to_numpy()
-    weight = pd.Series(kind).map(type_weights).to_numpy() * rarity(
-        k, caps + 1, pd.Series(kind).map(personal or {}).fillna(2).to_numpy())
+    id_types = types[first]
+    caps = pd.Series(id_types).map(max_sharing).to_numpy()
+    weight = pd.Series(id_types).map(type_weights).to_numpy() * rarity(
+        k, caps + 1, pd.Series(id_types).map(personal or {}).fillna(2).to_numpy())
     return pd.DataFrame({"a": a, "b": b, "ident": ident_names[ident_codes[first]],
-                         "identifier_type": kind, "weight": weight, "sharing": k})
+                         "identifier_type": id_types, "weight": weight, "sharing": k})

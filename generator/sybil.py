@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from ringwatch.domain import IdentifierType
+
 from .catalog import DOMESTIC_REGIONS, DOMESTIC_SHARES, REGIONS
 from .clock import DAY, HISTORY_START, SNAPSHOT_END, link_times, registration_times
 from .iso_times import iso_utc
@@ -278,7 +280,8 @@ def _tables(links: _Links, registered: np.ndarray, honest: int, group: np.ndarra
     identity_links = pa.table({
         "account_type": pa.array(np.full(n, "creator", dtype=object), type=pa.string()),
         "account_id": creator_ids.encode(account[order]),
-        "identifier_type": pa.array(np.full(n, "payout_account", dtype=object), type=pa.string()),
+        "identifier_type": pa.array(np.full(n, IdentifierType.PAYOUT_ACCOUNT.value, dtype=object),
+                                    type=pa.string()),
         "identifier": wallet_ids.encode(wallet[order]),
         "first_seen": iso_utc(first_seen[order]),
         "last_seen": iso_utc(last_seen[order]),

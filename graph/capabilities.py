@@ -38,10 +38,6 @@ Node = tuple[str, str]
 #: Neighbours expanded per node in :meth:`AccountGraph.neighbourhood` unless told otherwise.
 DEFAULT_PER_NODE = 50
 
-#: The fields of a stored API key record; the raw key is never one of them.
-API_KEY_FIELDS: tuple[str, ...] = ("key_id", "hash", "role", "label", "created_at")
-
-
 @dataclass(frozen=True)
 class KeyRevocation:
     """What :meth:`KeyStore.revoke_api_key` did: the key's record as now stored, and whether
@@ -119,7 +115,7 @@ class RingRepository(Protocol):
 
         ``rings`` is every ring the run touched, including ones it marked
         dissolved; a ring is never deleted. Each ring is a JSON-able dict in
-        the shape of CONTRACT.md section 2 (plus history fields).
+        the shape of docs/contract.md section 2 (plus history fields).
         """
         ...
 
@@ -218,7 +214,7 @@ class KeyStore(Protocol):
         """Store an API key record, upserted by ``key_id``, and move :meth:`api_keys_revision`.
 
         A record is ``{key_id, hash, role, label, created_at}`` (see
-        :data:`API_KEY_FIELDS`; extra fields are kept). The raw key never
+        :data:`ringwatch.domain.API_KEY_FIELDS`; extra fields are kept). The raw key never
         reaches the store: a record with a ``key`` or ``raw_key`` field, or
         without ``key_id`` or ``hash``, is a ``ValueError``.
 

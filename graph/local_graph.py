@@ -111,7 +111,7 @@ class LocalGraph:
             "Creator": len(creators), "Shop": len(t["shops"]), "Seller": sellers,
             "Buyer": buyers, "Order": len(orders), "Commission": len(t["commissions"]),
             "Agency": creators["agency_id"].dropna().nunique(),
-            **{label: int(per_type.get(kind, 0)) for kind, label in identifier_labels().items()},
+            **{label: int(per_type.get(id_type, 0)) for id_type, label in identifier_labels().items()},
             "Violation": len(t["violations"]), "AllowlistEntry": len(t["allowlist"]),
             "OWNS": len(t["shops"]), "USES": len(links), "PLACED": len(orders),
             "FROM": len(orders), "ATTRIBUTED_TO": int(orders["creator_id"].notna().sum()),
@@ -153,13 +153,14 @@ class LocalGraph:
         mine = links[(links["account_id"] == account_id) & (links["account_type"] == account_type)]
         shared = links[links["identifier"].isin(mine["identifier"].unique())]
         shared_by = shared.groupby(["identifier_type", "identifier"]).size()
-        return [{"type": str(kind), "id": str(identifier), "shared_by": int(shared_by[(kind, identifier)])}
-                for kind, identifier in zip(mine["identifier_type"], mine["identifier"], strict=True)]
+        return [{"type": str(id_type), "id": str(identifier),
+                 "shared_by": int(shared_by[(id_type, identifier)])}
+                for id_type, identifier in zip(mine["identifier_type"], mine["identifier"], strict=True)]
 
     def adjacent(self, nodes: Sequence[Node], per_node: int) -> Mapping[Node, Iterable[Node]]:
         ids: dict[str, set[str]] = {}
-        for kind, node_id in nodes:
-            ids.setdefault(kind, set()).add(node_id)
+        for node_type, node_id in nodes:
+            ids.setdefault(node_type, set()).add(node_id)
         found: dict[Node, set[Node]] = {}
         self._add_uses(ids, found)
         self._add_owns(ids, found)
@@ -174,43 +175,43 @@ class LocalGraph:
         links = self.table("identity_links")
         sides = (("account_type", "account_id", "identifier_type", "identifier", LINKED_ACCOUNT_TYPES),
                  ("identifier_type", "identifier", "account_type", "account_id", identifier_labels()))
-        for from_type, from_id, to_type, to_id, kinds in sides:
-            wanted = set().union(*(ids.get(k, set()) for k in kinds))
+        for from_type, from_id, to_type, to_id, types in sides:
+            wanted = set().union(*(ids.get(k, set()) for k in types))
             if not wanted:
                 continue
             rows = links.loc[links[from_id].isin(wanted), [from_type, from_id, to_type, to_id]]
-            for kind, node_id, other_kind, other_id in zip(*(rows[c].tolist() for c in rows.columns),
+            for node_type, node_id, other_type, other_id in zip(*(rows[c].tolist() for c in rows.columns),
                                                            strict=True):
                 # An id matched under another type (buyer "x" for creator "x") is not this node.
-                if node_id in ids.get(kind, ()):
-                    found.setdefault((kind, node_id), set()).add((other_kind, other_id))
+                if node_id in ids.get(node_type, ()):
+                    found.setdefault((node_type, node_id), set()).add((other_type, other_id))
 
     def _add_owns(self, ids: dict[str, set[str]], found: dict[Node, set[Node]]) -> None:
         """OWNS both ways: sellers to their shops, shops to their seller."""
         shops = self.table("shops")
-        for kind, column, other_kind, other_column in (("seller", "seller_id", "shop", "shop_id"),
+        for node_type, column, other_type, other_column in (("seller", "seller_id", "shop", "shop_id"),
                                                        ("shop", "shop_id", "seller", "seller_id")):
-            if kind in ids:
-                rows = shops.loc[shops[column].isin(ids[kind]), [column, other_column]]
-                _add_pairs(found, kind, rows[column], other_kind, rows[other_column])
+            if node_type in ids:
+                rows = shops.loc[shops[column].isin(ids[node_type]), [column, other_column]]
+                _add_pairs(found, node_type, rows[column], other_type, rows[other_column])
 
     def _add_orders(self, ids: dict[str, set[str]], found: dict[Node, set[Node]]) -> None:
         """TRADES and BOUGHT both ways, from the orders (a creator's: attributed orders only)."""
         orders = self.table("orders")
         columns = {"creator": "creator_id", "shop": "shop_id", "buyer": "buyer_id"}
-        for kind, column in columns.items():
-            if kind not in ids:
+        for node_type, column in columns.items():
+            if node_type not in ids:
                 continue
-            rows = orders.loc[orders[column].isin(ids[kind]), list(columns.values())]
-            for other_kind, other_column in columns.items():
-                if other_kind != kind:
+            rows = orders.loc[orders[column].isin(ids[node_type]), list(columns.values())]
+            for other_type, other_column in columns.items():
+                if other_type != node_type:
                     pairs = rows[[column, other_column]].dropna().drop_duplicates()
                     pairs = pairs[pairs[other_column] != ""]
-                    _add_pairs(found, kind, pairs[column], other_kind, pairs[other_column])
+                    _add_pairs(found, node_type, pairs[column], other_type, pairs[other_column])
 
 
-def _add_pairs(found: dict[Node, set[Node]], kind: str, node_ids: pd.Series, other_kind: str,
+def _add_pairs(found: dict[Node, set[Node]], node_type: str, node_ids: pd.Series, other_type: str,
                other_ids: pd.Series) -> None:
-    """Record ``(kind, node_id)`` -> ``(other_kind, other_id)`` for each row."""
+    """Record ``(node_type, node_id)`` -> ``(other_type, other_id)`` for each row."""
     for node_id, other_id in zip(node_ids.tolist(), other_ids.tolist(), strict=True):
-        found.setdefault((kind, node_id), set()).add((other_kind, other_id))
+        found.setdefault((node_type, node_id), set()).add((other_type, other_id))

@@ -1,4 +1,4 @@
-"""The Neo4j store: the graph of CONTRACT.md in a real Neo4j 5 database, through the official driver.
+"""The Neo4j store: the graph of docs/contract.md in a real Neo4j 5 database, through the official driver.
 
 Why it exists beside the local store: investigators query the graph itself
 (Cypher, Neo4j's tools), and Neo4j keeps one graph that several processes read
@@ -64,7 +64,7 @@ from neo4j.exceptions import (
 
 from ringwatch import cypher
 from ringwatch.store_settings import Neo4jSettings
-from ringwatch.tables import TABLES, Kind, Snapshot
+from ringwatch.tables import TABLES, ColumnType, Snapshot
 
 from .capabilities import KeyRevocation, Node, WriteProgress
 from .errors import QueryError, StoreError, StoreTimeoutError, StoreUnavailableError
@@ -130,7 +130,7 @@ _WRITES: dict[str, _TableWrite] = {
 }
 
 _TIME_COLUMNS: dict[str, tuple[str, ...]] = {
-    spec.name: tuple(c.name for c in spec.columns if c.kind is Kind.TIMESTAMP) for spec in TABLES
+    spec.name: tuple(c.name for c in spec.columns if c.type is ColumnType.TIMESTAMP) for spec in TABLES
 }
 
 
@@ -437,11 +437,11 @@ class Neo4jStore(GraphStore):
 
     def _adjacent(self, nodes: Sequence[Node], per_node: int) -> Mapping[Node, Iterable[Node]]:
         rows = self._run("neighbours", lambda result: result.values("from_type", "from_id", "type", "id"),
-                         nodes=[{"type": kind, "id": node_id} for kind, node_id in nodes],
+                         nodes=[{"type": node_type, "id": node_id} for node_type, node_id in nodes],
                          first=per_node + 1) or []
         out: dict[Node, list[Node]] = {}
-        for from_type, from_id, kind, node_id in rows:
-            out.setdefault((from_type, from_id), []).append((kind, node_id))
+        for from_type, from_id, node_type, node_id in rows:
+            out.setdefault((from_type, from_id), []).append((node_type, node_id))
         return out
 
     def clear(self) -> None:

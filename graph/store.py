@@ -392,18 +392,18 @@ def sorted_identifiers(identifiers: Iterable[dict[str, Any]]) -> list[dict[str, 
 def edge(a: Node, b: Node) -> dict[str, str]:
     """The edge between two adjacent nodes, in the direction the graph has it (USES, OWNS, TRADES, BOUGHT)."""
     for source, target in ((a, b), (b, a)):
-        kinds = source[0], target[0]
-        if kinds[0] in LINKED_ACCOUNT_TYPES and is_identifier_type(kinds[1]):
-            kind = "USES"
-        elif kinds == ("seller", "shop"):
-            kind = "OWNS"
-        elif kinds == ("creator", "shop"):
-            kind = "TRADES"
-        elif kinds in (("buyer", "shop"), ("buyer", "creator")):
-            kind = "BOUGHT"
+        ends = source[0], target[0]
+        if ends[0] in LINKED_ACCOUNT_TYPES and is_identifier_type(ends[1]):
+            edge_type = "USES"
+        elif ends == ("seller", "shop"):
+            edge_type = "OWNS"
+        elif ends == ("creator", "shop"):
+            edge_type = "TRADES"
+        elif ends in (("buyer", "shop"), ("buyer", "creator")):
+            edge_type = "BOUGHT"
         else:
             continue
-        return {"source": node_key(source), "target": node_key(target), "type": kind}
+        return {"source": node_key(source), "target": node_key(target), "type": edge_type}
     raise ValueError(f"no edge between a {a[0]} and a {b[0]}")
 
 

@@ -121,7 +121,7 @@ def ring_subgraph(members: list[dict[str, Any]], projections: Mapping[str, pd.Da
     ids: dict[str, set[str]] = {}
     for member in members:
         ids.setdefault(str(member["type"]), set()).add(str(member["id"]))
-    keys = {f"{kind}:{i}" for kind, group in ids.items() for i in group}
+    keys = {f"{node_type}:{i}" for node_type, group in ids.items() for i in group}
     frames = [
         _uses_edges(projections.get("identity_links"), ids, keys),
         _trades_edges(projections.get("creator_shop_trade"), ids),
@@ -204,13 +204,13 @@ def _bought_edges(orders: pd.DataFrame | None, ids: dict[str, set[str]]) -> list
         return [_empty()]
     rows = orders[orders["buyer_id"].isin(ids.get("buyer", set()))]
     out = []
-    for column, kind in (("creator_id", "creator"), ("shop_id", "shop")):
-        part = rows[rows[column].isin(ids.get(kind, set()))]
+    for column, node_type in (("creator_id", "creator"), ("shop_id", "shop")):
+        part = rows[rows[column].isin(ids.get(node_type, set()))]
         grouped = part.groupby(["buyer_id", column], sort=True).agg(
             orders=("orders", "sum"), gmv=("gmv", "sum")).reset_index()
         count = grouped["orders"].astype("int64")
         out.append(pd.DataFrame({
-            "source": "buyer:" + grouped["buyer_id"], "target": f"{kind}:" + grouped[column],
+            "source": "buyer:" + grouped["buyer_id"], "target": f"{node_type}:" + grouped[column],
             "type": "BOUGHT", "weight": count.astype(float),
             "label": count.map(lambda n: f"{n} order" if n == 1 else f"{n} orders"),
             "orders": count, "gmv": grouped["gmv"].astype(float),

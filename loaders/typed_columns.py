@@ -63,7 +63,7 @@ def check_column_types(path: Path, names: Iterable[str], types: Iterable[pa.Data
 
 def _type_error(path: Path, name: str, problem: str, spec: TableSpec) -> ColumnTypeError:
     return ColumnTypeError(f"{path}: column {name} holds {problem}, not the "
-                           f"{spec.column(name).kind.value} the contract needs "
+                           f"{spec.column(name).type.value} the contract needs "
                            f"(table {spec.name} rejected)")
 
 

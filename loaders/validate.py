@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ringwatch.domain import QuarantineCode as Code
-from ringwatch.tables import TIMESTAMP_TYPE, Column, Kind, Reference, TableSpec, absent_column
+from ringwatch.tables import TIMESTAMP_TYPE, Column, ColumnType, Reference, TableSpec, absent_column
 
 from .read import RawTable
 from .schema import MAX_VALUE_BYTES, RAW_LINE, REASON, SOURCE_ROW
@@ -138,7 +138,7 @@ def _none_failed(text: pa.Array) -> pa.Array:
     return pa.array(np.zeros(len(text), dtype=bool))
 
 
-def _parse_numbers(text: pa.Array, kind: Kind) -> tuple[pa.Array, pa.Array, pa.Array]:
+def _parse_numbers(text: pa.Array, column_type: ColumnType) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Parse decimal text to float64 (or int64); returns (values, misshaped, out of range).
 
     The vectorised cast takes a clean column at once. Otherwise the text of the
@@ -146,7 +146,7 @@ def _parse_numbers(text: pa.Array, kind: Kind) -> tuple[pa.Array, pa.Array, pa.A
     beyond int64, a ``+`` sign it does not take) that text alone is parsed in
     Python: a rare, already damaged column, never a reason to fail the table.
     """
-    pattern, target = (_INTEGER, pa.int64()) if kind is Kind.INTEGER else (_NUMBER, pa.float64())
+    pattern, target = (_INTEGER, pa.int64()) if column_type is ColumnType.INTEGER else (_NUMBER, pa.float64())
     try:  # the common case: every value is a number
         return pc.cast(text, target), _none_failed(text), _none_failed(text)
     except pa.ArrowInvalid:
@@ -156,18 +156,18 @@ def _parse_numbers(text: pa.Array, kind: Kind) -> tuple[pa.Array, pa.Array, pa.A
     try:
         return pc.cast(candidates, target), pc.invert(shaped), _none_failed(text)
     except pa.ArrowInvalid:
-        values, out_of_range = _parse_each(candidates, kind)
+        values, out_of_range = _parse_each(candidates, column_type)
         return values, pc.invert(shaped), out_of_range
 
 
-def _parse_each(text: pa.Array | pa.ChunkedArray, kind: Kind) -> tuple[pa.Array, pa.Array]:
+def _parse_each(text: pa.Array | pa.ChunkedArray, column_type: ColumnType) -> tuple[pa.Array, pa.Array]:
     """Parse well-shaped number text one value at a time; returns (values, out of int64 range)."""
     values: list[int | float | None] = []
     out = np.zeros(len(text), dtype=bool)
     for i, given in enumerate(text.to_pylist()):
         if given is None:
             values.append(None)
-        elif kind is not Kind.INTEGER:
+        elif column_type is not ColumnType.INTEGER:
             values.append(float(given))  # too large a number is inf: "not a finite number"
         else:
             try:  # Python refuses more than 4,300 digits: out of range all the same
@@ -177,18 +177,18 @@ def _parse_each(text: pa.Array | pa.ChunkedArray, kind: Kind) -> tuple[pa.Array,
             in_range = number is not None and -_INT64_MAX - 1 <= number <= _INT64_MAX
             values.append(number if in_range else None)
             out[i] = not in_range
-    target = pa.int64() if kind is Kind.INTEGER else pa.float64()
+    target = pa.int64() if column_type is ColumnType.INTEGER else pa.float64()
     return pa.array(values, target), pa.array(out)
 
 
-def _typed_numbers(arr: pa.Array | pa.ChunkedArray, kind: Kind) -> tuple[pa.Array, pa.Array]:
+def _typed_numbers(arr: pa.Array | pa.ChunkedArray, column_type: ColumnType) -> tuple[pa.Array, pa.Array]:
     """Cast a typed numeric column to float64 (or int64); returns (values, not a whole int64).
 
     A float that is not whole, not finite or beyond int64, or an unsigned
     integer beyond int64, cannot be an integer column's value: it fails rather
     than being truncated or wrapped by the cast.
     """
-    if kind is not Kind.INTEGER:
+    if column_type is not ColumnType.INTEGER:
         return pc.cast(arr, pa.float64(), safe=False), _none_failed(arr)
     if pa.types.is_floating(arr.type):
         arr = pc.cast(arr, pa.float64())  # float16 has no arithmetic kernels
@@ -224,7 +224,7 @@ def _typed_timestamps(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Arr
 def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -> pa.Array:
     """Turn one column into its typed values, recording parse failures and domain violations."""
     name = column.name
-    if column.kind is Kind.TIMESTAMP:
+    if column.type is ColumnType.TIMESTAMP:
         if pa.types.is_timestamp(arr.type):
             values, failed = _typed_timestamps(arr)
             reasons.add(failed, _quoted(f"{Code.BAD_TIMESTAMP.prefix}{name} is out of range: ", text))
@@ -232,15 +232,15 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
         values, failed = _parse_timestamps(text)
         reasons.add(failed, _quoted(f"{Code.BAD_TIMESTAMP.prefix}{name} is not an ISO-8601 time: ", text))
         return values
-    if column.kind in (Kind.NUMBER, Kind.INTEGER):
-        target = pa.int64() if column.kind is Kind.INTEGER else pa.float64()
-        what = "a whole number" if column.kind is Kind.INTEGER else "a number"
+    if column.type in (ColumnType.NUMBER, ColumnType.INTEGER):
+        target = pa.int64() if column.type is ColumnType.INTEGER else pa.float64()
+        what = "a whole number" if column.type is ColumnType.INTEGER else "a number"
         if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-            values, failed = _typed_numbers(arr, column.kind)
+            values, failed = _typed_numbers(arr, column.type)
             reasons.add(failed, _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not {what} in the 64-bit range: ",
                                         text))
         else:
-            values, failed, out_of_range = _parse_numbers(text, column.kind)
+            values, failed, out_of_range = _parse_numbers(text, column.type)
             reasons.add(failed, _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not {what}: ", text))
             reasons.add(out_of_range,
                         _quoted(f"{Code.BAD_NUMBER.prefix}{name} is beyond the 64-bit integer range: ", text))
@@ -323,7 +323,7 @@ def validate_table(
     exactly as given, followed by ``_ringwatch_source_row`` (1-based data row),
     ``_ringwatch_reason`` and ``_ringwatch_raw_line``. Raises
     :class:`~ringwatch.loaders.errors.ColumnTypeError` for a contract column of
-    a type that cannot be read as its kind.
+    a type that cannot be read as its type.
     """
     raw = readable_columns(raw, spec)
     table = raw.table
@@ -339,10 +339,10 @@ def validate_table(
         text = _as_text(arr)
         # Identifiers are opaque and kept exactly as given; other text is trimmed when padded.
         padded = _padded(text)
-        if padded and column.kind is not Kind.ID:
+        if padded and column.type is not ColumnType.ID:
             text = pc.utf8_trim_whitespace(text)
         empty = pc.equal(text, "")
-        if padded and column.kind is Kind.ID:  # an identifier of blanks is no identifier
+        if padded and column.type is ColumnType.ID:  # an identifier of blanks is no identifier
             empty = pc.or_(empty, pc.utf8_is_space(text))
         empty = pc.fill_null(empty, True)
         value = text

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.domain import ApiKey, AuditEntry
+from ringwatch.domain import ApiKey, AuditEntry, utc_stamp
 
-from ..auth import Admin, describe_key, public_key_record, utc_stamp
+from ..auth import Admin, describe_key, public_key_record
 from ..deps import Store
 from ..middleware import request_id_of
 from ..schemas import KeyInfo, KeyList, problem_responses

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.domain import AuditEntry
+from ringwatch.domain import AuditEntry, utc_stamp
 
 from ..auth import Admin, Viewer
 from ..deps import Runner, Store
@@ -61,7 +60,7 @@ async def start_run(caller: Admin, store: Store, runner: Runner, request: Reques
         raise HTTPException(409, f"run {runner.running} is in progress; try again when it "
                             "has finished")
     try:
-        entry = AuditEntry(at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), actor=caller.actor,
+        entry = AuditEntry(at=utc_stamp(), actor=caller.actor,
                            action="run.start", details={
             "key_id": caller.key_id, "role": caller.role.value, "ring_id": None, "run_id": run_id,
             "note": "", "request_id": request_id_of(request)})

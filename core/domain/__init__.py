@@ -8,7 +8,8 @@ quarantine reason codes, each listed once. Records (:mod:`.rings`,
 :mod:`.runs`, :mod:`.audit`, :mod:`.keys`, :mod:`.verdicts`): frozen dataclasses for a
 ring, a run, an audit entry, an API key and a reviewer's verdict, each read with ``from_json`` and written
 with ``to_json`` in exactly the JSON docs/contract.md and the stores use
-(tests/fixtures/contract holds JSON written before this model existed).
+(tests/fixtures/contract holds JSON written before this model existed); their
+times are written by :func:`.stamps.utc_stamp`, the one timestamp format.
 
 This package imports nothing else of Ringwatch, so every folder may use it.
 """
@@ -33,6 +34,7 @@ from .quarantine import QuarantineCode, QuarantineReason, reason_codes
 from .queue import QueueEntry, QueueKey, Stake, in_queue_order, queue_keys
 from .rings import RING_FIELDS, STORED_FIELDS, Evidence, HistoryEntry, Lineage, Member, Review, Ring
 from .runs import RUN_FIELDS, Run, new_run_id
+from .stamps import UTC_STAMP_FORMAT, utc_stamp
 from .verdicts import VERDICT_STATUSES, Verdict, latest_per_ring
 from .vocabulary import (
     LINKED_ACCOUNT_TYPES,
@@ -60,6 +62,7 @@ __all__ = [
     "RING_STATUSES",
     "RUN_FIELDS",
     "STORED_FIELDS",
+    "UTC_STAMP_FORMAT",
     "VERDICT_STATUSES",
     "AccountType",
     "AccountTypeInfo",
@@ -103,4 +106,5 @@ __all__ = [
     "reason_codes",
     "ring_status",
     "type_row",
+    "utc_stamp",
 ]

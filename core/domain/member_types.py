@@ -99,7 +99,7 @@ IDENTIFIER_TYPES: tuple[IdentifierTypeInfo, ...] = (
                        "#edae49", evidence_weight=1.0, personal_sharing=10, sharing_cap=60),
     IdentifierTypeInfo("phone", "phone", "phones", "Phone", "#f28482",
                        evidence_weight=0.7, personal_sharing=4, sharing_cap=60),
-    IdentifierTypeInfo("email", "email", "e-mails", "Email", "#00a6a6",
+    IdentifierTypeInfo("email", "email", "emails", "Email", "#00a6a6",
                        evidence_weight=0.5, personal_sharing=3, sharing_cap=30),
 )
 

@@ -78,7 +78,7 @@ class Evidence:
 
     ``text`` reads alone (a reviewer may see it without its neighbours, and the
     pipeline moves items between rings): it names the accounts and identifiers
-    it is about and says its counts through :mod:`ringwatch.detectors.wording`.
+    it is about and says its counts through :mod:`ringwatch.wording`.
     The weight is written to four decimals.
     """
 
@@ -174,8 +174,8 @@ class Review:
                 "key_id": self.key_id, "at": self.at}
 
 
-def _tuple(items: Iterable[Any] | None, kind: Any) -> tuple[Any, ...] | None:
-    return None if items is None else tuple(kind.from_json(item) for item in items)
+def _tuple(items: Iterable[Any] | None, record: Any) -> tuple[Any, ...] | None:
+    return None if items is None else tuple(record.from_json(item) for item in items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.domain import AuditEntry, Ring
+from ringwatch.domain import AuditEntry, Ring, utc_stamp
 from ringwatch.graph.capabilities import (
     AuditLog,
     EnforcementStore,
@@ -167,14 +167,14 @@ def account_commissions(store: ProjectionSource) -> AccountMoney:
     """
     trade = store.projection("creator_shop_trade")
     money: AccountMoney = {}
-    for kind, column in (("creator", "creator_id"), ("shop", "shop_id")):
+    for account_type, column in (("creator", "creator_id"), ("shop", "shop_id")):
         if trade.empty:
             continue
         totals = trade.groupby(column, sort=False)["commission_total"].sum()
         currency = group_currency(trade, column).reindex(totals.index)
         for key, amount, code in zip(totals.index.tolist(), totals.tolist(), currency.tolist(),
                                      strict=True):
-            money[(kind, str(key))] = (round(float(amount), 2), str(code) or None)
+            money[(account_type, str(key))] = (round(float(amount), 2), str(code) or None)
     return money
 
 
@@ -273,7 +273,7 @@ def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now:
 
     Rings in ``skip`` (planned by an unfinished batch, for a preview) are left out.
     """
-    created = _stamp(now)
+    created = utc_stamp(now)
     skipped = set(skip)
     entries: list[dict[str, Any]] = []
     already: list[str] = []
@@ -332,7 +332,7 @@ def finish_batch(store: ReviewStore, out_dir: Path, journal: dict[str, Any], vie
         export_actions(out_dir, journal)
     withdrawn = {r["ring_id"]: r.get("why", "changed") for r in journal["rings"]
                  if r.get("state") == "withdrawn"}
-    journal.update(state=DONE, finished_at=_stamp(datetime.now(UTC)),
+    journal.update(state=DONE, finished_at=utc_stamp(),
                    summary={"enforced": len(enforced), "withdrawn": len(withdrawn),
                             "actions": len(exported_actions(journal))})
     write_journal(out_dir, journal)
@@ -358,7 +358,7 @@ def _mark(store: RingRepository, view: StoreView, entry: dict[str, Any], journal
             return "changed"
         version = ring_version(current)
         marked = replace(current, version=version + 1, enforcement={
-            "batch_id": batch_id, "at": _stamp(datetime.now(UTC)), "actor": actor,
+            "batch_id": batch_id, "at": utc_stamp(), "actor": actor,
             "rule": entry["rule"], "ring_version": entry["ring_version"],
             "actions": len(entry["actions"]), "file": journal["file"]})
         if store.update_ring(marked.to_json(), expected_version=version):
@@ -378,7 +378,7 @@ def _audit(store: AuditLog, view: StoreView, entry: dict[str, Any], journal: dic
     key = (entry["ring_id"], journal["batch_id"])
     if key in view.audited:
         return
-    store.append_audit(AuditEntry(at=_stamp(datetime.now(UTC)), actor=actor, action="enforce", details={
+    store.append_audit(AuditEntry(at=utc_stamp(), actor=actor, action="enforce", details={
         "role": "admin", "ring_id": entry["ring_id"], "batch_id": journal["batch_id"],
         "rule": entry["rule"], "ring_version": entry["ring_version"], "actions": len(entry["actions"]),
         "file": journal["file"]}).to_json())
@@ -479,17 +479,13 @@ def blast_radius(actions: Iterable[dict[str, Any]]) -> BlastRadius:
         count += 1
         rings.add(action["ring_id"])
         by_action[action["action"]] += 1
-        kind, target_id = action["target"]["type"], action["target"]["id"]
-        targets.setdefault(kind, set()).add(target_id)
+        target_type, target_id = action["target"]["type"], action["target"]["id"]
+        targets.setdefault(target_type, set()).add(target_id)
         if action["commission_held"]:
-            key = (kind, target_id, action.get("currency") or "")
+            key = (target_type, target_id, action.get("currency") or "")
             holds[key] = max(holds.get(key, 0.0), float(action["commission_held"]))
     held: dict[str, float] = {}
     for (_, _, currency), amount in holds.items():
         held[currency] = round(held.get(currency, 0.0) + amount, 2)
     return BlastRadius(len(rings), count, dict(by_action.most_common()),
                        {k: len(v) for k, v in sorted(targets.items())}, held)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

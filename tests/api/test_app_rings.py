@@ -8,6 +8,8 @@ from typing import Any
 
 import networkx as nx
 
+from ringwatch.domain import utc_stamp
+
 from .api_support import WEEK1, Api, problem
 
 SUMMARY_FIELDS = {"ring_id", "kind", "score", "status", "first_detected", "last_seen_run",
@@ -53,7 +55,7 @@ def test_filters_by_kind_score_member_and_since(api: Api) -> None:
     assert [r["accounts"] for r in farm] == [6]
     assert api.get("/rings?member=creator:nobody").json()["items"] == []
     assert len(api.get("/rings?since=2026-10-01T00:00:00Z").json()["items"]) == len(api.run.rings)
-    later = (WEEK1 + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = utc_stamp(WEEK1 + timedelta(days=1))
     assert api.get(f"/rings?since={later}").json()["items"] == []
 
 

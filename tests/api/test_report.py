@@ -399,7 +399,7 @@ def test_the_report_says_what_the_score_means(
 
 
 @pytest.mark.parametrize(("currency", "shown"), [
-    ("USD", "1,830.50 USD"), ("EUR", "1,830.50 EUR"), ("mixed", "1,830.50 (mixed currencies)"),
+    ("USD", "1,830.50 USD"), ("EUR", "1,830.50 EUR"), ("mixed", "1,830.50 (summed over mixed currencies)"),
     (None, "1,830.50"),
 ])
 def test_money_is_shown_with_the_ring_currency(tmp_path: Path, currency: str | None, shown: str) -> None:

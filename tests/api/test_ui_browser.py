@@ -455,7 +455,7 @@ def test_money_says_when_a_ring_mixes_currencies(page: Any, served: Served) -> N
     _sign_in(page, served)
     _open_ring_by_hash(page, served, ring["ring_id"])
     assert page.locator('#ring-metrics [data-metric="commission_total"] dd').text_content() == (
-        f"{commission:,.2f} (mixed currencies)")
+        f"{commission:,.2f} (summed over mixed currencies)")
 
 
 def test_the_account_view_shows_rings_risk_identifiers_and_a_drawn_neighbourhood(

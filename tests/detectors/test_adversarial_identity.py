@@ -15,6 +15,7 @@ import pytest
 
 from ringwatch.detectors.config import IdentityConfig
 from ringwatch.detectors.identity_rings import find_identity_rings
+from ringwatch.domain import utc_stamp
 
 from .market import Market
 
@@ -22,7 +23,7 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def _at(days: float) -> str:
-    return (START + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(START + timedelta(days=days))
 
 
 @pytest.fixture

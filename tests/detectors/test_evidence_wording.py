@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from ringwatch.detectors.pipeline import run_detection
-from ringwatch.detectors.wording import accounts, count, listed, money, plural, verb
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.loaders import load_snapshot
+from ringwatch.wording import accounts, count, listed, money, plural, verb
 
 from .market import Market
 

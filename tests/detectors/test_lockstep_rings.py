@@ -16,6 +16,7 @@ from pathlib import Path
 from ringwatch.detectors.config import LockstepConfig
 from ringwatch.detectors.context import MarketContext
 from ringwatch.detectors.lockstep_rings import find_lockstep_rings, lockstep_cells
+from ringwatch.domain import utc_stamp
 from ringwatch.graph.local_store import LocalStore
 
 from .market import Market
@@ -25,7 +26,7 @@ POPULAR = [f"pop_s{i}" for i in range(5)]
 
 
 def _at(days: float) -> str:
-    return (START + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(START + timedelta(days=days))
 
 
 def _market(honest: int = 300) -> Market:

@@ -47,7 +47,7 @@ from typer.testing import CliRunner
 from ringwatch.api.cli import app
 from ringwatch.loaders import LoadResult, SnapshotError, load_snapshot, read
 from ringwatch.loaders.schema import MAX_VALUE_BYTES, QUARANTINE_COLUMNS, RAW_LINE
-from ringwatch.tables import TABLES, TABLES_BY_NAME, Kind
+from ringwatch.tables import TABLES, TABLES_BY_NAME, ColumnType
 
 from ..snapshots import CLEAN_TABLES
 
@@ -179,7 +179,7 @@ def _damage_rows(table: Table, damage: tuple[Any, ...]) -> None:
         spec = TABLES_BY_NAME[table.name]
         numeric = [i for i, name in enumerate(table.header)
                    if name.strip() in {c.name for c in spec.columns
-                                       if c.kind in (Kind.NUMBER, Kind.INTEGER)}]
+                                       if c.type in (ColumnType.NUMBER, ColumnType.INTEGER)}]
         row = table.rows[args[0] % len(table.rows)]
         numeric = [i for i in numeric if i < len(row)]
         if numeric:
@@ -264,14 +264,14 @@ def _arrow(table: Table) -> pa.Table:
 
 def _typed(name: str, values: pa.Array, spec: Any) -> pa.Array:
     """A contract column's text as the type a Parquet writer would give it, where it parses."""
-    kinds = {c.name: c.kind for c in spec.columns}
-    kind = kinds.get(name)
+    column_types = {c.name: c.type for c in spec.columns}
+    column_type = column_types.get(name)
     try:
-        if kind is Kind.INTEGER:
+        if column_type is ColumnType.INTEGER:
             return pc.cast(pc.if_else(pc.equal(values, ""), None, values), pa.int64())
-        if kind is Kind.NUMBER:
+        if column_type is ColumnType.NUMBER:
             return pc.cast(pc.if_else(pc.equal(values, ""), None, values), pa.float64())
-        if kind is Kind.TIMESTAMP:
+        if column_type is ColumnType.TIMESTAMP:
             parsed = pd.to_datetime(pd.Series(values.to_pylist()), errors="coerce", utc=True,
                                     format="ISO8601")
             return pa.array(parsed, pa.timestamp("ns", tz="UTC"), from_pandas=True)
@@ -336,7 +336,7 @@ def _check_load(result: LoadResult, snapshot: Path, quarantine: Path) -> None:
             values = frame[column.name]
             if column.required:
                 assert values.notna().all(), (spec.name, column.name)
-                if column.kind in (Kind.ID, Kind.TEXT):
+                if column.type in (ColumnType.ID, ColumnType.TEXT):
                     assert (values.astype(str).str.strip() != "").all(), (spec.name, column.name)
             if column.domain():
                 assert values.dropna().isin(column.domain()).all(), (spec.name, column.name)

@@ -178,7 +178,7 @@
     if (typeof value !== "number" || !Number.isFinite(value)) return fmtNumber(value);
     const number = moneyFormat.format(value);
     if (!currency) return number;
-    return currency === "mixed" ? number + " (mixed currencies)" : number + " " + currency;
+    return currency === "mixed" ? number + " (summed over mixed currencies)" : number + " " + currency;
   }
 
   /** A metric's value as shown: money with its currency, other numbers as numbers. */
