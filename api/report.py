@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.domain import RingKind, account_types, identifier_types, utc_stamp
+from ringwatch.domain import account_types, identifier_types, ring_kinds, utc_stamp
 from ringwatch.graph.subgraph import Subgraph, type_priority
 from ringwatch.reporting import (
     ACCOUNT_TYPES,
@@ -59,11 +59,6 @@ EDGE_STYLES: dict[str, tuple[str, str]] = {
     "BOUGHT": ("#66a182", ""),
     "OWNS": ("#1b3a5c", ""),
 }
-
-KIND_NAMES: dict[str, str] = {
-    RingKind.IDENTITY_RING: "identity rings", RingKind.COLLUSION_RING: "collusion rings",
-    RingKind.COMMISSION_ABUSE: "commission abuse", RingKind.LOCKSTEP_RING: "lockstep rings",
-    RingKind.COORDINATED_BLOCK: "coordinated blocks"}
 
 #: Metrics that are sums of money: shown with the ring's ``currency`` metric
 #: (see :func:`ringwatch.wording.money`).
@@ -132,7 +127,8 @@ def _summary_html(run: dict[str, Any], summary: dict[str, Any] | None) -> str:
     if run.get("duration_seconds") is not None:
         facts.append(("took", f"{run['duration_seconds']} s"))
     stats = [("rings", run.get("rings", 0))]
-    stats += [(KIND_NAMES.get(kind, kind), n) for kind, n in run.get("rings_by_kind", {}).items()]
+    plurals = {k.name: k.plural for k in ring_kinds()}
+    stats += [(plurals.get(kind, kind), n) for kind, n in run.get("rings_by_kind", {}).items()]
     stats += [(name, run.get(name, 0)) for name in ("new", "persisting", "dissolved")]
     parts = [
         '<section class="summary"><h2>Run</h2><dl class="facts">',

@@ -22,6 +22,7 @@ from ringwatch.domain import (
     IdentifierType,
     account_types,
     identifier_types,
+    ring_kinds,
 )
 from ringwatch.domain import AccountType as _AccountType
 from ringwatch.domain import ReviewAction as _ReviewAction
@@ -474,6 +475,16 @@ class IdentifierTypeEntry(BaseModel):
     everyday: bool = Field(description="Shared every day (households, offices, NAT): corroborates only.")
 
 
+class RingKindEntry(BaseModel):
+    """One ring kind of the domain's kind table: its words and colour."""
+
+    name: str = Field(description="The contract's word (a ring's ``kind``, the ``kind`` filter).")
+    label: str = Field(description="How one is named in text (``identity ring``).")
+    plural: str
+    colour: str = Field(description="Its colour in charts and badges (#rrggbb).")
+    meaning: str = Field(description="What a ring of this kind is, in one phrase.")
+
+
 #: The example rows of ``GET /vocabulary``: the table's first account type and its first
 #: everyday identifier type (an IP), read from the table so the example never drifts from it.
 _EXAMPLE_ACCOUNT = account_types()[0]
@@ -481,15 +492,18 @@ _EXAMPLE_IDENTIFIER = next(t for t in identifier_types() if t.everyday)
 
 
 class Vocabulary(BaseModel):
-    """The account and identifier types the API, the page and the detectors know."""
+    """The account and identifier types and the ring kinds the API, the page and the detectors know."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "account_types": [dataclasses.asdict(_EXAMPLE_ACCOUNT)],
         "identifier_types": [dataclasses.asdict(_EXAMPLE_IDENTIFIER)],
+        "ring_kinds": [dataclasses.asdict(ring_kinds()[0])],
         "type_order": [_EXAMPLE_ACCOUNT.name, _EXAMPLE_IDENTIFIER.name]}]})
 
     account_types: list[AccountTypeEntry]
     identifier_types: list[IdentifierTypeEntry]
+    ring_kinds: list[RingKindEntry] = Field(description="Every ring kind, in the order reports "
+                                            "list them.")
     type_order: list[str] = Field(description="Member types in the order pictures keep and list "
                                   "them: accounts, then identifiers from the strongest evidence.")
 

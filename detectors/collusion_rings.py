@@ -30,6 +30,8 @@ from ringwatch.wording import accounts, count, listed, plural, verb
 from .communities import components, groups
 from .config import CollusionConfig
 from .context import MarketContext
+from .detector import Detector, WorkedOn, attributed_orders
+from .folding import fold_into_owner
 from .rings import Evidence, Finding, Member
 from .significance import bh_qvalues, binomial_tail, smoothed_share
 
@@ -589,3 +591,13 @@ def _pool_devices(ctx: MarketContext, pool: pd.DataFrame) -> pd.DataFrame:
     used = used[["ring", "identifier", "buyer_id"]].drop_duplicates()
     buyers = used.groupby(["ring", "identifier"])["buyer_id"].transform("size")
     return used[buyers.to_numpy() >= 2]
+
+
+DETECTOR = Detector(
+    name="collusion_rings", kind=KIND, step="collusion rings", config="collusion",
+    projections=("creator_shop_trade", "buyer_orders", "shops", "identity_links"),
+    find=lambda ctx, config: find_collusion_rings(ctx, config.collusion, seed=config.seed),
+    worked_on=lambda ctx: WorkedOn(attributed_orders(ctx), "orders attributed to creators",
+                                   "no orders attributed to a creator: collusion needs order "
+                                   "data"),
+    gives_way_to=(RingKind.IDENTITY_RING,), give_way=fold_into_owner)

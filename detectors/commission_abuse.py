@@ -22,6 +22,8 @@ from ringwatch.wording import accounts, count, listed, money, plural, type_noun,
 
 from .config import AbuseConfig
 from .context import MarketContext
+from .detector import Detector, WorkedOn, attributed_orders
+from .folding import fold_into_identity
 from .rings import Evidence, Finding, Member
 
 KIND = RingKind.COMMISSION_ABUSE
@@ -153,3 +155,19 @@ def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -
 def find_commission_abuse(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -> list[Finding]:
     """All commission-abuse cases: self-purchase and self-dealing."""
     return find_self_purchase(ctx, config) + find_self_dealing(ctx, config)
+
+
+def _worked_on(ctx: MarketContext) -> WorkedOn:
+    """Attributed orders, when buyers' or sellers' identity links can tie them to their creator."""
+    linked = ctx.links["account_type"].isin(("buyer", "seller")).any() if len(ctx.links) else False
+    return WorkedOn(attributed_orders(ctx) if linked else 0,
+                    "attributed orders, judged against buyer and seller identity links",
+                    "needs orders attributed to creators and identity links of buyers or sellers")
+
+
+DETECTOR = Detector(
+    name=KIND.value, kind=KIND, step="commission abuse", config="abuse",
+    projections=("creator_shop_trade", "buyer_orders", "identity_links", "shops"),
+    find=lambda ctx, config: find_commission_abuse(ctx, config.abuse),
+    worked_on=_worked_on,
+    gives_way_to=(RingKind.IDENTITY_RING,), give_way=fold_into_identity)

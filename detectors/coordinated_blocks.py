@@ -48,8 +48,9 @@ import pandas as pd
 from ringwatch.domain import RingKind
 from ringwatch.wording import accounts, count
 
-from .config import BlockConfig
+from .config import BlockConfig, DetectionConfig
 from .context import MarketContext
+from .detector import Detector, WorkedOn, attributed_orders
 from .rings import Evidence, Finding, Member
 
 KIND = RingKind.COORDINATED_BLOCK
@@ -360,3 +361,21 @@ def _finding(tensor: TradeTensor, judged: Judged, sellers: pd.Series,
     return Finding(KIND, frozenset(members), evidence,
                    {"block_cells": cells, "block_possible_cells": possible,
                     "block_lift": round(lift, 2)})
+
+
+def give_way(blocks: list[Finding], owners: list[Finding],
+             config: DetectionConfig) -> list[Finding]:
+    """Blocks without the accounts any earlier ring holds: the catch-all only adds."""
+    return leave_out(blocks, frozenset(m for f in owners for m in f.accounts), config.blocks)
+
+
+DETECTOR = Detector(
+    name="coordinated_blocks", kind=KIND, step="coordinated blocks", config="blocks",
+    projections=("creator_shop_trade", "buyer_orders", "shops"),
+    find=lambda ctx, config: find_coordinated_blocks(ctx, config.blocks, seed=config.seed),
+    worked_on=lambda ctx: WorkedOn(attributed_orders(ctx), "orders attributed to creators",
+                                   "no orders attributed to a creator: blocks of trade need "
+                                   "order data"),
+    gives_way_to=(RingKind.IDENTITY_RING, RingKind.COLLUSION_RING, RingKind.COMMISSION_ABUSE,
+                  RingKind.LOCKSTEP_RING),
+    give_way=give_way)

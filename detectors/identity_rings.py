@@ -45,6 +45,7 @@ from ringwatch.wording import count, listed, percent, span, type_noun, verb
 from .communities import agglomerate, components, components_through, groups
 from .config import IdentityConfig
 from .context import MarketContext
+from .detector import Detector, WorkedOn
 from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
 from .sharing import identifier_pairs, rarity
@@ -472,3 +473,12 @@ def _who(keys: list[str]) -> str:
         return named_accounts(*parts[0])
     return listed([f"{count(len(ids), account_type)} ({listed(ids)})" for account_type, ids in parts],
                   shown=len(parts))
+
+
+DETECTOR = Detector(
+    name="identity_rings", kind=KIND, step="identity rings", config="identity",
+    projections=("identity_links", "creators", "allowlist"),
+    find=lambda ctx, config: find_identity_rings(ctx, config.identity, seed=config.seed),
+    worked_on=lambda ctx: WorkedOn(len(ctx.links),
+                                   "identity links (allowlisted identifiers left out)",
+                                   "no identity links to compare accounts by"))

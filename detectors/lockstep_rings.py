@@ -49,8 +49,10 @@ from ringwatch.domain import RingKind
 from ringwatch.wording import accounts, count, listed, span, type_noun, verb
 
 from .communities import components_through
-from .config import LockstepConfig
+from .config import DetectionConfig, LockstepConfig
 from .context import MarketContext
+from .detector import Detector, WorkedOn
+from .folding import fold_into_owner
 from .rings import Evidence, Finding, Member
 
 KIND = RingKind.LOCKSTEP_RING
@@ -320,3 +322,28 @@ def _no_cells() -> pd.DataFrame:
                                          "cohort_start_ms", "cohort", "on_shop", "expected",
                                          "log10_p")})
 
+
+def give_way(rings: list[Finding], owners: list[Finding], config: DetectionConfig) -> list[Finding]:
+    """Rings mostly inside an owner join it; the rest leave out the creators owners hold.
+
+    Lockstep rings are the kind for accounts nothing else ties.
+    """
+    rest = fold_into_owner(rings, owners)
+    taken = frozenset(m.id for f in owners for m in f.members if m.type == "creator")
+    return leave_out(rest, taken, config.lockstep)
+
+
+def _worked_on(ctx: MarketContext) -> WorkedOn:
+    """Affiliations of creators whose registration time is known."""
+    dated = ctx["creators"].loc[ctx["creators"]["registered_at_ms"].notna(), "creator_id"]
+    return WorkedOn(int(ctx["affiliations"]["creator_id"].isin(dated).sum()),
+                    "affiliations of creators with a registration time",
+                    "needs creators' registration times and their shop affiliations")
+
+
+DETECTOR = Detector(
+    name="lockstep_rings", kind=KIND, step="lockstep rings", config="lockstep",
+    projections=("creators", "affiliations", "shops", "identity_links"),
+    find=lambda ctx, config: find_lockstep_rings(ctx, config.lockstep),
+    worked_on=_worked_on,
+    gives_way_to=(RingKind.IDENTITY_RING, RingKind.COLLUSION_RING), give_way=give_way)

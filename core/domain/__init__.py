@@ -32,6 +32,7 @@ from .member_types import (
 )
 from .quarantine import QuarantineCode, QuarantineReason, reason_codes
 from .queue import QueueEntry, QueueKey, Stake, in_queue_order, queue_keys
+from .ring_kind_table import RingKindInfo, ring_kind, ring_kinds
 from .rings import RING_FIELDS, STORED_FIELDS, Evidence, HistoryEntry, Lineage, Member, Review, Ring
 from .runs import RUN_FIELDS, Run, new_run_id
 from .stamps import UTC_STAMP_FORMAT, utc_stamp
@@ -85,6 +86,7 @@ __all__ = [
     "ReviewStatus",
     "Ring",
     "RingKind",
+    "RingKindInfo",
     "Run",
     "Stake",
     "Verdict",
@@ -104,6 +106,8 @@ __all__ = [
     "new_run_id",
     "queue_keys",
     "reason_codes",
+    "ring_kind",
+    "ring_kinds",
     "ring_status",
     "type_row",
     "utc_stamp",

@@ -32,6 +32,7 @@ from .vocabulary import (
     RingKind,
     is_account,
     member_type,
+    ring_kind_named,
     ring_status,
 )
 
@@ -188,7 +189,7 @@ class Ring:
     """
 
     ring_id: str
-    kind: RingKind
+    kind: RingKind | str
     score: float
     members: tuple[Member, ...]
     evidence: tuple[Evidence, ...]
@@ -247,7 +248,7 @@ class Ring:
         lineage = doc.get("lineage")
         reviewed = doc.get("reviewed_members")
         return cls(
-            ring_id=doc["ring_id"], kind=RingKind(doc["kind"]), score=doc["score"],
+            ring_id=doc["ring_id"], kind=ring_kind_named(doc["kind"]), score=doc["score"],
             members=tuple(Member.from_json(m) for m in doc["members"]),
             evidence=tuple(Evidence.from_json(e) for e in doc["evidence"]),
             metrics=doc["metrics"], first_detected=doc.get("first_detected"), run_id=doc.get("run_id"),

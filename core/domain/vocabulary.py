@@ -29,6 +29,7 @@ from .member_types import (
     is_account_type,
     is_identifier_type,
 )
+from .ring_kind_table import RING_KINDS, ring_kinds
 
 
 def _enum(name: str, names: tuple[str, ...], doc: str) -> type[StrEnum]:
@@ -73,24 +74,28 @@ def member_type(text: str) -> MemberType | str:
     raise ValueError(f"{text!r} is not an account or identifier type")
 
 
+def ring_kind_named(text: str) -> RingKind | str:
+    """The ring kind named ``text``; ``ValueError`` for a word the kind table does not hold.
+
+    A kind registered in the table after import (a test's) is returned as its text.
+    """
+    if text in RingKind._value2member_map_:
+        return RingKind(text)
+    if text in {k.name for k in ring_kinds()}:
+        return text
+    raise ValueError(f"{text!r} is not a ring kind")
+
+
 def is_account(member_type_text: str) -> bool:
     """Whether a member type names an account (identifiers do not decide a ring's identity)."""
     return is_account_type(member_type_text)
 
 
-class RingKind(StrEnum):
-    """A kind of ring (docs/contract.md section 2), in the order reports list them.
-
-    Each detector module names its kind from here (``KIND``); registering a
-    new kind here teaches every consumer about it (the API's ``kind`` filter,
-    counts by kind in run records).
-    """
-
-    IDENTITY_RING = "identity_ring"
-    COLLUSION_RING = "collusion_ring"
-    COMMISSION_ABUSE = "commission_abuse"
-    LOCKSTEP_RING = "lockstep_ring"
-    COORDINATED_BLOCK = "coordinated_block"
+#: A kind of ring (docs/contract.md section 2), in the order reports list them. Its members
+#: are the rows of :data:`~.ring_kind_table.RING_KINDS`; each detector module names its
+#: kind from here (``KIND``), and the detector registry checks each has one detector.
+RingKind = _enum("RingKind", tuple(k.name for k in RING_KINDS),
+                 "A kind of ring (docs/contract.md section 2), in the order reports list them.")
 
 
 class Lifecycle(StrEnum):

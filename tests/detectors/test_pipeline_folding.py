@@ -56,7 +56,7 @@ def test_a_collusion_ring_that_only_touches_a_farm_stays_its_own_ring(tmp_path: 
 
 #: Folds a collusion finding split half and half between two identity rings; prints the owner.
 _HALF_AND_HALF = """
-from ringwatch.detectors.pipeline import _fold_into_owner
+from ringwatch.detectors.folding import fold_into_owner
 from ringwatch.detectors.rings import Finding, Member
 
 def ring(kind, *ids):
@@ -64,7 +64,7 @@ def ring(kind, *ids):
 
 first, second = ring("identity_ring", "c1", "c2"), ring("identity_ring", "c3", "c4")
 collusion = ring("collusion_ring", "c2", "c3", "c4", "c1")
-_fold_into_owner([collusion], [second, first])
+fold_into_owner([collusion], [second, first])
 print("first" if len(first.members) > 2 else "second")
 """
 

@@ -23,14 +23,8 @@
     BOUGHT: { colour: "#66a182", style: "solid" },
     OWNS: { colour: "#1b3a5c", style: "solid" },
   };
-  const KIND_NAMES = {
-    identity_ring: "identity ring", collusion_ring: "collusion ring", commission_abuse: "commission abuse",
-    lockstep_ring: "lockstep ring", coordinated_block: "coordinated block",
-  };
-  const KIND_COLOURS = {
-    identity_ring: "#8d6a9f", collusion_ring: "#d1495b", commission_abuse: "#edae49",
-    lockstep_ring: "#2e86ab", coordinated_block: "#00a6a6",
-  };
+  /** Ring kinds' words and colours: the domain's kind table, from GET /vocabulary too. */
+  const KINDS = { names: {}, plurals: {}, colours: {}, order: [] };
   const EXTRA_KIND_COLOURS = ["#2e86ab", "#66a182", "#00a6a6", "#1b3a5c", "#f28482"];
   const KEY_STORAGE = "ringwatch.apiKey";
   const PAGE_SIZE = 50;
@@ -202,11 +196,11 @@
 
   function scoreColour(score) { return score >= 0.85 ? "#b3261e" : score >= 0.7 ? "#d9822b" : "#6b7280"; }
   function typeColour(type) { return TYPES.colours[type] || OTHER_COLOUR; }
-  function kindName(kind) { return KIND_NAMES[kind] || String(kind || ""); }
+  function kindName(kind) { return KINDS.names[kind] || humanise(kind || ""); }
   function humanise(name) { return String(name).replace(/_/g, " "); }
 
   function kindColour(kind, index) {
-    return KIND_COLOURS[kind] || EXTRA_KIND_COLOURS[index % EXTRA_KIND_COLOURS.length];
+    return KINDS.colours[kind] || EXTRA_KIND_COLOURS[index % EXTRA_KIND_COLOURS.length];
   }
 
   function statusBadge(status) {
@@ -345,6 +339,17 @@
     return { view: "rings", ringId: null };
   }
 
+  /** The kind filter's choices: every ring kind of the table, in its words (the page keeps no list). */
+  function fillKindFilter() {
+    const select = $("filter-kind");
+    const chosen = select.value;
+    while (select.options.length > 1) select.remove(1);
+    for (const kind of KINDS.order) {
+      select.appendChild(el("option", { value: kind, text: KINDS.plurals[kind] }));
+    }
+    select.value = KINDS.order.includes(chosen) ? chosen : "";
+  }
+
   /** The member types' colours, words and order, from the API; the legends are drawn from them. */
   async function loadVocabulary() {
     const { data } = await api("/vocabulary");
@@ -354,6 +359,11 @@
     TYPES.plurals = Object.fromEntries(rows.map((t) => [t.name, t.plural]));
     TYPES.accounts = new Set(data.account_types.map((t) => t.name));
     TYPES.order = data.type_order.slice();
+    KINDS.names = Object.fromEntries(data.ring_kinds.map((k) => [k.name, k.label]));
+    KINDS.plurals = Object.fromEntries(data.ring_kinds.map((k) => [k.name, k.plural]));
+    KINDS.colours = Object.fromEntries(data.ring_kinds.map((k) => [k.name, k.colour]));
+    KINDS.order = data.ring_kinds.map((k) => k.name);
+    fillKindFilter();
     TYPES.loaded = true;
     renderLegend(panels.ring);
     renderLegend(panels.account);
