@@ -365,6 +365,10 @@ def evaluate_rings(
     baselines: Annotated[bool, typer.Option(
         help="Also score the baselines on the store's graph: connected components over shared "
         "identifiers, the same with a hub cap, Leiden with a minimum size, and FRAUDAR.")] = True,
+    flag_score: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Rings scored at least this are the flagged ones that precision, "
+        "recall and look-alikes are measured on (0: every ring); calibration uses every ring.")]
+    = 0.5,
 ) -> None:
     """Print precision, recall and F1 per typology against labels, or per detector as reviewers judged.
 
@@ -388,7 +392,8 @@ def evaluate_rings(
     with exit_codes():
         store = store_for(backend, store_dir=store_dir) if (baselines or reviews) else None
         if rings is not None and labels is not None:
-            _print_evaluation(store if baselines else None, load_rings(rings), labels)
+            _print_evaluation(store if baselines else None, load_rings(rings), labels,
+                              flag_score=flag_score)
         if reviews and store is not None:
             typer.echo("Reviewers' verdicts per detector:")
             typer.echo(verdicts_table(reviewer_precision(map(Ring.from_json, store.rings()))))
@@ -399,21 +404,33 @@ def evaluate_rings(
 
 def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: Path,
                       baselines: tuple[str, ...] = ("components", "components_hub_cap", "leiden",
-                                                    "fraudar")) -> None:
+                                                    "fraudar"), *, flag_score: float = 0.5) -> None:
     """Ringwatch against the labels (with calibration, size and look-alike tables), then baselines.
 
     ``lookalikes.csv`` beside the labels, when present, lists honest groups
-    that must stay unflagged; each baseline is scored on the store's graph.
+    that must stay unflagged (judged by the chance rule when the snapshot's
+    tables sit beside it too); each baseline is scored on the store's graph.
     """
     from ringwatch.detectors.baselines import BASELINES
     from ringwatch.detectors.context import read_context
-    from ringwatch.detectors.evaluation import assess, evaluate, load_labels, load_lookalikes
+    from ringwatch.detectors.evaluation import (
+        assess,
+        evaluate,
+        load_labels,
+        load_lookalikes,
+        market_accounts,
+    )
 
     labels = load_labels(labels_path)
     beside = labels_path.parent / "lookalikes.csv"
     lookalikes = load_lookalikes(beside) if beside.exists() else None
-    typer.echo("Ringwatch:")
-    typer.echo(assess(rings, labels, lookalikes).table())
+    snapshot = labels_path.parent
+    tables = ("shops.csv", "identity_links.csv", "orders.csv", "creators.csv")
+    accounts = (market_accounts(snapshot) if lookalikes is not None
+                and all((snapshot / t).exists() for t in tables) else None)
+    typer.echo(f"Ringwatch (rings scored {flag_score:g} or more):")
+    typer.echo(assess(rings, labels, lookalikes, flag_score=flag_score,
+                      accounts=accounts).table())
     if store is None:
         return
     ctx = read_context(store)

@@ -51,6 +51,7 @@ from ringwatch.detectors.evaluation import (
     calibration_error,
     load_labels,
     load_lookalikes,
+    market_accounts,
 )
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.generator import PROFILES, GeneratorConfig, generate_snapshot
@@ -122,6 +123,7 @@ def run_seed(profile: str, seed: int, scale: float, methods: list[str],
         store.write_snapshot(load_snapshot(data).snapshot)
         labels = load_labels(data / "labels.csv")
         lookalikes = load_lookalikes(data / "lookalikes.csv")
+        accounts = market_accounts(data)
         log(f"{profile} seed {seed}: generated and loaded in {time.perf_counter() - started:.1f} s")
         ctx = None
         for method in methods:
@@ -133,7 +135,8 @@ def run_seed(profile: str, seed: int, scale: float, methods: list[str],
                     ctx = ctx or read_context(store)
                     rings = _BASELINES[method](ctx)
                 seconds = time.perf_counter() - started
-                outcomes[method] = Figures.of(assess(rings, labels, lookalikes), seconds)
+                outcomes[method] = Figures.of(assess(rings, labels, lookalikes,
+                                                     accounts=accounts), seconds)
             except Exception as exc:  # one broken method must not stop the bench
                 outcomes[method] = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 log(f"{profile} seed {seed}: {method} failed\n{traceback.format_exc()}")

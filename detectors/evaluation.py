@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from ringwatch import RingwatchError
 from ringwatch.domain import AccountType, Lifecycle
@@ -344,6 +345,13 @@ SIZE_BUCKETS: tuple[tuple[str, int, float], ...] = (
 SCORE_BUCKETS = 10
 #: A typology counts as recalled when at least this share of its planted rings is.
 TYPOLOGY_RECALL = 0.5
+#: Rings scored at least this are flagged: the contract reads the score as a probability,
+#: so a ring at 0.5 or more is more likely fraud than not, the reviewer's queue.
+FLAG_SCORE = 0.5
+#: A ring holds a look-alike group beyond chance when so many of the group's accounts would
+#: land in a ring of its size by chance less than once in a hundred times, over all (group,
+#: ring) pairs looked at (Bonferroni).
+LOOKALIKE_CHANCE = 0.01
 ALL_KINDS = "all"
 
 
@@ -501,14 +509,22 @@ def _read_text_csv(path: Path, what: str, columns: Sequence[str]) -> pd.DataFram
 
 
 def assess(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame,
-           lookalikes: pd.DataFrame | None = None) -> Quality:
+           lookalikes: pd.DataFrame | None = None, *, flag_score: float = FLAG_SCORE,
+           accounts: Mapping[str, int] | None = None) -> Quality:
     """Evaluate ``rings`` against ``labels`` and measure fragmentation, calibration and size.
 
-    With ``lookalikes`` (see :func:`load_lookalikes`), also check which
-    legitimate look-alike groups got flagged. Rings are read once; the
-    definitions are :func:`evaluate`'s, so the figures agree with it.
+    The rings scored ``flag_score`` or more are the flagged ones: what a
+    reviewer is told is probably fraud, and what precision, recall, F1,
+    fragmentation, size and look-alikes are measured on. Calibration is
+    measured on every ring, across the whole score range. With
+    ``lookalikes`` (see :func:`load_lookalikes`), also check which
+    legitimate look-alike groups got flagged (``accounts``: the market's
+    accounts per type, for the chance rule of :func:`check_lookalikes`).
+    Rings are read once; the definitions are :func:`evaluate`'s, so the
+    figures agree with it.
     """
-    kept = [r for r in rings if r.get("status") != Lifecycle.DISSOLVED]
+    every = [r for r in rings if r.get("status") != Lifecycle.DISSOLVED]
+    kept = [r for r in every if float(r.get("score", 0.0)) >= flag_score]
     evaluation = evaluate(kept, labels)
     recalled = tuple(s.name for s in evaluation.typologies
                      if s.planted_rings and s.ring_recall >= TYPOLOGY_RECALL)
@@ -516,10 +532,11 @@ def assess(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame,
                    if s.planted_rings and s.ring_recall < TYPOLOGY_RECALL)
     return Quality(
         evaluation=evaluation, fragmentation=fragmentation(kept, labels),
-        calibration=calibration(kept, labels), by_size=precision_by_size(kept, labels),
-        lookalikes=check_lookalikes(kept, lookalikes) if lookalikes is not None else (),
+        calibration=calibration(every, labels), by_size=precision_by_size(kept, labels),
+        lookalikes=(check_lookalikes(kept, lookalikes, accounts) if lookalikes is not None
+                    else ()),
         typologies_recalled=recalled, typologies_missed=missed,
-        calibration_by_kind=calibration_by_kind(kept, labels), score_moves=score_moves(kept))
+        calibration_by_kind=calibration_by_kind(every, labels), score_moves=score_moves(every))
 
 
 def fragmentation(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> Fragmentation:
@@ -620,22 +637,25 @@ def precision_by_size(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame
     return _buckets(verdicts, bucket, [name for name, _, _ in SIZE_BUCKETS])
 
 
-def check_lookalikes(rings: Iterable[Mapping[str, Any]], lookalikes: pd.DataFrame
-                     ) -> tuple[LookalikeCheck, ...]:
+def check_lookalikes(rings: Iterable[Mapping[str, Any]], lookalikes: pd.DataFrame,
+                     accounts: Mapping[str, int] | None = None) -> tuple[LookalikeCheck, ...]:
     """Per look-alike kind (and ``all``): groups touched and joined by flagged rings.
 
     Every look-alike is honest by construction, so every touched group is a
     false positive a reviewer would have to dismiss (definitions in
-    :class:`LookalikeCheck`).
+    :class:`LookalikeCheck`). A group is *joined* when one ring holds two of
+    its accounts (one, for a one-account group); with ``accounts`` (the
+    market's accounts per type, :func:`market_accounts`) only when that many
+    would land in a ring of its size by chance less than
+    :data:`LOOKALIKE_CHANCE` over all (group, ring) pairs: a carrier NAT used
+    by a fifth of the market has two users in any ring with honest members,
+    which says nothing of the NAT.
     """
     members, _ = _account_members(rings)
     groups = _keyed(lookalikes).drop_duplicates(["group_id", "key"])
-    size = groups.groupby("group_id").size().rename("group_size")
-    hits = groups.merge(members[["ring", "key"]], on="key")
-    per_ring = hits.groupby(["group_id", "ring"]).size().rename("held").reset_index()
-    per_ring = per_ring.join(size, on="group_id")
-    joined = set(per_ring.loc[per_ring["held"] >= np.minimum(2, per_ring["group_size"]), "group_id"])
-    touched = set(hits["group_id"])
+    per_ring = lookalike_holds(rings, lookalikes, accounts)
+    joined = set(per_ring.loc[per_ring["joined"], "group_id"])
+    touched = set(per_ring["group_id"])
     flagged_keys = set(members["key"])
     checks = []
     for kind, part in [*sorted(groups.groupby("kind")), (ALL_KINDS, groups)]:
@@ -645,6 +665,68 @@ def check_lookalikes(rings: Iterable[Mapping[str, Any]], lookalikes: pd.DataFram
             accounts=part["key"].nunique(),
             flagged_accounts=int(part.drop_duplicates("key")["key"].isin(flagged_keys).sum())))
     return tuple(checks)
+
+
+def lookalike_holds(rings: Iterable[Mapping[str, Any]], lookalikes: pd.DataFrame,
+                    accounts: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """Per (look-alike group, ring holding any of its accounts): how many, by what chance, joined?
+
+    Columns ``group_id``, ``kind``, ``ring`` (position among ``rings``),
+    ``held``, ``group_size``, ``chance`` (NaN without ``accounts``) and
+    ``joined`` (see :func:`check_lookalikes`).
+    """
+    members, _ = _account_members(rings)
+    groups = _keyed(lookalikes).drop_duplicates(["group_id", "key"])
+    size = groups.groupby("group_id").size().rename("group_size")
+    kinds = groups.drop_duplicates("group_id").set_index("group_id")["kind"]
+    hits = groups.merge(members[["ring", "key"]], on="key")
+    per_ring = hits.groupby(["group_id", "ring"]).size().rename("held").reset_index()
+    per_ring = per_ring.join(size, on="group_id").assign(
+        kind=lambda f: f["group_id"].map(kinds), chance=np.nan)
+    joined = per_ring["held"] >= np.minimum(2, per_ring["group_size"])
+    if accounts is not None and len(per_ring):
+        per_ring["chance"] = _chance(per_ring, groups, members, accounts)
+        joined &= per_ring["chance"] < LOOKALIKE_CHANCE / len(per_ring)
+    return per_ring.assign(joined=joined.to_numpy(dtype=bool))
+
+
+def _chance(per_ring: pd.DataFrame, groups: pd.DataFrame, members: pd.DataFrame,
+            accounts: Mapping[str, int]) -> np.ndarray:
+    """Per (group, ring): the chance of the ring holding ``held`` or more of the group's accounts.
+
+    A ring member is one of the group's as often as the group's accounts of
+    that type are a share of the market's (per account type: a carrier NAT
+    holds more of the creators, who log in from more IPs, than of the shops);
+    the count is binomial over the ring's account members.
+    """
+    market = pd.Series({t: max(int(n), 1) for t, n in accounts.items()}, dtype="float64")
+    share = (groups.groupby(["group_id", "account_type"]).size().unstack(fill_value=0)
+             .div(market, axis=1).fillna(0.0))
+    mix = members.groupby(["ring", "type"]).size().unstack(fill_value=0)
+    share = share.reindex(columns=mix.columns, fill_value=0.0)
+    ring_mix = mix.loc[per_ring["ring"].to_numpy()].to_numpy(dtype=np.float64)
+    group_share = share.loc[per_ring["group_id"].to_numpy()].to_numpy()
+    n = ring_mix.sum(axis=1)
+    p = np.clip((ring_mix * group_share).sum(axis=1) / np.maximum(n, 1), 0.0, 1.0)
+    return binom.sf(per_ring["held"].to_numpy() - 1, n, p)
+
+
+def market_accounts(snapshot: Path | str) -> dict[str, int]:
+    """The accounts per type of a snapshot directory (the denominators of the look-alike chance).
+
+    Creators and shops from their tables, sellers from the shops, buyers from the
+    orders and the identity links.
+    """
+    folder = Path(snapshot)
+    shops = pd.read_csv(folder / "shops.csv", dtype=str, usecols=["shop_id", "seller_id"])
+    links = pd.read_csv(folder / "identity_links.csv", dtype=str,
+                        usecols=["account_type", "account_id"])
+    buyers = set(pd.read_csv(folder / "orders.csv", dtype=str, usecols=["buyer_id"])["buyer_id"])
+    buyers |= set(links.loc[links["account_type"] == AccountType.BUYER, "account_id"])
+    creators = pd.read_csv(folder / "creators.csv", dtype=str, usecols=["creator_id"])
+    return {AccountType.CREATOR: creators["creator_id"].nunique(),
+            AccountType.SHOP: shops["shop_id"].nunique(),
+            AccountType.SELLER: shops["seller_id"].nunique(), AccountType.BUYER: len(buyers)}
 
 
 def _verdicts(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> pd.DataFrame:

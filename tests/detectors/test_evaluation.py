@@ -276,7 +276,8 @@ def test_look_alike_groups_touched_and_joined_by_flagged_rings() -> None:
 
 
 def test_assess_gathers_every_figure_and_agrees_with_evaluate() -> None:
-    quality = assess([*SCORED, ring("creator:c1", status="dissolved")], LABELS, LOOKALIKES)
+    quality = assess([*SCORED, ring("creator:c1", status="dissolved")], LABELS, LOOKALIKES,
+                     flag_score=0.0)
     assert quality.evaluation == evaluate(SCORED, LABELS)
     assert quality.typologies_recalled == ("account_farm", "collusion_ring", "self_dealing")
     assert quality.typologies_missed == ("self_purchase",)
@@ -289,6 +290,24 @@ def test_assess_gathers_every_figure_and_agrees_with_evaluate() -> None:
     data = json.loads(json.dumps(quality.as_dict()))
     assert data["fragmentation"]["worst"] == 2 and len(data["calibration"]) == 10
     assert assess(SCORED, LABELS).lookalikes == ()
+
+
+def test_only_rings_scored_at_the_flag_line_are_flagged_but_every_ring_is_calibrated() -> None:
+    quality = assess(SCORED, LABELS, LOOKALIKES)  # the default line, 0.5: F4 and F5 are below
+    assert quality.evaluation == evaluate(SCORED[:3], LABELS)
+    assert sum(b.rings for b in quality.calibration) == len(SCORED)
+    assert quality.lookalikes_all is not None and quality.lookalikes_all.touched == 2  # G1, G3
+
+
+def test_a_group_a_ring_holds_no_more_of_than_chance_would_is_not_joined() -> None:
+    """G1 (a creator and a buyer in F3) is joined in a small market, not in one where the
+    group's members are a large share of the market's accounts of their types."""
+    small = {"creator": 10_000, "shop": 100, "seller": 100, "buyer": 10_000}
+    crowded = {"creator": 4, "shop": 100, "seller": 100, "buyer": 2}
+    joined = {c.kind: c.joined for c in check_lookalikes(SCORED, LOOKALIKES, small)}
+    assert joined["family"] == 1
+    joined = {c.kind: c.joined for c in check_lookalikes(SCORED, LOOKALIKES, crowded)}
+    assert joined["family"] == 0
 
 
 def test_lookalikes_round_trip_and_a_missing_column_is_named(tmp_path: Path) -> None:
