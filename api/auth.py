@@ -167,11 +167,10 @@ class KeyRing:
 
     def _load(self, revision: Hashable) -> int:
         keys = []
-        for document in self._store.api_keys():
+        for record in self._store.api_keys():
             try:
-                record = ApiKey.from_json(document)
                 caller = Caller(str(record.key_id), str(record.label or ""), Role(record.role))
-            except (KeyError, ValueError):
+            except ValueError:
                 continue  # a damaged record never grants access
             if not record.revoked:
                 keys.append((str(record.hash), caller))

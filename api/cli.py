@@ -22,7 +22,7 @@ from rich.table import Table
 from ringwatch import RingwatchError
 from ringwatch.detection import DETECTION_STEPS, detect_into
 from ringwatch.detectors.pipeline import RunResult
-from ringwatch.domain import Ring, Run
+from ringwatch.domain import Lifecycle, Ring, Run
 from ringwatch.graph.errors import StoreEmptyError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
@@ -307,7 +307,7 @@ def _print_top(result: RunResult, limit: int = 10) -> None:
     top = [Ring.from_json(ring) for ring in result.rings[:limit]]
     for ring, score in zip(top, score_texts([ring.score for ring in top]), strict=True):
         evidence = ring.evidence[0].text if ring.evidence else ""
-        table.add_row(ring.ring_id, ring.kind.value, score, ring.status,
+        table.add_row(ring.ring_id, str(ring.kind), score, ring.status,
                       str(account_count(ring)), evidence)
     out.print(table)
 
@@ -396,7 +396,7 @@ def evaluate_rings(
                               flag_score=flag_score)
         if reviews and store is not None:
             typer.echo("Reviewers' verdicts per detector:")
-            typer.echo(verdicts_table(reviewer_precision(map(Ring.from_json, store.rings()))))
+            typer.echo(verdicts_table(reviewer_precision(store.rings())))
             typer.echo("\nReliability of the scores reviewers were shown (one verdict per ring, "
                        "kept across snapshots):")
             typer.echo(reliability_table(reliability(store.verdicts())))
@@ -473,7 +473,7 @@ def serve(
             raise RingwatchError(f"invalid API settings: {exc.errors()[0]['msg']} "
                                  f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
         with store_for(settings.backend, store_dir=settings.store_dir) as store:
-            usable = [k for k in store.api_keys() if not k.get("revoked_at")]
+            usable = [k for k in store.api_keys() if not k.revoked]
             check_exposure(settings, len(usable))  # a clear error before uvicorn starts
             described = _describe_store(store)
         listening = _bind(settings.host, settings.port)
@@ -492,11 +492,11 @@ def _describe_store(store: GraphStore) -> list[str]:
     """What ``serve`` is about to serve, in a few log lines: store, latest run, rings, keys."""
     lines = [f"serving the {store.backend} store {_where(store)}"]
     runs = store.runs()
-    rings = [r for r in store.rings() if r.get("status") != "dissolved"]
-    keys = [k for k in store.api_keys() if not k.get("revoked_at")]
+    rings = [r for r in store.rings() if r.lifecycle is not Lifecycle.DISSOLVED]
+    keys = [k for k in store.api_keys() if not k.revoked]
     if runs:
-        latest = max(runs, key=lambda r: r.get("started_at", ""))
-        lines.append(f"latest run {latest['run_id']} at {latest.get('started_at')}: "
+        latest = max(runs, key=lambda r: r.started_at or "")
+        lines.append(f"latest run {latest.run_id} at {latest.started_at}: "
                      f"{len(rings)} rings to review")
     else:
         lines.append("the store holds no detection run yet: the ring list will be empty until "

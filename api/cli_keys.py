@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ringwatch.domain import ApiKey, AuditEntry, utc_stamp
+from ringwatch.domain import AuditEntry, utc_stamp
 from ringwatch.store_settings import Backend
 
 from .cli_options import EXIT_BAD_INPUT, BackendOption, StoreOption, console, exit_codes
@@ -35,7 +35,7 @@ def create_key(
     with exit_codes():
         secret, record = new_api_key(role, label)
         with store_for(backend, store_dir=store_dir) as store:
-            store.save_api_key(record.to_json())
+            store.save_api_key(record)
         console.print(f"created key {record.key_id} (role {record.role}"
                       f"{', label ' + label if label else ''}); it is shown only this once:",
                       markup=False, highlight=False, soft_wrap=True)
@@ -49,7 +49,7 @@ def list_keys(backend: BackendOption = Backend.local, store_dir: StoreOption = N
 
     with exit_codes():
         with store_for(backend, store_dir=store_dir) as store:
-            records = [public_key_record(ApiKey.from_json(r)) for r in store.api_keys()]
+            records = [public_key_record(r) for r in store.api_keys()]
         revoked = sum(1 for r in records if r.get("revoked_at"))
         table = Table(title=f"{len(records)} API key(s), {revoked} revoked")
         for column in PUBLIC_KEY_FIELDS:
@@ -77,15 +77,15 @@ def revoke_key(
         with store_for(backend, store_dir=store_dir) as store:
             revocation = store.revoke_api_key(key_id, at=at)
             if revocation is not None and revocation.revoked_now:
-                note = f"`ringwatch keys revoke` ({describe_key(ApiKey.from_json(revocation.record))})"
+                note = f"`ringwatch keys revoke` ({describe_key(revocation.record)})"
                 store.append_audit(AuditEntry(at=at, actor=f"cli:{_os_user()}", action="key.revoke", details={
                     "key_id": None, "role": None, "ring_id": None, "revoked_key_id": key_id,
-                    "note": note, "request_id": None}).to_json())
+                    "note": note, "request_id": None}))
     if revocation is None:
         console.print(f"ringwatch: error: no such key {key_id!r} (see `ringwatch keys list`)",
                       markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    record = ApiKey.from_json(revocation.record)
+    record = revocation.record
     typer.echo(f"key {key_id} ({describe_key(record)}) was{'' if revocation.revoked_now else ' already'}"
                f" revoked at {record.revoked_at}; requests with it are refused")
 

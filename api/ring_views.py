@@ -32,7 +32,7 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.domain import OPEN_STATUSES, QueueEntry, QueueKey, Ring, Stake, queue_keys
+from ringwatch.domain import OPEN_STATUSES, QueueEntry, QueueKey, Ring, Run, Stake, queue_keys
 from ringwatch.graph.capabilities import RingRepository
 from ringwatch.ring_history import RunTimeline, account_count
 
@@ -78,12 +78,12 @@ def summarise(ring: Ring, *, score: float | None = None, status: str | None = No
     """The RingSummary of a ring (optionally with its score, status and size as of a run)."""
     strongest = max(ring.evidence, key=lambda e: e.weight or 0.0) if ring.evidence else None
     return {
-        "ring_id": ring.ring_id, "kind": ring.kind.value,
+        "ring_id": ring.ring_id, "kind": str(ring.kind),
         "score": ring.score if score is None else score,
         "status": ring.status if status is None else status,
         "first_detected": ring.first_detected,
         "last_seen_run": ring.last_seen_run or ring.run_id,
-        "metrics": ring.metrics or {},
+        "metrics": json_safe(dict(ring.metrics or {})),
         "accounts": account_count(ring) if accounts is None else accounts,
         "top_evidence": strongest.text if strongest else None,
     }
@@ -162,16 +162,15 @@ class RingView:
 class RingIndex:
     """Every ring and run as read from the store at one moment, indexed (treat as read-only)."""
 
-    rings: list[dict[str, Any]]
-    runs: list[dict[str, Any]]
+    rings: list[Ring]
+    runs: list[Run]
     generation: int
     read_at: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
-        self.rings = [json_safe(r) for r in self.rings]
-        #: The same rings as records by id: what views and summaries are computed from.
-        self.records: dict[str, Ring] = {r["ring_id"]: Ring.from_json(r) for r in self.rings}
-        self.timeline = RunTimeline(r["run_id"] for r in self.runs)
+        #: The rings by id: what views and summaries are computed from.
+        self.records: dict[str, Ring] = {r.ring_id: r for r in self.rings}
+        self.timeline = RunTimeline(r.run_id for r in self.runs)
         self.latest_run: str | None = self.timeline.latest
         self.by_member: dict[str, list[str]] = {}
         for ring in self.records.values():
@@ -222,7 +221,7 @@ class RingIndex:
                                 accounts=state.accounts)
             items.append(Listed(
                 key=key, ring_id=ring.ring_id,
-                kind=ring.kind.value, score=state.score, status=state.status, first_detected=first,
+                kind=str(ring.kind), score=state.score, status=state.status, first_detected=first,
                 members=member_keys(ring), json=json.dumps(summary).encode()))
         items.sort(key=lambda item: item.key)
         return RingView(run_id, sort, items, [item.key for item in items])
@@ -239,7 +238,7 @@ class RingIndex:
                 if other != ring_id:
                     shared[other] = shared.get(other, 0) + 1
         ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_OVERLAPS]
-        return [{"ring_id": other, "kind": self.records[other].kind.value,
+        return [{"ring_id": other, "kind": str(self.records[other].kind),
                  "status": self.records[other].status, "score": self.records[other].score,
                  "shared_accounts": n} for other, n in ranked]
 

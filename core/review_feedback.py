@@ -9,11 +9,10 @@ keep on the real marketplace, where no generator's labels exist.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from ringwatch.domain import ReviewStatus, Ring, latest_per_ring
+from ringwatch.domain import ReviewStatus, Ring, Verdict, latest_per_ring
 
 #: Score buckets of the reliability table: [0.0, 0.1), ..., [0.9, 1.0] (1.0 in the last).
 RELIABILITY_BUCKETS = 10
@@ -47,7 +46,7 @@ def reviewer_precision(rings: Iterable[Ring]) -> list[KindVerdicts]:
     counts: dict[str, Counter] = {}
     for ring in rings:
         verdict = ring.review_status.value if ring.review_status in _VERDICTS else "unreviewed"
-        counts.setdefault(ring.kind.value, Counter())[verdict] += 1
+        counts.setdefault(str(ring.kind), Counter())[verdict] += 1
     return [KindVerdicts(kind, c["confirmed"], c["dismissed"], c["escalated"], c["unreviewed"])
             for kind, c in sorted(counts.items())]
 
@@ -78,7 +77,7 @@ class ReliabilityRow:
         return self.confirmed / self.verdicts if self.verdicts else 0.0
 
 
-def reliability(verdicts: Iterable[Mapping[str, Any]]) -> list[ReliabilityRow]:
+def reliability(verdicts: Iterable[Verdict]) -> list[ReliabilityRow]:
     """The reviewers' reliability table: per kind and bucket of the score reviewers were shown,
     the verdicts and the share confirmed (a score reads as a probability: they should agree).
 

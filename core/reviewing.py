@@ -64,14 +64,13 @@ def verdict_of(ring: Ring, reviewer: Reviewer, at: str) -> Verdict | None:
     """The verdict a reviewed ring records, ``None`` when its review status decides nothing (escalated)."""
     if ring.review_status not in VERDICT_STATUSES:
         return None
-    return Verdict(ring_id=ring.ring_id, kind=ring.kind.value, verdict=ring.review_status,
+    return Verdict(ring_id=ring.ring_id, kind=str(ring.kind), verdict=ring.review_status,
                    uncalibrated_score=ring.detector_score, score=ring.score, actor=reviewer.actor,
                    at=at, run_id=ring.run_id, key_id=reviewer.key_id)
 
 
 def _read(store: ReviewStore, ring_id: str) -> Ring | None:
-    doc = store.ring(ring_id)
-    return None if doc is None else Ring.from_json(doc)
+    return store.ring(ring_id)
 
 
 def review_ring(store: ReviewStore, ring_id: str, action: ReviewAction | str, *, reviewer: Reviewer,
@@ -99,15 +98,15 @@ def review_ring(store: ReviewStore, ring_id: str, action: ReviewAction | str, *,
         raise StaleVersionError(current)
     at = at or utc_stamp()
     updated = apply_review(ring, action, note, reviewer, at)
-    if not store.update_ring(updated.to_json(), expected_version=current):
+    if not store.update_ring(updated, expected_version=current):
         raise StaleVersionError(version_of(_read(store, ring_id)))
     if saved is not None:
         saved(updated)
     verdict = verdict_of(updated, reviewer, at)
     if verdict is not None:
-        store.append_verdict(verdict.to_json())
+        store.append_verdict(verdict)
     store.append_audit(AuditEntry(at=at, actor=reviewer.actor, action=f"review.{action}", details={
         "key_id": reviewer.key_id, "role": reviewer.role, "ring_id": ring_id, "note": note,
         "request_id": request_id, "previous_status": ring.status, "status": updated.status,
-        "version": updated.version}).to_json())
+        "version": updated.version}))
     return updated

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from ringwatch.domain import Lifecycle, in_queue_order, new_run_id, ring_kinds, utc_stamp
+from ringwatch.domain import Lifecycle, Ring, Run, in_queue_order, new_run_id, ring_kinds, utc_stamp
 from ringwatch.graph.capabilities import DetectionStore, RingRepository
 from ringwatch.wording import count, listed, span
 
@@ -121,8 +121,8 @@ def _with_reviews_since(store: RingRepository, previous: list[dict[str, Any]],
     fields from the fresh copy (the window left is the save itself).
     """
     read = {r["ring_id"]: r.get("version", 0) for r in previous}
-    fresh = {r["ring_id"]: r for r in store.rings()
-             if r["ring_id"] in read and r.get("version", 0) != read[r["ring_id"]]}
+    fresh = {r.ring_id: r.to_json() for r in store.rings()
+             if r.ring_id in read and (r.version or 0) != (read[r.ring_id] or 0)}
     if not fresh:
         return touched
     merged = []
@@ -168,7 +168,9 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
         })
     current, calibration = recalibrate(current, store.verdicts(), config.recalibration)
     step("matching ring ids")
-    previous = store.rings()
+    # The id matching works on the rings' JSON (as rings.jsonl has them): the store's records
+    # are turned into it here, and the run's rings back into records when they are saved.
+    previous = [r.to_json() for r in store.rings()]
     touched = assign_ids(previous, current, run_id=run_id, stamp=stamp,
                           jaccard=config.matching.jaccard)
     active = in_queue_order(r for r in touched if r["status"] != Lifecycle.DISSOLVED)
@@ -189,7 +191,8 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
         **(extra or {}),
     }
     step("saving rings")
-    store.save_run(run, _with_reviews_since(store, previous, touched, config))
+    store.save_run(Run.from_json(run), [Ring.from_json(r) for r in
+                                        _with_reviews_since(store, previous, touched, config)])
     log.info("run %s: %d rings (%s), %d new, %d persisting, %d dissolved, %.1f s", run_id,
              len(active), ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()),
              run["new"], run["persisting"], run["dissolved"], run["duration_seconds"])

@@ -153,7 +153,7 @@ def fit(verdicts: Iterable[Mapping[str, Any]], kinds: Iterable[str],
             for kind in sorted(set(kinds) | set(by_kind))}
 
 
-def recalibrate(rings: list[dict[str, Any]], verdicts: Iterable[Mapping[str, Any]],
+def recalibrate(rings: list[dict[str, Any]], verdicts: Iterable[Verdict | Mapping[str, Any]],
                 config: RecalibrationConfig) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The run's rings with recalibrated scores, and the record of it for the run (``calibration``).
 

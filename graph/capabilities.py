@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, TypedDict, runtime_checkable
 
 import pandas as pd
 
+from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
 from ringwatch.tables import Snapshot
 
 #: Called as ``progress(table, rows)`` while a snapshot is written: ``rows`` more rows of
@@ -38,12 +39,53 @@ Node = tuple[str, str]
 #: Neighbours expanded per node in :meth:`AccountGraph.neighbourhood` unless told otherwise.
 DEFAULT_PER_NODE = 50
 
+
+class IdentifierUse(TypedDict):
+    """An identifier an account uses, and how many distinct accounts use it (this one included)."""
+
+    type: str
+    id: str
+    shared_by: int
+
+
+class AccountView(TypedDict):
+    """An account and the identifiers it uses (:meth:`AccountGraph.account`)."""
+
+    type: str
+    id: str
+    identifiers: list[IdentifierUse]
+
+
+class GraphNode(TypedDict):
+    """A node of a neighbourhood: ``id`` is ``type:id``, ``label`` the contract id."""
+
+    id: str
+    type: str
+    label: str
+
+
+class GraphEdge(TypedDict):
+    """An edge of a neighbourhood, in the graph's direction; ``type`` is USES, OWNS, TRADES or BOUGHT."""
+
+    source: str
+    target: str
+    type: str
+
+
+class Neighbourhood(TypedDict):
+    """What :meth:`AccountGraph.neighbourhood` returns (JSON-able as it is: the API serves it)."""
+
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool
+
+
 @dataclass(frozen=True)
 class KeyRevocation:
     """What :meth:`KeyStore.revoke_api_key` did: the key's record as now stored, and whether
     this call revoked it (``False``: it was revoked before), so the caller audits a revocation once."""
 
-    record: dict[str, Any]
+    record: ApiKey
     revoked_now: bool
 
 
@@ -105,47 +147,53 @@ class ProjectionSource(Protocol):
 
 @runtime_checkable
 class RingRepository(Protocol):
-    """The rings and the detection runs that found them: saved by runs, reviewed in place."""
+    """The rings and the detection runs that found them: saved by runs, reviewed in place.
+
+    Rings and runs come and go as :mod:`ringwatch.domain` records (:class:`~ringwatch.domain.Ring`,
+    :class:`~ringwatch.domain.Run`); a store writes their JSON (``to_json``, the contract's)
+    and reads it back with ``from_json``, so a record saved is the record read.
+    """
 
     #: ``"local"`` or ``"neo4j"``: recorded with each run, shown in logs.
     backend: str
 
-    def save_run(self, run: dict[str, Any], rings: Iterable[dict[str, Any]]) -> None:
+    def save_run(self, run: Run, rings: Iterable[Ring]) -> None:
         """Record a detection run and upsert its rings (by ``ring_id``) with their members.
 
         ``rings`` is every ring the run touched, including ones it marked
-        dissolved; a ring is never deleted. Each ring is a JSON-able dict in
-        the shape of docs/contract.md section 2 (plus history fields).
+        dissolved; a ring is never deleted. A ring is stored as its
+        :meth:`~ringwatch.domain.Ring.to_json` (docs/contract.md section 2,
+        plus history and review fields).
         """
         ...
 
-    def rings(self) -> list[dict[str, Any]]:
+    def rings(self) -> list[Ring]:
         """Every ring ever recorded, in its latest state, in the review queue's order: highest
         score first, ties by commission at stake, then by id (:mod:`ringwatch.domain.queue`)."""
         ...
 
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[Run]:
         """Every recorded detection run, oldest first."""
         ...
 
-    def ring(self, ring_id: str) -> dict[str, Any] | None:
-        """One ring's latest document (as :meth:`rings` lists it), ``None`` when there is no such ring."""
+    def ring(self, ring_id: str) -> Ring | None:
+        """One ring in its latest state (as :meth:`rings` lists it), ``None`` when there is no such ring."""
         ...
 
-    def update_ring(self, ring: dict[str, Any], *, expected_version: int) -> bool:
-        """Replace a stored ring's document if nobody changed it since it was read (compare-and-set).
+    def update_ring(self, ring: Ring, *, expected_version: int) -> bool:
+        """Replace a stored ring if nobody changed it since it was read (compare-and-set).
 
         A review reads a ring, changes it and writes it back while a detection
         run or another reviewer may write the same ring: without a check, the
-        later write silently undoes the earlier one. Every ring document carries
-        an integer ``version`` (absent counts as 0); the write happens only if
+        later write silently undoes the earlier one. Every stored ring carries
+        an integer ``version`` (``None`` counts as 0); the write happens only if
         the stored ring's version still equals ``expected_version``, atomically
         with the check, across threads and processes.
 
         Parameters
         ----------
         ring
-            The whole new document, keyed by its ``ring_id``. The caller bumps
+            The whole new ring, keyed by its ``ring_id``. The caller bumps
             its ``version``: it must be an ``int`` greater than ``expected_version``
             (so a version never repeats and a stale ETag can never match again).
         expected_version
@@ -154,10 +202,10 @@ class RingRepository(Protocol):
         Returns
         -------
         bool
-            ``True`` when the document was replaced; ``False`` when the ring is
+            ``True`` when the ring was replaced; ``False`` when the ring is
             missing or its stored version differs (nothing is changed then).
 
-        Only the document and its searchable fields (kind, score, status,
+        Only the ring's document and its searchable fields (kind, score, status,
         version) change; ring membership is :meth:`save_run`'s job.
         """
         ...
@@ -167,7 +215,7 @@ class RingRepository(Protocol):
 class AuditLog(Protocol):
     """The append-only record of who did what: reviews, runs started, keys revoked, enforcement."""
 
-    def append_audit(self, entry: dict[str, Any]) -> None:
+    def append_audit(self, entry: AuditEntry) -> None:
         """Append one entry to the audit log, durably (it is on disk or committed when this returns).
 
         The store numbers entries: ``seq`` (1, 2, 3, ... in the order they were
@@ -178,7 +226,7 @@ class AuditLog(Protocol):
         """
         ...
 
-    def audit_entries(self) -> list[dict[str, Any]]:
+    def audit_entries(self) -> list[AuditEntry]:
         """Every audit entry, oldest first (by ``seq``), each with its ``seq`` and ``audit_id``."""
         ...
 
@@ -192,11 +240,11 @@ class VerdictLog(Protocol):
     them, as it keeps the audit log and the API keys.
     """
 
-    def append_verdict(self, verdict: dict[str, Any]) -> None:
-        """Append one verdict (:class:`~ringwatch.domain.Verdict` as JSON), durably; never changed after."""
+    def append_verdict(self, verdict: Verdict) -> None:
+        """Append one verdict, durably; never changed after."""
         ...
 
-    def verdicts(self) -> list[dict[str, Any]]:
+    def verdicts(self) -> list[Verdict]:
         """Every verdict ever appended, oldest first (in the order they were appended)."""
         ...
 
@@ -210,13 +258,12 @@ class KeyStore(Protocol):
     #: may make them on its event loop instead of paying for a hop to a worker thread.
     embedded: bool
 
-    def save_api_key(self, key: dict[str, Any]) -> None:
+    def save_api_key(self, key: ApiKey) -> None:
         """Store an API key record, upserted by ``key_id``, and move :meth:`api_keys_revision`.
 
-        A record is ``{key_id, hash, role, label, created_at}`` (see
-        :data:`ringwatch.domain.API_KEY_FIELDS`; extra fields are kept). The raw key never
-        reaches the store: a record with a ``key`` or ``raw_key`` field, or
-        without ``key_id`` or ``hash``, is a ``ValueError``.
+        A record is an :class:`~ringwatch.domain.ApiKey` (its ``extra`` fields are kept). The
+        raw key never reaches the store: a record with a ``key`` or ``raw_key`` field among
+        its extras, or an empty ``key_id`` or ``hash``, is a ``ValueError``.
 
         Saving never undoes what happened to a stored key: it keeps the stored
         ``revoked_at`` (a relabelling that raced a revocation must not revive
@@ -224,7 +271,7 @@ class KeyStore(Protocol):
         """
         ...
 
-    def api_keys(self) -> list[dict[str, Any]]:
+    def api_keys(self) -> list[ApiKey]:
         """Every stored API key record, oldest first (by ``created_at``, then ``key_id``).
 
         Revoked keys are included, with ``revoked_at``; ``last_used_at`` is there
@@ -276,7 +323,7 @@ class KeyStore(Protocol):
 class AccountGraph(Protocol):
     """One account and what surrounds it, for an investigator's questions."""
 
-    def account(self, account_type: str, account_id: str) -> dict[str, Any] | None:
+    def account(self, account_type: str, account_id: str) -> AccountView | None:
         """One account and the identifiers it uses, or ``None`` when the graph has no such account.
 
         An account exists when a snapshot made it: a creator or a shop when it
@@ -286,7 +333,7 @@ class AccountGraph(Protocol):
 
         Returns
         -------
-        dict or None
+        AccountView or None
             ``{"type", "id", "identifiers": [{"type", "id", "shared_by"}]}``, where
             ``shared_by`` is the number of distinct accounts using the
             identifier (this one included), most shared first, then by id
@@ -300,7 +347,7 @@ class AccountGraph(Protocol):
         ...
 
     def neighbourhood(self, account_type: str, account_id: str, *, hops: int, limit: int,
-                      per_node: int = DEFAULT_PER_NODE) -> dict[str, Any] | None:
+                      per_node: int = DEFAULT_PER_NODE) -> Neighbourhood | None:
         """The accounts and identifiers around one account, breadth first, or ``None`` when it is unknown.
 
         An investigator's question after "which rings is this account in?" is
@@ -348,7 +395,7 @@ class AccountGraph(Protocol):
 
         Returns
         -------
-        dict or None
+        Neighbourhood or None
             ``{"nodes": [{"id": "type:id", "type", "label"}], "edges": [{"source",
             "target", "type"}], "truncated": bool}``: nodes in the order they
             were reached (the account first), edges sorted by source, target;

@@ -1,6 +1,10 @@
 """The local store's documents: rings, runs and API keys as JSON files, the audit log and
 reviewers' verdicts as JSON lines.
 
+This is where the local store's records meet their JSON: every method takes and
+returns :mod:`ringwatch.domain` records, written with ``to_json`` and read with
+``from_json`` here and nowhere else.
+
 Every read-change-write holds the store's :class:`~ringwatch.graph.local_files.StoreLock`
 (the API server and a detection run may write at the same time, from threads
 and from processes); every JSON file is replaced by an atomic rename after an
@@ -9,6 +13,7 @@ and from processes); every JSON file is replaced by an atomic rename after an
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -16,11 +21,12 @@ from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
 from ringwatch.durable import fsync_directory
 
 from .capabilities import KeyRevocation
 from .local_files import StoreLock, atomic_text
-from .store import default_audit_id, upserted_api_key
+from .store import numbered, upserted_api_key
 
 log = logging.getLogger(__name__)
 
@@ -46,34 +52,35 @@ class LocalDocuments:
 
     # --- rings and runs ----------------------------------------------------------------------
 
-    def save_run(self, run: dict[str, Any], rings: Iterable[dict[str, Any]]) -> None:
-        rings = list(rings)
+    def save_run(self, run: Run, rings: Iterable[Ring]) -> None:
+        docs = [ring.to_json() for ring in rings]
         with self._lock.held():
             stored = {r["ring_id"]: r for r in self._json("rings")}
-            for ring in rings:
-                stored[ring["ring_id"]] = ring
-            runs = [r for r in self._json("runs") if r["run_id"] != run["run_id"]] + [run]
+            for doc in docs:
+                stored[doc["ring_id"]] = doc
+            runs = [r for r in self._json("runs") if r["run_id"] != run.run_id] + [run.to_json()]
             self._write("rings", list(stored.values()))
             self._write("runs", runs)
 
-    def rings(self) -> list[dict[str, Any]]:
-        """The ring documents in the order they were first saved."""
-        return self._json("rings")
+    def rings(self) -> list[Ring]:
+        """The rings in the order they were first saved."""
+        return [Ring.from_json(doc) for doc in self._json("rings")]
 
-    def runs(self) -> list[dict[str, Any]]:
-        return self._json("runs")
+    def runs(self) -> list[Run]:
+        return [Run.from_json(doc) for doc in self._json("runs")]
 
-    def ring(self, ring_id: str) -> dict[str, Any] | None:
-        return next((r for r in self._json("rings") if r["ring_id"] == ring_id), None)
+    def ring(self, ring_id: str) -> Ring | None:
+        doc = next((r for r in self._json("rings") if r["ring_id"] == ring_id), None)
+        return None if doc is None else Ring.from_json(doc)
 
-    def replace_ring(self, ring: dict[str, Any], *, expected_version: int) -> bool:
+    def replace_ring(self, ring: Ring, *, expected_version: int) -> bool:
         with self._lock.held():
             stored = self._json("rings")
             for i, old in enumerate(stored):
-                if old["ring_id"] == ring["ring_id"]:
+                if old["ring_id"] == ring.ring_id:
                     if (old.get("version") or 0) != expected_version:
                         return False
-                    stored[i] = ring
+                    stored[i] = ring.to_json()
                     self._write("rings", stored)
                     return True
             return False
@@ -84,16 +91,14 @@ class LocalDocuments:
     def _audit_path(self) -> Path:
         return self.directory / "audit.jsonl"
 
-    def append_audit(self, entry: dict[str, Any]) -> None:
+    def append_audit(self, entry: AuditEntry) -> None:
         with self._lock.held():
             path = self._audit_path
-            seq = _last_audit_seq(path) + 1
-            record = {**entry, "seq": seq, "audit_id": entry.get("audit_id") or default_audit_id(seq)}
-            _append_line(path, record)
+            _append_line(path, numbered(entry, _last_audit_seq(path) + 1).to_json())
 
-    def audit_entries(self) -> list[dict[str, Any]]:
+    def audit_entries(self) -> list[AuditEntry]:
         entries = _whole_records(self._audit_path, _audit_record, "audit entry")
-        return sorted(entries, key=lambda e: e["seq"])
+        return [AuditEntry.from_json(doc) for doc in sorted(entries, key=lambda e: e["seq"])]
 
     # --- verdicts ----------------------------------------------------------------------------
 
@@ -101,12 +106,13 @@ class LocalDocuments:
     def _verdicts_path(self) -> Path:
         return self.directory / "verdicts.jsonl"
 
-    def append_verdict(self, verdict: dict[str, Any]) -> None:
+    def append_verdict(self, verdict: Verdict) -> None:
         with self._lock.held():
-            _append_line(self._verdicts_path, verdict)
+            _append_line(self._verdicts_path, verdict.to_json())
 
-    def verdicts(self) -> list[dict[str, Any]]:
-        return _whole_records(self._verdicts_path, _json_record, "verdict")
+    def verdicts(self) -> list[Verdict]:
+        return [Verdict.from_json(doc)
+                for doc in _whole_records(self._verdicts_path, _json_record, "verdict")]
 
     # --- API keys ----------------------------------------------------------------------------
 
@@ -114,27 +120,30 @@ class LocalDocuments:
     def _keys_path(self) -> Path:
         return self.directory / "api_keys.json"
 
-    def save_api_key(self, key: dict[str, Any]) -> None:
+    def save_api_key(self, key: ApiKey) -> None:
         with self._lock.held():
             keys = self._json("api_keys")
-            stored = next((k for k in keys if k["key_id"] == key["key_id"]), None)
-            keys = [k for k in keys if k["key_id"] != key["key_id"]] + [upserted_api_key(stored, key)]
+            stored = next((ApiKey.from_json(k) for k in keys if k["key_id"] == key.key_id), None)
+            keys = [k for k in keys if k["key_id"] != key.key_id] + [
+                upserted_api_key(stored, key).to_json()]
             self._write("api_keys", keys)
 
-    def api_keys(self) -> list[dict[str, Any]]:
+    def api_keys(self) -> list[ApiKey]:
         """The key records in the order they were first saved."""
-        return self._json("api_keys")
+        return [ApiKey.from_json(doc) for doc in self._json("api_keys")]
 
     def revoke_api_key(self, key_id: str, *, at: str) -> KeyRevocation | None:
         with self._lock.held():
             keys = self._json("api_keys")
-            for i, stored in enumerate(keys):
-                if stored["key_id"] == key_id:
-                    if stored.get("revoked_at"):
+            for i, doc in enumerate(keys):
+                if doc["key_id"] == key_id:
+                    stored = ApiKey.from_json(doc)
+                    if stored.revoked:
                         return KeyRevocation(stored, revoked_now=False)
-                    keys[i] = {**stored, "revoked_at": at}
+                    revoked = dataclasses.replace(stored, revoked_at=at)
+                    keys[i] = revoked.to_json()
                     self._write("api_keys", keys)
-                    return KeyRevocation(keys[i], revoked_now=True)
+                    return KeyRevocation(revoked, revoked_now=True)
             return None
 
     def record_api_key_use(self, key_id: str, *, at: str) -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ringwatch.domain import LINKED_ACCOUNT_TYPES
 from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
-from .capabilities import Node, WriteProgress
+from .capabilities import IdentifierUse, Node, WriteProgress
 from .local_files import atomic_parquet, file_stamp
 from .model import identifier_labels
 from .projections import from_tables
@@ -145,7 +144,7 @@ class LocalGraph:
             return bool((self.table("shops")["seller_id"] == account_id).any())
         return bool((self.table("orders")["buyer_id"] == account_id).any())
 
-    def identifiers(self, account_type: str, account_id: str) -> list[dict[str, Any]] | None:
+    def identifiers(self, account_type: str, account_id: str) -> list[IdentifierUse] | None:
         """The identifiers an account uses, each with how many accounts share it; ``None``: no account."""
         if not self.account_exists(account_type, account_id):
             return None

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
 from ringwatch.tables import Snapshot
 
-from .capabilities import KeyRevocation, Node, WriteProgress
+from .capabilities import IdentifierUse, KeyRevocation, Node, WriteProgress
 from .local_documents import LocalDocuments
 from .local_files import StoreLock
 from .local_graph import LocalGraph
@@ -65,7 +65,7 @@ class LocalStore(GraphStore):
     def projection(self, name: str) -> pd.DataFrame:
         return self.graph.projection(name)
 
-    def _identifiers(self, account_type: str, account_id: str) -> list[dict[str, Any]] | None:
+    def _identifiers(self, account_type: str, account_id: str) -> list[IdentifierUse] | None:
         return self.graph.identifiers(account_type, account_id)
 
     def _account_exists(self, account_type: str, account_id: str) -> bool:
@@ -76,37 +76,37 @@ class LocalStore(GraphStore):
 
     # --- the documents ------------------------------------------------------------------------
 
-    def save_run(self, run: dict[str, Any], rings: Iterable[dict[str, Any]]) -> None:
+    def save_run(self, run: Run, rings: Iterable[Ring]) -> None:
         self.documents.save_run(run, rings)
 
-    def _ring_documents(self) -> Iterable[dict[str, Any]]:
+    def _stored_rings(self) -> Iterable[Ring]:
         return self.documents.rings()
 
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[Run]:
         return self.documents.runs()
 
-    def ring(self, ring_id: str) -> dict[str, Any] | None:
+    def ring(self, ring_id: str) -> Ring | None:
         return self.documents.ring(ring_id)
 
-    def _replace_ring(self, ring: dict[str, Any], *, expected_version: int, version: int) -> bool:
+    def _replace_ring(self, ring: Ring, *, expected_version: int, version: int) -> bool:
         return self.documents.replace_ring(ring, expected_version=expected_version)
 
-    def append_audit(self, entry: dict[str, Any]) -> None:
+    def append_audit(self, entry: AuditEntry) -> None:
         self.documents.append_audit(entry)
 
-    def audit_entries(self) -> list[dict[str, Any]]:
+    def audit_entries(self) -> list[AuditEntry]:
         return self.documents.audit_entries()
 
-    def append_verdict(self, verdict: dict[str, Any]) -> None:
+    def append_verdict(self, verdict: Verdict) -> None:
         self.documents.append_verdict(verdict)
 
-    def verdicts(self) -> list[dict[str, Any]]:
+    def verdicts(self) -> list[Verdict]:
         return self.documents.verdicts()
 
-    def _save_api_key(self, key: dict[str, Any]) -> None:
+    def _save_api_key(self, key: ApiKey) -> None:
         self.documents.save_api_key(key)
 
-    def _api_key_records(self) -> Iterable[dict[str, Any]]:
+    def _api_key_records(self) -> Iterable[ApiKey]:
         return self.documents.api_keys()
 
     def revoke_api_key(self, key_id: str, *, at: str) -> KeyRevocation | None:

@@ -34,6 +34,7 @@ their full precision (``refunded_after_commission`` compares them).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -63,14 +64,15 @@ from neo4j.exceptions import (
 )
 
 from ringwatch import cypher
+from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
 from ringwatch.store_settings import Neo4jSettings
 from ringwatch.tables import TABLES, ColumnType, Snapshot
 
-from .capabilities import KeyRevocation, Node, WriteProgress
+from .capabilities import IdentifierUse, KeyRevocation, Node, WriteProgress
 from .errors import QueryError, StoreError, StoreTimeoutError, StoreUnavailableError
 from .model import RELATIONSHIP_TYPES, member_labels, node_labels
 from .projections import PROJECTIONS, normalise
-from .store import GraphStore, default_audit_id
+from .store import GraphStore, numbered
 
 log = logging.getLogger(__name__)
 
@@ -326,76 +328,72 @@ class Neo4jStore(GraphStore):
         assert frame is not None
         return normalise(frame, name)
 
-    # --- rings and runs ---------------------------------------------------------------------
+    # --- rings and runs: records in, JSON documents in Neo4j ----------------------------------
 
-    def save_run(self, run: dict[str, Any], rings: Iterable[dict[str, Any]]) -> None:
+    def save_run(self, run: Run, rings: Iterable[Ring]) -> None:
         self._ensure_schema()
         batch: list[dict[str, Any]] = []
         for ring in rings:
-            batch.append(_ring_row(ring, run["run_id"]))
+            batch.append(_ring_row(ring, run.run_id))
             if len(batch) >= self.batch_size:
                 self._run("save_rings", mode="write", rings=batch)
                 batch = []
         if batch:
             self._run("save_rings", mode="write", rings=batch)
         # The run is recorded last: a run that is listed had all its rings written.
-        self._run("save_run", mode="write", run_id=run["run_id"], props=_flat(run),
-                  doc=json.dumps(run))
+        doc = run.to_json()
+        self._run("save_run", mode="write", run_id=run.run_id, props=_flat(doc),
+                  doc=json.dumps(doc))
 
-    def _ring_documents(self) -> Iterable[dict[str, Any]]:
+    def _stored_rings(self) -> Iterable[Ring]:
         docs = self._run("rings", lambda result: result.value("doc")) or []
-        return [json.loads(doc) for doc in docs]
+        return [Ring.from_json(json.loads(doc)) for doc in docs]
 
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[Run]:
         docs = self._run("runs", lambda result: result.value("doc")) or []
-        return [json.loads(doc) for doc in docs]
+        return [Run.from_json(json.loads(doc)) for doc in docs]
 
-    def ring(self, ring_id: str) -> dict[str, Any] | None:
+    def ring(self, ring_id: str) -> Ring | None:
         record = self._run("ring", lambda result: result.single(strict=False), ring_id=ring_id)
-        return json.loads(record["doc"]) if record is not None else None
+        return Ring.from_json(json.loads(record["doc"])) if record is not None else None
 
-    def _replace_ring(self, ring: dict[str, Any], *, expected_version: int, version: int) -> bool:
+    def _replace_ring(self, ring: Ring, *, expected_version: int, version: int) -> bool:
         self._ensure_schema()
         updated = self._run("update_ring", lambda result: result.single(strict=True)["updated"],
-                            mode="write", ring_id=ring["ring_id"], expected_version=expected_version,
-                            version=version, doc=json.dumps(ring), kind=ring.get("kind"),
-                            score=ring.get("score"), status=ring.get("status"))
+                            mode="write", ring_id=ring.ring_id, expected_version=expected_version,
+                            version=version, doc=json.dumps(ring.to_json()), kind=str(ring.kind),
+                            score=ring.score, status=ring.status)
         return bool(updated)
 
-    # --- audit log and API keys -------------------------------------------------------------
+    # --- audit log, verdicts and API keys ---------------------------------------------------
 
-    def append_audit(self, entry: dict[str, Any]) -> None:
+    def append_audit(self, entry: AuditEntry) -> None:
         self._ensure_schema()
-        self._run("append_audit", mode="write", doc=json.dumps(entry),
-                  audit_id=entry.get("audit_id") or None)
+        self._run("append_audit", mode="write", doc=json.dumps(entry.to_json()),
+                  audit_id=entry.audit_id or None)
 
-    def audit_entries(self) -> list[dict[str, Any]]:
+    def audit_entries(self) -> list[AuditEntry]:
         rows = self._run("audit_entries", lambda result: result.values("seq", "doc")) or []
-        entries = []
-        for seq, doc in rows:
-            entry = json.loads(doc)
-            entries.append({**entry, "seq": seq,
-                            "audit_id": entry.get("audit_id") or default_audit_id(seq)})
-        return entries
+        return [numbered(AuditEntry.from_json(json.loads(doc)), seq) for seq, doc in rows]
 
-    def append_verdict(self, verdict: dict[str, Any]) -> None:
+    def append_verdict(self, verdict: Verdict) -> None:
         self._ensure_schema()
-        self._run("append_verdict", mode="write", doc=json.dumps(verdict),
-                  ring_id=verdict.get("ring_id"), kind=verdict.get("kind"))
+        self._run("append_verdict", mode="write", doc=json.dumps(verdict.to_json()),
+                  ring_id=verdict.ring_id, kind=verdict.kind)
 
-    def verdicts(self) -> list[dict[str, Any]]:
+    def verdicts(self) -> list[Verdict]:
         docs = self._run("verdicts", lambda result: result.value("doc")) or []
-        return [json.loads(doc) for doc in docs]
+        return [Verdict.from_json(json.loads(doc)) for doc in docs]
 
-    def _save_api_key(self, key: dict[str, Any]) -> None:
+    def _save_api_key(self, key: ApiKey) -> None:
         self._ensure_schema()
-        self._run("save_api_key", mode="write", key_id=key["key_id"], role=key.get("role"),
-                  created_at=_text_or_none(key.get("created_at")), doc=json.dumps(key),
-                  revoked_at=_text_or_none(key.get("revoked_at") or None),
-                  last_used_at=_text_or_none(key.get("last_used_at") or None),
+        self._run("save_api_key", mode="write", key_id=key.key_id, role=key.role,
+                  created_at=_text_or_none(key.created_at), doc=json.dumps(key.to_json()),
+                  revoked_at=_text_or_none(key.revoked_at or None),
+                  last_used_at=_text_or_none(key.last_used_at or None),
                   revision=uuid.uuid4().hex)
 
-    def _api_key_records(self) -> Iterable[dict[str, Any]]:
+    def _api_key_records(self) -> Iterable[ApiKey]:
         rows = self._run("api_keys", lambda result: result.values(
             "doc", "revoked_at", "last_used_at")) or []
         return [_key_record(*row) for row in rows]
@@ -427,7 +425,7 @@ class Neo4jStore(GraphStore):
                           account_type=account_type, account_id=account_id)
         return bool(found)
 
-    def _identifiers(self, account_type: str, account_id: str) -> list[dict[str, Any]] | None:
+    def _identifiers(self, account_type: str, account_id: str) -> list[IdentifierUse] | None:
         rows = self._run("account", lambda result: result.data(), account_type=account_type,
                          account_id=account_id)
         if not rows:
@@ -529,7 +527,7 @@ def _rows(frame: pd.DataFrame, table: str) -> list[dict[str, Any]]:
 _SCALARS = (str, int, float, bool)
 
 
-def _flat(record: dict[str, Any]) -> dict[str, Any]:
+def _flat(record: Mapping[str, Any]) -> dict[str, Any]:
     """A record's fields as Neo4j properties: scalars as they are, nested values as JSON text."""
     return {key: value if value is None or isinstance(value, _SCALARS) else json.dumps(value)
             for key, value in record.items()}
@@ -539,33 +537,28 @@ def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _key_record(doc: str, revoked_at: str | None, last_used_at: str | None) -> dict[str, Any]:
+def _key_record(doc: str, revoked_at: str | None, last_used_at: str | None) -> ApiKey:
     """An API key record as saved, with the revocation and last use kept as node properties."""
-    record = json.loads(doc)
-    if revoked_at is not None:
-        record["revoked_at"] = revoked_at
-    if last_used_at is not None:
-        record["last_used_at"] = last_used_at
-    return record
+    record = ApiKey.from_json(json.loads(doc))
+    return dataclasses.replace(record, revoked_at=revoked_at or record.revoked_at,
+                               last_used_at=last_used_at or record.last_used_at)
 
 
-def _ring_row(ring: dict[str, Any], run_id: str) -> dict[str, Any]:
+def _ring_row(ring: Ring, run_id: str) -> dict[str, Any]:
     """One ``$rings`` entry of save_rings.cypher: searchable fields, the whole ring, its members."""
-    members = ring.get("members") or []
     known = member_labels()  # save_rings.cypher has a branch per label
-    unknown = sorted({str(m.get("type")) for m in members} - set(known))
+    unknown = sorted({str(m.type) for m in ring.members} - set(known))
     if unknown:
-        raise StoreError(f"ring {ring.get('ring_id')!r} has members of unknown type "
+        raise StoreError(f"ring {ring.ring_id!r} has members of unknown type "
                          f"{', '.join(unknown)}; known: {', '.join(sorted(known))}")
     props = {
-        "ring_id": ring["ring_id"],
-        "kind": ring.get("kind"),
-        "score": ring.get("score"),
-        "status": ring.get("status"),
-        "first_detected": ring.get("first_detected"),
-        "last_run_id": ring.get("last_run_id") or run_id,
-        "version": ring.get("version"),  # update_ring compares it (absent counts as 0)
-        "doc": json.dumps(ring),
+        "ring_id": ring.ring_id,
+        "kind": str(ring.kind),
+        "score": ring.score,
+        "status": ring.status,
+        "first_detected": ring.first_detected,
+        "last_run_id": ring.extra.get("last_run_id") or run_id,
+        "version": ring.version,  # update_ring compares it (absent counts as 0)
+        "doc": json.dumps(ring.to_json()),
     }
-    return {"props": props,
-            "members": [{"type": m["type"], "id": m["id"]} for m in members]}
+    return {"props": props, "members": [m.to_json() for m in ring.members]}

@@ -17,16 +17,35 @@ capabilities is proven for both by the same tests.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import Any
 
 import pandas as pd
 
-from ringwatch.domain import LINKED_ACCOUNT_TYPES, in_queue_order, is_identifier_type
+from ringwatch.domain import (
+    LINKED_ACCOUNT_TYPES,
+    ApiKey,
+    AuditEntry,
+    Ring,
+    Run,
+    Verdict,
+    in_queue_order,
+    is_identifier_type,
+)
 from ringwatch.tables import Snapshot
 
-from .capabilities import DEFAULT_PER_NODE, KeyRevocation, Node, WriteProgress, WriteReport
+from .capabilities import (
+    DEFAULT_PER_NODE,
+    AccountView,
+    GraphEdge,
+    IdentifierUse,
+    KeyRevocation,
+    Neighbourhood,
+    Node,
+    WriteProgress,
+    WriteReport,
+)
 from .errors import UnstorableColumnError
 from .model import NODE_KEY, NODE_TABLES, account_labels
 
@@ -37,7 +56,10 @@ class GraphStore(abc.ABC):
 
     The public methods are the capabilities' (see :mod:`ringwatch.graph.capabilities`
     for what each promises); where both stores share work, a public method does
-    it and calls a hook named after it with a leading underscore.
+    it and calls a hook named after it with a leading underscore. Rings, runs,
+    audit entries, verdicts and key records cross this seam as :mod:`ringwatch.domain`
+    records, hooks included: each store turns them into JSON (``to_json``) and back
+    (``from_json``) only where it writes and reads them.
     """
 
     #: ``"local"`` or ``"neo4j"``: shown in logs and run records.
@@ -78,33 +100,33 @@ class GraphStore(abc.ABC):
     # --- ring repository ----------------------------------------------------------------------
 
     @abc.abstractmethod
-    def save_run(self, run: dict[str, Any], rings: Iterable[dict[str, Any]]) -> None:
+    def save_run(self, run: Run, rings: Iterable[Ring]) -> None:
         """Record a run and upsert its rings; see ``RingRepository.save_run``."""
 
-    def rings(self) -> list[dict[str, Any]]:
+    def rings(self) -> list[Ring]:
         """Every ring ever recorded, in its latest state, in the review queue's order
         (:func:`ringwatch.domain.in_queue_order`: score, then commission at stake, then id)."""
-        return in_queue_order(self._ring_documents())
+        return in_queue_order(self._stored_rings())
 
     @abc.abstractmethod
-    def _ring_documents(self) -> Iterable[dict[str, Any]]:
-        """Every stored ring document, in any order."""
+    def _stored_rings(self) -> Iterable[Ring]:
+        """Every stored ring, in any order."""
 
     @abc.abstractmethod
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[Run]:
         """Every recorded detection run, oldest first."""
 
     @abc.abstractmethod
-    def ring(self, ring_id: str) -> dict[str, Any] | None:
-        """One ring's latest document, ``None`` when there is no such ring."""
+    def ring(self, ring_id: str) -> Ring | None:
+        """One ring in its latest state, ``None`` when there is no such ring."""
 
-    def update_ring(self, ring: dict[str, Any], *, expected_version: int) -> bool:
-        """Compare-and-set a ring's document; see ``RingRepository.update_ring``."""
+    def update_ring(self, ring: Ring, *, expected_version: int) -> bool:
+        """Compare-and-set a ring; see ``RingRepository.update_ring``."""
         version = new_version(ring, expected_version)
         return self._replace_ring(ring, expected_version=expected_version, version=version)
 
     @abc.abstractmethod
-    def _replace_ring(self, ring: dict[str, Any], *, expected_version: int, version: int) -> bool:
+    def _replace_ring(self, ring: Ring, *, expected_version: int, version: int) -> bool:
         """Replace the ring if its stored version is ``expected_version``, atomically with the check.
 
         ``version`` is the new document's, already checked to be higher.
@@ -113,40 +135,40 @@ class GraphStore(abc.ABC):
     # --- audit log ----------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def append_audit(self, entry: dict[str, Any]) -> None:
-        """Append one entry, durably, numbered by the store; see ``AuditLog.append_audit``."""
+    def append_audit(self, entry: AuditEntry) -> None:
+        """Append one entry, durably, numbered by :func:`numbered`; see ``AuditLog.append_audit``."""
 
     @abc.abstractmethod
-    def audit_entries(self) -> list[dict[str, Any]]:
+    def audit_entries(self) -> list[AuditEntry]:
         """Every audit entry, oldest first (by ``seq``), each with its ``seq`` and ``audit_id``."""
 
     # --- verdict log --------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def append_verdict(self, verdict: dict[str, Any]) -> None:
+    def append_verdict(self, verdict: Verdict) -> None:
         """Append one reviewer's verdict, durably; see ``VerdictLog.append_verdict``."""
 
     @abc.abstractmethod
-    def verdicts(self) -> list[dict[str, Any]]:
+    def verdicts(self) -> list[Verdict]:
         """Every verdict, oldest first; see ``VerdictLog.verdicts``."""
 
     # --- key store ----------------------------------------------------------------------------
 
-    def save_api_key(self, key: dict[str, Any]) -> None:
+    def save_api_key(self, key: ApiKey) -> None:
         """Check the record (:func:`check_api_key`), then upsert it; see ``KeyStore.save_api_key``."""
         check_api_key(key)
         self._save_api_key(key)
 
     @abc.abstractmethod
-    def _save_api_key(self, key: dict[str, Any]) -> None:
+    def _save_api_key(self, key: ApiKey) -> None:
         """Upsert a checked key record as :func:`upserted_api_key` merges it, and move the revision."""
 
-    def api_keys(self) -> list[dict[str, Any]]:
+    def api_keys(self) -> list[ApiKey]:
         """Every stored API key record, oldest first (:func:`sorted_api_keys`)."""
         return sorted_api_keys(self._api_key_records())
 
     @abc.abstractmethod
-    def _api_key_records(self) -> Iterable[dict[str, Any]]:
+    def _api_key_records(self) -> Iterable[ApiKey]:
         """Every stored key record, in any order."""
 
     @abc.abstractmethod
@@ -163,7 +185,7 @@ class GraphStore(abc.ABC):
 
     # --- account graph ------------------------------------------------------------------------
 
-    def account(self, account_type: str, account_id: str) -> dict[str, Any] | None:
+    def account(self, account_type: str, account_id: str) -> AccountView | None:
         """One account and the identifiers it uses; see ``AccountGraph.account``."""
         check_account_type(account_type)
         identifiers = self._identifiers(account_type, account_id)
@@ -172,11 +194,11 @@ class GraphStore(abc.ABC):
         return {"type": account_type, "id": account_id, "identifiers": sorted_identifiers(identifiers)}
 
     @abc.abstractmethod
-    def _identifiers(self, account_type: str, account_id: str) -> list[dict[str, Any]] | None:
+    def _identifiers(self, account_type: str, account_id: str) -> list[IdentifierUse] | None:
         """The account's identifiers as ``{"type", "id", "shared_by"}``, any order; ``None``: no account."""
 
     def neighbourhood(self, account_type: str, account_id: str, *, hops: int, limit: int,
-                      per_node: int = DEFAULT_PER_NODE) -> dict[str, Any] | None:
+                      per_node: int = DEFAULT_PER_NODE) -> Neighbourhood | None:
         """The accounts and identifiers around one account (:func:`walk` over :meth:`_adjacent`);
         see ``AccountGraph.neighbourhood``.
 
@@ -317,15 +339,15 @@ def check_account_type(account_type: str) -> None:
                          f"known: {', '.join(sorted(known))}")
 
 
-def new_version(ring: dict[str, Any], expected_version: int) -> int:
+def new_version(ring: Ring, expected_version: int) -> int:
     """The ``version`` of a ring about to replace ``expected_version``; ``ValueError`` unless it is higher.
 
     A write that kept the version would let a second writer holding the same
     ETag succeed too, so the version must move forward.
     """
-    version = ring.get("version")
+    version = ring.version
     if not isinstance(version, int) or isinstance(version, bool) or version <= expected_version:
-        raise ValueError(f"ring {ring.get('ring_id')!r}: the new document's version must be an int "
+        raise ValueError(f"ring {ring.ring_id!r}: the new ring's version must be an int "
                          f"greater than expected_version {expected_version}, got {version!r}")
     return version
 
@@ -335,37 +357,40 @@ def default_audit_id(seq: int) -> str:
     return f"A-{seq:010d}"
 
 
-def check_api_key(key: dict[str, Any]) -> None:
+def numbered(entry: AuditEntry, seq: int) -> AuditEntry:
+    """The entry as the log keeps it at position ``seq``: that ``seq``, and its own ``audit_id``
+    or else :func:`default_audit_id` of ``seq``."""
+    return dataclasses.replace(entry, seq=seq, audit_id=entry.audit_id or default_audit_id(seq))
+
+
+def check_api_key(key: ApiKey) -> None:
     """Raise ``ValueError`` for a key record that lacks ``key_id`` or ``hash``, or carries a raw key."""
     for field in ("key_id", "hash"):
-        if not isinstance(key.get(field), str) or not key[field]:
+        value = getattr(key, field)
+        if not isinstance(value, str) or not value:
             raise ValueError(f"an API key record needs a non-empty string {field!r}")
-    raw = sorted({"key", "raw_key"} & set(key))
+    raw = sorted({"key", "raw_key"} & set(key.extra))
     if raw:
-        raise ValueError(f"API key record {key['key_id']!r} has field(s) {', '.join(raw)}: "
+        raise ValueError(f"API key record {key.key_id!r} has field(s) {', '.join(raw)}: "
                          "the raw key must never be stored, only its hash")
 
 
-def upserted_api_key(stored: dict[str, Any] | None, key: dict[str, Any]) -> dict[str, Any]:
+def upserted_api_key(stored: ApiKey | None, key: ApiKey) -> ApiKey:
     """The record :meth:`GraphStore.save_api_key` keeps for ``key`` when ``stored`` is already there.
 
     A stored ``revoked_at`` wins (a revocation is never undone by a save), and
     ``last_used_at`` is the later of the two (ISO times compare as text).
     """
     if stored is None:
-        return dict(key)
-    record = dict(key)
-    if stored.get("revoked_at"):
-        record["revoked_at"] = stored["revoked_at"]
-    used = max(str(stored.get("last_used_at") or ""), str(key.get("last_used_at") or ""))
-    if used:
-        record["last_used_at"] = used
-    return record
+        return key
+    used = max(str(stored.last_used_at or ""), str(key.last_used_at or ""))
+    return dataclasses.replace(key, revoked_at=stored.revoked_at or key.revoked_at,
+                               last_used_at=used or key.last_used_at)
 
 
-def sorted_api_keys(keys: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def sorted_api_keys(keys: Iterable[ApiKey]) -> list[ApiKey]:
     """Key records oldest first: by ``created_at`` (as given), then ``key_id``."""
-    return sorted(keys, key=lambda k: (str(k.get("created_at") or ""), str(k["key_id"])))
+    return sorted(keys, key=lambda k: (str(k.created_at or ""), str(k.key_id)))
 
 
 def text_order(text: str) -> bytes:
@@ -383,13 +408,13 @@ def node_order(node: Node) -> tuple[bytes, bytes]:
     return text_order(node[0]), text_order(node[1])
 
 
-def sorted_identifiers(identifiers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def sorted_identifiers(identifiers: Iterable[IdentifierUse]) -> list[IdentifierUse]:
     """Identifiers of :meth:`GraphStore.account`: most shared first, then by id, then by type."""
     return sorted(identifiers, key=lambda i: (-int(i["shared_by"]), text_order(i["id"]),
                                               text_order(i["type"])))
 
 
-def edge(a: Node, b: Node) -> dict[str, str]:
+def edge(a: Node, b: Node) -> GraphEdge:
     """The edge between two adjacent nodes, in the direction the graph has it (USES, OWNS, TRADES, BOUGHT)."""
     for source, target in ((a, b), (b, a)):
         ends = source[0], target[0]
@@ -413,7 +438,7 @@ def node_key(node: Node) -> str:
 
 
 def walk(start: Node, adjacent: Callable[[Sequence[Node], int], Mapping[Node, Iterable[Node]]], *,
-         hops: int, limit: int, per_node: int) -> dict[str, Any]:
+         hops: int, limit: int, per_node: int) -> Neighbourhood:
     """The breadth-first walk of :meth:`GraphStore.neighbourhood` over an ``adjacent`` hook.
 
     One ``adjacent`` call per hop for the whole frontier at once, and one more

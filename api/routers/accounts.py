@@ -33,7 +33,7 @@ async def get_account(account_type: TypeParam, account_id: IdParam, caller: View
     rings = current.summaries(current.by_member.get(f"{account_type.value}:{account_id}", ()))
     risk = max((r["score"] for r in rings if r["status"] in OPEN_STATUSES), default=0.0)
     return json_safe({"type": account_type.value, "id": account_id, "risk": risk, "rings": rings,
-                      "identifiers": account.get("identifiers") or []})
+                      "identifiers": account["identifiers"]})
 
 
 @router.get("/{type}/{id}/neighbourhood", response_model=Neighbourhood,
@@ -53,6 +53,5 @@ async def get_neighbourhood(
     if found is None:
         raise HTTPException(404, f"no {account_type.value} {account_id!r}")
     flagged = current.open_members
-    nodes = [{**node, "flagged": node.get("id") in flagged} for node in found.get("nodes") or []]
-    return json_safe({"nodes": nodes, "edges": found.get("edges") or [],
-                      "truncated": bool(found.get("truncated"))})
+    nodes = [{**node, "flagged": node["id"] in flagged} for node in found["nodes"]]
+    return json_safe({"nodes": nodes, "edges": found["edges"], "truncated": found["truncated"]})

@@ -38,22 +38,22 @@ async def list_audit(
     low = _seconds(since)
     high = _seconds(until)
     limit = min(limit, settings.max_page)
-    items: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []  # the entries' JSON, as the response sends it
     next_cursor = None
     for index in range(start, len(entries)):
         entry = entries[index]
-        if ring_id is not None and entry.get("ring_id") != ring_id:
+        if ring_id is not None and entry.ring_id != ring_id:
             continue
-        if actor is not None and actor not in (entry.get("actor"), entry.get("key_id")):
+        if actor is not None and actor not in (entry.actor, entry.key_id):
             continue
         if low is not None or high is not None:
-            at = parse_time(entry.get("at"))
+            at = parse_time(entry.at)
             if at is None or (low is not None and at < low) or (high is not None and at >= high):
                 continue
         if len(items) == limit:
             next_cursor = encode_cursor({"from": index})
             break
-        items.append(json_safe(entry))
+        items.append(json_safe(entry.to_json()))
     return {"items": items, "next_cursor": next_cursor}
 
 

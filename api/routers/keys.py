@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.domain import ApiKey, AuditEntry, utc_stamp
+from ringwatch.domain import AuditEntry, utc_stamp
 
 from ..auth import Admin, describe_key, public_key_record
 from ..deps import Store
@@ -25,7 +25,7 @@ KeyId = Annotated[str, Path(min_length=1, max_length=200, description="The key's
 async def list_keys(caller: Admin, store: Store) -> Any:
     """Every key's id, role, label, creation, last use and revocation time, revoked keys included."""
     records = await run_in_threadpool(store.api_keys)
-    return {"items": [public_key_record(ApiKey.from_json(r)) for r in records]}
+    return {"items": [public_key_record(r) for r in records]}
 
 
 @router.post("/keys/{key_id}/revoke", response_model=KeyInfo, summary="Revoke an API key",
@@ -41,12 +41,12 @@ async def revoke_key(key_id: KeyId, caller: Admin, store: Store, request: Reques
     revocation = await run_in_threadpool(lambda: store.revoke_api_key(key_id, at=at))
     if revocation is None:
         raise HTTPException(404, f"no key {key_id!r}")
-    record = ApiKey.from_json(revocation.record)
+    record = revocation.record
     if not revocation.revoked_now:
         return public_key_record(record)  # revoked before: audited then
     entry = AuditEntry(at=at, actor=caller.actor, action="key.revoke", details={
         "key_id": caller.key_id, "role": caller.role.value, "ring_id": None, "revoked_key_id": key_id,
         "note": f"POST /keys/{key_id}/revoke ({describe_key(record)})",
         "request_id": request_id_of(request)})
-    await run_in_threadpool(store.append_audit, entry.to_json())
+    await run_in_threadpool(store.append_audit, entry)
     return public_key_record(record)

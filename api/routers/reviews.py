@@ -18,7 +18,6 @@ from ringwatch import reviewing
 from ..auth import Investigator
 from ..deps import CurrentRings, RingsCache, Store
 from ..middleware import request_id_of
-from ..ring_views import json_safe
 from ..schemas import ReviewRequest, Ring, problem_responses
 from .rings import RingId, etag, with_overlaps
 
@@ -66,7 +65,6 @@ async def review_ring(
     except reviewing.StaleVersionError as exc:
         raise HTTPException(412, f'the ring has changed: its version is now "{exc.current}"; '
                             "reload it and review again") from None
-    document = updated.to_json()
-    response.headers["ETag"] = etag(document)
+    response.headers["ETag"] = etag(updated)
     response.headers["Location"] = str(request.url_for("get_ring", ring_id=ring_id).path)
-    return with_overlaps(json_safe(document), current)
+    return with_overlaps(updated, current)

@@ -10,7 +10,9 @@ import networkx as nx
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
-from ringwatch.domain import OPEN_STATUSES, is_account
+from ringwatch.domain import OPEN_STATUSES
+from ringwatch.domain import Ring as RingRecord
+from ringwatch.graph.capabilities import RingRepository
 from ringwatch.graph.subgraph import ring_subgraph
 
 from ..auth import Viewer
@@ -109,24 +111,23 @@ async def get_ring(ring_id: RingId, caller: Viewer, store: Store, current: Curre
     return with_overlaps(ring, current)
 
 
-def with_overlaps(ring: dict[str, Any], current: RingIndex) -> dict[str, Any]:
-    """The ring document with ``overlaps``: the open rings sharing its accounts, from the
+def with_overlaps(ring: RingRecord, current: RingIndex) -> dict[str, Any]:
+    """The ring's JSON with ``overlaps``: the open rings sharing its accounts, from the
     cache's account index (as fresh as the listing; see :meth:`RingIndex.overlaps`)."""
-    accounts = [f"{m['type']}:{m['id']}" for m in ring.get("members") or []
-                if is_account(m.get("type", ""))]
-    return {**ring, "overlaps": current.overlaps(ring["ring_id"], accounts)}
+    return {**json_safe(ring.to_json()),
+            "overlaps": current.overlaps(ring.ring_id, ring.account_keys)}
 
 
-async def _ring_or_404(store: Any, ring_id: str) -> dict[str, Any]:
+async def _ring_or_404(store: RingRepository, ring_id: str) -> RingRecord:
     ring = await run_in_threadpool(store.ring, ring_id)
     if ring is None:
         raise HTTPException(404, f"no ring {ring_id!r}")
-    return json_safe(ring)
+    return ring
 
 
-def etag(ring: dict[str, Any]) -> str:
+def etag(ring: RingRecord) -> str:
     """The ETag of a ring: its review version, quoted."""
-    return f'"{int(ring.get("version") or 0)}"'
+    return f'"{int(ring.version or 0)}"'
 
 
 @router.get("/{ring_id}/graph", response_model=RingGraph, summary="A ring's subgraph",
@@ -139,7 +140,8 @@ async def ring_graph(ring_id: RingId, caller: Viewer, store: Store, current: Cur
     """The ring's members and the edges among them, from the projections the detectors read."""
     ring = await _ring_or_404(store, ring_id)
     frames = await run_in_threadpool(projections.get, current.latest_run)
-    subgraph = await run_in_threadpool(ring_subgraph, ring.get("members") or [], frames)
+    members = [m.to_json() for m in ring.members]
+    subgraph = await run_in_threadpool(ring_subgraph, members, frames)
     if format is GraphFormat.json:
         return json_safe(subgraph.to_dict())
     text = await run_in_threadpool(_serialise, subgraph.to_networkx(), format)

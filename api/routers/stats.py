@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter
@@ -22,20 +23,19 @@ router = APIRouter(tags=["stats"])
             responses=problem_responses(401, 403))
 async def get_stats(caller: Viewer, current: CurrentRings) -> Any:
     """Counts per run, and the current rings by kind and status with the commission they hold."""
-    runs = [{"run_id": r["run_id"], "started_at": r.get("started_at"),
-             "rings": r.get("rings"), "rings_by_kind": r.get("rings_by_kind") or {},
-             "new": r.get("new") or 0, "persisting": r.get("persisting") or 0,
-             "dissolved": r.get("dissolved") or 0} for r in current.runs]
+    runs = [{"run_id": r.run_id, "started_at": r.started_at, "rings": r.rings,
+             "rings_by_kind": dict(r.rings_by_kind or {}), "new": r.new or 0,
+             "persisting": r.persisting or 0, "dissolved": r.dissolved or 0} for r in current.runs]
     by_kind: dict[str, dict[str, int]] = {}
     held = 0.0
     open_rings = 0
     for ring in current.rings:
-        status = ring.get("status", "new")
-        counts = by_kind.setdefault(ring["kind"], {})
+        status = ring.status
+        counts = by_kind.setdefault(str(ring.kind), {})
         counts[status] = counts.get(status, 0) + 1
         if status in OPEN_STATUSES:
             open_rings += 1
-            held += _number((ring.get("metrics") or {}).get("commission_total"))
+            held += _number((ring.metrics or {}).get("commission_total"))
     return {"as_of_run": current.latest_run, "runs": runs,
             "now": {"rings_by_kind_and_status": by_kind, "open_rings": open_rings,
                     "commission_held_by_open_rings": round(held, 2)}}
@@ -55,4 +55,7 @@ async def get_reliability(caller: Viewer, store: Store) -> Any:
 
 
 def _number(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    """A number as a sum counts it: NaN, infinities and non-numbers count as 0 (they are not JSON)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return 0.0
+    return float(value) if math.isfinite(value) else 0.0

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from .vocabulary import MIXED_CURRENCY
 
@@ -92,13 +92,33 @@ def queue_keys(entries: Sequence[QueueEntry]) -> list[QueueKey]:
     return keys
 
 
-def in_queue_order(rings: Iterable[Mapping[str, Any]]) -> list[Any]:
-    """Ring documents (``ring_id``, ``score``, ``metrics``) sorted as the review queue lists them."""
+class Queued(Protocol):
+    """What the queue reads of a ring record (:class:`~ringwatch.domain.Ring` is one)."""
+
+    @property
+    def ring_id(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def metrics(self) -> Mapping[str, Any]: ...
+
+
+R = TypeVar("R", bound="Queued | Mapping[str, Any]")
+
+
+def in_queue_order(rings: Iterable[R]) -> list[R]:
+    """Rings sorted as the review queue lists them: records (the stores') or documents with
+    ``ring_id``, ``score`` and ``metrics`` (a run's rings before they are records)."""
     rings = list(rings)
-    keys = queue_keys([QueueEntry(r["ring_id"], float(r["score"]), Stake.from_metrics(r.get("metrics")))
-                       for r in rings])
+    keys = queue_keys([_entry(r) for r in rings])
     order = sorted(range(len(rings)), key=keys.__getitem__)
     return [rings[i] for i in order]
+
+
+def _entry(ring: Queued | Mapping[str, Any]) -> QueueEntry:
+    if isinstance(ring, Mapping):
+        return QueueEntry(ring["ring_id"], float(ring["score"]), Stake.from_metrics(ring.get("metrics")))
+    return QueueEntry(ring.ring_id, float(ring.score), Stake.from_metrics(ring.metrics))
 
 
 def _number(value: Any) -> float:

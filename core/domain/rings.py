@@ -263,7 +263,7 @@ class Ring:
     def contract_json(self) -> dict[str, Any]:
         """One line of rings.jsonl: the fields of :data:`RING_FIELDS`, in that order."""
         return optional(
-            ("ring_id", self.ring_id), ("kind", self.kind.value), ("score", self.score),
+            ("ring_id", self.ring_id), ("kind", str(self.kind)), ("score", self.score),
             ("status", self.status), ("members", [m.to_json() for m in self.members]),
             ("evidence", [e.to_json() for e in self.evidence]), ("metrics", dict(self.metrics)),
             ("first_detected", self.first_detected), ("run_id", self.run_id),

@@ -57,12 +57,12 @@ class Verdict:
                 "actor": self.actor, "at": self.at, "run_id": self.run_id, "key_id": self.key_id}
 
 
-def latest_per_ring(verdicts: Iterable[Mapping[str, Any]]) -> list[Verdict]:
+def latest_per_ring(verdicts: Iterable[Verdict | Mapping[str, Any]]) -> list[Verdict]:
     """One verdict per ring, the last appended (``verdicts`` oldest first, as stores list them):
-    a reviewer who changed their mind is heard once, by their last word."""
+    a reviewer who changed their mind is heard once, by their last word. Records or their JSON."""
     latest: dict[str, Verdict] = {}
-    for doc in verdicts:
-        verdict = Verdict.from_json(doc)
+    for item in verdicts:
+        verdict = item if isinstance(item, Verdict) else Verdict.from_json(item)
         latest.pop(verdict.ring_id, None)
         latest[verdict.ring_id] = verdict
     return list(latest.values())

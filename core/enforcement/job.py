@@ -243,10 +243,10 @@ class StoreView:
     @classmethod
     def read(cls, store: ReviewStore) -> StoreView:
         """Read the store's rings and audit log (once)."""
-        rings = {ring.ring_id: ring for ring in map(Ring.from_json, store.rings())}
+        rings = {ring.ring_id: ring for ring in store.rings()}
         audited: set[tuple[str, str]] = set()
         done: dict[str, set[str]] = {}
-        for entry in map(AuditEntry.from_json, store.audit_entries()):
+        for entry in store.audit_entries():
             if entry.action == "enforce" and entry.ring_id:
                 audited.add((entry.ring_id, str(entry.details.get("batch_id"))))
                 done.setdefault(entry.ring_id, set()).add(entry.details.get("rule") or ANY_RULE)
@@ -361,14 +361,14 @@ def _mark(store: RingRepository, view: StoreView, entry: dict[str, Any], journal
             "batch_id": batch_id, "at": utc_stamp(), "actor": actor,
             "rule": entry["rule"], "ring_version": entry["ring_version"],
             "actions": len(entry["actions"]), "file": journal["file"]})
-        if store.update_ring(marked.to_json(), expected_version=version):
+        if store.update_ring(marked, expected_version=version):
             view.rings[ring_id] = marked
             return "marked"
         fresh = store.ring(ring_id)  # changed under us: look again at what it is now
         if fresh is None:
             view.rings.pop(ring_id, None)
         else:
-            view.rings[ring_id] = Ring.from_json(fresh)
+            view.rings[ring_id] = fresh
     return "changed"  # changed every time we looked: the next batch tries again
 
 
@@ -381,7 +381,7 @@ def _audit(store: AuditLog, view: StoreView, entry: dict[str, Any], journal: dic
     store.append_audit(AuditEntry(at=utc_stamp(), actor=actor, action="enforce", details={
         "role": "admin", "ring_id": entry["ring_id"], "batch_id": journal["batch_id"],
         "rule": entry["rule"], "ring_version": entry["ring_version"], "actions": len(entry["actions"]),
-        "file": journal["file"]}).to_json())
+        "file": journal["file"]}))
     view.audited.add(key)
     view.done.setdefault(entry["ring_id"], set()).add(entry["rule"])
 

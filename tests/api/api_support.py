@@ -66,7 +66,7 @@ def week2_market() -> Market:
 def make_key(store: GraphStore, role: str, label: str = "") -> str:
     """Create a key in ``store`` the way ``ringwatch keys create`` does; returns the secret."""
     secret, record = new_api_key(role, label)
-    store.save_api_key(record.to_json())
+    store.save_api_key(record)
     return secret
 
 

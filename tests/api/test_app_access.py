@@ -46,23 +46,23 @@ def test_a_key_created_while_serving_is_accepted_at_once(api: Api) -> None:
 
 def test_a_key_revoked_while_serving_is_refused_at_the_next_request(api: Api) -> None:
     assert api.get("/rings", role="viewer").status_code == 200
-    [viewer] = [k for k in api.store.api_keys() if k["role"] == "viewer"]
+    [viewer] = [k for k in api.store.api_keys() if k.role == "viewer"]
     # As `ringwatch keys revoke` in another process: the store only, nothing told the app.
-    api.store.revoke_api_key(viewer["key_id"], at="2026-11-22T10:00:00Z")
+    api.store.revoke_api_key(viewer.key_id, at="2026-11-22T10:00:00Z")
     refused = api.get("/rings", role="viewer")
     assert refused.status_code == 401 and "not valid" in problem(refused)["detail"]
     assert api.get("/rings", role="investigator").status_code == 200  # the others still work
 
 
 def test_an_admin_revokes_a_key_over_http_audited_and_refused_at_once(api: Api) -> None:
-    [viewer] = [k for k in api.store.api_keys() if k["role"] == "viewer"]
-    path = f"/keys/{viewer['key_id']}/revoke"
+    [viewer] = [k for k in api.store.api_keys() if k.role == "viewer"]
+    path = f"/keys/{viewer.key_id}/revoke"
     assert api.post(path, role="investigator").status_code == 403
     assert api.get("/rings", role="viewer").status_code == 200
     response = api.post(path, headers={"X-Request-ID": "revoke-1"})
     assert response.status_code == 200
     body = response.json()
-    assert body["key_id"] == viewer["key_id"] and body["role"] == "viewer" and body["revoked_at"]
+    assert body["key_id"] == viewer.key_id and body["role"] == "viewer" and body["revoked_at"]
     assert "hash" not in body and api.keys["viewer"] not in response.text
     assert api.get("/rings", role="viewer").status_code == 401
     again = api.post(path)  # revoking twice answers the same and audits once
@@ -70,11 +70,11 @@ def test_an_admin_revokes_a_key_over_http_audited_and_refused_at_once(api: Api) 
     entries = [e for e in api.get("/audit").json()["items"] if e["action"] == "key.revoke"]
     assert len(entries) == 1
     [entry] = entries
-    assert entry["actor"] == "admin-label" and entry["revoked_key_id"] == viewer["key_id"]
+    assert entry["actor"] == "admin-label" and entry["revoked_key_id"] == viewer.key_id
     assert entry["request_id"] == "revoke-1"
     # The record stays, so the key is still listed (and the audit log still resolves it).
     listed = {k["key_id"]: k for k in api.get("/keys").json()["items"]}
-    assert listed[viewer["key_id"]]["revoked_at"] == body["revoked_at"]
+    assert listed[viewer.key_id]["revoked_at"] == body["revoked_at"]
     missing = api.post("/keys/key_nope/revoke")
     assert missing.status_code == 404 and "key_nope" in problem(missing)["detail"]
 
@@ -90,12 +90,12 @@ def test_a_keys_use_is_recorded_at_most_once_a_minute(api: Api, monkeypatch) -> 
     monkeypatch.setattr(api.store, "record_api_key_use", counting)
     for _ in range(5):
         assert api.get("/rings", role="viewer").status_code == 200
-    [viewer] = [k for k in api.store.api_keys() if k["role"] == "viewer"]
-    assert recorded == [viewer["key_id"]]
-    assert viewer["last_used_at"] and viewer["last_used_at"] >= viewer["created_at"]
-    assert not any(k.get("last_used_at") for k in api.store.api_keys() if k["role"] == "investigator")
+    [viewer] = [k for k in api.store.api_keys() if k.role == "viewer"]
+    assert recorded == [viewer.key_id]
+    assert viewer.last_used_at and viewer.last_used_at >= viewer.created_at
+    assert not any(k.last_used_at for k in api.store.api_keys() if k.role == "investigator")
     listed = {k["key_id"]: k for k in api.get("/keys").json()["items"]}
-    assert listed[viewer["key_id"]]["last_used_at"] == viewer["last_used_at"]
+    assert listed[viewer.key_id]["last_used_at"] == viewer.last_used_at
 
 
 def test_keys_are_503_not_stale_when_the_store_cannot_say_whether_they_changed(
@@ -134,7 +134,7 @@ def test_keys_are_listed_without_secrets_or_hashes(api: Api) -> None:
 
 def test_keys_are_stored_as_sha256_only(api: Api) -> None:
     stored = api.store.api_keys()
-    assert {k["hash"] for k in stored} == {hash_key(s) for s in api.keys.values()}
+    assert {k.hash for k in stored} == {hash_key(s) for s in api.keys.values()}
     assert all(s not in str(stored) for s in api.keys.values())
     assert all(s.startswith("rw_") and len(s) > 40 for s in api.keys.values())
 

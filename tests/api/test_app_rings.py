@@ -8,7 +8,7 @@ from typing import Any
 
 import networkx as nx
 
-from ringwatch.domain import utc_stamp
+from ringwatch.domain import Ring, Run, utc_stamp
 
 from .api_support import WEEK1, Api, problem
 
@@ -154,10 +154,10 @@ def test_rings_tied_on_score_page_one_at_a_time_by_commission_at_stake(api: Api)
     around: the pinned listing keeps its run's order, a fresh one takes the new run's."""
     first = {"R-t1": 10.0, "R-t2": 500.0, "R-t3": 80.0}
     then = {"R-t1": 9000.0, "R-t2": 1.0, "R-t3": 80.0}
-    api.store.save_run({"run_id": "run-tied-1"}, [_tied(i, [("run-tied-1", c)]) for i, c in first.items()])
+    save(api.store, "run-tied-1", [_tied(i, [("run-tied-1", c)]) for i, c in first.items()])
     page = api.get("/rings?limit=1&kind=identity_ring").json()
     ids = [r["ring_id"] for r in page["items"]]
-    api.store.save_run({"run_id": "run-tied-2"}, [
+    save(api.store, "run-tied-2", [
         _tied(i, [("run-tied-1", first[i]), ("run-tied-2", c)]) for i, c in then.items()])
     while page["next_cursor"]:
         page = api.get(f"/rings?limit=1&kind=identity_ring&cursor={page['next_cursor']}").json()
@@ -169,6 +169,11 @@ def test_rings_tied_on_score_page_one_at_a_time_by_commission_at_stake(api: Api)
     assert [r["ring_id"] for r in fresh["items"]] == ["R-t1", "R-t3", "R-t2"]
 
 
+def save(store: Any, run_id: str, rings: list[dict[str, Any]]) -> None:
+    """Save ring documents (as the tests write them) as a run's records."""
+    store.save_run(Run(run_id), [Ring.from_json(r) for r in rings])
+
+
 def _ring_of(ring_id: str, members: list[str], *, status: str = "new") -> dict[str, Any]:
     return {"ring_id": ring_id, "kind": "identity_ring", "score": 0.8, "status": status,
             "members": [dict(zip(("type", "id"), m.split(":", 1), strict=True)) for m in members],
@@ -178,7 +183,7 @@ def _ring_of(ring_id: str, members: list[str], *, status: str = "new") -> dict[s
 
 
 def test_a_ring_says_which_open_rings_share_its_accounts(api: Api) -> None:
-    api.store.save_run({"run_id": "run-overlap"}, [
+    save(api.store, "run-overlap", [
         _ring_of("R-o1", ["creator:oc1", "creator:oc2", "creator:oc3", "device:od1"]),
         _ring_of("R-o2", ["creator:oc2", "creator:oc3", "shop:os1"]),
         _ring_of("R-o3", ["creator:oc1", "buyer:ob1"]),

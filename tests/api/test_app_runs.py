@@ -121,7 +121,7 @@ def test_stats_per_run_and_now(api: Api) -> None:
     now = body["now"]["rings_by_kind_and_status"]
     assert now["identity_ring"]["dissolved"] == second.run["dissolved"]
     assert now["identity_ring"]["dismissed"] == 1
-    open_rings = [r for r in api.store.rings() if r["status"] in ("new", "confirmed", "escalated")]
+    open_rings = [r.to_json() for r in api.store.rings() if r.status in ("new", "confirmed", "escalated")]
     assert body["now"]["open_rings"] == len(open_rings)
     assert body["now"]["commission_held_by_open_rings"] == pytest.approx(
         sum(r["metrics"].get("commission_total", 0) for r in open_rings), abs=0.01)

@@ -34,13 +34,13 @@ def test_keys_create_prints_the_key_once_and_stores_only_its_hash(tmp_path: Path
     assert key.startswith("rw_") and "\n" not in key
     assert "shown only this once" in result.stderr
     [record] = LocalStore(store_dir).api_keys()
-    assert record["hash"] == hash_key(key) and record["role"] == "investigator"
-    assert record["label"] == "alice" and key not in str(record)
+    assert record.hash == hash_key(key) and record.role == "investigator"
+    assert record.label == "alice" and key not in str(record)
     listed = _cli("keys", "list", "--store", str(store_dir))
     assert listed.exit_code == 0
-    assert record["key_id"] in listed.stdout and "investigator" in listed.stdout
+    assert record.key_id in listed.stdout and "investigator" in listed.stdout
     assert "alice" in listed.stdout
-    assert key not in listed.output and record["hash"] not in listed.output
+    assert key not in listed.output and record.hash not in listed.output
 
 
 def test_keys_create_refuses_an_unknown_role(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from ringwatch.api.app import create_app
 from ringwatch.api.cursors import encode_cursor
 from ringwatch.api.settings import ApiSettings
 from ringwatch.detectors.pipeline import run_detection
+from ringwatch.domain import AuditEntry, Run
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.loaders import Snapshot
 
@@ -138,7 +139,7 @@ def local_client(tmp_path_factory: pytest.TempPathFactory,
     store.write_snapshot(market_snapshots["week1"])
     run_id = run_detection(store, now=WEEK1).run["run_id"]
     key = make_key(store, "viewer", "cursors")
-    store.append_audit({"at": "2026-11-01T00:00:00Z", "actor": "x", "action": "review.confirm"})
+    store.append_audit(AuditEntry(at="2026-11-01T00:00:00Z", actor="x", action="review.confirm"))
     with TestClient(create_app(ApiSettings(cache_seconds=60.0), store=store),
                     raise_server_exceptions=False) as client:
         yield client, key, run_id
@@ -195,7 +196,7 @@ def test_no_cursor_whatsoever_makes_a_server_error(local_client: tuple[TestClien
 def live_server(tmp_path: Path) -> Iterator[tuple[int, str]]:
     """The app on a real uvicorn server (in a thread) over an empty local store; port and key."""
     store = LocalStore(tmp_path / "store")
-    store.save_run({"run_id": "run-1"}, [])
+    store.save_run(Run("run-1"), [])
     key = make_key(store, "viewer", "live")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -113,11 +113,11 @@ def test_killed_at_random_moments_then_rerun_exports_and_marks_every_ring_once(j
     marked = []
     batches = job.out / "batches"
     assert _kill_when(job.start(), batches.is_dir, rng.uniform(0.0, 0.2))
-    marked.append(sum(1 for r in job.store.rings() if r.get("enforcement")))
+    marked.append(sum(1 for r in job.store.rings() if r.enforcement))
     for _ in range(3):
         before = stamp()
         assert _kill_when(job.start(), lambda before=before: stamp() != before, rng.uniform(0.0, 0.3))
-        marked.append(sum(1 for r in job.store.rings() if r.get("enforcement")))
+        marked.append(sum(1 for r in job.store.rings() if r.enforcement))
     assert marked[1] < marked[2] < marked[3] < RINGS, marked  # each rerun got further, none finished
     final = job.run()
     assert final.returncode == 0, final.stderr
@@ -130,8 +130,8 @@ def test_killed_at_random_moments_then_rerun_exports_and_marks_every_ring_once(j
 def test_killed_at_the_worst_moment_then_rerun_loses_and_repeats_nothing(job: Job, crash_after: str) -> None:
     crashed = job.run(env={CRASH_AFTER_ENV: crash_after})
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
-    marked = sum(1 for r in job.store.rings() if r.get("enforcement"))
-    audited = sum(1 for e in job.store.audit_entries() if e["action"] == "enforce")
+    marked = sum(1 for r in job.store.rings() if r.enforcement)
+    audited = sum(1 for e in job.store.audit_entries() if e.action == "enforce")
     expected_marked = 0 if crash_after == "planned" else int(crash_after)
     assert (marked, audited) == (expected_marked, max(expected_marked - 1, 0))
     if crash_after != "planned":  # the file is whole before the first ring is marked

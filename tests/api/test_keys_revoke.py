@@ -42,7 +42,7 @@ def _cli(store: GraphStore, *args: str):
 
 
 def _key_id(store: GraphStore, label: str) -> str:
-    return next(k["key_id"] for k in store.api_keys() if k["label"] == label)
+    return next(k.key_id for k in store.api_keys() if k.label == label)
 
 
 def test_keys_revoke_keeps_the_record_says_so_in_one_line_and_audits_it(store: GraphStore) -> None:
@@ -53,10 +53,10 @@ def test_keys_revoke_keeps_the_record_says_so_in_one_line_and_audits_it(store: G
     assert result.exit_code == 0, result.output
     [line] = result.stdout.splitlines()
     assert key_id in line and "revoked" in line and "already" not in line
-    records = {k["key_id"]: k for k in store.api_keys()}
-    assert records[key_id]["revoked_at"] and records[key_id]["label"] == "alice"
-    assert not records[_key_id(store, "ops")].get("revoked_at")
-    [entry] = store.audit_entries()
+    records = {k.key_id: k for k in store.api_keys()}
+    assert records[key_id].revoked_at and records[key_id].label == "alice"
+    assert not records[_key_id(store, "ops")].revoked_at
+    [entry] = (e.to_json() for e in store.audit_entries())
     assert entry["action"] == "key.revoke" and entry["revoked_key_id"] == key_id
     assert entry["actor"].startswith("cli:")
     again = _cli(store, "keys", "revoke", key_id)
@@ -71,7 +71,7 @@ def test_keys_revoke_of_an_unknown_key_exits_2_with_one_line(store: GraphStore) 
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
     assert "no such key" in line and "key_nope" in line
-    assert not any(k.get("revoked_at") for k in store.api_keys())
+    assert not any(k.revoked_at for k in store.api_keys())
     assert store.audit_entries() == []
 
 
@@ -165,5 +165,5 @@ def test_a_key_revoked_from_the_shell_is_refused_by_a_running_server_at_the_next
         late = _ringwatch(store, "keys", "create", "--role", "viewer", "--label", "late")
         assert _status(f"{base}/rings", late.stdout.strip()) == 200
     # The server recorded the key's use before it was revoked (once: at most once a minute).
-    record = next(k for k in store.api_keys() if k["label"] == "soon-gone")
-    assert record["last_used_at"] and record["revoked_at"] >= record["last_used_at"]
+    record = next(k for k in store.api_keys() if k.label == "soon-gone")
+    assert record.last_used_at and record.revoked_at and record.revoked_at >= record.last_used_at

@@ -23,6 +23,7 @@ from ringwatch.api.app import create_app
 from ringwatch.api.auth import hash_key
 from ringwatch.api.settings import ApiSettings
 from ringwatch.detectors.pipeline import run_detection
+from ringwatch.domain import ApiKey
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.loaders import Snapshot
 
@@ -37,14 +38,14 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory,
     store = LocalStore(Path(tmp_path_factory.mktemp("schemathesis")) / "store")
     store.write_snapshot(market_snapshots["week1"])
     rings = run_detection(store, now=WEEK1).rings
-    store.save_api_key({"key_id": "key_schemathesis", "hash": hash_key(ADMIN_KEY), "role": "admin",
-                        "label": "schemathesis", "created_at": "2026-11-01T00:00:00Z"})
+    store.save_api_key(ApiKey("key_schemathesis", hash_key(ADMIN_KEY), "admin", "schemathesis",
+                              "2026-11-01T00:00:00Z"))
     app = create_app(ApiSettings(cache_seconds=0.0), store=store)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     # Real ids too, so that the 200 answers (not just 404s) are generated and checked.
     farm = next(r for r in rings if r["kind"] == "identity_ring")
     account = next(m for m in farm["members"] if m["type"] == "creator")
-    schema.known_ids = {"ring_id": farm["ring_id"], "run_id": store.runs()[-1]["run_id"],
+    schema.known_ids = {"ring_id": farm["ring_id"], "run_id": store.runs()[-1].run_id,
                         "type": account["type"], "id": account["id"]}
     return schema
 

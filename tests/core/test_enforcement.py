@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from ringwatch.domain import ReviewStatus, Ring
+from ringwatch.domain import ReviewStatus, Ring, Run
 from ringwatch.enforcement.job import (
     account_commissions,
     action_id,
@@ -79,7 +79,7 @@ def review(store: GraphStore, ring_id: str, action: str = "confirm") -> dict:
     ring = store.ring(ring_id)
     assert ring is not None
     return review_ring(store, ring_id, action, reviewer=REVIEWER, note="checked",
-                       expected_version=int(ring.get("version") or 0),
+                       expected_version=int(ring.version or 0),
                        at="2026-11-01T12:00:00Z").to_json()
 
 
@@ -89,8 +89,28 @@ def confirmed_rings(store: GraphStore, count: int, *, members: int = len(MEMBER_
     rings = [make_ring(f"R-{i:04d}", score=round(0.5 + (i % 50) / 100, 2), members=members,
                        kind=("identity_ring", "collusion_ring", "commission_abuse")[i % 3])
              for i in range(count)]
-    store.save_run({"run_id": "run-1", "started_at": "2026-11-01T00:00:00Z"}, rings + (extra or []))
+    save(store, {"run_id": "run-1", "started_at": "2026-11-01T00:00:00Z"}, rings + (extra or []))
     return [review(store, r["ring_id"]) for r in rings]
+
+
+def save(store: GraphStore, run: dict[str, Any], rings: list[dict[str, Any]]) -> None:
+    """Save a run of ring documents (as tests write them) through the store's records."""
+    store.save_run(Run.from_json(run), [Ring.from_json(r) for r in rings])
+
+
+def ring_docs(store: GraphStore) -> list[dict[str, Any]]:
+    """The store's rings as their JSON, which the assertions below look into."""
+    return [r.to_json() for r in store.rings()]
+
+
+def ring_doc(store: GraphStore, ring_id: str) -> dict[str, Any]:
+    ring = store.ring(ring_id)
+    assert ring is not None
+    return ring.to_json()
+
+
+def audit_docs(store: GraphStore) -> list[dict[str, Any]]:
+    return [e.to_json() for e in store.audit_entries()]
 
 
 def expected_action_ids(rings: list[dict[str, Any]], policy: Policy = DEFAULT_POLICY) -> set[str]:
@@ -116,12 +136,12 @@ def assert_enforced_exactly_once(store: GraphStore, out_dir: Path, confirmed: li
     assert [i for i, n in ids.items() if n > 1] == []
     assert set(ids) == expected_action_ids(confirmed, policy)
     versions = {r["ring_id"]: r["version"] for r in confirmed}
-    stored = {r["ring_id"]: r for r in store.rings()}
+    stored = {r["ring_id"]: r for r in ring_docs(store)}
     for ring_id, version in versions.items():
         ring = stored[ring_id]
         assert ring["enforcement"]["ring_version"] == version
         assert ring["version"] == version + 1, f"{ring_id} written more than once"
-    audits = Counter(e["ring_id"] for e in store.audit_entries() if e["action"] == "enforce")
+    audits = Counter(e["ring_id"] for e in audit_docs(store) if e["action"] == "enforce")
     assert audits == Counter(versions)
     assert all(j["state"] == "done" for j in journals(out_dir))
 
@@ -277,9 +297,9 @@ def test_the_actions_are_durable_in_the_file_before_any_ring_is_marked(store: Gr
         seen.append((stage, done, total))
         if stage == "exported":
             assert {a["action_id"] for a in exported(out)} == expected_action_ids(confirmed)
-            assert not any(r.get("enforcement") for r in store.rings())
+            assert not any(r.get("enforcement") for r in ring_docs(store))
         if stage == "marked":
-            assert sum(1 for r in store.rings() if r.get("enforcement")) == done
+            assert sum(1 for r in ring_docs(store) if r.get("enforcement")) == done
 
     enforce(store, out, batch_id="b1", progress=watch)
     assert seen == [("planned", 0, 4), ("exported", 0, 4), *(("marked", i, 4) for i in range(1, 5))]
@@ -318,7 +338,7 @@ def test_a_crash_between_the_mark_and_the_audit_entry_gets_the_entry_once(store:
 
     with pytest.raises(Killed):
         enforce(store, out, progress=die)
-    assert sum(1 for e in store.audit_entries() if e["action"] == "enforce") == 1
+    assert sum(1 for e in audit_docs(store) if e["action"] == "enforce") == 1
     enforce(store, out)
     assert_enforced_exactly_once(store, out, confirmed)
 
@@ -338,8 +358,8 @@ def test_a_ring_dismissed_between_plan_and_mark_is_withdrawn_from_the_file(store
     journal = json.loads(journal_path(out, "b1").read_text())
     assert {r["ring_id"]: r["state"] for r in journal["rings"]} == {
         "R-0000": "enforced", "R-0001": "withdrawn", "R-0002": "enforced"}
-    assert "enforcement" not in store.ring("R-0001")
-    assert sorted(e["ring_id"] for e in store.audit_entries() if e["action"] == "enforce") == [
+    assert "enforcement" not in ring_doc(store, "R-0001")
+    assert sorted(e["ring_id"] for e in audit_docs(store) if e["action"] == "enforce") == [
         "R-0000", "R-0002"]
     assert enforce(store, out).batch.enforced == []  # dismissed: no later batch takes it
     assert_enforced_exactly_once(store, out, [confirmed[0], confirmed[2]])
@@ -356,7 +376,7 @@ def test_a_ring_reviewed_again_but_still_confirmed_is_marked_on_its_new_version(
 
     result = enforce(store, out, progress=confirm_again)
     assert sorted(result.batch.enforced) == ["R-0000", "R-0001"]
-    ring = store.ring("R-0000")
+    ring = ring_doc(store, "R-0000")
     assert ring["enforcement"]["ring_version"] == confirmed[0]["version"]  # the ids it was planned with
     assert ring["version"] == confirmed[0]["version"] + 2  # the second review, then the mark
     assert {a["action_id"] for a in exported(out)} == expected_action_ids(confirmed)
@@ -369,11 +389,11 @@ def test_a_ring_a_detection_run_rewrites_after_enforcement_is_not_enforced_twice
     enforce(store, out)
     # A later detection run finds the ring again and writes its document afresh:
     # review fields carried, the enforcement mark not (detectors/ring_ids.py).
-    found_again = {k: v for k, v in store.ring("R-0000").items() if k != "enforcement"}
-    store.save_run({"run_id": "run-2"}, [{**found_again, "version": found_again["version"] + 1}])
+    found_again = {k: v for k, v in ring_doc(store, "R-0000").items() if k != "enforcement"}
+    save(store, {"run_id": "run-2"}, [{**found_again, "version": found_again["version"] + 1}])
     later = enforce(store, out)
     assert later.batch.enforced == [] and "R-0000" in later.batch.already
-    assert Counter(e["ring_id"] for e in store.audit_entries() if e["action"] == "enforce") == Counter(
+    assert Counter(e["ring_id"] for e in audit_docs(store) if e["action"] == "enforce") == Counter(
         r["ring_id"] for r in confirmed)
 
 
@@ -387,7 +407,7 @@ def test_a_finished_batch_id_is_not_run_again_and_its_file_is_restored(store: Gr
     first.batch.file.unlink()
     again = enforce(store, out, batch_id="nightly-2026-11-02")
     assert again.batch.re_exported and again.batch.file.read_bytes() == original
-    assert sum(1 for e in store.audit_entries() if e["action"] == "enforce") == 2
+    assert sum(1 for e in audit_docs(store) if e["action"] == "enforce") == 2
 
 
 def test_actions_can_be_written_as_csv_with_the_contract_columns(store: GraphStore,
@@ -409,17 +429,17 @@ def test_a_second_job_on_the_same_output_directory_is_refused_at_once(store: Gra
     out = tmp_path / "out"
     with output_lock(out), pytest.raises(EnforcementLockedError, match="another enforcement job"):
         enforce(store, out)
-    assert not any(r.get("enforcement") for r in store.rings())
+    assert not any(r.get("enforcement") for r in ring_docs(store))
     assert enforce(store, out).batch.enforced == ["R-0000"]  # the lock died with its holder
 
 
 def test_the_dry_run_changes_nothing_and_counts_the_blast_radius(store: GraphStore,
                                                                  tmp_path: Path) -> None:
     confirmed_rings(store, 3)
-    rings, audit = store.rings(), store.audit_entries()
+    rings, audit = ring_docs(store), audit_docs(store)
     out = tmp_path / "out"
     found = preview(store, out)
-    assert not out.exists() and store.rings() == rings and store.audit_entries() == audit
+    assert not out.exists() and ring_docs(store) == rings and audit_docs(store) == audit
     assert len(found.planned) == 3 and found.radius.rings == 3
     assert found.radius.targets["creator"] == 9 and found.radius.targets["buyer"] == 6
     assert found.radius.commission_held == {"USD": 361.5}
@@ -443,7 +463,7 @@ def test_a_dry_run_counts_what_an_interrupted_batch_has_left(store: GraphStore, 
 def test_each_rule_acts_once_per_ring_and_a_review_moves_a_ring_to_the_next_rule(
         store: GraphStore, tmp_path: Path) -> None:
     policy = load_policy(EXAMPLE_POLICY)
-    store.save_run({"run_id": "run-1"}, [make_ring("R-farm", kind="identity_ring", score=0.97)])
+    save(store, {"run_id": "run-1"}, [make_ring("R-farm", kind="identity_ring", score=0.97)])
     out = tmp_path / "out"
     queued = enforce(store, out, policy=policy)
     assert [a["action"] for a in exported(out)] == ["queue_for_review"]
@@ -454,7 +474,7 @@ def test_each_rule_acts_once_per_ring_and_a_review_moves_a_ring_to_the_next_rule
     assert Counter(a["action"] for a in exported(out)) == {
         "queue_for_review": 1, "suspend_creator": 3, "block_buyer": 2, "hold_payouts": 1,
         "claw_back_commission": 1}
-    assert [e["rule"] for e in store.audit_entries() if e["action"] == "enforce"] == [
+    assert [e["rule"] for e in audit_docs(store) if e["action"] == "enforce"] == [
         "likely identity rings to review", "confirmed identity rings and commission abuse"]
 
 
@@ -474,7 +494,7 @@ def test_account_commission_holds_what_each_creator_earned_and_each_shop_owes(
     ring = {**make_ring("R-c", kind="collusion_ring"), "status": "confirmed", "review_status": "confirmed",
             "members": [{"type": "creator", "id": "c1"}, {"type": "creator", "id": "c2"},
                         {"type": "shop", "id": "s1"}]}
-    store.save_run({"run_id": "run-1"}, [ring])
+    save(store, {"run_id": "run-1"}, [ring])
     enforce(store, tmp_path / "out", policy=load_policy(EXAMPLE_POLICY))
     held = {(a["action"], a["target"]["id"]): a["commission_held"] for a in exported(tmp_path / "out")}
     assert held == {("freeze_commission_payouts", "c1"): 15.0, ("freeze_commission_payouts", "c2"): 20.0,

@@ -87,18 +87,18 @@ def test_verdicts_survive_replace_and_recalibrate_the_next_markets_scores(tmp_pa
     load_into(store, second, quarantine_dir=tmp_path / "q2", replace=True)
     # The team's memory is intact: verdicts (with what recalibration needs), keys, the audit log.
     assert store.verdicts() == verdicts_before
-    assert {v["ring_id"]: v["verdict"] for v in store.verdicts()} == decided
+    assert {v.ring_id: v.verdict for v in store.verdicts()} == decided
     first_scores = {r["ring_id"]: (r["kind"], r["uncalibrated_score"]) for r in run1.rings}
-    assert {v["ring_id"]: (v["kind"], v["uncalibrated_score"]) for v in store.verdicts()} == first_scores
-    assert all(v["actor"] == "ann" and v["at"] and v["run_id"] == run1.run["run_id"]
+    assert {v.ring_id: (v.kind, v.uncalibrated_score) for v in store.verdicts()} == first_scores
+    assert all(v.actor == "ann" and v.at and v.run_id == run1.run["run_id"]
                for v in store.verdicts())
     assert store.audit_entries() == audit_before and store.rings() == [] and store.runs() == []
 
     run2: RunResult = run_detection(store, now=datetime(2026, 11, 8, tzinfo=UTC))
     config = RecalibrationConfig()
     record = run2.run["calibration"]
-    assert [r["run_id"] for r in store.runs()] == [run2.run["run_id"]]
-    assert store.runs()[0]["calibration"] == record
+    assert [r.run_id for r in store.runs()] == [run2.run["run_id"]]
+    assert store.runs()[0].to_json()["calibration"] == record
     by_kind: dict[str, list[dict]] = {}
     for ring in run2.rings:
         by_kind.setdefault(ring["kind"], []).append(ring)
@@ -112,7 +112,7 @@ def test_verdicts_survive_replace_and_recalibrate_the_next_markets_scores(tmp_pa
         assert c["confirmed"] + c["dismissed"] == c["verdicts"] >= config.min_verdicts
         assert min(c["confirmed"], c["dismissed"]) >= config.min_each
         assert c["confirmed"] == sum(1 for v in store.verdicts()
-                                     if v["kind"] == kind and v["verdict"] == "confirmed")
+                                     if v.kind == kind and v.verdict == "confirmed")
         rings = by_kind[kind]
         assert any(r["score"] != r["uncalibrated_score"] for r in rings)
         # Monotone: recalibration never reverses two rings of the kind.

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ringwatch.domain import Ring, Run
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.reviewing import Reviewer, RingNotFoundError, StaleVersionError, review_ring
 
@@ -25,8 +26,8 @@ def _ring(ring_id: str, status: str = "new") -> dict[str, Any]:
 @pytest.fixture
 def store(tmp_path: Path) -> LocalStore:
     local = LocalStore(tmp_path / "store")
-    local.save_run({"run_id": "run-1", "started_at": "2026-11-01T00:00:00Z"},
-                   [_ring("R-a"), _ring("R-gone", status="dissolved")])
+    local.save_run(Run("run-1", started_at="2026-11-01T00:00:00Z"),
+                   [Ring.from_json(_ring("R-a")), Ring.from_json(_ring("R-gone", status="dissolved"))])
     return local
 
 
@@ -36,14 +37,14 @@ def test_a_review_sets_the_status_bumps_the_version_and_is_audited(store: LocalS
                           note="same device", request_id="req-1", at=AT,
                           saved=lambda ring: saw.append(ring.version))
     assert saw == [1]
-    stored = store.ring("R-a")
-    assert stored == updated.to_json()
+    assert store.ring("R-a") == updated
+    stored = updated.to_json()
     assert (stored["status"], stored["review_status"], stored["version"]) == ("confirmed",
                                                                              "confirmed", 1)
     assert stored["reviewed_members"] == ["creator:c1", "creator:c2"]
     assert stored["reviews"] == [{"action": "confirm", "note": "same device", "actor": "alice",
                                   "key_id": "k-1", "at": AT}]
-    [entry] = store.audit_entries()
+    [entry] = (e.to_json() for e in store.audit_entries())
     assert entry["action"] == "review.confirm" and entry["previous_status"] == "new"
     assert entry["request_id"] == "req-1" and entry["version"] == 1
 
@@ -51,7 +52,7 @@ def test_a_review_sets_the_status_bumps_the_version_and_is_audited(store: LocalS
 def test_a_dissolved_ring_keeps_its_status_and_records_the_decision(store: LocalStore) -> None:
     updated = review_ring(store, "R-gone", "dismiss", reviewer=ALICE, expected_version=0)
     assert (updated.status, updated.review_status) == ("dissolved", "dismissed")
-    assert store.ring("R-gone")["status"] == "dissolved"
+    assert store.ring("R-gone").status == "dissolved"  # type: ignore[union-attr]
 
 
 def test_a_review_of_a_stale_version_changes_nothing(store: LocalStore) -> None:
@@ -60,7 +61,7 @@ def test_a_review_of_a_stale_version_changes_nothing(store: LocalStore) -> None:
         with pytest.raises(StaleVersionError) as caught:
             review_ring(store, "R-a", "dismiss", reviewer=ALICE, expected_version=seen)
         assert caught.value.current == 1
-    assert store.ring("R-a")["status"] == "escalated"
+    assert store.ring("R-a").status == "escalated"  # type: ignore[union-attr]
     assert len(store.audit_entries()) == 1
 
 
@@ -76,7 +77,9 @@ def test_a_reviewer_without_a_key_is_recorded_with_a_null_key_id(store: LocalSto
     # Every stored review has carried key_id since reviews exist; a script's reviewer has none.
     script = Reviewer(actor="nightly-script", key_id=None, role="investigator")
     review_ring(store, "R-a", "confirm", reviewer=script, expected_version=0, at=AT)
-    assert store.ring("R-a")["reviews"] == [{"action": "confirm", "note": "", "actor": "nightly-script",
-                                             "key_id": None, "at": AT}]
-    [entry] = store.audit_entries()
+    ring = store.ring("R-a")
+    assert ring is not None
+    assert ring.to_json()["reviews"] == [{"action": "confirm", "note": "", "actor": "nightly-script",
+                                          "key_id": None, "at": AT}]
+    [entry] = (e.to_json() for e in store.audit_entries())
     assert "key_id" in entry and entry["key_id"] is None

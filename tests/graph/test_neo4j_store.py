@@ -17,6 +17,7 @@ import pytest
 from neo4j import Driver, GraphDatabase
 
 from ringwatch import cypher
+from ringwatch.domain import Ring, Run
 from ringwatch.graph.errors import QueryError, StoreUnavailableError
 from ringwatch.graph.neo4j_store import Neo4jStore
 from ringwatch.graph.store import GraphStore
@@ -142,12 +143,13 @@ def test_a_ring_saved_again_has_exactly_its_new_members(
     neo4j.write_snapshot(load_snapshot(bad_snapshot).snapshot)
     ring = {"ring_id": "R-1", "kind": "identity_ring", "score": 0.7, "status": "new",
             "members": [{"type": "creator", "id": "c1"}, {"type": "device", "id": "d1"}],
-            "first_detected": "2026-11-20T00:00:00Z"}
-    neo4j.save_run({"run_id": "run-1", "params": {"k": [1, 2]}}, [ring])
+            "evidence": [], "metrics": {}, "first_detected": "2026-11-20T00:00:00Z"}
+    neo4j.save_run(Run.from_json({"run_id": "run-1", "params": {"k": [1, 2]}}),
+                   [Ring.from_json(ring)])
     moved = {**ring, "score": 0.8, "members": [{"type": "creator", "id": "c2"},
                                                {"type": "device", "id": "d1"},
                                                {"type": "phone", "id": "p-new"}]}
-    neo4j.save_run({"run_id": "run-2"}, [moved])
+    neo4j.save_run(Run("run-2"), [Ring.from_json(moved)])
     members = _run(driver, "MATCH (:Ring {ring_id: 'R-1'})-[:HAS_MEMBER]->(m) "
                    "RETURN labels(m)[0] AS label, m.id AS id ORDER BY label, id")
     assert members == [{"label": "Creator", "id": "c2"}, {"label": "Device", "id": "d1"},

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from neo4j import GraphDatabase
 
+from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
 from ringwatch.graph.errors import UnstorableColumnError
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import Snapshot, SnapshotError, load_snapshot
@@ -124,22 +125,22 @@ def test_replace_leaves_only_the_new_snapshot(store: GraphStore, tmp_path: Path)
     assert set(creators["creator_id"]) == set(new["creators"]["creator_id"])
 
 
-def _verdict(ring_id: str, verdict: str, score: float) -> dict[str, Any]:
-    return {"ring_id": ring_id, "kind": "identity_ring", "verdict": verdict, "uncalibrated_score": score,
-            "score": score, "actor": "ann", "at": "2026-11-20T00:00:00Z", "run_id": "run-1",
-            "key_id": "k1"}
+def _verdict(ring_id: str, verdict: str, score: float) -> Verdict:
+    return Verdict.from_json({
+        "ring_id": ring_id, "kind": "identity_ring", "verdict": verdict, "uncalibrated_score": score,
+        "score": score, "actor": "ann", "at": "2026-11-20T00:00:00Z", "run_id": "run-1",
+        "key_id": "k1"})
 
 
 def test_replace_keeps_keys_audit_and_verdicts_but_drops_the_old_runs_and_rings(
         store: GraphStore, tmp_path: Path) -> None:
     """``load --replace`` replaces the market and what was found in it, never what the team made."""
     store.write_snapshot(_snapshot(tmp_path, "old_", creators=8))
-    store.save_run({"run_id": "run-1"}, [{
+    store.save_run(Run("run-1"), [Ring.from_json({
         "ring_id": "R-1", "kind": "identity_ring", "score": 0.9, "status": "new",
-        "members": [{"type": "creator", "id": "old_c0"}], "evidence": [], "metrics": {}}])
-    store.save_api_key({"key_id": "k1", "hash": "h1", "role": "investigator", "label": "ann",
-                        "created_at": "2026-11-20T00:00:00Z"})
-    store.append_audit({"at": "2026-11-20T00:00:00Z", "actor": "ann", "action": "review.confirm"})
+        "members": [{"type": "creator", "id": "old_c0"}], "evidence": [], "metrics": {}})])
+    store.save_api_key(ApiKey("k1", "h1", "investigator", "ann", "2026-11-20T00:00:00Z"))
+    store.append_audit(AuditEntry(at="2026-11-20T00:00:00Z", actor="ann", action="review.confirm"))
     store.append_verdict(_verdict("R-1", "confirmed", 0.9))
     store.append_verdict(_verdict("R-2", "dismissed", 0.4))
 
@@ -147,18 +148,18 @@ def test_replace_keeps_keys_audit_and_verdicts_but_drops_the_old_runs_and_rings(
 
     assert store.counts()["Creator"] == 12
     assert store.rings() == [] and store.runs() == []
-    assert [k["key_id"] for k in store.api_keys()] == ["k1"]
-    assert [(v["ring_id"], v["verdict"]) for v in store.verdicts()] == [("R-1", "confirmed"),
-                                                                         ("R-2", "dismissed")]
+    assert [k.key_id for k in store.api_keys()] == ["k1"]
+    assert [(v.ring_id, v.verdict) for v in store.verdicts()] == [("R-1", "confirmed"),
+                                                                   ("R-2", "dismissed")]
     # The audit log carries on numbering where it was, after the replace.
-    store.append_audit({"at": "2026-11-21T00:00:00Z", "actor": "bob", "action": "review.dismiss"})
-    assert [(e["seq"], e["actor"]) for e in store.audit_entries()] == [(1, "ann"), (2, "bob")]
+    store.append_audit(AuditEntry(at="2026-11-21T00:00:00Z", actor="bob", action="review.dismiss"))
+    assert [(e.seq, e.actor) for e in store.audit_entries()] == [(1, "ann"), (2, "bob")]
 
 
 def test_verdicts_come_back_oldest_first_and_clear_removes_them(store: GraphStore) -> None:
     for i in range(5):
         store.append_verdict(_verdict(f"R-{i}", "confirmed" if i % 2 else "dismissed", i / 10))
-    assert [v["ring_id"] for v in store.verdicts()] == [f"R-{i}" for i in range(5)]
+    assert [v.ring_id for v in store.verdicts()] == [f"R-{i}" for i in range(5)]
     assert store.verdicts()[3] == _verdict("R-3", "confirmed", 0.3)
     store.clear()
     assert store.verdicts() == []

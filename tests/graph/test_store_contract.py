@@ -6,11 +6,13 @@ store and the real Neo4j server.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from ringwatch.domain import Ring, Run
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.model import RELATIONSHIP_TYPES, node_labels
 from ringwatch.graph.projections import PROJECTIONS, from_tables
@@ -172,14 +174,14 @@ def test_progress_reports_every_row_of_every_table(store: GraphStore, bad_snapsh
 
 
 def _ring(ring_id: str, score: float, members: list[dict[str, str]], *, status: str = "new",
-          run_id: str = "run-1") -> dict:
-    return {
+          run_id: str = "run-1") -> Ring:
+    return Ring.from_json({
         "ring_id": ring_id, "kind": "identity_ring", "score": score, "status": status,
         "members": members,
         "evidence": [{"code": "shared_device", "text": "2 creators used device d1", "weight": 0.4}],
         "metrics": {"creators": 2, "commission_total": 2.05, "refund_rate": 0.5},
         "first_detected": "2026-11-20T00:00:00Z", "run_id": run_id,
-    }
+    })
 
 
 def test_runs_and_rings_round_trip_and_keep_the_latest_state(store: GraphStore,
@@ -191,8 +193,9 @@ def test_runs_and_rings_round_trip_and_keep_the_latest_state(store: GraphStore,
     first = _ring("R-1", 0.5, members)
     other = _ring("R-2", 0.9, [{"type": "shop", "id": "s1"}, {"type": "seller", "id": "sel1"},
                                {"type": "buyer", "id": "b1"}])
-    run1 = {"run_id": "run-1", "started_at": "2026-11-20T00:00:00Z", "backend": store.backend,
-            "params": {"min_score": 0.3, "kinds": ["identity_ring"]}, "rings": 2}
+    run1 = Run.from_json({"run_id": "run-1", "started_at": "2026-11-20T00:00:00Z",
+                          "backend": store.backend, "rings": 2,
+                          "params": {"min_score": 0.3, "kinds": ["identity_ring"]}})
     store.save_run(run1, [first, other])
     assert store.rings() == [other, first]
     assert store.runs() == [run1]
@@ -201,8 +204,9 @@ def test_runs_and_rings_round_trip_and_keep_the_latest_state(store: GraphStore,
                       status="confirmed", run_id="run-2")
     tied = _ring("R-0", 0.9, [{"type": "ip", "id": "ip1"},
                               {"type": "payout_account", "id": "pa1"}], run_id="run-2")
-    run2 = {"run_id": "run-2", "started_at": "2026-11-21T00:00:00Z", "backend": store.backend,
-            "params": {"min_score": 0.3, "kinds": ["identity_ring"]}, "rings": 2}
+    run2 = Run.from_json({"run_id": "run-2", "started_at": "2026-11-21T00:00:00Z",
+                          "backend": store.backend, "rings": 2,
+                          "params": {"min_score": 0.3, "kinds": ["identity_ring"]}})
     store.save_run(run2, [confirmed, tied])
     assert store.rings() == [confirmed, tied, other]  # score desc, then ring_id
     assert store.runs() == [run1, run2]
@@ -210,11 +214,10 @@ def test_runs_and_rings_round_trip_and_keep_the_latest_state(store: GraphStore,
     assert store.counts() == counts
 
 
-def _priced(ring_id: str, score: float, commission: float, currency: str | None, orders: int) -> dict:
+def _priced(ring_id: str, score: float, commission: float, currency: str | None, orders: int) -> Ring:
     ring = _ring(ring_id, score, [{"type": "creator", "id": f"c-{ring_id}"}])
-    ring["metrics"] = {"creators": 1, "commission_total": commission, "currency": currency,
-                       "orders": orders}
-    return ring
+    return replace(ring, metrics={"creators": 1, "commission_total": commission,
+                                  "currency": currency, "orders": orders})
 
 
 def test_rings_tied_on_score_are_listed_by_commission_at_stake_within_one_currency(
@@ -223,21 +226,21 @@ def test_rings_tied_on_score_are_listed_by_commission_at_stake_within_one_curren
     small, large, none = (_priced("R-a", 0.99, 10.0, "USD", 50), _priced("R-b", 0.99, 900.0, "USD", 1),
                           _priced("R-c", 0.99, 0.0, None, 0))
     lower = _priced("R-0", 0.5, 5000.0, "USD", 90)
-    store.save_run({"run_id": "run-1"}, [small, none, lower, large])
-    assert [r["ring_id"] for r in store.rings()] == ["R-b", "R-a", "R-c", "R-0"]
+    store.save_run(Run("run-1"), [small, none, lower, large])
+    assert [r.ring_id for r in store.rings()] == ["R-b", "R-a", "R-c", "R-0"]
 
 
 def test_rings_tied_on_score_in_different_currencies_are_listed_by_orders(store: GraphStore) -> None:
     yen, dollars, mixed = (_priced("R-a", 0.99, 90000.0, "JPY", 2), _priced("R-b", 0.99, 700.0, "USD", 40),
                            _priced("R-c", 0.99, 800.0, "mixed", 7))
     other = [_priced("R-x", 0.8, 1.0, "EUR", 1), _priced("R-y", 0.8, 3.0, "EUR", 0)]
-    store.save_run({"run_id": "run-1"}, [yen, dollars, mixed, *other])
-    assert [r["ring_id"] for r in store.rings()] == ["R-b", "R-c", "R-a", "R-y", "R-x"]
+    store.save_run(Run("run-1"), [yen, dollars, mixed, *other])
+    assert [r.ring_id for r in store.rings()] == ["R-b", "R-c", "R-a", "R-y", "R-x"]
 
 
 def test_clear_empties_the_store(store: GraphStore, bad_snapshot: Path) -> None:
     store.write_snapshot(load_snapshot(bad_snapshot).snapshot)
-    store.save_run({"run_id": "run-1"}, [_ring("R-1", 0.5, [{"type": "creator", "id": "c1"}])])
+    store.save_run(Run("run-1"), [_ring("R-1", 0.5, [{"type": "creator", "id": "c1"}])])
     store.clear()
     assert set(store.counts().values()) == {0}
     assert store.rings() == [] and store.runs() == []

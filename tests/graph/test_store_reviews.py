@@ -14,11 +14,23 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ringwatch.domain import (
+    AccountType,
+    ApiKey,
+    AuditEntry,
+    Member,
+    ReviewStatus,
+    Ring,
+    RingKind,
+    Run,
+    Verdict,
+)
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore, KeyRevocation, default_audit_id
 from ringwatch.loaders import Snapshot, load_snapshot
@@ -28,15 +40,19 @@ from ..detectors.market import Market
 # --- rings: read one, compare-and-set ----------------------------------------------------------
 
 
-def _ring(ring_id: str, score: float, *, status: str = "new", **extra: Any) -> dict[str, Any]:
-    return {
+def _ring(ring_id: str, score: float, *, status: str = "new", **extra: Any) -> Ring:
+    return Ring.from_json({
         "ring_id": ring_id, "kind": "identity_ring", "score": score, "status": status,
         "review_status": status, "members": [{"type": "creator", "id": "c1"},
                                              {"type": "device", "id": "d1"}],
         "evidence": [{"code": "shared_device", "text": "2 creators used device d1", "weight": 0.4}],
         "metrics": {"creators": 2}, "first_detected": "2026-11-20T00:00:00Z", "run_id": "run-1",
         "last_seen_run": "run-1", "lineage": {}, "history": [], **extra,
-    }
+    })
+
+
+def _run(run_id: str) -> Run:
+    return Run(run_id)
 
 
 def _concurrently(count: int, work: Callable[[int], Any]) -> list[Any]:
@@ -62,37 +78,48 @@ def _concurrently(count: int, work: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def test_ring_returns_the_latest_document_or_none(store: GraphStore) -> None:
+def test_ring_returns_the_latest_record_or_none(store: GraphStore) -> None:
     first = _ring("R-1", 0.5)
-    store.save_run({"run_id": "run-1"}, [first, _ring("R-2", 0.7)])
+    store.save_run(_run("run-1"), [first, _ring("R-2", 0.7)])
     assert store.ring("R-1") == first
     assert store.ring("R-404") is None
     later = _ring("R-1", 0.6, run_id="run-2")
-    store.save_run({"run_id": "run-2"}, [later])
+    store.save_run(_run("run-2"), [later])
     assert store.ring("R-1") == later
 
 
-def test_update_ring_replaces_the_document_when_the_version_matches(store: GraphStore) -> None:
-    store.save_run({"run_id": "run-1"}, [_ring("R-1", 0.5), _ring("R-2", 0.7)])
+def test_a_saved_run_comes_back_as_the_same_record(store: GraphStore) -> None:
+    run = Run("run-1", started_at="2026-11-20T00:00:00Z", backend=store.backend,
+              parameters={"seed": 7}, rings=1, rings_by_kind={"identity_ring": 1},
+              extra={"trigger": "api"})
+    store.save_run(run, [_ring("R-1", 0.5)])
+    assert store.runs() == [run]
+    assert store.runs()[0].to_json()["trigger"] == "api"
+
+
+def test_update_ring_replaces_the_record_when_the_version_matches(store: GraphStore) -> None:
+    store.save_run(_run("run-1"), [_ring("R-1", 0.5), _ring("R-2", 0.7)])
     # No version yet counts as version 0.
     confirmed = _ring("R-1", 0.9, status="confirmed", version=1,
-                      reviews=[{"action": "confirm", "note": "same phone farm"}])
+                      reviews=[{"action": "confirm", "note": "same phone farm", "actor": "alice",
+                                "at": "2026-11-21T00:00:00Z"}])
     assert store.update_ring(confirmed, expected_version=0) is True
     assert store.ring("R-1") == confirmed
-    # The searchable fields moved with the document: R-1 now sorts first by score.
-    assert [r["ring_id"] for r in store.rings()] == ["R-1", "R-2"]
+    # The searchable fields moved with the record: R-1 now sorts first by score.
+    assert [r.ring_id for r in store.rings()] == ["R-1", "R-2"]
     assert store.rings()[0] == confirmed
-    escalated = {**confirmed, "status": "escalated", "version": 2}
+    escalated = replace(confirmed, review_status=ReviewStatus.ESCALATED, version=2)
     assert store.update_ring(escalated, expected_version=1) is True
     assert store.ring("R-1") == escalated
+    assert store.ring("R-1").status == "escalated"  # type: ignore[union-attr]
 
 
 def test_a_stale_or_missing_ring_is_not_updated(store: GraphStore) -> None:
     original = _ring("R-1", 0.5, version=3)
-    store.save_run({"run_id": "run-1"}, [original])
+    store.save_run(_run("run-1"), [original])
     for stale in (0, 2, 4):
-        assert store.update_ring({**original, "status": "dismissed", "version": stale + 1},
-                                 expected_version=stale) is False
+        assert store.update_ring(replace(original, review_status=ReviewStatus.DISMISSED,
+                                         version=stale + 1), expected_version=stale) is False
     assert store.ring("R-1") == original
     assert store.rings() == [original]
     assert store.update_ring(_ring("R-404", 0.5, version=1), expected_version=0) is False
@@ -100,29 +127,27 @@ def test_a_stale_or_missing_ring_is_not_updated(store: GraphStore) -> None:
 
 
 def test_the_version_a_run_saves_is_the_one_compared(store: GraphStore) -> None:
-    store.save_run({"run_id": "run-1"}, [_ring("R-1", 0.5, version=1)])
+    store.save_run(_run("run-1"), [_ring("R-1", 0.5, version=1)])
     store.update_ring(_ring("R-1", 0.5, status="confirmed", version=2), expected_version=1)
     # A later run carries the version on; the next review must hold that one.
-    store.save_run({"run_id": "run-2"}, [_ring("R-1", 0.6, status="confirmed", version=5)])
+    store.save_run(_run("run-2"), [_ring("R-1", 0.6, status="confirmed", version=5)])
     assert store.update_ring(_ring("R-1", 0.6, version=3), expected_version=2) is False
     assert store.update_ring(_ring("R-1", 0.6, status="dismissed", version=6),
                              expected_version=5) is True
-    assert store.ring("R-1")["status"] == "dismissed"
+    assert store.ring("R-1").status == "dismissed"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("version", [None, 0, 1, "2", 1.5, True])
-def test_a_new_document_must_move_the_version_forward(store: GraphStore, version: Any) -> None:
-    store.save_run({"run_id": "run-1"}, [_ring("R-1", 0.5, version=1)])
-    ring = _ring("R-1", 0.5, status="confirmed")
-    if version is not None:
-        ring["version"] = version
+def test_a_new_record_must_move_the_version_forward(store: GraphStore, version: Any) -> None:
+    store.save_run(_run("run-1"), [_ring("R-1", 0.5, version=1)])
+    ring = replace(_ring("R-1", 0.5, status="confirmed"), version=version)
     with pytest.raises(ValueError, match="version"):
         store.update_ring(ring, expected_version=1)
     assert store.ring("R-1") == _ring("R-1", 0.5, version=1)
 
 
 def test_of_concurrent_updates_holding_the_same_version_exactly_one_wins(store: GraphStore) -> None:
-    store.save_run({"run_id": "run-1"}, [_ring("R-1", 0.5)])
+    store.save_run(_run("run-1"), [_ring("R-1", 0.5)])
     for expected in range(5):  # several rounds: a lost-update race shows up in some
         def review(i: int, expected: int = expected) -> bool:
             ring = _ring("R-1", 0.5, status="confirmed", version=expected + 1,
@@ -134,8 +159,8 @@ def test_of_concurrent_updates_holding_the_same_version_exactly_one_wins(store: 
         winner = won.index(True)
         stored = store.ring("R-1")
         assert stored is not None
-        assert stored["note"] == f"reviewer {winner}, round {expected}"
-        assert stored["version"] == expected + 1
+        assert stored.note == f"reviewer {winner}, round {expected}"
+        assert stored.version == expected + 1
 
 
 @pytest.mark.neo4j
@@ -144,11 +169,11 @@ def test_neo4j_keeps_the_searchable_ring_properties_with_the_document(
     """What investigators query in Neo4j follows a review; membership and no lock marker stay."""
     store = neo4j_session_store
     store.clear()
-    store.save_run({"run_id": "run-1"}, [_ring("R-1", 0.5)])
-    reviewed = {**_ring("R-1", 0.8, status="confirmed", version=1), "kind": "collusion_ring",
-                "members": []}
+    store.save_run(_run("run-1"), [_ring("R-1", 0.5)])
+    reviewed = replace(_ring("R-1", 0.8, status="confirmed", version=1),
+                       kind=RingKind.COLLUSION_RING, members=())
     assert store.update_ring(reviewed, expected_version=0)
-    assert not store.update_ring({**reviewed, "version": 2}, expected_version=0)
+    assert not store.update_ring(replace(reviewed, version=2), expected_version=0)
     [ring] = _cypher(store, "MATCH (g:Ring {ring_id: 'R-1'}) "
                             "RETURN g.status AS status, g.score AS score, g.kind AS kind, "
                             "g.version AS version, g._lock AS lock, "
@@ -173,49 +198,59 @@ def _cypher(store: GraphStore, query: str) -> list[dict[str, Any]]:
 # --- the audit log -----------------------------------------------------------------------------
 
 
+def _entry(action: str = "confirm", actor: str = "k1", *, audit_id: str | None = None,
+           seq: int | None = None, **details: Any) -> AuditEntry:
+    return AuditEntry(at="2026-11-20T00:00:00Z", actor=actor, action=action, details=details,
+                      seq=seq, audit_id=audit_id)
+
+
 def test_audit_entries_come_back_oldest_first_numbered_by_the_store(store: GraphStore) -> None:
     assert store.audit_entries() == []
-    store.append_audit({"action": "confirm", "ring_id": "R-1", "actor": "k1", "note": "ok"})
-    store.append_audit({"action": "dismiss", "ring_id": "R-2", "actor": "k2", "audit_id": "mine"})
-    store.append_audit({"action": "escalate", "ring_id": "R-1", "actor": "k1", "seq": 99})
+    store.append_audit(_entry("confirm", ring_id="R-1", note="ok"))
+    store.append_audit(_entry("dismiss", "k2", ring_id="R-2", audit_id="mine"))
+    store.append_audit(_entry("escalate", ring_id="R-1", seq=99))
     entries = store.audit_entries()
-    assert [e["seq"] for e in entries] == [1, 2, 3]  # a caller's seq is replaced
-    assert [e["audit_id"] for e in entries] == [default_audit_id(1), "mine", default_audit_id(3)]
-    assert [e["action"] for e in entries] == ["confirm", "dismiss", "escalate"]
-    assert entries[0] == {"action": "confirm", "ring_id": "R-1", "actor": "k1", "note": "ok",
-                          "seq": 1, "audit_id": default_audit_id(1)}
+    assert [e.seq for e in entries] == [1, 2, 3]  # a caller's seq is replaced
+    assert [e.audit_id for e in entries] == [default_audit_id(1), "mine", default_audit_id(3)]
+    assert [e.action for e in entries] == ["confirm", "dismiss", "escalate"]
+    assert entries[0] == _entry("confirm", ring_id="R-1", note="ok", seq=1,
+                                audit_id=default_audit_id(1))
+    assert entries[0].to_json() == {"at": "2026-11-20T00:00:00Z", "actor": "k1",
+                                    "action": "confirm", "ring_id": "R-1", "note": "ok",
+                                    "seq": 1, "audit_id": default_audit_id(1)}
 
 
 def test_concurrent_audit_appends_are_all_kept_with_distinct_numbers(store: GraphStore) -> None:
     def append(i: int) -> None:
         for k in range(10):
-            store.append_audit({"actor": f"t{i}", "n": k})
+            store.append_audit(_entry(actor=f"t{i}", n=k))
 
     _concurrently(8, append)
     entries = store.audit_entries()
-    assert [e["seq"] for e in entries] == list(range(1, 81))
-    assert sorted((e["actor"], e["n"]) for e in entries) == sorted(
+    assert [e.seq for e in entries] == list(range(1, 81))
+    assert sorted((e.actor, e.details["n"]) for e in entries) == sorted(
         (f"t{i}", k) for i in range(8) for k in range(10))
     # Each thread's entries keep the order they were appended in.
     for i in range(8):
-        assert [e["n"] for e in entries if e["actor"] == f"t{i}"] == list(range(10))
+        assert [e.details["n"] for e in entries if e.actor == f"t{i}"] == list(range(10))
 
 
 def test_clear_removes_audit_entries_and_keys_and_restarts_numbering(store: GraphStore) -> None:
-    store.append_audit({"action": "confirm"})
+    store.append_audit(_entry("confirm"))
     store.save_api_key(_key("k1"))
     store.clear()
     assert store.audit_entries() == [] and store.api_keys() == []
-    store.append_audit({"action": "dismiss"})
-    assert [e["seq"] for e in store.audit_entries()] == [1]
+    store.append_audit(_entry("dismiss"))
+    assert [e.seq for e in store.audit_entries()] == [1]
 
 
 _APPEND_FROM_A_PROCESS = """
 import sys
+from ringwatch.domain import AuditEntry
 from ringwatch.graph.local_store import LocalStore
 store = LocalStore(sys.argv[1])
 for k in range(25):
-    store.append_audit({"process": sys.argv[2], "n": k})
+    store.append_audit(AuditEntry(at="t", actor=sys.argv[2], action="test", details={"n": k}))
 """
 
 
@@ -226,26 +261,38 @@ def test_local_audit_appends_from_several_processes_are_all_kept(tmp_path: Path)
                                    str(p)]) for p in range(4)]
     assert [p.wait(timeout=120) for p in processes] == [0] * 4
     entries = LocalStore(directory).audit_entries()
-    assert [e["seq"] for e in entries] == list(range(1, 101))
-    assert sorted((e["process"], e["n"]) for e in entries) == sorted(
+    assert [e.seq for e in entries] == list(range(1, 101))
+    assert sorted((e.actor, e.details["n"]) for e in entries) == sorted(
         (str(p), k) for p in range(4) for k in range(25))
 
 
 def test_a_torn_last_audit_line_neither_hides_nor_corrupts_later_entries(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store")
-    store.append_audit({"action": "confirm"})
+    store.append_audit(_entry("confirm"))
     with (tmp_path / "store" / "audit.jsonl").open("ab") as f:
         f.write(b'{"action": "half-writ')  # a writer died mid-line
-    store.append_audit({"action": "dismiss"})
-    assert [(e["seq"], e["action"]) for e in store.audit_entries()] == [(1, "confirm"), (2, "dismiss")]
+    store.append_audit(_entry("dismiss"))
+    assert [(e.seq, e.action) for e in store.audit_entries()] == [(1, "confirm"), (2, "dismiss")]
+
+
+# --- verdicts ----------------------------------------------------------------------------------
+
+
+def test_verdicts_come_back_as_appended(store: GraphStore) -> None:
+    first = Verdict("R-1", "identity_ring", ReviewStatus.CONFIRMED, 0.8, 0.9, "alice",
+                    "2026-11-20T00:00:00Z", run_id="run-1", key_id="k1")
+    later = replace(first, verdict=ReviewStatus.DISMISSED, at="2026-11-21T00:00:00Z", key_id=None)
+    store.append_verdict(first)
+    store.append_verdict(later)
+    assert store.verdicts() == [first, later]
 
 
 # --- API keys ----------------------------------------------------------------------------------
 
 
-def _key(key_id: str, *, role: str = "viewer", created_at: str = "2026-11-20T00:00:00Z") -> dict:
-    return {"key_id": key_id, "hash": f"sha256-of-{key_id}", "role": role, "label": f"{key_id}'s key",
-            "created_at": created_at}
+def _key(key_id: str, *, role: str = "viewer", created_at: str = "2026-11-20T00:00:00Z") -> ApiKey:
+    return ApiKey(key_id=key_id, hash=f"sha256-of-{key_id}", role=role, label=f"{key_id}'s key",
+                  created_at=created_at)
 
 
 def test_api_keys_round_trip_oldest_first_and_upsert_by_key_id(store: GraphStore) -> None:
@@ -254,19 +301,19 @@ def test_api_keys_round_trip_oldest_first_and_upsert_by_key_id(store: GraphStore
     store.save_api_key(late)
     store.save_api_key(early)
     assert store.api_keys() == [early, late]
-    relabelled = {**late, "label": "ci"}
+    relabelled = replace(late, label="ci", extra={"team": "risk"})
     store.save_api_key(relabelled)
     assert store.api_keys() == [early, relabelled]
 
 
 @pytest.mark.parametrize("bad", [
-    {"key_id": "k1", "hash": "h", "role": "viewer", "key": "rw_live_secret"},
-    {"key_id": "k1", "hash": "h", "role": "viewer", "raw_key": "rw_live_secret"},
-    {"key_id": "k1", "role": "viewer"},
-    {"hash": "h", "role": "viewer"},
+    ApiKey("k1", "h", "viewer", None, None, extra={"key": "rw_live_secret"}),
+    ApiKey("k1", "h", "viewer", None, None, extra={"raw_key": "rw_live_secret"}),
+    ApiKey("k1", "", "viewer", None, None),
+    ApiKey("", "h", "viewer", None, None),
 ])
 def test_a_key_record_with_a_raw_key_or_without_id_or_hash_is_refused(store: GraphStore,
-                                                                       bad: dict) -> None:
+                                                                       bad: ApiKey) -> None:
     with pytest.raises(ValueError):
         store.save_api_key(bad)
     assert store.api_keys() == []
@@ -276,13 +323,13 @@ def test_revoking_a_key_keeps_its_record_with_the_time_it_was_revoked(store: Gra
     store.save_api_key(_key("k1"))
     store.save_api_key(_key("k2"))
     revoked = store.revoke_api_key("k1", at="2026-11-22T10:00:00Z")
-    assert revoked == KeyRevocation({**_key("k1"), "revoked_at": "2026-11-22T10:00:00Z"},
+    assert revoked == KeyRevocation(replace(_key("k1"), revoked_at="2026-11-22T10:00:00Z"),
                                     revoked_now=True)
     assert store.api_keys() == [revoked.record, _key("k2")]
     # Revoking again changes nothing: the first time stays, and the caller learns it was revoked.
     for at in ("2026-11-23T10:00:00Z", "2026-11-22T10:00:00Z"):
         assert store.revoke_api_key("k1", at=at) == KeyRevocation(revoked.record, revoked_now=False)
-    assert store.api_keys()[0]["revoked_at"] == "2026-11-22T10:00:00Z"
+    assert store.api_keys()[0].revoked_at == "2026-11-22T10:00:00Z"
 
 
 def test_revoking_an_unknown_key_is_none_and_writes_nothing(store: GraphStore) -> None:
@@ -297,9 +344,9 @@ def test_revoking_an_unknown_key_is_none_and_writes_nothing(store: GraphStore) -
 def test_saving_a_revoked_key_again_does_not_revive_it(store: GraphStore) -> None:
     store.save_api_key(_key("k1"))
     store.revoke_api_key("k1", at="2026-11-22T10:00:00Z")
-    store.save_api_key({**_key("k1"), "label": "relabelled"})  # raced the revocation
+    store.save_api_key(replace(_key("k1"), label="relabelled"))  # raced the revocation
     [record] = store.api_keys()
-    assert record["label"] == "relabelled" and record["revoked_at"] == "2026-11-22T10:00:00Z"
+    assert record.label == "relabelled" and record.revoked_at == "2026-11-22T10:00:00Z"
 
 
 def test_the_key_revision_moves_with_every_save_and_revocation(store: GraphStore) -> None:
@@ -307,7 +354,7 @@ def test_the_key_revision_moves_with_every_save_and_revocation(store: GraphStore
     assert seen[0] is None  # no key yet
     for change in (lambda: store.save_api_key(_key("k1")),
                    lambda: store.save_api_key(_key("k2")),
-                   lambda: store.save_api_key({**_key("k2"), "role": "admin"}),
+                   lambda: store.save_api_key(_key("k2", role="admin")),
                    lambda: store.revoke_api_key("k1", at="2026-11-22T10:00:00Z")):
         change()
         seen.append(store.api_keys_revision())
@@ -335,25 +382,25 @@ def test_a_key_revoked_by_another_process_moves_the_revision_this_one_reads(tmp_
                     "LocalStore\nLocalStore(sys.argv[1]).revoke_api_key('k1', at='2026-11-22T10:00:00Z')",
                     str(directory)], check=True, timeout=120)
     assert store.api_keys_revision() != before
-    assert store.api_keys()[0]["revoked_at"] == "2026-11-22T10:00:00Z"
+    assert store.api_keys()[0].revoked_at == "2026-11-22T10:00:00Z"
 
 
 def test_a_keys_last_use_is_recorded_and_never_moves_back(store: GraphStore) -> None:
     store.save_api_key(_key("k1"))
     store.save_api_key(_key("k2"))
     store.record_api_key_use("k1", at="2026-11-22T10:00:00Z")
-    assert store.api_keys() == [{**_key("k1"), "last_used_at": "2026-11-22T10:00:00Z"}, _key("k2")]
+    assert store.api_keys() == [replace(_key("k1"), last_used_at="2026-11-22T10:00:00Z"), _key("k2")]
     store.record_api_key_use("k1", at="2026-11-22T09:00:00Z")  # a late write from another server
-    assert store.api_keys()[0]["last_used_at"] == "2026-11-22T10:00:00Z"
+    assert store.api_keys()[0].last_used_at == "2026-11-22T10:00:00Z"
     store.record_api_key_use("k1", at="2026-11-22T11:00:00Z")
-    assert store.api_keys()[0]["last_used_at"] == "2026-11-22T11:00:00Z"
+    assert store.api_keys()[0].last_used_at == "2026-11-22T11:00:00Z"
     store.record_api_key_use("k404", at="2026-11-22T11:00:00Z")  # unknown: nothing happens
-    assert [k["key_id"] for k in store.api_keys()] == ["k1", "k2"]
+    assert [k.key_id for k in store.api_keys()] == ["k1", "k2"]
     # A save keeps the recorded use, and the revocation keeps it too.
-    store.save_api_key({**_key("k1"), "label": "ci"})
+    store.save_api_key(replace(_key("k1"), label="ci"))
     revoked = store.revoke_api_key("k1", at="2026-11-22T12:00:00Z")
-    assert revoked is not None and revoked.record["last_used_at"] == "2026-11-22T11:00:00Z"
-    assert store.api_keys()[0]["last_used_at"] == "2026-11-22T11:00:00Z"
+    assert revoked is not None and revoked.record.last_used_at == "2026-11-22T11:00:00Z"
+    assert store.api_keys()[0].last_used_at == "2026-11-22T11:00:00Z"
 
 
 # --- accounts and neighbourhoods ---------------------------------------------------------------
@@ -448,9 +495,8 @@ def test_account_finds_each_account_type_that_a_snapshot_made(market: GraphStore
 
 def test_an_unknown_account_is_none(market: GraphStore) -> None:
     # A ring member is not an account: Neo4j MERGEs a node for it, which must not count.
-    market.save_run({"run_id": "run-1"}, [{**_ring("R-1", 0.5), "members": [
-        {"type": "creator", "id": "ghost"}, {"type": "buyer", "id": "ghost"},
-        {"type": "seller", "id": "ghost"}, {"type": "shop", "id": "ghost"}]}])
+    market.save_run(_run("run-1"), [replace(_ring("R-1", 0.5), members=tuple(
+        Member(AccountType(t), "ghost") for t in ("creator", "buyer", "seller", "shop")))])
     for account_type, account_id in (("creator", "ghost"), ("buyer", "ghost"), ("seller", "ghost"),
                                      ("shop", "ghost"), ("creator", "b1"), ("seller", "c1"),
                                      ("buyer", "s1"), ("shop", "x1")):
