@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ringwatch import RingwatchError
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
+from ringwatch.graph.neo4j_bulk import DatabaseNotEmptyError
 from ringwatch.loaders import SnapshotError
 from ringwatch.store_settings import Backend
 
@@ -93,7 +94,7 @@ class exit_codes:
         if error is None or isinstance(error, typer.Exit | KeyboardInterrupt):
             return False
         message = str(error)
-        if isinstance(error, SnapshotError | StoreEmptyError):
+        if isinstance(error, SnapshotError | StoreEmptyError | DatabaseNotEmptyError):
             code = EXIT_BAD_INPUT
         elif isinstance(error, StoreUnavailableError):
             code = EXIT_STORE_UNAVAILABLE

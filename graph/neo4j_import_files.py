@@ -36,15 +36,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from ringwatch.tables import TABLES, Snapshot
+from ringwatch.tables import TABLES, Snapshot, SnapshotError
 
 from .errors import StoreError
 from .model import NODE_KEY, account_labels, identifier_labels, member_labels
 from .neo4j_store import _TIME_COLUMNS, _WRITES, _composite_id
 
 
-class UnimportableColumnError(StoreError):
-    """A column name the importer's header syntax cannot carry (a ``:``, ``,``, quote or line break)."""
+class UnimportableColumnError(StoreError, SnapshotError):
+    """A column name the importer's header syntax cannot carry (a ``:``, ``,``, quote or line break).
+
+    The input as it is cannot be bulk-loaded (exit code 2), and nothing was changed yet.
+    """
 
 
 @dataclass(frozen=True)
