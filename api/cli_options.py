@@ -20,8 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ringwatch import RingwatchError
-from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
-from ringwatch.graph.neo4j_bulk import DatabaseNotEmptyError
+from ringwatch.graph.errors import DatabaseNotEmptyError, StoreEmptyError, StoreUnavailableError
 from ringwatch.loaders import SnapshotError
 from ringwatch.store_settings import Backend
 

@@ -35,7 +35,7 @@ from ringwatch.store_settings import BundledNeo4jSettings, Neo4jSettings
 from ringwatch.tables import Snapshot
 
 from .capabilities import WriteProgress, WriteReport
-from .errors import StoreError, StoreUnavailableError
+from .errors import DatabaseNotEmptyError, StoreError, StoreUnavailableError
 from .neo4j_import_files import write_import_files
 from .neo4j_store import Neo4jStore
 from .store import check_property_names
@@ -47,10 +47,6 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Memory the importer may take outside its heap (its default, 90% of free memory, is a lot to
 #: take on a machine that also runs the server's neighbours).
 DEFAULT_IMPORT_MEMORY = "2g"
-
-
-class DatabaseNotEmptyError(StoreError):
-    """``--bulk`` asked of a database that holds nodes: the importer would replace them all."""
 
 
 class NotBundledServerError(StoreError):
