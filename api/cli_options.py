@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ringwatch import RingwatchError
-from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
+from ringwatch.graph.errors import DatabaseNotEmptyError, StoreEmptyError, StoreUnavailableError
 from ringwatch.loaders import SnapshotError
 from ringwatch.store_settings import Backend
 
@@ -93,7 +93,7 @@ class exit_codes:
         if error is None or isinstance(error, typer.Exit | KeyboardInterrupt):
             return False
         message = str(error)
-        if isinstance(error, SnapshotError | StoreEmptyError):
+        if isinstance(error, SnapshotError | StoreEmptyError | DatabaseNotEmptyError):
             code = EXIT_BAD_INPUT
         elif isinstance(error, StoreUnavailableError):
             code = EXIT_STORE_UNAVAILABLE

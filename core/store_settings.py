@@ -167,3 +167,34 @@ class StoreSettings:
         return cls(backend=chosen,
                    store_dir=store_dir or Path(env.get("RINGWATCH_STORE", DEFAULT_STORE_DIR)),
                    neo4j=Neo4jSettings.from_env(env) if chosen is Backend.neo4j else Neo4jSettings())
+
+
+#: The launcher of the bundled Neo4j server in a source checkout (tools/neo4j_launcher), beside
+#: this package's folder; a wheel has none, and RINGWATCH_NEO4J_LAUNCHER names one then.
+DEFAULT_LAUNCHER = Path(__file__).resolve().parent.parent / "tools" / "neo4j_launcher" / "neo4jctl"
+
+
+@dataclass(frozen=True)
+class BundledNeo4jSettings:
+    """How to reach the bundled Neo4j server's launcher, for the offline importer (``load --bulk``).
+
+    The importer writes the server's store files directly, so it must run on
+    the machine of a server that Ringwatch starts and stops itself: the one
+    ``tools/neo4j_launcher/neo4jctl`` runs. ``home`` is that server's data
+    directory (``RINGWATCH_NEO4J_HOME``; ``None``: the launcher's default) and
+    ``environment`` the variables the launcher runs with (Java, heap, page
+    cache: ``RINGWATCH_NEO4J_HEAP`` and the others its ``--help`` lists),
+    left out of the ``repr`` because it holds the password.
+    """
+
+    launcher: Path = DEFAULT_LAUNCHER
+    home: Path | None = None
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BundledNeo4jSettings:
+        """``RINGWATCH_NEO4J_LAUNCHER`` (default: the checkout's launcher) and ``RINGWATCH_NEO4J_HOME``."""
+        env = os.environ if environ is None else environ
+        home = env.get("RINGWATCH_NEO4J_HOME")
+        return cls(launcher=Path(env.get("RINGWATCH_NEO4J_LAUNCHER") or DEFAULT_LAUNCHER),
+                   home=Path(home) if home else None, environment=dict(env))

@@ -38,3 +38,9 @@ class UnstorableColumnError(StoreError, SnapshotError):
     cannot be used as it is (exit code 2), and it is raised before the store
     is changed, so a refused load leaves the graph as it was.
     """
+
+
+class DatabaseNotEmptyError(StoreError):
+    """``load --bulk`` asked of a Neo4j database that holds nodes: the offline importer would
+    replace them all. The store's state, not a failure, is at fault (exit code 2, like
+    :class:`StoreEmptyError`)."""

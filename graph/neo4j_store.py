@@ -284,8 +284,20 @@ class Neo4jStore(GraphStore):
     def _ensure_schema(self) -> None:
         """Create the constraints and indexes (all ``IF NOT EXISTS``) once per store object."""
         if not self._schema_ready:
-            self._run("schema", mode="write")
-            self._schema_ready = True
+            self.create_schema()
+
+    def create_schema(self) -> None:
+        """Create the constraints and indexes now, even if this store object did before.
+
+        For a store written behind the driver's back (the offline importer of
+        :mod:`~ringwatch.graph.neo4j_bulk` makes new store files without them).
+        """
+        self._run("schema", mode="write")
+        self._schema_ready = True
+
+    def holds_nothing(self) -> bool:
+        """Whether the database has no node at all: no snapshot, and no key, audit entry or verdict."""
+        return bool(self._run("holds_nothing", lambda result: result.single(strict=True)["empty"]))
 
     # --- snapshots --------------------------------------------------------------------------
 
