@@ -1386,6 +1386,7 @@
   }
 
   function renderAccount(account) {
+    $("paths-result").replaceChildren();
     $("account-type-label").textContent = account.type;
     $("account-name").textContent = account.id;
     const risk = Number(account.risk) || 0;
@@ -1410,6 +1411,68 @@
       el("td", {}, el("button", { type: "button", class: "btn small ghost", text: "Rings with it",
         onclick: () => filterByMember(ident.type + ":" + ident.id) }))))
         : [el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No identifiers recorded for this account." }))]));
+  }
+
+  /** "How is this account connected to …": GET /paths, each path drawn as a row of nodes and hops. */
+  async function onPathsSearch(event) {
+    event.preventDefault();
+    const account = state.account;
+    const form = $("paths-form");
+    const id = form.elements.id.value.trim();
+    if (!account || !id) return;
+    const token = state.accountToken;
+    const box = $("paths-result");
+    box.replaceChildren(el("p", { class: "muted", text: "Looking for paths…" }));
+    try {
+      const { data } = await api("/paths", { params: {
+        from: account.type + ":" + account.id, to: form.elements.type.value + ":" + id,
+        max_hops: $("paths-hops").value } });
+      if (token !== state.accountToken) return;
+      renderPaths(box, data);
+    } catch (error) {
+      if (token !== state.accountToken) return;
+      box.replaceChildren(el("p", { class: "ring-note", "data-testid": "paths-missing",
+        text: error.status === 404 ? "No " + form.elements.type.value + " with id " + id + " is known to this store."
+          : "The path search failed: " + error.message }));
+    }
+  }
+
+  function renderPaths(box, data) {
+    const paths = Array.isArray(data.paths) ? data.paths : [];
+    if (!paths.length) {
+      box.replaceChildren(el("p", { class: "muted", "data-testid": "paths-none",
+        text: data.reason || "No path found." }));
+      return;
+    }
+    const head = el("p", { class: "small", "data-testid": "paths-summary", text:
+      paths.length + (paths.length === 1 ? " shortest path" : " shortest paths") + " of " + data.length
+      + (data.length === 1 ? " hop" : " hops") + (data.complete ? "" : " (the search stopped at its time limit)") });
+    box.replaceChildren(head, ...paths.map(pathRow));
+  }
+
+  function pathRow(path) {
+    const parts = [];
+    path.nodes.forEach((node, i) => {
+      if (i > 0) {
+        const hop = path.hops[i - 1] || {};
+        parts.push(el("span", { class: "path-hop", title: hop.type || "" },
+          el("span", { class: "path-edge", text: (hop.type || "") + (hop.label ? " · " + hop.label : "") })));
+      }
+      const isAccount = TYPES.accounts.has(node.type);
+      const words = (TYPES.labels[node.type] || humanise(node.type)) + " " + node.label;
+      const chip = el("span", { class: "path-node" + (node.hub ? " hub" : "") + (node.flagged ? " flagged" : ""),
+        "data-testid": "path-node", title: node.hub ? "a hub: used by " + (node.shared_by || "many")
+          + " accounts; a path through it proves little" : words },
+      el("span", { class: "dot" + (isAccount ? "" : " square"), style: { background: typeColour(node.type) } }),
+      words, node.hub ? el("span", { class: "hub-mark", text: "hub" }) : null,
+      !node.hub && node.shared_by ? el("span", { class: "muted small", text: " (" + node.shared_by + " accounts)" }) : null);
+      if (isAccount) {
+        chip.classList.add("clickable");
+        chip.addEventListener("click", () => { window.location.hash = accountHash(node.type, node.label); });
+      }
+      parts.push(chip);
+    });
+    return el("div", { class: "path-row", "data-testid": "path-row" }, ...parts);
   }
 
   function onAccountSearch(event) {
@@ -1668,6 +1731,7 @@
     $("account-fit").addEventListener("click", () => { if (panels.account.cy) readableZoom(panels.account.cy); });
     $("account-hops").addEventListener("change", () => loadNeighbourhood(state.accountToken));
     $("account-search").addEventListener("submit", onAccountSearch);
+    $("paths-form").addEventListener("submit", onPathsSearch);
     $("graph-export-graphml").addEventListener("click", () => exportGraph("graphml"));
     $("graph-export-gexf").addEventListener("click", () => exportGraph("gexf"));
     window.addEventListener("hashchange", route);
