@@ -574,3 +574,22 @@ def test_a_path_to_an_unknown_account_says_it_is_unknown(page_expecting_404: Any
     page.wait_for_selector("[data-testid=paths-missing]")
     assert page.locator("[data-testid=paths-missing]").text_content() == (
         "No creator with id nobody_at_all is known to this store.")
+
+
+def test_selecting_an_identifier_or_a_shop_node_names_it_without_nulls(page: Any,
+                                                                      served: Served) -> None:
+    """The selection panel once read 'nullnull' for a node with no account link and no button."""
+    _sign_in(page, served)
+    top = served.api("GET", "/rings").json()["items"][0]["ring_id"]
+    _open_ring(page, top)
+    for node_type in ("payout_account", "device", "shop", "creator"):
+        shown = page.evaluate("""(type) => {
+          const node = window.ringwatchCy.nodes(`[type = "${type}"][!folded]`).first();
+          if (node.empty()) return null;
+          node.emit("tap");
+          return { id: node.data("full"), text: document.querySelector("#graph-selection").textContent };
+        }""", node_type)
+        if shown is None:
+            continue
+        assert "null" not in shown["text"] and "undefined" not in shown["text"], shown
+        assert shown["id"] in shown["text"]
