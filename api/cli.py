@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sys
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -29,7 +31,7 @@ from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import LoadResult, LoadSummary
 from ringwatch.loading import load_into
 from ringwatch.ring_history import account_count
-from ringwatch.store_settings import Backend
+from ringwatch.store_settings import Backend, StoreSettings
 from ringwatch.tables import TABLES
 
 from .cli_options import (
@@ -41,8 +43,10 @@ from .cli_options import (
     Ui,
     console,
     exit_codes,
+    hoisted,
     log,
     progress_bars,
+    removing_what_it_made,
     warn,
 )
 from .score_text import score_texts
@@ -67,7 +71,7 @@ def _configure(
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Debug logs, and a traceback with unexpected errors.")] = False,
     log_level: Annotated[str | None, typer.Option(
-        help="Log level: debug, info, warning, error [default: info; warning with --quiet, "
+        help="Log level: debug, info, warning, error \\[default: info; warning with --quiet, "
         "debug with --verbose].", show_default=False)] = None,
 ) -> None:
     Ui.quiet, Ui.verbose = quiet, verbose
@@ -104,11 +108,18 @@ def load(
     Loading the same snapshot twice changes nothing; a later snapshot updates
     the graph in place.
     """
-    with exit_codes():
+    with exit_codes(), removing_what_it_made(quarantine, _local_store_dir(backend, store_dir)):
         summary = load_into_store(data, backend=backend, store_dir=store_dir,
                                   quarantine_dir=quarantine, replace=replace, bulk=bulk)
         if summary_json:
             summary_json.write_text(json.dumps(summary.as_dict(), indent=2))
+
+
+def _local_store_dir(backend: Backend, store_dir: Path | None) -> Path | None:
+    """The directory a local store would be made in (None for Neo4j)."""
+    if Backend(backend) is not Backend.local:
+        return None
+    return StoreSettings.from_env(backend=backend, store_dir=store_dir).store_dir
 
 
 def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
@@ -127,28 +138,23 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
                              "--backend neo4j")
     store = bulk_import_for() if bulk else store_for(backend, store_dir=store_dir)
     with store, progress_bars() as progress:
-        try:
-            task = progress.add_task("validating", total=len(TABLES))
+        task = progress.add_task("validating", total=len(TABLES))
 
-            def validated(table: str) -> None:
-                progress.update(task, description=f"validating {table}", advance=1)
+        def validated(table: str) -> None:
+            progress.update(task, description=f"validating {table}", advance=1)
 
-            write = progress.add_task(f"writing to {store.backend}", total=None, visible=False)
+        write = progress.add_task(f"writing to {store.backend}", total=None, visible=False)
 
-            def checked(loaded: LoadResult) -> None:
-                progress.update(task, completed=len(TABLES), description="validated")
-                progress.update(write, total=loaded.snapshot.rows, visible=True)
+        def checked(loaded: LoadResult) -> None:
+            progress.update(task, completed=len(TABLES), description="validated")
+            progress.update(write, total=loaded.snapshot.rows, visible=True)
 
-            def written(table: str, rows: int) -> None:
-                progress.update(write, advance=rows, description=f"writing {table}")
+        def written(table: str, rows: int) -> None:
+            progress.update(write, advance=rows, description=f"writing {table}")
 
-            result = load_into(store, data, quarantine_dir=quarantine_dir, replace=replace,
-                               validated=validated, checked=checked, written=written)
-            progress.update(write, completed=result.snapshot.rows, description="written")
-        except BaseException:
-            # A failed load ends with its one error line, not with bars stopped half way.
-            progress.live.transient = True
-            raise
+        result = load_into(store, data, quarantine_dir=quarantine_dir, replace=replace,
+                           validated=validated, checked=checked, written=written)
+        progress.update(write, completed=result.snapshot.rows, description="written")
     print_summary(result.summary, quarantine_dir)
     log.info("loaded %s into the %s store (%s): %d rows, %d quarantined", data, backend.value,
              _where(store), result.snapshot.rows, result.summary.quarantined)
@@ -257,7 +263,7 @@ def run(
     reason when the snapshot cannot be used at all, 3 when the store cannot be
     reached.
     """
-    with exit_codes():
+    with exit_codes(), removing_what_it_made(out, _local_store_dir(backend, store_dir)):
         out.mkdir(parents=True, exist_ok=True)
         summary = load_into_store(data, backend=backend, store_dir=store_dir,
                                   quarantine_dir=out / "quarantine")
@@ -399,7 +405,8 @@ def evaluate_rings(
     if not reviews and (rings is None or labels is None):
         raise typer.BadParameter("give --rings and --labels, or --reviews")
     with exit_codes():
-        store = store_for(backend, store_dir=store_dir) if (baselines or reviews) else None
+        store = (store_for(backend, store_dir=store_dir, create=False) if (baselines or reviews)
+                 else None)
         if rings is not None and labels is not None:
             _print_evaluation(store if baselines else None, load_rings(rings), labels,
                               flag_score=flag_score)
@@ -423,6 +430,7 @@ def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: 
     from ringwatch.detectors.baselines import BASELINES
     from ringwatch.detectors.context import read_context
     from ringwatch.detectors.evaluation import (
+        EvaluationError,
         assess,
         evaluate,
         load_labels,
@@ -430,7 +438,11 @@ def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: 
         market_accounts,
     )
 
+    if not labels_path.is_file():
+        raise EvaluationError(f"{labels_path}: no such labels file (labels.csv, written beside "
+                              "a generated snapshot)")
     labels = load_labels(labels_path)
+    _check_one_snapshot(rings, labels, labels_path)
     beside = labels_path.parent / "lookalikes.csv"
     lookalikes = load_lookalikes(beside) if beside.exists() else None
     snapshot = labels_path.parent
@@ -449,17 +461,46 @@ def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: 
             typer.echo(evaluate(spec.find(ctx), labels).table())
 
 
+def _check_one_snapshot(rings: list[dict], labels: pd.DataFrame, labels_path: Path) -> None:
+    """Refuse rings and labels of two different snapshots: every figure would be 0, silently.
+
+    Ids are opaque and differ between snapshots, so rings from one market judged
+    by another's labels share no account. When some rings hold accounts and
+    none of those accounts is in the labels or, when the snapshot's
+    ``creators.csv`` sits beside the labels, none of the rings' creators is
+    there, the two are not of one snapshot.
+    """
+    from ringwatch.detectors.evaluation import EvaluationError
+
+    accounts = {(m.get("type"), m.get("id")) for r in rings for m in r.get("members") or []
+                if m.get("type") in ("creator", "shop", "seller", "buyer")}
+    if not accounts:
+        return
+    labelled = set(zip(labels["account_type"], labels["account_id"], strict=True))
+    creators_csv = labels_path.parent / "creators.csv"
+    known = set()
+    if creators_csv.is_file():
+        known = {("creator", c) for c in pd.read_csv(creators_csv, dtype=str,
+                                                    usecols=["creator_id"])["creator_id"]}
+    if not accounts & labelled and (not known or not accounts & known):
+        raise EvaluationError(
+            f"the rings and {labels_path} are not of one snapshot: none of the "
+            f"{len(accounts):,} accounts in the rings is labelled"
+            + (f" or in {creators_csv}" if known else "") + "; give the labels.csv of the "
+            "snapshot the rings were detected on")
+
+
 @app.command()
 def serve(
     backend: Annotated[Backend | None, typer.Option(
-        "--backend", help="Graph store: 'local' or 'neo4j' [default: $RINGWATCH_API_BACKEND or "
+        "--backend", help="Graph store: 'local' or 'neo4j' \\[default: $RINGWATCH_API_BACKEND or "
         "local].", show_default=False)] = None,
     store_dir: StoreOption = None,
     host: Annotated[str | None, typer.Option(
-        help="Address to listen on [default: $RINGWATCH_API_HOST or 127.0.0.1]. Beyond "
+        help="Address to listen on \\[default: $RINGWATCH_API_HOST or 127.0.0.1]. Beyond "
         "loopback only once an API key exists.", show_default=False)] = None,
     port: Annotated[int | None, typer.Option(
-        help="Port [default: $RINGWATCH_API_PORT or 8080].", show_default=False)] = None,
+        help="Port \\[default: $RINGWATCH_API_PORT or 8080].", show_default=False)] = None,
 ) -> None:
     """Serve the review API (OpenAPI at /docs) and the review page (/ui).
 
@@ -481,7 +522,7 @@ def serve(
         except ValidationError as exc:
             raise RingwatchError(f"invalid API settings: {exc.errors()[0]['msg']} "
                                  f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
-        with store_for(settings.backend, store_dir=settings.store_dir) as store:
+        with store_for(settings.backend, store_dir=settings.store_dir, create=False) as store:
             usable = [k for k in store.api_keys() if not k.revoked]
             check_exposure(settings, len(usable))  # a clear error before uvicorn starts
             described = _describe_store(store)
@@ -544,5 +585,5 @@ _register_subcommands()
 
 
 def main() -> None:
-    """Entry point of the ``ringwatch`` command."""
-    app()
+    """Entry point of the ``ringwatch`` command (global options allowed after the command)."""
+    app(args=hoisted(sys.argv[1:]), prog_name="ringwatch")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 from collections import Counter
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -20,6 +21,7 @@ import typer
 
 from ringwatch.domain import AccountType
 from ringwatch.store_settings import Backend
+from ringwatch.wording import count, type_noun
 
 from .cli_options import EXIT_BAD_INPUT, BackendOption, StoreOption, console, exit_codes, progress_bars, say
 from .wiring import store_for
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from ringwatch.enforcement.job import BatchOutcome, BlastRadius, Preview
+    from ringwatch.enforcement.policy import Policy
+    from ringwatch.graph.store import GraphStore
 
 #: Exit code when another job holds the output directory's lock: the scheduler should
 #: not retry at once (that job finishes every batch), only alert if it keeps happening.
@@ -105,6 +109,8 @@ def enforce(
                 if dry_run:
                     _print_preview(preview(store, out, policy=rules), rules.source)
                     return
+                if batch_id is None and _nothing_to_do(store, out, rules, preview):
+                    return
                 with progress_bars() as bar:
                     report = enforce_rings(store, out, policy=rules, batch_id=batch_id,
                                            actor=actor or DEFAULT_ACTOR, fmt=fmt.value,
@@ -114,10 +120,34 @@ def enforce(
         except EnforcementLockedError as exc:
             _fail(str(exc), EXIT_LOCKED)
         for outcome in report.recovered:
-            typer.echo(f"finished interrupted batch {outcome.batch_id}: {len(outcome.enforced)} "
-                       f"rings enforced ({len(outcome.marked_now)} marked now), {outcome.actions} "
-                       f"actions in {outcome.file}{_withdrawn(outcome)}")
+            typer.echo(f"finished interrupted batch {outcome.batch_id}: "
+                       f"{count(len(outcome.enforced), 'ring')} enforced "
+                       f"({len(outcome.marked_now)} marked now), {count(outcome.actions, 'action')} "
+                       f"in {outcome.file}{_withdrawn(outcome)}")
         _print_batch(report.batch)
+
+
+def _nothing_to_do(store: GraphStore, out: Path, rules: Policy,
+                   preview: Callable[..., Preview]) -> bool:
+    """Say so and return True when no batch is unfinished and the policy plans no ring.
+
+    A nightly job on a quiet night then names the store it read and leaves no
+    empty actions file, lock or journal behind (a ring confirmed in the
+    moment between this look and a job is the next night's).
+    """
+    found = preview(store, out, policy=rules)
+    if found.unfinished or found.planned:
+        return False
+    typer.echo(f"nothing to enforce in {_store_words(store)}: the policy ({rules.source}) acts "
+               f"on no ring that is waiting ({count(len(found.already), 'ring')} enforced "
+               "earlier); no actions file written")
+    return True
+
+
+def _store_words(store: GraphStore) -> str:
+    """``the local store at DIR`` or ``the neo4j store at URI``."""
+    where = getattr(store, "directory", None) or getattr(store, "uri", None)
+    return f"the {store.backend} store" + (f" at {where}" if where else "")
 
 
 class _Progress:
@@ -164,14 +194,15 @@ def _withdrawn(outcome: BatchOutcome) -> str:
 
 def _print_batch(outcome: BatchOutcome) -> None:
     if outcome.re_exported:
-        typer.echo(f"batch {outcome.batch_id} was finished earlier: {len(outcome.enforced)} rings "
-                   f"enforced, {outcome.actions} actions re-exported to {outcome.file}; nothing "
+        typer.echo(f"batch {outcome.batch_id} was finished earlier: "
+                   f"{count(len(outcome.enforced), 'ring')} enforced, "
+                   f"{count(outcome.actions, 'action')} re-exported to {outcome.file}; nothing "
                    "enforced twice")
     else:
         why = Counter(outcome.withdrawn.values())
         elsewhere = why.pop("earlier", 0)
-        typer.echo(f"batch {outcome.batch_id}: {len(outcome.enforced)} rings enforced, "
-                   f"{outcome.actions} actions in {outcome.file}; "
+        typer.echo(f"batch {outcome.batch_id}: {count(len(outcome.enforced), 'ring')} enforced, "
+                   f"{count(outcome.actions, 'action')} in {outcome.file}; "
                    f"{len(outcome.already) + elsewhere} enforced earlier, {sum(why.values())} "
                    "changed during the job (next batch)"
                    + (f"; {elsewhere} taken by a job on another --out, withdrawn from this file"
@@ -183,29 +214,32 @@ def _print_batch(outcome: BatchOutcome) -> None:
 def _print_preview(found: Preview, source: str) -> None:
     typer.echo("dry run: nothing written, no ring marked, no lock taken")
     for batch, left in found.unfinished.items():
-        typer.echo(f"would first finish interrupted batch {batch}: {left} rings left to mark")
+        typer.echo(f"would first finish interrupted batch {batch}: {count(left, 'ring')} left to "
+                   "mark")
     actions = sum(len(r["actions"]) for r in found.planned)
-    typer.echo(f"would plan a new batch by {source}: {len(found.planned)} rings, {actions} actions; "
-               f"{len(found.already)} enforced earlier")
+    typer.echo(f"would plan a new batch by {source}: {count(len(found.planned), 'ring')}, "
+               f"{count(actions, 'action')}; {len(found.already)} enforced earlier")
     by_rule: dict[str, list[int]] = {}
     for ring in found.planned:
         counts = by_rule.setdefault(ring["rule"], [0, 0])
         counts[0] += 1
         counts[1] += len(ring["actions"])
-    for rule, (rings, count) in by_rule.items():
-        typer.echo(f"  rule {rule!r}: {rings} rings, {count} actions")
-    for action, count in found.radius.by_action.items():
-        typer.echo(f"  {action}: {count}")
+    for rule, (rings, n) in by_rule.items():
+        typer.echo(f"  rule {rule!r}: {count(rings, 'ring')}, {count(n, 'action')}")
+    for action, n in found.radius.by_action.items():
+        typer.echo(f"  {action}: {n}")
     typer.echo(f"blast radius: {_radius(found.radius)}")
 
 
 def _radius(radius: BlastRadius) -> str:
     """``12 creators, 3 shops, 40 buyers touched; commission held 1,234.50 USD`` and so on."""
     order = tuple(AccountType)
-    accounts = [f"{radius.targets.get(target_type, 0)} {target_type}s" for target_type in order]
-    others = [f"{n} {target_type.replace('_', ' ')}s" for target_type, n in radius.targets.items()
-              if target_type not in (*order, "ring")]
+    accounts = [f"{n:,} {type_noun(t, n)}" for t in order
+                for n in (radius.targets.get(t, 0),)]
+    others = [f"{n:,} {type_noun(t, n)}" for t, n in radius.targets.items()
+              if t not in (*order, "ring")]
     held = ", ".join(f"{amount:,.2f} {currency or '(no currency given)'}"
                      for currency, amount in sorted(radius.commission_held.items())) or "0.00"
     touched = ", ".join(accounts) + " touched" + (f" ({', '.join(others)})" if others else "")
-    return f"{radius.rings} rings, {radius.actions} actions; {touched}; commission held {held}"
+    return (f"{count(radius.rings, 'ring')}, {count(radius.actions, 'action')}; {touched}; "
+            f"commission held {held}")

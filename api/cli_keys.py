@@ -34,7 +34,7 @@ def create_key(
 
     with exit_codes():
         secret, record = new_api_key(role, label)
-        with store_for(backend, store_dir=store_dir) as store:
+        with store_for(backend, store_dir=store_dir, create=False) as store:
             store.save_api_key(record)
         console.print(f"created key {record.key_id} (role {record.role}"
                       f"{', label ' + label if label else ''}); it is shown only this once:",
@@ -48,7 +48,7 @@ def list_keys(backend: BackendOption = Backend.local, store_dir: StoreOption = N
     from .auth import PUBLIC_KEY_FIELDS, public_key_record
 
     with exit_codes():
-        with store_for(backend, store_dir=store_dir) as store:
+        with store_for(backend, store_dir=store_dir, create=False) as store:
             records = [public_key_record(r) for r in store.api_keys()]
         revoked = sum(1 for r in records if r.get("revoked_at"))
         table = Table(title=f"{len(records)} API key(s), {revoked} revoked")
@@ -74,7 +74,7 @@ def revoke_key(
 
     with exit_codes():
         at = utc_stamp()
-        with store_for(backend, store_dir=store_dir) as store:
+        with store_for(backend, store_dir=store_dir, create=False) as store:
             revocation = store.revoke_api_key(key_id, at=at)
             if revocation is not None and revocation.revoked_now:
                 note = f"`ringwatch keys revoke` ({describe_key(revocation.record)})"

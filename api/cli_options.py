@@ -12,6 +12,9 @@ cannot be reached, 4 the API's port is taken, 1 any other failure.
 from __future__ import annotations
 
 import logging
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -46,7 +49,7 @@ BackendOption = Annotated[Backend, typer.Option(
     "RINGWATCH_NEO4J_URI, RINGWATCH_NEO4J_USER, RINGWATCH_NEO4J_PASSWORD).")]
 StoreOption = Annotated[Path | None, typer.Option(
     "--store", envvar="RINGWATCH_STORE", help="Directory of the local store "
-    "[default: ./.ringwatch/store]; later commands must point at the same one.",
+    "\\[default: ./.ringwatch/store]; later commands must point at the same one.",
     show_default=False)]
 
 
@@ -69,10 +72,62 @@ def warn(text: str) -> None:
                   soft_wrap=True)
 
 
-def progress_bars() -> Progress:
-    """The commands' progress bars on stderr (none with --quiet)."""
-    return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False, disable=Ui.quiet)
+@contextmanager
+def progress_bars() -> Iterator[Progress]:
+    """The commands' progress bars on stderr (none with --quiet).
+
+    They stay on screen when the work is done, and go when it fails: the
+    error's one line then follows the command, not a blank line left by bars
+    that had not started.
+    """
+    progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, transient=False, disable=Ui.quiet)
+    quiet = console.quiet
+    try:
+        with progress:
+            try:
+                yield progress
+            except BaseException:
+                # Stopped bars print nothing (rich would end them with a blank line when
+                # stderr is not a terminal); the error's line follows the command.
+                progress.live.transient = True
+                console.quiet = True
+                raise
+    finally:
+        console.quiet = quiet
+
+
+class removing_what_it_made:
+    """On failure, remove the directories a command made that are still without a file.
+
+    ``ringwatch run --data TYPO --out out`` must not leave ``out/`` and an empty
+    store behind: the next command would take the empty store for a loaded
+    one. For each directory given, the outermost one that did not exist is
+    remembered; on an error, it goes when no file was written under it.
+    """
+
+    def __init__(self, *directories: Path | None) -> None:
+        self.made: list[Path] = []
+        for directory in directories:
+            if directory is None:
+                continue
+            outermost = None
+            for candidate in (directory.absolute(), *directory.absolute().parents):
+                if candidate.exists():
+                    break
+                outermost = candidate
+            if outermost is not None:
+                self.made.append(outermost)
+
+    def __enter__(self) -> removing_what_it_made:
+        return self
+
+    def __exit__(self, error_type: type | None, error: BaseException | None, tb: object) -> bool:
+        if error is not None:
+            for directory in self.made:
+                if directory.is_dir() and not any(p.is_file() for p in directory.rglob("*")):
+                    shutil.rmtree(directory, ignore_errors=True)
+        return False
 
 
 class PortInUseError(RingwatchError):
@@ -92,8 +147,11 @@ class exit_codes:
     def __exit__(self, error_type: type | None, error: BaseException | None, tb: object) -> bool:
         if error is None or isinstance(error, typer.Exit | KeyboardInterrupt):
             return False
+        from ringwatch.detectors.evaluation import EvaluationError  # read only on a failure
+
         message = str(error)
-        if isinstance(error, SnapshotError | StoreEmptyError | DatabaseNotEmptyError):
+        if isinstance(error, SnapshotError | StoreEmptyError | DatabaseNotEmptyError
+                      | EvaluationError):
             code = EXIT_BAD_INPUT
         elif isinstance(error, StoreUnavailableError):
             code = EXIT_STORE_UNAVAILABLE
@@ -110,3 +168,38 @@ class exit_codes:
         console.print(f"ringwatch: error: {' '.join(message.split())}", markup=False,
                       highlight=False, soft_wrap=True)
         raise typer.Exit(code)
+
+
+#: The options of ``ringwatch`` itself (its callback), said before or after the command.
+_GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "--verbose"})
+_GLOBAL_VALUED = "--log-level"
+
+
+def hoisted(argv: list[str]) -> list[str]:
+    """``argv`` with the global options moved in front of the command.
+
+    ``ringwatch run --data d --out o -q`` is how people type it; the parser
+    only takes ``-q`` before the command name, so the entry point moves
+    ``-q``/``--quiet``, ``-v``/``--verbose`` and ``--log-level LEVEL`` there
+    (nothing after ``--`` is touched).
+
+    >>> hoisted(["run", "--data", "d", "-q", "--log-level", "info"])
+    ['-q', '--log-level', 'info', 'run', '--data', 'd']
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg in _GLOBAL_FLAGS or arg.startswith(_GLOBAL_VALUED + "="):
+            front.append(arg)
+        elif arg == _GLOBAL_VALUED and i + 1 < len(argv):
+            front.extend(argv[i:i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest

@@ -308,6 +308,65 @@ class Neighbourhood(BaseModel):
     truncated: bool
 
 
+#: ``type:id`` of an account (creator, shop, seller, buyer): the ends of a path.
+ACCOUNT_PATTERN = rf"^({'|'.join(map(re.escape, _ACCOUNT_ORDER))}):.+$"
+
+
+class PathNode(BaseModel):
+    """One node of a path: an account or an identifier; a hub is used by many and proves little."""
+
+    id: str = Field(description="'type:id'")
+    type: str
+    label: str
+    hub: bool = Field(description="More than the search's per-node limit of neighbours: a "
+                      "carrier NAT, a payment aggregator, a busy shop. Not walked through; a path "
+                      "through it is weak evidence.")
+    shared_by: int | None = Field(None, description="For an identifier: how many accounts use it.")
+    flagged: bool = Field(description="A member of an open ring.")
+
+
+class PathHop(_Open):
+    """One edge of a path, in the graph's direction, with its numbers (events, orders, money)."""
+
+    source: str
+    target: str
+    type: str = Field(description="USES, TRADES, BOUGHT or OWNS")
+    label: str | None = Field(None, description="What the edge holds, in words ('3 orders').")
+
+
+class AccountPath(BaseModel):
+    """One shortest path: its nodes from one account to the other, and the hop between each two."""
+
+    nodes: list[PathNode]
+    hops: list[PathHop]
+
+
+class Paths(BaseModel):
+    """How two accounts are connected: every shortest path found (up to a limit), hop by hop."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "source": "creator:c_102", "target": "creator:c_7", "length": 2, "complete": True,
+        "reason": None,
+        "paths": [{"nodes": [
+            {"id": "creator:c_102", "type": "creator", "label": "c_102", "hub": False,
+             "shared_by": None, "flagged": True},
+            {"id": f"{_DEVICE}:d_55", "type": _DEVICE, "label": "d_55", "hub": False,
+             "shared_by": 2, "flagged": True},
+            {"id": "creator:c_7", "type": "creator", "label": "c_7", "hub": False,
+             "shared_by": None, "flagged": False}],
+            "hops": [{"source": "creator:c_102", "target": f"{_DEVICE}:d_55", "type": "USES",
+                      "label": "3 events", "events": 3},
+                     {"source": "creator:c_7", "target": f"{_DEVICE}:d_55", "type": "USES",
+                      "label": "1 event", "events": 1}]}]}]})
+
+    source: str
+    target: str
+    length: int | None = Field(description="Hops of the shortest paths; null when none was found.")
+    complete: bool = Field(description="False when the time limit stopped the search first.")
+    reason: str | None = Field(description="Why no path, or why the search stopped.")
+    paths: list[AccountPath]
+
+
 class AuditEntry(_Open):
     """One audited action. Entries are never changed or deleted."""
 

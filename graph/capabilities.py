@@ -19,12 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Protocol, TypedDict, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypedDict, runtime_checkable
 
 import pandas as pd
 
 from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
 from ringwatch.tables import Snapshot
+
+if TYPE_CHECKING:
+    from .paths import PathSearch
 
 #: Called as ``progress(table, rows)`` while a snapshot is written: ``rows`` more rows of
 #: ``table`` were just written. An increment, never a running total, so that a progress bar
@@ -405,6 +408,35 @@ class AccountGraph(Protocol):
 
         :meth:`ringwatch.graph.store.GraphStore.neighbourhood` has an example
         that runs on a small local store.
+        """
+        ...
+
+    def paths(self, source: Node, target: Node, *, max_hops: int, per_node: int = DEFAULT_PER_NODE,
+              max_paths: int = 10, time_limit: float = 10.0) -> PathSearch | None:
+        """Every shortest path between two accounts through the account graph, or ``None``.
+
+        The same graph and adjacency as :meth:`neighbourhood`; the search
+        (:func:`ringwatch.graph.paths.shortest_paths`) is defined once in
+        :class:`~ringwatch.graph.store.GraphStore` on each store's ``_adjacent``
+        hook, so both stores give the same paths. Hubs (nodes with more than
+        ``per_node`` neighbours) are met but never walked through.
+
+        Parameters
+        ----------
+        source, target
+            ``(account type, id)`` of the two accounts.
+        max_hops
+            Longest path looked for, in edges (an identifier shared by two
+            accounts is two hops: account, identifier, account).
+        max_paths
+            At most this many of the shortest paths.
+        time_limit
+            Seconds after which the search stops (``complete`` is then False).
+
+        Returns
+        -------
+        PathSearch or None
+            ``None`` when either account is unknown (:meth:`account` is ``None``).
         """
         ...
 

@@ -48,6 +48,7 @@ from .capabilities import (
 )
 from .errors import UnstorableColumnError
 from .model import NODE_KEY, NODE_TABLES, account_labels
+from .paths import PathSearch, shortest_paths
 
 
 class GraphStore(abc.ABC):
@@ -236,6 +237,22 @@ class GraphStore(abc.ABC):
             return None
         return walk((account_type, account_id), self._adjacent, hops=hops, limit=limit,
                     per_node=per_node)
+
+    def paths(self, source: Node, target: Node, *, max_hops: int, per_node: int = DEFAULT_PER_NODE,
+              max_paths: int = 10, time_limit: float = 10.0) -> PathSearch | None:
+        """Every shortest path between two accounts (:func:`shortest_paths` over :meth:`_adjacent`);
+        see ``AccountGraph.paths``."""
+        for node_type, _ in (source, target):
+            check_account_type(node_type)
+        for name, value in (("max_hops", max_hops), ("per_node", per_node),
+                            ("max_paths", max_paths)):
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        if not all(self._account_exists(*end) for end in (source, target)):
+            return None
+        return shortest_paths(source, target, self._adjacent, max_hops=max_hops,
+                              per_node=per_node, max_paths=max_paths,
+                              deadline=time.monotonic() + time_limit)
 
     @abc.abstractmethod
     def _account_exists(self, account_type: str, account_id: str) -> bool:

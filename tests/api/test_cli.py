@@ -114,12 +114,14 @@ def test_enforce_and_reviewer_precision_after_a_review(generated_snapshot: Path,
         review_ring(store, ring["ring_id"], action, reviewer=reviewer, expected_version=0)
     result = _run("enforce", "--out", str(tmp_path / "acts"), "--store", str(store_dir),
                   "--batch-id", "night-1")
-    assert result.exit_code == 0 and "1 rings enforced" in result.output
+    assert result.exit_code == 0 and "1 ring enforced" in result.output
     actions = [json.loads(line) for line in
                (tmp_path / "acts" / "actions-night-1.jsonl").read_text().splitlines()]
     assert {a["ring_id"] for a in actions} == {first["ring_id"]}
     again = _run("enforce", "--out", str(tmp_path / "acts2"), "--store", str(store_dir))
-    assert "0 rings enforced" in again.output and "1 enforced earlier" in again.output
+    assert again.exit_code == 0 and "nothing to enforce in the local store at" in again.output
+    assert "(1 ring enforced earlier); no actions file written" in again.output
+    assert not (tmp_path / "acts2").exists()  # no empty actions file, lock or journal
     verdicts = _run("eval", "--reviews", "--store", str(store_dir)).output
     kinds = {first["kind"], second["kind"]}
     expected = "1.000" if len(kinds) == 2 else "0.500"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -202,6 +203,7 @@ def _free_port() -> int:
 
 
 def test_serve_on_a_taken_port_exits_4_with_one_line(tmp_path: Path) -> None:
+    LocalStore(tmp_path / "store")  # a store that exists (serve never makes one)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
@@ -217,6 +219,7 @@ def test_serve_on_a_taken_port_exits_4_with_one_line(tmp_path: Path) -> None:
 def test_serve_says_which_store_it_serves_and_warns_when_it_is_empty(tmp_path: Path) -> None:
     port = _free_port()
     store_dir = tmp_path / "store"
+    LocalStore(store_dir)  # made, never loaded: serve warns (it never makes a store itself)
     server = subprocess.Popen([sys.executable, "-m", "ringwatch", "serve", "--port", str(port),
                                "--store", str(store_dir)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
@@ -237,6 +240,68 @@ def test_serve_says_which_store_it_serves_and_warns_when_it_is_empty(tmp_path: P
     assert "no detection run yet" in text and "WARNING" in stderr
     assert "no API key" in text
     assert f"http://127.0.0.1:{port}/ui" in text
+
+
+@pytest.mark.parametrize("command", [["serve"], ["keys", "create", "--role", "viewer"],
+                                     ["keys", "list"], ["eval", "--reviews"]])
+def test_a_mistyped_store_is_refused_and_never_made(command: list[str], tmp_path: Path) -> None:
+    """Only load and run make a store; the others would leave an empty one a later command
+    takes for the real store."""
+    typo = tmp_path / "stroe"
+    port = ["--port", str(_free_port())] if command == ["serve"] else []
+    done = _process(*command, *port, "--store", str(typo), timeout=60)
+    assert done.returncode == 2
+    assert f"there is no local store at {typo}" in _one_error_line(done.stderr)
+    assert not typo.exists()
+
+
+def test_a_failed_run_leaves_no_directory_behind_and_no_blank_line(tmp_path: Path) -> None:
+    done = _process("run", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "out"),
+                    "--store", str(tmp_path / "store"), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("ringwatch: error: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "creators.csv").write_text("creator_id\n")
+    done = _process("load", "--data", str(bad), "--store", str(tmp_path / "s2"),
+                    "--quarantine", str(tmp_path / "q"), timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith("ringwatch: error: ")
+    assert "registered_at" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad"]
+
+
+def test_global_options_work_after_the_command_too(tmp_path: Path) -> None:
+    done = _process("load", "--data", str(tmp_path / "nope"), "--store", str(tmp_path / "s"),
+                    "-q", timeout=60)
+    assert done.returncode == 2 and "No such option" not in done.stderr
+    assert _one_error_line(done.stderr).endswith("snapshot directory does not exist")
+
+
+def test_help_keeps_the_defaults_it_states() -> None:
+    """Rich markup once ate '[default: ...]' and left 'Port .'."""
+    done = _process("serve", "--help", timeout=60, env={"COLUMNS": "200"})
+    text = " ".join(done.stdout.split())
+    assert "Port [default: $RINGWATCH_API_PORT or 8080]." in text
+    assert "[default: $RINGWATCH_API_HOST or 127.0.0.1]" in text
+    for command in ("load", "run", "detect", "enforce", "keys create"):
+        shown = _process(*command.split(), "--help", timeout=60, env={"COLUMNS": "200"})
+        assert not re.search(r"\w \.(\s|$)", " ".join(shown.stdout.split())), command
+
+
+def test_eval_of_rings_and_labels_of_two_snapshots_exits_2(tmp_path: Path) -> None:
+    rings = tmp_path / "rings.jsonl"
+    rings.write_text(json.dumps({"ring_id": "R-1", "kind": "identity_ring", "score": 0.9,
+                                 "members": [{"type": "creator", "id": "c_from_market_a"}],
+                                 "evidence": []}) + "\n")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("ring_id,account_type,account_id,typology\nL-1,creator,c_other,account_farm\n")
+    done = _process("eval", "--rings", str(rings), "--labels", str(labels), "--no-baselines",
+                    timeout=60)
+    assert done.returncode == 2 and "not of one snapshot" in _one_error_line(done.stderr)
+    missing = _process("eval", "--rings", str(rings), "--labels", str(tmp_path / "nope.csv"),
+                       "--no-baselines", timeout=60)
+    assert missing.returncode == 2 and "no such labels file" in _one_error_line(missing.stderr)
 
 
 def test_help_points_at_the_contract_in_the_repository() -> None:

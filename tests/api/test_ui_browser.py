@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -525,3 +526,70 @@ def test_an_unknown_account_is_said_to_be_unknown(page_expecting_404: Any, serve
     assert page.locator("#account-missing").text_content() == (
         "No buyer with id nobody_here is known to this store.")
     assert page.locator("#account-detail").is_hidden()
+
+
+def test_the_account_view_draws_how_two_accounts_are_connected(page: Any, served: Served) -> None:
+    """farm2's creators share three identifiers: three two-hop paths, each drawn as a row."""
+    _sign_in(page, served)
+    page.click("#nav-accounts")
+    page.fill("#account-id", "farm2_c0")
+    page.click("[data-testid=account-submit]")
+    page.wait_for_selector('#account-graph[data-state="drawn"][data-owner="creator:farm2_c0"]')
+    page.select_option("#paths-type", "creator")
+    page.fill("#paths-id", "farm2_c3")
+    page.click("[data-testid=paths-submit]")
+    page.wait_for_selector("[data-testid=path-row]")
+    served_paths = served.api("GET", "/paths", params={"from": "creator:farm2_c0",
+                                                       "to": "creator:farm2_c3"}).json()
+    rows = page.locator("[data-testid=path-row]")
+    assert rows.count() == len(served_paths["paths"]) == 3
+    assert page.locator("[data-testid=paths-summary]").text_content() == "3 shortest paths of 2 hops"
+    for i, path in enumerate(served_paths["paths"]):
+        chips = rows.nth(i).locator("[data-testid=path-node]")
+        assert chips.count() == len(path["nodes"]) == 3
+        assert [n["label"] in chips.nth(k).text_content() for k, n in enumerate(path["nodes"])] == [
+            True] * 3
+        # Read in a row: each chip to the right of the last, none overlapping, all on screen.
+        boxes = [chips.nth(k).bounding_box() for k in range(chips.count())]
+        assert all(b is not None and b["width"] > 0 for b in boxes)
+        assert all(a["x"] + a["width"] <= b["x"] for a, b in pairwise(boxes))
+    # The identifier on each path says how many accounts use it (five farm creators).
+    assert "(5 accounts)" in rows.nth(0).text_content()
+    shot = page.locator("[data-testid=account-paths]").screenshot()
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 2000  # drawn, not a blank box
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "ui-paths.png").write_bytes(shot)
+
+
+def test_a_path_to_an_unknown_account_says_it_is_unknown(page_expecting_404: Any,
+                                                          served: Served) -> None:
+    page = page_expecting_404
+    _sign_in(page, served)
+    page.click("#nav-accounts")
+    page.fill("#account-id", "farm2_c0")
+    page.click("[data-testid=account-submit]")
+    page.wait_for_selector('#account-graph[data-state="drawn"][data-owner="creator:farm2_c0"]')
+    page.fill("#paths-id", "nobody_at_all")
+    page.click("[data-testid=paths-submit]")
+    page.wait_for_selector("[data-testid=paths-missing]")
+    assert page.locator("[data-testid=paths-missing]").text_content() == (
+        "No creator with id nobody_at_all is known to this store.")
+
+
+def test_selecting_an_identifier_or_a_shop_node_names_it_without_nulls(page: Any,
+                                                                      served: Served) -> None:
+    """The selection panel once read 'nullnull' for a node with no account link and no button."""
+    _sign_in(page, served)
+    top = served.api("GET", "/rings").json()["items"][0]["ring_id"]
+    _open_ring(page, top)
+    for node_type in ("payout_account", "device", "shop", "creator"):
+        shown = page.evaluate("""(type) => {
+          const node = window.ringwatchCy.nodes(`[type = "${type}"][!folded]`).first();
+          if (node.empty()) return null;
+          node.emit("tap");
+          return { id: node.data("full"), text: document.querySelector("#graph-selection").textContent };
+        }""", node_type)
+        if shown is None:
+            continue
+        assert "null" not in shown["text"] and "undefined" not in shown["text"], shown
+        assert shown["id"] in shown["text"]

@@ -79,6 +79,13 @@
     }
   }
 
+  /** ``node.replaceChildren`` with ``append``'s rules: null, undefined and false add nothing (the
+   *  DOM's own would write "null"), arrays are flattened, text is text. */
+  function setChildren(node, ...children) {
+    node.replaceChildren();
+    append(node, children);
+  }
+
   function show(node, visible) { node.hidden = !visible; }
 
   function ringHash(ringId) { return "#/rings/" + encodeURIComponent(ringId); }
@@ -457,13 +464,13 @@
 
   function renderRingList(replace, added) {
     const ul = $("ring-list");
-    if (replace) ul.replaceChildren();
+    if (replace) setChildren(ul);
     for (const ring of added) ul.append(ringListItem(ring));
     const list = state.list;
     relabelScores(ul, list.items);
     const count = list.items.length;
     const meta = $("ring-list-meta");
-    meta.replaceChildren(
+    setChildren(meta, 
       el("strong", { text: count === 0 ? "No rings match" : count + (list.next ? "+ rings" : count === 1 ? " ring" : " rings") }),
       list.asOf ? el("span", { class: "muted", text: " · as of " }) : null,
       list.asOf ? el("code", { text: list.asOf }) : null,
@@ -574,7 +581,7 @@
       ["members", fmtNumber((ring.members || []).length)],
     ];
     if (ring.dissolved_in_run) facts.push(["dissolved in", ring.dissolved_in_run]);
-    $("ring-facts").replaceChildren(...facts.filter(([, v]) => v).map(([k, v]) =>
+    setChildren($("ring-facts"), ...facts.filter(([, v]) => v).map(([k, v]) =>
       el("span", { class: "fact" }, el("span", { class: "muted", text: k + " " }), el("strong", { text: v }))));
     const note = $("ring-note");
     note.textContent = ring.note ? "Note: " + ring.note : "";
@@ -596,7 +603,7 @@
       kindName(o.kind) + " ",
       el("a", { href: ringHash(o.ring_id) }, el("code", { text: o.ring_id })),
       el("span", { class: "muted", text: " (" + String(o.status || "") + ", score " + fmtScore(o.score) + ")" })));
-    $("ring-overlaps").replaceChildren(...items);
+    setChildren($("ring-overlaps"), ...items);
     show($("ring-overlaps"), items.length > 0);
   }
 
@@ -605,7 +612,7 @@
       el("span", { class: "weight", title: ev.code || "", text: fmtScore(Number(ev.weight || 0)) }),
       el("span", { class: "ev-text", text: ev.text || ev.code || "" }),
       ev.code ? el("span", { class: "ev-code", text: humanise(ev.code) }) : null));
-    $("ring-evidence").replaceChildren(...(items.length ? items : [el("li", { class: "muted", text: "No evidence recorded." })]));
+    setChildren($("ring-evidence"), ...(items.length ? items : [el("li", { class: "muted", text: "No evidence recorded." })]));
   }
 
   /** Every metric by its whole name (it wraps, never cut); money with the ring's currency. */
@@ -614,7 +621,7 @@
       el("div", { class: "metric", "data-metric": name },
         el("dt", { text: humanise(name) }),
         el("dd", { text: fmtMetric(name, value, metrics) })));
-    $("ring-metrics").replaceChildren(...cells);
+    setChildren($("ring-metrics"), ...cells);
   }
 
   function entryField(entry, names) {
@@ -649,7 +656,7 @@
 
   function renderReviews(reviews) {
     const items = reviews.map((r) => renderEntry(r, ["ring_id", "version"]));
-    $("review-list").replaceChildren(...(items.length ? items : [el("li", { class: "muted empty-entry", text: "Not reviewed yet." })]));
+    setChildren($("review-list"), ...(items.length ? items : [el("li", { class: "muted empty-entry", text: "Not reviewed yet." })]));
   }
 
   function renderHistory(history) {
@@ -661,7 +668,7 @@
       el("td", { class: "num" }, el("span", { class: "score mini", style: { background: scoreColour(h.score) }, text: texts[i] })),
       el("td", { class: "num", text: fmtNumber(h.accounts) })));
     $("ring-history").tBodies[0].replaceChildren(...rows);
-    $("history-chart").replaceChildren(history.length > 1 ? historyChart(history) : el("span", { class: "muted small",
+    setChildren($("history-chart"), history.length > 1 ? historyChart(history) : el("span", { class: "muted small",
       text: history.length === 1 ? "Found in one run so far." : "No history." }));
   }
 
@@ -691,7 +698,7 @@
       parts.push(el("dt", { text: labels[relation] || humanise(relation) }),
         el("dd", {}, ids.map((id) => el("a", { href: ringHash(id), class: "ring-ref" }, el("code", { text: id })))));
     }
-    $("ring-lineage").replaceChildren(...(parts.length ? parts : [el("dd", { class: "muted", text: "No split or merge recorded." })]));
+    setChildren($("ring-lineage"), ...(parts.length ? parts : [el("dd", { class: "muted", text: "No split or merge recorded." })]));
   }
 
   function renderMembers(members) {
@@ -703,7 +710,7 @@
     const rank = (t) => { const i = TYPES.order.indexOf(t); return i < 0 ? TYPES.order.length : i; };
     const types = [...groups.keys()].sort((a, b) => rank(a) - rank(b) || String(a).localeCompare(String(b)));
     $("members-title").textContent = "Members (" + members.length + ")";
-    $("ring-members").replaceChildren(...types.map((type) => el("div", { class: "member-group" },
+    setChildren($("ring-members"), ...types.map((type) => el("div", { class: "member-group" },
       el("div", { class: "member-type" },
         el("span", { class: TYPES.accounts.has(type) ? "dot" : "dot square", style: { background: typeColour(type) } }),
         el("span", { text: type + " (" + groups.get(type).length + ")" })),
@@ -1151,7 +1158,7 @@
     const opts = options || {};
     const container = $(panel.graph);
     destroyPanel(panel);
-    container.replaceChildren();
+    setChildren(container);
     container.dataset.state = "empty";
     for (const name of ["owner", "hops", "layout"]) delete container.dataset[name];
     container.style.height = "";
@@ -1202,7 +1209,7 @@
   function resetSelection(panel) {
     if (panel.cy) panel.cy.elements().removeClass("faded");
     if (panel === panels.ring) for (const b of document.querySelectorAll(".member-id.active")) b.classList.remove("active");
-    $(panel.selection).replaceChildren(el("span", { class: "muted", text: "Click a node or an edge for details." }));
+    setChildren($(panel.selection), el("span", { class: "muted", text: "Click a node or an edge for details." }));
   }
 
   function accountLink(type, id, text) {
@@ -1226,7 +1233,7 @@
     if (node.data("folded")) {
       const members = node.data("members");
       const shown = members.slice(0, 60);
-      $(panel.selection).replaceChildren(dot, el("strong", { text: node.data("full") }),
+      setChildren($(panel.selection), dot, el("strong", { text: node.data("full") }),
         el("span", { class: "muted", text: edgeText + ":" }),
         el("span", { class: "folded-members" }, shown.map((id) => TYPES.accounts.has(type)
           ? el("a", { href: accountHash(type, id), class: "member-link" }, el("code", { text: id }))
@@ -1235,7 +1242,7 @@
       return;
     }
     const id = node.data("full");
-    $(panel.selection).replaceChildren(dot, el("strong", { text: type + " " }), el("code", { text: id }),
+    setChildren($(panel.selection), dot, el("strong", { text: (TYPES.labels[type] || humanise(type)) + " " }), el("code", { text: id }),
       el("span", { class: "muted", text: " · " + node.degree() + " edges" + edgeText }),
       TYPES.accounts.has(type) ? accountLink(type, id) : null,
       TYPES.accounts.has(type) || panel === panels.account ? el("button", { type: "button", class: "btn small ghost",
@@ -1252,7 +1259,7 @@
       "textOffset", "edgeLabel"]);
     const numbers = Object.entries(data).filter(([k, v]) => !skip.has(k) && v !== null && typeof v !== "object"
       && !(k === "count" && v === 1));
-    $(panel.selection).replaceChildren(
+    setChildren($(panel.selection), 
       el("strong", { text: data.type + " " }),
       el("code", { text: edge.source().data("full") }), " → ", el("code", { text: edge.target().data("full") }),
       data.edgeLabel ? el("span", { class: "muted", text: " · " + data.edgeLabel }) : null,
@@ -1268,7 +1275,7 @@
     if (!cy) return;
     const node = cy.nodes().filter((n) => (n.data("memberKeys") || []).includes(nodeId));
     if (!node || node.empty()) {
-      $(panel.selection).replaceChildren(el("span", { class: "muted", text: "Not drawn (the graph was truncated): " }),
+      setChildren($(panel.selection), el("span", { class: "muted", text: "Not drawn (the graph was truncated): " }),
         el("code", { text: nodeId }));
       return;
     }
@@ -1319,7 +1326,7 @@
     }
     keys.push(el("span", { class: "key" }, el("span", { class: "swatch folded" }), "several members as one node"));
     keys.push(el("span", { class: "muted small", text: "line width: events or orders; a number on a line: how many edges it stands for" }));
-    $(panel.legend).replaceChildren(...keys);
+    setChildren($(panel.legend), ...keys);
   }
 
   // --- one account: its rings, risk, shared identifiers and neighbourhood ----------------------
@@ -1386,6 +1393,7 @@
   }
 
   function renderAccount(account) {
+    setChildren($("paths-result"));
     $("account-type-label").textContent = account.type;
     $("account-name").textContent = account.id;
     const risk = Number(account.risk) || 0;
@@ -1394,12 +1402,12 @@
     pill.style.background = scoreColour(risk);
     const rings = Array.isArray(account.rings) ? account.rings : [];
     $("account-rings-title").textContent = "Rings (" + rings.length + ")";
-    $("account-rings").replaceChildren(...(rings.length ? rings.map(ringListItem)
+    setChildren($("account-rings"), ...(rings.length ? rings.map(ringListItem)
       : [el("li", { class: "muted empty-entry", text: "This account is in no ring." })]));
     relabelScores($("account-rings"), rings);
     const identifiers = Array.isArray(account.identifiers) ? account.identifiers : [];
     const table = $("account-identifiers");
-    table.replaceChildren(
+    setChildren(table, 
       el("thead", {}, el("tr", {}, el("th", { text: "type" }), el("th", { text: "identifier" }),
         el("th", { class: "num", text: "accounts using it" }), el("th", { text: "" }))),
       el("tbody", {}, identifiers.length ? identifiers.map((ident) => el("tr", {
@@ -1410,6 +1418,68 @@
       el("td", {}, el("button", { type: "button", class: "btn small ghost", text: "Rings with it",
         onclick: () => filterByMember(ident.type + ":" + ident.id) }))))
         : [el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No identifiers recorded for this account." }))]));
+  }
+
+  /** "How is this account connected to …": GET /paths, each path drawn as a row of nodes and hops. */
+  async function onPathsSearch(event) {
+    event.preventDefault();
+    const account = state.account;
+    const form = $("paths-form");
+    const id = form.elements.id.value.trim();
+    if (!account || !id) return;
+    const token = state.accountToken;
+    const box = $("paths-result");
+    setChildren(box, el("p", { class: "muted", text: "Looking for paths…" }));
+    try {
+      const { data } = await api("/paths", { params: {
+        from: account.type + ":" + account.id, to: form.elements.type.value + ":" + id,
+        max_hops: $("paths-hops").value } });
+      if (token !== state.accountToken) return;
+      renderPaths(box, data);
+    } catch (error) {
+      if (token !== state.accountToken) return;
+      setChildren(box, el("p", { class: "ring-note", "data-testid": "paths-missing",
+        text: error.status === 404 ? "No " + form.elements.type.value + " with id " + id + " is known to this store."
+          : "The path search failed: " + error.message }));
+    }
+  }
+
+  function renderPaths(box, data) {
+    const paths = Array.isArray(data.paths) ? data.paths : [];
+    if (!paths.length) {
+      setChildren(box, el("p", { class: "muted", "data-testid": "paths-none",
+        text: data.reason || "No path found." }));
+      return;
+    }
+    const head = el("p", { class: "small", "data-testid": "paths-summary", text:
+      paths.length + (paths.length === 1 ? " shortest path" : " shortest paths") + " of " + data.length
+      + (data.length === 1 ? " hop" : " hops") + (data.complete ? "" : " (the search stopped at its time limit)") });
+    setChildren(box, head, ...paths.map(pathRow));
+  }
+
+  function pathRow(path) {
+    const parts = [];
+    path.nodes.forEach((node, i) => {
+      if (i > 0) {
+        const hop = path.hops[i - 1] || {};
+        parts.push(el("span", { class: "path-hop", title: hop.type || "" },
+          el("span", { class: "path-edge", text: (hop.type || "") + (hop.label ? " · " + hop.label : "") })));
+      }
+      const isAccount = TYPES.accounts.has(node.type);
+      const words = (TYPES.labels[node.type] || humanise(node.type)) + " " + node.label;
+      const chip = el("span", { class: "path-node" + (node.hub ? " hub" : "") + (node.flagged ? " flagged" : ""),
+        "data-testid": "path-node", title: node.hub ? "a hub: used by " + (node.shared_by || "many")
+          + " accounts; a path through it proves little" : words },
+      el("span", { class: "dot" + (isAccount ? "" : " square"), style: { background: typeColour(node.type) } }),
+      words, node.hub ? el("span", { class: "hub-mark", text: "hub" }) : null,
+      !node.hub && node.shared_by ? el("span", { class: "muted small", text: " (" + node.shared_by + " accounts)" }) : null);
+      if (isAccount) {
+        chip.classList.add("clickable");
+        chip.addEventListener("click", () => { window.location.hash = accountHash(node.type, node.label); });
+      }
+      parts.push(chip);
+    });
+    return el("div", { class: "path-row", "data-testid": "path-row" }, ...parts);
   }
 
   function onAccountSearch(event) {
@@ -1432,7 +1502,7 @@
   function setReviewMessage(kind, parts) {
     const box = $("review-message");
     box.className = "message" + (kind ? " " + kind : "");
-    box.replaceChildren(...(parts || []));
+    setChildren(box, ...(parts || []));
     show(box, Boolean(kind));
   }
 
@@ -1501,10 +1571,10 @@
       state.audit.items = more ? state.audit.items.concat(items) : items;
       state.audit.next = data && data.next_cursor ? data.next_cursor : null;
       const rows = state.audit.items.map((entry) => renderEntry(entry, ["ring_id", "audit_id"]));
-      list.replaceChildren(...(rows.length ? rows : [el("li", { class: "muted empty-entry", text: "No audit entries for this ring." })]));
+      setChildren(list, ...(rows.length ? rows : [el("li", { class: "muted empty-entry", text: "No audit entries for this ring." })]));
       show($("audit-more"), Boolean(state.audit.next));
     } catch (error) {
-      list.replaceChildren(el("li", { class: "muted empty-entry",
+      setChildren(list, el("li", { class: "muted empty-entry",
         text: error.status === 403 ? "Your key may not read the audit log." : "Could not load the audit trail: " + error.message }));
     }
   }
@@ -1532,7 +1602,7 @@
     try {
       const { data } = await api("/stats/reliability");
       const rows = (data && data.rows) || [];
-      table.replaceChildren(
+      setChildren(table, 
         el("thead", {}, el("tr", {}, ["kind", "score", "verdicts", "mean score", "confirmed"].map((h, i) =>
           el("th", { class: i > 1 ? "num" : null, text: h })))),
         el("tbody", {}, rows.length ? rows.map((r) => el("tr", {},
@@ -1542,7 +1612,7 @@
           el("td", { class: "num strong", text: `${Math.round(100 * r.share_confirmed)} %` })))
           : el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No verdicts yet." }))));
     } catch (err) {
-      table.replaceChildren(el("caption", { class: "muted", text: "Reliability unavailable." }));
+      setChildren(table, el("caption", { class: "muted", text: "Reliability unavailable." }));
     }
   }
 
@@ -1568,19 +1638,19 @@
       ["runs", fmtNumber(runs.length)]];
     const last = runs[runs.length - 1];
     if (last) tiles.push(["latest run", fmtTime(last.started_at || last.at)]);
-    $("stats-now").replaceChildren(...tiles.map(([name, value]) => el("div", { class: "tile" },
+    setChildren($("stats-now"), ...tiles.map(([name, value]) => el("div", { class: "tile" },
       el("span", { class: "value", text: value }), el("span", { class: "name", text: name }))));
     const table = $("stats-status");
-    table.replaceChildren(
+    setChildren(table, 
       el("thead", {}, el("tr", {}, el("th", { text: "kind" }), columns.map((s) => el("th", { class: "num", text: s })),
         el("th", { class: "num", text: "open" }))),
       el("tbody", {}, Object.entries(byKindStatus).map(([kind, counts], i) => el("tr", {},
         el("th", {}, el("span", { class: "kind-dot", style: { background: kindColour(kind, i) } }), kindName(kind)),
         columns.map((s) => el("td", { class: "num", text: fmtNumber((counts || {})[s] || 0) })),
         el("td", { class: "num strong", text: fmtNumber(open(counts)) })))));
-    $("stats-chart").replaceChildren(runs.length ? runsChart(runs) : el("p", { class: "muted", text: "No runs yet." }));
+    setChildren($("stats-chart"), runs.length ? runsChart(runs) : el("p", { class: "muted", text: "No runs yet." }));
     const runsTable = $("stats-runs");
-    runsTable.replaceChildren(
+    setChildren(runsTable, 
       el("thead", {}, el("tr", {}, ["run", "started", "rings", "new", "persisting", "dissolved"].map((h, i) =>
         el("th", { class: i > 1 ? "num" : null, text: h })))),
       el("tbody", {}, runs.slice().reverse().map((r) => el("tr", {},
@@ -1668,6 +1738,7 @@
     $("account-fit").addEventListener("click", () => { if (panels.account.cy) readableZoom(panels.account.cy); });
     $("account-hops").addEventListener("change", () => loadNeighbourhood(state.accountToken));
     $("account-search").addEventListener("submit", onAccountSearch);
+    $("paths-form").addEventListener("submit", onPathsSearch);
     $("graph-export-graphml").addEventListener("click", () => exportGraph("graphml"));
     $("graph-export-gexf").addEventListener("click", () => exportGraph("gexf"));
     window.addEventListener("hashchange", route);
