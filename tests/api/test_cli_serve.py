@@ -27,6 +27,7 @@ def _cli(*args: str):
 
 def test_keys_create_prints_the_key_once_and_stores_only_its_hash(tmp_path: Path) -> None:
     store_dir = tmp_path / "store"
+    LocalStore(store_dir)  # an existing store: keys and serve never make one
     result = _cli("keys", "create", "--role", "investigator", "--label", "alice",
                   "--store", str(store_dir))
     assert result.exit_code == 0, result.output
@@ -50,6 +51,7 @@ def test_keys_create_refuses_an_unknown_role(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_a_public_address_before_any_key_exists(tmp_path: Path) -> None:
+    LocalStore(tmp_path / "store")  # an existing store: serve never makes one
     result = _cli("serve", "--host", "0.0.0.0", "--store", str(tmp_path / "store"))
     assert result.exit_code == 1
     assert "no API key" in result.stderr and "keys create" in result.stderr
@@ -72,6 +74,7 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Message,
 
 def test_serve_answers_over_http_and_logs_request_ids(tmp_path: Path) -> None:
     store_dir = tmp_path / "store"
+    LocalStore(store_dir)  # an existing store: keys and serve never make one
     key = _cli("keys", "create", "--role", "viewer", "--store", str(store_dir)).stdout.strip()
     port = _free_port()
     env = {**os.environ, "RINGWATCH_STORE": str(store_dir)}

@@ -137,4 +137,4 @@ def test_a_review_made_while_a_run_detects_is_not_undone(tmp_path: Path) -> None
                         reviewer=Reviewer(actor="alice", key_id=None, role="investigator"))
 
     run_detection(store, progress=a_reviewer_confirms_mid_run)
-    assert store.ring(ring["ring_id"])["status"] == "confirmed"
+    assert store.ring(ring["ring_id"]).status == "confirmed"
