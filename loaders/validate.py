@@ -27,6 +27,8 @@ import pyarrow.compute as pc
 from ringwatch.domain import QuarantineCode as Code
 from ringwatch.tables import TIMESTAMP_TYPE, Column, ColumnType, Reference, TableSpec, absent_column
 
+from .duplicate_keys import repeated_keys
+from .padded_text import has_padded_value
 from .read import RawTable
 from .schema import MAX_VALUE_BYTES, RAW_LINE, REASON, SOURCE_ROW
 from .typed_columns import readable_columns
@@ -126,12 +128,6 @@ def _parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
                                 errors="coerce")
         values = pa.array(parsed.dt.as_unit("us"), type=TIMESTAMP_TYPE, from_pandas=True)
     return values, pc.and_(pc.is_valid(given), pc.is_null(values))
-
-
-def _padded(text: pa.Array) -> bool:
-    """Whether any value starts or ends with white space: one trim and two length sums."""
-    trimmed = pc.ascii_trim_whitespace(text)
-    return pc.sum(pc.binary_length(trimmed)).as_py() != pc.sum(pc.binary_length(text)).as_py()
 
 
 def _none_failed(text: pa.Array) -> pa.Array:
@@ -289,23 +285,20 @@ def _reference_check(
 def _duplicate_check(typed: Mapping[str, pa.Array], key: tuple[str, ...], reasons: _Reasons) -> None:
     """Mark every repeat of a key among the rows still good; the first good row wins."""
     n = len(reasons.values)
-    rows = pa.table({**{k: typed[k] for k in key}, "_row": pa.array(np.arange(n))})
-    rows = rows.filter(reasons.ok)
-    first = rows.group_by(list(key), use_threads=False).aggregate([("_row", "min")])
-    if first.num_rows == rows.num_rows:
+    repeats = repeated_keys([typed[k] for k in key],
+                            reasons.ok.to_numpy(zero_copy_only=False) if n else np.zeros(0, bool))
+    if not len(repeats):
         return
-    repeat = pc.invert(pc.is_in(rows["_row"], value_set=first["_row_min"]))
-    repeats = rows.filter(repeat).join(first, keys=list(key))
     failed = np.zeros(n, dtype=bool)
-    failed[repeats["_row"].to_numpy()] = True
+    failed[repeats.rows] = True
     message = np.full(n, None, dtype=object)
     key_text = key[0] if len(key) == 1 else "key (" + ", ".join(key) + ")"
-    shown = (repeats[key[0]].to_pylist() if len(key) == 1
-             else [", ".join(map(str, v)) for v in zip(*(repeats[k].to_pylist() for k in key),
-                                                       strict=True)])
+    at = pa.array(repeats.rows)
+    values = [typed[k].take(at).to_pylist() for k in key]
+    shown = values[0] if len(key) == 1 else [", ".join(map(str, v)) for v in zip(*values, strict=True)]
     # Only repeated rows reach this loop, and a snapshot has few of them.
-    for row, value, first_row in zip(repeats["_row"].to_pylist(), shown,
-                                     repeats["_row_min"].to_pylist(), strict=True):
+    for row, value, first_row in zip(repeats.rows.tolist(), shown, repeats.first.tolist(),
+                                     strict=True):
         message[row] = (f"{Code.DUPLICATE_KEY.prefix}{key_text} '{value}' was already given on row "
                         f"{first_row + 1} (first one wins)")
     reasons.add(pa.array(failed), lambda: pa.array(message, pa.string()))
@@ -323,14 +316,39 @@ def validate_table(
     exactly as given, followed by ``_ringwatch_source_row`` (1-based data row),
     ``_ringwatch_reason`` and ``_ringwatch_raw_line``. Raises
     :class:`~ringwatch.loaders.errors.ColumnTypeError` for a contract column of
-    a type that cannot be read as its type.
+    a type that cannot be read as its type. The same as :func:`check_columns`
+    then :func:`finish_table`.
+    """
+    return finish_table(check_columns(raw, spec), known)
+
+
+@dataclass
+class CheckedTable:
+    """A table whose columns are parsed and checked, before the checks that need other tables.
+
+    Validation is split here so that a loader can check a table's columns while
+    the tables it references are still being validated, and wait for their ids
+    only for the reference checks.
+    """
+
+    raw: RawTable
+    spec: TableSpec
+    typed: dict[str, pa.Array | pa.ChunkedArray]
+    reasons: _Reasons
+
+
+def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
+    """Parse and check every column of one table on its own (sizes, empties, types, domains).
+
+    Raises :class:`~ringwatch.loaders.errors.ColumnTypeError` for a contract
+    column of a type that cannot be read as its type.
     """
     raw = readable_columns(raw, spec)
     table = raw.table
     n = table.num_rows
     reasons = _Reasons(n, raw.row_reasons)
     _size_check(table, reasons)
-    typed: dict[str, pa.Array] = {}
+    typed: dict[str, pa.Array | pa.ChunkedArray] = {}
     for column in spec.columns:
         if column.name not in table.column_names:
             typed[column.name] = absent_column(column, n)
@@ -338,7 +356,7 @@ def validate_table(
         arr = table[column.name]
         text = _as_text(arr)
         # Identifiers are opaque and kept exactly as given; other text is trimmed when padded.
-        padded = _padded(text)
+        padded = has_padded_value(text)
         if padded and column.type is not ColumnType.ID:
             text = pc.utf8_trim_whitespace(text)
         empty = pc.equal(text, "")
@@ -351,16 +369,31 @@ def validate_table(
         if column.required:
             reasons.add(empty, lambda name=column.name: f"{Code.MISSING_VALUE.prefix}{name} is empty")
         typed[column.name] = _convert(arr, value, column, reasons)
+    return CheckedTable(raw, spec, typed, reasons)
+
+
+def finish_table(checked: CheckedTable, known: Mapping[tuple[str, str], pa.Array]) -> ValidatedTable:
+    """Check a table's references against ``known`` ids and its key, and split good rows from bad.
+
+    ``known`` maps ``(table, column)`` to the values that loaded there; a
+    reference to a pair it lacks names no row. Returns what
+    :func:`validate_table` returns.
+    """
+    raw, spec, typed, reasons = checked.raw, checked.spec, checked.typed, checked.reasons
     for reference in spec.references:
         _reference_check(typed, reference, known, reasons)
     _duplicate_check(typed, spec.key, reasons)
 
-    ok = reasons.ok
+    table = raw.table
+    n = table.num_rows
     extras = [c for c in table.column_names if c not in typed]
     good = pa.table({**typed, **{c: _as_text(table[c]) for c in extras}})
+    if reasons.values.null_count == n:  # the common table: every row is good, nothing to split
+        return ValidatedTable(spec.name, good.to_pandas(), _quarantine_rows(raw, None, reasons), n,
+                              tuple(raw.notes))
+    ok = reasons.ok
     frame = good.filter(ok).to_pandas()
-    bad = pc.invert(ok)
-    return ValidatedTable(spec.name, frame, _quarantine_rows(raw, bad, reasons), n,
+    return ValidatedTable(spec.name, frame, _quarantine_rows(raw, pc.invert(ok), reasons), n,
                           tuple(raw.notes))
 
 
@@ -384,13 +417,20 @@ def _size_check(table: pa.Table, reasons: _Reasons) -> None:
                         f" bytes long, more than the {MAX_VALUE_BYTES:,} a value may hold", ""))
 
 
-def _quarantine_rows(raw: RawTable, bad: pa.Array, reasons: _Reasons) -> pd.DataFrame:
-    """The failed rows as given (every input column as text), then the loader's own columns."""
-    rows = raw.table.filter(bad)
+def _quarantine_rows(raw: RawTable, bad: pa.Array | pa.ChunkedArray | None,
+                     reasons: _Reasons) -> pd.DataFrame:
+    """The failed rows as given (every input column as text), then the loader's own columns.
+
+    ``bad`` marks them; None when no row failed.
+    """
+    if bad is None:
+        bad = pa.array(np.zeros(raw.table.num_rows, dtype=bool))
+        rows = raw.table.slice(0, 0)
+    else:
+        rows = raw.table.filter(bad)
     frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
     frame[SOURCE_ROW] = np.flatnonzero(bad.to_numpy(zero_copy_only=False)) + 1
     frame[REASON] = reasons.values.filter(bad).to_pandas()
     lines = raw.raw_lines.filter(bad).to_pandas() if raw.raw_lines is not None else None
     frame[RAW_LINE] = lines if lines is not None else pd.Series([None] * len(frame), dtype=object)
     return frame
-
