@@ -1,13 +1,15 @@
-"""Finding repeated keys on dictionary codes: one hash pass per key column, then integer arithmetic.
+"""Finding repeated keys without grouping the rows by their values.
 
 A table's key is one to four columns of opaque ids. Grouping the rows by the
 key columns themselves (an Arrow ``group_by`` with a ``min`` aggregate) hashes
-every value and builds a row per group, and cost as much as reading the whole
-file. Here each key column is dictionary-encoded once (Arrow's hash, the same
-equality as ``group_by``: bytes for text, nulls equal to each other), the codes
-of a multi-column key are combined into one integer per row, and the check
-that decides the common case (no key given twice) is a ``bincount``. Only a
-table that does repeat a key pays for finding which row came first.
+every value into a table and builds a row per group, and cost as much as
+reading the whole file. Keys of short values are hashed from their buffers
+instead (:mod:`.key_hashes`); the rows whose hash no other row has, nearly all
+of them, cannot repeat a key, and only the rest are compared by their values.
+Keys with a long value or of another type are dictionary-encoded by Arrow, one
+hash pass per column, and their codes combined into one integer per row. The
+rule is the same either way: equal bytes for text, nulls equal to each other,
+and the first eligible row wins.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from .key_hashes import column_hashes, key_hashes
 
 #: Combined codes stay below this, so that ``code * size + next`` cannot overflow int64.
 _CODE_LIMIT = 1 << 62
@@ -48,7 +52,50 @@ def repeated_keys(columns: Sequence[pa.Array | pa.ChunkedArray], eligible: np.nd
     >>> found.rows.tolist(), found.first.tolist()
     ([3], [2])
     """
-    n = len(eligible)
+    hashes = [column_hashes(column) for column in columns]
+    if any(h is None for h in hashes):
+        return _repeated_codes(columns, eligible)
+    rows = _sharing_a_hash(key_hashes([h for h in hashes if h is not None]), eligible)
+    if len(rows) == 0:
+        return _NONE
+    # The rows left share a hash with another: repeats, bar a one-in-2**64 chance. Arrow
+    # compares their values exactly.
+    at = pa.array(rows)
+    found = _repeated_codes([column.take(at) for column in columns], np.ones(len(rows), bool))
+    return Repeats(rows[found.rows], rows[found.first])
+
+
+def _sharing_a_hash(hashes: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """The eligible rows whose hash another eligible row has, ascending.
+
+    Most rows are alone in their bucket (the hash's top bits, four buckets per
+    row), which a ``bincount`` shows; only the rest are sorted by hash.
+    """
+    rows = np.flatnonzero(eligible)
+    if len(rows) < 2:
+        return rows[:0]
+    hashes = hashes[rows]
+    bits = max(1, int(np.ceil(np.log2(4 * len(rows)))))
+    buckets = (hashes >> np.uint64(64 - bits)).astype(np.intp)
+    crowded = np.bincount(buckets, minlength=1 << bits)[buckets] > 1
+    rows, hashes = rows[crowded], hashes[crowded]
+    if len(rows) == 0:
+        return rows
+    _, same, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    return rows[counts[same.reshape(-1)] > 1]
+
+
+def _first_wins(rows: np.ndarray, group: np.ndarray) -> Repeats:
+    """Given ascending rows and their key's group, each row that is not its group's first."""
+    first = np.full(int(group.max()) + 1 if len(group) else 0, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, group, rows)
+    winner = first[group]
+    repeat = winner != rows
+    return Repeats(rows[repeat], winner[repeat])
+
+
+def _repeated_codes(columns: Sequence[pa.Array | pa.ChunkedArray], eligible: np.ndarray) -> Repeats:
+    """:func:`repeated_keys` for any values: Arrow's dictionary codes, combined and counted."""
     code, size = _codes(columns[0])
     for column in columns[1:]:
         more, more_size = _codes(column)
@@ -61,12 +108,11 @@ def repeated_keys(columns: Sequence[pa.Array | pa.ChunkedArray], eligible: np.nd
     rows = np.flatnonzero(eligible)
     kept = code[rows]
     if len(kept) == 0 or np.bincount(kept, minlength=size).max() <= 1:
-        return Repeats(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    first = np.full(size, n, dtype=np.int64)
-    np.minimum.at(first, kept, rows)
-    winner = first[kept]
-    repeat = winner != rows
-    return Repeats(rows[repeat], winner[repeat])
+        return _NONE
+    return _first_wins(rows, kept)
+
+
+_NONE = Repeats(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
 
 def _codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int]:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringwatch.loaders.duplicate_keys import repeated_keys
+from ringwatch.loaders.key_hashes import column_hashes
 from ringwatch.loaders.padded_text import has_padded_value
 
 TEXT = st.one_of(st.none(), st.sampled_from(["", " ", "a", "a ", " a", "\t", "b\n", "é", "\u3000x"]),
@@ -34,10 +35,11 @@ def _first_wins(rows: list[tuple], eligible: list[bool]) -> tuple[list[int], lis
 
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.integers(1, 3).flatmap(lambda width: st.lists(
-    st.tuples(st.tuples(*[st.one_of(st.none(), st.sampled_from(["a", "b", "c", ""]))] * width),
-              st.booleans()), max_size=40)), st.integers(1, 4))
-def test_repeated_keys_finds_every_repeat_and_the_row_it_repeats(rows, chunks) -> None:
-    keys = [key for key, _ in rows]
+    st.tuples(st.tuples(*[st.one_of(st.none(), st.sampled_from(["a", "b", "c", "", "a\x00"]))] * width),
+              st.booleans()), max_size=40)), st.integers(1, 4), st.sampled_from(["", "é" * 20]))
+def test_repeated_keys_finds_every_repeat_and_the_row_it_repeats(rows, chunks, prefix) -> None:
+    """Short values take the hashed path, values over 32 bytes (the prefix) Arrow's codes."""
+    keys = [tuple(None if v is None else prefix + v for v in key) for key, _ in rows]
     eligible = [ok for _, ok in rows]
     width = len(keys[0]) if keys else 1
     columns = []
@@ -60,6 +62,18 @@ def test_repeated_keys_compares_typed_values_and_wide_keys() -> None:
     wide = [pa.array([f"{c}-{i}" for i in range(n)] + [f"{c}-7"]) for c in range(4)]
     found = repeated_keys(wide, np.ones(n + 1, dtype=bool))
     assert found.rows.tolist() == [n] and found.first.tolist() == [7]
+
+
+def test_equal_values_hash_alike_however_the_column_is_cut() -> None:
+    values = ["o_1", "o_12345678", None, "", "o_1", "a" * 32, "o_12345678"] * 3
+    whole = column_hashes(pa.array(values))
+    chunked = column_hashes(pa.chunked_array([pa.array(values[:5]), pa.array(values[5:])]))
+    sliced = column_hashes(pa.array(["zz", *values]).slice(1))
+    assert whole is not None and chunked is not None and sliced is not None
+    assert whole.tolist() == chunked.tolist() == sliced.tolist()
+    distinct = {v: h for v, h in zip(values, whole.tolist(), strict=True)}
+    assert len(set(distinct.values())) == len(distinct)  # these few distinct values do not collide
+    assert column_hashes(pa.array(["a" * 33])) is None  # too long: Arrow compares it
 
 
 def _trimmed_differs(values: pa.Array | pa.ChunkedArray) -> bool:
