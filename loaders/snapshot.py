@@ -191,20 +191,36 @@ def _validate_tables(files: dict[str, Path | None], progress: Progress | None,
     table's columns are checked before that wait. An error is raised for the
     first table, in the contract's order, that has one, as a serial load would.
     """
-    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ringwatch-load")
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ringwatch-load") \
+        if WORKERS > 1 else None
     futures: dict[str, Future[tuple[ValidatedTable, Known]]] = {}
     try:
         for spec in TABLES:
             path = files[spec.name]
             if path is not None:
-                futures[spec.name] = pool.submit(_validate_one, spec, path, futures)
+                futures[spec.name] = _submit(pool, spec, path, futures)
         for spec in TABLES:
             if progress:
                 progress(spec.name)
             future = futures.get(spec.name)
             yield spec, future.result()[0] if future is not None else _empty(spec)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(pool: ThreadPoolExecutor | None, spec: TableSpec, path: Path,
+            futures: dict[str, Future[tuple[ValidatedTable, Known]]],
+            ) -> Future[tuple[ValidatedTable, Known]]:
+    """The table's validation, on the pool, or done here and now with one worker."""
+    if pool is not None:
+        return pool.submit(_validate_one, spec, path, futures)
+    done: Future[tuple[ValidatedTable, Known]] = Future()
+    try:
+        done.set_result(_validate_one(spec, path, futures))
+    except Exception as exc:  # raised when its result is asked for, in table order
+        done.set_exception(exc)
+    return done
 
 
 def _validate_one(spec: TableSpec, path: Path,

@@ -131,7 +131,7 @@ def _parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 def _none_failed(text: pa.Array) -> pa.Array:
-    return pa.array(np.zeros(len(text), dtype=bool))
+    return pa.repeat(False, len(text))
 
 
 def _parse_numbers(text: pa.Array, column_type: ColumnType) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -229,7 +229,6 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
         reasons.add(failed, _quoted(f"{Code.BAD_TIMESTAMP.prefix}{name} is not an ISO-8601 time: ", text))
         return values
     if column.type in (ColumnType.NUMBER, ColumnType.INTEGER):
-        target = pa.int64() if column.type is ColumnType.INTEGER else pa.float64()
         what = "a whole number" if column.type is ColumnType.INTEGER else "a number"
         if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
             values, failed = _typed_numbers(arr, column.type)
@@ -240,20 +239,7 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
             reasons.add(failed, _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not {what}: ", text))
             reasons.add(out_of_range,
                         _quoted(f"{Code.BAD_NUMBER.prefix}{name} is beyond the 64-bit integer range: ", text))
-        if pa.types.is_floating(values.type):
-            reasons.add(pc.invert(pc.is_finite(values)),
-                        _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not a finite number: ", text))
-        if column.minimum is not None:
-            reasons.add(pc.less(values, column.minimum),
-                        _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be >= {column.minimum:g}, got ",
-                                text))
-        if column.maximum is not None:
-            reasons.add(pc.greater(values, column.maximum),
-                        _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be <= {column.maximum:g}, got ",
-                                text))
-        if column.default is not None:
-            values = pc.fill_null(values, pa.scalar(column.default, target))
-        return values
+        return _checked_numbers(values, text, column, reasons)
     choices = column.domain()
     if choices:
         values = pc.utf8_lower(text)
@@ -263,6 +249,56 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
                             f"{', '.join(choices)}; got ", text))
         return values
     return text
+
+
+def _checked_numbers(values: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -> pa.Array:
+    """Check parsed numbers against the column's domain (finite, minimum, maximum); fill its default."""
+    name = column.name
+    target = pa.int64() if column.type is ColumnType.INTEGER else pa.float64()
+    if pa.types.is_floating(values.type):
+        reasons.add(pc.invert(pc.is_finite(values)),
+                    _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not a finite number: ", text))
+    if column.minimum is not None:
+        reasons.add(pc.less(values, column.minimum),
+                    _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be >= {column.minimum:g}, got ",
+                            text))
+    if column.maximum is not None:
+        reasons.add(pc.greater(values, column.maximum),
+                    _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be <= {column.maximum:g}, got ",
+                            text))
+    if column.default is not None:
+        values = pc.fill_null(values, pa.scalar(column.default, target))
+    return values
+
+
+def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
+                   reasons: _Reasons) -> pa.Array | pa.ChunkedArray | None:
+    """The typed values of a text column that converts as given, or None to take the long way.
+
+    The common column has no empty, padded or misshapen value: its
+    timestamps or numbers cast at once, or its every value is one of the
+    domain's words. Arrow's casts refuse an empty value and white space
+    around one, so a column that casts needed neither of the checks for them,
+    and gets the same values the long way would give. (The caller tries only
+    columns with no empty value: a failing cast builds an error message for
+    every value it refuses, which costs more than the long way.)
+    """
+    if column.type is ColumnType.TIMESTAMP:
+        try:
+            return pc.cast(arr, TIMESTAMP_TYPE)
+        except pa.ArrowInvalid:
+            return None
+    if column.type in (ColumnType.NUMBER, ColumnType.INTEGER):
+        try:
+            values = pc.cast(arr, pa.int64() if column.type is ColumnType.INTEGER else pa.float64())
+        except pa.ArrowInvalid:
+            return None
+        return _checked_numbers(values, arr, column, reasons)
+    choices = column.domain()
+    if choices and all(c == c.lower() for c in choices) and \
+            pc.all(pc.is_in(arr, value_set=pa.array(choices))).as_py():
+        return arr  # each value is a domain word as given: lowering it changes nothing
+    return None
 
 
 def _reference_check(
@@ -354,12 +390,18 @@ def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
             typed[column.name] = absent_column(column, n)
             continue
         arr = table[column.name]
+        if pa.types.is_string(arr.type) and arr.null_count == 0 and \
+                (pc.min(pc.binary_length(arr)).as_py() or 0) > 0:
+            clean = _convert_clean(arr, column, reasons)
+            if clean is not None:
+                typed[column.name] = clean
+                continue
         text = _as_text(arr)
         # Identifiers are opaque and kept exactly as given; other text is trimmed when padded.
         padded = has_padded_value(text)
         if padded and column.type is not ColumnType.ID:
             text = pc.utf8_trim_whitespace(text)
-        empty = pc.equal(text, "")
+        empty = pc.equal(pc.binary_length(text), 0)
         if padded and column.type is ColumnType.ID:  # an identifier of blanks is no identifier
             empty = pc.or_(empty, pc.utf8_is_space(text))
         empty = pc.fill_null(empty, True)
