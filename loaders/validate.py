@@ -87,10 +87,15 @@ class _Reasons:
         return pc.is_null(self.values)
 
 
-def _quoted(prefix: str, text: pa.Array, suffix: str = "'") -> Callable[[], pa.Array]:
+#: A column's values as text, or a function that makes them, for a message that may never be
+#: needed (a typed column's text costs a cast of every value).
+Text = pa.Array | pa.ChunkedArray | Callable[[], pa.Array | pa.ChunkedArray]
+
+
+def _quoted(prefix: str, text: Text, suffix: str = "'") -> Callable[[], pa.Array]:
     """A message builder: ``prefix + 'value' + suffix`` per row, the value cut to a readable length."""
     def build() -> pa.Array:
-        shown = pc.utf8_slice_codeunits(text, 0, _VALUE_SHOWN)
+        shown = pc.utf8_slice_codeunits(text() if callable(text) else text, 0, _VALUE_SHOWN)
         return pc.binary_join_element_wise(prefix + "'", shown, suffix, "")
     return build
 
@@ -217,7 +222,7 @@ def _typed_timestamps(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Arr
     return pc.cast(arr, TIMESTAMP_TYPE, safe=False), failed
 
 
-def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -> pa.Array:
+def _convert(arr: pa.Array, text: Text, column: Column, reasons: _Reasons) -> pa.Array:
     """Turn one column into its typed values, recording parse failures and domain violations."""
     name = column.name
     if column.type is ColumnType.TIMESTAMP:
@@ -251,7 +256,7 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
     return text
 
 
-def _checked_numbers(values: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -> pa.Array:
+def _checked_numbers(values: pa.Array, text: Text, column: Column, reasons: _Reasons) -> pa.Array:
     """Check parsed numbers against the column's domain (finite, minimum, maximum); fill its default."""
     name = column.name
     target = pa.int64() if column.type is ColumnType.INTEGER else pa.float64()
@@ -269,6 +274,15 @@ def _checked_numbers(values: pa.Array, text: pa.Array, column: Column, reasons: 
     if column.default is not None:
         values = pc.fill_null(values, pa.scalar(column.default, target))
     return values
+
+
+def _is_typed_as(arrow_type: pa.DataType, column_type: ColumnType) -> bool:
+    """Whether a typed (Parquet) column already holds the kind of value the contract's column does."""
+    if column_type is ColumnType.TIMESTAMP:
+        return pa.types.is_timestamp(arrow_type)
+    if column_type in (ColumnType.NUMBER, ColumnType.INTEGER):
+        return pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
+    return False
 
 
 def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
@@ -396,6 +410,13 @@ def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
             if clean is not None:
                 typed[column.name] = clean
                 continue
+        if _is_typed_as(arr.type, column.type):
+            # A Parquet number or time: no text to be empty or padded, only nulls.
+            if column.required:
+                reasons.add(pc.is_null(arr),
+                            lambda name=column.name: f"{Code.MISSING_VALUE.prefix}{name} is empty")
+            typed[column.name] = _convert(arr, lambda arr=arr: _as_text(arr), column, reasons)
+            continue
         text = _as_text(arr)
         # Identifiers are opaque and kept exactly as given; other text is trimmed when padded.
         padded = has_padded_value(text)
