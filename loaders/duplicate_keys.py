@@ -4,8 +4,9 @@ A table's key is one to four columns of opaque ids. Grouping the rows by the
 key columns themselves (an Arrow ``group_by`` with a ``min`` aggregate) hashes
 every value into a table and builds a row per group, and cost as much as
 reading the whole file. Keys of short values are hashed from their buffers
-instead (:mod:`.key_hashes`); the rows whose hash no other row has, nearly all
-of them, cannot repeat a key, and only the rest are compared by their values.
+instead (:mod:`.key_hashes`) and sorted: the rows whose hash no other row
+has, nearly all of them, cannot repeat a key, and only the rest are compared
+by their values.
 Keys with a long value or of another type are dictionary-encoded by Arrow, one
 hash pass per column, and their codes combined into one integer per row. The
 rule is the same either way: equal bytes for text, nulls equal to each other,
@@ -68,21 +69,18 @@ def repeated_keys(columns: Sequence[pa.Array | pa.ChunkedArray], eligible: np.nd
 def _sharing_a_hash(hashes: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     """The eligible rows whose hash another eligible row has, ascending.
 
-    Most rows are alone in their bucket (the hash's top bits, four buckets per
-    row), which a ``bincount`` shows; only the rest are sorted by hash.
+    One sort of the hashes (numpy sorts integers with SIMD, several times
+    faster than any hash table here) shows whether a hash repeats; only then
+    are the rows holding a repeated hash looked up.
     """
-    rows = np.flatnonzero(eligible)
-    if len(rows) < 2:
-        return rows[:0]
-    hashes = hashes[rows]
-    bits = max(1, int(np.ceil(np.log2(4 * len(rows)))))
-    buckets = (hashes >> np.uint64(64 - bits)).astype(np.intp)
-    crowded = np.bincount(buckets, minlength=1 << bits)[buckets] > 1
-    rows, hashes = rows[crowded], hashes[crowded]
-    if len(rows) == 0:
-        return rows
-    _, same, counts = np.unique(hashes, return_inverse=True, return_counts=True)
-    return rows[counts[same.reshape(-1)] > 1]
+    rows = np.flatnonzero(eligible) if not eligible.all() else None
+    kept = hashes if rows is None else hashes[rows]
+    ordered = np.sort(kept)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if len(repeated) == 0:
+        return np.zeros(0, dtype=np.int64)
+    sharing = np.flatnonzero(np.isin(kept, repeated))
+    return sharing if rows is None else rows[sharing]
 
 
 def _first_wins(rows: np.ndarray, group: np.ndarray) -> Repeats:

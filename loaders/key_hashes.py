@@ -27,10 +27,12 @@ _BLOCK = 1 << 16
 _MASKS = np.array([[(1 << (8 * min(max(length - 8 * w, 0), 8))) - 1
                     for length in range(-1, MAX_BYTES + 1)]
                    for w in range(MAX_BYTES // 8)], dtype=np.uint64)
-#: Odd multipliers: one for the length, one per word.
+#: Odd multipliers: one for the length, one per word. The hash is their sum of products
+#: (wrapping): values that differ in one word never collide (an odd multiplier is invertible
+#: modulo 2**64), and the rare values that collide otherwise are told apart by the caller's
+#: exact comparison. Only equality is asked of a hash (by sorting), so no mixing is needed.
 _MULTIPLIERS = np.array([0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93,
                          0xA0761D6478BD642F, 0xE7037ED1A0B428DB], dtype=np.uint64)
-_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def column_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
@@ -51,7 +53,6 @@ def key_hashes(columns: list[np.ndarray]) -> np.ndarray:
     for more in columns[1:]:
         hashes *= _MULTIPLIERS[1]
         hashes += more
-        hashes = _mixed(hashes)
     return hashes
 
 
@@ -89,7 +90,7 @@ def _text_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
             word &= _MASKS[w][rows]
             word *= _MULTIPLIERS[w + 1]
             block += word
-        hashes[first:first + _BLOCK] = _mixed(block)
+        hashes[first:first + _BLOCK] = block
     return hashes
 
 
@@ -98,12 +99,4 @@ def _integer_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     valid = pc.is_valid(values).to_numpy(zero_copy_only=False)
     hashes = numbers.view(np.uint64) * _MULTIPLIERS[1]
     hashes += valid.astype(np.uint64) * _MULTIPLIERS[0]
-    return _mixed(hashes)
-
-
-def _mixed(hashes: np.ndarray) -> np.ndarray:
-    """Let every input bit move the top bits, which pick a row's bucket (in place)."""
-    hashes ^= hashes >> np.uint64(29)
-    hashes *= _MIX
-    hashes ^= hashes >> np.uint64(32)
     return hashes
