@@ -487,10 +487,13 @@ def _quarantine_rows(raw: RawTable, bad: pa.Array | pa.ChunkedArray | None,
     ``bad`` marks them; None when no row failed.
     """
     if bad is None:
-        bad = pa.array(np.zeros(raw.table.num_rows, dtype=bool))
         rows = raw.table.slice(0, 0)
-    else:
-        rows = raw.table.filter(bad)
+        frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
+        frame[SOURCE_ROW] = np.zeros(0, dtype=np.int64)
+        frame[REASON] = reasons.values.slice(0, 0).to_pandas()
+        frame[RAW_LINE] = pd.Series([], dtype=object)
+        return frame
+    rows = raw.table.filter(bad)
     frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
     frame[SOURCE_ROW] = np.flatnonzero(bad.to_numpy(zero_copy_only=False)) + 1
     frame[REASON] = reasons.values.filter(bad).to_pandas()
