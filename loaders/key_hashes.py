@@ -5,7 +5,7 @@ by inserting every value into a hash table, which costs about as much per
 value as parsing it from the CSV did. For a value of at most
 :data:`MAX_BYTES` bytes, its bytes (zero-padded) are read as a few 64-bit
 words straight from the column's offsets and data buffers, and mixed with its
-length into one 64-bit hash, a handful of vectorised numpy passes over blocks
+length into one 64-bit hash, a handful of vectorised numpy passes per chunk
 of rows. Equal values have equal hashes, so rows whose hash no other row has
 need no further look; the few that share one are compared exactly by the
 caller. A column with a longer value, or of a type other than text, integer
@@ -20,8 +20,6 @@ import pyarrow.compute as pc
 
 #: The longest text value (in UTF-8 bytes) hashed here; ids are far shorter.
 MAX_BYTES = 32
-#: Rows hashed per numpy pass: the temporaries of a block stay in the processor's cache.
-_BLOCK = 1 << 16
 #: ``_MASKS[w][length + 1]`` keeps the bytes of word ``w`` that a value of ``length`` bytes
 #: fills (none for a null, whose length is -1).
 _MASKS = np.array([[(1 << (8 * min(max(length - 8 * w, 0), 8))) - 1
@@ -60,37 +58,43 @@ def _text_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     longest = pc.max(pc.binary_length(values)).as_py() or 0
     if longest > MAX_BYTES:
         return None
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks else pa.array([], values.type)
-    n = len(values)
-    if n == 0:
-        return np.zeros(0, np.uint64)
-    _, offsets_buffer, data_buffer = values.buffers()
-    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    offsets = np.frombuffer(offsets_buffer, offset_type)[values.offset:values.offset + n + 1]
+    width = max(1, -(-longest // 8))
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    parts = [_chunk_hashes(chunk, width) for chunk in chunks if len(chunk)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+def _chunk_hashes(chunk: pa.Array, width: int) -> np.ndarray:
+    """One chunk's hashes, read in place from its buffers (a chunk is a block of rows: its
+    temporaries stay in cache, and nothing of the column is copied)."""
+    n = len(chunk)
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, offset_type)[chunk.offset:chunk.offset + n + 1]
     starts = offsets[:-1].astype(np.intp)
     # The mask row of each value: its length + 1, or 0 for a null.
     mask_rows = (np.diff(offsets) + 1).astype(np.intp)
-    if values.null_count:
-        mask_rows[~values.is_valid().to_numpy(zero_copy_only=False)] = 0
-    width = max(1, -(-longest // 8))
-    end = int(offsets[-1])
-    # Eight bytes starting at any byte of the data (zero-padded past its end) as one word.
-    data = np.zeros(end + 8 * (width + 1), np.uint8)
-    if data_buffer is not None and end:
-        data[:end] = np.frombuffer(data_buffer, np.uint8, count=end)
-    sliding = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
-    hashes = np.empty(n, dtype=np.uint64)
-    for first in range(0, n, _BLOCK):
-        at = starts[first:first + _BLOCK]
-        rows = mask_rows[first:first + _BLOCK]
-        block = rows.astype(np.uint64) * _MULTIPLIERS[0]
-        for w in range(width):
-            word = sliding[at + 8 * w] if w else sliding[at]
-            word &= _MASKS[w][rows]
-            word *= _MULTIPLIERS[w + 1]
-            block += word
-        hashes[first:first + _BLOCK] = block
+    if chunk.null_count:
+        mask_rows[~chunk.is_valid().to_numpy(zero_copy_only=False)] = 0
+    hashes = mask_rows.astype(np.uint64) * _MULTIPLIERS[0]
+    data = np.zeros(0, np.uint8) if data_buffer is None else np.frombuffer(data_buffer, np.uint8)
+    # Eight bytes starting at a byte of the data, as one little-endian word: the words that
+    # would run past the buffer's end are read from a small zero-padded copy of its tail.
+    tail_from = max(0, len(data) - 8 * (width + 1))
+    tail = np.zeros(len(data) - tail_from + 8 * (width + 1), np.uint8)
+    tail[:len(data) - tail_from] = data[tail_from:]
+    tail_words = np.ndarray((len(tail) - 7,), dtype="<u8", buffer=tail, strides=(1,))
+    words = np.ndarray((max(len(data) - 7, 0),), dtype="<u8", buffer=data, strides=(1,)) \
+        if len(data) >= 8 else tail_words[:0]
+    for w in range(width):
+        at = starts + 8 * w if w else starts
+        inside = int(np.searchsorted(at, len(words), side="left"))  # starts ascend
+        word = np.empty(n, dtype=np.uint64)
+        word[:inside] = words[at[:inside]]
+        word[inside:] = tail_words[at[inside:] - tail_from]
+        word &= _MASKS[w][mask_rows]
+        word *= _MULTIPLIERS[w + 1]
+        hashes += word
     return hashes
 
 
