@@ -185,11 +185,13 @@ def _validate_tables(files: dict[str, Path | None], progress: Progress | None,
                      ) -> Iterator[tuple[TableSpec, ValidatedTable]]:
     """Read and validate every table, several at once; yield them in the contract's order.
 
-    Tables are submitted in dependency order (a table references only tables
-    before it) to a pool that starts them in that order, so a table waiting for
-    the ids of a table it references waits only for one already running. Each
-    table's columns are checked before that wait. An error is raised for the
-    first table, in the contract's order, that has one, as a serial load would.
+    Tables are submitted in the contract's order, which is their dependency
+    order, to a pool that starts them in that order; a table sees the ids of
+    the tables submitted before it only, so it waits only for tables already
+    running or done (never a deadlock), and a reference to a later table finds
+    no ids, as in a serial load. Each table's columns are checked before that
+    wait. An error is raised for the first table, in the contract's order, that
+    has one, as a serial load would.
     """
     pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ringwatch-load") \
         if WORKERS > 1 else None
@@ -197,8 +199,8 @@ def _validate_tables(files: dict[str, Path | None], progress: Progress | None,
     try:
         for spec in TABLES:
             path = files[spec.name]
-            if path is not None:
-                futures[spec.name] = _submit(pool, spec, path, futures)
+            if path is not None:  # it may wait only for tables submitted before it
+                futures[spec.name] = _submit(pool, spec, path, dict(futures))
         for spec in TABLES:
             if progress:
                 progress(spec.name)
@@ -210,28 +212,28 @@ def _validate_tables(files: dict[str, Path | None], progress: Progress | None,
 
 
 def _submit(pool: ThreadPoolExecutor | None, spec: TableSpec, path: Path,
-            futures: dict[str, Future[tuple[ValidatedTable, Known]]],
+            earlier: dict[str, Future[tuple[ValidatedTable, Known]]],
             ) -> Future[tuple[ValidatedTable, Known]]:
     """The table's validation, on the pool, or done here and now with one worker."""
     if pool is not None:
-        return pool.submit(_validate_one, spec, path, futures)
+        return pool.submit(_validate_one, spec, path, earlier)
     done: Future[tuple[ValidatedTable, Known]] = Future()
     try:
-        done.set_result(_validate_one(spec, path, futures))
+        done.set_result(_validate_one(spec, path, earlier))
     except Exception as exc:  # raised when its result is asked for, in table order
         done.set_exception(exc)
     return done
 
 
 def _validate_one(spec: TableSpec, path: Path,
-                  futures: dict[str, Future[tuple[ValidatedTable, Known]]],
+                  earlier: dict[str, Future[tuple[ValidatedTable, Known]]],
                   ) -> tuple[ValidatedTable, Known]:
-    """Read, check and finish one table; return it with the ids of it other tables reference."""
+    """Read, check and finish one table; return it with its ids that other tables reference."""
     checked = check_columns(read_table(path), spec)
     known: Known = {}
-    for table in {reference.table for reference in spec.references}:
-        if table in futures:
-            known.update(futures[table].result()[1])
+    for table in sorted({reference.table for reference in spec.references}):
+        if table in earlier:
+            known.update(earlier[table].result()[1])
     validated = finish_table(checked, known)
     return validated, _ids(spec, validated.frame)
 
