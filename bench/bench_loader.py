@@ -14,14 +14,19 @@ Snapshots come from the generator (scale 10 is about 1 M rows, scale 100 about
 10 M): give a directory written by ``python -m ringwatch.generator``, or a
 scale to write one into a temporary directory first.
 
-    python bench/bench_loader.py --scale 10 --repeat 7
-    python bench/bench_loader.py --snapshot SNAPSHOT_DIR --repeat 3
-    python bench/bench_loader.py --scale 10 --format parquet
+    python bench/bench_loader.py --scale 10 --format csv parquet --repeat 7
+    python bench/bench_loader.py --snapshot CSV_DIR PARQUET_DIR --repeat 3 --profile
+
+With several snapshots (the same data as CSV and as Parquet), each round
+measures every one, and each line after the first also gives its load time as
+a ratio of the first's.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import statistics
 import subprocess
 import sys
@@ -35,6 +40,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ringwatch.loaders import load_snapshot
+from ringwatch.loaders import snapshot as snapshot_module
 from ringwatch.loaders.read import find_table_file
 from ringwatch.tables import TABLES
 
@@ -61,50 +67,94 @@ def bare_read(files: list[Path]) -> None:
             pacsv.read_csv(path)
 
 
-def measure(snapshot: Path, repeat: int) -> None:
-    files = [p for spec in TABLES if (p := find_table_file(snapshot, spec.name)) is not None]
-    result = load_snapshot(snapshot)  # warm-up: imports, page cache
-    rows = sum(t.read for t in result.summary.tables)
-    assert result.summary.reconciles
-    bare: list[Timing] = []
-    ours: list[Timing] = []
+def profile(snapshot: Path) -> None:
+    """Where one load's time goes: the loader's own functions by cumulative time, the tables
+    validated one after another (cProfile sees one thread)."""
+    profiler = cProfile.Profile()
+    with SerialValidation(profiler):
+        load_snapshot(snapshot)
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(r"loaders/", 25)
+
+
+class SerialValidation:
+    """Validate the tables one after another in the calling thread, where the profiler runs."""
+
+    def __init__(self, profiler: cProfile.Profile) -> None:
+        self.profiler = profiler
+        self.workers = snapshot_module.WORKERS
+
+    def __enter__(self) -> None:
+        snapshot_module.WORKERS = 1
+        self.profiler.enable()
+
+    def __exit__(self, *_: object) -> None:
+        self.profiler.disable()
+        snapshot_module.WORKERS = self.workers
+
+
+def measure(snapshots: list[Path], repeat: int) -> None:
+    """Pairs of (bare read, load) per snapshot, all snapshots in each round; one line each."""
+    files = {s: [p for spec in TABLES if (p := find_table_file(s, spec.name)) is not None]
+             for s in snapshots}
+    rows = {}
+    for snapshot in snapshots:
+        result = load_snapshot(snapshot)  # warm-up: imports, page cache
+        assert result.summary.reconciles
+        rows[snapshot] = (sum(t.read for t in result.summary.tables), result.summary.quarantined)
+    bare: dict[Path, list[Timing]] = {s: [] for s in snapshots}
+    ours: dict[Path, list[Timing]] = {s: [] for s in snapshots}
     for _ in range(repeat):
-        bare.append(timed(lambda: bare_read(files)))
-        ours.append(timed(lambda: load_snapshot(snapshot)))
-    wall = statistics.median(o.wall / b.wall for b, o in zip(bare, ours, strict=True))
-    cpu = statistics.median(o.cpu / b.cpu for b, o in zip(bare, ours, strict=True))
-    kind = "Parquet" if files[0].name.endswith(".parquet") else "CSV"
-    print(f"loader, {rows:,} rows of {kind} ({snapshot.name}), median of {repeat} pairs: "
-          f"bare pyarrow read {statistics.median(b.wall for b in bare):.2f} s "
-          f"(CPU {statistics.median(b.cpu for b in bare):.2f} s); "
-          f"read + validate {statistics.median(o.wall for o in ours):.2f} s "
-          f"(CPU {statistics.median(o.cpu for o in ours):.2f} s; "
-          f"{result.summary.quarantined:,} quarantined); "
-          f"ratio {wall:.2f}x wall (target <= 1.5x), {cpu:.2f}x CPU")
+        for snapshot in snapshots:
+            bare[snapshot].append(timed(lambda s=snapshot: bare_read(files[s])))
+            ours[snapshot].append(timed(lambda s=snapshot: load_snapshot(s)))
+    first = snapshots[0]
+    for snapshot in snapshots:
+        b, o = bare[snapshot], ours[snapshot]
+        wall = statistics.median(x.wall / y.wall for y, x in zip(b, o, strict=True))
+        cpu = statistics.median(x.cpu / y.cpu for y, x in zip(b, o, strict=True))
+        kind = "Parquet" if files[snapshot][0].name.endswith(".parquet") else "CSV"
+        read, quarantined = rows[snapshot]
+        line = (f"loader, {read:,} rows of {kind} ({snapshot.name}), median of {repeat} pairs: "
+                f"bare pyarrow read {statistics.median(y.wall for y in b):.2f} s "
+                f"(CPU {statistics.median(y.cpu for y in b):.2f} s); "
+                f"read + validate {statistics.median(x.wall for x in o):.2f} s "
+                f"(CPU {statistics.median(x.cpu for x in o):.2f} s; {quarantined:,} quarantined); "
+                f"ratio {wall:.2f}x wall (target <= 1.5x), {cpu:.2f}x CPU")
+        if snapshot != first:
+            against = statistics.median(x.wall / y.wall for y, x in zip(ours[first], o, strict=True))
+            line += f"; load time {against:.2f}x that of {first.name}"
+        print(line)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--snapshot", type=Path, action="append",
-                        help="a snapshot directory (repeatable)")
-    source.add_argument("--scale", type=int, action="append",
-                        help="write a generator snapshot of this scale first (repeatable)")
-    parser.add_argument("--format", choices=("csv", "csv.gz", "parquet"), default="csv",
-                        help="the format --scale writes")
+    source.add_argument("--snapshot", type=Path, nargs="+",
+                        help="snapshot directories, measured in the same rounds")
+    source.add_argument("--scale", type=int, help="write a generator snapshot of this scale first")
+    parser.add_argument("--format", nargs="+", choices=("csv", "csv.gz", "parquet"),
+                        default=["csv"], help="the formats --scale writes (each is measured)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", action="store_true",
+                        help="print where one load of the first snapshot spends its time")
     args = parser.parse_args()
     if args.snapshot:
-        for snapshot in args.snapshot:
-            measure(snapshot, args.repeat)
+        if args.profile:
+            profile(args.snapshot[0])
+        measure(args.snapshot, args.repeat)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        for scale in args.scale:
-            snapshot = Path(tmp) / f"scale-{scale}"
+        snapshots = []
+        for form in args.format:
+            snapshot = Path(tmp) / f"scale-{args.scale}-{form}"
             subprocess.run([sys.executable, "-m", "ringwatch.generator", "--out", str(snapshot),
-                            "--scale", str(scale), "--format", args.format],
+                            "--scale", str(args.scale), "--format", form],
                            check=True, stdout=subprocess.DEVNULL)
-            measure(snapshot, args.repeat)
+            snapshots.append(snapshot)
+        if args.profile:
+            profile(snapshots[0])
+        measure(snapshots, args.repeat)
 
 
 if __name__ == "__main__":
