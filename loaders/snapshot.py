@@ -10,7 +10,9 @@ was quarantined is itself quarantined, with that reason).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from .errors import MissingColumnError
 from .read import find_table_file, read_header, read_table, require_table_file
 from .schema import QUARANTINE_COLUMNS, REASON
 from .typed_columns import check_column_types
-from .validate import ValidatedTable, validate_table
+from .validate import ValidatedTable, check_columns, finish_table
 
 log = logging.getLogger(__name__)
 
@@ -154,20 +156,14 @@ def load_snapshot(
     """
     snapshot_dir = Path(snapshot_dir)
     files = check_shape(snapshot_dir)
-    known: dict[tuple[str, str], pa.Array] = {}
     validated: dict[str, ValidatedTable] = {}
     summaries: list[TableSummary] = []
-    for spec in TABLES:
+    for spec, table in _validate_tables(files, progress):
         path = files[spec.name]
-        if progress:
-            progress(spec.name)
+        validated[spec.name] = table
         if path is None:
-            validated[spec.name] = _empty(spec)
             summaries.append(TableSummary(spec.name, None, 0, 0, 0))
             continue
-        table = validate_table(read_table(path), spec, known)
-        validated[spec.name] = table
-        _remember_ids(spec, table.frame, known)
         summary = _summarise(spec, path, table)
         summaries.append(summary)
         log.info("%s: read %d, loaded %d, quarantined %d", spec.name, summary.read,
@@ -176,6 +172,70 @@ def load_snapshot(
         write_quarantine(validated, Path(quarantine_dir))
     snapshot = Snapshot({name: t.frame for name, t in validated.items()})
     return LoadResult(snapshot, LoadSummary(str(snapshot_dir), tuple(summaries)))
+
+
+#: Tables validated at once: one per core, so that both cores of a small machine work (a table's
+#: checks are Arrow kernels, which release the GIL), and no more than four tables in memory raw.
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+Known = dict[tuple[str, str], pa.Array]
+
+
+def _validate_tables(files: dict[str, Path | None], progress: Progress | None,
+                     ) -> Iterator[tuple[TableSpec, ValidatedTable]]:
+    """Read and validate every table, several at once; yield them in the contract's order.
+
+    Tables are submitted in the contract's order, which is their dependency
+    order, to a pool that starts them in that order; a table sees the ids of
+    the tables submitted before it only, so it waits only for tables already
+    running or done (never a deadlock), and a reference to a later table finds
+    no ids, as in a serial load. Each table's columns are checked before that
+    wait. An error is raised for the first table, in the contract's order, that
+    has one, as a serial load would.
+    """
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ringwatch-load") \
+        if WORKERS > 1 else None
+    futures: dict[str, Future[tuple[ValidatedTable, Known]]] = {}
+    try:
+        for spec in TABLES:
+            path = files[spec.name]
+            if path is not None:  # it may wait only for tables submitted before it
+                futures[spec.name] = _submit(pool, spec, path, dict(futures))
+        for spec in TABLES:
+            if progress:
+                progress(spec.name)
+            future = futures.get(spec.name)
+            yield spec, future.result()[0] if future is not None else _empty(spec)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(pool: ThreadPoolExecutor | None, spec: TableSpec, path: Path,
+            earlier: dict[str, Future[tuple[ValidatedTable, Known]]],
+            ) -> Future[tuple[ValidatedTable, Known]]:
+    """The table's validation, on the pool, or done here and now with one worker."""
+    if pool is not None:
+        return pool.submit(_validate_one, spec, path, earlier)
+    done: Future[tuple[ValidatedTable, Known]] = Future()
+    try:
+        done.set_result(_validate_one(spec, path, earlier))
+    except Exception as exc:  # raised when its result is asked for, in table order
+        done.set_exception(exc)
+    return done
+
+
+def _validate_one(spec: TableSpec, path: Path,
+                  earlier: dict[str, Future[tuple[ValidatedTable, Known]]],
+                  ) -> tuple[ValidatedTable, Known]:
+    """Read, check and finish one table; return it with its ids that other tables reference."""
+    checked = check_columns(read_table(path), spec)
+    known: Known = {}
+    for table in sorted({reference.table for reference in spec.references}):
+        if table in earlier:
+            known.update(earlier[table].result()[1])
+    validated = finish_table(checked, known)
+    return validated, _ids(spec, validated.frame)
 
 
 def write_quarantine(validated: dict[str, ValidatedTable], quarantine_dir: Path) -> None:
@@ -189,12 +249,19 @@ def write_quarantine(validated: dict[str, ValidatedTable], quarantine_dir: Path)
             target.unlink()
 
 
-def _remember_ids(spec: TableSpec, frame: pd.DataFrame, known: dict) -> None:
-    targets = {"creators": ["creator_id"], "shops": ["shop_id", "seller_id"],
-               "orders": ["order_id"]}.get(spec.name, [])
-    for column in targets:
-        values = frame[column] if spec.key == (column,) else frame[column].unique()  # keys are unique
-        known[(spec.name, column)] = pa.array(values, pa.string())
+#: The (table, column) pairs some reference names, from the contract.
+_REFERENCED = {(reference.table, reference.target) for spec in TABLES
+               for reference in spec.references}
+
+
+def _ids(spec: TableSpec, frame: pd.DataFrame) -> Known:
+    """The loaded values of the table's columns that other tables reference, for their checks."""
+    ids: Known = {}
+    for table, column in sorted(_REFERENCED):
+        if table == spec.name:
+            values = frame[column] if spec.key == (column,) else frame[column].unique()  # keys are unique
+            ids[(table, column)] = pa.array(values, pa.string())
+    return ids
 
 
 def _summarise(spec: TableSpec, path: Path, table: ValidatedTable) -> TableSummary:

@@ -27,6 +27,8 @@ import pyarrow.compute as pc
 from ringwatch.domain import QuarantineCode as Code
 from ringwatch.tables import TIMESTAMP_TYPE, Column, ColumnType, Reference, TableSpec, absent_column
 
+from .duplicate_keys import repeated_keys
+from .padded_text import has_padded_value
 from .read import RawTable
 from .schema import MAX_VALUE_BYTES, RAW_LINE, REASON, SOURCE_ROW
 from .typed_columns import readable_columns
@@ -85,10 +87,15 @@ class _Reasons:
         return pc.is_null(self.values)
 
 
-def _quoted(prefix: str, text: pa.Array, suffix: str = "'") -> Callable[[], pa.Array]:
+#: A column's values as text, or a function that makes them, for a message that may never be
+#: needed (a typed column's text costs a cast of every value).
+Text = pa.Array | pa.ChunkedArray | Callable[[], pa.Array | pa.ChunkedArray]
+
+
+def _quoted(prefix: str, text: Text, suffix: str = "'") -> Callable[[], pa.Array]:
     """A message builder: ``prefix + 'value' + suffix`` per row, the value cut to a readable length."""
     def build() -> pa.Array:
-        shown = pc.utf8_slice_codeunits(text, 0, _VALUE_SHOWN)
+        shown = pc.utf8_slice_codeunits(text() if callable(text) else text, 0, _VALUE_SHOWN)
         return pc.binary_join_element_wise(prefix + "'", shown, suffix, "")
     return build
 
@@ -128,14 +135,8 @@ def _parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     return values, pc.and_(pc.is_valid(given), pc.is_null(values))
 
 
-def _padded(text: pa.Array) -> bool:
-    """Whether any value starts or ends with white space: one trim and two length sums."""
-    trimmed = pc.ascii_trim_whitespace(text)
-    return pc.sum(pc.binary_length(trimmed)).as_py() != pc.sum(pc.binary_length(text)).as_py()
-
-
 def _none_failed(text: pa.Array) -> pa.Array:
-    return pa.array(np.zeros(len(text), dtype=bool))
+    return pa.repeat(False, len(text))
 
 
 def _parse_numbers(text: pa.Array, column_type: ColumnType) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -221,7 +222,7 @@ def _typed_timestamps(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Arr
     return pc.cast(arr, TIMESTAMP_TYPE, safe=False), failed
 
 
-def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -> pa.Array:
+def _convert(arr: pa.Array, text: Text, column: Column, reasons: _Reasons) -> pa.Array:
     """Turn one column into its typed values, recording parse failures and domain violations."""
     name = column.name
     if column.type is ColumnType.TIMESTAMP:
@@ -233,7 +234,6 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
         reasons.add(failed, _quoted(f"{Code.BAD_TIMESTAMP.prefix}{name} is not an ISO-8601 time: ", text))
         return values
     if column.type in (ColumnType.NUMBER, ColumnType.INTEGER):
-        target = pa.int64() if column.type is ColumnType.INTEGER else pa.float64()
         what = "a whole number" if column.type is ColumnType.INTEGER else "a number"
         if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
             values, failed = _typed_numbers(arr, column.type)
@@ -244,20 +244,7 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
             reasons.add(failed, _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not {what}: ", text))
             reasons.add(out_of_range,
                         _quoted(f"{Code.BAD_NUMBER.prefix}{name} is beyond the 64-bit integer range: ", text))
-        if pa.types.is_floating(values.type):
-            reasons.add(pc.invert(pc.is_finite(values)),
-                        _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not a finite number: ", text))
-        if column.minimum is not None:
-            reasons.add(pc.less(values, column.minimum),
-                        _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be >= {column.minimum:g}, got ",
-                                text))
-        if column.maximum is not None:
-            reasons.add(pc.greater(values, column.maximum),
-                        _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be <= {column.maximum:g}, got ",
-                                text))
-        if column.default is not None:
-            values = pc.fill_null(values, pa.scalar(column.default, target))
-        return values
+        return _checked_numbers(values, text, column, reasons)
     choices = column.domain()
     if choices:
         values = pc.utf8_lower(text)
@@ -267,6 +254,65 @@ def _convert(arr: pa.Array, text: pa.Array, column: Column, reasons: _Reasons) -
                             f"{', '.join(choices)}; got ", text))
         return values
     return text
+
+
+def _checked_numbers(values: pa.Array, text: Text, column: Column, reasons: _Reasons) -> pa.Array:
+    """Check parsed numbers against the column's domain (finite, minimum, maximum); fill its default."""
+    name = column.name
+    target = pa.int64() if column.type is ColumnType.INTEGER else pa.float64()
+    if pa.types.is_floating(values.type):
+        reasons.add(pc.invert(pc.is_finite(values)),
+                    _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not a finite number: ", text))
+    if column.minimum is not None:
+        reasons.add(pc.less(values, column.minimum),
+                    _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be >= {column.minimum:g}, got ",
+                            text))
+    if column.maximum is not None:
+        reasons.add(pc.greater(values, column.maximum),
+                    _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be <= {column.maximum:g}, got ",
+                            text))
+    if column.default is not None:
+        values = pc.fill_null(values, pa.scalar(column.default, target))
+    return values
+
+
+def _is_typed_as(arrow_type: pa.DataType, column_type: ColumnType) -> bool:
+    """Whether a typed (Parquet) column already holds the kind of value the contract's column does."""
+    if column_type is ColumnType.TIMESTAMP:
+        return pa.types.is_timestamp(arrow_type)
+    if column_type in (ColumnType.NUMBER, ColumnType.INTEGER):
+        return pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
+    return False
+
+
+def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
+                   reasons: _Reasons) -> pa.Array | pa.ChunkedArray | None:
+    """The typed values of a text column that converts as given, or None to take the long way.
+
+    The common column has no empty, padded or misshapen value: its
+    timestamps or numbers cast at once, or its every value is one of the
+    domain's words. Arrow's casts refuse an empty value and white space
+    around one, so a column that casts needed neither of the checks for them,
+    and gets the same values the long way would give. (The caller tries only
+    columns with no empty value: a failing cast builds an error message for
+    every value it refuses, which costs more than the long way.)
+    """
+    if column.type is ColumnType.TIMESTAMP:
+        try:
+            return pc.cast(arr, TIMESTAMP_TYPE)
+        except pa.ArrowInvalid:
+            return None
+    if column.type in (ColumnType.NUMBER, ColumnType.INTEGER):
+        try:
+            values = pc.cast(arr, pa.int64() if column.type is ColumnType.INTEGER else pa.float64())
+        except pa.ArrowInvalid:
+            return None
+        return _checked_numbers(values, arr, column, reasons)
+    choices = column.domain()
+    if choices and all(c == c.lower() for c in choices) and \
+            pc.all(pc.is_in(arr, value_set=pa.array(choices))).as_py():
+        return arr  # each value is a domain word as given: lowering it changes nothing
+    return None
 
 
 def _reference_check(
@@ -289,23 +335,20 @@ def _reference_check(
 def _duplicate_check(typed: Mapping[str, pa.Array], key: tuple[str, ...], reasons: _Reasons) -> None:
     """Mark every repeat of a key among the rows still good; the first good row wins."""
     n = len(reasons.values)
-    rows = pa.table({**{k: typed[k] for k in key}, "_row": pa.array(np.arange(n))})
-    rows = rows.filter(reasons.ok)
-    first = rows.group_by(list(key), use_threads=False).aggregate([("_row", "min")])
-    if first.num_rows == rows.num_rows:
+    repeats = repeated_keys([typed[k] for k in key],
+                            reasons.ok.to_numpy(zero_copy_only=False) if n else np.zeros(0, bool))
+    if not len(repeats):
         return
-    repeat = pc.invert(pc.is_in(rows["_row"], value_set=first["_row_min"]))
-    repeats = rows.filter(repeat).join(first, keys=list(key))
     failed = np.zeros(n, dtype=bool)
-    failed[repeats["_row"].to_numpy()] = True
+    failed[repeats.rows] = True
     message = np.full(n, None, dtype=object)
     key_text = key[0] if len(key) == 1 else "key (" + ", ".join(key) + ")"
-    shown = (repeats[key[0]].to_pylist() if len(key) == 1
-             else [", ".join(map(str, v)) for v in zip(*(repeats[k].to_pylist() for k in key),
-                                                       strict=True)])
+    at = pa.array(repeats.rows)
+    values = [typed[k].take(at).to_pylist() for k in key]
+    shown = values[0] if len(key) == 1 else [", ".join(map(str, v)) for v in zip(*values, strict=True)]
     # Only repeated rows reach this loop, and a snapshot has few of them.
-    for row, value, first_row in zip(repeats["_row"].to_pylist(), shown,
-                                     repeats["_row_min"].to_pylist(), strict=True):
+    for row, value, first_row in zip(repeats.rows.tolist(), shown, repeats.first.tolist(),
+                                     strict=True):
         message[row] = (f"{Code.DUPLICATE_KEY.prefix}{key_text} '{value}' was already given on row "
                         f"{first_row + 1} (first one wins)")
     reasons.add(pa.array(failed), lambda: pa.array(message, pa.string()))
@@ -323,25 +366,63 @@ def validate_table(
     exactly as given, followed by ``_ringwatch_source_row`` (1-based data row),
     ``_ringwatch_reason`` and ``_ringwatch_raw_line``. Raises
     :class:`~ringwatch.loaders.errors.ColumnTypeError` for a contract column of
-    a type that cannot be read as its type.
+    a type that cannot be read as its type. The same as :func:`check_columns`
+    then :func:`finish_table`.
+    """
+    return finish_table(check_columns(raw, spec), known)
+
+
+@dataclass
+class CheckedTable:
+    """A table whose columns are parsed and checked, before the checks that need other tables.
+
+    Validation is split here so that a loader can check a table's columns while
+    the tables it references are still being validated, and wait for their ids
+    only for the reference checks.
+    """
+
+    raw: RawTable
+    spec: TableSpec
+    typed: dict[str, pa.Array | pa.ChunkedArray]
+    reasons: _Reasons
+
+
+def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
+    """Parse and check every column of one table on its own (sizes, empties, types, domains).
+
+    Raises :class:`~ringwatch.loaders.errors.ColumnTypeError` for a contract
+    column of a type that cannot be read as its type.
     """
     raw = readable_columns(raw, spec)
     table = raw.table
     n = table.num_rows
     reasons = _Reasons(n, raw.row_reasons)
     _size_check(table, reasons)
-    typed: dict[str, pa.Array] = {}
+    typed: dict[str, pa.Array | pa.ChunkedArray] = {}
     for column in spec.columns:
         if column.name not in table.column_names:
             typed[column.name] = absent_column(column, n)
             continue
         arr = table[column.name]
+        if pa.types.is_string(arr.type) and arr.null_count == 0 and \
+                (pc.min(pc.binary_length(arr)).as_py() or 0) > 0:
+            clean = _convert_clean(arr, column, reasons)
+            if clean is not None:
+                typed[column.name] = clean
+                continue
+        if _is_typed_as(arr.type, column.type):
+            # A Parquet number or time: no text to be empty or padded, only nulls.
+            if column.required:
+                reasons.add(pc.is_null(arr),
+                            lambda name=column.name: f"{Code.MISSING_VALUE.prefix}{name} is empty")
+            typed[column.name] = _convert(arr, lambda arr=arr: _as_text(arr), column, reasons)
+            continue
         text = _as_text(arr)
         # Identifiers are opaque and kept exactly as given; other text is trimmed when padded.
-        padded = _padded(text)
+        padded = has_padded_value(text)
         if padded and column.type is not ColumnType.ID:
             text = pc.utf8_trim_whitespace(text)
-        empty = pc.equal(text, "")
+        empty = pc.equal(pc.binary_length(text), 0)
         if padded and column.type is ColumnType.ID:  # an identifier of blanks is no identifier
             empty = pc.or_(empty, pc.utf8_is_space(text))
         empty = pc.fill_null(empty, True)
@@ -351,16 +432,31 @@ def validate_table(
         if column.required:
             reasons.add(empty, lambda name=column.name: f"{Code.MISSING_VALUE.prefix}{name} is empty")
         typed[column.name] = _convert(arr, value, column, reasons)
+    return CheckedTable(raw, spec, typed, reasons)
+
+
+def finish_table(checked: CheckedTable, known: Mapping[tuple[str, str], pa.Array]) -> ValidatedTable:
+    """Check a table's references against ``known`` ids and its key, and split good rows from bad.
+
+    ``known`` maps ``(table, column)`` to the values that loaded there; a
+    reference to a pair it lacks names no row. Returns what
+    :func:`validate_table` returns.
+    """
+    raw, spec, typed, reasons = checked.raw, checked.spec, checked.typed, checked.reasons
     for reference in spec.references:
         _reference_check(typed, reference, known, reasons)
     _duplicate_check(typed, spec.key, reasons)
 
-    ok = reasons.ok
+    table = raw.table
+    n = table.num_rows
     extras = [c for c in table.column_names if c not in typed]
     good = pa.table({**typed, **{c: _as_text(table[c]) for c in extras}})
+    if reasons.values.null_count == n:  # the common table: every row is good, nothing to split
+        return ValidatedTable(spec.name, good.to_pandas(), _quarantine_rows(raw, None, reasons), n,
+                              tuple(raw.notes))
+    ok = reasons.ok
     frame = good.filter(ok).to_pandas()
-    bad = pc.invert(ok)
-    return ValidatedTable(spec.name, frame, _quarantine_rows(raw, bad, reasons), n,
+    return ValidatedTable(spec.name, frame, _quarantine_rows(raw, pc.invert(ok), reasons), n,
                           tuple(raw.notes))
 
 
@@ -384,8 +480,19 @@ def _size_check(table: pa.Table, reasons: _Reasons) -> None:
                         f" bytes long, more than the {MAX_VALUE_BYTES:,} a value may hold", ""))
 
 
-def _quarantine_rows(raw: RawTable, bad: pa.Array, reasons: _Reasons) -> pd.DataFrame:
-    """The failed rows as given (every input column as text), then the loader's own columns."""
+def _quarantine_rows(raw: RawTable, bad: pa.Array | pa.ChunkedArray | None,
+                     reasons: _Reasons) -> pd.DataFrame:
+    """The failed rows as given (every input column as text), then the loader's own columns.
+
+    ``bad`` marks them; None when no row failed.
+    """
+    if bad is None:
+        rows = raw.table.slice(0, 0)
+        frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
+        frame[SOURCE_ROW] = np.zeros(0, dtype=np.int64)
+        frame[REASON] = reasons.values.slice(0, 0).to_pandas()
+        frame[RAW_LINE] = pd.Series([], dtype=object)
+        return frame
     rows = raw.table.filter(bad)
     frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
     frame[SOURCE_ROW] = np.flatnonzero(bad.to_numpy(zero_copy_only=False)) + 1
@@ -393,4 +500,3 @@ def _quarantine_rows(raw: RawTable, bad: pa.Array, reasons: _Reasons) -> pd.Data
     lines = raw.raw_lines.filter(bad).to_pandas() if raw.raw_lines is not None else None
     frame[RAW_LINE] = lines if lines is not None else pd.Series([None] * len(frame), dtype=object)
     return frame
-
