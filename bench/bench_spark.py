@@ -67,6 +67,20 @@ class PeakSampler(threading.Thread):
         return self.peak_kb
 
 
+class StepClock:
+    """Seconds per pipeline step (the ``progress`` callback marks each step's start)."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float]] = []
+
+    def __call__(self, step: str) -> None:
+        self.marks.append((step, time.perf_counter()))
+
+    def seconds(self, end: float) -> dict[str, float]:
+        ends = [t for _, t in self.marks[1:]] + [end]
+        return {step: round(e - t, 1) for (step, t), e in zip(self.marks, ends, strict=True)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=10.0, help="generator scale (10 = ~1 M rows)")
@@ -90,9 +104,11 @@ def main() -> None:
         rows = sum(t.read for t in loaded.summary.tables)
         shutil.copytree(root / "in_process", root / "spark")
 
+        clock_ours, clock_theirs = StepClock(), StepClock()
         started = time.perf_counter()
-        ours = run_detection(LocalStore(root / "in_process"))
+        ours = run_detection(LocalStore(root / "in_process"), progress=clock_ours)
         in_process = time.perf_counter() - started
+        steps_ours = clock_ours.seconds(time.perf_counter())
         python_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
         started = time.perf_counter()
@@ -103,8 +119,10 @@ def main() -> None:
         sampler.start()
         store = LocalStore(root / "spark")
         started = time.perf_counter()
-        theirs = run_detection(store, engine=SparkEngine(spark, store.graph.directory))
+        theirs = run_detection(store, engine=SparkEngine(spark, store.graph.directory),
+                               progress=clock_theirs)
         on_spark = time.perf_counter() - started
+        steps_theirs = clock_theirs.seconds(time.perf_counter())
         jvm_peak_kb = sampler.stop()
         driver_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         spark.stop()
@@ -120,6 +138,7 @@ def main() -> None:
         "spark_session_seconds": round(session, 1),
         "spark_seconds": round(on_spark, 1),
         "ratio_spark_to_in_process": round(on_spark / in_process, 2),
+        "in_process_steps": steps_ours, "spark_steps": steps_theirs,
         "rings": len(ours.rings), "same_rings": rings(ours) == rings(theirs),
         "python_peak_mb_after_in_process": round(python_peak_kb / 1024),
         "driver_peak_mb": round(driver_peak_kb / 1024),
