@@ -17,6 +17,7 @@ ROOTS = {
     "ringwatch.generator": "generator",
     "ringwatch.graph": "graph",
     "ringwatch.loaders": "loaders",
+    "ringwatch.spark": "spark",
 }
 
 

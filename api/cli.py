@@ -23,6 +23,7 @@ from rich.table import Table
 
 from ringwatch import RingwatchError
 from ringwatch.detection import DETECTION_STEPS, detect_into
+from ringwatch.detectors.pipeline import Engine as DetectionEngine
 from ringwatch.detectors.pipeline import RunResult
 from ringwatch.domain import Lifecycle, Ring, Run
 from ringwatch.graph.errors import StoreEmptyError
@@ -49,6 +50,7 @@ from .cli_options import (
     removing_what_it_made,
     warn,
 )
+from .engine_choice import Engine, EngineOption, SparkMasterOption, check_engine, engine_for
 from .score_text import score_texts
 from .wiring import bulk_import_for, store_for
 
@@ -224,6 +226,8 @@ def detect(
     backend: BackendOption = Backend.local,
     store_dir: StoreOption = None,
     top: Annotated[int, typer.Option(help="Rings drawn in the report.")] = 20,
+    engine: EngineOption = Engine.in_process,
+    spark_master: SparkMasterOption = "local[*]",
 ) -> None:
     """Detect rings on what is already loaded and write them (highest score first).
 
@@ -238,7 +242,8 @@ def detect(
                 raise StoreEmptyError(
                     f"the {store.backend} store {_where(store)} holds no snapshot: load one first "
                     f"(ringwatch load --data DIR{_store_flag(backend, store_dir)})")
-            detect_and_write(store, out, top=top)
+            with engine_for(engine, store, master=spark_master) as chosen:
+                detect_and_write(store, out, top=top, engine=chosen)
 
 
 def _store_flag(backend: Backend, store: Path | None) -> str:
@@ -256,6 +261,8 @@ def run(
     backend: BackendOption = Backend.local,
     store_dir: StoreOption = None,
     top: Annotated[int, typer.Option(help="Rings drawn in the report.")] = 20,
+    engine: EngineOption = Engine.in_process,
+    spark_master: SparkMasterOption = "local[*]",
 ) -> None:
     """Load a snapshot, detect rings and write rings.jsonl and a report: the main job.
 
@@ -264,17 +271,18 @@ def run(
     reached.
     """
     with exit_codes(), removing_what_it_made(out, _local_store_dir(backend, store_dir)):
+        check_engine(engine)
         out.mkdir(parents=True, exist_ok=True)
         summary = load_into_store(data, backend=backend, store_dir=store_dir,
                                   quarantine_dir=out / "quarantine")
         (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
         store = store_for(backend, store_dir=store_dir)
-        with store:
-            detect_and_write(store, out, top=top, summary=summary.as_dict())
+        with store, engine_for(engine, store, master=spark_master) as chosen:
+            detect_and_write(store, out, top=top, summary=summary.as_dict(), engine=chosen)
 
 
 def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
-                     summary: dict | None = None) -> RunResult:
+                     summary: dict | None = None, engine: DetectionEngine | None = None) -> RunResult:
     """Run detection on ``store``, write rings.jsonl, run.json and report.html into ``out``, and
     tell the user what was found and where it went."""
     with progress_bars() as progress:
@@ -283,7 +291,7 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
         def step(name: str) -> None:
             progress.update(task, description=name, advance=1)
 
-        result = detect_into(store, out, progress=step,
+        result = detect_into(store, out, progress=step, engine=engine,
                              extra={"load_summary": summary} if summary else None)
         progress.update(task, completed=len(DETECTION_STEPS), description="detected")
     _write_report(store, out, result, top=top, summary=summary)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ringwatch.detectors.pipeline import DETECTION_STEPS, RunResult, run_detection
+from ringwatch.detectors.pipeline import DETECTION_STEPS, Engine, RunResult, run_detection
 from ringwatch.domain import RING_FIELDS
 from ringwatch.graph.capabilities import DetectionStore
 
@@ -21,14 +21,17 @@ __all__ = ["DETECTION_STEPS", "RING_FIELDS", "detect_into", "write_rings_jsonl"]
 
 
 def detect_into(store: DetectionStore, out: Path, *, progress: Callable[[str], None] | None = None,
-                extra: Mapping[str, Any] | None = None) -> RunResult:
+                extra: Mapping[str, Any] | None = None, engine: Engine | None = None) -> RunResult:
     """Detect on ``store``, save the run there, and write rings.jsonl and run.json into ``out``.
 
     ``progress`` is called with each step of :data:`DETECTION_STEPS` as it
-    starts; ``extra`` goes into the run record (the load summary, say).
+    starts; ``extra`` goes into the run record (the load summary, say);
+    ``engine`` runs the data-parallel steps elsewhere (``ringwatch.spark``), in
+    process when None.
     """
     out.mkdir(parents=True, exist_ok=True)
-    result = run_detection(store, progress=progress, extra=dict(extra) if extra else None)
+    result = run_detection(store, progress=progress, extra=dict(extra) if extra else None,
+                           engine=engine)
     write_rings_jsonl(result.rings, out / "rings.jsonl")
     (out / "run.json").write_text(json.dumps(result.run, indent=2))
     return result

@@ -204,6 +204,46 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     pairs = strong_links(ctx, config, lockstep)
     if pairs.empty:
         return []
+    return rings_from_links(pairs, IdentityMarket.of(ctx, config, lockstep), config, seed=seed)
+
+
+@dataclass(frozen=True)
+class IdentityMarket:
+    """What identity rings read of the whole market once the strong links are made.
+
+    Everything after :func:`strong_links` works inside one connected component
+    of the links, except these market-wide facts: the identifiers in lockstep
+    (for evidence), those in lockstep at the joins' narrower settings, every
+    creator's registration time (the background of a registration burst) and
+    how rare sharing is per type. A distributed engine computes them once and
+    hands them to :func:`rings_from_links` on each component's links.
+    """
+
+    lockstep: pd.DataFrame
+    join_lockstep: frozenset[str]
+    creators: pd.DataFrame
+    rarity: SharingRarity
+
+    @classmethod
+    def of(cls, ctx: MarketContext, config: IdentityConfig,
+           lockstep: pd.DataFrame | None = None) -> IdentityMarket:
+        """The market-wide facts of ``ctx`` (``lockstep``: :func:`_lockstep`'s, if already made)."""
+        lockstep = _lockstep(ctx, config) if lockstep is None else lockstep
+        return cls(lockstep, _join_lockstep(ctx, config),
+                   ctx["creators"][["creator_id", "registered_at_ms"]],
+                   SharingRarity.from_identifiers(ctx.links.drop_duplicates("ident")))
+
+
+def rings_from_links(pairs: pd.DataFrame, market: IdentityMarket,
+                     config: IdentityConfig = IdentityConfig(), *, seed: int = 42) -> list[Finding]:
+    """Identity rings from strong links (:func:`strong_links`' rows), unscored.
+
+    ``pairs`` may be the whole market's or one connected component's (rows in
+    the market's order): every ring lies inside one component, and the groups
+    found in a component do not depend on the others.
+    """
+    if pairs.empty:
+        return []
     codes, accounts = pd.factorize(pd.concat([pairs["a"], pairs["b"]]), sort=True)
     n, half = len(accounts), len(pairs)
     pa_, pb_ = codes[:half].astype(np.int64), codes[half:].astype(np.int64)
@@ -228,7 +268,7 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     label = _chains(n, pa_[chained], pb_[chained], label, operators, config)
     absorbing = pairs["identifier_type"].isin(config.absorb_types).to_numpy()
     label = _absorb(ident_code[absorbing], pa_[absorbing], pb_[absorbing], label, config)
-    label = _lockstep_joins(ctx, pairs, pa_, pb_, label, atoms, accounts, config)
+    label = _lockstep_joins(market, pairs, pa_, pb_, label, atoms, accounts, config)
     same = label[src] == label[dst]
     found = groups(n, src[same], dst[same], weight[same], max_size=config.max_ring_accounts,
                    resolution=config.split_density, seed=seed, objective="cpm", atoms=atoms)
@@ -251,9 +291,9 @@ def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityCon
     shared["key"] = accounts[shared["account"].to_numpy()]
     shared = shared.sort_values(["group", "ident", "key"], kind="stable")
     per_ident = shared.groupby(["group", "ident", "identifier_type"], sort=True)["key"].agg(list)
-    identifiers = ctx.links.drop_duplicates("ident")
-    sharing = identifiers.set_index("ident")["sharing"]
-    evidence = _evidence(per_ident, config, sharing, lockstep, SharingRarity.from_identifiers(identifiers))
+    # Each pair carries its identifier's accounts market-wide (``sharing``, as the context's links).
+    sharing = pairs.drop_duplicates("ident").set_index("ident")["sharing"]
+    evidence = _evidence(per_ident, config, sharing, market.lockstep, market.rarity)
     return [
         Finding(KIND,
                 frozenset(_member(k) for k in accounts[nodes]) | frozenset(
@@ -346,7 +386,18 @@ def _absorb(ident: np.ndarray, a: np.ndarray, b: np.ndarray, label: np.ndarray,
     return label
 
 
-def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: np.ndarray,
+def _join_lockstep(ctx: MarketContext, config: IdentityConfig) -> frozenset[str]:
+    """The identifiers in lockstep at the joins' settings (see :func:`_lockstep_joins`)."""
+    if not config.lockstep_join_types:
+        return frozenset()
+    hours, share = config.lockstep_windows[0]
+    return frozenset(lockstep_identifiers(
+        ctx.links, windows=[(int(hours * 3_600_000), share)],
+        min_accounts=config.lockstep_join_min_accounts, min_share=config.lockstep_share,
+        types=config.lockstep_join_types)["ident"])
+
+
+def _lockstep_joins(market: IdentityMarket, pairs: pd.DataFrame, a: np.ndarray, b: np.ndarray,
                     label: np.ndarray, atoms: np.ndarray, names: np.ndarray,
                     config: IdentityConfig) -> np.ndarray:
     """Join accounts that took up weak identifiers in lockstep and were made in one burst.
@@ -361,15 +412,10 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
     sitting. An honest onboarding day fails the market test or has no decisive
     pair inside. ``names`` are the accounts' ``type:id`` keys by code.
     """
-    types = config.lockstep_join_types
-    if not types:
+    if not config.lockstep_join_types:
         return label
     hours, share = config.lockstep_windows[0]
-    stepped = set(lockstep_identifiers(
-        ctx.links, windows=[(int(hours * 3_600_000), share)],
-        min_accounts=config.lockstep_join_min_accounts, min_share=config.lockstep_share,
-        types=types)["ident"])
-    on = pairs["ident"].isin(stepped).to_numpy()
+    on = pairs["ident"].isin(market.join_lockstep).to_numpy()
     if not on.any():
         return label
     users = pd.DataFrame({"ident": np.r_[pairs["ident"].to_numpy()[on],
@@ -390,7 +436,7 @@ def _lockstep_joins(ctx: MarketContext, pairs: pd.DataFrame, a: np.ndarray, b: n
     members = pd.DataFrame({"group": accounts["candidate"].to_numpy()[creator],
                             "creator_id": account_id[creator]})
     bursts = registration_bursts(
-        members, ctx["creators"], windows=[(int(hours * 3_600_000), share)],
+        members, market.creators, windows=[(int(hours * 3_600_000), share)],
         min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share)
     joined = [c for c in bursts["ident"] if paired.get(c, 0) >= 2 * config.lockstep_min_pairs]
     if not joined:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -43,6 +43,20 @@ Progress = Callable[[str], None]
 #: The steps a run reports to its ``progress`` callback, in order.
 DETECTION_STEPS = ("reading projections", *(d.step for d in registry.DETECTORS), "scoring",
                    "matching ring ids", "saving rings")
+
+
+class Engine(Protocol):
+    """Where a run's data-parallel steps happen, when not in this process (see ``ringwatch.spark``).
+
+    The Splink pattern: the pipeline is the one algorithm; an engine fills in
+    two hooks and never changes a rule.
+    """
+
+    def context(self, store: DetectionStore) -> MarketContext:
+        """The run's projections and shared arrays, built by the engine."""
+
+    def detectors(self, registered: tuple[Detector, ...]) -> tuple[Detector, ...]:
+        """The registry's detectors, with the engine's version of those it distributes."""
 
 
 @dataclass(frozen=True)
@@ -137,8 +151,14 @@ def _with_reviews_since(store: RingRepository, previous: list[dict[str, Any]],
 
 def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConfig(), *,
                   progress: Progress | None = None, run_id: str | None = None,
-                  now: datetime | None = None, extra: dict[str, Any] | None = None) -> RunResult:
-    """Detect on what the store holds, give rings stable ids, save the run and its rings."""
+                  now: datetime | None = None, extra: dict[str, Any] | None = None,
+                  engine: Engine | None = None) -> RunResult:
+    """Detect on what the store holds, give rings stable ids, save the run and its rings.
+
+    ``engine`` does the data-parallel steps elsewhere (a Spark cluster): it
+    builds the context and may stand in for detectors; the rules, scoring, id
+    matching and saving stay here. None: in process, from the store.
+    """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     run_id = run_id or new_run_id(now)
@@ -149,9 +169,10 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     if unknown:
         raise ValueError(f"DetectionConfig.skip names no detector: {', '.join(unknown)}; the "
                          f"detectors are {', '.join(registry.detector_names())}")
-    ctx = read_context(store)
+    ctx = read_context(store) if engine is None else engine.context(store)
     inputs = detector_inputs(ctx)
-    findings = find_rings(ctx, config, progress=step)
+    findings = find_rings(ctx, config, progress=step,
+                          detectors=None if engine is None else engine.detectors(registry.DETECTORS))
     step("scoring")
     tables = MetricTables.from_context(ctx)
     stamp = utc_stamp(now)

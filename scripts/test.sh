@@ -12,7 +12,7 @@ root=$(pwd)
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[test,spark]"  # spark: the Spark engine's parity tests
 
 # Headless Chromium (Debian's package) for the review page's browser test.
 if ! command -v chromium >/dev/null 2>&1; then
@@ -33,6 +33,7 @@ export RINGWATCH_NEO4J_USER=neo4j
 RINGWATCH_NEO4J_PASSWORD="test-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(12))')"
 export RINGWATCH_NEO4J_PASSWORD
 export RINGWATCH_REQUIRE_NEO4J=1  # the Neo4j tests fail, never skip, when the server is missing
+export RINGWATCH_REQUIRE_SPARK=1  # the Spark engine's tests (local mode, Java 17) fail, never skip
 
 tools/neo4j_launcher/neo4jctl stop >/dev/null 2>&1 || true
 rm -rf "$RINGWATCH_NEO4J_HOME"
