@@ -307,11 +307,16 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
 
 def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
                   summary: dict | None) -> None:
+    from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS
     from ringwatch.reporting import subgraph_projections, subgraphs_for
 
     from .report import write_report
 
-    subgraphs = subgraphs_for(result.rings, subgraph_projections(store), top)
+    # The run's own projections when it has them (the ones it detected on), else the store's.
+    projections = ({name: result.projections[name] for name in SUBGRAPH_PROJECTIONS}
+                   if all(name in result.projections for name in SUBGRAPH_PROJECTIONS)
+                   else subgraph_projections(store))
+    subgraphs = subgraphs_for(result.rings, projections, top)
     write_report(out, run=result.run, rings=result.rings, subgraphs=subgraphs, summary=summary,
                  top=top)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -66,6 +66,9 @@ class RunResult:
     run: dict[str, Any]
     rings: list[dict[str, Any]]
     touched: list[dict[str, Any]]
+    #: The projections the run detected on, for what is drawn from the same data next (the
+    #: report's ring pictures): reading them again from the store would cost a second scan.
+    projections: Mapping[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
 
 def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), *,
@@ -220,4 +223,4 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     for name, used in inputs.items():
         if used["nothing_to_work_on"]:
             log.debug("%s had nothing to work on: %s", name, used["why"])
-    return RunResult(run, active, touched)
+    return RunResult(run, active, touched, ctx.projections)
