@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import isotonic_regression
 
 from ringwatch.domain import Verdict, latest_per_ring
 
@@ -104,6 +103,10 @@ def pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> tuple[np
     neighbours of equal value are one block (one step of the curve, which the
     smoothing then treats as one).
     """
+    # Imported here: scipy.optimize costs every command a second at start, and only a run
+    # with enough verdicts to refit ever gets here.
+    from scipy.optimize import isotonic_regression
+
     pooled = isotonic_regression(np.asarray(values, dtype=np.float64),
                                  weights=np.asarray(weights, dtype=np.float64))
     starts = pooled.blocks[:-1].astype(np.int64)
