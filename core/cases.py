@@ -42,7 +42,7 @@ T = TypeVar("T")
 
 #: The longest title and note accepted (a case is read on a page, not a document store).
 MAX_TITLE = 200
-MAX_NOTE = 10_000
+MAX_NOTE = 4_000
 
 #: The role that may edit any case, not only its own.
 ADMIN_ROLE = "admin"
