@@ -15,7 +15,7 @@ call these functions; they hold the rules:
 - a ring or account added must exist (a typo is refused, not kept);
 - a case is closed only with an outcome, and reopening it clears the outcome.
 
-The enforcement job asks :func:`case_of_ring` which case a confirmed ring was
+The enforcement job asks :func:`cases_of_rings` which case a confirmed ring was
 worked in, so its actions carry the case id.
 """
 
@@ -96,17 +96,19 @@ def get_case(store: CaseRepository, case_id: str) -> Case:
     return case
 
 
-def case_of_ring(cases: Iterable[Case], ring_id: str) -> str | None:
-    """The id of the case a ring is worked in, ``None`` when no case names it.
+def cases_of_rings(cases: Iterable[Case]) -> dict[str, str]:
+    """Ring id -> the id of the case it is worked in, for every ring some case names.
 
     A ring may sit in several cases; an open or waiting one is preferred over a
     closed one, then the most recently changed, then the lowest id, so that the
-    answer is the same in every run.
+    answer is the same in every run. The enforcement job reads this once per
+    batch to put the case id into a ring's actions.
     """
-    holding = sorted((case for case in cases if case.holds_ring(ring_id)), key=lambda c: c.case_id)
-    holding.sort(key=lambda c: c.updated_at, reverse=True)  # stable sorts: the last key counts most
-    holding.sort(key=lambda c: c.closed)
-    return holding[0].case_id if holding else None
+    ordered = sorted(cases, key=lambda c: c.case_id, reverse=True)
+    ordered.sort(key=lambda c: c.updated_at)  # stable sorts: the last key counts most
+    ordered.sort(key=lambda c: not c.closed)
+    # Later cases overwrite earlier ones: the last written for a ring is the preferred one.
+    return {ring_id: case.case_id for case in ordered for ring_id in case.rings}
 
 
 # --- opening -------------------------------------------------------------------------------------
