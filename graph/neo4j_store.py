@@ -64,7 +64,7 @@ from neo4j.exceptions import (
 )
 
 from ringwatch import cypher
-from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
+from ringwatch.domain import ApiKey, AuditEntry, Case, Ring, Run, Verdict
 from ringwatch.store_settings import Neo4jSettings
 from ringwatch.tables import TABLES, ColumnType, Snapshot
 
@@ -396,6 +396,30 @@ class Neo4jStore(GraphStore):
     def verdicts(self) -> list[Verdict]:
         docs = self._run("verdicts", lambda result: result.value("doc")) or []
         return [Verdict.from_json(json.loads(doc)) for doc in docs]
+
+    def case(self, case_id: str) -> Case | None:
+        record = self._run("case", lambda result: result.single(strict=False), case_id=case_id)
+        return Case.from_json(json.loads(record["doc"])) if record is not None else None
+
+    def _stored_cases(self) -> Iterable[Case]:
+        docs = self._run("cases", lambda result: result.value("doc")) or []
+        return [Case.from_json(json.loads(doc)) for doc in docs]
+
+    def _insert_case(self, case: Case) -> bool:
+        self._ensure_schema()  # the MERGE relies on the case_id constraint
+        created = self._run("create_case", lambda result: result.single(strict=True)["created"],
+                            mode="write", case_id=case.case_id, doc=json.dumps(case.to_json()),
+                            version=case.version, owner=case.owner, status=case.status.value,
+                            created_at=case.created_at)
+        return bool(created)
+
+    def _replace_case(self, case: Case, *, expected_version: int) -> bool:
+        self._ensure_schema()
+        updated = self._run("update_case", lambda result: result.single(strict=True)["updated"],
+                            mode="write", case_id=case.case_id, expected_version=expected_version,
+                            version=case.version, doc=json.dumps(case.to_json()),
+                            owner=case.owner, status=case.status.value)
+        return bool(updated)
 
     def _save_api_key(self, key: ApiKey) -> None:
         self._ensure_schema()

@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ringwatch.cases import cases_of_rings
 from ringwatch.domain import AuditEntry, Ring, utc_stamp
 from ringwatch.graph.capabilities import (
     AuditLog,
@@ -179,8 +180,14 @@ def account_commissions(store: ProjectionSource) -> AccountMoney:
 
 
 def plan_ring(ring: Ring, rule: Rule, *, batch_id: str, created_at: str,
-              account_money: AccountMoney | None = None) -> list[dict[str, Any]]:
+              account_money: AccountMoney | None = None,
+              case_id: str | None = None) -> list[dict[str, Any]]:
     """The actions ``rule`` gives ``ring``, in the shape of docs/contract.md section 2b.
+
+    ``case_id`` is the investigator's case the ring was worked in (``None``: no
+    case names it); it travels with every action so that whoever applies one can
+    find the case behind it. It is not part of the action's id: an action
+    stays the same action when a case is opened around its ring.
 
     One action per matching member for each of the rule's actions (in the
     rule's order, members in the ring's order), one per ring for ``ring``
@@ -205,7 +212,7 @@ def plan_ring(ring: Ring, rule: Rule, *, batch_id: str, created_at: str,
                     "batch_id": batch_id, "ring_id": ring.ring_id, "action": spec.action,
                     "target": {"type": target, "id": target_id}, "rule": rule.name,
                     "reason": spec.reason, "commission_held": held, "currency": currency,
-                    "ring_version": version, "created_at": created_at,
+                    "ring_version": version, "created_at": created_at, "case_id": case_id,
                 })
     return actions
 
@@ -239,10 +246,12 @@ class StoreView:
     rings: dict[str, Ring]
     audited: set[tuple[str, str]]
     done: dict[str, set[str]]
+    #: Ring id -> the case it is worked in (:func:`ringwatch.cases.cases_of_rings`).
+    cases: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, store: ReviewStore) -> StoreView:
-        """Read the store's rings and audit log (once)."""
+    def read(cls, store: EnforcementStore) -> StoreView:
+        """Read the store's rings, audit log and cases (once)."""
         rings = {ring.ring_id: ring for ring in store.rings()}
         audited: set[tuple[str, str]] = set()
         done: dict[str, set[str]] = {}
@@ -250,7 +259,7 @@ class StoreView:
             if entry.action == "enforce" and entry.ring_id:
                 audited.add((entry.ring_id, str(entry.details.get("batch_id"))))
                 done.setdefault(entry.ring_id, set()).add(entry.details.get("rule") or ANY_RULE)
-        return cls(rings, audited, done)
+        return cls(rings, audited, done, cases_of_rings(store.cases()))
 
     def is_done(self, ring: Ring, rule: str) -> bool:
         """Whether ``ring`` was enforced for ``rule`` by any batch (its document or the audit log says so)."""
@@ -285,7 +294,7 @@ def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now:
             already.append(ring.ring_id)
             continue
         actions = plan_ring(ring, rule, batch_id=batch_id, created_at=created,
-                            account_money=account_money)
+                            account_money=account_money, case_id=view.cases.get(ring.ring_id))
         if actions:
             entries.append({"ring_id": ring.ring_id, "ring_version": ring_version(ring),
                             "status": ring.status, "rule": rule.name, "state": PLANNED,

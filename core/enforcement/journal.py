@@ -49,7 +49,7 @@ PLANNED, DONE = "planned", "done"
 #: Columns of the CSV export: the JSON fields of docs/contract.md section 2b, ``target`` as two columns.
 CSV_COLUMNS: tuple[str, ...] = ("action_id", "batch_id", "ring_id", "action", "target_type", "target_id",
                                 "rule", "reason", "commission_held", "currency", "ring_version",
-                                "created_at")
+                                "created_at", "case_id")
 
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TEMP_MARK = ".tmp-"
@@ -188,7 +188,7 @@ def render_actions(actions: Sequence[dict[str, Any]], fmt: str) -> bytes:
     writer.writerows(
         [a["action_id"], a["batch_id"], a["ring_id"], a["action"], a["target"]["type"],
          a["target"]["id"], a["rule"], a["reason"], a["commission_held"], a.get("currency") or "",
-         a.get("ring_version", ""), a["created_at"]] for a in actions)
+         a.get("ring_version", ""), a["created_at"], a.get("case_id") or ""] for a in actions)
     return buffer.getvalue().encode()
 
 

@@ -332,6 +332,7 @@
   function parseRoute() {
     const hash = window.location.hash.replace(/^#/, "");
     if (hash.startsWith("/dashboard")) return { view: "dashboard" };
+    if (hash.startsWith("/cases")) return { view: "cases", casePath: hash.slice("/cases".length) };
     const account = hash.match(/^\/accounts\/([^/]+)\/(.+)$/);
     if (account) {
       try {
@@ -387,9 +388,12 @@
     show($("view-rings"), next.view === "rings");
     show($("view-dashboard"), next.view === "dashboard");
     show($("view-account"), next.view === "account");
+    show($("view-cases"), next.view === "cases");
     $("nav-rings").classList.toggle("active", next.view === "rings");
     $("nav-dashboard").classList.toggle("active", next.view === "dashboard");
     $("nav-accounts").classList.toggle("active", next.view === "account");
+    $("nav-cases").classList.toggle("active", next.view === "cases");
+    if (next.view === "cases") { if (window.RingwatchCases) window.RingwatchCases.route(next.casePath); return; }
     if (next.view === "dashboard") { loadStats(); loadReliability(); return; }
     if (next.view === "account") {
       if (!next.accountId) { closeAccount(); $("account-id").focus(); return; }
