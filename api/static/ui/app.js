@@ -1115,7 +1115,7 @@
       "text-outline-color": "#fbfbfc", "text-outline-width": 2, "border-width": 1.5, "border-color": "#ffffff",
       // Labels sit on an opaque plate, drawn with their node above every edge: a line may pass
       // behind a label, never through its letters.
-      "text-background-color": "#fbfbfc", "text-background-opacity": 1, "text-background-padding": 1,
+      "text-background-color": "#fbfbfc", "text-background-opacity": 1, "text-background-padding": 3,
       "z-index-compare": "manual", "z-index": 10,
     } },
     { selector: "node.place-start", style: { "text-halign": "right", "text-valign": "center", "text-margin-x": PICTURE.labelGap, "text-justification": "left" } },
