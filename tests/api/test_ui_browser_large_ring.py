@@ -79,7 +79,7 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 @pytest.fixture
-def page(chromium: Any, large: Served) -> Iterator[Any]:
+def page(chromium: Any, large: Served) -> Iterator[Any]:  # noqa: F811
     yield from _tab(chromium, ())
 
 
@@ -120,7 +120,9 @@ _PIXELS = """async () => {
   });
   const data = g.getImageData(0, 0, image.width, image.height).data;
   let binary = "";
-  for (let i = 0; i < data.length; i += 8192) binary += String.fromCharCode.apply(null, data.subarray(i, i + 8192));
+  for (let i = 0; i < data.length; i += 8192) {
+    binary += String.fromCharCode.apply(null, data.subarray(i, i + 8192));
+  }
   return { width: image.width, height: image.height, labels, rgba: btoa(binary) };
 }"""
 
