@@ -225,3 +225,7 @@ def test_the_largest_ring_of_a_100k_row_market_reads_as_its_evidence(page: Any, 
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 5000
     (ARTIFACTS / "ui-largest-ring.png").write_bytes(shot)
     page.screenshot(path=str(ARTIFACTS / "ui-largest-ring-page.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 3000})  # the whole card on one screen
+    card = page.locator(".evidence-card").screenshot()
+    assert card[:8] == b"\x89PNG\r\n\x1a\n"
+    (ARTIFACTS / "ui-largest-ring-evidence.png").write_bytes(card)

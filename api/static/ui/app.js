@@ -1136,6 +1136,9 @@
     } },
     { selector: "edge.curved", style: { "curve-style": "unbundled-bezier", "control-point-distances": "data(bow)",
       "control-point-weights": 0.5 } },
+    // A count sits on a plate, its edge drawn above the plain ones: no other line runs through it.
+    { selector: "edge.count-source, edge.count-target", style: { "text-background-color": "#fbfbfc",
+      "text-background-opacity": 1, "text-background-padding": 1, "z-index": 2 } },
     { selector: "edge.count-source", style: { "source-label": "data(text)", "source-text-offset": "data(textOffset)" } },
     { selector: "edge.count-target", style: { "target-label": "data(text)", "target-text-offset": "data(textOffset)" } },
     { selector: "node:selected", style: { "border-color": "#1f2328", "border-width": 3, "font-weight": "bold" } },
