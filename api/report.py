@@ -18,6 +18,7 @@ it computes nothing a batch job would need.
 from __future__ import annotations
 
 import html
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -238,7 +239,7 @@ def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None, score_text: str)
     and members by type."""
     rid = ring.get("ring_id", "")
     score = _score(ring)
-    picture, drawn = (_svg_ring(subgraph) if subgraph is not None
+    picture, drawn = (_svg_ring(subgraph, ring.get("evidence", [])) if subgraph is not None
                       else ('<p class="none">No picture.</p>', None))
     note = ""
     if subgraph is not None and subgraph.truncated:
@@ -337,11 +338,33 @@ def _members_html(members: list[dict[str, Any]]) -> str:
 
 # --- the picture as SVG -------------------------------------------------------------------------
 
-def _svg_ring(subgraph: Subgraph) -> tuple[str, Picture | None]:
+def decisive_identifiers(pic: Picture, evidence: list[dict[str, Any]]) -> set[str]:
+    """The drawn identifiers a ring's case rests on: those its heaviest identifier evidence names.
+
+    The page marks the same ones (``decisiveKeys`` in the page's script): an identifier is
+    weighed by the heaviest weighted evidence sentence naming it, and the decisive ones weigh at
+    least half the heaviest, so one strong tie (a payout account ten creators share) stands out
+    and a weak one beside it (a shared IP) does not.
+    """
+    weights: dict[str, float] = {}
+    for node in pic.nodes:
+        if node.folded or node.type in ACCOUNT_TYPES:
+            continue
+        named = re.compile(r"(^|[\s(,])" + re.escape(node.members[0]) + r"($|[\s),;:'])")
+        for ev in evidence:
+            weight = float(ev.get("weight", 0) or 0)
+            if weight > 0 and named.search(str(ev.get("text", ""))):
+                weights[node.key] = max(weights.get(node.key, 0.0), weight)
+    heaviest = max(weights.values(), default=0.0)
+    return {key for key, weight in weights.items() if weight >= heaviest / 2 and weight > 0}
+
+
+def _svg_ring(subgraph: Subgraph, evidence: list[dict[str, Any]] | None = None) -> tuple[str, Picture | None]:
     """The subgraph as inline SVG (edges under nodes, one ``class="node"`` group per drawn node)."""
     if not subgraph.nodes:
         return '<p class="none">No members to draw.</p>', None
     pic = ring_picture(subgraph)
+    decisive = decisive_identifiers(pic, evidence or [])
     by_key = {n.key: n for n in pic.nodes}
     weights: dict[str, list[float]] = defaultdict(list)
     for e in pic.edges:
@@ -356,7 +379,7 @@ def _svg_ring(subgraph: Subgraph) -> tuple[str, Picture | None]:
             parts.append(f'<text class="edge-count" x="{e.text_at[0]:.1f}" '
                          f'y="{e.text_at[1] + EDGE_FONT_SIZE * 0.35:.1f}" font-size="{EDGE_FONT_SIZE}" '
                          f'text-anchor="middle">{_e(e.text)}</text>')
-    parts.extend(_svg_node(node) for node in pic.nodes)
+    parts.extend(_svg_node(node, decisive=node.key in decisive) for node in pic.nodes)
     parts.append("</svg>")
     return "".join(parts), pic
 
@@ -381,7 +404,7 @@ def _svg_edge(edge: DrawnEdge, a: DrawnNode, b: DrawnNode, width: float) -> str:
     return f'<path {attrs} d="{d}"><title>{_e(tip)}</title></path>'
 
 
-def _svg_node(node: DrawnNode) -> str:
+def _svg_node(node: DrawnNode, *, decisive: bool = False) -> str:
     """One node: a circle (account) or a square (identifier), its whole label, its members as tooltip."""
     colours = type_colours()
     colour = colours.get(node.type, OTHER_COLOUR)
@@ -405,7 +428,9 @@ def _svg_node(node: DrawnNode) -> str:
     else:
         text = "".join(f'<tspan x="{tx:.1f}" y="{baseline + i * LINE_HEIGHT:.1f}">{_e(line)}</tspan>'
                        for i, line in enumerate(node.lines))
-    css = "node folded" if node.folded else "node"
+    css = "node folded" if node.folded else "node decisive" if decisive else "node"
+    if decisive:
+        tip += " (decisive: the ring's heaviest evidence names it)"
     return (f'<g class="{css}" data-type="{_e(node.type)}" data-members="{len(node.members)}">'
             f"<title>{_e(tip)}</title>{shape}"
             f'<text x="{tx:.1f}" y="{baseline:.1f}" font-size="{FONT_SIZE}" text-anchor="{anchor}">'
@@ -442,6 +467,8 @@ svg.graph text.edge-count{fill:#57606a}
 svg.graph .node circle,svg.graph .node rect{stroke:#fff;stroke-width:1.2}
 svg.graph .node.folded circle,svg.graph .node.folded rect{stroke:#1f2328;stroke-width:1.5;
 stroke-dasharray:3 2}
+svg.graph .node.decisive circle,svg.graph .node.decisive rect{stroke:#b3261e;stroke-width:3.5}
+svg.graph .node.decisive text{font-weight:700}
 table.metrics th{font-weight:400;color:#57606a;white-space:normal;overflow-wrap:anywhere}
 table.metrics td{white-space:nowrap}
 section.score-help{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:4px 18px 8px;

@@ -103,7 +103,7 @@ def test_report_is_written_with_every_ring_and_one_picture_each(
     for article, ring in zip(articles, rings, strict=True):
         sub = subgraphs[ring["ring_id"]]
         svg = article[article.index("<svg"):article.index("</svg>") + len("</svg>")]
-        assert svg.count('class="node"') == len(sub.nodes)
+        assert len(re.findall(r'class="node( decisive)?"', svg)) == len(sub.nodes)
         assert svg.count("<circle") + svg.count("<rect") == len(sub.nodes)
         assert svg.count('class="edge"') == len(sub.edges)  # small rings: nothing merged
         ET.fromstring(svg)  # well-formed, with the untrusted ids escaped
@@ -148,6 +148,23 @@ def test_ring_card_shows_kind_score_metrics_evidence_and_members_by_type(
     assert "3 creators" in identity and "1 device" in identity and "1 payout account<" in identity
     assert identity.index("3 creators") < identity.index("1 payout account")
     assert "payout_account" not in identity.replace('data-type="payout_account"', "")
+
+
+def test_the_identifier_the_heaviest_evidence_names_is_drawn_as_decisive(
+        tmp_path: Path, rings: list[dict[str, Any]], subgraphs: dict[str, Subgraph]) -> None:
+    ring = {**rings[0], "evidence": [
+        {"code": "shared_payout_account", "text": "payout account pa_1 is used by 2 creators",
+         "weight": 0.9},
+        {"code": "shared_device", "text": "device d_1 is used by 3 creators", "weight": 0.2}]}
+    page = write_report(tmp_path, run=RUN, rings=[ring], subgraphs=subgraphs).read_text(encoding="utf-8")
+    decisive = re.findall(r'<g class="node decisive" data-type="([a-z_]+)"', page)
+    assert decisive == ["payout_account"]
+    # Evidence naming no identifier (or only with weight 0) marks none.
+    plain = {**rings[0], "evidence": [{"code": "shared_device", "text": "device d_1 is shared",
+                                       "weight": 0.0}]}
+    page = write_report(tmp_path / "b", run=RUN, rings=[plain],
+                        subgraphs=subgraphs).read_text(encoding="utf-8")
+    assert "node decisive" not in page
 
 
 def test_the_report_opens_with_contents_linking_every_ring_shown(
