@@ -41,6 +41,7 @@ import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -371,10 +372,10 @@ class Neo4jStore(GraphStore):
 
     def _replace_ring(self, ring: Ring, *, expected_version: int, version: int) -> bool:
         self._ensure_schema()
+        props = {**_ring_searchables(ring), "version": version, "doc": json.dumps(ring.to_json())}
         updated = self._run("update_ring", lambda result: result.single(strict=True)["updated"],
                             mode="write", ring_id=ring.ring_id, expected_version=expected_version,
-                            version=version, doc=json.dumps(ring.to_json()), kind=str(ring.kind),
-                            score=ring.score, status=ring.status)
+                            props=props)
         return bool(updated)
 
     # --- audit log, verdicts and API keys ---------------------------------------------------
@@ -580,6 +581,37 @@ def _key_record(doc: str, revoked_at: str | None, last_used_at: str | None) -> A
                                last_used_at=last_used_at or record.last_used_at)
 
 
+def _ring_searchables(ring: Ring) -> dict[str, Any]:
+    """The ring's fields an investigator's Cypher filters on (docs/contract.md, "Graph model").
+
+    The whole ring stays in ``doc`` (the JSON the store reads back); these are copies that
+    a query can match without parsing JSON: the evidence as three parallel lists (``codes[i]``
+    goes with ``weights[i]`` and ``texts[i]``), and the last review's time as a DATETIME so
+    that "confirmed last week" is a range query. Rings saved before these existed lack them;
+    their next save or review adds them.
+    """
+    last = ring.reviews[-1] if ring.reviews else None
+    return {
+        "kind": str(ring.kind),
+        "score": ring.score,
+        "status": ring.status,
+        "evidence_codes": [e.code for e in ring.evidence],
+        "evidence_weights": [round(float(e.weight), 4) for e in ring.evidence],
+        "evidence_texts": [e.text for e in ring.evidence],
+        "reviewed_at": _datetime_or_none(last.at) if last else None,
+        "reviewed_by": last.actor if last else None,
+    }
+
+
+def _datetime_or_none(stamp: str) -> datetime | None:
+    """An ISO time as a timezone-aware datetime (a Neo4j DATETIME); ``None`` if it does not parse."""
+    try:
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _ring_row(ring: Ring, run_id: str) -> dict[str, Any]:
     """One ``$rings`` entry of save_rings.cypher: searchable fields, the whole ring, its members."""
     known = member_labels()  # save_rings.cypher has a branch per label
@@ -589,12 +621,12 @@ def _ring_row(ring: Ring, run_id: str) -> dict[str, Any]:
                          f"{', '.join(unknown)}; known: {', '.join(sorted(known))}")
     props = {
         "ring_id": ring.ring_id,
-        "kind": str(ring.kind),
-        "score": ring.score,
-        "status": ring.status,
+        **_ring_searchables(ring),
         "first_detected": ring.first_detected,
         "last_run_id": ring.extra.get("last_run_id") or run_id,
         "version": ring.version,  # update_ring compares it (absent counts as 0)
         "doc": json.dumps(ring.to_json()),
     }
+    # SET g = props drops null entries: a ring never reviewed has no reviewed_at at all.
+    props = {key: value for key, value in props.items() if value is not None}
     return {"props": props, "members": [m.to_json() for m in ring.members]}
