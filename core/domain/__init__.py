@@ -15,6 +15,17 @@ This package imports nothing else of Ringwatch, so every folder may use it.
 """
 
 from .audit import AuditEntry
+from .documents import (
+    CalibrationDocument,
+    DetectorInputDocument,
+    EvidenceDocument,
+    HistoryDocument,
+    LineageDocument,
+    MemberDocument,
+    ReviewDocument,
+    RingDocument,
+    RunDocument,
+)
 from .keys import API_KEY_FIELDS, ApiKey
 from .member_types import (
     AccountTypeInfo,
@@ -69,13 +80,19 @@ __all__ = [
     "AccountTypeInfo",
     "ApiKey",
     "AuditEntry",
+    "CalibrationDocument",
+    "DetectorInputDocument",
     "Evidence",
+    "EvidenceDocument",
+    "HistoryDocument",
     "HistoryEntry",
     "IdentifierType",
     "IdentifierTypeInfo",
     "Lifecycle",
     "Lineage",
+    "LineageDocument",
     "Member",
+    "MemberDocument",
     "MemberType",
     "QuarantineCode",
     "QuarantineReason",
@@ -83,11 +100,14 @@ __all__ = [
     "QueueKey",
     "Review",
     "ReviewAction",
+    "ReviewDocument",
     "ReviewStatus",
     "Ring",
+    "RingDocument",
     "RingKind",
     "RingKindInfo",
     "Run",
+    "RunDocument",
     "Stake",
     "Verdict",
     "VocabularyError",
