@@ -16,15 +16,18 @@ This package imports nothing else of Ringwatch, so every folder may use it.
 
 from .audit import AuditEntry
 from .documents import (
+    AllowlistUseDocument,
     CalibrationDocument,
     DetectorInputDocument,
     EvidenceDocument,
     HistoryDocument,
     LineageDocument,
+    LoadSummaryDocument,
     MemberDocument,
     ReviewDocument,
     RingDocument,
     RunDocument,
+    TableSummaryDocument,
 )
 from .keys import API_KEY_FIELDS, ApiKey
 from .member_types import (
@@ -78,6 +81,7 @@ __all__ = [
     "VERDICT_STATUSES",
     "AccountType",
     "AccountTypeInfo",
+    "AllowlistUseDocument",
     "ApiKey",
     "AuditEntry",
     "CalibrationDocument",
@@ -91,6 +95,7 @@ __all__ = [
     "Lifecycle",
     "Lineage",
     "LineageDocument",
+    "LoadSummaryDocument",
     "Member",
     "MemberDocument",
     "MemberType",
@@ -109,6 +114,7 @@ __all__ = [
     "Run",
     "RunDocument",
     "Stake",
+    "TableSummaryDocument",
     "Verdict",
     "VocabularyError",
     "account_types",

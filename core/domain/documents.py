@@ -133,10 +133,42 @@ class RunDocument(TypedDict, total=False):
     new: int
     persisting: int
     dissolved: int
-    allowlist: list[Mapping[str, Any]]
+    allowlist: list[AllowlistUseDocument]
     as_of_ms: int
     detectors: Mapping[str, DetectorInputDocument]
     calibration: Mapping[str, CalibrationDocument]
-    load_summary: Mapping[str, Any]
+    load_summary: LoadSummaryDocument
     trigger: str
     started_by: str
+
+
+class AllowlistUseDocument(TypedDict):
+    """An allowlist entry and what it did in a run (``run.json`` ``allowlist``)."""
+
+    identifier_type: str
+    identifier: str
+    owner: str
+    reason: str
+    expired: bool
+    accounts: int
+
+
+class TableSummaryDocument(TypedDict):
+    """One table's line of the load summary: read = loaded + quarantined, and why."""
+
+    table: str
+    file: str | None
+    read: int
+    loaded: int
+    quarantined: int
+    reasons: Mapping[str, int]
+    notes: list[str]
+
+
+class LoadSummaryDocument(TypedDict):
+    """The load summary (``load_summary.json``, and ``run.json`` ``load_summary``)."""
+
+    snapshot: str
+    reconciles: bool
+    warnings: list[str]
+    tables: list[TableSummaryDocument]
