@@ -20,12 +20,23 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.domain import account_types, identifier_types, ring_kinds, utc_stamp
+from ringwatch.domain import (
+    AllowlistUseDocument,
+    EvidenceDocument,
+    LoadSummaryDocument,
+    MemberDocument,
+    RingDocument,
+    RunDocument,
+    account_types,
+    identifier_types,
+    ring_kinds,
+    utc_stamp,
+)
 from ringwatch.graph.subgraph import Subgraph, type_priority
 from ringwatch.reporting import (
     ACCOUNT_TYPES,
@@ -77,8 +88,8 @@ SCORE_TOOLTIP = ("Estimated probability that the ring is mostly fraudulent; of r
                  "0.8, about eight in ten are.")
 
 
-def write_report(out_dir: Path, *, run: dict[str, Any], rings: list[dict[str, Any]],
-                 subgraphs: Mapping[str, Subgraph], summary: dict[str, Any] | None = None,
+def write_report(out_dir: Path, *, run: RunDocument, rings: Sequence[RingDocument],
+                 subgraphs: Mapping[str, Subgraph], summary: LoadSummaryDocument | None = None,
                  top: int = 20) -> Path:
     """Write ``out_dir/report.html`` for one run and return its path.
 
@@ -126,7 +137,7 @@ def kind_words(kind: Any) -> str:
     return labels.get(str(kind), str(kind).replace("_", " "))
 
 
-def _contents_html(rings: list[dict[str, Any]], texts: list[str]) -> str:
+def _contents_html(rings: Sequence[RingDocument], texts: list[str]) -> str:
     """The table of contents: the run, the score's meaning, then one line per ring shown.
 
     A report of twenty dense rings is long; a reviewer who came for one ring jumps to it
@@ -141,7 +152,7 @@ def _contents_html(rings: list[dict[str, Any]], texts: list[str]) -> str:
             "</ol></nav>")
 
 
-def _summary_html(run: dict[str, Any], summary: dict[str, Any] | None) -> str:
+def _summary_html(run: RunDocument, summary: LoadSummaryDocument | None) -> str:
     """Run facts, ring counts, allowlist use and (if given) the load reconciliation."""
     facts = [("run", run.get("run_id", "")), ("backend", run.get("backend", "")),
              ("started", run.get("started_at", ""))]
@@ -168,7 +179,7 @@ def _summary_html(run: dict[str, Any], summary: dict[str, Any] | None) -> str:
     return "\n".join(parts)
 
 
-def _allowlist_html(entries: list[dict[str, Any]]) -> str:
+def _allowlist_html(entries: Sequence[AllowlistUseDocument]) -> str:
     """Allowlist entries: which were applied (and to how many accounts), which had expired."""
     if not entries:
         return "<h3>Allowlist</h3><p>No allowlist entries.</p>"
@@ -192,7 +203,7 @@ def _allowlist_html(entries: list[dict[str, Any]]) -> str:
             f"<th>accounts</th><th>state</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def _load_html(summary: dict[str, Any]) -> str:
+def _load_html(summary: LoadSummaryDocument) -> str:
     """The load summary: rows read = loaded + quarantined per table, with reasons."""
     rows = []
     for t in summary.get("tables", []):
@@ -230,11 +241,11 @@ def _legend_html() -> str:
 
 # --- one ring -----------------------------------------------------------------------------------
 
-def _score(ring: dict[str, Any]) -> float:
+def _score(ring: RingDocument) -> float:
     return float(ring.get("score", 0.0))
 
 
-def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None, score_text: str) -> str:
+def _ring_html(ring: RingDocument, subgraph: Subgraph | None, score_text: str) -> str:
     """A ring's card: headline (with its score as the list writes it), picture, metrics, evidence
     and members by type."""
     rid = ring.get("ring_id", "")
@@ -282,7 +293,7 @@ def is_money(name: str) -> bool:
     return name in MONEY_METRICS or name.endswith(MONEY_SUFFIXES)
 
 
-def _metrics_html(metrics: dict[str, Any]) -> str:
+def _metrics_html(metrics: Mapping[str, Any]) -> str:
     """Every metric by its whole name (wrapped, never cut); money with the ring's currency."""
     currency = metrics.get("currency")
     currency = str(currency) if currency else None
@@ -297,7 +308,7 @@ def _metrics_html(metrics: dict[str, Any]) -> str:
     return f'<table class="metrics"><tbody>{"".join(rows)}</tbody></table>'
 
 
-def _evidence_html(evidence: list[dict[str, Any]]) -> str:
+def _evidence_html(evidence: Sequence[EvidenceDocument]) -> str:
     """The weighted evidence as a list; items of weight 0 apart, on one muted context line.
 
     An item of weight 0 (``honest_explanation``: the share of a lockstep group a seller's
@@ -319,7 +330,7 @@ def _evidence_html(evidence: list[dict[str, Any]]) -> str:
     return html_
 
 
-def _members_html(members: list[dict[str, Any]]) -> str:
+def _members_html(members: Sequence[MemberDocument]) -> str:
     """Members grouped by type, accounts first, each type's ids as a wrapped list."""
     groups: dict[str, list[str]] = {}
     for m in members:

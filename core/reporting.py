@@ -22,14 +22,19 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ringwatch.domain import AccountType
+from ringwatch.domain import AccountType, RingDocument
 from ringwatch.graph.capabilities import ProjectionSource
-from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS, Subgraph, ring_subgraph, type_priority
+from ringwatch.graph.subgraph import (
+    SUBGRAPH_PROJECTIONS,
+    Subgraph,
+    SubgraphNode,
+    ring_subgraph,
+    type_priority,
+)
 from ringwatch.wording import type_noun
 
 ACCOUNT_TYPES = frozenset(AccountType)
@@ -40,7 +45,7 @@ def subgraph_projections(store: ProjectionSource) -> dict[str, pd.DataFrame]:
     return {name: store.projection(name) for name in SUBGRAPH_PROJECTIONS}
 
 
-def subgraphs_for(rings: Sequence[dict[str, Any]], projections: Mapping[str, pd.DataFrame],
+def subgraphs_for(rings: Sequence[RingDocument], projections: Mapping[str, pd.DataFrame],
                   top: int = 20, *, max_nodes: int = 150) -> dict[str, Subgraph]:
     """The subgraphs of the first ``top`` rings, by ring id: what the report draws.
 
@@ -212,7 +217,7 @@ def _fold(subgraph: Subgraph) -> tuple[list[DrawnNode], list[DrawnEdge], dict[st
         weight = max(float(e.get("weight", 1.0) or 0.0), 0.0)
         strength[e["source"]] += weight
         strength[e["target"]] += weight
-    by_type: dict[str, list[dict[str, Any]]] = {}
+    by_type: dict[str, list[SubgraphNode]] = {}
     for n in subgraph.nodes:
         by_type.setdefault(str(n.get("type", "")), []).append(n)
     drawn: list[DrawnNode] = []

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ringwatch.domain import Verdict, latest_per_ring
+from ringwatch.domain import CalibrationDocument, RingDocument, Verdict, latest_per_ring
 
 from .config import RecalibrationConfig
 
@@ -77,8 +77,8 @@ class KindCalibration:
         x, y = np.array(self.knots, dtype=np.float64).T
         return np.interp(scores, x, y)
 
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"method": self.method, "verdicts": self.verdicts,
+    def to_json(self) -> CalibrationDocument:
+        doc: CalibrationDocument = {"method": self.method, "verdicts": self.verdicts,
                                "confirmed": self.confirmed, "dismissed": self.dismissed,
                                "fingerprint": self.fingerprint}
         if self.applied:
@@ -156,8 +156,8 @@ def fit(verdicts: Iterable[Mapping[str, Any]], kinds: Iterable[str],
             for kind in sorted(set(kinds) | set(by_kind))}
 
 
-def recalibrate(rings: list[dict[str, Any]], verdicts: Iterable[Verdict | Mapping[str, Any]],
-                config: RecalibrationConfig) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def recalibrate(rings: list[RingDocument], verdicts: Iterable[Verdict | Mapping[str, Any]],
+                config: RecalibrationConfig) -> tuple[list[RingDocument], dict[str, CalibrationDocument]]:
     """The run's rings with recalibrated scores, and the record of it for the run (``calibration``).
 
     Every ring keeps the detector's score as ``uncalibrated_score``; ``score``

@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from ringwatch.cases import cases_of_rings
 from ringwatch.domain import AuditEntry, Ring, utc_stamp
@@ -52,6 +51,9 @@ from ringwatch.graph.projections import group_currency
 from .journal import (
     DONE,
     PLANNED,
+    BatchJournal,
+    EnforcementAction,
+    PlannedRing,
     actions_path,
     check_batch_id,
     export_actions,
@@ -139,7 +141,7 @@ class Preview:
     """What a run would do (``--dry-run``): batches it would finish, rings it would plan, the blast radius."""
 
     unfinished: dict[str, int]
-    planned: list[dict[str, Any]]
+    planned: list[PlannedRing]
     already: list[str]
     radius: BlastRadius
 
@@ -181,7 +183,7 @@ def account_commissions(store: ProjectionSource) -> AccountMoney:
 
 def plan_ring(ring: Ring, rule: Rule, *, batch_id: str, created_at: str,
               account_money: AccountMoney | None = None,
-              case_id: str | None = None) -> list[dict[str, Any]]:
+              case_id: str | None = None) -> list[EnforcementAction]:
     """The actions ``rule`` gives ``ring``, in the shape of docs/contract.md section 2b.
 
     ``case_id`` is the investigator's case the ring was worked in (``None``: no
@@ -200,7 +202,7 @@ def plan_ring(ring: Ring, rule: Rule, *, batch_id: str, created_at: str,
         ids = members.setdefault(str(member.type), [])
         if member.id not in ids:
             ids.append(member.id)
-    actions = []
+    actions: list[EnforcementAction] = []
     for spec in rule.actions:
         for target in spec.targets:
             for target_id in [ring.ring_id] if target == "ring" else members.get(target, []):
@@ -277,14 +279,14 @@ class StoreView:
 
 def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now: datetime,
                actor: str, account_money: AccountMoney | None = None,
-               skip: Iterable[str] = ()) -> tuple[dict[str, Any], list[str]]:
+               skip: Iterable[str] = ()) -> tuple[BatchJournal, list[str]]:
     """A new batch's journal (state ``planned``) and the rings enforced earlier.
 
     Rings in ``skip`` (planned by an unfinished batch, for a preview) are left out.
     """
     created = utc_stamp(now)
     skipped = set(skip)
-    entries: list[dict[str, Any]] = []
+    entries: list[PlannedRing] = []
     already: list[str] = []
     for ring in sorted(view.rings.values(), key=lambda r: (-float(r.score or 0), r.ring_id)):
         rule = policy.rule_for(ring)
@@ -299,7 +301,7 @@ def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now:
             entries.append({"ring_id": ring.ring_id, "ring_version": ring_version(ring),
                             "status": ring.status, "rule": rule.name, "state": PLANNED,
                             "actions": actions})
-    journal = {
+    journal: BatchJournal = {
         "batch_id": batch_id, "state": PLANNED, "format": fmt,
         "file": actions_path(Path(), batch_id, fmt).name, "created_at": created, "actor": actor,
         "policy": {"source": policy.source, "sha256": policy.digest}, "rings": entries,
@@ -307,7 +309,7 @@ def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now:
     return journal, already
 
 
-def finish_batch(store: ReviewStore, out_dir: Path, journal: dict[str, Any], view: StoreView, *,
+def finish_batch(store: ReviewStore, out_dir: Path, journal: BatchJournal, view: StoreView, *,
                  actor: str, progress: Progress | None = None, recovered: bool = False,
                  attempts: int = 5) -> BatchOutcome:
     """Export, mark and audit every ring of a planned batch that is not yet; returns what it did.
@@ -350,7 +352,7 @@ def finish_batch(store: ReviewStore, out_dir: Path, journal: dict[str, Any], vie
                         recovered=recovered, radius=blast_radius(exported))
 
 
-def _mark(store: RingRepository, view: StoreView, entry: dict[str, Any], journal: dict[str, Any], *,
+def _mark(store: RingRepository, view: StoreView, entry: PlannedRing, journal: BatchJournal, *,
           actor: str, attempts: int) -> str:
     """Mark one planned ring enforced by compare-and-set; returns ``marked``, ``enforced`` (it was
     before), or why it is withdrawn (``changed``, ``earlier``, ``missing``)."""
@@ -381,7 +383,7 @@ def _mark(store: RingRepository, view: StoreView, entry: dict[str, Any], journal
     return "changed"  # changed every time we looked: the next batch tries again
 
 
-def _audit(store: AuditLog, view: StoreView, entry: dict[str, Any], journal: dict[str, Any], *,
+def _audit(store: AuditLog, view: StoreView, entry: PlannedRing, journal: BatchJournal, *,
            actor: str) -> None:
     """One audit entry per ring and batch: appended unless the log already has it (a recovery)."""
     key = (entry["ring_id"], journal["batch_id"])
@@ -457,7 +459,7 @@ def preview(store: EnforcementStore, out_dir: Path, *, policy: Policy = DEFAULT_
     now = now or datetime.now(UTC)
     view = StoreView.read(store)
     unfinished = {}
-    pending: list[dict[str, Any]] = []
+    pending: list[PlannedRing] = []
     for journal in (j for j in journals(out_dir) if j["state"] != DONE):
         left = [r for r in journal["rings"] if r.get("state") != "withdrawn"
                 and (r["ring_id"], journal["batch_id"]) not in view.audited
@@ -472,7 +474,7 @@ def preview(store: EnforcementStore, out_dir: Path, *, policy: Policy = DEFAULT_
     return Preview(unfinished, journal["rings"], already, blast_radius(actions))
 
 
-def blast_radius(actions: Iterable[dict[str, Any]]) -> BlastRadius:
+def blast_radius(actions: Iterable[EnforcementAction]) -> BlastRadius:
     """Count what ``actions`` touch: rings, actions by name, distinct targets by type, commission held.
 
     A target held by several actions (a creator frozen by two rings) counts its
