@@ -20,6 +20,7 @@ from ringwatch.domain import (
     LINKED_ACCOUNT_TYPES,
     RING_STATUSES,
     IdentifierType,
+    RingKindInfo,
     account_types,
     identifier_types,
     ring_kinds,
@@ -534,6 +535,11 @@ class IdentifierTypeEntry(BaseModel):
     everyday: bool = Field(description="Shared every day (households, offices, NAT): corroborates only.")
 
 
+def ring_kind_entry(row: RingKindInfo) -> dict[str, str]:
+    """A ring kind's row as the API shows it: its words and colour (not its detector module)."""
+    return {key: value for key, value in dataclasses.asdict(row).items() if key != "detector"}
+
+
 class RingKindEntry(BaseModel):
     """One ring kind of the domain's kind table: its words and colour."""
 
@@ -556,7 +562,7 @@ class Vocabulary(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "account_types": [dataclasses.asdict(_EXAMPLE_ACCOUNT)],
         "identifier_types": [dataclasses.asdict(_EXAMPLE_IDENTIFIER)],
-        "ring_kinds": [dataclasses.asdict(ring_kinds()[0])],
+        "ring_kinds": [ring_kind_entry(ring_kinds()[0])],
         "type_order": [_EXAMPLE_ACCOUNT.name, _EXAMPLE_IDENTIFIER.name]}]})
 
     account_types: list[AccountTypeEntry]

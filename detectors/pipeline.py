@@ -93,9 +93,9 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
     join it, lockstep rings then leave out creators another ring holds, and
     coordinated blocks, the catch-all, leave out every account another ring
     holds. Detectors named in ``config.skip`` are not run. ``detectors``: the
-    registry's (:data:`.registry.DETECTORS`, read when called) unless given.
+    registry's (:func:`.registry.detectors`, read when called) unless given.
     """
-    detectors = registry.DETECTORS if detectors is None else detectors
+    detectors = registry.detectors() if detectors is None else detectors
     step = progress or (lambda _: None)
     by_kind: dict[str, list[Finding]] = {}
     for detector in detectors:
@@ -137,7 +137,7 @@ def _add_burst_evidence(findings: list[Finding], ctx: MarketContext, config: Bur
 
 def detector_inputs(ctx: MarketContext) -> dict[str, DetectorInputDocument]:
     """What each detector had to work on, for run.json and the summary (see :class:`.detector.WorkedOn`)."""
-    return {d.name: d.worked_on(ctx).as_record() for d in registry.DETECTORS}
+    return {d.name: d.worked_on(ctx).as_record() for d in registry.detectors()}
 
 
 def _with_reviews_since(store: RingRepository, previous: list[RingDocument],
@@ -186,7 +186,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     ctx = read_context(store) if engine is None else engine.context(store)
     inputs = detector_inputs(ctx)
     findings = find_rings(ctx, config, progress=step,
-                          detectors=None if engine is None else engine.detectors(registry.DETECTORS))
+                          detectors=None if engine is None else engine.detectors(registry.detectors()))
     step("scoring")
     tables = MetricTables.from_context(ctx)
     stamp = utc_stamp(now)

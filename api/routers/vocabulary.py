@@ -17,7 +17,7 @@ from ringwatch.domain import account_types, identifier_types, ring_kinds
 from ringwatch.graph.subgraph import type_priority
 
 from ..auth import Viewer
-from ..schemas import Vocabulary, problem_responses
+from ..schemas import Vocabulary, problem_responses, ring_kind_entry
 
 router = APIRouter(tags=["vocabulary"])
 
@@ -29,5 +29,5 @@ async def get_vocabulary(caller: Viewer) -> Any:
     ring kind with its words and colour."""
     return {"account_types": [dataclasses.asdict(t) for t in account_types()],
             "identifier_types": [dataclasses.asdict(t) for t in identifier_types()],
-            "ring_kinds": [dataclasses.asdict(k) for k in ring_kinds()],
+            "ring_kinds": [ring_kind_entry(k) for k in ring_kinds()],
             "type_order": list(type_priority())}

@@ -4,8 +4,9 @@ A kind's contract name, the words a reviewer reads (``identity ring``,
 ``identity rings``), its colour on the page and in the report, and one
 sentence on what it means. :class:`~.vocabulary.RingKind` is built from this
 table; the report, the review page (through ``GET /vocabulary``) and the
-API's ``kind`` filter read it. Adding a ring kind is one row here and one
-detector module that declares it (``ringwatch.detectors.registry``).
+API's ``kind`` filter read it. Adding a ring kind is one row here, naming the
+detector module that declares it (its ``DETECTOR``, read by
+``ringwatch.detectors.registry``), and that module.
 
 Example
 -------
@@ -29,22 +30,31 @@ class RingKindInfo:
     plural: str
     colour: str
     meaning: str
+    #: The module whose ``DETECTOR`` finds this kind (imported by the detector registry; the
+    #: domain only names it). Rows run in table order: a kind that gives way to another is
+    #: listed after it.
+    detector: str
 
 
 #: Ring kinds, in the order reports list them (change the order only with its users).
 RING_KINDS: tuple[RingKindInfo, ...] = (
     RingKindInfo("identity_ring", "identity ring", "identity rings", "#8d6a9f",
-                 "accounts that are one operator: shared devices, payout accounts, phones"),
+                 "accounts that are one operator: shared devices, payout accounts, phones",
+                 detector="ringwatch.detectors.identity_rings"),
     RingKindInfo("collusion_ring", "collusion ring", "collusion rings", "#d1495b",
-                 "creators and shops that trade commissions among themselves"),
+                 "creators and shops that trade commissions among themselves",
+                 detector="ringwatch.detectors.collusion_rings"),
     RingKindInfo("commission_abuse", "commission abuse", "commission abuse", "#edae49",
-                 "self-purchase, circular or refund-after-commission schemes"),
+                 "self-purchase, circular or refund-after-commission schemes",
+                 detector="ringwatch.detectors.commission_abuse"),
     RingKindInfo("lockstep_ring", "lockstep ring", "lockstep rings", "#2e86ab",
                  "creators tied by nothing shared, registered in one window and crowding onto "
-                 "the same shops far beyond chance"),
+                 "the same shops far beyond chance",
+                 detector="ringwatch.detectors.lockstep_rings"),
     RingKindInfo("coordinated_block", "coordinated block", "coordinated blocks", "#00a6a6",
                  "creators, shops and buyers trading among themselves far denser than chance, "
-                 "when no named rule explains it"),
+                 "when no named rule explains it",
+                 detector="ringwatch.detectors.coordinated_blocks"),
 )
 
 
