@@ -33,6 +33,7 @@ from ringwatch.loaders import LoadResult, LoadSummary
 from ringwatch.loading import load_into
 from ringwatch.ring_history import account_count
 from ringwatch.store_settings import Backend, StoreSettings
+from ringwatch.wording import count
 from ringwatch.tables import TABLES
 
 from .cli_options import (
@@ -457,6 +458,8 @@ def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: 
                               "a generated snapshot)")
     labels = load_labels(labels_path)
     _check_one_snapshot(rings, labels, labels_path)
+    if store is not None:
+        _check_store_holds(rings, store)
     beside = labels_path.parent / "lookalikes.csv"
     lookalikes = load_lookalikes(beside) if beside.exists() else None
     snapshot = labels_path.parent
@@ -473,6 +476,21 @@ def _print_evaluation(store: GraphStore | None, rings: list[dict], labels_path: 
         if spec.name in baselines:
             typer.echo(f"\nBaseline, {spec.description}:")
             typer.echo(evaluate(spec.find(ctx), labels).table())
+
+
+def _check_store_holds(rings: list[dict], store: GraphStore) -> None:
+    """Refuse to score baselines on a store that never held these rings (another snapshot's).
+
+    The baselines run on the store's graph and are set beside the rings: when
+    no ring of the file is in the store, the two are of different markets.
+    """
+    from ringwatch.detectors.evaluation import EvaluationError
+
+    given = {r.get("ring_id") for r in rings if r.get("ring_id")}
+    if given and not given & {r.ring_id for r in store.rings()}:
+        raise EvaluationError(
+            f"none of the {count(len(given), 'ring')} in the file is in the store the baselines would "
+            "run on: give the --store (or --no-baselines) of the snapshot the rings came from")
 
 
 def _check_one_snapshot(rings: list[dict], labels: pd.DataFrame, labels_path: Path) -> None:

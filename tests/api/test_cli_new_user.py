@@ -302,6 +302,12 @@ def test_eval_of_rings_and_labels_of_two_snapshots_exits_2(tmp_path: Path) -> No
     missing = _process("eval", "--rings", str(rings), "--labels", str(tmp_path / "nope.csv"),
                        "--no-baselines", timeout=60)
     assert missing.returncode == 2 and "no such labels file" in _one_error_line(missing.stderr)
+    labels.write_text("ring_id,account_type,account_id,typology\nL-1,creator,c_from_market_a,"
+                      "account_farm\n")
+    LocalStore(tmp_path / "other")  # a store that holds none of these rings
+    other = _process("eval", "--rings", str(rings), "--labels", str(labels), "--store",
+                     str(tmp_path / "other"), timeout=60)
+    assert other.returncode == 2 and "none of the 1 ring in the file" in _one_error_line(other.stderr)
 
 
 def test_help_points_at_the_contract_in_the_repository() -> None:
