@@ -33,8 +33,8 @@ from ringwatch.loaders import LoadResult, LoadSummary
 from ringwatch.loading import load_into
 from ringwatch.ring_history import account_count
 from ringwatch.store_settings import Backend, StoreSettings
-from ringwatch.wording import count
 from ringwatch.tables import TABLES
+from ringwatch.wording import count
 
 from .cli_options import (
     CONTRACT,
