@@ -69,7 +69,13 @@ from ringwatch.store_settings import Neo4jSettings
 from ringwatch.tables import TABLES, ColumnType, Snapshot
 
 from .capabilities import IdentifierUse, KeyRevocation, Node, WriteProgress
-from .errors import QueryError, StoreError, StoreTimeoutError, StoreUnavailableError
+from .errors import (
+    IncompleteGenerationError,
+    QueryError,
+    StoreError,
+    StoreTimeoutError,
+    StoreUnavailableError,
+)
 from .model import RELATIONSHIP_TYPES, member_labels, node_labels
 from .projections import PROJECTIONS, normalise
 from .store import GraphStore, numbered
@@ -305,14 +311,20 @@ class Neo4jStore(GraphStore):
                         replace: bool) -> dict[str, int]:
         """Write each table in batches of :attr:`batch_size` rows, one transaction per batch.
 
-        Progress is reported once per batch, with the rows of that batch (not
-        the relationships a row makes, nor a running total). With ``replace``,
-        the graph (with its runs and rings, but not the API keys, the audit log
-        and the verdicts) is cleared only after the snapshot passed its check and
-        the server answered the schema statement, so a refused or unreachable load
-        leaves the previous graph in place.
+        The load is a snapshot generation: a :SnapshotGeneration marker is
+        written incomplete before anything else and completed last, and every
+        reader refuses the graph while a marker is incomplete
+        (:meth:`_check_complete`), so a load killed half way is named, never
+        detected on. Progress is reported once per batch, with the rows of that
+        batch (not the relationships a row makes, nor a running total). With
+        ``replace``, the graph (with its runs and rings, but not the API keys,
+        the audit log and the verdicts) is cleared only after the snapshot
+        passed its check and the server answered the schema statement, so a
+        refused or unreachable load leaves the previous graph in place.
         """
         self._ensure_schema()
+        generation = f"g-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        self._run("begin_generation", mode="write", generation=generation)
         if replace:
             self._run("clear_snapshot", mode="auto", batch_size=self.batch_size)
         written: dict[str, int] = {}
@@ -326,9 +338,20 @@ class Neo4jStore(GraphStore):
                 if progress:
                     progress(spec.name, len(batch))
             written[spec.name] = len(frame)
+        self._run("complete_generation", mode="write", generation=generation)
         return written
 
+    def _check_complete(self) -> None:
+        """Raise :class:`IncompleteGenerationError` naming the load that never completed, if any."""
+        row = self._run("incomplete_generation", lambda result: result.single(strict=False))
+        if row is not None:
+            raise IncompleteGenerationError(
+                f"the snapshot generation {row['generation']} in Neo4j at {self.uri} (begun "
+                f"{row['started_at']}) is incomplete (its load was interrupted, or is still "
+                "running): load the snapshot again")
+
     def counts(self) -> dict[str, int]:
+        self._check_complete()
         row = self._run("counts", lambda result: result.single(strict=True).data())
         assert row is not None
         return {name: int(row[name]) for name in (*node_labels(), *RELATIONSHIP_TYPES)}
@@ -336,6 +359,7 @@ class Neo4jStore(GraphStore):
     def projection(self, name: str) -> pd.DataFrame:
         if name not in PROJECTIONS:
             raise KeyError(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
+        self._check_complete()
         frame = self._run(f"projection_{name}", lambda result: result.to_df())
         assert frame is not None
         return normalise(frame, name)
