@@ -91,7 +91,7 @@ Mode = Literal["read", "write", "auto"]
 
 #: Statements that run without a transaction time limit: clearing deletes the whole graph in
 #: inner transactions, and how long that takes grows with the graph, not with a batch.
-_UNTIMED: frozenset[str] = frozenset({"clear", "clear_snapshot"})
+_UNTIMED: frozenset[str] = frozenset({"clear", "clear_snapshot", "clear_detections"})
 
 #: The server's error code (a prefix) for a transaction stopped by its time limit.
 _TIMED_OUT_CODE = "Neo.ClientError.Transaction.TransactionTimedOut"
@@ -317,10 +317,11 @@ class Neo4jStore(GraphStore):
         (:meth:`_check_complete`), so a load killed half way is named, never
         detected on. Progress is reported once per batch, with the rows of that
         batch (not the relationships a row makes, nor a running total). With
-        ``replace``, the graph (with its runs and rings, but not the API keys,
-        the audit log and the verdicts) is cleared only after the snapshot
-        passed its check and the server answered the schema statement, so a
-        refused or unreachable load leaves the previous graph in place.
+        ``replace``, the graph (but not the API keys, the audit log and the
+        verdicts) is cleared only after the snapshot passed its check and the
+        server answered the schema statement, so a refused or unreachable load
+        leaves the previous graph in place; the runs and rings go only once
+        every table is written, so a killed load keeps them and their review status.
         """
         self._ensure_schema()
         generation = f"g-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
@@ -337,7 +338,11 @@ class Neo4jStore(GraphStore):
                 log.debug("%s: %d of %d rows written", spec.name, start + len(batch), len(frame))
                 if progress:
                     progress(spec.name, len(batch))
+            if frame.empty and progress:
+                progress(spec.name, 0)  # as the local store does: every table is reported
             written[spec.name] = len(frame)
+        if replace:
+            self._run("clear_detections", mode="auto", batch_size=self.batch_size)
         self._run("complete_generation", mode="write", generation=generation)
         return written
 
