@@ -2,7 +2,9 @@
 
 Validation and quarantine happen before the store is touched, and the column
 names are checked against what the graph can hold before anything is written,
-so a refused snapshot leaves the store as it was (``replace`` included).
+so a refused snapshot leaves the store as it was (``replace`` included); the
+store writes the rest as a snapshot generation that readers see only once it
+is complete, so a load killed while writing leaves no half graph to detect on.
 Callers pass progress callbacks; nothing here prints.
 """
 
