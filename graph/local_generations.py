@@ -29,6 +29,7 @@ import os
 import shutil
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,8 @@ class Generations:
         self.directory = directory
         self._pointer = directory / POINTER
         self._seen: tuple[tuple[int, int, int] | None, Generation | None] | None = None
+        self._syncing: ThreadPoolExecutor | None = None
+        self._pending: list[Future[Path]] = []
 
     def current(self) -> Generation | None:
         """The complete generation readers see; ``None`` when nothing was ever loaded.
@@ -96,18 +99,28 @@ class Generations:
         directory.mkdir(parents=True)
         return Generation(name, directory)
 
+    def written(self, path: Path) -> None:
+        """Start making a table file of a new generation durable, in the background.
+
+        The ``fsync`` of one table overlaps the writing of the next, so making
+        the generation durable costs a load almost no time; :meth:`commit`
+        waits for all of them before it switches the pointer.
+        """
+        if self._syncing is None:
+            self._syncing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
+        self._pending.append(self._syncing.submit(_fsync, path))
+
     def commit(self, new: Generation, previous: Generation | None) -> None:
         """Make ``new`` the current generation: its files durable first, then the pointer.
 
         The caller holds the store's lock. After the switch, every generation
         but ``new`` and ``previous`` is removed (unfinished ones included).
         """
+        pending, self._pending = self._pending, []
+        synced = {future.result() for future in pending}
         for path in new.directory.iterdir():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            if path not in synced:  # carried over by a hard link: clean already, a cheap fsync
+                _fsync(path)
         fsync_directory(new.directory)
         doc = {"generation": new.name, "previous": previous.name if previous else None}
         atomic_text(json.dumps(doc) + "\n", self._pointer)
@@ -129,3 +142,13 @@ class Generations:
         if LEGACY not in keep:
             for path in self.directory.glob("*.parquet"):
                 path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> Path:
+    """Flush one file's data to disk; returns its path."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path

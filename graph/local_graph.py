@@ -100,6 +100,7 @@ class LocalGraph:
             merged = frame if old is None or old.empty else pd.concat([old, frame], ignore_index=True)
             merged = merged.drop_duplicates(list(spec.key), keep="last", ignore_index=True)
             merged.to_parquet(target, index=False)
+            self.generations.written(target)
             self._cache[spec.name] = merged
             self._stamps[spec.name] = (target, file_stamp(target))
             if progress:
