@@ -22,8 +22,9 @@ connection (TCP, Bolt handshake, login) or waiting for a pooled one, each
 transaction (a time limit the server enforces), and the driver's retries of
 transient failures, so that a hung or frozen server fails a command within
 seconds instead of a minute or more. A server that freezes in the middle of a
-statement is noticed by the driver when the receive timeout the server announced
-at login passes (Neo4j's default: two minutes).
+statement fails it within the transaction time limit too (:func:`_bound_receive`),
+not the receive timeout the server announced at login (Neo4j's default: two
+minutes), which only clearing statements (no time limit) keep.
 
 Snapshots are written as ``UNWIND $rows`` batches of ``batch_size`` rows per
 transaction, each batch converted from its DataFrame in one vectorised step;
@@ -92,6 +93,10 @@ Mode = Literal["read", "write", "auto"]
 #: Statements that run without a transaction time limit: clearing deletes the whole graph in
 #: inner transactions, and how long that takes grows with the graph, not with a batch.
 _UNTIMED: frozenset[str] = frozenset({"clear", "clear_snapshot", "clear_detections"})
+
+#: How much longer than a transaction's time limit a reply may take from a live server: Neo4j
+#: checks the limits every 2 s (db.transaction.monitor.check.interval), then sends its error.
+_SERVER_TIMEOUT_LAG = 3.0
 
 #: The server's error code (a prefix) for a transaction stopped by its time limit.
 _TIMED_OUT_CODE = "Neo.ClientError.Transaction.TransactionTimedOut"
@@ -235,6 +240,7 @@ class Neo4jStore(GraphStore):
 
         @unit_of_work(timeout=limit)
         def work(tx: ManagedTransaction) -> T | None:
+            _bound_receive(getattr(tx, "_connection", None), limit)
             out = None
             for text in statements:
                 out = read(tx.run(text, params))
@@ -246,6 +252,7 @@ class Neo4jStore(GraphStore):
                     return session.execute_write(work)
                 if mode == "read":
                     return session.execute_read(work)
+                _bound_auto_session(session, limit)
                 out = None
                 for text in statements:
                     out = read(session.run(Query(text, timeout=limit), params))
@@ -279,9 +286,12 @@ class Neo4jStore(GraphStore):
             return StoreTimeoutError(self._no_answer(f" while running Cypher statement {name!r}"
                                                      f"{gave_up}"))
         if timed_out == "read":
+            within = ("within the receive timeout the server announced at login"
+                      if name in _UNTIMED or self.timeouts.query is None else
+                      f"within {self.timeouts.query:g} s (RINGWATCH_NEO4J_QUERY_TIMEOUT)")
             return StoreTimeoutError(
                 f"Neo4j at {self.uri} stopped answering during Cypher statement {name!r}: no reply "
-                f"within the receive timeout the server announced at login{gave_up}")
+                f"{within}{gave_up}")
         if isinstance(exc, ServiceUnavailable | SessionExpired | AuthError):
             return StoreUnavailableError(f"Neo4j at {self.uri} failed while running Cypher "
                                          f"statement {name!r}{gave_up}: {exc}")
@@ -485,6 +495,43 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         self._run("clear", mode="auto", batch_size=self.batch_size)
+
+
+def _bound_receive(connection: object, limit: float | None) -> None:
+    """Make a frozen server fail a statement within its time limit, not the server's 120 s.
+
+    The server enforces a transaction's time limit itself, so a server that
+    froze (SIGSTOP, a stalled VM, a full GC that never ends) never sends the
+    error, and the driver waits for the receive timeout the server announced at
+    login (``connection.recv_timeout_seconds``: two minutes by default), whatever
+    ``RINGWATCH_NEO4J_QUERY_TIMEOUT`` says. So each statement's connection
+    waits for a reply at most its time limit and :data:`_SERVER_TIMEOUT_LAG`
+    (a live server replies within that: the result, or its own timeout error,
+    which is not retried, unlike a lost connection); an untimed statement
+    (clearing) gets the announced timeout back.
+    The driver has no public setting for this, so it reaches the connection's
+    socket; should a driver release move it, nothing changes but the bound
+    (``tests/graph/test_neo4j_frozen.py`` freezes a real server to notice).
+    """
+    sock = getattr(connection, "socket", None)
+    if sock is None or not hasattr(sock, "settimeout"):
+        return
+    if limit is None:
+        hints = getattr(connection, "connection_hints", None) or {}
+        announced = hints.get("connection.recv_timeout_seconds")
+        sock.settimeout(announced if isinstance(announced, int) and announced > 0 else None)
+    else:
+        sock.settimeout(limit + _SERVER_TIMEOUT_LAG)
+
+
+def _bound_auto_session(session: Any, limit: float | None) -> None:
+    """:func:`_bound_receive` for an auto-commit statement: its session connects first."""
+    connect = getattr(session, "_connect", None)
+    if connect is None:
+        return
+    if getattr(session, "_connection", None) is None:
+        connect(None)
+    _bound_receive(getattr(session, "_connection", None), limit)
 
 
 def _timed_out(exc: BaseException) -> Literal["connect", "read"] | None:
