@@ -63,6 +63,15 @@ class LocalGraph:
                 self._stamps[name] = stamp
         return self._cache[name]
 
+    def tables_directory(self) -> Path:
+        """The directory of the current generation's ``NAME.parquet`` tables (for Spark to read).
+
+        Before anything was loaded, the store's tables directory (no table in
+        it); raises :class:`IncompleteGenerationError` as :meth:`table` does.
+        """
+        generation = self.generations.current()
+        return generation.directory if generation is not None else self.directory
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table, all from one generation (the pointer is resolved once)."""
         generation = self.generations.current()
