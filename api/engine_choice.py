@@ -49,7 +49,9 @@ def engine_for(engine: Engine, store: GraphStore, *, master: str) -> Iterator[De
         yield None
         return
     check_engine(engine)
-    tables = getattr(getattr(store, "graph", None), "directory", None)
+    # The local store's current snapshot generation (graph.local_generations).
+    current = getattr(getattr(store, "graph", None), "tables_directory", None)
+    tables = current() if current is not None else None
     if tables is None:
         raise RingwatchError(f"--engine spark reads the local store's tables; the {store.backend} "
                              "store has none: use --backend local, or the in-process engine")

@@ -119,7 +119,7 @@ def main() -> None:
         sampler.start()
         store = LocalStore(root / "spark")
         started = time.perf_counter()
-        theirs = run_detection(store, engine=SparkEngine(spark, store.graph.directory),
+        theirs = run_detection(store, engine=SparkEngine(spark, store.graph.tables_directory()),
                                progress=clock_theirs)
         on_spark = time.perf_counter() - started
         steps_theirs = clock_theirs.seconds(time.perf_counter())

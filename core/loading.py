@@ -2,12 +2,16 @@
 
 Validation and quarantine happen before the store is touched, and the column
 names are checked against what the graph can hold before anything is written,
-so a refused snapshot leaves the store as it was (``replace`` included).
+so a refused snapshot leaves the store as it was (``replace`` included); the
+store writes the rest as a snapshot generation that readers see only once it
+is complete, so a load killed while writing leaves no half graph to detect on.
 Callers pass progress callbacks; nothing here prints.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +23,28 @@ from ringwatch.loaders import LoadResult, load_snapshot
 TableDone = Callable[[str], None]
 #: Called with a table's name and how many more of its rows were written.
 RowsWritten = Callable[[str, int], None]
+
+#: A test hook, as ``RINGWATCH_ENFORCE_CRASH_AFTER`` is for enforcement: ``table:NAME`` makes
+#: the process kill itself with SIGKILL once the store reported the first rows of table NAME
+#: written (the local store: the whole table in the new generation; Neo4j: its first batch),
+#: so that tests can prove a load killed there leaves the previous generation readable.
+CRASH_AT_ENV = "RINGWATCH_LOAD_CRASH_AT"
+
+
+def _crashing(written: RowsWritten | None) -> RowsWritten | None:
+    """``written``, killing the process at the point :data:`CRASH_AT_ENV` names (if it is set)."""
+    point = os.environ.get(CRASH_AT_ENV, "").strip()
+    if not point.startswith("table:"):
+        return written
+    table = point.removeprefix("table:")
+
+    def hook(name: str, rows: int) -> None:
+        if written:
+            written(name, rows)
+        if name == table:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
 
 
 def load_into(store: SnapshotSink, data: Path, *, quarantine_dir: Path, replace: bool = False,
@@ -39,5 +65,5 @@ def load_into(store: SnapshotSink, data: Path, *, quarantine_dir: Path, replace:
     check_property_names(result.snapshot, files={t.table: t.file for t in result.summary.tables})
     if checked:
         checked(result)
-    store.write_snapshot(result.snapshot, progress=written, replace=replace)
+    store.write_snapshot(result.snapshot, progress=_crashing(written), replace=replace)
     return result

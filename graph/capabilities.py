@@ -127,10 +127,18 @@ class SnapshotSink(Protocol):
             Told the rows written, table by table (see :data:`WriteProgress`).
         replace
             Remove the marketplace graph and the detection runs and rings found in
-            it first, but only once the snapshot passed its check: a refused
+            it, but only once the snapshot passed its check: a refused
             snapshot never leaves an emptied store behind (``ringwatch load
             --replace``). What the team made stays: API keys, the audit log and
             reviewers' verdicts (:class:`VerdictLog`).
+
+        Every write is a snapshot generation that readers see only once it is
+        complete (docs/contract.md, "Loads are snapshot generations"); a write
+        killed at any point never leaves half a graph that a reader would use:
+        the local store keeps showing the previous generation, Neo4j refuses
+        the graph with :class:`~ringwatch.graph.errors.IncompleteGenerationError`
+        naming the unfinished one. Runs and rings are dropped (``replace``) only
+        after every table is written.
         """
         ...
 

@@ -26,6 +26,14 @@ class StoreEmptyError(StoreError):
     """The store holds nothing to work on (no snapshot loaded): the input, not the store, is at fault."""
 
 
+class IncompleteGenerationError(StoreEmptyError):
+    """The store's snapshot generation is incomplete: its load was interrupted (or still runs).
+
+    A :class:`StoreEmptyError`: there is no complete snapshot to work on, and
+    loading again fixes it (exit code 2). The message names the generation.
+    """
+
+
 class QueryError(StoreError):
     """A named Cypher statement failed; the message names the statement."""
 

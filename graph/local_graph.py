@@ -10,7 +10,9 @@ relationship counts follow the same graph model as the Neo4j store.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+import os
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -19,78 +21,107 @@ from ringwatch.domain import LINKED_ACCOUNT_TYPES
 from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
 from .capabilities import IdentifierUse, Node, WriteProgress
-from .local_files import atomic_parquet, file_stamp
+from .errors import IncompleteGenerationError
+from .local_files import file_stamp
+from .local_generations import Generation, Generations
 from .model import identifier_labels
 from .projections import from_tables
 from .store import node_order
 
 
 class LocalGraph:
-    """Keyed Parquet tables in one directory, one file per contract table.
+    """Keyed Parquet tables, one file per contract table, in the current snapshot generation.
 
-    Reads are cached per process but re-read when a file changed, so a
-    long-running ``serve`` sees what a ``load`` in another process wrote.
-    Writes are the caller's to lock (:meth:`write_locked`, :meth:`clear_locked`).
+    Every load writes a new generation (:mod:`~ringwatch.graph.local_generations`)
+    that readers see only once it is complete. Reads are cached per process but
+    re-read when the current generation or a file changed, so a long-running
+    ``serve`` sees what a ``load`` in another process wrote. Writes are the
+    caller's to lock (:meth:`write_locked`, :meth:`clear_locked`).
     """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.generations = Generations(directory)
         self._cache: dict[str, pd.DataFrame] = {}
-        self._stamps: dict[str, tuple[int, int, int] | None] = {}
-
-    def _path(self, name: str) -> Path:
-        return self.directory / f"{name}.parquet"
+        self._stamps: dict[str, tuple[Path, tuple[int, int, int] | None]] = {}
 
     def table(self, name: str) -> pd.DataFrame:
-        """A stored table (contract columns even when nothing was loaded yet)."""
-        stamp = file_stamp(self._path(name))
+        """A stored table of the current generation (contract columns when nothing was loaded yet).
+
+        Raises :class:`~ringwatch.graph.local_generations.IncompleteGenerationError`
+        when the store's only generation was never completed.
+        """
+        return self._table(name, self.generations.current())
+
+    def _table(self, name: str, generation: Generation | None) -> pd.DataFrame:
+        path = _path(generation, name)
+        stamp = (path, file_stamp(path)) if path is not None else None
         if name not in self._cache or self._stamps.get(name) != stamp:
-            self._cache[name] = self._read(name)
-            self._stamps[name] = stamp
+            self._cache[name] = _read(path, name)
+            if stamp is not None:
+                self._stamps[name] = stamp
         return self._cache[name]
 
-    def _read(self, name: str) -> pd.DataFrame:
-        """A table as it is on disk now, bypassing the cache (contract columns when absent)."""
-        path = self._path(name)
-        return pd.read_parquet(path) if path.exists() else empty_table(TABLES_BY_NAME[name])
+    def tables_directory(self) -> Path:
+        """The directory of the current generation's ``NAME.parquet`` tables (for Spark to read).
+
+        Before anything was loaded, the store's tables directory (no table in
+        it); raises :class:`IncompleteGenerationError` as :meth:`table` does.
+        """
+        generation = self.generations.current()
+        return generation.directory if generation is not None else self.directory
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {spec.name: self.table(spec.name) for spec in TABLES}
+        """Every table, all from one generation (the pointer is resolved once)."""
+        generation = self.generations.current()
+        return {spec.name: self._table(spec.name, generation) for spec in TABLES}
 
-    def write_locked(self, snapshot: Snapshot, progress: WriteProgress | None) -> dict[str, int]:
-        """Merge each table into its stored one (a later row wins by key); the caller holds the lock.
+    def write_locked(self, snapshot: Snapshot, progress: WriteProgress | None, *,
+                     replace: bool = False, before_commit: Callable[[], None] | None = None,
+                     ) -> dict[str, int]:
+        """Write ``snapshot`` as a new generation and switch to it; the caller holds the lock.
 
-        Each table is a read-merge-write of its whole file: two loads into one
-        store that both read a table before either wrote it would each write
-        back only their own rows, and one load's rows would be lost while both
-        succeed. So the whole write holds the store's lock (loads from any
-        process take turns) and merges with the table as it is on disk now,
-        never with a copy cached before the lock was taken.
+        Without ``replace`` each table is merged with the current generation's
+        (a later row wins by key; a table the snapshot leaves empty is carried
+        over by a hard link, not rewritten). The merge reads the tables as they
+        are on disk now, under the lock, never a copy cached before it was
+        taken: two loads take turns and neither loses the other's rows.
+        ``before_commit`` runs after every table is written, just before the
+        switch (``load --replace`` drops the old detections there). Until the
+        switch, readers see the previous generation; a load killed at any point
+        leaves it as it was.
         """
+        previous = _current_or_none(self.generations)
+        new = self.generations.begin()
         written: dict[str, int] = {}
         for spec in TABLES:
-            new = snapshot[spec.name]
-            written[spec.name] = len(new)
-            path = self._path(spec.name)
-            if new.empty and path.exists():
+            frame = snapshot[spec.name]
+            written[spec.name] = len(frame)
+            target = new.directory / f"{spec.name}.parquet"
+            old_path = None if replace else _path(previous, spec.name)
+            if frame.empty and old_path is not None and old_path.exists():
+                _link_or_copy(old_path, target)
                 if progress:
                     progress(spec.name, 0)
                 continue
-            old = self._read(spec.name)
-            merged = new if old.empty else pd.concat([old, new], ignore_index=True)
+            old = _read(old_path, spec.name) if old_path is not None else None
+            merged = frame if old is None or old.empty else pd.concat([old, frame], ignore_index=True)
             merged = merged.drop_duplicates(list(spec.key), keep="last", ignore_index=True)
-            atomic_parquet(merged, path)
+            merged.to_parquet(target, index=False)
+            self.generations.written(target)
             self._cache[spec.name] = merged
-            self._stamps[spec.name] = file_stamp(path)
+            self._stamps[spec.name] = (target, file_stamp(target))
             if progress:
-                progress(spec.name, len(new))
+                progress(spec.name, len(frame))
+        if before_commit:
+            before_commit()
+        self.generations.commit(new, previous)
         return written
 
     def clear_locked(self) -> None:
-        """Delete every table; the caller holds the lock."""
-        for path in self.directory.glob("*.parquet"):
-            path.unlink()
+        """Delete every generation and the pointer; the caller holds the lock."""
+        self.generations.clear()
         self._cache.clear()
         self._stamps.clear()
 
@@ -207,6 +238,33 @@ class LocalGraph:
                     pairs = rows[[column, other_column]].dropna().drop_duplicates()
                     pairs = pairs[pairs[other_column] != ""]
                     _add_pairs(found, node_type, pairs[column], other_type, pairs[other_column])
+
+
+def _path(generation: Generation | None, name: str) -> Path | None:
+    """Where table ``name`` of ``generation`` is (``None``: nothing was loaded)."""
+    return None if generation is None else generation.directory / f"{name}.parquet"
+
+
+def _read(path: Path | None, name: str) -> pd.DataFrame:
+    """A table as it is on disk now, bypassing the cache (contract columns when absent)."""
+    return pd.read_parquet(path) if path is not None and path.exists() else \
+        empty_table(TABLES_BY_NAME[name])
+
+
+def _current_or_none(generations: Generations) -> Generation | None:
+    """The current generation, or ``None`` when there is none or only an unfinished one."""
+    try:
+        return generations.current()
+    except IncompleteGenerationError:
+        return None
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Carry a table over to a new generation: a hard link (no copy) where the filesystem allows."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _add_pairs(found: dict[Node, set[Node]], node_type: str, node_ids: pd.Series, other_type: str,

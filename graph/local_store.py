@@ -8,8 +8,8 @@ snapshot, its projections and accounts) and the documents
 keys, the audit log). The shared work of every store is
 :class:`~ringwatch.graph.store.GraphStore`'s; this class only routes each hook
 to its part, and takes the lock for what spans both (``load --replace``
-empties the graph, the runs and the rings before it writes, and keeps API
-keys, the audit log, verdicts and cases).
+writes a new snapshot generation, drops the runs and rings just before it
+switches to it, and keeps API keys, the audit log, verdicts and cases).
 """
 
 from __future__ import annotations
@@ -54,10 +54,11 @@ class LocalStore(GraphStore):
     def _write_snapshot(self, snapshot: Snapshot, *, progress: WriteProgress | None,
                         replace: bool) -> dict[str, int]:
         with self._lock.held():
-            if replace:
-                self.graph.clear_locked()
-                self.documents.clear_detections_locked()
-            return self.graph.write_locked(snapshot, progress)
+            # The old runs and rings go only once the new generation is written in full, just
+            # before the switch: a load killed before that leaves the store as it was.
+            drop_detections = self.documents.clear_detections_locked if replace else None
+            return self.graph.write_locked(snapshot, progress, replace=replace,
+                                           before_commit=drop_detections)
 
     def counts(self) -> dict[str, int]:
         return self.graph.counts()

@@ -22,8 +22,9 @@ connection (TCP, Bolt handshake, login) or waiting for a pooled one, each
 transaction (a time limit the server enforces), and the driver's retries of
 transient failures, so that a hung or frozen server fails a command within
 seconds instead of a minute or more. A server that freezes in the middle of a
-statement is noticed by the driver when the receive timeout the server announced
-at login passes (Neo4j's default: two minutes).
+statement fails it within the transaction time limit too (:func:`_bound_receive`),
+not the receive timeout the server announced at login (Neo4j's default: two
+minutes), which only clearing statements (no time limit) keep.
 
 Snapshots are written as ``UNWIND $rows`` batches of ``batch_size`` rows per
 transaction, each batch converted from its DataFrame in one vectorised step;
@@ -70,7 +71,13 @@ from ringwatch.store_settings import Neo4jSettings
 from ringwatch.tables import TABLES, ColumnType, Snapshot
 
 from .capabilities import IdentifierUse, KeyRevocation, Node, WriteProgress
-from .errors import QueryError, StoreError, StoreTimeoutError, StoreUnavailableError
+from .errors import (
+    IncompleteGenerationError,
+    QueryError,
+    StoreError,
+    StoreTimeoutError,
+    StoreUnavailableError,
+)
 from .model import RELATIONSHIP_TYPES, member_labels, node_labels
 from .projections import PROJECTIONS, normalise
 from .store import GraphStore, numbered
@@ -86,7 +93,11 @@ Mode = Literal["read", "write", "auto"]
 
 #: Statements that run without a transaction time limit: clearing deletes the whole graph in
 #: inner transactions, and how long that takes grows with the graph, not with a batch.
-_UNTIMED: frozenset[str] = frozenset({"clear", "clear_snapshot"})
+_UNTIMED: frozenset[str] = frozenset({"clear", "clear_snapshot", "clear_detections"})
+
+#: How much longer than a transaction's time limit a reply may take from a live server: Neo4j
+#: checks the limits every 2 s (db.transaction.monitor.check.interval), then sends its error.
+_SERVER_TIMEOUT_LAG = 3.0
 
 #: The server's error code (a prefix) for a transaction stopped by its time limit.
 _TIMED_OUT_CODE = "Neo.ClientError.Transaction.TransactionTimedOut"
@@ -230,6 +241,7 @@ class Neo4jStore(GraphStore):
 
         @unit_of_work(timeout=limit)
         def work(tx: ManagedTransaction) -> T | None:
+            _bound_receive(getattr(tx, "_connection", None), limit)
             out = None
             for text in statements:
                 out = read(tx.run(text, params))
@@ -241,6 +253,7 @@ class Neo4jStore(GraphStore):
                     return session.execute_write(work)
                 if mode == "read":
                     return session.execute_read(work)
+                _bound_auto_session(session, limit)
                 out = None
                 for text in statements:
                     out = read(session.run(Query(text, timeout=limit), params))
@@ -274,9 +287,12 @@ class Neo4jStore(GraphStore):
             return StoreTimeoutError(self._no_answer(f" while running Cypher statement {name!r}"
                                                      f"{gave_up}"))
         if timed_out == "read":
+            within = ("within the receive timeout the server announced at login"
+                      if name in _UNTIMED or self.timeouts.query is None else
+                      f"within {self.timeouts.query:g} s (RINGWATCH_NEO4J_QUERY_TIMEOUT)")
             return StoreTimeoutError(
                 f"Neo4j at {self.uri} stopped answering during Cypher statement {name!r}: no reply "
-                f"within the receive timeout the server announced at login{gave_up}")
+                f"{within}{gave_up}")
         if isinstance(exc, ServiceUnavailable | SessionExpired | AuthError):
             return StoreUnavailableError(f"Neo4j at {self.uri} failed while running Cypher "
                                          f"statement {name!r}{gave_up}: {exc}")
@@ -306,14 +322,21 @@ class Neo4jStore(GraphStore):
                         replace: bool) -> dict[str, int]:
         """Write each table in batches of :attr:`batch_size` rows, one transaction per batch.
 
-        Progress is reported once per batch, with the rows of that batch (not
-        the relationships a row makes, nor a running total). With ``replace``,
-        the graph (with its runs and rings, but not the API keys, the audit log
-        and the verdicts) is cleared only after the snapshot passed its check and
-        the server answered the schema statement, so a refused or unreachable load
-        leaves the previous graph in place.
+        The load is a snapshot generation: a :SnapshotGeneration marker is
+        written incomplete before anything else and completed last, and every
+        reader refuses the graph while a marker is incomplete
+        (:meth:`_check_complete`), so a load killed half way is named, never
+        detected on. Progress is reported once per batch, with the rows of that
+        batch (not the relationships a row makes, nor a running total). With
+        ``replace``, the graph (but not the API keys, the audit log and the
+        verdicts) is cleared only after the snapshot passed its check and the
+        server answered the schema statement, so a refused or unreachable load
+        leaves the previous graph in place; the runs and rings go only once
+        every table is written, so a killed load keeps them and their review status.
         """
         self._ensure_schema()
+        generation = f"g-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        self._run("begin_generation", mode="write", generation=generation)
         if replace:
             self._run("clear_snapshot", mode="auto", batch_size=self.batch_size)
         written: dict[str, int] = {}
@@ -326,10 +349,25 @@ class Neo4jStore(GraphStore):
                 log.debug("%s: %d of %d rows written", spec.name, start + len(batch), len(frame))
                 if progress:
                     progress(spec.name, len(batch))
+            if frame.empty and progress:
+                progress(spec.name, 0)  # as the local store does: every table is reported
             written[spec.name] = len(frame)
+        if replace:
+            self._run("clear_detections", mode="auto", batch_size=self.batch_size)
+        self._run("complete_generation", mode="write", generation=generation)
         return written
 
+    def _check_complete(self) -> None:
+        """Raise :class:`IncompleteGenerationError` naming the load that never completed, if any."""
+        row = self._run("incomplete_generation", lambda result: result.single(strict=False))
+        if row is not None:
+            raise IncompleteGenerationError(
+                f"the snapshot generation {row['generation']} in Neo4j at {self.uri} (begun "
+                f"{row['started_at']}) is incomplete (its load was interrupted, or is still "
+                "running): load the snapshot again")
+
     def counts(self) -> dict[str, int]:
+        self._check_complete()
         row = self._run("counts", lambda result: result.single(strict=True).data())
         assert row is not None
         return {name: int(row[name]) for name in (*node_labels(), *RELATIONSHIP_TYPES)}
@@ -337,6 +375,7 @@ class Neo4jStore(GraphStore):
     def projection(self, name: str) -> pd.DataFrame:
         if name not in PROJECTIONS:
             raise KeyError(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
+        self._check_complete()
         frame = self._run(f"projection_{name}", lambda result: result.to_df())
         assert frame is not None
         return normalise(frame, name)
@@ -481,6 +520,43 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         self._run("clear", mode="auto", batch_size=self.batch_size)
+
+
+def _bound_receive(connection: object, limit: float | None) -> None:
+    """Make a frozen server fail a statement within its time limit, not the server's 120 s.
+
+    The server enforces a transaction's time limit itself, so a server that
+    froze (SIGSTOP, a stalled VM, a full GC that never ends) never sends the
+    error, and the driver waits for the receive timeout the server announced at
+    login (``connection.recv_timeout_seconds``: two minutes by default), whatever
+    ``RINGWATCH_NEO4J_QUERY_TIMEOUT`` says. So each statement's connection
+    waits for a reply at most its time limit and :data:`_SERVER_TIMEOUT_LAG`
+    (a live server replies within that: the result, or its own timeout error,
+    which is not retried, unlike a lost connection); an untimed statement
+    (clearing) gets the announced timeout back.
+    The driver has no public setting for this, so it reaches the connection's
+    socket; should a driver release move it, nothing changes but the bound
+    (``tests/graph/test_neo4j_frozen.py`` freezes a real server to notice).
+    """
+    sock = getattr(connection, "socket", None)
+    if sock is None or not hasattr(sock, "settimeout"):
+        return
+    if limit is None:
+        hints = getattr(connection, "connection_hints", None) or {}
+        announced = hints.get("connection.recv_timeout_seconds")
+        sock.settimeout(announced if isinstance(announced, int) and announced > 0 else None)
+    else:
+        sock.settimeout(limit + _SERVER_TIMEOUT_LAG)
+
+
+def _bound_auto_session(session: Any, limit: float | None) -> None:
+    """:func:`_bound_receive` for an auto-commit statement: its session connects first."""
+    connect = getattr(session, "_connect", None)
+    if connect is None:
+        return
+    if getattr(session, "_connection", None) is None:
+        connect(None)
+    _bound_receive(getattr(session, "_connection", None), limit)
 
 
 def _timed_out(exc: BaseException) -> Literal["connect", "read"] | None:

@@ -187,7 +187,8 @@ def test_an_unexpected_error_is_one_line_and_verbose_adds_the_traceback(
     store_dir = tmp_path / "store"
     assert _cli("load", "--data", str(generated_snapshot), "--store", str(store_dir),
                 "--quarantine", str(tmp_path / "q")).exit_code == 0
-    (store_dir / "tables" / "creators.parquet").write_bytes(b"not parquet at all")
+    current = json.loads((store_dir / "tables" / "CURRENT").read_text())["generation"]
+    (store_dir / "tables" / current / "creators.parquet").write_bytes(b"not parquet at all")
     done = _process("detect", "--out", str(tmp_path / "out"), "--store", str(store_dir))
     assert done.returncode == 1
     assert "unexpected" in _one_error_line(done.stderr) and "--verbose" in done.stderr

@@ -66,7 +66,7 @@ def test_a_load_waits_while_another_process_holds_the_store_lock(tmp_path: Path)
             if time.monotonic() > deadline:
                 pytest.fail("the load neither waited for the lock nor ended within 120 s")
             time.sleep(0.05)
-        assert not list((store_dir / "tables").glob("*.parquet"))  # nothing written meanwhile
+        assert not list((store_dir / "tables").rglob("*.parquet"))  # nothing written meanwhile
     finally:
         os.close(fd)  # releases the lock
     _, stderr = load.communicate(timeout=120)

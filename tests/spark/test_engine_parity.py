@@ -47,7 +47,7 @@ def test_spark_projections_equal_the_stores(spark, loaded) -> None:
     in_process, _ = loaded
     store = LocalStore(in_process)
     expected = read_context(store)
-    built = SparkEngine(spark, store.graph.directory).context(store)
+    built = SparkEngine(spark, store.graph.tables_directory()).context(store)
     for name, frame in expected.projections.items():
         pd.testing.assert_frame_equal(built[name], frame, check_exact=False, rtol=1e-12,
                                       obj=f"projection {name}")
@@ -59,7 +59,7 @@ def test_spark_finds_the_same_rings_with_the_same_scores_and_ids(spark, loaded) 
     ours = run_detection(LocalStore(in_process), run_id="run-1", now=NOW)
     spark_store = LocalStore(on_spark)
     theirs = run_detection(spark_store, run_id="run-1", now=NOW,
-                           engine=SparkEngine(spark, spark_store.graph.directory))
+                           engine=SparkEngine(spark, spark_store.graph.tables_directory()))
     expected, found = _rings(ours), _rings(theirs)
     assert len(expected) >= 3 and {k for k, _ in expected} >= {"identity_ring"}
     assert found.keys() == expected.keys()
@@ -74,6 +74,6 @@ def test_spark_finds_the_same_rings_with_the_same_scores_and_ids(spark, loaded) 
     assert [r["ring_id"] for r in theirs.rings] == [r["ring_id"] for r in ours.rings]
 
     again = run_detection(spark_store, run_id="run-2", now=NOW.replace(day=21),
-                          engine=SparkEngine(spark, spark_store.graph.directory))
+                          engine=SparkEngine(spark, spark_store.graph.tables_directory()))
     assert {r["ring_id"] for r in again.rings} == {r["ring_id"] for r in theirs.rings}
     assert again.run["new"] == 0 and again.run["persisting"] == len(theirs.rings)
