@@ -51,6 +51,9 @@ CSV_COLUMNS: tuple[str, ...] = ("action_id", "batch_id", "ring_id", "action", "t
                                 "rule", "reason", "commission_held", "currency", "ring_version",
                                 "created_at")
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TEMP_MARK = ".tmp-"
 
@@ -185,11 +188,34 @@ def render_actions(actions: Sequence[dict[str, Any]], fmt: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(
-        [a["action_id"], a["batch_id"], a["ring_id"], a["action"], a["target"]["type"],
-         a["target"]["id"], a["rule"], a["reason"], a["commission_held"], a.get("currency") or "",
-         a.get("ring_version", ""), a["created_at"]] for a in actions)
+    # The writer quotes a cell holding "\n" (the line terminator) but not one holding a lone
+    # "\r", which would end the row for most readers: such rows are written fully quoted.
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for a in actions:
+        row = [csv_cell(value) for value in (
+            a["action_id"], a["batch_id"], a["ring_id"], a["action"], a["target"]["type"],
+            a["target"]["id"], a["rule"], a["reason"], a["commission_held"],
+            a.get("currency") or "", a.get("ring_version", ""), a["created_at"])]
+        carriage_return = any(isinstance(cell, str) and "\r" in cell for cell in row)
+        (quoted if carriage_return else writer).writerow(row)
     return buffer.getvalue().encode()
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell a spreadsheet shows as text, never runs as a formula.
+
+    Target ids and reasons come from marketplace input: an account id such as
+    ``=HYPERLINK(...)`` would be a live formula in whoever opens the export.
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+    return gets a leading single quote (OWASP's CSV injection guidance);
+    numbers are left alone (a negative amount is a number, not a formula).
+
+    >>> csv_cell("=1+1"), csv_cell("creator:7"), csv_cell(-2.5)
+    ("'=1+1", 'creator:7', -2.5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def export_actions(out_dir: Path, journal: dict[str, Any]) -> Path:
