@@ -78,6 +78,17 @@ class ApiSettings(BaseSettings):
         2.0, gt=0.0, le=100_000.0,
         description="How fast a key earns back graph reads: each may cost seconds of store time.")
 
+    header_timeout_seconds: float = Field(
+        10.0, gt=0.0, le=600.0,
+        description="How long a connection may take to send a request line and headers before it "
+        "is closed (``serve`` only): slow clients must not hold every connection.")
+    tls_cert: Path | None = Field(
+        None, description="PEM certificate (chain) to serve HTTPS with (``serve`` only).")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert.")
+    allow_plain_http: bool = Field(
+        False, description="Serve plain HTTP beyond loopback: only behind a reverse proxy that "
+        "terminates TLS (docs/api.md); without TLS, keys cross the network in clear text.")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
