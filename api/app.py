@@ -25,6 +25,7 @@ from ringwatch.graph.store import GraphStore
 
 from .auth import KeyRing
 from .detection_runs import DetectionRunner, RunDetection
+from .docs_page import mount_docs
 from .limits import BodyLimitMiddleware, TokenBucket
 from .middleware import REQUEST_ID_HEADER, ApiMetrics, RequestContextMiddleware
 from .problems import install_problem_handlers
@@ -90,8 +91,9 @@ def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None 
             if store is None:
                 graph.close()
 
+    # /docs is served from the package (docs_page), never from a CDN; ReDoc would load one too.
     app = FastAPI(title="Ringwatch review API", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.failed_keys = TokenBucket(burst=settings.failed_key_burst,
@@ -119,6 +121,7 @@ def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None 
                        receive_timeout=settings.body_timeout_seconds)
     # Added last, so outermost: CORS answers and errors get a request id and are counted too.
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    mount_docs(app)
     _mount_review_page(app)
 
     def openapi() -> dict:
