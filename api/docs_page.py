@@ -24,6 +24,7 @@ PAGE = """<!doctype html>
 <head>
   <meta charset="utf-8">
   <title>{title} - API documentation</title>
+  <link rel="icon" href="ui/favicon.svg">
   <link rel="stylesheet" href="docs/vendor/swagger-ui.css">
 </head>
 <body>
