@@ -26,6 +26,7 @@ from ringwatch.detection import DETECTION_STEPS, detect_into
 from ringwatch.detectors.pipeline import Engine as DetectionEngine
 from ringwatch.detectors.pipeline import RunResult
 from ringwatch.domain import Lifecycle, Ring, Run
+from ringwatch.durable import keep_files_private
 from ringwatch.graph.errors import StoreEmptyError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
@@ -77,6 +78,7 @@ def _configure(
         "debug with --verbose].", show_default=False)] = None,
 ) -> None:
     Ui.quiet, Ui.verbose = quiet, verbose
+    keep_files_private()  # the store, the audit log and the outputs are 0600 / 0700
     level = log_level or ("debug" if verbose else "warning" if quiet else "info")
     # Logs go to stderr through the same console as the progress bars, so a log line is
     # printed above the live bars instead of being glued onto them.

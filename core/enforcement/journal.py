@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ringwatch import RingwatchError
-from ringwatch.durable import fsync_directory
+from ringwatch.durable import PRIVATE_FILE_MODE, fsync_directory
 
 LOCK_NAME = ".enforce.lock"
 JOURNAL_DIR = "batches"
@@ -93,7 +93,7 @@ def output_lock(out_dir: Path) -> Iterator[None]:
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -112,7 +112,7 @@ def output_lock(out_dir: Path) -> Iterator[None]:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole and durably: temp file, ``fsync``, rename, ``fsync`` the directory."""
     tmp = path.with_name(f".{path.name}{_TEMP_MARK}{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     try:
         view = memoryview(data)
         while view:
