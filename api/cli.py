@@ -25,7 +25,7 @@ from ringwatch import RingwatchError
 from ringwatch.detection import DETECTION_STEPS, detect_into
 from ringwatch.detectors.pipeline import Engine as DetectionEngine
 from ringwatch.detectors.pipeline import RunResult
-from ringwatch.domain import Lifecycle, Ring, Run
+from ringwatch.domain import Lifecycle, LoadSummaryDocument, Ring, Run
 from ringwatch.durable import keep_files_private
 from ringwatch.graph.errors import StoreEmptyError
 from ringwatch.graph.local_store import LocalStore
@@ -284,7 +284,8 @@ def run(
 
 
 def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
-                     summary: dict | None = None, engine: DetectionEngine | None = None) -> RunResult:
+                     summary: LoadSummaryDocument | None = None,
+                     engine: DetectionEngine | None = None) -> RunResult:
     """Run detection on ``store``, write rings.jsonl, run.json and report.html into ``out``, and
     tell the user what was found and where it went."""
     with progress_bars() as progress:
@@ -308,12 +309,17 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
 
 
 def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
-                  summary: dict | None) -> None:
+                  summary: LoadSummaryDocument | None) -> None:
+    from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS
     from ringwatch.reporting import subgraph_projections, subgraphs_for
 
     from .report import write_report
 
-    subgraphs = subgraphs_for(result.rings, subgraph_projections(store), top)
+    # The run's own projections when it has them (the ones it detected on), else the store's.
+    projections = ({name: result.projections[name] for name in SUBGRAPH_PROJECTIONS}
+                   if all(name in result.projections for name in SUBGRAPH_PROJECTIONS)
+                   else subgraph_projections(store))
+    subgraphs = subgraphs_for(result.rings, projections, top)
     write_report(out, run=result.run, rings=result.rings, subgraphs=subgraphs, summary=summary,
                  top=top)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, Required, TypedDict
 
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.domain import new_run_id, utc_stamp
@@ -30,7 +30,18 @@ class RunDetection(Protocol):
     uses unless it is given another (a test's run that waits, or fails).
     """
 
-    def __call__(self, store: DetectionStore, *, run_id: str, extra: dict[str, Any]) -> Any: ...
+    def __call__(self, store: DetectionStore, *, run_id: str, extra: Mapping[str, Any]) -> Any: ...
+
+
+class BackgroundRun(TypedDict, total=False):
+    """A run started here that the store has no record of yet: running, or failed (``error``)."""
+
+    run_id: Required[str]
+    status: Required[str]
+    backend: Required[str]
+    started_at: Required[str]
+    started_by: Required[str]
+    error: str
 
 
 class DetectionRunner:
@@ -46,7 +57,7 @@ class DetectionRunner:
         self._detect = detect
         self._on_finish = on_finish
         self._slot = threading.Lock()
-        self._records: dict[str, dict[str, Any]] = {}
+        self._records: dict[str, BackgroundRun] = {}
         self._records_lock = threading.Lock()
         self._running: str | None = None
         self._thread: threading.Thread | None = None
@@ -76,7 +87,7 @@ class DetectionRunner:
         self._running = None
         self._slot.release()
 
-    def launch(self, run_id: str, *, extra: dict[str, Any]) -> None:
+    def launch(self, run_id: str, *, extra: Mapping[str, Any]) -> None:
         """Start the reserved run in a thread that carries the request's log context.
 
         ``extra`` goes into the run's record (who started it, and how).
@@ -86,7 +97,7 @@ class DetectionRunner:
                                         name=f"detection-{run_id}", daemon=True)
         self._thread.start()
 
-    def _work(self, run_id: str, extra: dict[str, Any]) -> None:
+    def _work(self, run_id: str, extra: Mapping[str, Any]) -> None:
         try:
             self._detect(self._store, run_id=run_id, extra=extra)
         except Exception:
@@ -104,20 +115,20 @@ class DetectionRunner:
             finally:
                 self._slot.release()
 
-    def _update(self, run_id: str, **fields: Any) -> None:
+    def _update(self, run_id: str, *, status: str, error: str) -> None:
         with self._records_lock:
             if run_id in self._records:
-                self._records[run_id] = {**self._records[run_id], **fields}
+                self._records[run_id] = {**self._records[run_id], "status": status, "error": error}
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[BackgroundRun]:
         """Runs started here that the store has no record of: running or failed, newest first."""
         with self._records_lock:
             return sorted(self._records.values(), key=lambda r: r["started_at"], reverse=True)
 
-    def record(self, run_id: str) -> dict[str, Any] | None:
+    def record(self, run_id: str) -> BackgroundRun | None:
         with self._records_lock:
             found = self._records.get(run_id)
-            return dict(found) if found else None
+            return BackgroundRun(**found) if found else None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a run in progress; True when none is left running."""

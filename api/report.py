@@ -18,13 +18,25 @@ it computes nothing a batch job would need.
 from __future__ import annotations
 
 import html
+import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.domain import account_types, identifier_types, ring_kinds, utc_stamp
+from ringwatch.domain import (
+    AllowlistUseDocument,
+    EvidenceDocument,
+    LoadSummaryDocument,
+    MemberDocument,
+    RingDocument,
+    RunDocument,
+    account_types,
+    identifier_types,
+    ring_kinds,
+    utc_stamp,
+)
 from ringwatch.graph.subgraph import Subgraph, type_priority
 from ringwatch.reporting import (
     ACCOUNT_TYPES,
@@ -76,8 +88,8 @@ SCORE_TOOLTIP = ("Estimated probability that the ring is mostly fraudulent; of r
                  "0.8, about eight in ten are.")
 
 
-def write_report(out_dir: Path, *, run: dict[str, Any], rings: list[dict[str, Any]],
-                 subgraphs: Mapping[str, Subgraph], summary: dict[str, Any] | None = None,
+def write_report(out_dir: Path, *, run: RunDocument, rings: Sequence[RingDocument],
+                 subgraphs: Mapping[str, Subgraph], summary: LoadSummaryDocument | None = None,
                  top: int = 20) -> Path:
     """Write ``out_dir/report.html`` for one run and return its path.
 
@@ -89,15 +101,17 @@ def write_report(out_dir: Path, *, run: dict[str, Any], rings: list[dict[str, An
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     shown = rings[:max(top, 0)]
+    texts = score_texts([_score(ring) for ring in shown])
     body = "\n".join([
+        _contents_html(shown, texts),
         _summary_html(run, summary),
         _score_help_html(),
-        f"<h2>Top {len(shown)} of {len(rings)} rings</h2>",
+        f'<h2 id="rings">Top {len(shown)} of {len(rings)} rings</h2>',
         '<p class="order">Highest score first; rings with the same score, the most commission at '
         "stake first (compared only within one currency, else by orders).</p>",
         _legend_html(),
         *(_ring_html(ring, subgraphs.get(ring["ring_id"]), text) for ring, text in zip(
-            shown, score_texts([_score(ring) for ring in shown]), strict=True)),
+            shown, texts, strict=True)),
     ])
     path = out_dir / "report.html"
     path.write_text(_page(f"Ringwatch report {run.get('run_id', '')}", body), encoding="utf-8")
@@ -117,7 +131,28 @@ def _page(title: str, body: str) -> str:
             f"<h1>Ringwatch report</h1>\n{body}\n</body>\n</html>\n")
 
 
-def _summary_html(run: dict[str, Any], summary: dict[str, Any] | None) -> str:
+def kind_words(kind: Any) -> str:
+    """A ring kind as a reader says it ("lockstep ring"), from the domain's kind table."""
+    labels = {k.name: k.label for k in ring_kinds()}
+    return labels.get(str(kind), str(kind).replace("_", " "))
+
+
+def _contents_html(rings: Sequence[RingDocument], texts: list[str]) -> str:
+    """The table of contents: the run, the score's meaning, then one line per ring shown.
+
+    A report of twenty dense rings is long; a reviewer who came for one ring jumps to it
+    (the ring's card has its ring id as anchor) and sees kind and score before opening it.
+    """
+    lines = [f'<li><a href="#{_e(r.get("ring_id", ""))}"><code>{_e(r.get("ring_id", ""))}</code></a> '
+             f'{_e(kind_words(r.get("kind", "")))}, score {_e(text)}, '
+             f'{_e(len(r.get("members", [])))} members</li>' for r, text in zip(rings, texts, strict=True)]
+    return ('<nav class="toc" aria-label="contents"><h2>Contents</h2><ol>'
+            '<li><a href="#run">Run</a></li><li><a href="#score-help">What the score means</a></li>'
+            f'<li><a href="#rings">Rings</a><ol class="toc-rings">{"".join(lines)}</ol></li>'
+            "</ol></nav>")
+
+
+def _summary_html(run: RunDocument, summary: LoadSummaryDocument | None) -> str:
     """Run facts, ring counts, allowlist use and (if given) the load reconciliation."""
     facts = [("run", run.get("run_id", "")), ("backend", run.get("backend", "")),
              ("started", run.get("started_at", ""))]
@@ -131,7 +166,7 @@ def _summary_html(run: dict[str, Any], summary: dict[str, Any] | None) -> str:
     stats += [(plurals.get(kind, kind), n) for kind, n in run.get("rings_by_kind", {}).items()]
     stats += [(name, run.get(name, 0)) for name in ("new", "persisting", "dissolved")]
     parts = [
-        '<section class="summary"><h2>Run</h2><dl class="facts">',
+        '<section class="summary" id="run"><h2>Run</h2><dl class="facts">',
         *(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts),
         '</dl><div class="stats">',
         *(f'<div class="stat"><span class="value">{_e(v)}</span>'
@@ -144,7 +179,7 @@ def _summary_html(run: dict[str, Any], summary: dict[str, Any] | None) -> str:
     return "\n".join(parts)
 
 
-def _allowlist_html(entries: list[dict[str, Any]]) -> str:
+def _allowlist_html(entries: Sequence[AllowlistUseDocument]) -> str:
     """Allowlist entries: which were applied (and to how many accounts), which had expired."""
     if not entries:
         return "<h3>Allowlist</h3><p>No allowlist entries.</p>"
@@ -168,7 +203,7 @@ def _allowlist_html(entries: list[dict[str, Any]]) -> str:
             f"<th>accounts</th><th>state</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def _load_html(summary: dict[str, Any]) -> str:
+def _load_html(summary: LoadSummaryDocument) -> str:
     """The load summary: rows read = loaded + quarantined per table, with reasons."""
     rows = []
     for t in summary.get("tables", []):
@@ -185,13 +220,14 @@ def _load_html(summary: dict[str, Any]) -> str:
 
 def _score_help_html() -> str:
     """What a score means, said once before the rings (a first-time reader asks it first)."""
-    return f'<section class="score-help"><h2>What the score means</h2><p>{SCORE_MEANING}</p></section>'
+    return (f'<section class="score-help" id="score-help"><h2>What the score means</h2>'
+            f"<p>{SCORE_MEANING}</p></section>")
 
 
 def _legend_html() -> str:
     """One legend for every picture: node colours and shapes, then edge styles."""
     items = [f'<span class="key"><span class="swatch {"acct" if member_type in ACCOUNT_TYPES else "ident"}" '
-             f'style="background:{colour}"></span>{_e(member_type)}</span>'
+             f'style="background:{colour}"></span>{_e(type_noun(member_type))}</span>'
              for member_type, colour in type_colours().items()]
     for rel, (colour, dash) in EDGE_STYLES.items():
         style = "dashed" if dash else "solid"
@@ -205,16 +241,16 @@ def _legend_html() -> str:
 
 # --- one ring -----------------------------------------------------------------------------------
 
-def _score(ring: dict[str, Any]) -> float:
+def _score(ring: RingDocument) -> float:
     return float(ring.get("score", 0.0))
 
 
-def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None, score_text: str) -> str:
+def _ring_html(ring: RingDocument, subgraph: Subgraph | None, score_text: str) -> str:
     """A ring's card: headline (with its score as the list writes it), picture, metrics, evidence
     and members by type."""
     rid = ring.get("ring_id", "")
     score = _score(ring)
-    picture, drawn = (_svg_ring(subgraph) if subgraph is not None
+    picture, drawn = (_svg_ring(subgraph, ring.get("evidence", [])) if subgraph is not None
                       else ('<p class="none">No picture.</p>', None))
     note = ""
     if subgraph is not None and subgraph.truncated:
@@ -226,7 +262,8 @@ def _ring_html(ring: dict[str, Any], subgraph: Subgraph | None, score_text: str)
                  "is listed below.</p>")
     return "\n".join([
         f'<article class="ring" id="{_e(rid)}">',
-        f'<h3><code>{_e(rid)}</code> <span class="kind">{_e(ring.get("kind", ""))}</span> '
+        f'<h3><code>{_e(rid)}</code> <span class="kind" data-kind="{_e(ring.get("kind", ""))}">'
+        f'{_e(kind_words(ring.get("kind", "")))}</span> '
         f'<span class="score" style="background:{_score_colour(score)}" title="{_e(SCORE_TOOLTIP)}">'
         f"score {_e(score_text)}</span> "
         f'<span class="badge">{_e(ring.get("status", ""))}</span> '
@@ -256,7 +293,7 @@ def is_money(name: str) -> bool:
     return name in MONEY_METRICS or name.endswith(MONEY_SUFFIXES)
 
 
-def _metrics_html(metrics: dict[str, Any]) -> str:
+def _metrics_html(metrics: Mapping[str, Any]) -> str:
     """Every metric by its whole name (wrapped, never cut); money with the ring's currency."""
     currency = metrics.get("currency")
     currency = str(currency) if currency else None
@@ -271,14 +308,29 @@ def _metrics_html(metrics: dict[str, Any]) -> str:
     return f'<table class="metrics"><tbody>{"".join(rows)}</tbody></table>'
 
 
-def _evidence_html(evidence: list[dict[str, Any]]) -> str:
-    items = "".join(f'<li><span class="weight" title="{_e(ev.get("code", ""))}">'
+def _evidence_html(evidence: Sequence[EvidenceDocument]) -> str:
+    """The weighted evidence as a list; items of weight 0 apart, on one muted context line.
+
+    An item of weight 0 (``honest_explanation``: the share of a lockstep group a seller's
+    own creator team explains) adds nothing to the score, so it is not listed as evidence;
+    but it says why the score was discounted, which a reviewer weighing the ring needs, so
+    it is kept as context rather than hidden.
+    """
+    weighted = [ev for ev in evidence if float(ev.get("weight", 0) or 0) != 0]
+    context = [ev for ev in evidence if float(ev.get("weight", 0) or 0) == 0]
+    items = "".join(f'<li data-code="{_e(ev.get("code", ""))}"><span class="weight" '
+                    f'title="{_e(str(ev.get("code", "")).replace("_", " "))}">'
                     f"{float(ev.get('weight', 0)):.2f}</span> {_e(ev.get('text', ''))}</li>"
-                    for ev in evidence)
-    return f'<h4>Evidence</h4><ol class="evidence">{items}</ol>'
+                    for ev in weighted)
+    html_ = f'<h4>Evidence</h4><ol class="evidence">{items}</ol>' if weighted else ""
+    if context:
+        html_ += ('<p class="context"><span class="context-title">Context (not counted in the score):'
+                  "</span> " + " ".join(f'<span data-code="{_e(ev.get("code", ""))}">'
+                                        f"{_e(ev.get('text', ''))}</span>" for ev in context) + "</p>")
+    return html_
 
 
-def _members_html(members: list[dict[str, Any]]) -> str:
+def _members_html(members: Sequence[MemberDocument]) -> str:
     """Members grouped by type, accounts first, each type's ids as a wrapped list."""
     groups: dict[str, list[str]] = {}
     for m in members:
@@ -288,19 +340,42 @@ def _members_html(members: list[dict[str, Any]]) -> str:
     for member_type in sorted(groups, key=lambda k: (rank.get(k, len(rank)), k)):
         ids = " ".join(f"<code>{_e(i)}</code>" for i in sorted(groups[member_type]))
         colour = type_colours().get(member_type, OTHER_COLOUR)
-        rows.append(f'<dt><span class="dot" style="background:{colour}"></span>{_e(member_type)} '
-                    f"({len(groups[member_type])})</dt><dd>{ids}</dd>")
+        n = len(groups[member_type])
+        rows.append(f'<dt data-type="{_e(member_type)}"><span class="dot" style="background:{colour}">'
+                    f"</span>{n:,} {_e(type_noun(member_type, n))}</dt><dd>{ids}</dd>")
     return f'<details class="members" open><summary>Members ({len(members)})</summary>' \
            f'<dl>{"".join(rows)}</dl></details>'
 
 
 # --- the picture as SVG -------------------------------------------------------------------------
 
-def _svg_ring(subgraph: Subgraph) -> tuple[str, Picture | None]:
+def decisive_identifiers(pic: Picture, evidence: list[dict[str, Any]]) -> set[str]:
+    """The drawn identifiers a ring's case rests on: those its heaviest identifier evidence names.
+
+    The page marks the same ones (``decisiveKeys`` in the page's script): an identifier is
+    weighed by the heaviest weighted evidence sentence naming it, and the decisive ones weigh at
+    least half the heaviest, so one strong tie (a payout account ten creators share) stands out
+    and a weak one beside it (a shared IP) does not.
+    """
+    weights: dict[str, float] = {}
+    for node in pic.nodes:
+        if node.folded or node.type in ACCOUNT_TYPES:
+            continue
+        named = re.compile(r"(^|[\s(,])" + re.escape(node.members[0]) + r"($|[\s),;:'])")
+        for ev in evidence:
+            weight = float(ev.get("weight", 0) or 0)
+            if weight > 0 and named.search(str(ev.get("text", ""))):
+                weights[node.key] = max(weights.get(node.key, 0.0), weight)
+    heaviest = max(weights.values(), default=0.0)
+    return {key for key, weight in weights.items() if weight >= heaviest / 2 and weight > 0}
+
+
+def _svg_ring(subgraph: Subgraph, evidence: list[dict[str, Any]] | None = None) -> tuple[str, Picture | None]:
     """The subgraph as inline SVG (edges under nodes, one ``class="node"`` group per drawn node)."""
     if not subgraph.nodes:
         return '<p class="none">No members to draw.</p>', None
     pic = ring_picture(subgraph)
+    decisive = decisive_identifiers(pic, evidence or [])
     by_key = {n.key: n for n in pic.nodes}
     weights: dict[str, list[float]] = defaultdict(list)
     for e in pic.edges:
@@ -315,7 +390,7 @@ def _svg_ring(subgraph: Subgraph) -> tuple[str, Picture | None]:
             parts.append(f'<text class="edge-count" x="{e.text_at[0]:.1f}" '
                          f'y="{e.text_at[1] + EDGE_FONT_SIZE * 0.35:.1f}" font-size="{EDGE_FONT_SIZE}" '
                          f'text-anchor="middle">{_e(e.text)}</text>')
-    parts.extend(_svg_node(node) for node in pic.nodes)
+    parts.extend(_svg_node(node, decisive=node.key in decisive) for node in pic.nodes)
     parts.append("</svg>")
     return "".join(parts), pic
 
@@ -340,7 +415,7 @@ def _svg_edge(edge: DrawnEdge, a: DrawnNode, b: DrawnNode, width: float) -> str:
     return f'<path {attrs} d="{d}"><title>{_e(tip)}</title></path>'
 
 
-def _svg_node(node: DrawnNode) -> str:
+def _svg_node(node: DrawnNode, *, decisive: bool = False) -> str:
     """One node: a circle (account) or a square (identifier), its whole label, its members as tooltip."""
     colours = type_colours()
     colour = colours.get(node.type, OTHER_COLOUR)
@@ -348,7 +423,7 @@ def _svg_node(node: DrawnNode) -> str:
         shown = ", ".join(node.members[:40]) + (", …" if len(node.members) > 40 else "")
         tip = f"{' '.join(node.lines)}: {shown}"
     else:
-        tip = f"{node.type} {node.members[0]}"
+        tip = f"{type_noun(node.type)} {node.members[0]}"
     x, y, r = node.x, node.y, node.r
     if node.type in ACCOUNT_TYPES or node.type not in colours:
         shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}"/>'
@@ -364,7 +439,9 @@ def _svg_node(node: DrawnNode) -> str:
     else:
         text = "".join(f'<tspan x="{tx:.1f}" y="{baseline + i * LINE_HEIGHT:.1f}">{_e(line)}</tspan>'
                        for i, line in enumerate(node.lines))
-    css = "node folded" if node.folded else "node"
+    css = "node folded" if node.folded else "node decisive" if decisive else "node"
+    if decisive:
+        tip += " (decisive: the ring's heaviest evidence names it)"
     return (f'<g class="{css}" data-type="{_e(node.type)}" data-members="{len(node.members)}">'
             f"<title>{_e(tip)}</title>{shape}"
             f'<text x="{tx:.1f}" y="{baseline:.1f}" font-size="{FONT_SIZE}" text-anchor="{anchor}">'
@@ -401,6 +478,8 @@ svg.graph text.edge-count{fill:#57606a}
 svg.graph .node circle,svg.graph .node rect{stroke:#fff;stroke-width:1.2}
 svg.graph .node.folded circle,svg.graph .node.folded rect{stroke:#1f2328;stroke-width:1.5;
 stroke-dasharray:3 2}
+svg.graph .node.decisive circle,svg.graph .node.decisive rect{stroke:#b3261e;stroke-width:3.5}
+svg.graph .node.decisive text{font-weight:700}
 table.metrics th{font-weight:400;color:#57606a;white-space:normal;overflow-wrap:anywhere}
 table.metrics td{white-space:nowrap}
 section.score-help{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:4px 18px 8px;
@@ -420,4 +499,8 @@ border-radius:8px;padding:8px 14px;font-size:13px}
 .swatch.folded{border:1.5px dashed #1f2328;background:#fff;box-sizing:border-box}
 .legend .line{display:inline-block;width:22px;height:0}.legend .hint{color:#57606a;font-size:12px}
 .note{font-size:12px;color:#7d4e00}.none{color:#57606a}
+p.context{font-size:12px;color:#57606a;margin:6px 0}.context-title{font-weight:600}
+nav.toc{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:4px 18px 8px;margin:12px 0}
+nav.toc h2{font-size:16px;margin:10px 0 4px}nav.toc ol{margin:2px 0;padding-left:20px}
+nav.toc ol.toc-rings{columns:2 360px;font-size:13px}
 """

@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from fastapi.concurrency import run_in_threadpool
 
@@ -68,13 +68,37 @@ def parse_time(text: Any) -> float | None:
     return stamp.timestamp()
 
 
+class RingSummaryJson(TypedDict):
+    """A ring as a list of rings serves it (the API's ``RingSummary``)."""
+
+    ring_id: str
+    kind: str
+    score: float
+    status: str
+    first_detected: str | None
+    last_seen_run: str | None
+    metrics: Any
+    accounts: int
+    top_evidence: str | None
+
+
+class RingOverlapJson(TypedDict):
+    """An open ring sharing accounts with the one asked for (``overlaps`` of ``GET /rings/{id}``)."""
+
+    ring_id: str
+    kind: str
+    status: str
+    score: float
+    shared_accounts: int
+
+
 def member_keys(ring: Ring) -> frozenset[str]:
     """Every member of a ring as ``type:id``."""
     return frozenset(m.key for m in ring.members)
 
 
 def summarise(ring: Ring, *, score: float | None = None, status: str | None = None,
-              accounts: int | None = None) -> dict[str, Any]:
+              accounts: int | None = None) -> RingSummaryJson:
     """The RingSummary of a ring (optionally with its score, status and size as of a run)."""
     strongest = max(ring.evidence, key=lambda e: e.weight or 0.0) if ring.evidence else None
     return {
@@ -226,7 +250,7 @@ class RingIndex:
         items.sort(key=lambda item: item.key)
         return RingView(run_id, sort, items, [item.key for item in items])
 
-    def overlaps(self, ring_id: str, accounts: Iterable[str]) -> list[dict[str, Any]]:
+    def overlaps(self, ring_id: str, accounts: Iterable[str]) -> list[RingOverlapJson]:
         """The open rings other than ``ring_id`` that hold any of ``accounts`` (``type:id``).
 
         Each as ``{ring_id, kind, status, score, shared_accounts}``, the most shared
@@ -242,7 +266,7 @@ class RingIndex:
                  "status": self.records[other].status, "score": self.records[other].score,
                  "shared_accounts": n} for other, n in ranked]
 
-    def summaries(self, ring_ids: Iterable[str]) -> list[dict[str, Any]]:
+    def summaries(self, ring_ids: Iterable[str]) -> list[RingSummaryJson]:
         """Current-state summaries of these rings in the queue's order (highest score first)."""
         rings = [self.records[i] for i in ring_ids if i in self.records]
         keys = queue_keys([QueueEntry(r.ring_id, float(r.score), Stake.from_metrics(r.metrics))

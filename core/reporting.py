@@ -22,13 +22,19 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ringwatch.domain import AccountType
+from ringwatch.domain import AccountType, RingDocument
 from ringwatch.graph.capabilities import ProjectionSource
-from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS, Subgraph, ring_subgraph, type_priority
+from ringwatch.graph.subgraph import (
+    SUBGRAPH_PROJECTIONS,
+    Subgraph,
+    SubgraphNode,
+    ring_subgraph,
+    type_priority,
+)
 from ringwatch.wording import type_noun
 
 ACCOUNT_TYPES = frozenset(AccountType)
@@ -39,11 +45,31 @@ def subgraph_projections(store: ProjectionSource) -> dict[str, pd.DataFrame]:
     return {name: store.projection(name) for name in SUBGRAPH_PROJECTIONS}
 
 
-def subgraphs_for(rings: Sequence[dict[str, Any]], projections: Mapping[str, pd.DataFrame],
+def subgraphs_for(rings: Sequence[RingDocument], projections: Mapping[str, pd.DataFrame],
                   top: int = 20, *, max_nodes: int = 150) -> dict[str, Subgraph]:
-    """The subgraphs of the first ``top`` rings, by ring id: what the report draws."""
-    return {ring["ring_id"]: ring_subgraph(ring["members"], projections, max_nodes=max_nodes)
-            for ring in rings[:max(top, 0)]}
+    """The subgraphs of the first ``top`` rings, by ring id: what the report draws.
+
+    The projections are cut once to the rows that name any drawn ring's member
+    (a superset of every ring's edges), so each ring's subgraph is built from
+    a few rows instead of a scan of the market: twenty rings cost one pass.
+    """
+    drawn = rings[:max(top, 0)]
+    named = {str(m["id"]) for ring in drawn for m in ring["members"]}
+    near = {name: _rows_naming(frame, named) for name, frame in projections.items()}
+    return {ring["ring_id"]: ring_subgraph(ring["members"], near, max_nodes=max_nodes)
+            for ring in drawn}
+
+
+def _rows_naming(frame: pd.DataFrame, ids: set[str]) -> pd.DataFrame:
+    """The rows of ``frame`` whose id columns (``*_id``, ``identifier``) hold any of ``ids``."""
+    columns = [c for c in frame.columns if str(c).endswith("_id") or c == "identifier"]
+    if frame.empty or not columns:
+        return frame
+    wanted = list(ids)
+    mask = np.zeros(len(frame), dtype=bool)
+    for column in columns:
+        mask |= frame[column].isin(wanted).to_numpy()
+    return frame.loc[mask]
 
 
 #: Size of label text in the pictures, in px: readable on a laptop without zooming in.
@@ -191,7 +217,7 @@ def _fold(subgraph: Subgraph) -> tuple[list[DrawnNode], list[DrawnEdge], dict[st
         weight = max(float(e.get("weight", 1.0) or 0.0), 0.0)
         strength[e["source"]] += weight
         strength[e["target"]] += weight
-    by_type: dict[str, list[dict[str, Any]]] = {}
+    by_type: dict[str, list[SubgraphNode]] = {}
     for n in subgraph.nodes:
         by_type.setdefault(str(n.get("type", "")), []).append(n)
     drawn: list[DrawnNode] = []

@@ -22,3 +22,5 @@ CREATE CONSTRAINT audit_entry_seq IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.seq
 CREATE CONSTRAINT api_key_key_id IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.key_id IS UNIQUE;
 // Reviewers' verdicts, numbered by their own sequence.
 CREATE CONSTRAINT verdict_seq IF NOT EXISTS FOR (n:Verdict) REQUIRE n.seq IS UNIQUE;
+// Investigators' cases, kept by `load --replace` like verdicts.
+CREATE CONSTRAINT case_case_id IF NOT EXISTS FOR (n:Case) REQUIRE n.case_id IS UNIQUE;

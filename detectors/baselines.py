@@ -45,7 +45,7 @@ import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import igraph as ig
 import networkx as nx
@@ -53,8 +53,24 @@ import numpy as np
 import pandas as pd
 from networkx.algorithms.community import louvain_communities
 
+from ringwatch.domain import MemberDocument
+
 from .communities import components_through
 from .context import MarketContext
+
+
+class BaselineRing(TypedDict):
+    """A baseline's ring: the pipeline's ring document without evidence, every score 1.0.
+
+    ``metrics`` has ``creators`` and ``accounts``; FRAUDAR's rings add its
+    block's ``density`` and ``identifiers``.
+    """
+
+    kind: str
+    score: float
+    members: list[MemberDocument]
+    metrics: dict[str, int | float]
+
 
 COMPONENTS_KIND = "baseline_components"
 LOUVAIN_KIND = "baseline_louvain"
@@ -108,7 +124,7 @@ def account_pairs(links: pd.DataFrame, *, max_sharing: int) -> pd.DataFrame:
                          "ident": idents[first]})
 
 
-def connected_components_baseline(ctx: MarketContext, *, min_creators: int = 2) -> list[dict[str, Any]]:
+def connected_components_baseline(ctx: MarketContext, *, min_creators: int = 2) -> list[BaselineRing]:
     """Accounts joined by any chain of shared identifiers, one ring per component.
 
     Connected components (python-igraph) of the account–identifier bipartite
@@ -127,7 +143,7 @@ def connected_components_baseline(ctx: MarketContext, *, min_creators: int = 2) 
 
 
 def louvain_baseline(ctx: MarketContext, *, seed: int = 42, max_sharing: int = 1000,
-                     min_creators: int = 2) -> list[dict[str, Any]]:
+                     min_creators: int = 2) -> list[BaselineRing]:
     """Louvain communities (networkx, modularity, resolution 1) of the account–account sharing graph.
 
     Two accounts are joined with weight = the number of raw identifiers they
@@ -152,7 +168,7 @@ def louvain_baseline(ctx: MarketContext, *, seed: int = 42, max_sharing: int = 1
 
 
 def hub_capped_components_baseline(ctx: MarketContext, *, max_sharing: int = HUB_CAP,
-                                   min_creators: int = 2) -> list[dict[str, Any]]:
+                                   min_creators: int = 2) -> list[BaselineRing]:
     """Connected components over shared identifiers, hubs left out: one ring per component.
 
     As :func:`connected_components_baseline`, but identifiers used by more than
@@ -173,7 +189,7 @@ def hub_capped_components_baseline(ctx: MarketContext, *, max_sharing: int = HUB
 
 def leiden_baseline(ctx: MarketContext, *, max_sharing: int = HUB_CAP, min_accounts: int = 3,
                     min_creators: int = 1, resolution: float = 1.0,
-                    seed: int = 42) -> list[dict[str, Any]]:
+                    seed: int = 42) -> list[BaselineRing]:
     """Hub-capped components, each split by Leiden (modularity), rings of ``min_accounts`` or more.
 
     The account-account graph joins two accounts with weight = the number of
@@ -227,7 +243,7 @@ class FraudarBlock:
 
 
 def fraudar_baseline(ctx: MarketContext, *, max_blocks: int = 50, min_accounts: int = 3,
-                     min_creators: int = 1, log_offset: float = 5.0) -> list[dict[str, Any]]:
+                     min_creators: int = 1, log_offset: float = 5.0) -> list[BaselineRing]:
     """FRAUDAR (Hooi et al., KDD 2016): the densest account x identifier blocks, peeled greedily.
 
     The bipartite graph has one edge per raw (account, identifier) link,
@@ -251,7 +267,7 @@ def fraudar_baseline(ctx: MarketContext, *, max_blocks: int = 50, min_accounts: 
     accounts = np.asarray(accounts, dtype=object)
     blocks = fraudar_blocks(account_codes, ident_codes, n_rows=len(accounts),
                             n_cols=len(idents), max_blocks=max_blocks, log_offset=log_offset)
-    found: list[dict[str, Any]] = []
+    found: list[BaselineRing] = []
     for block in blocks:
         rings = _rings(accounts[block.accounts], np.zeros(len(block.accounts), dtype=np.int64),
                        kind=FRAUDAR_KIND, min_creators=min_creators, min_accounts=min_accounts)
@@ -364,7 +380,7 @@ def _seeded_igraph(seed: int) -> Iterator[None]:
 
 
 def _rings(accounts: np.ndarray, membership: np.ndarray, *, kind: str,
-           min_creators: int, min_accounts: int = 1) -> list[dict[str, Any]]:
+           min_creators: int, min_accounts: int = 1) -> list[BaselineRing]:
     """Ring dicts for the groups of ``membership`` with enough creators and accounts."""
     frame = pd.DataFrame({"group": membership, "account": accounts})
     split = frame["account"].str.split(":", n=1, expand=True)
@@ -375,7 +391,7 @@ def _rings(accounts: np.ndarray, membership: np.ndarray, *, kind: str,
     size = frame.groupby("group").size()
     wanted = creators.index[(creators >= min_creators) & (size >= min_accounts).to_numpy()]
     kept = frame[frame["group"].isin(wanted)]
-    rings = []
+    rings: list[BaselineRing] = []
     for group, part in kept.sort_values(["group", "type", "id"]).groupby("group", sort=True):
         rings.append({
             "kind": kind,
@@ -386,7 +402,7 @@ def _rings(accounts: np.ndarray, membership: np.ndarray, *, kind: str,
     return sorted(rings, key=lambda r: (-r["metrics"]["creators"], r["members"][0]["id"]))
 
 
-Baseline = Callable[[MarketContext], list[dict[str, Any]]]
+Baseline = Callable[[MarketContext], list[BaselineRing]]
 
 
 @dataclass(frozen=True)

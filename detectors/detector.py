@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from ringwatch.domain import RingKind
+from ringwatch.domain import DetectorInputDocument, RingKind
 
 from .config import DetectionConfig
 from .context import MarketContext
@@ -34,11 +33,13 @@ class WorkedOn:
     what: str
     missing: str
 
-    def as_record(self) -> dict[str, Any]:
+    def as_record(self) -> DetectorInputDocument:
         """The run record's entry (``run.json`` ``detectors``)."""
-        return {"input": f"{self.rows:,} {self.what}", "rows": self.rows,
-                "nothing_to_work_on": self.rows == 0,
-                **({"why": self.missing} if self.rows == 0 else {})}
+        record: DetectorInputDocument = {"input": f"{self.rows:,} {self.what}", "rows": self.rows,
+                                         "nothing_to_work_on": self.rows == 0}
+        if self.rows == 0:
+            record["why"] = self.missing
+        return record
 
 
 #: Findings of a kind, and the rings of the kinds it gives way to -> the findings kept.

@@ -15,14 +15,25 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pandas as pd
 
-from ringwatch.domain import Lifecycle, Ring, Run, in_queue_order, new_run_id, ring_kinds, utc_stamp
+from ringwatch.domain import (
+    DetectorInputDocument,
+    Lifecycle,
+    Ring,
+    RingDocument,
+    Run,
+    RunDocument,
+    in_queue_order,
+    new_run_id,
+    ring_kinds,
+    utc_stamp,
+)
 from ringwatch.graph.capabilities import DetectionStore, RingRepository
 from ringwatch.wording import count, listed, span
 
@@ -63,9 +74,12 @@ class Engine(Protocol):
 class RunResult:
     """A finished run: its record, the rings it found (best first) and every ring it touched."""
 
-    run: dict[str, Any]
-    rings: list[dict[str, Any]]
-    touched: list[dict[str, Any]]
+    run: RunDocument
+    rings: list[RingDocument]
+    touched: list[RingDocument]
+    #: The projections the run detected on, for what is drawn from the same data next (the
+    #: report's ring pictures): reading them again from the store would cost a second scan.
+    projections: Mapping[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
 
 def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), *,
@@ -121,13 +135,13 @@ def _add_burst_evidence(findings: list[Finding], ctx: MarketContext, config: Bur
             f"{row.market_share:.1%} of all", config.weight * (1.0 - finding.explained)))
 
 
-def detector_inputs(ctx: MarketContext) -> dict[str, dict[str, Any]]:
+def detector_inputs(ctx: MarketContext) -> dict[str, DetectorInputDocument]:
     """What each detector had to work on, for run.json and the summary (see :class:`.detector.WorkedOn`)."""
     return {d.name: d.worked_on(ctx).as_record() for d in registry.DETECTORS}
 
 
-def _with_reviews_since(store: RingRepository, previous: list[dict[str, Any]],
-                        touched: list[dict[str, Any]], config: DetectionConfig) -> list[dict[str, Any]]:
+def _with_reviews_since(store: RingRepository, previous: list[RingDocument],
+                        touched: list[RingDocument], config: DetectionConfig) -> list[RingDocument]:
     """Re-apply reviews made while this run was detecting, so the run does not undo them.
 
     The run read the rings when it started; a reviewer may have confirmed or
@@ -151,7 +165,7 @@ def _with_reviews_since(store: RingRepository, previous: list[dict[str, Any]],
 
 def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConfig(), *,
                   progress: Progress | None = None, run_id: str | None = None,
-                  now: datetime | None = None, extra: dict[str, Any] | None = None,
+                  now: datetime | None = None, extra: Mapping[str, Any] | None = None,
                   engine: Engine | None = None) -> RunResult:
     """Detect on what the store holds, give rings stable ids, save the run and its rings.
 
@@ -176,7 +190,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     step("scoring")
     tables = MetricTables.from_context(ctx)
     stamp = utc_stamp(now)
-    current = []
+    current: list[RingDocument] = []
     for finding, ring_metrics in zip(findings, metrics(findings, tables, ctx.as_of_ms),
                                      strict=True):
         evidence = finding.evidence + context_evidence(ring_metrics, tables)
@@ -197,7 +211,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     active = in_queue_order(r for r in touched if r["status"] != Lifecycle.DISSOLVED)
     counts = {kind: sum(1 for r in active if r["kind"] == kind)
               for kind in (k.name for k in ring_kinds())}
-    run = {
+    run: RunDocument = {
         "run_id": run_id, "started_at": stamp, "backend": store.backend,
         "duration_seconds": round(time.perf_counter() - started, 3),
         "parameters": dataclasses.asdict(config),
@@ -209,7 +223,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
         "as_of_ms": ctx.as_of_ms,
         "detectors": inputs,
         "calibration": calibration,
-        **(extra or {}),
+        **(extra or {}),  # a caller's additions (the load summary, who started it)
     }
     step("saving rings")
     store.save_run(Run.from_json(run), [Ring.from_json(r) for r in
@@ -220,4 +234,4 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     for name, used in inputs.items():
         if used["nothing_to_work_on"]:
             log.debug("%s had nothing to work on: %s", name, used["why"])
-    return RunResult(run, active, touched)
+    return RunResult(run, active, touched, ctx.projections)

@@ -38,9 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import isotonic_regression
 
-from ringwatch.domain import Verdict, latest_per_ring
+from ringwatch.domain import CalibrationDocument, RingDocument, Verdict, latest_per_ring
 
 from .config import RecalibrationConfig
 
@@ -78,8 +77,8 @@ class KindCalibration:
         x, y = np.array(self.knots, dtype=np.float64).T
         return np.interp(scores, x, y)
 
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"method": self.method, "verdicts": self.verdicts,
+    def to_json(self) -> CalibrationDocument:
+        doc: CalibrationDocument = {"method": self.method, "verdicts": self.verdicts,
                                "confirmed": self.confirmed, "dismissed": self.dismissed,
                                "fingerprint": self.fingerprint}
         if self.applied:
@@ -104,6 +103,10 @@ def pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> tuple[np
     neighbours of equal value are one block (one step of the curve, which the
     smoothing then treats as one).
     """
+    # Imported here: scipy.optimize costs every command a second at start, and only a run
+    # with enough verdicts to refit ever gets here.
+    from scipy.optimize import isotonic_regression
+
     pooled = isotonic_regression(np.asarray(values, dtype=np.float64),
                                  weights=np.asarray(weights, dtype=np.float64))
     starts = pooled.blocks[:-1].astype(np.int64)
@@ -153,8 +156,8 @@ def fit(verdicts: Iterable[Mapping[str, Any]], kinds: Iterable[str],
             for kind in sorted(set(kinds) | set(by_kind))}
 
 
-def recalibrate(rings: list[dict[str, Any]], verdicts: Iterable[Verdict | Mapping[str, Any]],
-                config: RecalibrationConfig) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def recalibrate(rings: list[RingDocument], verdicts: Iterable[Verdict | Mapping[str, Any]],
+                config: RecalibrationConfig) -> tuple[list[RingDocument], dict[str, CalibrationDocument]]:
     """The run's rings with recalibrated scores, and the record of it for the run (``calibration``).
 
     Every ring keeps the detector's score as ``uncalibrated_score``; ``score``

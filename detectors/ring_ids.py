@@ -11,17 +11,38 @@ one's accounts are related), so a reviewer sees the history.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from ringwatch.domain import Lifecycle, ReviewStatus, is_account
+from ringwatch.domain import Lifecycle, ReviewDocument, ReviewStatus, RingDocument, is_account
 
 GREW_SINCE_DISMISSED = "grew since dismissed"
 #: Fields a review writes on a ring; a later run carries them over to the ring it continues.
 REVIEW_FIELDS = ("reviews", "version", "reviewed_members", "note", "enforcement")
 
 
-def account_keys(ring: dict[str, Any]) -> frozenset[str]:
+class CarriedReview(TypedDict, total=False):
+    """The review fields a ring found again takes over (:func:`carried_review`), merged into it."""
+
+    status: str
+    review_status: str
+    reviews: list[ReviewDocument]
+    version: int
+    reviewed_members: list[str]
+    note: str
+    enforcement: Mapping[str, Any]
+
+
+class HistoryMoney(TypedDict, total=False):
+    """A ring's money as its history entry keeps it (absent where its metrics have none)."""
+
+    commission_total: float
+    currency: str
+    orders: int
+
+
+def account_keys(ring: RingDocument) -> frozenset[str]:
     """A ring's account members as ``type:id`` keys (identifiers do not decide identity)."""
     return frozenset(f"{m['type']}:{m['id']}" for m in ring["members"]
                      if is_account(m["type"]))
@@ -33,7 +54,7 @@ def new_ring_id(kind: str, accounts: frozenset[str]) -> str:
     return f"R-{digest[:12]}"
 
 
-def review_status_after(old: dict[str, Any], ring: dict[str, Any], *,
+def review_status_after(old: RingDocument, ring: RingDocument, *,
                         jaccard: float) -> tuple[str, str | None]:
     """The review status a ring found again carries, and a note when it changed.
 
@@ -53,14 +74,14 @@ def review_status_after(old: dict[str, Any], ring: dict[str, Any], *,
     return review, None
 
 
-def carried_review(old: dict[str, Any], ring: dict[str, Any], *, jaccard: float) -> dict[str, Any]:
+def carried_review(old: RingDocument, ring: RingDocument, *, jaccard: float) -> CarriedReview:
     """The review fields a ring found again takes from ``old``: decision, reviews, note, version.
 
     The version is bumped: the ring changed, so an ETag taken before must no
     longer match.
     """
     review, note = review_status_after(old, ring, jaccard=jaccard)
-    carried = {k: old[k] for k in REVIEW_FIELDS if k in old}
+    carried = cast(CarriedReview, {k: old[k] for k in REVIEW_FIELDS if k in old})
     carried["version"] = int(old.get("version", 0)) + 1
     if note:
         carried["note"] = note
@@ -75,7 +96,7 @@ class Match:
     related: list[tuple[str, int]]  # (earlier ring id, new ring index) sharing half the smaller
 
 
-def match(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
+def match(previous: list[RingDocument], current: list[RingDocument], *,
           jaccard: float) -> Match:
     """Match ``current`` rings (dicts with kind and members) to ``previous`` ones."""
     old_keys = [(r["ring_id"], r["kind"], account_keys(r), r.get("status") != Lifecycle.DISSOLVED)
@@ -114,12 +135,12 @@ def match(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
     return Match(continues, related)
 
 
-def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *, run_id: str,
-                stamp: str, jaccard: float) -> list[dict[str, Any]]:
+def assign_ids(previous: list[RingDocument], current: list[RingDocument], *, run_id: str,
+                stamp: str, jaccard: float) -> list[RingDocument]:
     """Give each current ring its id, history and lineage; mark earlier rings not found dissolved."""
     found = match(previous, current, jaccard=jaccard)
     by_id = {r["ring_id"]: r for r in previous}
-    touched: list[dict[str, Any]] = []
+    touched: list[RingDocument] = []
     kept_ids: set[str] = set()
     for j, ring in enumerate(current):
         old = by_id.get(found.continues.get(j, ""))
@@ -135,7 +156,7 @@ def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
             while ring_id in by_id or ring_id in kept_ids:
                 ring_id = new_ring_id(ring["kind"], frozenset([ring_id]))
             history, first, lineage = [], stamp, {}
-            kept = {"status": ReviewStatus.NEW, "review_status": ReviewStatus.NEW}
+            kept: CarriedReview = {"status": ReviewStatus.NEW, "review_status": ReviewStatus.NEW}
         kept_ids.add(ring_id)
         related = sorted({o for o, k in found.related if k == j and o != ring_id})
         if related:
@@ -160,10 +181,10 @@ def assign_ids(previous: list[dict[str, Any]], current: list[dict[str, Any]], *,
     return touched
 
 
-def _money(ring: dict[str, Any]) -> dict[str, Any]:
+def _money(ring: RingDocument) -> HistoryMoney:
     """The ring's money as its history entry keeps it, so that a listing pinned to this run
     breaks score ties as this run saw them (:mod:`ringwatch.domain.queue`)."""
     metrics = ring.get("metrics") or {}
     money = {"commission_total": metrics.get("commission_total"), "currency": metrics.get("currency"),
              "orders": metrics.get("orders")}
-    return {name: value for name, value in money.items() if value is not None}
+    return cast(HistoryMoney, {name: value for name, value in money.items() if value is not None})

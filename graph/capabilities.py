@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol, TypedDict, runtime_checkable
 
 import pandas as pd
 
-from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
+from ringwatch.domain import ApiKey, AuditEntry, Case, Ring, Run, Verdict
 from ringwatch.tables import Snapshot
 
 if TYPE_CHECKING:
@@ -264,6 +264,41 @@ class VerdictLog(Protocol):
 
 
 @runtime_checkable
+class CaseRepository(Protocol):
+    """Investigators' cases (:class:`~ringwatch.domain.Case`): rings and accounts under one owner.
+
+    Cases are the team's work, like verdicts: ``ringwatch load --replace`` keeps
+    them (a case may name rings the new snapshot no longer has; it says so, it
+    is not emptied). Every change is a compare-and-set on the case's
+    ``version``, so two editors never overwrite each other unseen.
+    """
+
+    def save_case(self, case: Case, *, expected_version: int | None) -> bool:
+        """Create a case (``expected_version=None``) or replace it if still at ``expected_version``.
+
+        The write and its check are one atomic step, across threads and
+        processes. The caller sets ``case.version``: greater than
+        ``expected_version`` (or than 0 for a new case), else ``ValueError``.
+
+        Returns
+        -------
+        bool
+            ``True`` when the case was written; ``False`` when a new case's id is
+            taken, or a stored case is missing or at another version (nothing
+            changes then).
+        """
+        ...
+
+    def cases(self) -> list[Case]:
+        """Every case, oldest first (by ``created_at``, then ``case_id``)."""
+        ...
+
+    def case(self, case_id: str) -> Case | None:
+        """One case, ``None`` when there is no such case."""
+        ...
+
+
+@runtime_checkable
 class KeyStore(Protocol):
     """The API keys' records (hashes, roles, revocations), never the raw keys."""
 
@@ -465,10 +500,17 @@ class ReviewStore(RingRepository, AuditLog, VerdictLog, Protocol):
 
 
 @runtime_checkable
-class EnforcementStore(ProjectionSource, ReviewStore, Protocol):
-    """What the enforcement job needs: a review's capabilities, and projections for the money at stake."""
+class CaseStore(RingRepository, AuditLog, AccountGraph, CaseRepository, Protocol):
+    """What working on cases needs: the cases, the rings and accounts they name (checked to
+    exist when added), and the audit log every change is recorded in."""
+
+
+@runtime_checkable
+class EnforcementStore(ProjectionSource, ReviewStore, CaseRepository, Protocol):
+    """What the enforcement job needs: a review's capabilities, projections for the money at
+    stake, and the cases that name a ring (their id goes into its actions)."""
 
 
 #: Every capability, for the test that holds both stores to each of them.
 CAPABILITIES: tuple[type, ...] = (SnapshotSink, ProjectionSource, RingRepository, AuditLog,
-                                  VerdictLog, KeyStore, AccountGraph)
+                                  VerdictLog, KeyStore, AccountGraph, CaseRepository)

@@ -1,4 +1,4 @@
-"""The local store's documents: rings, runs and API keys as JSON files, the audit log and
+"""The local store's documents: rings, runs, API keys and cases as JSON files, the audit log and
 reviewers' verdicts as JSON lines.
 
 This is where the local store's records meet their JSON: every method takes and
@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
+from ringwatch.domain import ApiKey, AuditEntry, Case, Ring, Run, Verdict
 from ringwatch.durable import PRIVATE_FILE_MODE, fsync_directory
 
 from .capabilities import KeyRevocation
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 #: The files of what detection found in the current snapshot: ``load --replace`` removes them.
 _DETECTIONS = ("rings.json", "runs.json")
 #: Every file the documents keep, relative to the store's directory.
-_FILES = (*_DETECTIONS, "api_keys.json", "audit.jsonl", "verdicts.jsonl")
+_FILES = (*_DETECTIONS, "api_keys.json", "audit.jsonl", "verdicts.jsonl", "cases.json")
 
 
 class LocalDocuments:
@@ -114,6 +114,36 @@ class LocalDocuments:
         return [Verdict.from_json(doc)
                 for doc in _whole_records(self._verdicts_path, _json_record, "verdict")]
 
+    # --- cases -------------------------------------------------------------------------------
+
+    def cases(self) -> list[Case]:
+        """The cases in the order they were first saved."""
+        return [Case.from_json(doc) for doc in self._json("cases")]
+
+    def case(self, case_id: str) -> Case | None:
+        doc = next((c for c in self._json("cases") if c["case_id"] == case_id), None)
+        return None if doc is None else Case.from_json(doc)
+
+    def insert_case(self, case: Case) -> bool:
+        with self._lock.held():
+            stored = self._json("cases")
+            if any(doc["case_id"] == case.case_id for doc in stored):
+                return False
+            self._write("cases", [*stored, case.to_json()])
+            return True
+
+    def replace_case(self, case: Case, *, expected_version: int) -> bool:
+        with self._lock.held():
+            stored = self._json("cases")
+            for i, old in enumerate(stored):
+                if old["case_id"] == case.case_id:
+                    if int(old.get("version") or 0) != expected_version:
+                        return False
+                    stored[i] = case.to_json()
+                    self._write("cases", stored)
+                    return True
+            return False
+
     # --- API keys ----------------------------------------------------------------------------
 
     @property
@@ -171,12 +201,13 @@ class LocalDocuments:
         return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
     def clear_locked(self) -> None:
-        """Delete every document, the audit log and the verdicts; the caller holds the lock."""
+        """Delete every document, the audit log, the verdicts and the cases; the caller holds the lock."""
         for name in _FILES:
             (self.directory / name).unlink(missing_ok=True)
 
     def clear_detections_locked(self) -> None:
-        """Delete the runs and rings only (``load --replace``); the caller holds the lock."""
+        """Delete the runs and rings only (``load --replace``: keys, audit, verdicts and cases
+        stay); the caller holds the lock."""
         for name in _DETECTIONS:
             (self.directory / name).unlink(missing_ok=True)
 

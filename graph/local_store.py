@@ -9,7 +9,7 @@ keys, the audit log). The shared work of every store is
 :class:`~ringwatch.graph.store.GraphStore`'s; this class only routes each hook
 to its part, and takes the lock for what spans both (``load --replace``
 empties the graph, the runs and the rings before it writes, and keeps API
-keys, the audit log and verdicts).
+keys, the audit log, verdicts and cases).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
+from ringwatch.domain import ApiKey, AuditEntry, Case, Ring, Run, Verdict
 from ringwatch.tables import Snapshot
 
 from .capabilities import IdentifierUse, KeyRevocation, Node, WriteProgress
@@ -102,6 +102,18 @@ class LocalStore(GraphStore):
 
     def verdicts(self) -> list[Verdict]:
         return self.documents.verdicts()
+
+    def case(self, case_id: str) -> Case | None:
+        return self.documents.case(case_id)
+
+    def _stored_cases(self) -> Iterable[Case]:
+        return self.documents.cases()
+
+    def _insert_case(self, case: Case) -> bool:
+        return self.documents.insert_case(case)
+
+    def _replace_case(self, case: Case, *, expected_version: int) -> bool:
+        return self.documents.replace_case(case, expected_version=expected_version)
 
     def _save_api_key(self, key: ApiKey) -> None:
         self.documents.save_api_key(key)

@@ -41,6 +41,7 @@ import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -64,7 +65,7 @@ from neo4j.exceptions import (
 )
 
 from ringwatch import cypher
-from ringwatch.domain import ApiKey, AuditEntry, Ring, Run, Verdict
+from ringwatch.domain import ApiKey, AuditEntry, Case, Ring, Run, Verdict
 from ringwatch.store_settings import Neo4jSettings
 from ringwatch.tables import TABLES, ColumnType, Snapshot
 
@@ -371,10 +372,10 @@ class Neo4jStore(GraphStore):
 
     def _replace_ring(self, ring: Ring, *, expected_version: int, version: int) -> bool:
         self._ensure_schema()
+        props = {**_ring_searchables(ring), "version": version, "doc": json.dumps(ring.to_json())}
         updated = self._run("update_ring", lambda result: result.single(strict=True)["updated"],
                             mode="write", ring_id=ring.ring_id, expected_version=expected_version,
-                            version=version, doc=json.dumps(ring.to_json()), kind=str(ring.kind),
-                            score=ring.score, status=ring.status)
+                            props=props)
         return bool(updated)
 
     # --- audit log, verdicts and API keys ---------------------------------------------------
@@ -396,6 +397,30 @@ class Neo4jStore(GraphStore):
     def verdicts(self) -> list[Verdict]:
         docs = self._run("verdicts", lambda result: result.value("doc")) or []
         return [Verdict.from_json(json.loads(doc)) for doc in docs]
+
+    def case(self, case_id: str) -> Case | None:
+        record = self._run("case", lambda result: result.single(strict=False), case_id=case_id)
+        return Case.from_json(json.loads(record["doc"])) if record is not None else None
+
+    def _stored_cases(self) -> Iterable[Case]:
+        docs = self._run("cases", lambda result: result.value("doc")) or []
+        return [Case.from_json(json.loads(doc)) for doc in docs]
+
+    def _insert_case(self, case: Case) -> bool:
+        self._ensure_schema()  # the MERGE relies on the case_id constraint
+        created = self._run("create_case", lambda result: result.single(strict=True)["created"],
+                            mode="write", case_id=case.case_id, doc=json.dumps(case.to_json()),
+                            version=case.version, owner=case.owner, status=case.status.value,
+                            created_at=case.created_at)
+        return bool(created)
+
+    def _replace_case(self, case: Case, *, expected_version: int) -> bool:
+        self._ensure_schema()
+        updated = self._run("update_case", lambda result: result.single(strict=True)["updated"],
+                            mode="write", case_id=case.case_id, expected_version=expected_version,
+                            version=case.version, doc=json.dumps(case.to_json()),
+                            owner=case.owner, status=case.status.value)
+        return bool(updated)
 
     def _save_api_key(self, key: ApiKey) -> None:
         self._ensure_schema()
@@ -556,6 +581,37 @@ def _key_record(doc: str, revoked_at: str | None, last_used_at: str | None) -> A
                                last_used_at=last_used_at or record.last_used_at)
 
 
+def _ring_searchables(ring: Ring) -> dict[str, Any]:
+    """The ring's fields an investigator's Cypher filters on (docs/contract.md, "Graph model").
+
+    The whole ring stays in ``doc`` (the JSON the store reads back); these are copies that
+    a query can match without parsing JSON: the evidence as three parallel lists (``codes[i]``
+    goes with ``weights[i]`` and ``texts[i]``), and the last review's time as a DATETIME so
+    that "confirmed last week" is a range query. Rings saved before these existed lack them;
+    their next save or review adds them.
+    """
+    last = ring.reviews[-1] if ring.reviews else None
+    return {
+        "kind": str(ring.kind),
+        "score": ring.score,
+        "status": ring.status,
+        "evidence_codes": [e.code for e in ring.evidence],
+        "evidence_weights": [round(float(e.weight), 4) for e in ring.evidence],
+        "evidence_texts": [e.text for e in ring.evidence],
+        "reviewed_at": _datetime_or_none(last.at) if last else None,
+        "reviewed_by": last.actor if last else None,
+    }
+
+
+def _datetime_or_none(stamp: str) -> datetime | None:
+    """An ISO time as a timezone-aware datetime (a Neo4j DATETIME); ``None`` if it does not parse."""
+    try:
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _ring_row(ring: Ring, run_id: str) -> dict[str, Any]:
     """One ``$rings`` entry of save_rings.cypher: searchable fields, the whole ring, its members."""
     known = member_labels()  # save_rings.cypher has a branch per label
@@ -565,12 +621,12 @@ def _ring_row(ring: Ring, run_id: str) -> dict[str, Any]:
                          f"{', '.join(unknown)}; known: {', '.join(sorted(known))}")
     props = {
         "ring_id": ring.ring_id,
-        "kind": str(ring.kind),
-        "score": ring.score,
-        "status": ring.status,
+        **_ring_searchables(ring),
         "first_detected": ring.first_detected,
         "last_run_id": ring.extra.get("last_run_id") or run_id,
         "version": ring.version,  # update_ring compares it (absent counts as 0)
         "doc": json.dumps(ring.to_json()),
     }
+    # SET g = props drops null entries: a ring never reviewed has no reviewed_at at all.
+    props = {key: value for key, value in props.items() if value is not None}
     return {"props": props, "members": [m.to_json() for m in ring.members]}

@@ -27,6 +27,7 @@ from ringwatch.domain import (
     LINKED_ACCOUNT_TYPES,
     ApiKey,
     AuditEntry,
+    Case,
     Ring,
     Run,
     Verdict,
@@ -157,6 +158,38 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def verdicts(self) -> list[Verdict]:
         """Every verdict, oldest first; see ``VerdictLog.verdicts``."""
+
+    # --- cases ------------------------------------------------------------------------------
+
+    def save_case(self, case: Case, *, expected_version: int | None) -> bool:
+        """Check the new version, then insert or compare-and-set; see ``CaseRepository.save_case``."""
+        floor = expected_version or 0
+        if not isinstance(case.version, int) or case.version <= floor:
+            raise ValueError(f"case {case.case_id!r}: version {case.version!r} must be an int "
+                             f"greater than {floor}")
+        if expected_version is None:
+            return self._insert_case(case)
+        return self._replace_case(case, expected_version=expected_version)
+
+    def cases(self) -> list[Case]:
+        """Every case, oldest first (``created_at``, then ``case_id``)."""
+        return sorted(self._stored_cases(), key=lambda c: (c.created_at, c.case_id))
+
+    @abc.abstractmethod
+    def case(self, case_id: str) -> Case | None:
+        """One case, ``None`` when there is none."""
+
+    @abc.abstractmethod
+    def _stored_cases(self) -> Iterable[Case]:
+        """Every stored case, in any order (:meth:`cases` sorts them)."""
+
+    @abc.abstractmethod
+    def _insert_case(self, case: Case) -> bool:
+        """Store a new case unless its id is taken (atomically); ``True`` when stored."""
+
+    @abc.abstractmethod
+    def _replace_case(self, case: Case, *, expected_version: int) -> bool:
+        """Replace a stored case if its version is still ``expected_version`` (atomically)."""
 
     # --- key store ----------------------------------------------------------------------------
 

@@ -25,14 +25,14 @@ relationship: it carries the orders and commission the detectors judged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required, TypedDict, cast
 
 import networkx as nx
 import pandas as pd
 
-from ringwatch.domain import account_types, identifiers_by_strength
+from ringwatch.domain import MemberDocument, account_types, identifiers_by_strength
 
 
 def type_priority() -> tuple[str, ...]:
@@ -50,6 +50,41 @@ SUBGRAPH_PROJECTIONS: tuple[str, ...] = ("identity_links", "creator_shop_trade",
 RELATIONSHIPS: tuple[str, ...] = ("USES", "TRADES", "BOUGHT", "OWNS")
 
 
+class SubgraphNode(TypedDict):
+    """A member as a node: ``id`` is ``type:id`` (ids may repeat across types), ``label`` the id."""
+
+    id: str
+    type: str
+    label: str
+    flagged: bool
+
+
+class SubgraphEdge(TypedDict, total=False):
+    """An edge among members; the relationship's numbers are there when it has them.
+
+    ``events`` on USES, ``orders`` and ``gmv`` on TRADES and BOUGHT,
+    ``commission_total`` on TRADES.
+    """
+
+    source: Required[str]
+    target: Required[str]
+    type: Required[str]
+    weight: Required[float]
+    label: Required[str]
+    events: int
+    orders: int
+    gmv: float
+    commission_total: float
+
+
+class SubgraphDocument(TypedDict):
+    """A subgraph as JSON (``GET /rings/{id}/subgraph``)."""
+
+    nodes: list[SubgraphNode]
+    edges: list[SubgraphEdge]
+    truncated: bool
+
+
 @dataclass(frozen=True)
 class Subgraph:
     """A ring's members as nodes and the edges among them.
@@ -62,14 +97,14 @@ class Subgraph:
     ``max_nodes`` and some were left out.
     """
 
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
+    nodes: list[SubgraphNode]
+    edges: list[SubgraphEdge]
     truncated: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        """The subgraph as a JSON-able dict (``nodes``, ``edges``, ``truncated``)."""
-        return {"nodes": [dict(n) for n in self.nodes], "edges": [dict(e) for e in self.edges],
-                "truncated": self.truncated}
+    def to_dict(self) -> SubgraphDocument:
+        """The subgraph as a JSON-able dict (``nodes``, ``edges``, ``truncated``), copies of its own."""
+        return {"nodes": [SubgraphNode(**n) for n in self.nodes],
+                "edges": [SubgraphEdge(**e) for e in self.edges], "truncated": self.truncated}
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """The subgraph as a networkx ``MultiDiGraph`` that GraphML and GEXF writers accept.
@@ -89,7 +124,7 @@ class Subgraph:
         return graph
 
 
-def ring_subgraph(members: list[dict[str, Any]], projections: Mapping[str, pd.DataFrame], *,
+def ring_subgraph(members: Sequence[MemberDocument], projections: Mapping[str, pd.DataFrame], *,
                   max_nodes: int = 150) -> Subgraph:
     """Build the subgraph of one ring from its members and the store's projections.
 
@@ -134,12 +169,13 @@ def ring_subgraph(members: list[dict[str, Any]], projections: Mapping[str, pd.Da
     order = {t: i for i, t in enumerate(RELATIONSHIPS)}
     edges = sorted((e for e in edges if e["source"] in inside and e["target"] in inside),
                    key=lambda e: (order[e["type"]], e["source"], e["target"]))
-    nodes = [{"id": key, "type": key.split(":", 1)[0], "label": key.split(":", 1)[1], "flagged": True}
-             for key in kept]
+    nodes: list[SubgraphNode] = [
+        {"id": key, "type": key.split(":", 1)[0], "label": key.split(":", 1)[1], "flagged": True}
+        for key in kept]
     return Subgraph(nodes=nodes, edges=edges, truncated=len(kept) < len(keys))
 
 
-def _kept_nodes(keys: set[str], edges: list[dict[str, Any]], max_nodes: int) -> list[str]:
+def _kept_nodes(keys: set[str], edges: list[SubgraphEdge], max_nodes: int) -> list[str]:
     """Member keys in drawing order, cut to ``max_nodes``: by type priority, degree, then id."""
     degree: dict[str, int] = {}
     for edge in edges:
@@ -153,11 +189,11 @@ def _kept_nodes(keys: set[str], edges: list[dict[str, Any]], max_nodes: int) -> 
     return sorted(keys, key=sort_key)[:max(max_nodes, 0)]
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
+def _plain(row: Mapping[Hashable, Any]) -> SubgraphEdge:
     """One edge row with plain Python values (numpy scalars would trip JSON and the writers)."""
-    out = {key: value.item() if hasattr(value, "item") else value for key, value in row.items()}
+    out = {str(key): value.item() if hasattr(value, "item") else value for key, value in row.items()}
     out["weight"] = float(out["weight"])
-    return out
+    return cast(SubgraphEdge, out)
 
 
 def _empty() -> pd.DataFrame:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from ringwatch.domain import reason_codes
+from ringwatch.domain import LoadSummaryDocument, reason_codes
 from ringwatch.tables import TABLES, Snapshot, SnapshotError, TableSpec, empty_table
 
 from .errors import MissingColumnError
@@ -88,7 +88,8 @@ class LoadSummary:
                              f"({reasons})")
         return found
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> LoadSummaryDocument:
+        """The summary as ``load_summary.json`` and the run record's ``load_summary`` have it."""
         return {
             "snapshot": self.snapshot,
             "reconciles": self.reconciles,

@@ -5,9 +5,10 @@ table of account and identifier types (label, plural, Neo4j label, colour, the
 detectors' default weight and cap), string enums for account and identifier
 types, ring kinds, a ring's lifecycle and review status, review actions and
 quarantine reason codes, each listed once. Records (:mod:`.rings`,
-:mod:`.runs`, :mod:`.audit`, :mod:`.keys`, :mod:`.verdicts`): frozen dataclasses for a
-ring, a run, an audit entry, an API key and a reviewer's verdict, each read with ``from_json`` and written
-with ``to_json`` in exactly the JSON docs/contract.md and the stores use
+:mod:`.runs`, :mod:`.audit`, :mod:`.keys`, :mod:`.verdicts`, :mod:`.cases`): frozen
+dataclasses for a ring, a run, an audit entry, an API key, a reviewer's verdict and an
+investigator's case, each read with ``from_json`` and written with ``to_json`` in
+exactly the JSON docs/contract.md and the stores use
 (tests/fixtures/contract holds JSON written before this model existed); their
 times are written by :func:`.stamps.utc_stamp`, the one timestamp format.
 
@@ -15,6 +16,21 @@ This package imports nothing else of Ringwatch, so every folder may use it.
 """
 
 from .audit import AuditEntry
+from .cases import Case, CaseAccount, CaseNote, CaseStatus, new_case_id
+from .documents import (
+    AllowlistUseDocument,
+    CalibrationDocument,
+    DetectorInputDocument,
+    EvidenceDocument,
+    HistoryDocument,
+    LineageDocument,
+    LoadSummaryDocument,
+    MemberDocument,
+    ReviewDocument,
+    RingDocument,
+    RunDocument,
+    TableSummaryDocument,
+)
 from .keys import API_KEY_FIELDS, ApiKey
 from .member_types import (
     AccountTypeInfo,
@@ -67,15 +83,27 @@ __all__ = [
     "VERDICT_STATUSES",
     "AccountType",
     "AccountTypeInfo",
+    "AllowlistUseDocument",
     "ApiKey",
     "AuditEntry",
+    "CalibrationDocument",
+    "Case",
+    "CaseAccount",
+    "CaseNote",
+    "CaseStatus",
+    "DetectorInputDocument",
     "Evidence",
+    "EvidenceDocument",
+    "HistoryDocument",
     "HistoryEntry",
     "IdentifierType",
     "IdentifierTypeInfo",
     "Lifecycle",
     "Lineage",
+    "LineageDocument",
+    "LoadSummaryDocument",
     "Member",
+    "MemberDocument",
     "MemberType",
     "QuarantineCode",
     "QuarantineReason",
@@ -83,12 +111,16 @@ __all__ = [
     "QueueKey",
     "Review",
     "ReviewAction",
+    "ReviewDocument",
     "ReviewStatus",
     "Ring",
+    "RingDocument",
     "RingKind",
     "RingKindInfo",
     "Run",
+    "RunDocument",
     "Stake",
+    "TableSummaryDocument",
     "Verdict",
     "VocabularyError",
     "account_types",
@@ -103,6 +135,7 @@ __all__ = [
     "latest_per_ring",
     "linked_account_types",
     "member_type",
+    "new_case_id",
     "new_run_id",
     "queue_keys",
     "reason_codes",

@@ -20,9 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ._json import optional, without
+from .documents import (
+    EvidenceDocument,
+    HistoryDocument,
+    LineageDocument,
+    MemberDocument,
+    ReviewDocument,
+    RingDocument,
+)
 from .member_types import is_identifier_type
 from .vocabulary import (
     Lifecycle,
@@ -69,7 +77,7 @@ class Member:
     def from_json(cls, doc: Mapping[str, Any]) -> Member:
         return cls(member_type(doc["type"]), doc["id"])
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> MemberDocument:
         return {"type": str(self.type), "id": self.id}
 
 
@@ -91,7 +99,7 @@ class Evidence:
     def from_json(cls, doc: Mapping[str, Any]) -> Evidence:
         return cls(doc["code"], doc["text"], doc["weight"])
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> EvidenceDocument:
         return {"code": self.code, "text": self.text, "weight": round(self.weight, 4)}
 
 
@@ -120,10 +128,10 @@ class HistoryEntry:
         return cls(doc["run_id"], doc.get("at"), doc.get("score"), doc.get("accounts"),
                    doc.get("commission_total"), doc.get("currency"), doc.get("orders"))
 
-    def to_json(self) -> dict[str, Any]:
-        return optional(("run_id", self.run_id), ("at", self.at), ("score", self.score),
+    def to_json(self) -> HistoryDocument:
+        return cast(HistoryDocument, optional(("run_id", self.run_id), ("at", self.at), ("score", self.score),
                         ("accounts", self.accounts), ("commission_total", self.commission_total),
-                        ("currency", self.currency), ("orders", self.orders))
+                        ("currency", self.currency), ("orders", self.orders)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +152,10 @@ class Lineage:
             return None if doc.get(name) is None else tuple(doc[name])
         return cls(ids("split_from"), ids("merged_from"), ids("became"))
 
-    def to_json(self) -> dict[str, list[str]]:
-        return {name: list(ids) for name, ids in (("split_from", self.split_from),
+    def to_json(self) -> LineageDocument:
+        return cast(LineageDocument, {name: list(ids) for name, ids in (("split_from", self.split_from),
                                                   ("merged_from", self.merged_from),
-                                                  ("became", self.became)) if ids is not None}
+                                                  ("became", self.became)) if ids is not None})
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +178,7 @@ class Review:
         return cls(ReviewAction(doc["action"]), doc.get("note", ""), doc["actor"], doc["at"],
                    doc.get("key_id"))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ReviewDocument:
         return {"action": self.action.value, "note": self.note, "actor": self.actor,
                 "key_id": self.key_id, "at": self.at}
 
@@ -260,23 +268,23 @@ class Ring:
             enforcement=doc.get("enforcement"), uncalibrated_score=doc.get("uncalibrated_score"),
             extra=without(doc, (*RING_FIELDS, *STORED_FIELDS)))
 
-    def contract_json(self) -> dict[str, Any]:
+    def contract_json(self) -> RingDocument:
         """One line of rings.jsonl: the fields of :data:`RING_FIELDS`, in that order."""
-        return optional(
+        return cast(RingDocument, optional(
             ("ring_id", self.ring_id), ("kind", str(self.kind)), ("score", self.score),
             ("status", self.status), ("members", [m.to_json() for m in self.members]),
             ("evidence", [e.to_json() for e in self.evidence]), ("metrics", dict(self.metrics)),
             ("first_detected", self.first_detected), ("run_id", self.run_id),
             ("lineage", None if self.lineage is None else self.lineage.to_json()),
             ("history", None if self.history is None else [h.to_json() for h in self.history]),
-            ("uncalibrated_score", self.uncalibrated_score))
+            ("uncalibrated_score", self.uncalibrated_score)))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RingDocument:
         """The whole document: :meth:`contract_json`, then :data:`STORED_FIELDS`, then ``extra``."""
-        return {**self.contract_json(), **optional(
+        return cast(RingDocument, {**self.contract_json(), **optional(
             ("review_status", self.review_status.value), ("version", self.version),
             ("last_seen_run", self.last_seen_run), ("dissolved_in_run", self.dissolved_in_run),
             ("reviews", None if self.reviews is None else [r.to_json() for r in self.reviews]),
             ("reviewed_members", None if self.reviewed_members is None else list(self.reviewed_members)),
             ("note", self.note), ("enforcement", self.enforcement),
-        ), **self.extra}
+        ), **self.extra})

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from ._json import optional, without
+from .documents import RunDocument
 
 #: The fields of a run record a detection run writes, in the order ``run.json`` has them.
 RUN_FIELDS: tuple[str, ...] = ("run_id", "started_at", "backend", "duration_seconds", "parameters",
@@ -66,13 +67,13 @@ class Run:
             as_of_ms=doc.get("as_of_ms"), detectors=doc.get("detectors"),
             extra=without(doc, RUN_FIELDS))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RunDocument:
         """The record as ``run.json`` and the stores keep it: :data:`RUN_FIELDS` first, then ``extra``."""
         allowlist = None if self.allowlist is None else [dict(a) for a in self.allowlist]
-        return {**optional(
+        return cast(RunDocument, {**optional(
             ("run_id", self.run_id), ("started_at", self.started_at), ("backend", self.backend),
             ("duration_seconds", self.duration_seconds), ("parameters", self.parameters),
             ("rings", self.rings), ("rings_by_kind", self.rings_by_kind), ("new", self.new),
             ("persisting", self.persisting), ("dissolved", self.dissolved),
             ("allowlist", allowlist), ("as_of_ms", self.as_of_ms), ("detectors", self.detectors),
-        ), **self.extra}
+        ), **self.extra})

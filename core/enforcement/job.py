@@ -36,8 +36,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from ringwatch.cases import cases_of_rings
 from ringwatch.domain import AuditEntry, Ring, utc_stamp
 from ringwatch.graph.capabilities import (
     AuditLog,
@@ -51,6 +51,9 @@ from ringwatch.graph.projections import group_currency
 from .journal import (
     DONE,
     PLANNED,
+    BatchJournal,
+    EnforcementAction,
+    PlannedRing,
     actions_path,
     check_batch_id,
     export_actions,
@@ -138,7 +141,7 @@ class Preview:
     """What a run would do (``--dry-run``): batches it would finish, rings it would plan, the blast radius."""
 
     unfinished: dict[str, int]
-    planned: list[dict[str, Any]]
+    planned: list[PlannedRing]
     already: list[str]
     radius: BlastRadius
 
@@ -179,8 +182,14 @@ def account_commissions(store: ProjectionSource) -> AccountMoney:
 
 
 def plan_ring(ring: Ring, rule: Rule, *, batch_id: str, created_at: str,
-              account_money: AccountMoney | None = None) -> list[dict[str, Any]]:
+              account_money: AccountMoney | None = None,
+              case_id: str | None = None) -> list[EnforcementAction]:
     """The actions ``rule`` gives ``ring``, in the shape of docs/contract.md section 2b.
+
+    ``case_id`` is the investigator's case the ring was worked in (``None``: no
+    case names it); it travels with every action so that whoever applies one can
+    find the case behind it. It is not part of the action's id: an action
+    stays the same action when a case is opened around its ring.
 
     One action per matching member for each of the rule's actions (in the
     rule's order, members in the ring's order), one per ring for ``ring``
@@ -193,7 +202,7 @@ def plan_ring(ring: Ring, rule: Rule, *, batch_id: str, created_at: str,
         ids = members.setdefault(str(member.type), [])
         if member.id not in ids:
             ids.append(member.id)
-    actions = []
+    actions: list[EnforcementAction] = []
     for spec in rule.actions:
         for target in spec.targets:
             for target_id in [ring.ring_id] if target == "ring" else members.get(target, []):
@@ -205,7 +214,7 @@ def plan_ring(ring: Ring, rule: Rule, *, batch_id: str, created_at: str,
                     "batch_id": batch_id, "ring_id": ring.ring_id, "action": spec.action,
                     "target": {"type": target, "id": target_id}, "rule": rule.name,
                     "reason": spec.reason, "commission_held": held, "currency": currency,
-                    "ring_version": version, "created_at": created_at,
+                    "ring_version": version, "created_at": created_at, "case_id": case_id,
                 })
     return actions
 
@@ -239,10 +248,12 @@ class StoreView:
     rings: dict[str, Ring]
     audited: set[tuple[str, str]]
     done: dict[str, set[str]]
+    #: Ring id -> the case it is worked in (:func:`ringwatch.cases.cases_of_rings`).
+    cases: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, store: ReviewStore) -> StoreView:
-        """Read the store's rings and audit log (once)."""
+    def read(cls, store: EnforcementStore) -> StoreView:
+        """Read the store's rings, audit log and cases (once)."""
         rings = {ring.ring_id: ring for ring in store.rings()}
         audited: set[tuple[str, str]] = set()
         done: dict[str, set[str]] = {}
@@ -250,7 +261,7 @@ class StoreView:
             if entry.action == "enforce" and entry.ring_id:
                 audited.add((entry.ring_id, str(entry.details.get("batch_id"))))
                 done.setdefault(entry.ring_id, set()).add(entry.details.get("rule") or ANY_RULE)
-        return cls(rings, audited, done)
+        return cls(rings, audited, done, cases_of_rings(store.cases()))
 
     def is_done(self, ring: Ring, rule: str) -> bool:
         """Whether ``ring`` was enforced for ``rule`` by any batch (its document or the audit log says so)."""
@@ -268,14 +279,14 @@ class StoreView:
 
 def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now: datetime,
                actor: str, account_money: AccountMoney | None = None,
-               skip: Iterable[str] = ()) -> tuple[dict[str, Any], list[str]]:
+               skip: Iterable[str] = ()) -> tuple[BatchJournal, list[str]]:
     """A new batch's journal (state ``planned``) and the rings enforced earlier.
 
     Rings in ``skip`` (planned by an unfinished batch, for a preview) are left out.
     """
     created = utc_stamp(now)
     skipped = set(skip)
-    entries: list[dict[str, Any]] = []
+    entries: list[PlannedRing] = []
     already: list[str] = []
     for ring in sorted(view.rings.values(), key=lambda r: (-float(r.score or 0), r.ring_id)):
         rule = policy.rule_for(ring)
@@ -285,12 +296,12 @@ def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now:
             already.append(ring.ring_id)
             continue
         actions = plan_ring(ring, rule, batch_id=batch_id, created_at=created,
-                            account_money=account_money)
+                            account_money=account_money, case_id=view.cases.get(ring.ring_id))
         if actions:
             entries.append({"ring_id": ring.ring_id, "ring_version": ring_version(ring),
                             "status": ring.status, "rule": rule.name, "state": PLANNED,
                             "actions": actions})
-    journal = {
+    journal: BatchJournal = {
         "batch_id": batch_id, "state": PLANNED, "format": fmt,
         "file": actions_path(Path(), batch_id, fmt).name, "created_at": created, "actor": actor,
         "policy": {"source": policy.source, "sha256": policy.digest}, "rings": entries,
@@ -298,7 +309,7 @@ def plan_batch(view: StoreView, policy: Policy, *, batch_id: str, fmt: str, now:
     return journal, already
 
 
-def finish_batch(store: ReviewStore, out_dir: Path, journal: dict[str, Any], view: StoreView, *,
+def finish_batch(store: ReviewStore, out_dir: Path, journal: BatchJournal, view: StoreView, *,
                  actor: str, progress: Progress | None = None, recovered: bool = False,
                  attempts: int = 5) -> BatchOutcome:
     """Export, mark and audit every ring of a planned batch that is not yet; returns what it did.
@@ -341,7 +352,7 @@ def finish_batch(store: ReviewStore, out_dir: Path, journal: dict[str, Any], vie
                         recovered=recovered, radius=blast_radius(exported))
 
 
-def _mark(store: RingRepository, view: StoreView, entry: dict[str, Any], journal: dict[str, Any], *,
+def _mark(store: RingRepository, view: StoreView, entry: PlannedRing, journal: BatchJournal, *,
           actor: str, attempts: int) -> str:
     """Mark one planned ring enforced by compare-and-set; returns ``marked``, ``enforced`` (it was
     before), or why it is withdrawn (``changed``, ``earlier``, ``missing``)."""
@@ -372,7 +383,7 @@ def _mark(store: RingRepository, view: StoreView, entry: dict[str, Any], journal
     return "changed"  # changed every time we looked: the next batch tries again
 
 
-def _audit(store: AuditLog, view: StoreView, entry: dict[str, Any], journal: dict[str, Any], *,
+def _audit(store: AuditLog, view: StoreView, entry: PlannedRing, journal: BatchJournal, *,
            actor: str) -> None:
     """One audit entry per ring and batch: appended unless the log already has it (a recovery)."""
     key = (entry["ring_id"], journal["batch_id"])
@@ -448,7 +459,7 @@ def preview(store: EnforcementStore, out_dir: Path, *, policy: Policy = DEFAULT_
     now = now or datetime.now(UTC)
     view = StoreView.read(store)
     unfinished = {}
-    pending: list[dict[str, Any]] = []
+    pending: list[PlannedRing] = []
     for journal in (j for j in journals(out_dir) if j["state"] != DONE):
         left = [r for r in journal["rings"] if r.get("state") != "withdrawn"
                 and (r["ring_id"], journal["batch_id"]) not in view.audited
@@ -463,7 +474,7 @@ def preview(store: EnforcementStore, out_dir: Path, *, policy: Policy = DEFAULT_
     return Preview(unfinished, journal["rings"], already, blast_radius(actions))
 
 
-def blast_radius(actions: Iterable[dict[str, Any]]) -> BlastRadius:
+def blast_radius(actions: Iterable[EnforcementAction]) -> BlastRadius:
     """Count what ``actions`` touch: rings, actions by name, distinct targets by type, commission held.
 
     A target held by several actions (a creator frozen by two rings) counts its

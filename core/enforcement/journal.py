@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, Required, TypedDict, cast
 
 from ringwatch import RingwatchError
 from ringwatch.durable import PRIVATE_FILE_MODE, fsync_directory
@@ -49,7 +49,83 @@ PLANNED, DONE = "planned", "done"
 #: Columns of the CSV export: the JSON fields of docs/contract.md section 2b, ``target`` as two columns.
 CSV_COLUMNS: tuple[str, ...] = ("action_id", "batch_id", "ring_id", "action", "target_type", "target_id",
                                 "rule", "reason", "commission_held", "currency", "ring_version",
-                                "created_at")
+                                "created_at", "case_id")
+
+
+
+class ActionTarget(TypedDict):
+    """What an action is taken on: a member of the ring (``creator``, ``shop``, ...) or the ring."""
+
+    type: str
+    id: str
+
+
+class EnforcementAction(TypedDict):
+    """One action, as a line of the actions file (docs/contract.md section 2b)."""
+
+    action_id: str
+    batch_id: str
+    ring_id: str
+    action: str
+    target: ActionTarget
+    rule: str
+    reason: str
+    commission_held: float
+    currency: str | None
+    ring_version: int
+    created_at: str
+    #: The investigator's case the ring was worked in (None: none); absent in actions
+    #: planned before cases existed.
+    case_id: NotRequired[str | None]
+
+
+class PlannedRing(TypedDict, total=False):
+    """A ring in a batch's journal: what it was when planned, its actions, and how far it got.
+
+    ``state`` is ``planned``, then ``enforced`` or ``withdrawn`` (``why`` says why).
+    """
+
+    ring_id: Required[str]
+    ring_version: Required[int]
+    status: Required[str]
+    rule: Required[str]
+    state: Required[str]
+    actions: Required[list[EnforcementAction]]
+    why: str
+
+
+class PolicyStamp(TypedDict):
+    """Which policy planned a batch: where it came from and its digest."""
+
+    source: str
+    sha256: str
+
+
+class BatchSummary(TypedDict):
+    """What a finished batch did (written when its state becomes ``done``)."""
+
+    enforced: int
+    withdrawn: int
+    actions: int
+
+
+class BatchJournal(TypedDict, total=False):
+    """A batch's journal (``OUT/batches/BATCH.json``, docs/enforcement.md).
+
+    ``finished_at`` and ``summary`` are there once the batch is ``done``.
+    """
+
+    batch_id: Required[str]
+    state: Required[str]
+    format: Required[str]
+    file: Required[str]
+    created_at: Required[str]
+    actor: Required[str]
+    policy: Required[PolicyStamp]
+    rings: Required[list[PlannedRing]]
+    finished_at: str
+    summary: BatchSummary
+
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -145,7 +221,7 @@ def actions_path(out_dir: Path, batch_id: str, fmt: str) -> Path:
     return out_dir / f"actions-{batch_id}.{fmt}"
 
 
-def write_journal(out_dir: Path, journal: dict[str, Any]) -> Path:
+def write_journal(out_dir: Path, journal: BatchJournal) -> Path:
     """Write a batch's journal durably (see :func:`write_atomic`); returns its path."""
     path = journal_path(out_dir, journal["batch_id"])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,7 +229,7 @@ def write_journal(out_dir: Path, journal: dict[str, Any]) -> Path:
     return path
 
 
-def read_journal(path: Path) -> dict[str, Any]:
+def read_journal(path: Path) -> BatchJournal:
     """One journal; :class:`JournalError` when it is not one (it was written atomically, so never torn)."""
     try:
         journal = json.loads(path.read_text(encoding="utf-8"))
@@ -162,10 +238,10 @@ def read_journal(path: Path) -> dict[str, Any]:
                            "checking its batch's actions file") from None
     if not isinstance(journal, dict) or not {"batch_id", "state", "rings"} <= set(journal):
         raise JournalError(f"{path} is not a batch journal (no batch_id, state or rings)")
-    return journal
+    return cast(BatchJournal, journal)
 
 
-def journals(out_dir: Path) -> list[dict[str, Any]]:
+def journals(out_dir: Path) -> list[BatchJournal]:
     """Every batch journal in ``out_dir``, oldest first (by when it was planned, then id)."""
     folder = out_dir / JOURNAL_DIR
     if not folder.is_dir():
@@ -174,7 +250,7 @@ def journals(out_dir: Path) -> list[dict[str, Any]]:
     return sorted(found, key=lambda j: (str(j.get("created_at", "")), j["batch_id"]))
 
 
-def exported_actions(journal: dict[str, Any]) -> list[dict[str, Any]]:
+def exported_actions(journal: BatchJournal) -> list[EnforcementAction]:
     """The actions a batch's file holds: those of every planned ring not withdrawn, in plan order."""
     return [a for ring in journal["rings"] if ring.get("state") != "withdrawn" for a in ring["actions"]]
 
@@ -195,7 +271,8 @@ def render_actions(actions: Sequence[dict[str, Any]], fmt: str) -> bytes:
         row = [csv_cell(value) for value in (
             a["action_id"], a["batch_id"], a["ring_id"], a["action"], a["target"]["type"],
             a["target"]["id"], a["rule"], a["reason"], a["commission_held"],
-            a.get("currency") or "", a.get("ring_version", ""), a["created_at"])]
+            a.get("currency") or "", a.get("ring_version", ""), a["created_at"],
+            a.get("case_id") or "")]
         carriage_return = any(isinstance(cell, str) and "\r" in cell for cell in row)
         (quoted if carriage_return else writer).writerow(row)
     return buffer.getvalue().encode()
@@ -218,7 +295,7 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def export_actions(out_dir: Path, journal: dict[str, Any]) -> Path:
+def export_actions(out_dir: Path, journal: BatchJournal) -> Path:
     """Make the batch's actions file hold exactly the journal's actions, durably; returns its path.
 
     A file that already holds those bytes is left alone (a re-run or a

@@ -76,13 +76,15 @@ def test_runs_start_at_least_the_spacing_apart() -> None:
         store.check()
 
     async def scenario() -> None:
-        check = CoalescedCheck(timed, min_interval=0.05)
+        check = CoalescedCheck(timed, min_interval=0.5)
         for _ in range(4):
             await check.run()
 
     asyncio.run(scenario())
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert len(starts) == 4 and all(gap >= 0.045 for gap in gaps), gaps
+    # The spacing is kept between dispatches; a worker thread on a loaded machine may start a
+    # check tens of milliseconds after its dispatch, so the check's own clock gets a margin.
+    assert len(starts) == 4 and all(gap >= 0.4 for gap in gaps), gaps
 
 
 def test_an_error_reaches_every_waiter_and_the_next_run_starts_afresh() -> None:

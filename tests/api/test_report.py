@@ -103,7 +103,7 @@ def test_report_is_written_with_every_ring_and_one_picture_each(
     for article, ring in zip(articles, rings, strict=True):
         sub = subgraphs[ring["ring_id"]]
         svg = article[article.index("<svg"):article.index("</svg>") + len("</svg>")]
-        assert svg.count('class="node"') == len(sub.nodes)
+        assert len(re.findall(r'class="node( decisive)?"', svg)) == len(sub.nodes)
         assert svg.count("<circle") + svg.count("<rect") == len(sub.nodes)
         assert svg.count('class="edge"') == len(sub.edges)  # small rings: nothing merged
         ET.fromstring(svg)  # well-formed, with the untrusted ids escaped
@@ -142,11 +142,58 @@ def test_ring_card_shows_kind_score_metrics_evidence_and_members_by_type(
         tmp_path: Path, rings: list[dict[str, Any]], subgraphs: dict[str, Subgraph]) -> None:
     page = write_report(tmp_path, run=RUN, rings=rings, subgraphs=subgraphs).read_text(encoding="utf-8")
     identity = _articles(page)[0]
-    assert "identity_ring" in identity and "score 0.93" in identity and ">new<" in identity
+    assert ">identity ring<" in identity and "score 0.93" in identity and ">new<" in identity
     assert "commission total" in identity and "1,830.50" in identity
     assert "device d_1 is used by" in identity
-    assert "creator (3)" in identity and "device (1)" in identity and "payout_account (1)" in identity
-    assert identity.index("creator (3)") < identity.index("payout_account (1)")
+    assert "3 creators" in identity and "1 device" in identity and "1 payout account<" in identity
+    assert identity.index("3 creators") < identity.index("1 payout account")
+    assert "payout_account" not in identity.replace('data-type="payout_account"', "")
+
+
+def test_the_identifier_the_heaviest_evidence_names_is_drawn_as_decisive(
+        tmp_path: Path, rings: list[dict[str, Any]], subgraphs: dict[str, Subgraph]) -> None:
+    ring = {**rings[0], "evidence": [
+        {"code": "shared_payout_account", "text": "payout account pa_1 is used by 2 creators",
+         "weight": 0.9},
+        {"code": "shared_device", "text": "device d_1 is used by 3 creators", "weight": 0.2}]}
+    page = write_report(tmp_path, run=RUN, rings=[ring], subgraphs=subgraphs).read_text(encoding="utf-8")
+    decisive = re.findall(r'<g class="node decisive" data-type="([a-z_]+)"', page)
+    assert decisive == ["payout_account"]
+    # Evidence naming no identifier (or only with weight 0) marks none.
+    plain = {**rings[0], "evidence": [{"code": "shared_device", "text": "device d_1 is shared",
+                                       "weight": 0.0}]}
+    page = write_report(tmp_path / "b", run=RUN, rings=[plain],
+                        subgraphs=subgraphs).read_text(encoding="utf-8")
+    assert "node decisive" not in page
+
+
+def test_the_report_opens_with_contents_linking_every_ring_shown(
+        tmp_path: Path, rings: list[dict[str, Any]], subgraphs: dict[str, Subgraph]) -> None:
+    page = write_report(tmp_path, run=RUN, rings=rings, subgraphs=subgraphs).read_text(encoding="utf-8")
+    toc = page.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
+    assert page.index('<nav class="toc"') < page.index('id="run"')
+    targets = re.findall(r'href="#([^"]+)"', toc)
+    assert targets == ["run", "score-help", "rings", "R-identity01", "R-collusion02"]
+    for target in targets:  # every link lands on an element of the page
+        assert f'id="{target}"' in page, target
+    assert "identity ring, score 0.93" in toc and "collusion ring, score" in toc
+
+
+def test_zero_weight_evidence_is_context_not_evidence(
+        tmp_path: Path, rings: list[dict[str, Any]], subgraphs: dict[str, Subgraph]) -> None:
+    honest = {"code": "honest_explanation", "text": "a seller's own team explains 40% of them",
+              "weight": 0}
+    ring = {**rings[0], "evidence": [*rings[0]["evidence"], honest]}
+    page = write_report(tmp_path, run=RUN, rings=[ring], subgraphs=subgraphs).read_text(encoding="utf-8")
+    listed = page.split('<ol class="evidence">', 1)[1].split("</ol>", 1)[0]
+    assert "device d_1 is used by" in listed and "seller's own team" not in listed
+    assert listed.count("<li") == 1
+    context = page.split('<p class="context">', 1)[1].split("</p>", 1)[0]
+    assert "not counted in the score" in context and "seller&#x27;s own team explains 40%" in context
+    only_context = {**rings[0], "evidence": [honest]}
+    page = write_report(tmp_path / "b", run=RUN, rings=[only_context],
+                        subgraphs=subgraphs).read_text(encoding="utf-8")
+    assert "<h4>Evidence</h4>" not in page and '<p class="context">' in page
 
 
 def test_scores_that_would_read_the_same_at_two_decimals_are_told_apart(
@@ -175,7 +222,9 @@ def test_report_is_self_contained_and_deterministic(
                           summary=SUMMARY).read_bytes()
     assert first == second
     page = first.decode("utf-8")
-    assert not re.search(r"""(src|href)\s*=|url\(|@import|<link|<script""", page)
+    # Links only within the page (the contents); nothing fetched or opened elsewhere.
+    assert not re.search(r"""src\s*=|href\s*=\s*"(?!#)|url\(|@import|<link|<script""", page)
+    assert 'href="#R-identity01"' in page
 
 
 def test_truncated_picture_says_how_many_members_are_shown(
@@ -387,7 +436,7 @@ def test_metric_names_are_shown_whole(tmp_path: Path) -> None:
 def test_the_report_says_what_the_score_means(
         tmp_path: Path, rings: list[dict[str, Any]], subgraphs: dict[str, Subgraph]) -> None:
     page = write_report(tmp_path, run=RUN, rings=rings, subgraphs=subgraphs).read_text(encoding="utf-8")
-    section = re.search(r'<section class="score-help">(.*?)</section>', page, re.S)
+    section = re.search(r'<section class="score-help"[^>]*>(.*?)</section>', page, re.S)
     assert section
     text = re.sub(r"<[^>]+>", "", section.group(1))
     assert "What the score means" in text

@@ -28,7 +28,8 @@ ALLOWED: dict[str, set[str]] = {
     "spark": {"detectors", "graph.projections"},
     # The adapters call the application layer, and their wiring the one store factory.
     "api": set(FOLDERS) - {"core"} | {"loading", "detection", "reviewing", "ring_history",
-                                      "reporting", "enforcement", "review_feedback", "stores"},
+                                      "reporting", "enforcement", "review_feedback", "stores",
+                                      "cases"},
 }
 
 

@@ -19,8 +19,9 @@
   const OTHER_COLOUR = "#555555";
   const EDGE_STYLES = {
     USES: { colour: "#8d8d8d", style: "dashed" },
-    TRADES: { colour: "#d1495b", style: "solid" },
-    BOUGHT: { colour: "#66a182", style: "solid" },
+    // The two drawn edges that are a path in Neo4j say which (docs/contract.md, "Graph model").
+    TRADES: { colour: "#d1495b", style: "solid", database: "orders ATTRIBUTED_TO the creator, FROM the shop" },
+    BOUGHT: { colour: "#66a182", style: "solid", database: "PLACED orders" },
     OWNS: { colour: "#1b3a5c", style: "solid" },
   };
   /** Ring kinds' words and colours: the domain's kind table, from GET /vocabulary too. */
@@ -332,6 +333,7 @@
   function parseRoute() {
     const hash = window.location.hash.replace(/^#/, "");
     if (hash.startsWith("/dashboard")) return { view: "dashboard" };
+    if (hash.startsWith("/cases")) return { view: "cases", casePath: hash.slice("/cases".length) };
     const account = hash.match(/^\/accounts\/([^/]+)\/(.+)$/);
     if (account) {
       try {
@@ -387,9 +389,12 @@
     show($("view-rings"), next.view === "rings");
     show($("view-dashboard"), next.view === "dashboard");
     show($("view-account"), next.view === "account");
+    show($("view-cases"), next.view === "cases");
     $("nav-rings").classList.toggle("active", next.view === "rings");
     $("nav-dashboard").classList.toggle("active", next.view === "dashboard");
     $("nav-accounts").classList.toggle("active", next.view === "account");
+    $("nav-cases").classList.toggle("active", next.view === "cases");
+    if (next.view === "cases") { if (window.RingwatchCases) window.RingwatchCases.route(next.casePath); return; }
     if (next.view === "dashboard") { loadStats(); loadReliability(); return; }
     if (next.view === "account") {
       if (!next.accountId) { closeAccount(); $("account-id").focus(); return; }
@@ -552,7 +557,8 @@
       show($("ring-view"), true);
       if (!keepForm) resetReviewForm();
       renderRing();
-      drawGraph(panels.ring, state.graph, graphResult.error, { truncatedText: "accounts first, not every member is drawn" });
+      drawGraph(panels.ring, state.graph, graphResult.error, { truncatedText: "accounts first, not every member is drawn",
+        evidence: state.ring.evidence || [] });
       loadAudit(false);
       $("ring-detail").scrollTop = 0;
     } catch (error) {
@@ -608,7 +614,9 @@
   }
 
   function renderEvidence(evidence) {
-    const items = evidence.map((ev) => el("li", {},
+    // Items of weight 0 add nothing to the score but say why it was discounted: kept, muted, last.
+    const ordered = [...evidence.filter((ev) => Number(ev.weight || 0) !== 0), ...evidence.filter((ev) => Number(ev.weight || 0) === 0)];
+    const items = ordered.map((ev) => el("li", { class: Number(ev.weight || 0) === 0 ? "context" : "", "data-code": ev.code || "" },
       el("span", { class: "weight", title: ev.code || "", text: fmtScore(Number(ev.weight || 0)) }),
       el("span", { class: "ev-text", text: ev.text || ev.code || "" }),
       ev.code ? el("span", { class: "ev-code", text: humanise(ev.code) }) : null));
@@ -1008,13 +1016,39 @@
     }
   }
 
+  /**
+   * The identifiers the ring's case rests on: those its heaviest identifier evidence names.
+   *
+   * A reviewer's first look should land on "the payout account ten creators share", not on the
+   * tangle around it. Evidence sentences name the identifiers they are about, so an identifier is
+   * weighed by the heaviest item naming it; the decisive ones weigh at least half the heaviest
+   * (one strong tie stands out alone; a weak IP beside it does not). Without evidence (an account's
+   * neighbourhood) nothing is decisive.
+   */
+  function decisiveKeys(nodes, evidence) {
+    const weighted = (evidence || []).filter((ev) => Number(ev.weight) > 0 && ev.text);
+    const weight = new Map();
+    for (const node of nodes) {
+      if (node.folded || TYPES.accounts.has(node.type)) continue;
+      const id = node.members[0];
+      for (const ev of weighted) {
+        const named = new RegExp("(^|[\\s(,])" + id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "($|[\\s),;:'])").test(ev.text);
+        if (named) weight.set(node.key, Math.max(weight.get(node.key) || 0, Number(ev.weight)));
+      }
+    }
+    const heaviest = Math.max(0, ...weight.values());
+    return new Set([...weight.entries()].filter(([, w]) => w >= heaviest / 2 && w > 0).map(([key]) => key));
+  }
+
   /** Fold, merge and lay out a graph from the API: what drawGraph hands to Cytoscape. */
-  function readablePicture(graph) {
+  function readablePicture(graph, evidence) {
     const { nodes, edges, folded } = foldGraph(graph);
     const degree = new Map();
     for (const e of edges) for (const end of [e.source, e.target]) degree.set(end, (degree.get(end) || 0) + 1);
+    const decisive = decisiveKeys(nodes, evidence);
     for (const node of nodes) {
-      node.r = node.folded ? 15 : Math.min(7 + 1.3 * Math.sqrt(degree.get(node.key) || 0), 13);
+      node.decisive = decisive.has(node.key);
+      node.r = node.decisive ? 20 : node.folded ? 15 : Math.min(7 + 1.3 * Math.sqrt(degree.get(node.key) || 0), 13);
       node.column = -1;
     }
     const types = new Set(nodes.map((n) => n.type));
@@ -1042,11 +1076,13 @@
     for (const e of pic.edges) (weights[e.type] = weights[e.type] || []).push(e.weight);
     const nodes = pic.nodes.map((n) => ({
       group: "nodes",
-      classes: ["place-" + n.place, n.folded ? "folded" : "", n.key === focusKey ? "focus" : ""].join(" ").trim(),
+      classes: ["place-" + n.place, n.folded ? "folded" : "", n.decisive ? "decisive" : "",
+        n.key === focusKey ? "focus" : ""].join(" ").trim(),
       position: { x: n.x, y: n.y },
       data: {
         id: n.key, type: n.type, label: n.lines.join("\n"), full: n.folded ? n.lines.join("") : n.members[0],
         members: n.members, memberKeys: n.memberKeys, folded: n.folded, flagged: n.flagged, size: 2 * n.r,
+        decisive: n.decisive,
         colour: typeColour(n.type), home: { x: n.x, y: n.y },
         shape: TYPES.accounts.has(n.type) || !TYPES.colours[n.type] ? "ellipse" : "round-rectangle",
       },
@@ -1081,12 +1117,18 @@
       "min-zoomed-font-size": 0, "text-wrap": "wrap", "text-max-width": 1000,
       "font-family": "ui-monospace, SFMono-Regular, Menlo, \"DejaVu Sans Mono\", monospace", color: "#1f2328",
       "text-outline-color": "#fbfbfc", "text-outline-width": 2, "border-width": 1.5, "border-color": "#ffffff",
+      // Labels sit on an opaque plate, drawn with their node above every edge: a line may pass
+      // behind a label, never through its letters.
+      "text-background-color": "#fbfbfc", "text-background-opacity": 1, "text-background-padding": 3,
+      "z-index-compare": "manual", "z-index": 10,
     } },
     { selector: "node.place-start", style: { "text-halign": "right", "text-valign": "center", "text-margin-x": PICTURE.labelGap, "text-justification": "left" } },
     { selector: "node.place-end", style: { "text-halign": "left", "text-valign": "center", "text-margin-x": -PICTURE.labelGap, "text-justification": "right" } },
     { selector: "node.place-below", style: { "text-halign": "center", "text-valign": "bottom", "text-margin-y": 2 } },
     { selector: "node.place-above", style: { "text-halign": "center", "text-valign": "top", "text-margin-y": -2 } },
     { selector: "node.folded", style: { "border-color": "#1f2328", "border-style": "dashed", "border-width": 2 } },
+    { selector: "node.decisive", style: { "border-color": "#b3261e", "border-width": 4, "font-weight": "bold",
+      "font-size": PICTURE.font + 1, "z-index": 11 } },
     { selector: "node.focus", style: { "border-color": "#1f2328", "border-width": 4, "font-weight": "bold" } },
     { selector: "node[!flagged]", style: { opacity: 0.55 } },
     { selector: "edge", style: {
@@ -1094,9 +1136,13 @@
       "curve-style": "straight", "target-arrow-shape": "none", "font-size": PICTURE.edgeFont, color: "#57606a",
       "font-family": "ui-monospace, SFMono-Regular, Menlo, \"DejaVu Sans Mono\", monospace",
       "text-outline-color": "#fbfbfc", "text-outline-width": 2, "min-zoomed-font-size": 0,
+      "z-index-compare": "manual", "z-index": 1,
     } },
     { selector: "edge.curved", style: { "curve-style": "unbundled-bezier", "control-point-distances": "data(bow)",
       "control-point-weights": 0.5 } },
+    // A count sits on a plate, its edge drawn above the plain ones: no other line runs through it.
+    { selector: "edge.count-source, edge.count-target", style: { "text-background-color": "#fbfbfc",
+      "text-background-opacity": 1, "text-background-padding": 1, "z-index": 2 } },
     { selector: "edge.count-source", style: { "source-label": "data(text)", "source-text-offset": "data(textOffset)" } },
     { selector: "edge.count-target", style: { "target-label": "data(text)", "target-text-offset": "data(textOffset)" } },
     { selector: "node:selected", style: { "border-color": "#1f2328", "border-width": 3, "font-weight": "bold" } },
@@ -1180,7 +1226,7 @@
       container.append(el("p", { class: "graph-empty", text: "No members to draw." }));
       return;
     }
-    const pic = readablePicture(graph);
+    const pic = readablePicture(graph, opts.evidence);
     const folded = Object.entries(pic.folded).map(([type, n]) => n + " " + plural(type, n));
     note.textContent = nodeCount + " nodes · " + edgeCount + " edges" +
       (folded.length ? " · drawn as one node each: " + folded.join(", ") : "") +
@@ -1231,18 +1277,18 @@
     const edgeText = Object.keys(kinds).length ? " (" + Object.entries(kinds).map(([k, n]) => n + " " + k).join(", ") + ")" : "";
     const dot = el("span", { class: TYPES.accounts.has(type) ? "dot" : "dot square", style: { background: typeColour(type) } });
     if (node.data("folded")) {
+      // Every folded member, each a link to its account: the fold hides them from the picture only.
       const members = node.data("members");
-      const shown = members.slice(0, 60);
       setChildren($(panel.selection), dot, el("strong", { text: node.data("full") }),
         el("span", { class: "muted", text: edgeText + ":" }),
-        el("span", { class: "folded-members" }, shown.map((id) => TYPES.accounts.has(type)
+        el("span", { class: "folded-members", "data-testid": "folded-members" }, members.map((id) => TYPES.accounts.has(type)
           ? el("a", { href: accountHash(type, id), class: "member-link" }, el("code", { text: id }))
-          : el("code", { text: id }))),
-        members.length > shown.length ? el("span", { class: "muted", text: " and " + (members.length - shown.length) + " more" }) : null);
+          : el("code", { text: id }))));
       return;
     }
     const id = node.data("full");
     setChildren($(panel.selection), dot, el("strong", { text: (TYPES.labels[type] || humanise(type)) + " " }), el("code", { text: id }),
+      node.data("decisive") ? el("span", { class: "decisive-tag", text: " decisive: the ring's heaviest evidence names it" }) : null,
       el("span", { class: "muted", text: " · " + node.degree() + " edges" + edgeText }),
       TYPES.accounts.has(type) ? accountLink(type, id) : null,
       TYPES.accounts.has(type) || panel === panels.account ? el("button", { type: "button", class: "btn small ghost",
@@ -1321,9 +1367,11 @@
     const keys = Object.entries(TYPES.colours).map(([type, colour]) => el("span", { class: "key" },
       el("span", { class: TYPES.accounts.has(type) ? "swatch" : "swatch square", style: { background: colour } }), type));
     for (const [rel, style] of Object.entries(EDGE_STYLES)) {
-      keys.push(el("span", { class: "key" },
-        el("span", { class: "line", style: { borderTop: "3px " + style.style + " " + style.colour } }), rel));
+      keys.push(el("span", { class: "key", title: style.database || rel, "data-relationship": rel },
+        el("span", { class: "line", style: { borderTop: "3px " + style.style + " " + style.colour } }), rel,
+        style.database ? el("span", { class: "muted small", text: " (" + style.database + ")" }) : null));
     }
+    keys.push(el("span", { class: "key" }, el("span", { class: "swatch decisive" }), "decisive identifier"));
     keys.push(el("span", { class: "key" }, el("span", { class: "swatch folded" }), "several members as one node"));
     keys.push(el("span", { class: "muted small", text: "line width: events or orders; a number on a line: how many edges it stands for" }));
     setChildren($(panel.legend), ...keys);

@@ -1,0 +1,171 @@
+"""`ringwatch run` against its floor, and where its time goes, per stage (issue 18, item 6).
+
+The floor is what any tool answering the same question must do: read every
+table of the snapshot (``pyarrow.csv.read_csv`` with its defaults, both cores)
+and make one Leiden pass over the account-identifier graph (python-igraph,
+modularity, on the links' integer codes). ``ringwatch run`` (load, validate,
+write the local store, detect, write rings.jsonl, run.json and the report)
+runs in a fresh process on the same snapshot; floor and run alternate
+``--repeat`` times and the figure is the ratio of their medians (this machine
+is noisy: read the ratio, not the seconds). Peak memory is the run process's
+maximum resident set. A third child runs the same application functions as
+the command line with a clock at every stage and prints the profile.
+
+Target (issue 18): at most 1.5x the floor at 2 M rows (generator scale about
+21), and time growing no faster than n^1.1 from 1 M to 10 M rows.
+
+    python bench/bench_run_floor.py --scales 10 21 --repeat 3
+    python bench/bench_run_floor.py --scales 10 100 --repeat 1      # growth to 10 M rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+#: The floor, in a child: every table read by pyarrow, one Leiden pass over the links.
+FLOOR = """
+import sys, time
+from pathlib import Path
+import numpy as np, pyarrow.csv as pv, pyarrow.compute as pc, igraph as ig
+started = time.perf_counter()
+tables = {p.stem: pv.read_csv(p) for p in sorted(Path(sys.argv[1]).glob("*.csv"))
+          if p.stem not in ("labels", "lookalikes")}
+links = tables["identity_links"]
+account = pc.binary_join_element_wise(links["account_type"], links["account_id"], ":")
+ident = pc.binary_join_element_wise(links["identifier_type"], links["identifier"], ":")
+a = pc.dictionary_encode(account).combine_chunks()
+i = pc.dictionary_encode(ident).combine_chunks()
+n_a = len(a.dictionary)
+edges = np.column_stack([a.indices.to_numpy(), i.indices.to_numpy() + n_a])
+graph = ig.Graph(n=n_a + len(i.dictionary), edges=edges)
+graph.community_leiden(objective_function="modularity", n_iterations=1)
+print(time.perf_counter() - started)
+"""
+
+#: `ringwatch run` as the command line runs it, in a child, with its peak memory.
+RUN = """
+import resource, sys, time
+from ringwatch.api.cli import main
+sys.argv = ["ringwatch", "--log-level", "warning", "--quiet", "run", "--data", sys.argv[1],
+            "--out", sys.argv[2], "--store", sys.argv[3]]
+started = time.perf_counter()
+try:
+    main()
+except SystemExit as exit:
+    if exit.code:
+        raise
+print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+#: The same application functions with a clock at each stage (the profile).
+PROFILE = """
+import json, sys, time
+from pathlib import Path
+from ringwatch.api import cli
+from ringwatch.detection import detect_into
+from ringwatch.graph.local_store import LocalStore
+from ringwatch.loaders import load_snapshot
+data, out, store_dir = map(Path, sys.argv[1:4])
+stages, last = [], [time.perf_counter()]
+def mark(name):
+    now = time.perf_counter()
+    stages.append((name, now - last[0]))
+    last[0] = now
+result = load_snapshot(data, quarantine_dir=out / "quarantine")
+mark("read + validate")
+store = LocalStore(store_dir)
+store.write_snapshot(result.snapshot)
+mark("write the local store")
+step = [None]
+def progress(name):
+    if step[0] is not None:
+        mark("detect: " + step[0])
+    else:
+        last[0] = time.perf_counter()
+    step[0] = name
+run = detect_into(store, out, progress=progress)
+mark("detect: " + step[0] + " + rings.jsonl, run.json")
+cli._write_report(store, out, run, top=20, summary=result.summary.as_dict())
+mark("report.html")
+print(json.dumps(stages))
+"""
+
+
+def child(script: str, *args: str) -> str:
+    """Run ``script`` in a fresh Python with ``args``; its last stdout line."""
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"child failed:\n{done.stderr[-3000:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def snapshot_of(scale: float, work: Path) -> tuple[Path, int]:
+    """A generated snapshot (kept in ``work`` between runs) and its data rows."""
+    from ringwatch.generator import GeneratorConfig, generate_snapshot
+
+    snapshot = work / f"scale-{scale:g}"
+    if not (snapshot / "rows.json").exists():
+        made = generate_snapshot(snapshot, GeneratorConfig(scale=scale, seed=7))
+        (snapshot / "rows.json").write_text(json.dumps({"rows": sum(made.rows.values())}))
+    return snapshot, json.loads((snapshot / "rows.json").read_text())["rows"]
+
+
+def measure(snapshot: Path, work: Path, repeat: int) -> tuple[float, float, float]:
+    """Median floor seconds, median run seconds, peak GiB of the runs (alternating)."""
+    floors, runs, peaks = [], [], []
+    for _ in range(repeat):
+        floors.append(float(child(FLOOR, str(snapshot))))
+        target = work / "run"
+        shutil.rmtree(target, ignore_errors=True)
+        seconds, peak_kb = child(RUN, str(snapshot), str(target / "out"),
+                                 str(target / "store")).split()
+        runs.append(float(seconds))
+        peaks.append(int(peak_kb) / 1024 / 1024)
+    return statistics.median(floors), statistics.median(runs), max(peaks)
+
+
+def profile(snapshot: Path, work: Path) -> list[tuple[str, float]]:
+    target = work / "profile"
+    shutil.rmtree(target, ignore_errors=True)
+    return [tuple(s) for s in json.loads(child(PROFILE, str(snapshot), str(target / "out"),
+                                               str(target / "store")))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[10, 21])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=None,
+                        help="Where snapshots are generated (kept between runs); default a temp dir.")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="ringwatch-floor-"))
+    results = []
+    for scale in args.scales:
+        snapshot, rows = snapshot_of(scale, work)
+        floor, run, peak = measure(snapshot, work, args.repeat)
+        results.append((rows, run))
+        print(f"scale {scale:g}: {rows:,} rows; run {run:.2f} s against the floor's {floor:.2f} s: "
+              f"{run / floor:.2f}x (target <= 1.5x); peak {peak:.2f} GiB", flush=True)
+        stages = profile(snapshot, work)
+        total = sum(s for _, s in stages)
+        for name, seconds in stages:
+            print(f"    {name:<42} {seconds:7.2f} s  {seconds / total:6.1%}")
+    for (r0, t0), (r1, t1) in itertools.pairwise(results):
+        print(f"growth {r0:,} -> {r1:,} rows: time x{t1 / t0:.2f} for rows x{r1 / r0:.2f}, "
+              f"exponent {math.log(t1 / t0) / math.log(r1 / r0):.2f} (target <= 1.1 from 1 M to 10 M)")
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
