@@ -25,6 +25,8 @@ from ringwatch.graph.store import GraphStore
 
 from .auth import KeyRing
 from .detection_runs import DetectionRunner, RunDetection
+from .docs_page import mount_docs
+from .limits import BodyLimitMiddleware, TokenBucket
 from .middleware import REQUEST_ID_HEADER, ApiMetrics, RequestContextMiddleware
 from .problems import install_problem_handlers
 from .projection_cache import ProjectionCache
@@ -89,10 +91,15 @@ def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None 
             if store is None:
                 graph.close()
 
+    # /docs is served from the package (docs_page), never from a CDN; ReDoc would load one too.
     app = FastAPI(title="Ringwatch review API", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.failed_keys = TokenBucket(burst=settings.failed_key_burst,
+                                        per_second=settings.failed_keys_per_minute / 60.0)
+    app.state.expensive_reads = TokenBucket(burst=settings.expensive_read_burst,
+                                            per_second=settings.expensive_reads_per_second)
     install_problem_handlers(app)
     for router in ROUTERS:
         # Routes that check a key answer 503 when the store cannot say whether it was revoked.
@@ -109,8 +116,12 @@ def create_app(settings: ApiSettings | None = None, *, store: GraphStore | None 
             allow_headers=["X-API-Key", "Authorization", "If-Match", "Content-Type",
                            REQUEST_ID_HEADER],
             expose_headers=["ETag", "Location", REQUEST_ID_HEADER])
+    # Before routing and body parsing (and inside the request ids, so a 413 carries one).
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       receive_timeout=settings.body_timeout_seconds)
     # Added last, so outermost: CORS answers and errors get a request id and are counted too.
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    mount_docs(app)
     _mount_review_page(app)
 
     def openapi() -> dict:

@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 import threading
 import time
@@ -292,6 +293,12 @@ async def authenticate(
     if not key:
         raise _unauthorized("this endpoint needs an API key: send it as X-API-Key or as "
                             "Authorization: Bearer")
+    # A client that has used up its failed attempts is not even checked: no guess can succeed.
+    failures = request.app.state.failed_keys
+    address = request.client.host if request.client else "unknown"
+    wait = failures.exhausted(address)
+    if wait > 0:
+        raise _too_many_failures(wait)
     ring: KeyRing = request.app.state.keys
     try:
         await ring.current()
@@ -301,10 +308,17 @@ async def authenticate(
                             "try again shortly") from None
     caller = ring.match(key)
     if caller is None:
+        failures.take(address)
         raise _unauthorized("the API key is not valid")
     if ring.claim_use(caller.key_id):
         background.add_task(ring.record_use, caller.key_id)
     return caller
+
+
+def _too_many_failures(wait: float) -> HTTPException:
+    seconds = max(1, math.ceil(wait))
+    return HTTPException(429, f"too many failed API key attempts from this address; try again "
+                         f"in {seconds} s", headers={"Retry-After": str(seconds)})
 
 
 def _unauthorized(detail: str) -> HTTPException:

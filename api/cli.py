@@ -26,6 +26,7 @@ from ringwatch.detection import DETECTION_STEPS, detect_into
 from ringwatch.detectors.pipeline import Engine as DetectionEngine
 from ringwatch.detectors.pipeline import RunResult
 from ringwatch.domain import Lifecycle, LoadSummaryDocument, Ring, Run
+from ringwatch.durable import keep_files_private
 from ringwatch.graph.errors import StoreEmptyError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
@@ -78,6 +79,7 @@ def _configure(
         "debug with --verbose].", show_default=False)] = None,
 ) -> None:
     Ui.quiet, Ui.verbose = quiet, verbose
+    keep_files_private()  # the store, the audit log and the outputs are 0600 / 0700
     level = log_level or ("debug" if verbose else "warning" if quiet else "info")
     # Logs go to stderr through the same console as the progress bars, so a log line is
     # printed above the live bars instead of being glued onto them.
@@ -533,6 +535,14 @@ def serve(
         "loopback only once an API key exists.", show_default=False)] = None,
     port: Annotated[int | None, typer.Option(
         help="Port \\[default: $RINGWATCH_API_PORT or 8080].", show_default=False)] = None,
+    tls_cert: Annotated[Path | None, typer.Option(
+        "--tls-cert", help="PEM certificate: serve HTTPS (with --tls-key).", exists=True,
+        dir_okay=False)] = None,
+    tls_key: Annotated[Path | None, typer.Option(
+        "--tls-key", help="PEM private key of --tls-cert.", exists=True, dir_okay=False)] = None,
+    allow_plain_http: Annotated[bool, typer.Option(
+        "--allow-plain-http", help="Serve plain HTTP beyond loopback (only behind a reverse "
+        "proxy that terminates TLS).")] = False,
 ) -> None:
     """Serve the review API (OpenAPI at /docs) and the review page (/ui).
 
@@ -545,10 +555,13 @@ def serve(
 
     from .app import create_app
     from .middleware import configure_logging
+    from .server import check_transport, redact_access_log, uvicorn_config
     from .settings import ApiSettings, check_exposure
 
     with exit_codes():
-        given = {"backend": backend, "store_dir": store_dir, "host": host, "port": port}
+        given = {"backend": backend, "store_dir": store_dir, "host": host, "port": port,
+                 "tls_cert": tls_cert, "tls_key": tls_key,
+                 "allow_plain_http": allow_plain_http or None}
         try:
             settings = ApiSettings(**{k: v for k, v in given.items() if v is not None})
         except ValidationError as exc:
@@ -557,17 +570,18 @@ def serve(
         with store_for(settings.backend, store_dir=settings.store_dir, create=False) as store:
             usable = [k for k in store.api_keys() if not k.revoked]
             check_exposure(settings, len(usable))  # a clear error before uvicorn starts
+            check_transport(settings)
             described = _describe_store(store)
         listening = _bind(settings.host, settings.port)
     configure_logging(logging.getLevelName(logging.getLogger().level).lower())
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     for line in described:
         log.log(logging.WARNING if line.startswith("the store holds") else logging.INFO, line)
-    log.info("review page: http://%s:%d/ui, API documentation: http://%s:%d/docs", host,
-             settings.port, host, settings.port)
-    config = uvicorn.Config(create_app(settings), log_config=None, proxy_headers=False,
-                            server_header=False)
-    uvicorn.Server(config).run(sockets=[listening])
+    scheme = "https" if settings.tls_cert else "http"
+    log.info("review page: %s://%s:%d/ui, API documentation: %s://%s:%d/docs", scheme, host,
+             settings.port, scheme, host, settings.port)
+    redact_access_log()
+    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run(sockets=[listening])
 
 
 def _describe_store(store: GraphStore) -> list[str]:

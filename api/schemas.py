@@ -612,5 +612,6 @@ _DESCRIPTIONS = {
     412: "The ring changed since the version in If-Match",
     422: "Invalid input",
     428: "If-Match is required",
+    429: "Too many requests: wait the seconds in Retry-After",
     503: "The store is unreachable",
 }

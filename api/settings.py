@@ -55,6 +55,40 @@ class ApiSettings(BaseSettings):
         description="A key's last_used_at is written at most this often per key: often enough to "
         "tell a live key from a forgotten one, rarely enough that reads do not become writes.")
 
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, le=1024 ** 3,
+        description="Largest request body, in bytes: reviews and runs send a few hundred; a larger "
+        "body is answered 413 before it is read, so no client can fill the server's memory.")
+    body_timeout_seconds: float = Field(
+        10.0, gt=0.0, le=600.0,
+        description="How long a request body may pause before the request is answered 408: a "
+        "half-sent request must not hold a connection and a worker.")
+    failed_key_burst: int = Field(
+        10, ge=1, le=10_000,
+        description="Failed key attempts one client address may make at once before 429: enough "
+        "for a mistyped key, far too few to guess one.")
+    failed_keys_per_minute: float = Field(
+        10.0, gt=0.0, le=100_000.0,
+        description="How fast a client address earns back failed key attempts.")
+    expensive_read_burst: int = Field(
+        30, ge=1, le=100_000,
+        description="Graph reads (neighbourhoods, paths, ring graphs) one key may make at once "
+        "before 429: an analyst clicking never reaches it, a script walking the graph does.")
+    expensive_reads_per_second: float = Field(
+        2.0, gt=0.0, le=100_000.0,
+        description="How fast a key earns back graph reads: each may cost seconds of store time.")
+
+    header_timeout_seconds: float = Field(
+        10.0, gt=0.0, le=600.0,
+        description="How long a connection may take to send a request line and headers before it "
+        "is closed (``serve`` only): slow clients must not hold every connection.")
+    tls_cert: Path | None = Field(
+        None, description="PEM certificate (chain) to serve HTTPS with (``serve`` only).")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert.")
+    allow_plain_http: bool = Field(
+        False, description="Serve plain HTTP beyond loopback: only behind a reverse proxy that "
+        "terminates TLS (docs/api.md); without TLS, keys cross the network in clear text.")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

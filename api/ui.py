@@ -44,7 +44,7 @@ class UiAssetsMissing(RuntimeError):
     """The package was installed without its ``static`` files (package data left out)."""
 
 
-class _PageFiles(StaticFiles):
+class PageFiles(StaticFiles):
     """Static files with the page's security headers added to every response."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
@@ -74,10 +74,10 @@ def mount_ui(app: FastAPI) -> None:
     Neither path needs an API key; the routes are left out of the OpenAPI schema.
     """
     # The vendor mount goes first: Starlette takes the first mount whose prefix matches.
-    app.mount(f"{UI_PATH}/vendor", _PageFiles(directory=static_dir("vendor")), name="ui-vendor")
+    app.mount(f"{UI_PATH}/vendor", PageFiles(directory=static_dir("vendor")), name="ui-vendor")
 
     @app.get(UI_PATH, include_in_schema=False)
     def ui_redirect(request: Request) -> RedirectResponse:
         return RedirectResponse(url=f"{request.scope.get('root_path', '')}{UI_PATH}/", status_code=307)
 
-    app.mount(UI_PATH, _PageFiles(directory=static_dir("ui"), html=True), name="ui")
+    app.mount(UI_PATH, PageFiles(directory=static_dir("ui"), html=True), name="ui")

@@ -41,6 +41,14 @@ class StaleVersionError(RingwatchError):
         self.current = current
 
 
+class ReviewNotUndoneError(RingwatchError):
+    """A review's audit entry could not be written, nor its ring put back (a later write won)."""
+
+    def __init__(self, ring_id: str, cause: BaseException) -> None:
+        super().__init__(f"ring {ring_id!r} was reviewed but its audit entry could not be written "
+                         f"({cause}) and the ring changed again before it could be put back")
+
+
 def version_of(ring: Ring | None) -> int:
     """A ring's review version (0 before its first review or when there is no ring)."""
     return (ring.version or 0) if ring is not None else 0
@@ -79,10 +87,12 @@ def review_ring(store: ReviewStore, ring_id: str, action: ReviewAction | str, *,
     """Review ``ring_id`` if it is still at ``expected_version``; returns the reviewed ring.
 
     Reads the ring, writes it reviewed by compare-and-set, then audits the
-    review (``request_id`` goes into the audit entry); a confirm or dismiss is
-    also appended to the verdict log (:func:`verdict_of`). ``saved`` hears of the
-    reviewed ring as soon as it is written, before the audit (the API drops
-    its cached rings there). ``at`` is the review's time (default: now).
+    review (``request_id`` goes into the audit entry): when the audit entry
+    cannot be written, the ring is put back as it was and the error raised,
+    so a review and its audit entry are saved together or not at all. A
+    confirm or dismiss is then appended to the verdict log (:func:`verdict_of`).
+    ``saved`` hears of the reviewed ring once it and its audit entry are
+    written (the API drops its cached rings there). ``at`` is the review's time (default: now).
     Raises :class:`RingNotFoundError`, or :class:`StaleVersionError` when the
     ring's version is not ``expected_version`` (None never is) or changes
     before the write; ``ValueError`` for an action that is not a :class:`ReviewAction`.
@@ -100,13 +110,20 @@ def review_ring(store: ReviewStore, ring_id: str, action: ReviewAction | str, *,
     updated = apply_review(ring, action, note, reviewer, at)
     if not store.update_ring(updated, expected_version=current):
         raise StaleVersionError(version_of(_read(store, ring_id)))
+    try:
+        store.append_audit(AuditEntry(at=at, actor=reviewer.actor, action=f"review.{action}",
+                                      details={
+            "key_id": reviewer.key_id, "role": reviewer.role, "ring_id": ring_id, "note": note,
+            "request_id": request_id, "previous_status": ring.status, "status": updated.status,
+            "version": updated.version}))
+    except BaseException as exc:
+        # No review without its audit entry: put the ring back as it was, then fail.
+        if not store.undo_ring_update(ring, written_version=version_of(updated)):
+            raise ReviewNotUndoneError(ring_id, exc) from exc
+        raise
     if saved is not None:
         saved(updated)
     verdict = verdict_of(updated, reviewer, at)
     if verdict is not None:
         store.append_verdict(verdict)
-    store.append_audit(AuditEntry(at=at, actor=reviewer.actor, action=f"review.{action}", details={
-        "key_id": reviewer.key_id, "role": reviewer.role, "ring_id": ring_id, "note": note,
-        "request_id": request_id, "previous_status": ring.status, "status": updated.status,
-        "version": updated.version}))
     return updated

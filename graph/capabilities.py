@@ -221,6 +221,17 @@ class RingRepository(Protocol):
         """
         ...
 
+    def undo_ring_update(self, previous: Ring, *, written_version: int) -> bool:
+        """Put ``previous`` back, version and all, if the stored ring is still at ``written_version``.
+
+        Why: a review's ring and its audit entry must be saved together, and
+        the audit write can fail after the ring was written; the review then
+        undoes its own write (compare-and-set on the version it wrote, so a
+        later writer's ring is never overwritten). Returns ``True`` when the
+        ring was put back.
+        """
+        ...
+
 
 @runtime_checkable
 class AuditLog(Protocol):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ringwatch.domain import ApiKey, AuditEntry, Case, Ring, Run, Verdict
-from ringwatch.durable import fsync_directory
+from ringwatch.durable import PRIVATE_FILE_MODE, fsync_directory
 
 from .capabilities import KeyRevocation
 from .local_files import StoreLock, atomic_text
@@ -216,7 +216,9 @@ def _append_line(path: Path, record: dict[str, Any]) -> None:
     """Append ``record`` as one JSON line and ``fsync`` it (and the directory when it is new)."""
     line = (json.dumps(record) + "\n").encode()
     created = not path.exists()
-    with path.open("ab") as f:
+    # Opened with the owner-only mode: the audit log and the verdicts are no one else's to read.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE),
+                   "ab") as f:
         if not created and _ends_without_newline(path):
             # A torn last line from a crashed writer: keep it apart from this record.
             f.write(b"\n")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ringwatch.durable import fsync_directory
+from ringwatch.durable import PRIVATE_FILE_MODE, fsync_directory
 
 #: Serialises every locked section of every local store in this process. ``flock`` alone
 #: would do between processes; this keeps threads out of each other's way without
@@ -46,7 +46,7 @@ class StoreLock:
         process dies, so a crashed writer never leaves the store locked.
         """
         with _PROCESS_LOCK:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 yield

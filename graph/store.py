@@ -127,6 +127,11 @@ class GraphStore(abc.ABC):
         version = new_version(ring, expected_version)
         return self._replace_ring(ring, expected_version=expected_version, version=version)
 
+    def undo_ring_update(self, previous: Ring, *, written_version: int) -> bool:
+        """Put back a ring a failed review wrote; see ``RingRepository.undo_ring_update``."""
+        return self._replace_ring(previous, expected_version=written_version,
+                                  version=previous.version or 0)
+
     @abc.abstractmethod
     def _replace_ring(self, ring: Ring, *, expected_version: int, version: int) -> bool:
         """Replace the ring if its stored version is ``expected_version``, atomically with the check.

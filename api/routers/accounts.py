@@ -11,6 +11,7 @@ from ringwatch.domain import OPEN_STATUSES
 
 from ..auth import Viewer
 from ..deps import Accounts, CurrentRings
+from ..limits import CostlyViewer
 from ..ring_views import json_safe
 from ..schemas import Account, AccountType, Neighbourhood, problem_responses
 
@@ -37,11 +38,11 @@ async def get_account(account_type: TypeParam, account_id: IdParam, caller: View
 
 
 @router.get("/{type}/{id}/neighbourhood", response_model=Neighbourhood,
-            summary="The graph around an account", responses=problem_responses(401, 403, 404, 422))
+            summary="The graph around an account", responses=problem_responses(401, 403, 404, 422, 429))
 async def get_neighbourhood(
     account_type: TypeParam,
     account_id: IdParam,
-    caller: Viewer,
+    caller: CostlyViewer,
     store: Accounts,
     current: CurrentRings,
     hops: Annotated[int, Query(ge=1, le=2, description="1 or 2")] = 1,

@@ -21,8 +21,8 @@ from ringwatch.domain import is_identifier_type
 from ringwatch.graph.store import edge, node_key
 from ringwatch.graph.subgraph import ring_subgraph
 
-from ..auth import Viewer
 from ..deps import Accounts, CurrentRings, Projections
+from ..limits import CostlyViewer
 from ..ring_views import json_safe
 from ..schemas import ACCOUNT_PATTERN, Paths, problem_responses
 
@@ -33,9 +33,9 @@ router = APIRouter(tags=["accounts"])
 TIME_LIMIT_SECONDS = 10.0
 
 @router.get("/paths", response_model=Paths, summary="How two accounts are connected",
-            responses=problem_responses(401, 403, 404, 422))
+            responses=problem_responses(401, 403, 404, 422, 429))
 async def get_paths(
-    caller: Viewer,
+    caller: CostlyViewer,
     store: Accounts,
     current: CurrentRings,
     projections: Projections,

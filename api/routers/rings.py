@@ -18,6 +18,7 @@ from ringwatch.graph.subgraph import ring_subgraph
 from ..auth import Viewer
 from ..cursors import CursorParam, bad_cursor, encode_cursor, read_ring_cursor
 from ..deps import CurrentRings, Projections, RingsCache, Settings, Store
+from ..limits import CostlyViewer
 from ..ring_views import RingFilter, RingIndex, json_safe
 from ..schemas import (
     MEMBER_PATTERN,
@@ -134,8 +135,8 @@ def etag(ring: RingRecord) -> str:
             responses={200: {"content": {media: {"schema": {"type": "string"}}
                                          for media in GRAPH_MEDIA_TYPES.values()},
                              "description": "JSON, or GraphML / GEXF for Gephi"},
-                       **problem_responses(401, 403, 404, 422)})
-async def ring_graph(ring_id: RingId, caller: Viewer, store: Store, current: CurrentRings,
+                       **problem_responses(401, 403, 404, 422, 429)})
+async def ring_graph(ring_id: RingId, caller: CostlyViewer, store: Store, current: CurrentRings,
                      projections: Projections, format: GraphFormat = GraphFormat.json) -> Any:
     """The ring's members and the edges among them, from the projections the detectors read."""
     ring = await _ring_or_404(store, ring_id)

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, NotRequired, Required, TypedDict, cast
 
 from ringwatch import RingwatchError
-from ringwatch.durable import fsync_directory
+from ringwatch.durable import PRIVATE_FILE_MODE, fsync_directory
 
 LOCK_NAME = ".enforce.lock"
 JOURNAL_DIR = "batches"
@@ -127,6 +127,9 @@ class BatchJournal(TypedDict, total=False):
     summary: BatchSummary
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TEMP_MARK = ".tmp-"
 
@@ -166,7 +169,7 @@ def output_lock(out_dir: Path) -> Iterator[None]:
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -185,7 +188,7 @@ def output_lock(out_dir: Path) -> Iterator[None]:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole and durably: temp file, ``fsync``, rename, ``fsync`` the directory."""
     tmp = path.with_name(f".{path.name}{_TEMP_MARK}{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     try:
         view = memoryview(data)
         while view:
@@ -261,11 +264,35 @@ def render_actions(actions: Sequence[dict[str, Any]], fmt: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(
-        [a["action_id"], a["batch_id"], a["ring_id"], a["action"], a["target"]["type"],
-         a["target"]["id"], a["rule"], a["reason"], a["commission_held"], a.get("currency") or "",
-         a.get("ring_version", ""), a["created_at"], a.get("case_id") or ""] for a in actions)
+    # The writer quotes a cell holding "\n" (the line terminator) but not one holding a lone
+    # "\r", which would end the row for most readers: such rows are written fully quoted.
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for a in actions:
+        row = [csv_cell(value) for value in (
+            a["action_id"], a["batch_id"], a["ring_id"], a["action"], a["target"]["type"],
+            a["target"]["id"], a["rule"], a["reason"], a["commission_held"],
+            a.get("currency") or "", a.get("ring_version", ""), a["created_at"],
+            a.get("case_id") or "")]
+        carriage_return = any(isinstance(cell, str) and "\r" in cell for cell in row)
+        (quoted if carriage_return else writer).writerow(row)
     return buffer.getvalue().encode()
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell a spreadsheet shows as text, never runs as a formula.
+
+    Target ids and reasons come from marketplace input: an account id such as
+    ``=HYPERLINK(...)`` would be a live formula in whoever opens the export.
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+    return gets a leading single quote (OWASP's CSV injection guidance);
+    numbers are left alone (a negative amount is a number, not a formula).
+
+    >>> csv_cell("=1+1"), csv_cell("creator:7"), csv_cell(-2.5)
+    ("'=1+1", 'creator:7', -2.5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def export_actions(out_dir: Path, journal: BatchJournal) -> Path:

@@ -99,17 +99,17 @@ class Api:
 
 
 @contextmanager
-def serve_api(store: GraphStore, market_snapshots: dict[str, Snapshot], **app_options: Any
-              ) -> Iterator[Api]:
+def serve_api(store: GraphStore, market_snapshots: dict[str, Snapshot], *,
+              settings: ApiSettings | None = None, **app_options: Any) -> Iterator[Api]:
     """The app over ``store`` holding week 1 and its run, with a key per role.
 
     ``app_options`` go to :func:`~ringwatch.api.app.create_app` (a test's own
-    detection run, say).
+    detection run, say); ``settings`` replace the default ones (no ring cache).
     """
     store.write_snapshot(market_snapshots["week1"])
     run = run_detection(store, now=WEEK1)
     keys = {role: make_key(store, role, f"{role}-label") for role in ROLES}
-    app = create_app(ApiSettings(cache_seconds=0.0), store=store, **app_options)
+    app = create_app(settings or ApiSettings(cache_seconds=0.0), store=store, **app_options)
     with TestClient(app) as client:
         yield Api(client, store, keys, run, market_snapshots)
 

@@ -40,7 +40,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory,
     rings = run_detection(store, now=WEEK1).rings
     store.save_api_key(ApiKey("key_schemathesis", hash_key(ADMIN_KEY), "admin", "schemathesis",
                               "2026-11-01T00:00:00Z"))
-    app = create_app(ApiSettings(cache_seconds=0.0), store=store)
+    # Rate limits high enough for the generated examples (tests/api/test_limits.py tests them).
+    app = create_app(ApiSettings(cache_seconds=0.0, expensive_read_burst=100_000,
+                                 failed_key_burst=10_000), store=store)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     # Real ids too, so that the 200 answers (not just 404s) are generated and checked.
     farm = next(r for r in rings if r["kind"] == "identity_ring")
