@@ -59,6 +59,7 @@ def test_an_investigator_makes_a_case_from_a_ring_adds_an_account_and_closes_it(
     case_id = page.locator("#case-id").text_content()
     assert page.url.endswith(f"#/cases/{case_id}")
     assert page.locator("#case-owner").text_content() == "analyst-ui"
+    page.wait_for_selector(f'#case-list li[data-case-id="{case_id}"]')  # the list reloads after the save
     assert page.locator(f'#case-list li[data-case-id="{case_id}"]').count() == 1
 
     # Add to case, from an account: the case just made is offered and chosen.
