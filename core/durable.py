@@ -6,13 +6,19 @@ import os
 from pathlib import Path
 
 
-def fsync_directory(directory: Path) -> None:
-    """Make a new or renamed file in ``directory`` durable (the rename lives in the directory)."""
-    fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> Path:
+    """Flush a file's data, or a directory's entries, to disk; returns ``path``."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return path
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a new or renamed file in ``directory`` durable (the rename lives in the directory)."""
+    fsync_path(directory)
 
 
 #: Files Ringwatch writes (store tables, audit log, keys, rings, reports, enforcement actions)

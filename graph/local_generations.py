@@ -25,7 +25,6 @@ by the next load under the store's lock.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 import uuid
@@ -33,7 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ringwatch.durable import fsync_directory
+from ringwatch.durable import fsync_directory, fsync_path
 
 from .errors import IncompleteGenerationError
 from .local_files import atomic_text, file_stamp
@@ -108,7 +107,7 @@ class Generations:
         """
         if self._syncing is None:
             self._syncing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
-        self._pending.append(self._syncing.submit(_fsync, path))
+        self._pending.append(self._syncing.submit(fsync_path, path))
 
     def commit(self, new: Generation, previous: Generation | None) -> None:
         """Make ``new`` the current generation: its files durable first, then the pointer.
@@ -120,7 +119,7 @@ class Generations:
         synced = {future.result() for future in pending}
         for path in new.directory.iterdir():
             if path not in synced:  # carried over by a hard link: clean already, a cheap fsync
-                _fsync(path)
+                fsync_path(path)
         fsync_directory(new.directory)
         doc = {"generation": new.name, "previous": previous.name if previous else None}
         atomic_text(json.dumps(doc) + "\n", self._pointer)
@@ -143,12 +142,3 @@ class Generations:
             for path in self.directory.glob("*.parquet"):
                 path.unlink(missing_ok=True)
 
-
-def _fsync(path: Path) -> Path:
-    """Flush one file's data to disk; returns its path."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return path
