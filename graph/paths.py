@@ -70,12 +70,15 @@ class _Side:
         self.depth: dict[Node, int] = {start: 0}
         self.parents: dict[Node, list[Node]] = {start: []}
         self.frontier: list[Node] = [start]
+        #: Nodes whose neighbours were read: whether they are hubs is known.
+        self.expanded: set[Node] = set()
         self.layer = 0
 
     def expand(self, adjacent: Adjacent, per_node: int, hubs: set[Node]) -> None:
         """Reach the next layer from the frontier (hubs are reached, never expanded)."""
         walkable = [n for n in self.frontier if n not in hubs]
         neighbours = adjacent(walkable, per_node) if walkable else {}
+        self.expanded.update(walkable)
         self.layer += 1
         reached: dict[Node, None] = {}
         for node in walkable:
@@ -133,7 +136,8 @@ def shortest_paths(source: Node, target: Node, adjacent: Adjacent, *, max_hops: 
         meeting = [n for n in side.frontier if n in ends[1 - ends.index(side)].depth]
         if meeting:
             found = _joined(ends, sorted(meeting), max_paths)
-            return _with_hubs(found, adjacent, per_node, hubs, {source, target})
+            return _with_hubs(found, adjacent, per_node, hubs, {source, target},
+                              ends[0].expanded | ends[1].expanded)
     return PathSearch([], None, frozenset(hubs),
                       reason=f"no path of at most {max_hops} hops (hubs are not walked through)")
 
@@ -155,11 +159,11 @@ def _joined(ends: tuple[_Side, _Side], meeting: list[Node], max_paths: int) -> P
 
 
 def _with_hubs(found: PathSearch, adjacent: Adjacent, per_node: int, hubs: set[Node],
-               ends: set[Node]) -> PathSearch:
+               ends: set[Node], expanded: set[Node]) -> PathSearch:
     """``found`` with the hubs on its paths named: the ends, and inner nodes met but never
     expanded (where the two sides met) are asked once for their neighbours."""
     inner = {n for p in found.paths for n in p[1:-1]}
-    unknown = sorted(inner - hubs)
+    unknown = sorted(inner - hubs - expanded)
     if unknown:
         counts = adjacent(unknown, per_node)
         hubs |= {n for n in unknown if len(set(counts.get(n, ()))) > per_node}
