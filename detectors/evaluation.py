@@ -653,7 +653,7 @@ def check_lookalikes(rings: Iterable[Mapping[str, Any]], lookalikes: pd.DataFram
     """
     members, _ = _account_members(rings)
     groups = _keyed(lookalikes).drop_duplicates(["group_id", "key"])
-    per_ring = lookalike_holds(rings, lookalikes, accounts)
+    per_ring = _holds(members, groups, accounts)
     joined = set(per_ring.loc[per_ring["joined"], "group_id"])
     touched = set(per_ring["group_id"])
     flagged_keys = set(members["key"])
@@ -676,7 +676,12 @@ def lookalike_holds(rings: Iterable[Mapping[str, Any]], lookalikes: pd.DataFrame
     ``joined`` (see :func:`check_lookalikes`).
     """
     members, _ = _account_members(rings)
-    groups = _keyed(lookalikes).drop_duplicates(["group_id", "key"])
+    return _holds(members, _keyed(lookalikes).drop_duplicates(["group_id", "key"]), accounts)
+
+
+def _holds(members: pd.DataFrame, groups: pd.DataFrame,
+           accounts: Mapping[str, int] | None) -> pd.DataFrame:
+    """:func:`lookalike_holds` on rings' account members and look-alike groups already read."""
     size = groups.groupby("group_id").size().rename("group_size")
     kinds = groups.drop_duplicates("group_id").set_index("group_id")["kind"]
     hits = groups.merge(members[["ring", "key"]], on="key")
