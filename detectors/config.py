@@ -319,6 +319,10 @@ class ScoringConfig:
     #: The k-th item of one kind of evidence counts this to the power k-1 of its log-odds:
     #: repeats of one fact corroborate a little, independent kinds in full.
     same_kind_decay: float = 0.5
+    #: The highest score a ring whose evidence is timing alone can get (see
+    #: :func:`ringwatch.detectors.scoring.timing_only`): above the flag line, so a reviewer
+    #: sees it, but well short of certain, since honest cohorts act in step as farms do.
+    timing_only_cap: float = 0.6
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,18 @@ same kind are not independent (five devices of one farm are one fact told five
 times), so the k-th strongest item of a kind counts ``same_kind_decay ** (k-1)``
 of its log-odds; items of different kinds are independent corroboration and
 add in full. So one kind of tie, however often repeated, stays well short of
-certainty, and two or three independent kinds make a ring very likely. ``ringwatch eval``
-prints the calibration table that checks the reading (score bucket against
+certainty, and two or three independent kinds make a ring very likely.
+
+Acting in step is not harm. A ring whose only evidence is timing
+(``TIMING_CODES``: its creators registered together, promoted the same shops
+from the same week, registered beside accounts on one network) and context
+(money at stake, prior violations) is capped at ``timing_only_cap``: an
+onboarding cohort, a seller's campaign and a burst farm leave the same trace,
+and nothing in such a snapshot tells them apart, so the ring goes to a
+reviewer as an open question, never as near-certain. Any evidence of another
+kind (a shared identifier, abnormal trade, self-purchase) lifts the cap.
+
+``ringwatch eval`` prints the calibration table that checks the reading (score bucket against
 the observed share of mostly-fraudulent rings).
 
 A ring's metrics carry the ``currency`` of the orders its money comes from
@@ -36,6 +46,17 @@ from .context import MarketContext
 from .rings import Evidence, Finding
 
 _DAY_MS = 86_400_000
+#: Evidence codes that say when accounts acted, not what they did or share (a shared
+#: identifier taken up in step, ``lockstep_<type>``, is a shared identifier: not here).
+TIMING_CODES = frozenset({"lockstep_registration", "lockstep_promotion", "lockstep_cohort_tie"})
+#: Evidence codes every kind may carry that say nothing about coordination by themselves.
+CONTEXT_CODES = frozenset({"commission_at_stake", "prior_violations", "honest_explanation"})
+
+
+def timing_only(evidence: Iterable[Evidence]) -> bool:
+    """Whether the evidence that weighs anything (context aside) is all timing, and there is some."""
+    codes = {e.code for e in evidence if e.weight > 0} - CONTEXT_CODES
+    return bool(codes) and codes <= TIMING_CODES
 
 
 def score(evidence: list[Evidence], config: ScoringConfig = ScoringConfig()) -> float:
@@ -47,7 +68,10 @@ def score(evidence: list[Evidence], config: ScoringConfig = ScoringConfig()) -> 
     for weights in by_code.values():
         ranked = -np.log1p(-np.sort(np.asarray(weights))[::-1])
         log_odds += float(np.sum(ranked * config.same_kind_decay ** np.arange(len(ranked))))
-    return round(float(1.0 / (1.0 + np.exp(-log_odds))), 4)
+    probability = float(1.0 / (1.0 + np.exp(-log_odds)))
+    if timing_only(evidence):
+        probability = min(probability, config.timing_only_cap)
+    return round(probability, 4)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,18 @@ from hypothesis import strategies as st
 from ringwatch.detectors.config import ScoringConfig
 from ringwatch.detectors.context import MarketContext
 from ringwatch.detectors.rings import Evidence, Finding, Member
-from ringwatch.detectors.scoring import MetricTables, context_evidence, metrics, score
+from ringwatch.detectors.scoring import (
+    TIMING_CODES,
+    MetricTables,
+    context_evidence,
+    metrics,
+    score,
+)
 
 from .market import Market
 
 CODES = ("shared_device", "shared_phone", "shared_payout_account", "lockstep_device",
-         "abnormal_trade")
+         "abnormal_trade", "lockstep_registration", "lockstep_promotion", "commission_at_stake")
 items = st.builds(Evidence, st.sampled_from(CODES), st.just("a sentence"),
                   st.floats(min_value=0.0, max_value=1.0))
 
@@ -91,6 +97,27 @@ def test_weights_beyond_the_cap_count_as_the_cap() -> None:
     capped = [Evidence("shared_payout_account", "x", config.max_evidence_weight)]
     assert score([Evidence("shared_payout_account", "x", 1.0)]) == score(capped)
     assert score([Evidence("shared_payout_account", "x", 1.0)]) < 1.0
+
+
+@given(st.lists(st.builds(Evidence, st.sampled_from(sorted(TIMING_CODES)), st.just("in step"),
+                          st.floats(min_value=0.0, max_value=1.0)), min_size=1, max_size=8),
+       st.floats(min_value=0.0, max_value=0.3))
+def test_acting_in_step_alone_never_scores_beyond_the_cap(timing: list[Evidence],
+                                                          money: float) -> None:
+    context = [Evidence("commission_at_stake", "money", money),
+               Evidence("prior_violations", "violations", 0.3)]
+    assert score([*timing, *context]) <= ScoringConfig().timing_only_cap
+
+
+def test_a_shared_identifier_beside_the_timing_lifts_the_cap() -> None:
+    timing = [Evidence("lockstep_registration", "registered together", 0.9),
+              Evidence("lockstep_promotion", "promote one shop together", 0.9)]
+    assert score(timing) == ScoringConfig().timing_only_cap
+    with_tie = score([*timing, Evidence("shared_payout_account", "one payout account", 0.5)])
+    assert with_tie > 0.95
+    # an identifier taken up in step is a shared identifier, not timing
+    assert score([*timing, Evidence("lockstep_device", "one device, first used together", 0.5)]) \
+        == with_tie
 
 
 # --- ring metrics and the evidence every kind shares ------------------------------------------
