@@ -33,7 +33,7 @@ from .context import MarketContext
 from .detector import Detector, WorkedOn, attributed_orders
 from .folding import fold_into_owner
 from .rings import Evidence, Finding, Member
-from .significance import bh_qvalues, binomial_tail, smoothed_share
+from .significance import bh_qvalues, binomial_tail, evidence_weight, smoothed_share
 
 KIND = RingKind.COLLUSION_RING
 _POOL_MIN_ORDERS = 2
@@ -211,7 +211,8 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
             ring_of.iloc[nodes] = g
     # Each suspicious pair, and each pool order, belongs to the ring of both its ends.
     pair_ring = _ring_of_pair(ring_of, suspicious)
-    ring_of = _judged_rings(ctx, suspicious.assign(block=pair_ring), ring_of, config, nulls)
+    ring_of, pooled = _judged_rings(ctx, suspicious.assign(block=pair_ring), ring_of, config,
+                                    nulls)
     pair_ring = _ring_of_pair(ring_of, suspicious)
     pool_ring = _ring_of_pair(ring_of, pool)
     # Sorted once for all rings, the way each ring's evidence lists them (split below).
@@ -230,13 +231,16 @@ def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = Collusion
         keys = names[nodes]
         creators = {k.partition(":")[2] for k in keys if k.startswith("creator:")}
         shops = {k.partition(":")[2] for k in keys if k.startswith("shop:")}
-        rings.append(_finding(creators, shops, seller_of, trade[g]))
+        rings.append(_finding(creators, shops, seller_of, trade[g], pooled.loc[g],
+                              config.max_test_weight))
     return rings
 
 
 def _judged_rings(ctx: MarketContext, grouped: pd.DataFrame, ring_of: pd.Series,
-                  config: CollusionConfig, nulls: pd.DataFrame) -> pd.Series:
-    """``ring_of`` without the proposed rings whose pooled trade is not abnormal.
+                  config: CollusionConfig, nulls: pd.DataFrame
+                  ) -> tuple[pd.Series, pd.DataFrame]:
+    """``ring_of`` without the proposed rings whose pooled trade is not abnormal, and the
+    kept rings' pooled tests (by ring, see :func:`_abnormal_blocks`).
 
     Pairs are only screened one by one (``screen_alpha``, unadjusted): a pair's
     few orders rarely prove anything alone. The accusation is the ring's: its
@@ -245,11 +249,9 @@ def _judged_rings(ctx: MarketContext, grouped: pd.DataFrame, ring_of: pd.Series,
     together (see :func:`_abnormal_blocks`).
     """
     grouped = grouped[grouped["block"].to_numpy() >= 0]
-    if grouped.empty:
-        return ring_of
     _, market_refund = _outside(ctx["creator_shop_trade"], grouped)
     kept = _abnormal_blocks(ctx, grouped, config, nulls, market_refund, shape=False)
-    return ring_of.where(ring_of.isin(kept), -1)
+    return ring_of.where(ring_of.isin(kept.index), -1), kept
 
 
 def _outside(trade: pd.DataFrame, taken: pd.DataFrame) -> tuple[pd.DataFrame, float]:
@@ -314,7 +316,7 @@ def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
     blocks = background.merge(keys, on=["creator_id", "shop_id"])
     nulls = shop_nulls(ctx, config) if nulls is None else nulls
     abnormal = _abnormal_blocks(ctx, blocks, config, nulls, market_refund)
-    kept = blocks[blocks["block"].isin(abnormal).to_numpy()]
+    kept = blocks[blocks["block"].isin(abnormal.index).to_numpy()]
     return _accused_shops_only(kept, nulls).drop(columns="block").reset_index(drop=True)
 
 
@@ -358,8 +360,8 @@ def _all_pairs(ctx: MarketContext, judged: pd.DataFrame) -> pd.DataFrame:
 
 def _abnormal_blocks(ctx: MarketContext, blocks: pd.DataFrame, config: CollusionConfig,
                      shop_norms: pd.DataFrame, market_refund: float, *,
-                     shape: bool = True) -> np.ndarray:
-    """The blocks (ids in ``blocks["block"]``) whose pooled trade breaks the market's norms.
+                     shape: bool = True) -> pd.DataFrame:
+    """The blocks (indexed by ``blocks["block"]``) whose pooled trade breaks the market's norms.
 
     All blocks at once, by group-by. Pooled over a block, the refunds after
     the commission and the repeat orders are many orders, each tested with an
@@ -367,9 +369,13 @@ def _abnormal_blocks(ctx: MarketContext, blocks: pd.DataFrame, config: Collusion
     :func:`shop_nulls`; refunds also against ``block_refund_lift`` times
     ``market_refund``, the share of the market's other trade), both families
     through Benjamini-Hochberg together at ``fdr`` over every block judged.
+    Each kept block's row holds its pooled counts, nulls and q-values
+    (``orders``, ``refunded``, ``refund_null``, ``q_refund``, ``repeats``,
+    ``repeat_null``, ``q_repeat``): what its evidence quotes and weighs.
     """
     if blocks.empty:
-        return np.array([])
+        return pd.DataFrame(columns=["orders", "refunded", "refund_null", "q_refund", "repeats",
+                                     "repeat_null", "q_repeat"])
     nulls = shop_norms.reindex(blocks["shop_id"])
     blocks = blocks.assign(
         norm=blocks[["shop_norm", "category_norm"]].max(axis=1),
@@ -408,7 +414,11 @@ def _abnormal_blocks(ctx: MarketContext, blocks: pd.DataFrame, config: Collusion
     shared = per["shared"] >= config.block_shared_buyers
     signals = refund.astype(int) + rate.to_numpy(dtype=int) + pool.astype(int) + shared.to_numpy(
         dtype=int)
-    return per.index[(dense.to_numpy() & (signals >= config.min_signals))].to_numpy()
+    tests = pd.DataFrame({
+        "orders": per["orders"].to_numpy(), "refunded": per["refunded"].to_numpy(),
+        "refund_null": refund_null, "q_refund": q[:len(per)], "repeats": repeats,
+        "repeat_null": repeat_null, "q_repeat": q[len(per):]}, index=per.index)
+    return tests[dense.to_numpy() & (signals >= config.min_signals)]
 
 
 def _ring_of_pair(ring_of: pd.Series, frame: pd.DataFrame) -> np.ndarray:
@@ -526,12 +536,19 @@ def _sorted_unique(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _finding(creators: set[str], shops: set[str], seller_of: dict[str, str],
-             trade: _RingTrade) -> Finding:
-    """One ring's members, its evidence sentences (each naming whom it is about) and metrics."""
+             trade: _RingTrade, pooled: pd.Series, max_test_weight: float) -> Finding:
+    """One ring's members, its evidence sentences (each naming whom it is about) and metrics.
+
+    The ring's weight comes from its pooled tests (``pooled``, a row of
+    :func:`_abnormal_blocks`), read through :func:`evidence_weight`; the pairs
+    it was proposed from are listed for the reviewer at weight 0, as their
+    counts are the pooled ones again.
+    """
     members = {Member("creator", c) for c in creators} | {Member("shop", s) for s in shops}
     members |= {Member("seller", seller_of[s]) for s in shops if s in seller_of}
     members |= {Member("buyer", b) for b in trade.pool_buyers}
-    evidence = [_abnormal_trade(row) for row in trade.shown_pairs]
+    evidence = _pooled_trade(pooled, sorted(creators), sorted(shops), max_test_weight)
+    evidence += [_abnormal_trade(row) for row in trade.shown_pairs]
     if trade.pool_buyers and len(creators) + len(shops) > 2:
         evidence.append(Evidence(
             "shared_buyer_pool",
@@ -562,6 +579,31 @@ def _finding(creators: set[str], shops: set[str], seller_of: dict[str, str],
                    {"suspicious_pairs": trade.pairs, "buyer_pool": len(trade.pool_buyers)})
 
 
+def _pooled_trade(pooled: pd.Series, creators: list[str], shops: list[str],
+                  max_test_weight: float) -> list[Evidence]:
+    """The ring's pooled refund and repeat-order tests that came out significant, as evidence."""
+    found = []
+    where = f"{accounts('creator', creators)} at {accounts('shop', shops)}"
+    orders = int(pooled["orders"])
+    weights = evidence_weight(np.array([pooled["q_refund"], pooled["q_repeat"]]),
+                              cap=max_test_weight)
+    if weights[0] > 0:
+        found.append(Evidence(
+            "pooled_trade",
+            f"pooled over {where}, {int(pooled['refunded']):,} of "
+            f"{count(orders, 'order')} were refunded after the commission was paid, where "
+            f"honest trade at its shops would refund about {pooled['refund_null']:.0%} "
+            f"(q = {pooled['q_refund']:.2g}, over every ring judged)", float(weights[0])))
+    if weights[1] > 0:
+        found.append(Evidence(
+            "pooled_trade",
+            f"pooled over {where}, {int(pooled['repeats']):,} of "
+            f"{count(orders, 'order')} came from buyers who had already ordered, where its "
+            f"shops' customers would repeat about {pooled['repeat_null']:.0%} "
+            f"(q = {pooled['q_repeat']:.2g}, over every ring judged)", float(weights[1])))
+    return found
+
+
 def _abnormal_trade(row: Any) -> Evidence:
     """One suspicious creator-shop pair: its orders and each signal it raised, in numbers."""
     said = [f"creator {row.creator_id} brought {count(int(row.orders), 'order')} to shop "
@@ -579,7 +621,7 @@ def _abnormal_trade(row: Any) -> Evidence:
                     f"{row.repeat_null:.0%} of orders (q = {row.q_repeat:.2g})")
     if row.sig_devices:
         said.append(f"only {row.devices_per_buyer:.2f} distinct devices per buyer")
-    return Evidence("abnormal_trade", "; ".join(said), 0.2 * row.signals)
+    return Evidence("abnormal_trade", "; ".join(said), 0.0)
 
 
 def _pool_devices(ctx: MarketContext, pool: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,11 @@
 
 * Self-purchase: the buyer shares a personal identifier (device, payout
   account, phone, email) with the creator the order is attributed to, and does
-  it repeatedly; refunds after the commission was paid make it worse.
+  it repeatedly; refunds after the commission was paid make it worse, weighed
+  as a test: an exact binomial tail against the refund share honest trade at
+  the same shops shows (lifted as collusion lifts it), every case's test
+  through Benjamini-Hochberg together, the q-value read as a weight by its
+  Bayes-factor bound (``significance.evidence_weight``).
 * Self-dealing: a seller and a creator who brings commissioned orders to the
   seller's own shop share a personal identifier.
 
@@ -14,17 +18,20 @@ and the identifiers that tie them.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
 from ringwatch.graph.projections import group_currency
 from ringwatch.wording import accounts, count, listed, money, plural, type_noun, verb
 
-from .config import AbuseConfig
+from .collusion_rings import shop_nulls
+from .config import AbuseConfig, CollusionConfig
 from .context import MarketContext
 from .detector import Detector, WorkedOn, attributed_orders
 from .folding import fold_into_identity
 from .rings import Evidence, Finding, Member
+from .significance import bh_qvalues, binomial_tail, evidence_weight
 
 KIND = RingKind.COMMISSION_ABUSE
 _SHOWN = 4
@@ -57,8 +64,13 @@ def _ties(tie: pd.DataFrame, code: str, who: str, accounts: pd.Series,
     return members, evidence
 
 
-def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -> list[Finding]:
-    """Creators whose linked buyer accounts order through their own affiliate link."""
+def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig(),
+                       norms: CollusionConfig = CollusionConfig()) -> list[Finding]:
+    """Creators whose linked buyer accounts order through their own affiliate link.
+
+    ``norms`` says how honest refund shares are estimated and lifted (the
+    collusion detector's, so both judge a refund alike).
+    """
     ties = personal_ties(ctx, config, "buyer", "creator").rename(
         columns={"left": "buyer_id", "right": "creator_id"})
     if ties.empty:
@@ -66,11 +78,20 @@ def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) 
     orders = ctx["buyer_orders"]
     own = orders.merge(ties[["buyer_id", "creator_id"]].drop_duplicates(),
                        on=["buyer_id", "creator_id"])
+    honest = shop_nulls(ctx, norms)["refund"].reindex(own["shop_id"]).fillna(0.0).to_numpy()
+    own = own.assign(honest_refunds=honest * own["orders"].to_numpy())
     per_creator = own.groupby("creator_id").agg(
         orders=("orders", "sum"), refunded_after=("refunded_after_commission", "sum"),
-        gmv=("gmv", "sum"))
+        gmv=("gmv", "sum"), honest_refunds=("honest_refunds", "sum"))
     per_creator["currency"] = group_currency(own, "creator_id")
-    cases = per_creator[per_creator["orders"] >= config.min_self_orders]
+    cases = per_creator[per_creator["orders"] >= config.min_self_orders].copy()
+    cases["refund_null"] = np.maximum(
+        norms.refund_lift * cases["honest_refunds"] / cases["orders"], norms.refund_floor)
+    cases["q_refund"] = bh_qvalues(binomial_tail(
+        cases["refunded_after"].to_numpy(), cases["orders"].to_numpy(),
+        cases["refund_null"].to_numpy()))
+    cases["refund_weight"] = evidence_weight(cases["q_refund"].to_numpy(),
+                                             cap=norms.max_test_weight)
     own = own[own["creator_id"].isin(cases.index)]
     ties = ties.merge(own[["buyer_id", "creator_id"]].drop_duplicates(),
                       on=["buyer_id", "creator_id"])
@@ -113,7 +134,9 @@ def _own_link_evidence(creator: str, buyers: list[str], case: pd.Series) -> list
         evidence.append(Evidence(
             "refund_after_commission",
             f"{share} that {who} placed through {link} {verb(refunded, 'was', 'were')} "
-            f"refunded after the commission was paid", min(0.6, 0.15 * refunded)))
+            f"refunded after the commission was paid, where honest trade at the same shops "
+            f"would refund about {case['refund_null']:.0%} (q = {case['q_refund']:.2g}, over "
+            f"every case judged)", float(case["refund_weight"])))
     return evidence
 
 
@@ -152,9 +175,11 @@ def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -
     return rings
 
 
-def find_commission_abuse(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -> list[Finding]:
-    """All commission-abuse cases: self-purchase and self-dealing."""
-    return find_self_purchase(ctx, config) + find_self_dealing(ctx, config)
+def find_commission_abuse(ctx: MarketContext, config: AbuseConfig = AbuseConfig(),
+                          norms: CollusionConfig = CollusionConfig()) -> list[Finding]:
+    """All commission-abuse cases: self-purchase and self-dealing (``norms``: see
+    :func:`find_self_purchase`)."""
+    return find_self_purchase(ctx, config, norms) + find_self_dealing(ctx, config)
 
 
 def _worked_on(ctx: MarketContext) -> WorkedOn:
@@ -168,6 +193,6 @@ def _worked_on(ctx: MarketContext) -> WorkedOn:
 DETECTOR = Detector(
     name=KIND.value, kind=KIND, step="commission abuse", config="abuse",
     projections=("creator_shop_trade", "buyer_orders", "identity_links", "shops"),
-    find=lambda ctx, config: find_commission_abuse(ctx, config.abuse),
+    find=lambda ctx, config: find_commission_abuse(ctx, config.abuse, config.collusion),
     worked_on=_worked_on,
     gives_way_to=(RingKind.IDENTITY_RING,), give_way=fold_into_identity)

@@ -132,6 +132,11 @@ class CollusionConfig:
     #: raised, about one may be chance, and a pair needs two independent signals
     #: (``min_signals``) before it is suspicious at all.
     fdr: float = 0.05
+    #: A ring's pooled tests weigh what their q-values can say at most (the
+    #: Sellke-Bayarri-Berger bound, ``significance.evidence_weight``), capped here: a
+    #: q-value of 0.003 already reaches it, and beyond that the trade's numbers say no
+    #: more about whether it is collusion or an honest shop's bad month.
+    max_test_weight: float = 0.95
     #: The tests' null is not the honest rate itself but this many times it (and at least
     #: the floors below): honest shops vary around their category, and a pair must differ
     #: from its peers by a margin a reviewer would call abnormal, not merely detectably.

@@ -15,6 +15,8 @@ Example
 array([0.19, 0.01, 0.  ])
 >>> bh_qvalues(np.array([0.001, 0.02, 0.5])).round(3)
 array([0.003, 0.03 , 0.5  ])
+>>> evidence_weight(np.array([0.5, 0.05, 0.01, 1e-6]), cap=0.95).round(3)
+array([0.   , 0.593, 0.875, 0.95 ])
 """
 
 from __future__ import annotations
@@ -69,3 +71,25 @@ def smoothed_share(hits: np.ndarray, total: np.ndarray, prior: np.ndarray | floa
     hits = np.asarray(hits, dtype=np.float64)
     total = np.asarray(total, dtype=np.float64)
     return (hits + strength * np.asarray(prior, dtype=np.float64)) / (total + strength)
+
+
+def bayes_factor_bound(p: np.ndarray) -> np.ndarray:
+    """The most a p-value can say for the alternative: ``1 / (-e p ln p)`` for p < 1/e, else 1.
+
+    Sellke, Bayarri and Berger (2001): whatever the alternative, the Bayes
+    factor a p-value of ``p`` carries against its null is at most this. A
+    test at 0.05 is worth a likelihood ratio of at most 2.5, one at 0.001 at
+    most 53: what turns a test into a weight without a constant fitted to any
+    market.
+    """
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-300, 1 / np.e)
+    return 1.0 / (-np.e * p * np.log(p))
+
+
+def evidence_weight(p: np.ndarray, *, cap: float) -> np.ndarray:
+    """An evidence weight ``1 - 1 / B`` (B: :func:`bayes_factor_bound` of ``p``), at most ``cap``.
+
+    The scorer reads a weight ``w`` as the likelihood ratio ``1 / (1 - w)``
+    (:mod:`ringwatch.detectors.scoring`), so this is the bound itself in that reading.
+    """
+    return np.clip(1.0 - 1.0 / bayes_factor_bound(p), 0.0, cap)

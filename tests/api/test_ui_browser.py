@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from ringwatch.api.app import create_app
-from ringwatch.api.score_text import score_texts
+from ringwatch.api.score_text import score_text, score_texts
 from ringwatch.api.settings import ApiSettings
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.graph.local_store import LocalStore
@@ -476,7 +476,7 @@ def test_the_account_view_shows_rings_risk_identifiers_and_a_drawn_neighbourhood
     page.wait_for_selector(f'#account-graph[data-state="drawn"][data-owner="creator:{creator["id"]}"]')
     account = served.api("GET", f"/accounts/creator/{creator['id']}").json()
     assert page.locator("#account-name").text_content() == creator["id"]
-    assert page.locator("#account-risk").text_content() == f"risk {account['risk']:.2f}"
+    assert page.locator("#account-risk").text_content() == f"risk {score_text(account['risk'])}"
     listed = page.locator("#account-rings li[data-ring-id]")
     assert listed.count() == len(account["rings"]) >= 1
     assert page.locator(f'#account-rings li[data-ring-id="{ring["ring_id"]}"]').count() == 1

@@ -125,9 +125,14 @@ def test_self_purchase_through_own_link_is_commission_abuse(market: Market) -> N
     assert len(rings) == 1
     assert {(m.type, m.id) for m in rings[0].members} == {
         ("creator", "selfie"), ("buyer", "selfie_alt"), ("device", "selfie_phone")}
-    assert any(e.text == "all 4 orders that buyer selfie_alt placed through creator selfie's own "
-               "affiliate link were refunded after the commission was paid"
-               for e in rings[0].evidence)
+    refunds = [e for e in rings[0].evidence if e.code == "refund_after_commission"]
+    assert len(refunds) == 1
+    assert refunds[0].text.startswith(
+        "all 4 orders that buyer selfie_alt placed through creator selfie's own affiliate link "
+        "were refunded after the commission was paid, where honest trade at the same shops "
+        "would refund about 10% (q = ")
+    # 4 of 4 against 10 %: p = 1e-4, the one case judged; a weight from the test, not a constant
+    assert refunds[0].weight == pytest.approx(0.9, abs=0.06)
 
 
 def test_seller_running_a_creator_for_its_own_shop_is_self_dealing(market: Market) -> None:

@@ -108,18 +108,20 @@ def test_a_refund_item_folded_into_an_identity_ring_names_its_buyer_and_creator(
         planted_rings: list[dict[str, Any]]) -> None:
     farm = next(r for r in planted_rings if r["kind"] == "identity_ring"
                 and {"type": "creator", "id": "farm_c0"} in r["members"])
-    assert "1 of the 3 orders that buyer farm_alt placed through creator farm_c0's own " \
-           "affiliate link was refunded after the commission was paid" in [
-               e["text"] for e in farm["evidence"]]
+    said = "1 of the 3 orders that buyer farm_alt placed through creator farm_c0's own " \
+           "affiliate link was refunded after the commission was paid, where honest trade at " \
+           "the same shops would refund about 10% (q = "
+    assert any(e["text"].startswith(said) for e in farm["evidence"])
 
 
 def test_self_purchase_sentences_name_the_buyers_and_say_the_currency(
         planted_rings: list[dict[str, Any]]) -> None:
     assert "buyer selfie_alt placed 3 orders worth 120.00 USD through creator selfie's own " \
            "affiliate link" in _texts(planted_rings, "own_link_orders")
-    assert "1 of the 3 orders that buyer selfie_alt placed through creator selfie's own " \
-           "affiliate link was refunded after the commission was paid" in _texts(
-               planted_rings, "refund_after_commission")
+    said = "1 of the 3 orders that buyer selfie_alt placed through creator selfie's own " \
+           "affiliate link was refunded after the commission was paid, where honest trade at " \
+           "the same shops would refund about 10% (q = "
+    assert any(t.startswith(said) for t in _texts(planted_rings, "refund_after_commission"))
 
 
 def test_self_dealing_names_the_seller_and_its_shop(planted_rings: list[dict[str, Any]]) -> None:
