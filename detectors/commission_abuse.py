@@ -2,13 +2,17 @@
 
 * Self-purchase: the buyer shares a personal identifier (device, payout
   account, phone, email) with the creator the order is attributed to, and does
-  it repeatedly; refunds after the commission was paid make it worse, weighed
-  as a test: an exact binomial tail against the refund share honest trade at
-  the same shops shows (lifted as collusion lifts it), every case's test
-  through Benjamini-Hochberg together, the q-value read as a weight by its
-  Bayes-factor bound (``significance.evidence_weight``).
+  it repeatedly; refunds after the commission was paid make it worse.
 * Self-dealing: a seller and a creator who brings commissioned orders to the
   seller's own shop share a personal identifier.
+
+Each count is weighed as a test, not by a constant: how much of the linked
+accounts' trade goes to the creator's link (or the seller's shops) against
+that link's (those shops') share of the market, and refunds after the
+commission against the refund share honest trade at the same shops shows
+(lifted as collusion lifts it). Every case's test goes through
+Benjamini-Hochberg together and the q-value becomes a weight by its
+Bayes-factor bound (``significance.evidence_weight``).
 
 Hub identifiers (shared by more than ``max_sharing`` accounts) and allowlisted
 ones never count: a payment aggregator's payout account does not make every
@@ -92,6 +96,7 @@ def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig(),
         cases["refund_null"].to_numpy()))
     cases["refund_weight"] = evidence_weight(cases["q_refund"].to_numpy(),
                                              cap=norms.max_test_weight)
+    _test_preference(cases, orders, own, norms)
     own = own[own["creator_id"].isin(cases.index)]
     ties = ties.merge(own[["buyer_id", "creator_id"]].drop_duplicates(),
                       on=["buyer_id", "creator_id"])
@@ -114,6 +119,35 @@ def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig(),
     return rings
 
 
+def _test_preference(cases: pd.DataFrame, orders: pd.DataFrame, own: pd.DataFrame,
+                     norms: CollusionConfig) -> None:
+    """Add to ``cases`` how far the linked buyers prefer their creator's link beyond chance.
+
+    Of all the orders a case's linked buyers placed through any creator's
+    link (``through_any``), those through the creator's own link are tested
+    against the creator's share of the market's attributed orders, lifted by
+    ``norms.refund_lift`` (a buyer who likes a creator's picks comes back to
+    it): an exact binomial tail, every case through Benjamini-Hochberg
+    together, the q-value read as a weight (``significance.evidence_weight``).
+    A relative's two orders among forty is no preference; a second account
+    that buys nowhere else is.
+    """
+    attributed = orders[orders["creator_id"] != ""]
+    total = float(attributed["orders"].sum())
+    share = attributed.groupby("creator_id")["orders"].sum() / max(total, 1.0)
+    per_buyer = attributed.groupby("buyer_id")["orders"].sum()
+    linked = own[["creator_id", "buyer_id"]].drop_duplicates()
+    linked = linked.assign(through_any=per_buyer.reindex(linked["buyer_id"]).to_numpy())
+    cases["through_any"] = linked.groupby("creator_id")["through_any"].sum().reindex(
+        cases.index).fillna(cases["orders"]).to_numpy()
+    cases["link_share"] = share.reindex(cases.index).fillna(0.0).to_numpy()
+    cases["q_preference"] = bh_qvalues(binomial_tail(
+        cases["orders"].to_numpy(), cases["through_any"].to_numpy(),
+        np.minimum(norms.refund_lift * cases["link_share"].to_numpy(), 1.0)))
+    cases["preference_weight"] = evidence_weight(cases["q_preference"].to_numpy(),
+                                                 cap=norms.max_test_weight)
+
+
 def _own_link_evidence(creator: str, buyers: list[str], case: pd.Series) -> list[Evidence]:
     """The orders a creator's linked buyers placed through its own link, and their refunds.
 
@@ -127,7 +161,11 @@ def _own_link_evidence(creator: str, buyers: list[str], case: pd.Series) -> list
     evidence = [Evidence(
         "own_link_orders",
         f"{who} placed {count(orders, 'order')} worth {money(case['gmv'], case['currency'])} "
-        f"through {link}", min(0.6, 0.1 * orders))]
+        f"through {link}: {orders:,} of the {count(int(case['through_any']), 'order')} "
+        f"{verb(len(buyers), 'it', 'they')} placed through creators' links, where creator "
+        f"{creator} brings {case['link_share']:.2%} of the market's attributed orders "
+        f"(q = {case['q_preference']:.2g}, over every case judged)",
+        float(case["preference_weight"]))]
     if refunded:
         share = (f"all {count(orders, 'order')}" if refunded == orders
                  else f"{refunded:,} of the {count(orders, 'order')}")
@@ -140,8 +178,15 @@ def _own_link_evidence(creator: str, buyers: list[str], case: pd.Series) -> list
     return evidence
 
 
-def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -> list[Finding]:
-    """Sellers who run a creator account that earns commission at their own shop."""
+def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig(),
+                      norms: CollusionConfig = CollusionConfig()) -> list[Finding]:
+    """Sellers who run a creator account that earns commission at their own shop.
+
+    How much of the creator's trade goes to the seller's shops is tested
+    against those shops' share of the market's attributed orders, lifted by
+    ``norms.refund_lift`` (a creator may well favour a shop it likes), as
+    :func:`_test_preference` tests a self-purchase.
+    """
     ties = personal_ties(ctx, config, "seller", "creator").rename(
         columns={"left": "seller_id", "right": "creator_id"})
     if ties.empty:
@@ -155,7 +200,19 @@ def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -
         orders=("orders", "sum"), commission=("commission_total", "sum"),
         shops=("shop_id", lambda s: sorted(set(s))))
     per_pair["currency"] = group_currency(own, ["seller_id", "creator_id"])
-    cases = per_pair[per_pair["orders"] >= config.min_self_dealing_orders]
+    cases = per_pair[per_pair["orders"] >= config.min_self_dealing_orders].copy()
+    total = float(trade["orders"].sum())
+    seller_share = trade.groupby("seller_id")["orders"].sum() / max(total, 1.0)
+    creator_orders = trade.groupby("creator_id")["orders"].sum()
+    cases["through_any"] = creator_orders.reindex(
+        cases.index.get_level_values("creator_id")).to_numpy()
+    cases["shop_share"] = seller_share.reindex(
+        cases.index.get_level_values("seller_id")).fillna(0.0).to_numpy()
+    cases["q_preference"] = bh_qvalues(binomial_tail(
+        cases["orders"].to_numpy(), cases["through_any"].to_numpy(),
+        np.minimum(norms.refund_lift * cases["shop_share"].to_numpy(), 1.0)))
+    cases["preference_weight"] = evidence_weight(cases["q_preference"].to_numpy(),
+                                                 cap=norms.max_test_weight)
     ties_by = dict(tuple(ties.groupby(["seller_id", "creator_id"])))
     rings = []
     for (seller, creator), case in cases.iterrows():
@@ -168,8 +225,12 @@ def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig()) -
             "own_shop_commission",
             f"creator {creator} earned {money(case['commission'], case['currency'])} commission "
             f"on {count(int(case['orders']), 'order')} at seller {seller}'s own "
-            f"{plural(len(case['shops']), 'shop')} {listed(case['shops'])}",
-            min(0.6, 0.1 * case["orders"])))
+            f"{plural(len(case['shops']), 'shop')} {listed(case['shops'])}: "
+            f"{int(case['orders']):,} of the {count(int(case['through_any']), 'order')} it "
+            f"brought to any shop, where seller {seller}'s shops take "
+            f"{case['shop_share']:.2%} of the market's attributed orders "
+            f"(q = {case['q_preference']:.2g}, over every case judged)",
+            float(case["preference_weight"])))
         rings.append(Finding(KIND, frozenset(members), evidence,
                              {"scheme": "self_dealing", "own_shop_orders": int(case["orders"])}))
     return rings
@@ -179,7 +240,7 @@ def find_commission_abuse(ctx: MarketContext, config: AbuseConfig = AbuseConfig(
                           norms: CollusionConfig = CollusionConfig()) -> list[Finding]:
     """All commission-abuse cases: self-purchase and self-dealing (``norms``: see
     :func:`find_self_purchase`)."""
-    return find_self_purchase(ctx, config, norms) + find_self_dealing(ctx, config)
+    return find_self_purchase(ctx, config, norms) + find_self_dealing(ctx, config, norms)
 
 
 def _worked_on(ctx: MarketContext) -> WorkedOn:

@@ -116,8 +116,10 @@ def test_a_refund_item_folded_into_an_identity_ring_names_its_buyer_and_creator(
 
 def test_self_purchase_sentences_name_the_buyers_and_say_the_currency(
         planted_rings: list[dict[str, Any]]) -> None:
-    assert "buyer selfie_alt placed 3 orders worth 120.00 USD through creator selfie's own " \
-           "affiliate link" in _texts(planted_rings, "own_link_orders")
+    assert any(t.startswith(
+        "buyer selfie_alt placed 3 orders worth 120.00 USD through creator selfie's own "
+        "affiliate link: 3 of the 3 orders it placed through creators' links, where creator "
+        "selfie brings ") for t in _texts(planted_rings, "own_link_orders"))
     said = "1 of the 3 orders that buyer selfie_alt placed through creator selfie's own " \
            "affiliate link was refunded after the commission was paid, where honest trade at " \
            "the same shops would refund about 10% (q = "
@@ -125,8 +127,10 @@ def test_self_purchase_sentences_name_the_buyers_and_say_the_currency(
 
 
 def test_self_dealing_names_the_seller_and_its_shop(planted_rings: list[dict[str, Any]]) -> None:
-    assert "creator own_c earned 24.00 USD commission on 4 orders at seller own_sel's own shop " \
-           "own_s" in _texts(planted_rings, "own_shop_commission")
+    assert any(t.startswith(
+        "creator own_c earned 24.00 USD commission on 4 orders at seller own_sel's own shop "
+        "own_s: 4 of the 4 orders it brought to any shop, where seller own_sel's shops take ")
+        for t in _texts(planted_rings, "own_shop_commission"))
 
 
 def test_collusion_sentences_name_buyers_shops_creators_and_devices(
