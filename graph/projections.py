@@ -127,6 +127,12 @@ def normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
     Both stores pass their result through here, so equal content gives equal frames.
     """
+    return _normalised(frame, name, None)
+
+
+def _normalised(frame: pd.DataFrame, name: str, order: np.ndarray | None) -> pd.DataFrame:
+    """:func:`normalise`, given the rows' key order when the caller knows it already (the
+    positions :func:`key_order` would give: ``arange`` for a frame sorted by its key)."""
     spec = PROJECTIONS[name]
     if frame.empty:
         frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in spec.columns})
@@ -144,7 +150,11 @@ def normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         else:
             values = pd.to_numeric(values).astype(np.float64).fillna(0.0).round(FLOAT_DECIMALS)
         out[column] = values
-    return out.take(key_order(out, spec.key)).reset_index(drop=True)
+    if order is None:
+        order = key_order(out, spec.key)
+    elif np.array_equal(order, np.arange(len(out))):
+        return out
+    return out.take(order).reset_index(drop=True)
 
 
 def key_order(frame: pd.DataFrame, key: tuple[str, ...]) -> np.ndarray:
@@ -257,9 +267,26 @@ class _CodedFacts:
 
 
 def _encoded(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
-    """Arrow's dictionary codes of a column (int64, -1 where missing) and the value of each code."""
+    """Codes of a column (int64, -1 where missing) and the value of each code.
+
+    Text is numbered in its sort order (Arrow's byte order, which is
+    :func:`key_order`'s), so that groups keyed by codes sort as their text
+    would: sorting ten thousands of integers instead of sorting the text.
+    """
     encoded = pc.dictionary_encode(_arrow(values)).combine_chunks()
-    return encoded.indices.fill_null(-1).to_numpy().astype(np.int64), encoded.dictionary
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    names = encoded.dictionary
+    if not _is_text(names.type):
+        return codes, names
+    order = pc.sort_indices(names).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1  # a missing value (code -1) stays missing
+    return rank[codes], names.take(pa.array(order))
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
 def _arrow(values: pd.Series) -> pa.ChunkedArray:
@@ -378,9 +405,11 @@ def _group_key(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
 
 
 def _grouped_by_codes(facts: _CodedFacts, frame: pd.DataFrame, keys: list[str],
-                      aggregations: dict[str, tuple[str, str]]) -> pd.DataFrame:
+                      aggregations: dict[str, tuple[str, str]],
+                      ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """``frame`` (rows of ``facts``) grouped by the coded ``keys`` and aggregated, with each
-    key's text back in its ``<key>_id`` column.
+    key's text back in its ``<key>_id`` column; and the groups' key order, when the codes
+    give it (every key text: see :func:`_encoded`), for :func:`_normalised`.
 
     Rows with a missing key drop out, as pandas' group-by drops them; within a
     group the rows keep their order, so every sum adds the same numbers in the
@@ -395,11 +424,14 @@ def _grouped_by_codes(facts: _CodedFacts, frame: pd.DataFrame, keys: list[str],
     key = _group_key([frame[k].to_numpy() for k in keys], sizes)
     grouped = frame.groupby(key, sort=False).agg(**aggregations)
     at = grouped.index.to_numpy()
+    order = np.argsort(at, kind="stable") if all(_is_text(facts.names[k].type) for k in keys) \
+        else None
     columns = {}
     for name, size in zip(reversed(keys), reversed(sizes), strict=True):
         at, code = np.divmod(at, size)
         columns[f"{name}_id"] = facts.names[name].take(pa.array(code)).to_pandas()
-    return grouped.reset_index(drop=True).assign(**{f"{k}_id": columns[f"{k}_id"] for k in keys})
+    grouped = grouped.reset_index(drop=True).assign(**{f"{k}_id": columns[f"{k}_id"] for k in keys})
+    return grouped, order
 
 
 def _creator_shop_trade(t: Tables) -> pd.DataFrame:
@@ -409,23 +441,25 @@ def _creator_shop_trade(t: Tables) -> pd.DataFrame:
     if (frame["buyer"].to_numpy() < 0).any():  # a missing buyer is no buyer (nunique skips it)
         frame = frame.assign(buyer=frame["buyer"].where(frame["buyer"] >= 0))
     frame, names = _with_coded_currency(facts, frame)
-    return _settle_currency(_grouped_by_codes(facts, frame, ["creator", "shop"], dict(
+    grouped, order = _grouped_by_codes(facts, frame, ["creator", "shop"], dict(
         orders=("amount", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
         refunded_after_commission=("refunded_after_commission", "sum"),
         commissions=("commissions", "sum"), commission_total=("commission_total", "sum"),
         rate_total=("rate_total", "sum"), buyers=("buyer", "nunique"),
         currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
-    )), names)
+    ))
+    return _normalised(_settle_currency(grouped, names), "creator_shop_trade", order)
 
 
 def _buyer_orders(t: Tables) -> pd.DataFrame:
     facts = _shared_order_facts(t)
     frame, names = _with_coded_currency(facts, facts.frame)
-    return _settle_currency(_grouped_by_codes(facts, frame, ["buyer", "shop", "creator"], dict(
+    grouped, order = _grouped_by_codes(facts, frame, ["buyer", "shop", "creator"], dict(
         orders=("amount", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
         refunded_after_commission=("refunded_after_commission", "sum"),
         currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
-    )), names)
+    ))
+    return _normalised(_settle_currency(grouped, names), "buyer_orders", order)
 
 
 def _affiliations(t: Tables) -> pd.DataFrame:
@@ -442,14 +476,16 @@ def _allowlist(t: Tables) -> pd.DataFrame:
                          "expires_at_ms": epoch_ms(a["expires_at"])})
 
 
-FROM_TABLES: dict[str, Callable[[Tables], pd.DataFrame]] = {
-    "creators": _creators,
-    "shops": _shops,
-    "identity_links": _identity_links,
-    "creator_shop_trade": _creator_shop_trade,
-    "buyer_orders": _buyer_orders,
-    "affiliations": _affiliations,
-    "allowlist": _allowlist,
+#: Each projection's rows from the tables; ``True``: normalised already (the order projections
+#: know their key order from their codes).
+FROM_TABLES: dict[str, tuple[Callable[[Tables], pd.DataFrame], bool]] = {
+    "creators": (_creators, False),
+    "shops": (_shops, False),
+    "identity_links": (_identity_links, False),
+    "creator_shop_trade": (_creator_shop_trade, True),
+    "buyer_orders": (_buyer_orders, True),
+    "affiliations": (_affiliations, False),
+    "allowlist": (_allowlist, False),
 }
 
 
@@ -457,4 +493,6 @@ def from_tables(tables: Tables, name: str) -> pd.DataFrame:
     """Compute projection ``name`` from snapshot-shaped tables (the local store's way)."""
     if name not in PROJECTIONS:
         raise KeyError(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
-    return normalise(FROM_TABLES[name](tables), name)
+    build, normalised = FROM_TABLES[name]
+    frame = build(tables)
+    return frame if normalised else normalise(frame, name)
