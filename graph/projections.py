@@ -290,8 +290,11 @@ def _is_text(arrow_type: pa.DataType) -> bool:
 
 
 def _arrow(values: pd.Series) -> pa.ChunkedArray:
-    """A column as Arrow (no copy for the stores' Arrow-backed text)."""
+    """A column as Arrow (no copy for the stores' Arrow-backed text; a column of nothing but
+    missing values, as a hand-built empty table has, as text)."""
     arr = pa.Array.from_pandas(values)
+    if pa.types.is_null(arr.type):
+        arr = arr.cast(pa.string())
     return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
 
 
