@@ -21,7 +21,6 @@ import heapq
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -103,48 +102,44 @@ class LocalGraph:
         """
         previous = _current_or_none(self.generations)
         new = self.generations.begin()
-        written = {spec.name: len(snapshot[spec.name]) for spec in TABLES}
-        carried: dict[str, Path] = {}
+        written: dict[str, int] = {}
         tables: dict[str, pd.DataFrame] = {}
         for spec in TABLES:
             frame = snapshot[spec.name]
+            written[spec.name] = len(frame)
+            target = new.directory / f"{spec.name}.parquet"
             old_path = None if replace else _path(previous, spec.name)
             if frame.empty and old_path is not None and old_path.exists():
-                carried[spec.name] = old_path
-                tables[spec.name] = _read(old_path, spec.name)
+                _link_or_copy(old_path, target)
+                tables[spec.name] = _read(target, spec.name)
+                if progress:
+                    progress(spec.name, 0)
                 continue
             old = _read(old_path, spec.name) if old_path is not None else None
             merged = frame if old is None or old.empty else pd.concat([old, frame], ignore_index=True)
-            tables[spec.name] = merged.drop_duplicates(list(spec.key), keep="last", ignore_index=True)
-        # The projections are computed while the tables are written: Parquet's encoding leaves
-        # the interpreter free, so the two share both cores.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="projections") as pool:
-            projections = pool.submit(_projections, tables)
-            for spec in TABLES:
-                target = new.directory / f"{spec.name}.parquet"
-                if spec.name in carried:
-                    _link_or_copy(carried[spec.name], target)
-                else:
-                    tables[spec.name].to_parquet(target, index=False)
-                    self.generations.written(target)
-                self._cache[spec.name] = tables[spec.name]
-                self._stamps[spec.name] = (target, file_stamp(target))
-                if progress:
-                    progress(spec.name, 0 if spec.name in carried else written[spec.name])
-            for name, frame in projections.result().items():
-                self._write_projection(new, name, frame)
+            merged = merged.drop_duplicates(list(spec.key), keep="last", ignore_index=True)
+            merged.to_parquet(target, index=False)
+            self.generations.written(target)
+            self._cache[spec.name] = merged
+            self._stamps[spec.name] = (target, file_stamp(target))
+            tables[spec.name] = merged
+            if progress:
+                progress(spec.name, len(frame))
+        self._write_projections(new, tables)
         if before_commit:
             before_commit()
         self.generations.commit(new, previous)
         return written
 
-    def _write_projection(self, generation: Generation, name: str, frame: pd.DataFrame) -> None:
-        """Write projection ``name`` into ``generation`` (and keep it for this process's reads)."""
-        target = _projection_path(generation, name)
-        frame.to_parquet(target, index=False)
-        self.generations.written(target)
-        self._cache[_PROJECTION + name] = frame
-        self._stamps[_PROJECTION + name] = (target, file_stamp(target))
+    def _write_projections(self, generation: Generation, tables: Mapping[str, pd.DataFrame]) -> None:
+        """Compute every projection of the generation's tables and write it into the generation."""
+        for name in PROJECTIONS:
+            frame = from_tables(tables, name)
+            target = _projection_path(generation, name)
+            frame.to_parquet(target, index=False)
+            self.generations.written(target)
+            self._cache[_PROJECTION + name] = frame
+            self._stamps[_PROJECTION + name] = (target, file_stamp(target))
 
     def clear_locked(self) -> None:
         """Delete every generation and the pointer; the caller holds the lock."""
@@ -287,11 +282,6 @@ _PROJECTION = "projection-"
 def _projection_path(generation: Generation, name: str) -> Path:
     """Where projection ``name`` of ``generation`` is stored."""
     return generation.directory / f"{_PROJECTION}{name}.parquet"
-
-
-def _projections(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Every projection of a generation's tables."""
-    return {name: from_tables(tables, name) for name in PROJECTIONS}
 
 
 def _path(generation: Generation | None, name: str) -> Path | None:
