@@ -9,7 +9,9 @@ runs in a fresh process on the same snapshot; floor and run alternate
 ``--repeat`` times and the figure is the ratio of their medians (this machine
 is noisy: read the ratio, not the seconds). Peak memory is the run process's
 maximum resident set. A third child runs the same application functions as
-the command line with a clock at every stage and prints the profile.
+the command line with a clock at every stage and prints the profile, and the
+time a fresh store object takes to read every projection (the local store
+writes them into the load's generation, so this is a Parquet read).
 
 Target (issue 18): at most 1.5x the floor at 2 M rows (generator scale about
 21), and time growing no faster than n^1.1 from 1 M to 10 M rows.
@@ -84,7 +86,7 @@ result = load_snapshot(data, quarantine_dir=out / "quarantine")
 mark("read + validate")
 store = LocalStore(store_dir)
 store.write_snapshot(result.snapshot)
-mark("write the local store")
+mark("write the local store + projections")
 step = [None]
 def progress(name):
     if step[0] is not None:
@@ -96,7 +98,13 @@ run = detect_into(store, out, progress=progress)
 mark("detect: " + step[0] + " + rings.jsonl, run.json")
 cli._write_report(store, out, run, top=20, summary=result.summary.as_dict())
 mark("report.html")
-print(json.dumps(stages))
+from ringwatch.graph.projections import PROJECTIONS
+fresh = LocalStore(store_dir)  # as a later `detect` process opens it: nothing cached
+started = time.perf_counter()
+for name in PROJECTIONS:
+    fresh.projection(name)
+reads = time.perf_counter() - started
+print(json.dumps({"stages": stages, "projection_reads": reads}))
 """
 
 
@@ -134,11 +142,14 @@ def measure(snapshot: Path, work: Path, repeat: int) -> tuple[float, float, floa
     return statistics.median(floors), statistics.median(runs), max(peaks)
 
 
-def profile(snapshot: Path, work: Path) -> list[tuple[str, float]]:
+def profile(snapshot: Path, work: Path) -> tuple[list[tuple[str, float]], float]:
+    """Seconds per stage of one run, and of reading every projection from the loaded store
+    afresh (what "reading projections" costs the store; the rest of that stage is the
+    detectors' preparation of the shared arrays)."""
     target = work / "profile"
     shutil.rmtree(target, ignore_errors=True)
-    return [tuple(s) for s in json.loads(child(PROFILE, str(snapshot), str(target / "out"),
-                                               str(target / "store")))]
+    found = json.loads(child(PROFILE, str(snapshot), str(target / "out"), str(target / "store")))
+    return [tuple(s) for s in found["stages"]], found["projection_reads"]
 
 
 def main() -> None:
@@ -156,10 +167,11 @@ def main() -> None:
         results.append((rows, run))
         print(f"scale {scale:g}: {rows:,} rows; run {run:.2f} s against the floor's {floor:.2f} s: "
               f"{run / floor:.2f}x (target <= 1.5x); peak {peak:.2f} GiB", flush=True)
-        stages = profile(snapshot, work)
+        stages, reads = profile(snapshot, work)
         total = sum(s for _, s in stages)
         for name, seconds in stages:
             print(f"    {name:<42} {seconds:7.2f} s  {seconds / total:6.1%}")
+        print(f"    (every projection read from the loaded store afresh: {reads:.2f} s)")
     for (r0, t0), (r1, t1) in itertools.pairwise(results):
         print(f"growth {r0:,} -> {r1:,} rows: time x{t1 / t0:.2f} for rows x{r1 / r0:.2f}, "
               f"exponent {math.log(t1 / t0) / math.log(r1 / r0):.2f} (target <= 1.1 from 1 M to 10 M)")

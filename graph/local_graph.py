@@ -5,6 +5,14 @@ projections (aggregations over edges), which pandas computes vectorised from
 the tables in seconds at ten million rows, and Parquet persists them so that a
 later ``detect`` or ``serve`` process sees what ``load`` wrote. Node and
 relationship counts follow the same graph model as the Neo4j store.
+
+The projections are a function of the snapshot generation, so a load computes
+them once and writes them into the generation beside its tables
+(``projection-NAME.parquet``): a detection run then reads seven small files
+instead of every table and the joins over them (a third of a run at ten
+million rows), and since they are written before the generation is switched
+to, they can never be stale. A generation written before they were stored
+gets them computed from its tables at read, as before.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from .errors import IncompleteGenerationError
 from .local_files import file_stamp
 from .local_generations import Generation, Generations
 from .model import identifier_labels
-from .projections import from_tables
+from .projections import PROJECTIONS, from_tables
 from .store import node_order
 
 
@@ -95,6 +103,7 @@ class LocalGraph:
         previous = _current_or_none(self.generations)
         new = self.generations.begin()
         written: dict[str, int] = {}
+        tables: dict[str, pd.DataFrame] = {}
         for spec in TABLES:
             frame = snapshot[spec.name]
             written[spec.name] = len(frame)
@@ -102,6 +111,7 @@ class LocalGraph:
             old_path = None if replace else _path(previous, spec.name)
             if frame.empty and old_path is not None and old_path.exists():
                 _link_or_copy(old_path, target)
+                tables[spec.name] = _read(target, spec.name)
                 if progress:
                     progress(spec.name, 0)
                 continue
@@ -112,12 +122,24 @@ class LocalGraph:
             self.generations.written(target)
             self._cache[spec.name] = merged
             self._stamps[spec.name] = (target, file_stamp(target))
+            tables[spec.name] = merged
             if progress:
                 progress(spec.name, len(frame))
+        self._write_projections(new, tables)
         if before_commit:
             before_commit()
         self.generations.commit(new, previous)
         return written
+
+    def _write_projections(self, generation: Generation, tables: Mapping[str, pd.DataFrame]) -> None:
+        """Compute every projection of the generation's tables and write it into the generation."""
+        for name in PROJECTIONS:
+            frame = from_tables(tables, name)
+            target = _projection_path(generation, name)
+            frame.to_parquet(target, index=False)
+            self.generations.written(target)
+            self._cache[_PROJECTION + name] = frame
+            self._stamps[_PROJECTION + name] = (target, file_stamp(target))
 
     def clear_locked(self) -> None:
         """Delete every generation and the pointer; the caller holds the lock."""
@@ -153,7 +175,20 @@ class LocalGraph:
         return {k: int(v) for k, v in counts.items()}
 
     def projection(self, name: str) -> pd.DataFrame:
-        return from_tables(self.tables(), name)
+        """Projection ``name`` of the current generation: as its load wrote it, or, for a
+        generation written before projections were stored, computed from its tables."""
+        if name not in PROJECTIONS:
+            return from_tables(self.tables(), name)  # (raises, naming the known ones)
+        generation = self.generations.current()
+        path = _projection_path(generation, name) if generation is not None else None
+        if path is None or not path.exists():
+            return from_tables(self.tables(), name)
+        stamp = (path, file_stamp(path))
+        key = _PROJECTION + name
+        if key not in self._cache or self._stamps.get(key) != stamp:
+            self._cache[key] = pd.read_parquet(path)
+            self._stamps[key] = stamp
+        return self._cache[key].copy(deep=False)  # a caller's new column stays its own
 
     # --- accounts and neighbourhoods ---------------------------------------------------------
     #
@@ -238,6 +273,15 @@ class LocalGraph:
                     pairs = rows[[column, other_column]].dropna().drop_duplicates()
                     pairs = pairs[pairs[other_column] != ""]
                     _add_pairs(found, node_type, pairs[column], other_type, pairs[other_column])
+
+
+#: A stored projection's file name in its generation, before the projection's name (and cache key).
+_PROJECTION = "projection-"
+
+
+def _projection_path(generation: Generation, name: str) -> Path:
+    """Where projection ``name`` of ``generation`` is stored."""
+    return generation.directory / f"{_PROJECTION}{name}.parquet"
 
 
 def _path(generation: Generation | None, name: str) -> Path | None:

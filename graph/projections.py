@@ -17,6 +17,7 @@ runs ``cypher/projection_<name>.cypher`` and passes its rows through
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -126,6 +127,12 @@ def normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
     Both stores pass their result through here, so equal content gives equal frames.
     """
+    return _normalised(frame, name, None)
+
+
+def _normalised(frame: pd.DataFrame, name: str, order: np.ndarray | None) -> pd.DataFrame:
+    """:func:`normalise`, given the rows' key order when the caller knows it already (the
+    positions :func:`key_order` would give: ``arange`` for a frame sorted by its key)."""
     spec = PROJECTIONS[name]
     if frame.empty:
         frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in spec.columns})
@@ -143,7 +150,11 @@ def normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         else:
             values = pd.to_numeric(values).astype(np.float64).fillna(0.0).round(FLOAT_DECIMALS)
         out[column] = values
-    return out.take(key_order(out, spec.key)).reset_index(drop=True)
+    if order is None:
+        order = key_order(out, spec.key)
+    elif np.array_equal(order, np.arange(len(out))):
+        return out
+    return out.take(order).reset_index(drop=True)
 
 
 def key_order(frame: pd.DataFrame, key: tuple[str, ...]) -> np.ndarray:
@@ -238,46 +249,123 @@ def _identity_links(t: Tables) -> pd.DataFrame:
     })
 
 
-def order_facts(t: Tables) -> pd.DataFrame:
-    """Orders with their commissions folded in: count, amount, rate sum, refund-after-commission.
+@dataclass(frozen=True)
+class _CodedFacts:
+    """Orders with their commissions folded in (count, amount, rate sum, refunded after a
+    commission), each buyer, shop and creator id and currency an integer code into ``names``.
 
-    Also the order's ``currency`` (see :func:`order_currency`).
+    Joining and grouping ten million rows on integer codes instead of text
+    is several times faster (pandas hashes every string of a text key for a
+    merge or a group-by, and again for each of them); the text comes back
+    only for the groups, a fraction of the rows. Codes are -1 where the id
+    is missing (never for ``creator``: a missing creator is ``""``, organic);
+    currencies are :func:`order_currency`'s codes.
     """
-    orders = t["orders"][["order_id", "buyer_id", "shop_id", "creator_id", "amount", "status",
-                          "refunded_at"]].assign(currency=order_currency(t["orders"]["currency"]))
-    commissions = t["commissions"][["order_id", "amount", "rate", "created_at", "status"]]
-    if orders.empty or commissions.empty:  # (pandas cannot merge empty Arrow-backed keys)
-        commissions = commissions.iloc[:0]
-        facts = orders.assign(commissions=0, commission_total=0.0, rate_total=0.0,
+
+    frame: pd.DataFrame
+    names: dict[str, pa.Array]
+
+
+def _encoded(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Codes of a column (int64, -1 where missing) and the value of each code.
+
+    Text is numbered in its sort order (Arrow's byte order, which is
+    :func:`key_order`'s), so that groups keyed by codes sort as their text
+    would: sorting ten thousands of integers instead of sorting the text.
+    """
+    encoded = pc.dictionary_encode(_arrow(values)).combine_chunks()
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    names = encoded.dictionary
+    if not _is_text(names.type):
+        return codes, names
+    order = pc.sort_indices(names).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1  # a missing value (code -1) stays missing
+    return rank[codes], names.take(pa.array(order))
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _arrow(values: pd.Series) -> pa.ChunkedArray:
+    """A column as Arrow (no copy for the stores' Arrow-backed text; a column of nothing but
+    missing values, as a hand-built empty table has, as text)."""
+    arr = pa.Array.from_pandas(values)
+    if pa.types.is_null(arr.type):
+        arr = arr.cast(pa.string())
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _joint_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of two columns of the same ids in one numbering (equal ids, equal codes; every
+    missing id one code of its own, as pandas matches missing keys in a merge)."""
+    arr = pa.chunked_array(_arrow(left).chunks + _arrow(right).chunks)
+    encoded = pc.dictionary_encode(arr, null_encoding="encode").combine_chunks()
+    codes = encoded.indices.to_numpy().astype(np.int64)
+    return codes[:len(left)], codes[len(left):]
+
+
+def _coded_order_facts(t: Tables) -> _CodedFacts:
+    """:func:`order_facts` on integer codes: the two order projections' common work.
+
+    No text column is carried through the joins: ids are codes, statuses are
+    the booleans the aggregations need, currencies are codes into ``names``.
+    """
+    source = t["orders"]
+    buyer, buyer_names = _encoded(source["buyer_id"])
+    shop, shop_names = _encoded(source["shop_id"])
+    creator, creator_names = _encoded(source["creator_id"].fillna(""))
+    currency, currency_names = pd.factorize(order_currency(source["currency"]))
+    refunded = (source["status"] == "refunded").to_numpy(dtype=bool, na_value=False)
+    orders = pd.DataFrame({
+        "buyer": buyer, "shop": shop, "creator": creator, "amount": source["amount"].to_numpy(),
+        "refunded": refunded.astype(np.int64), "currency": currency,
+    })
+    names = {"buyer": buyer_names, "shop": shop_names, "creator": creator_names,
+             "currency": pa.array(np.asarray(currency_names, dtype=object), pa.string())}
+    commissions = t["commissions"]
+    if orders.empty or commissions.empty:
+        frame = orders.assign(commissions=0, commission_total=0.0, rate_total=0.0,
                               refunded_after_commission=0)
-        facts["refunded"] = (facts["status"] == "refunded").astype(np.int64)
-        facts["creator_id"] = facts["creator_id"].fillna("")
-        return facts
-    commissions = commissions.merge(orders[["order_id", "refunded_at", "status"]], on="order_id",
-                                    suffixes=("", "_order"))
+        return _CodedFacts(frame, names)
+    order_code, paid_code = _joint_codes(source["order_id"], commissions["order_id"])
+    orders["order"] = order_code
+    paid = pd.DataFrame({
+        "order": paid_code, "amount": commissions["amount"].to_numpy(),
+        "rate": commissions["rate"].to_numpy(), "created_at": commissions["created_at"].array,
+        "settled": commissions["status"].isin(["paid", "reversed"]).to_numpy(dtype=bool,
+                                                                              na_value=False),
+    })
+    paid = paid.merge(pd.DataFrame({"order": order_code, "refunded_at": source["refunded_at"].array,
+                                    "order_refunded": refunded}), on="order")
     paid_before_refund = (
-        commissions["status"].isin(["paid", "reversed"])
-        & (commissions["status_order"] == "refunded")
-        & (commissions["created_at"] < commissions["refunded_at"])
+        paid["settled"] & paid["order_refunded"] & (paid["created_at"] < paid["refunded_at"])
     )
-    per_order = commissions.assign(after=paid_before_refund).groupby("order_id").agg(
+    per_order = paid.assign(after=paid_before_refund).groupby("order").agg(
         commissions=("amount", "size"), commission_total=("amount", "sum"),
         rate_total=("rate", "sum"), after=("after", "any"),
     )
-    facts = orders.merge(per_order, left_on="order_id", right_index=True, how="left")
-    facts["commissions"] = facts["commissions"].fillna(0).astype(np.int64)
-    facts["commission_total"] = facts["commission_total"].fillna(0.0)
-    facts["rate_total"] = facts["rate_total"].fillna(0.0)
-    facts["refunded_after_commission"] = facts["after"].fillna(False).astype(bool).astype(np.int64)
-    facts["refunded"] = (facts["status"] == "refunded").astype(np.int64)
-    facts["creator_id"] = facts["creator_id"].fillna("")
-    return facts
+    frame = orders.merge(per_order, left_on="order", right_index=True, how="left")
+    frame["commissions"] = frame["commissions"].fillna(0).astype(np.int64)
+    frame["commission_total"] = frame["commission_total"].fillna(0.0)
+    frame["rate_total"] = frame["rate_total"].fillna(0.0)
+    frame["refunded_after_commission"] = frame["after"].fillna(False).astype(bool).astype(np.int64)
+    return _CodedFacts(frame.drop(columns=["order", "after"]), names)
 
 
 def _with_currency_codes(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
     """``facts`` with its currencies as integer codes (twice: the group's min and max)."""
     codes, names = pd.factorize(facts["currency"])
     return facts.assign(currency_lo=codes, currency_hi=codes), names
+
+
+def _with_coded_currency(facts: _CodedFacts, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
+    """:func:`_with_currency_codes` for coded facts, whose currencies are codes already."""
+    codes = frame["currency"]
+    names = pd.Index(facts.names["currency"].to_pylist(), dtype=object)
+    return frame.assign(currency_lo=codes, currency_hi=codes), names
 
 
 def _settle_currency(grouped: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
@@ -287,11 +375,11 @@ def _settle_currency(grouped: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
 
 
 #: Order facts per orders table (by id), kept while that table object lives: see _shared_order_facts.
-_FACTS: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
+_FACTS: dict[int, tuple[weakref.ref, _CodedFacts]] = {}
 
 
-def _shared_order_facts(t: Tables) -> pd.DataFrame:
-    """:func:`order_facts` of ``t``, computed once for the two order projections.
+def _shared_order_facts(t: Tables) -> _CodedFacts:
+    """:func:`_coded_order_facts` of ``t``, computed once for the two order projections.
 
     ``creator_shop_trade`` and ``buyer_orders`` both start from the order facts;
     a detection run asks for both from the same cached tables, and the join is
@@ -304,33 +392,77 @@ def _shared_order_facts(t: Tables) -> pd.DataFrame:
     held = _FACTS.get(id(orders))
     if held is not None and held[0]() is commissions:
         return held[1]
-    facts = order_facts(t)
+    facts = _coded_order_facts(t)
     _FACTS[id(orders)] = (weakref.ref(commissions), facts)
     weakref.finalize(orders, _FACTS.pop, id(orders), None)
     return facts
 
 
+def _group_key(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    """One int64 per row for a group-by on several code columns (codes >= 0)."""
+    key = codes[0].copy()
+    for more, size in zip(codes[1:], sizes[1:], strict=True):
+        key *= size
+        key += more
+    return key
+
+
+def _grouped_by_codes(facts: _CodedFacts, frame: pd.DataFrame, keys: list[str],
+                      aggregations: dict[str, tuple[str, str]],
+                      ) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """``frame`` (rows of ``facts``) grouped by the coded ``keys`` and aggregated, with each
+    key's text back in its ``<key>_id`` column; and the groups' key order, when the codes
+    give it (every key text: see :func:`_encoded`), for :func:`_normalised`.
+
+    Rows with a missing key drop out, as pandas' group-by drops them; within a
+    group the rows keep their order, so every sum adds the same numbers in the
+    same order as a group-by on the text would.
+    """
+    sizes = [max(1, len(facts.names[k])) for k in keys]
+    if math.prod(sizes) >= 1 << 62:  # cannot happen below 2**20 ids per key; refuse, never wrap
+        raise OverflowError(f"too many distinct ids to group by {', '.join(keys)}")
+    present = np.logical_and.reduce([frame[k].to_numpy() >= 0 for k in keys])
+    if not present.all():
+        frame = frame[present]
+    key = _group_key([frame[k].to_numpy() for k in keys], sizes)
+    grouped = frame.groupby(key, sort=False).agg(**aggregations)
+    at = grouped.index.to_numpy()
+    order = np.argsort(at, kind="stable") if all(_is_text(facts.names[k].type) for k in keys) \
+        else None
+    columns = {}
+    for name, size in zip(reversed(keys), reversed(sizes), strict=True):
+        at, code = np.divmod(at, size)
+        columns[f"{name}_id"] = facts.names[name].take(pa.array(code)).to_pandas()
+    grouped = grouped.reset_index(drop=True).assign(**{f"{k}_id": columns[f"{k}_id"] for k in keys})
+    return grouped, order
+
+
 def _creator_shop_trade(t: Tables) -> pd.DataFrame:
     facts = _shared_order_facts(t)
-    facts, names = _with_currency_codes(facts[facts["creator_id"] != ""])
-    grouped = facts.groupby(["creator_id", "shop_id"], sort=False)
-    return _settle_currency(grouped.agg(
-        orders=("order_id", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
+    organic = facts.names["creator"].index("").as_py() if len(facts.names["creator"]) else -1
+    frame = facts.frame[facts.frame["creator"].to_numpy() != organic]
+    if (frame["buyer"].to_numpy() < 0).any():  # a missing buyer is no buyer (nunique skips it)
+        frame = frame.assign(buyer=frame["buyer"].where(frame["buyer"] >= 0))
+    frame, names = _with_coded_currency(facts, frame)
+    grouped, order = _grouped_by_codes(facts, frame, ["creator", "shop"], dict(
+        orders=("amount", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
         refunded_after_commission=("refunded_after_commission", "sum"),
         commissions=("commissions", "sum"), commission_total=("commission_total", "sum"),
-        rate_total=("rate_total", "sum"), buyers=("buyer_id", "nunique"),
+        rate_total=("rate_total", "sum"), buyers=("buyer", "nunique"),
         currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
-    ), names).reset_index()
+    ))
+    return _normalised(_settle_currency(grouped, names), "creator_shop_trade", order)
 
 
 def _buyer_orders(t: Tables) -> pd.DataFrame:
-    facts, names = _with_currency_codes(_shared_order_facts(t))
-    grouped = facts.groupby(["buyer_id", "shop_id", "creator_id"], sort=False)
-    return _settle_currency(grouped.agg(
-        orders=("order_id", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
+    facts = _shared_order_facts(t)
+    frame, names = _with_coded_currency(facts, facts.frame)
+    grouped, order = _grouped_by_codes(facts, frame, ["buyer", "shop", "creator"], dict(
+        orders=("amount", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
         refunded_after_commission=("refunded_after_commission", "sum"),
         currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
-    ), names).reset_index()
+    ))
+    return _normalised(_settle_currency(grouped, names), "buyer_orders", order)
 
 
 def _affiliations(t: Tables) -> pd.DataFrame:
@@ -347,14 +479,16 @@ def _allowlist(t: Tables) -> pd.DataFrame:
                          "expires_at_ms": epoch_ms(a["expires_at"])})
 
 
-FROM_TABLES: dict[str, Callable[[Tables], pd.DataFrame]] = {
-    "creators": _creators,
-    "shops": _shops,
-    "identity_links": _identity_links,
-    "creator_shop_trade": _creator_shop_trade,
-    "buyer_orders": _buyer_orders,
-    "affiliations": _affiliations,
-    "allowlist": _allowlist,
+#: Each projection's rows from the tables; ``True``: normalised already (the order projections
+#: know their key order from their codes).
+FROM_TABLES: dict[str, tuple[Callable[[Tables], pd.DataFrame], bool]] = {
+    "creators": (_creators, False),
+    "shops": (_shops, False),
+    "identity_links": (_identity_links, False),
+    "creator_shop_trade": (_creator_shop_trade, True),
+    "buyer_orders": (_buyer_orders, True),
+    "affiliations": (_affiliations, False),
+    "allowlist": (_allowlist, False),
 }
 
 
@@ -362,4 +496,6 @@ def from_tables(tables: Tables, name: str) -> pd.DataFrame:
     """Compute projection ``name`` from snapshot-shaped tables (the local store's way)."""
     if name not in PROJECTIONS:
         raise KeyError(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
-    return normalise(FROM_TABLES[name](tables), name)
+    build, normalised = FROM_TABLES[name]
+    frame = build(tables)
+    return frame if normalised else normalise(frame, name)

@@ -23,6 +23,7 @@ from ringwatch.domain import LoadSummaryDocument, reason_codes
 from ringwatch.tables import TABLES, Snapshot, SnapshotError, TableSpec, empty_table
 
 from .errors import MissingColumnError
+from .known_ids import KnownIds, known_ids
 from .read import find_table_file, read_header, read_table, require_table_file
 from .schema import QUARANTINE_COLUMNS, REASON
 from .typed_columns import check_column_types
@@ -179,7 +180,7 @@ def load_snapshot(
 #: checks are Arrow kernels, which release the GIL), and no more than four tables in memory raw.
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
-Known = dict[tuple[str, str], pa.Array]
+Known = dict[tuple[str, str], KnownIds]
 
 
 def _validate_tables(files: dict[str, Path | None], progress: Progress | None,
@@ -261,7 +262,7 @@ def _ids(spec: TableSpec, frame: pd.DataFrame) -> Known:
     for table, column in sorted(_REFERENCED):
         if table == spec.name:
             values = frame[column] if spec.key == (column,) else frame[column].unique()  # keys are unique
-            ids[(table, column)] = pa.array(values, pa.string())
+            ids[(table, column)] = known_ids(pa.array(values, pa.string()))
     return ids
 
 

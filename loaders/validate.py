@@ -28,6 +28,7 @@ from ringwatch.domain import QuarantineCode as Code
 from ringwatch.tables import TIMESTAMP_TYPE, Column, ColumnType, Reference, TableSpec, absent_column
 
 from .duplicate_keys import repeated_keys
+from .known_ids import KnownIds, contains, known_ids
 from .padded_text import has_padded_value
 from .read import RawTable
 from .schema import MAX_VALUE_BYTES, RAW_LINE, REASON, SOURCE_ROW
@@ -315,10 +316,14 @@ def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
     return None
 
 
+#: The ids that loaded in a referenced ``(table, column)``: Arrow values, or ready for lookups.
+Known = Mapping[tuple[str, str], pa.Array | KnownIds]
+
+
 def _reference_check(
     typed: Mapping[str, pa.Array],
     reference: Reference,
-    known: Mapping[tuple[str, str], pa.Array],
+    known: Known,
     reasons: _Reasons,
 ) -> None:
     values = typed[reference.column]
@@ -327,7 +332,9 @@ def _reference_check(
         when_column, when_value = reference.when
         applies = pc.and_(applies, pc.equal(typed[when_column], when_value))
     ids = known.get((reference.table, reference.target), pa.array([], pa.string()))
-    unknown = pc.and_(applies, pc.invert(pc.is_in(values, value_set=ids)))
+    if not isinstance(ids, KnownIds):
+        ids = known_ids(ids)
+    unknown = pc.and_(applies, pc.invert(contains(ids, values)))
     reasons.add(unknown, _quoted(f"{Code.UNKNOWN_REFERENCE.prefix}{reference.column} ", values,
                                  f"' is not found in {reference.table}.{reference.target}"))
 
@@ -357,7 +364,7 @@ def _duplicate_check(typed: Mapping[str, pa.Array], key: tuple[str, ...], reason
 def validate_table(
     raw: RawTable,
     spec: TableSpec,
-    known: Mapping[tuple[str, str], pa.Array],
+    known: Known,
 ) -> ValidatedTable:
     """Validate one table against its spec and the ids already loaded from the tables it references.
 
@@ -435,7 +442,7 @@ def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
     return CheckedTable(raw, spec, typed, reasons)
 
 
-def finish_table(checked: CheckedTable, known: Mapping[tuple[str, str], pa.Array]) -> ValidatedTable:
+def finish_table(checked: CheckedTable, known: Known) -> ValidatedTable:
     """Check a table's references against ``known`` ids and its key, and split good rows from bad.
 
     ``known`` maps ``(table, column)`` to the values that loaded there; a
