@@ -238,9 +238,10 @@ class LockstepConfig:
     #: A cell, and a ring, needs at least three creators: two registered on one day who
     #: promote one shop is too common to mean anything.
     min_creators: int = 3
-    #: Evidence weight per creator on a lockstep shop (capped at 0.9): three creators 0.45,
-    #: six or more 0.9; one lockstep shop alone never makes a certain ring.
-    weight_per_creator: float = 0.15
+    #: A lockstep shop's evidence weighs what its chance (Bonferroni over every cell looked
+    #: at) can say at most (``significance.evidence_weight``), capped here: one lockstep shop
+    #: alone never makes a certain ring.
+    max_weight: float = 0.9
     #: Evidence items shown per ring, strongest shops first.
     shown_shops: int = 4
     #: A creator registered in a ring's cohort window joins it when it shares an identifier

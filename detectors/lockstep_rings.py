@@ -54,6 +54,7 @@ from .context import MarketContext
 from .detector import Detector, WorkedOn
 from .folding import fold_into_owner
 from .rings import Evidence, Finding, Member
+from .significance import evidence_weight
 
 KIND = RingKind.LOCKSTEP_RING
 _HOUR_MS = 3_600_000
@@ -65,8 +66,9 @@ def lockstep_cells(ctx: MarketContext, config: LockstepConfig) -> pd.DataFrame:
     Returns one row per creator in such a cell: ``cell`` (an integer id),
     ``creator_id``, ``shop_id``, ``window_ms``, ``cohort_start_ms``,
     ``cohort`` (creators registered in the window), ``on_shop`` (of them,
-    promoting the shop), ``expected`` (by chance) and ``log10_p`` (the
-    chance of ``on_shop`` or more, see :func:`_tail_log10`).
+    promoting the shop), ``expected`` (by chance), ``log10_p`` (the
+    chance of ``on_shop`` or more, see :func:`_tail_log10`) and ``log10_q``
+    (that chance times the cells looked at, at most 1: Bonferroni).
     """
     creators = ctx["creators"]
     registered = creators.loc[creators["registered_at_ms"].notna(),
@@ -107,6 +109,8 @@ def lockstep_cells(ctx: MarketContext, config: LockstepConfig) -> pd.DataFrame:
         cells["log10_p"] = _tail_log10(cells["on_shop"].to_numpy(), cells["cohort"].to_numpy(),
                                        promoting, market)
         cells = cells[cells["log10_p"].to_numpy() <= threshold]
+        # Bonferroni-adjusted over every cell looked at: what the evidence weighs.
+        cells["log10_q"] = np.minimum(cells["log10_p"].to_numpy() + math.log10(max(tested, 1)), 0.0)
         if cells.empty:
             continue
         cells = cells.assign(cell=np.arange(next_cell, next_cell + len(cells)))
@@ -281,7 +285,7 @@ def _finding(creators: list[str], cells: pd.DataFrame, config: LockstepConfig) -
             f"of each other ({count(int(row.cohort), 'creator')} registered in that window), "
             f"all promote shop {row.shop_id}; by chance about {row.expected:.2f} of them would "
             f"(a chance of 1 in 10^{-row.log10_p:.0f})",
-            min(0.9, config.weight_per_creator * len(on_shop))))
+            float(evidence_weight(np.array([10.0 ** row.log10_q]), cap=config.max_weight)[0])))
     return Finding(KIND, frozenset(Member("creator", c) for c in creators), evidence,
                    {"lockstep_shops": int(cells["shop_id"].nunique()),
                     "lockstep_creators": len(creators)})
@@ -320,7 +324,7 @@ def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
 def _no_cells() -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in ("cell", "creator_id", "shop_id", "window_ms",
                                          "cohort_start_ms", "cohort", "on_shop", "expected",
-                                         "log10_p")})
+                                         "log10_p", "log10_q")})
 
 
 def give_way(rings: list[Finding], owners: list[Finding], config: DetectionConfig) -> list[Finding]:

@@ -217,6 +217,5 @@ def test_a_team_whose_creators_also_serve_other_sellers_is_discounted_not_cleare
     assert ring.explained == 0.5
     [said] = [e for e in ring.evidence if e.code == "honest_explanation"]
     assert "4 of the 8 creators" in said.text and "brand_sel" in said.text
-    full = LockstepConfig().weight_per_creator * 8
-    assert all(e.weight <= 0.5 * min(0.9, full) + 1e-9 for e in ring.evidence
+    assert all(e.weight <= 0.5 * LockstepConfig().max_weight + 1e-9 for e in ring.evidence
                if e.code == "lockstep_promotion")
