@@ -327,8 +327,9 @@ class ScoringConfig:
     #: repeats of one fact corroborate a little, independent kinds in full.
     same_kind_decay: float = 0.5
     #: The highest score a ring whose evidence is timing alone can get (see
-    #: :func:`ringwatch.detectors.scoring.timing_only`): above the flag line, so a reviewer
-    #: sees it, but well short of certain, since honest cohorts act in step as farms do.
+    #: :func:`ringwatch.detectors.scoring.timing_only`), in the market where acting in step
+    #: means the most (``scoring.TimingPrior`` lowers it where it means less): well short of
+    #: certain, since honest cohorts act in step as farms do.
     timing_only_cap: float = 0.6
 
 

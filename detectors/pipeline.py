@@ -45,7 +45,7 @@ from .lockstep import registration_bursts
 from .recalibration import recalibrate
 from .ring_ids import assign_ids, carried_review
 from .rings import Evidence, Finding
-from .scoring import MetricTables, context_evidence, metrics, score
+from .scoring import MetricTables, TimingPrior, context_evidence, metrics, score, timing_only
 
 log = logging.getLogger(__name__)
 
@@ -191,12 +191,16 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     tables = MetricTables.from_context(ctx)
     stamp = utc_stamp(now)
     current: list[RingDocument] = []
+    in_step = TimingPrior.of(f.evidence for f in findings)
+    timing_cap = in_step.cap(config.scoring.timing_only_cap)
     for finding, ring_metrics in zip(findings, metrics(findings, tables, ctx.as_of_ms),
                                      strict=True):
         evidence = finding.evidence + context_evidence(ring_metrics, tables)
+        if timing_only(evidence):
+            evidence.append(in_step.evidence(config.scoring.timing_only_cap))
         current.append({
             "kind": finding.kind,
-            "score": score(evidence, config.scoring),
+            "score": score(evidence, config.scoring, timing_cap=timing_cap),
             "members": [m.to_json() for m in sorted(finding.members)],
             "evidence": [e.to_json() for e in sorted(evidence, key=lambda e: -e.weight)],
             "metrics": ring_metrics,

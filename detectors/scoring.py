@@ -18,7 +18,13 @@ from the same week, registered beside accounts on one network) and context
 onboarding cohort, a seller's campaign and a burst farm leave the same trace,
 and nothing in such a snapshot tells them apart, so the ring goes to a
 reviewer as an open question, never as near-certain. Any evidence of another
-kind (a shared identifier, abnormal trade, self-purchase) lifts the cap.
+kind (a shared identifier, abnormal trade, self-purchase) lifts the cap. How
+far below the cap such a ring stays follows the market (:class:`TimingPrior`):
+of the groups the snapshot shows crowding shops in step, the share that also
+carry independent evidence (shared identifiers, abnormal trade) is what acting
+in step means here, and a ring with nothing but timing scores at most that
+(smoothed). Where every such group is a farm caught by its identifiers too,
+timing is telling; where none is, it is an onboarding day's.
 
 ``ringwatch eval`` prints the calibration table that checks the reading (score bucket against
 the observed share of mostly-fraudulent rings).
@@ -50,7 +56,10 @@ _DAY_MS = 86_400_000
 #: identifier taken up in step, ``lockstep_<type>``, is a shared identifier: not here).
 TIMING_CODES = frozenset({"lockstep_registration", "lockstep_promotion", "lockstep_cohort_tie"})
 #: Evidence codes every kind may carry that say nothing about coordination by themselves.
-CONTEXT_CODES = frozenset({"commission_at_stake", "prior_violations", "honest_explanation"})
+CONTEXT_CODES = frozenset({"commission_at_stake", "prior_violations", "honest_explanation",
+                           "market_prior"})
+#: The evidence code of a group found crowding shops in step (the lockstep detector's).
+IN_STEP_CODE = "lockstep_promotion"
 
 
 def timing_only(evidence: Iterable[Evidence]) -> bool:
@@ -59,8 +68,45 @@ def timing_only(evidence: Iterable[Evidence]) -> bool:
     return bool(codes) and codes <= TIMING_CODES
 
 
-def score(evidence: list[Evidence], config: ScoringConfig = ScoringConfig()) -> float:
-    """The probability, in [0, 1], that a ring with this evidence is mostly fraudulent."""
+@dataclass(frozen=True)
+class TimingPrior:
+    """What acting in step means in this snapshot: of the ``groups`` found crowding shops in
+    step (evidence ``IN_STEP_CODE``), how many also carry independent evidence."""
+
+    groups: int
+    corroborated: int
+
+    @classmethod
+    def of(cls, evidence_lists: Iterable[Iterable[Evidence]]) -> TimingPrior:
+        groups = corroborated = 0
+        for evidence in evidence_lists:
+            codes = {e.code for e in evidence if e.weight > 0} - CONTEXT_CODES
+            if IN_STEP_CODE in codes:
+                groups += 1
+                corroborated += not codes <= TIMING_CODES
+        return cls(groups, corroborated)
+
+    def cap(self, ceiling: float) -> float:
+        """The most a timing-only ring scores here: the corroborated share, smoothed
+        (Laplace: one of each before any group is seen), and never above ``ceiling``."""
+        return min(ceiling, (self.corroborated + 1) / (self.groups + 2))
+
+    def evidence(self, ceiling: float) -> Evidence:
+        """The sentence a timing-only ring carries, at weight 0, saying why it scores what it does."""
+        return Evidence(
+            "market_prior",
+            f"in this snapshot {self.corroborated:,} of the {count(self.groups, 'group')} found "
+            f"crowding shops in step also share identifiers or trade abnormally; a ring with "
+            f"nothing but timing is scored at most {self.cap(ceiling):.2f} here", 0.0)
+
+
+def score(evidence: list[Evidence], config: ScoringConfig = ScoringConfig(), *,
+          timing_cap: float | None = None) -> float:
+    """The probability, in [0, 1], that a ring with this evidence is mostly fraudulent.
+
+    ``timing_cap``: the market's cap on timing-only rings (:meth:`TimingPrior.cap`);
+    ``config.timing_only_cap`` when not given.
+    """
     by_code: dict[str, list[float]] = {}
     for e in evidence:
         by_code.setdefault(e.code, []).append(min(max(e.weight, 0.0), config.max_evidence_weight))
@@ -70,7 +116,8 @@ def score(evidence: list[Evidence], config: ScoringConfig = ScoringConfig()) -> 
         log_odds += float(np.sum(ranked * config.same_kind_decay ** np.arange(len(ranked))))
     probability = float(1.0 / (1.0 + np.exp(-log_odds)))
     if timing_only(evidence):
-        probability = min(probability, config.timing_only_cap)
+        probability = min(probability, config.timing_only_cap if timing_cap is None
+                          else timing_cap)
     return round(probability, 4)
 
 
