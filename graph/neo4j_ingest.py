@@ -27,7 +27,9 @@ earlier in the same load may have made them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -213,29 +215,45 @@ def _batches(length: int, size: int) -> Iterator[slice]:
         yield slice(start, min(start + size, length))
 
 
+def _write_batch(run: StatementRunner, table: str, frame: pd.DataFrame, fresh: np.ndarray,
+                 part: slice) -> int:
+    """Write rows ``part`` of a table: the new ones through its ``ingest_`` statement, the rest
+    through its ``write_`` statement; the batch's rows."""
+    write, batch, new = _WRITES[table], frame.iloc[part], fresh[part]
+    if new.any():
+        run(write.fast_statement, mode="write", retry_as=write.statement,
+            rows=_rows(batch[new], table))
+    if not new.all():
+        run(write.statement, mode="write", rows=_rows(batch[~new], table))
+    return len(batch)
+
+
 def write_tables(run: StatementRunner, snapshot: Snapshot, *, batch_size: int,
-                 progress: WriteProgress | None) -> dict[str, int]:
+                 progress: WriteProgress | None, workers: int = 1) -> dict[str, int]:
     """Write every table in batches of ``batch_size`` rows; rows per table.
 
     Each batch is at most two write transactions: its new rows through the table's
-    ``ingest_`` statement, the rest through its ``write_`` statement. Progress is
-    reported once per batch with that batch's rows, and once with 0 for an empty
+    ``ingest_`` statement, the rest through its ``write_`` statement. Tables are
+    written one after the other (a table's rows MERGE the nodes of the tables
+    before it); ``workers`` sessions write a table's batches side by side (two
+    batches that lock the same shop wait for each other, and a deadlock is a
+    transient error, retried as the ``write_`` statement). Progress is reported
+    once per batch with that batch's rows, in order, and once with 0 for an empty
     table, as the local store does.
     """
     new = new_keys(run, snapshot)
     written: dict[str, int] = {}
-    for spec in TABLES:
-        frame, write, fresh = snapshot[spec.name], _WRITES[spec.name], new[spec.name]
-        for part in _batches(len(frame), batch_size):
-            batch, batch_new = frame.iloc[part], fresh[part]
-            if batch_new.any():
-                run(write.fast_statement, mode="write", retry_as=write.statement,
-                    rows=_rows(batch[batch_new], spec.name))
-            if not batch_new.all():
-                run(write.statement, mode="write", rows=_rows(batch[~batch_new], spec.name))
-            if progress:
-                progress(spec.name, len(batch))
-        if frame.empty and progress:
-            progress(spec.name, 0)
-        written[spec.name] = len(frame)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for spec in TABLES:
+            frame = snapshot[spec.name]
+            one = partial(_write_batch, run, spec.name, frame, new[spec.name])
+            parts = list(_batches(len(frame), batch_size))
+            done: Iterator[int] = (pool.map(one, parts) if workers > 1 and len(parts) > 1
+                                   else map(one, parts))
+            for rows in done:
+                if progress:
+                    progress(spec.name, rows)
+            if frame.empty and progress:
+                progress(spec.name, 0)
+            written[spec.name] = len(frame)
     return written

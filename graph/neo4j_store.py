@@ -128,6 +128,9 @@ class Neo4jStore(GraphStore):
     batch_size:
         Rows per write transaction: large enough that a commit is rare, small
         enough that one transaction stays well inside Neo4j's memory.
+    ingest_workers:
+        Sessions that write a snapshot table's batches side by side (1: one after
+        the other; BENCHMARKS.md, "Neo4j ingest", says what more gave).
 
     Example
     -------
@@ -138,7 +141,8 @@ class Neo4jStore(GraphStore):
 
     backend = "neo4j"
 
-    def __init__(self, settings: Neo4jSettings, *, batch_size: int = 10_000) -> None:
+    def __init__(self, settings: Neo4jSettings, *, batch_size: int = 10_000,
+                 ingest_workers: int = 1) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if not settings.password:
@@ -148,6 +152,7 @@ class Neo4jStore(GraphStore):
         uri = self.uri = settings.uri
         self.database = settings.database
         self.batch_size = batch_size
+        self.ingest_workers = ingest_workers
         self.timeouts = settings.timeouts
         try:
             # Absent labels and properties are normal (a snapshot without violations), and so is
@@ -316,7 +321,7 @@ class Neo4jStore(GraphStore):
         if replace:
             self._run("clear_snapshot", mode="auto", batch_size=self.batch_size)
         written = write_tables(self._run, snapshot, batch_size=self.batch_size,
-                               progress=progress)
+                               progress=progress, workers=self.ingest_workers)
         if replace:
             self._run("clear_detections", mode="auto", batch_size=self.batch_size)
         self._run("complete_generation", mode="write", generation=generation)
