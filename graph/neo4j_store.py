@@ -27,7 +27,9 @@ not the receive timeout the server announced at login (Neo4j's default: two
 minutes), which only clearing statements (no time limit) keep.
 
 Snapshots are written as ``UNWIND $rows`` batches of ``batch_size`` rows per
-transaction, each batch converted from its DataFrame in one vectorised step;
+transaction (:mod:`~ringwatch.graph.neo4j_ingest`: rows whose key is new to the
+database are CREATEd, the others MERGEd), each batch converted from its DataFrame
+by whole columns;
 timestamps travel as epoch microseconds and become Neo4j ``DATETIME`` values in
 Cypher, which is much faster than building Python datetime objects and keeps
 their full precision (``refunded_after_commission`` compares them).
