@@ -40,7 +40,7 @@ from ringwatch.tables import TABLES, Snapshot, SnapshotError
 
 from .errors import StoreError
 from .model import NODE_KEY, account_labels, identifier_labels, member_labels
-from .neo4j_store import _TIME_COLUMNS, _WRITES, _composite_id
+from .neo4j_ingest import _TIME_COLUMNS, _WRITES, _composite_id
 
 
 class UnimportableColumnError(StoreError, SnapshotError):

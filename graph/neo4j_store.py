@@ -27,7 +27,9 @@ not the receive timeout the server announced at login (Neo4j's default: two
 minutes), which only clearing statements (no time limit) keep.
 
 Snapshots are written as ``UNWIND $rows`` batches of ``batch_size`` rows per
-transaction, each batch converted from its DataFrame in one vectorised step;
+transaction (:mod:`~ringwatch.graph.neo4j_ingest`: rows whose key is new to the
+database are CREATEd, the others MERGEd), each batch converted from its DataFrame
+by whole columns;
 timestamps travel as epoch microseconds and become Neo4j ``DATETIME`` values in
 Cypher, which is much faster than building Python datetime objects and keeps
 their full precision (``refunded_after_commission`` compares them).
@@ -41,11 +43,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
-import numpy as np
 import pandas as pd
 from neo4j import (
     Driver,
@@ -68,7 +68,7 @@ from neo4j.exceptions import (
 from ringwatch import cypher
 from ringwatch.domain import ApiKey, AuditEntry, Case, Ring, Run, Verdict
 from ringwatch.store_settings import Neo4jSettings
-from ringwatch.tables import TABLES, ColumnType, Snapshot
+from ringwatch.tables import Snapshot
 
 from .capabilities import IdentifierUse, KeyRevocation, Node, WriteProgress
 from .errors import (
@@ -79,6 +79,7 @@ from .errors import (
     StoreUnavailableError,
 )
 from .model import RELATIONSHIP_TYPES, member_labels, node_labels
+from .neo4j_ingest import write_tables
 from .projections import PROJECTIONS, normalise
 from .store import GraphStore, numbered
 
@@ -102,6 +103,9 @@ _SERVER_TIMEOUT_LAG = 3.0
 #: The server's error code (a prefix) for a transaction stopped by its time limit.
 _TIMED_OUT_CODE = "Neo.ClientError.Transaction.TransactionTimedOut"
 
+#: The server's error code for a write that would give a second node the same key.
+_DUPLICATE_CODE = "Neo.ClientError.Schema.ConstraintValidationFailed"
+
 #: Codes of a transaction stopped while it waited (for a lock): by its time limit, by an
 #: operator, or by a shutdown. After at least the time limit, it was the limit.
 _STOPPED_CODES: frozenset[str] = frozenset({
@@ -110,42 +114,6 @@ _STOPPED_CODES: frozenset[str] = frozenset({
     "Neo.ClientError.Transaction.Terminated",
     "Neo.TransientError.Transaction.Terminated",
 })
-
-
-@dataclass(frozen=True)
-class _TableWrite:
-    """How one snapshot table becomes the rows of its write statement.
-
-    ``id_columns`` make the node's ``id`` (joined by ``|`` when several; none for a
-    table that only holds relationships); ``references`` are sent beside the
-    properties because they name other nodes (relationships), not properties.
-    Every other column, extra ones included, is a property; timestamp columns
-    travel separately as epoch microseconds.
-    """
-
-    statement: str
-    id_columns: tuple[str, ...]
-    references: tuple[str, ...]
-
-
-_WRITES: dict[str, _TableWrite] = {
-    "creators": _TableWrite("write_creators", ("creator_id",), ("agency_id",)),
-    "shops": _TableWrite("write_shops", ("shop_id",), ("seller_id",)),
-    "identity_links": _TableWrite(
-        "write_identity_links", (),
-        ("account_type", "account_id", "identifier_type", "identifier")),
-    "orders": _TableWrite("write_orders", ("order_id",), ("buyer_id", "shop_id", "creator_id")),
-    "commissions": _TableWrite("write_commissions", ("commission_id",),
-                               ("order_id", "creator_id")),
-    "affiliations": _TableWrite("write_affiliations", (), ("creator_id", "shop_id")),
-    "violations": _TableWrite("write_violations", ("creator_id", "policy", "occurred_at"),
-                              ("creator_id",)),
-    "allowlist": _TableWrite("write_allowlist", ("identifier_type", "identifier"), ()),
-}
-
-_TIME_COLUMNS: dict[str, tuple[str, ...]] = {
-    spec.name: tuple(c.name for c in spec.columns if c.type is ColumnType.TIMESTAMP) for spec in TABLES
-}
 
 
 class Neo4jStore(GraphStore):
@@ -162,6 +130,9 @@ class Neo4jStore(GraphStore):
     batch_size:
         Rows per write transaction: large enough that a commit is rare, small
         enough that one transaction stays well inside Neo4j's memory.
+    ingest_workers:
+        Sessions that write a snapshot table's batches side by side (1: one after
+        the other; BENCHMARKS.md, "Neo4j ingest", says what more gave).
 
     Example
     -------
@@ -172,7 +143,8 @@ class Neo4jStore(GraphStore):
 
     backend = "neo4j"
 
-    def __init__(self, settings: Neo4jSettings, *, batch_size: int = 10_000) -> None:
+    def __init__(self, settings: Neo4jSettings, *, batch_size: int = 10_000,
+                 ingest_workers: int = 1) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if not settings.password:
@@ -182,6 +154,7 @@ class Neo4jStore(GraphStore):
         uri = self.uri = settings.uri
         self.database = settings.database
         self.batch_size = batch_size
+        self.ingest_workers = ingest_workers
         self.timeouts = settings.timeouts
         try:
             # Absent labels and properties are normal (a snapshot without violations), and so is
@@ -228,22 +201,30 @@ class Neo4jStore(GraphStore):
     # --- the one query runner ---------------------------------------------------------------
 
     def _run(self, name: str, consume: Callable[[Result], T] | None = None, *,
-             mode: Mode = "read", **params: Any) -> T | None:
+             mode: Mode = "read", retry_as: str | None = None, **params: Any) -> T | None:
         """Run every statement of ``cypher/NAME.cypher`` in one transaction; return ``consume``'s result.
 
         ``consume`` reads the last statement's result inside the transaction
         (a managed transaction's result is gone once the function returns).
+        ``retry_as`` names the statement that runs instead when the driver retries
+        the transaction, or when ``name`` breaks a uniqueness constraint: for a
+        statement that is right only the first time (the ingest's CREATEs,
+        :mod:`~ringwatch.graph.neo4j_ingest`), its idempotent twin.
         """
         statements = cypher.statements(name)
+        attempts = 0
         read = consume or _drain
         limit = None if name in _UNTIMED else self.timeouts.query
         started = time.monotonic()
 
         @unit_of_work(timeout=limit)
         def work(tx: ManagedTransaction) -> T | None:
+            nonlocal attempts
             _bound_receive(getattr(tx, "_connection", None), limit)
+            attempts += 1
             out = None
-            for text in statements:
+            for text in (statements if attempts == 1 or retry_as is None
+                         else cypher.statements(retry_as)):
                 out = read(tx.run(text, params))
             return out
 
@@ -259,6 +240,8 @@ class Neo4jStore(GraphStore):
                     out = read(session.run(Query(text, timeout=limit), params))
                 return out
         except (Neo4jError, DriverError) as exc:
+            if retry_as is not None and isinstance(exc, Neo4jError) and exc.code == _DUPLICATE_CODE:
+                return self._run(retry_as, consume, mode=mode, **params)
             raise self._translated(exc, name, retried=mode != "auto", timed=limit is not None
                                    and time.monotonic() - started >= limit) from exc
 
@@ -339,19 +322,8 @@ class Neo4jStore(GraphStore):
         self._run("begin_generation", mode="write", generation=generation)
         if replace:
             self._run("clear_snapshot", mode="auto", batch_size=self.batch_size)
-        written: dict[str, int] = {}
-        for spec in TABLES:
-            frame = snapshot[spec.name]
-            write = _WRITES[spec.name]
-            for start in range(0, len(frame), self.batch_size):
-                batch = frame.iloc[start:start + self.batch_size]
-                self._run(write.statement, mode="write", rows=_rows(batch, spec.name))
-                log.debug("%s: %d of %d rows written", spec.name, start + len(batch), len(frame))
-                if progress:
-                    progress(spec.name, len(batch))
-            if frame.empty and progress:
-                progress(spec.name, 0)  # as the local store does: every table is reported
-            written[spec.name] = len(frame)
+        written = write_tables(self._run, snapshot, batch_size=self.batch_size,
+                               progress=progress, workers=self.ingest_workers)
         if replace:
             self._run("clear_detections", mode="auto", batch_size=self.batch_size)
         self._run("complete_generation", mode="write", generation=generation)
@@ -587,52 +559,6 @@ def _timed_out(exc: BaseException) -> Literal["connect", "read"] | None:
 def _drain(result: Result) -> None:
     """Read a result to its end (its summary is all a write statement returns)."""
     result.consume()
-
-
-# --- converting a batch of a table into statement rows, vectorised -----------------------------
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts of plain Python values, every missing value (NaN, NaT, <NA>) as None."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
-
-
-def _epoch_us(values: pd.Series) -> np.ndarray:
-    """Timestamps as epoch microseconds (Python ints in an object array), missing as None."""
-    if values.dt.tz is None:
-        values = values.dt.tz_localize("UTC")
-    micros = values.dt.tz_convert("UTC").astype("datetime64[us, UTC]").array.asi8
-    out = micros.astype(object)
-    out[values.isna().to_numpy()] = None
-    return out
-
-
-def _composite_id(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """The ``|``-joined key of each row; timestamps as ISO-8601 UTC with microseconds."""
-    parts = []
-    for column in columns:
-        values = frame[column]
-        if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
-            values = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        parts.append(values.astype(str))
-    return parts[0].str.cat(parts[1:], sep="|") if len(parts) > 1 else parts[0]
-
-
-def _rows(frame: pd.DataFrame, table: str) -> list[dict[str, Any]]:
-    """The ``$rows`` of ``table``'s write statement for one batch of its frame."""
-    write = _WRITES[table]
-    times = [c for c in _TIME_COLUMNS[table] if c in frame.columns]
-    sent_apart = {*write.references, *times}
-    if len(write.id_columns) == 1:
-        sent_apart.add(write.id_columns[0])
-    props = frame[[c for c in frame.columns if c not in sent_apart]]
-    if write.id_columns:
-        props = props.assign(id=_composite_id(frame, write.id_columns))
-    rows = pd.DataFrame({c: frame[c] for c in write.references}, index=frame.index)
-    for column in times:
-        rows[column] = _epoch_us(frame[column])
-    rows["props"] = _records(props)
-    return _records(rows)
 
 
 # --- rings and runs as Neo4j properties --------------------------------------------------------
