@@ -6,5 +6,5 @@ WITH creator, shop, promotes, promotes.started_at AS started_at
 RETURN collect(creator.id) AS creator_id,
        collect(shop.id) AS shop_id,
        collect(coalesce(promotes.commission_rate, 0.0)) AS commission_rate,
-       collect(coalesce(started_at.epochSeconds * 1000000 + started_at.microsecond, $missing))
+       collect(coalesce(started_at.epochMillis * 1000 + started_at.microsecond % 1000, $missing))
          AS started_at

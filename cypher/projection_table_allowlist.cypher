@@ -7,5 +7,5 @@ RETURN collect(coalesce(entry.identifier_type, '')) AS identifier_type,
        collect(coalesce(entry.identifier, '')) AS identifier,
        collect(coalesce(entry.owner, '')) AS owner,
        collect(coalesce(entry.reason, '')) AS reason,
-       collect(coalesce(expires_at.epochSeconds * 1000000 + expires_at.microsecond, $missing))
+       collect(coalesce(expires_at.epochMillis * 1000 + expires_at.microsecond % 1000, $missing))
          AS expires_at

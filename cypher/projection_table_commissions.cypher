@@ -6,6 +6,6 @@ WITH cm, o, cm.created_at AS created_at
 RETURN collect(id(o)) AS order_id,
        collect(coalesce(cm.amount, 0.0)) AS amount,
        collect(coalesce(cm.rate, 0.0)) AS rate,
-       collect(coalesce(created_at.epochSeconds * 1000000 + created_at.microsecond, $missing))
+       collect(coalesce(created_at.epochMillis * 1000 + created_at.microsecond % 1000, $missing))
          AS created_at,
        collect(coalesce(cm.status, '')) AS status

@@ -8,5 +8,5 @@ WITH c, c.registered_at AS registered_at
 WHERE registered_at IS NOT NULL
 OPTIONAL MATCH (c)-[:MEMBER_OF]->(agency:Agency)
 RETURN collect(c.id) AS creator_id,
-       collect(registered_at.epochSeconds * 1000000 + registered_at.microsecond) AS registered_at,
+       collect(registered_at.epochMillis * 1000 + registered_at.microsecond % 1000) AS registered_at,
        collect(coalesce(agency.id, '')) AS agency_id

@@ -16,7 +16,7 @@ RETURN collect(CASE
        END) AS identifier_type,
        collect(identifier.id) AS identifier,
        collect(coalesce(uses.events, 0)) AS events,
-       collect(coalesce(first_seen.epochSeconds * 1000000 + first_seen.microsecond, $missing))
+       collect(coalesce(first_seen.epochMillis * 1000 + first_seen.microsecond % 1000, $missing))
          AS first_seen,
-       collect(coalesce(last_seen.epochSeconds * 1000000 + last_seen.microsecond, $missing))
+       collect(coalesce(last_seen.epochMillis * 1000 + last_seen.microsecond % 1000, $missing))
          AS last_seen

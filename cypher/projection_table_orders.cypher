@@ -10,5 +10,5 @@ RETURN collect(id(o)) AS order_id,
        collect(coalesce(o.amount, 0.0)) AS amount,
        collect(coalesce(o.status, '')) AS status,
        collect(coalesce(o.currency, '')) AS currency,
-       collect(coalesce(refunded_at.epochSeconds * 1000000 + refunded_at.microsecond, $missing))
+       collect(coalesce(refunded_at.epochMillis * 1000 + refunded_at.microsecond % 1000, $missing))
          AS refunded_at

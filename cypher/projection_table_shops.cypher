@@ -7,5 +7,5 @@ WHERE registered_at IS NOT NULL
 OPTIONAL MATCH (seller:Seller)-[:OWNS]->(s)
 RETURN collect(s.id) AS shop_id,
        collect(coalesce(seller.id, '')) AS seller_id,
-       collect(registered_at.epochSeconds * 1000000 + registered_at.microsecond) AS registered_at,
+       collect(registered_at.epochMillis * 1000 + registered_at.microsecond % 1000) AS registered_at,
        collect(coalesce(s.category, '')) AS category
