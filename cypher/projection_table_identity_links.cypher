@@ -1,7 +1,10 @@
 // Table read for the projections (ringwatch.graph.neo4j_projections): every USES relationship,
 // with the account and identifier types read back from the labels, as one row of columns
 // (lists). Missing events are 0; times are epoch microseconds, $missing when absent.
+// Read in $parts parts (this is part $part): two sessions read them at once, and no part's
+// lists fill the server's heap as a whole read of ten million links would.
 MATCH (account)-[uses:USES]->(identifier)
+WHERE id(uses) % $parts = $part
 WITH account, identifier, uses, uses.first_seen AS first_seen, uses.last_seen AS last_seen
 RETURN collect(CASE
          // for each linked account type:

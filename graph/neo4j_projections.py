@@ -75,13 +75,15 @@ class _TableRead:
     ``statements`` are ``cypher/projection_table_<name>.cypher`` (without the prefix);
     with several, the first gives one row per table row and each later one
     a column or two joined on ``key`` (``how``: inner, or left with ``""``
-    for rows it has nothing for).
+    for rows it has nothing for). A table of ``parts`` > 1 is read in that many
+    parts (the statement takes ``$part`` and ``$parts``), concatenated.
     """
 
     statements: tuple[str, ...]
     dtypes: dict[str, str]
     key: str = ""
     how: dict[str, str] | None = None
+    parts: int = 1
 
 
 _TIME = "time"  # epoch microseconds -> datetime64[us, UTC], MISSING_TIME -> NaT
@@ -94,7 +96,8 @@ _READS: dict[str, _TableRead] = {
                                      "registered_at": _TIME, "category": "str"}),
     "identity_links": _TableRead(("identity_links",), {
         "account_type": "str", "account_id": "str", "identifier_type": "str",
-        "identifier": "str", "events": "int64", "first_seen": _TIME, "last_seen": _TIME}),
+        "identifier": "str", "events": "int64", "first_seen": _TIME, "last_seen": _TIME},
+        parts=4),
     "orders": _TableRead(
         ("orders", "order_buyers", "order_shops", "order_creators"),
         {"order_id": "int64", "amount": "float64", "status": "str", "currency": "str",
@@ -181,12 +184,17 @@ class Neo4jProjections:
 
     def read_tables(self, names: list[str]) -> dict[str, pd.DataFrame]:
         """Read snapshot tables ``names`` from Neo4j, their statements on parallel sessions."""
-        statements = [s for name in names for s in _READS[name].statements]
-        if not statements:
+        jobs = [(s, part, _READS[name].parts) for name in names
+                for s in _READS[name].statements for part in range(_READS[name].parts)]
+        if not jobs:
             return {}
-        with ThreadPoolExecutor(max_workers=min(self._readers, len(statements)),
+        with ThreadPoolExecutor(max_workers=min(self._readers, len(jobs)),
                                 thread_name_prefix="neo4j-projection") as pool:
-            futures = {s: pool.submit(self._read_columns, statement_name(s),
-                                      missing=MISSING_TIME) for s in statements}
-            results = {s: future.result() for s, future in futures.items()}
+            futures = [(s, pool.submit(self._read_columns, statement_name(s),
+                                       missing=MISSING_TIME, part=part, parts=parts))
+                       for s, part, parts in jobs]
+            results: dict[str, dict[str, list[Any]]] = {}
+            for s, future in futures:
+                for column, values in future.result().items():
+                    results.setdefault(s, {}).setdefault(column, []).extend(values)
         return {name: _assemble(_READS[name], results) for name in names}
