@@ -80,7 +80,8 @@ from .errors import (
 )
 from .model import RELATIONSHIP_TYPES, member_labels, node_labels
 from .neo4j_ingest import write_tables
-from .projections import PROJECTIONS, normalise
+from .neo4j_projections import Neo4jProjections
+from .projections import PROJECTIONS
 from .store import GraphStore, numbered
 
 log = logging.getLogger(__name__)
@@ -161,17 +162,20 @@ class Neo4jStore(GraphStore):
             # an index that exists (schema.cypher is all IF NOT EXISTS): keep the server's
             # "unrecognized" and "schema" notices out of the log. The handshake of a new
             # connection waits for the acquisition timeout, not the connection timeout: both
-            # are bounded.
+            # are bounded. The projections' table reads join on internal node ids (id(), which
+            # Neo4j 5 calls deprecated): without DEPRECATION here, every run logs a warning each.
             self._driver: Driver = GraphDatabase.driver(
                 uri, auth=(settings.user, settings.password),
                 notifications_disabled_categories=[NotificationDisabledCategory.UNRECOGNIZED,
-                                                   NotificationDisabledCategory.SCHEMA],
+                                                   NotificationDisabledCategory.SCHEMA,
+                                                   NotificationDisabledCategory.DEPRECATION],
                 connection_timeout=self.timeouts.connect,
                 connection_acquisition_timeout=self.timeouts.connect,
                 max_transaction_retry_time=self.timeouts.retry)
         except (DriverError, ValueError) as exc:
             raise StoreUnavailableError(f"cannot use Neo4j URI {uri!r}: {exc}") from exc
         self._schema_ready = False
+        self._projections = Neo4jProjections(self._read_columns)
 
     def __repr__(self) -> str:
         return f"Neo4jStore({self.uri!r}, database={self.database!r})"
@@ -345,12 +349,35 @@ class Neo4jStore(GraphStore):
         return {name: int(row[name]) for name in (*node_labels(), *RELATIONSHIP_TYPES)}
 
     def projection(self, name: str) -> pd.DataFrame:
+        """Projection ``name``, computed from the snapshot's tables read in columns.
+
+        See :mod:`~ringwatch.graph.neo4j_projections`: the tables are kept for the
+        generation they were read from. The generation is checked before and after
+        the read, so tables that a load began or completed while they were read
+        are never used.
+        """
         if name not in PROJECTIONS:
             raise KeyError(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
         self._check_complete()
-        frame = self._run(f"projection_{name}", lambda result: result.to_df())
-        assert frame is not None
-        return normalise(frame, name)
+        generation = self._generation()
+        frame = self._projections.projection(name, generation)
+        self._check_complete()
+        if self._generation() != generation:
+            self._projections.forget()
+            raise IncompleteGenerationError(
+                f"a load into Neo4j at {self.uri} completed while projection {name!r} was read "
+                "from the previous snapshot generation: run the detection again")
+        return frame
+
+    def _generation(self) -> str:
+        """What identifies the snapshot now: its generation id and sizes (projection_generation)."""
+        row = self._run("projection_generation", lambda result: result.single(strict=True))
+        assert row is not None
+        return f"{row['generation']}/{'.'.join(str(size) for size in row['sizes'])}"
+
+    def _read_columns(self, name: str, **params: Any) -> dict[str, list[Any]]:
+        """Run read statement ``name`` and return its columns (see :func:`_columns`)."""
+        return self._run(name, _columns, **params) or {}
 
     # --- rings and runs: records in, JSON documents in Neo4j ----------------------------------
 
@@ -492,6 +519,7 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         self._run("clear", mode="auto", batch_size=self.batch_size)
+        self._projections.forget()
 
 
 def _bound_receive(connection: object, limit: float | None) -> None:
@@ -554,6 +582,20 @@ def _timed_out(exc: BaseException) -> Literal["connect", "read"] | None:
         return None
     return "connect" if any(m in text for m in ("establish connection", "handshake",
                                                  "couldn't connect")) else "read"
+
+
+def _columns(result: Result) -> dict[str, list[Any]]:
+    """A result whose rows hold whole columns (lists), as one list per column.
+
+    The projections' table reads return one row of lists (a few, if a statement
+    splits its columns): the driver decodes a list of a million values many times
+    faster than a million records.
+    """
+    columns: dict[str, list[Any]] = {}
+    for record in result:
+        for key, values in zip(record.keys(), record.values(), strict=True):
+            columns.setdefault(key, []).extend(values)
+    return columns
 
 
 def _drain(result: Result) -> None:

@@ -10,9 +10,10 @@ Order projections carry the ``currency`` of the orders they aggregate (see
 :func:`group_currency`), so that money summed from them can be labelled: a sum
 is only worth a currency code when every order in it had that code.
 
-The local store computes them here from its tables, vectorised; the Neo4j store
-runs ``cypher/projection_<name>.cypher`` and passes its rows through
-:func:`normalise`.
+Both stores compute them here, vectorised, from the snapshot's tables: the
+local store from its own files (once per load, kept in the generation), the
+Neo4j store from the tables it reads out of the graph in columns
+(``graph/neo4j_projections.py``). One computation, so the two cannot drift.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ SIM = IdentifierTypeInfo("sim", "SIM card", "SIM cards", "SimCard", "#123456",
 
 #: Statements with a branch, a column or a constraint per identifier type.
 PER_IDENTIFIER = ("write_identity_links", "save_rings", "schema", "counts", "account",
-                  "projection_identity_links", "neighbours")
+                  "projection_table_identity_links", "neighbours")
 
 
 def test_no_statement_file_names_an_identifier_type_by_hand() -> None:
