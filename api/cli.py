@@ -12,6 +12,7 @@ import json
 import logging
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -52,7 +53,14 @@ from .cli_options import (
     removing_what_it_made,
     warn,
 )
-from .engine_choice import Engine, EngineOption, SparkMasterOption, check_engine, engine_for
+from .engine_choice import (
+    Engine,
+    EngineOption,
+    SparkMasterOption,
+    check_engine,
+    engine_for,
+    spark_load_into,
+)
 from .score_text import score_texts
 from .wiring import bulk_import_for, store_for
 
@@ -128,7 +136,8 @@ def _local_store_dir(backend: Backend, store_dir: Path | None) -> Path | None:
 
 
 def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
-                    quarantine_dir: Path, replace: bool = False, bulk: bool = False) -> LoadSummary:
+                    quarantine_dir: Path, replace: bool = False, bulk: bool = False,
+                    load: Callable[..., LoadResult] = load_into) -> LoadSummary:
     """Validate, quarantine, write to the store, and print the summary table; returns the summary.
 
     The store is opened first: a Neo4j without a password or out of reach is
@@ -136,7 +145,8 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
     the store is emptied only once the snapshot is validated and its columns
     are known to fit the graph (the store's write does it), so a refused load
     never leaves an empty store behind. ``bulk`` loads an empty Neo4j database through the
-    offline importer instead (:mod:`ringwatch.graph.neo4j_bulk`).
+    offline importer instead (:mod:`ringwatch.graph.neo4j_bulk`). ``load`` validates and
+    writes (``load_into``; ``run --engine spark`` validates on Spark).
     """
     if bulk and backend is not Backend.neo4j:
         raise RingwatchError("--bulk loads through Neo4j's offline importer: it needs "
@@ -157,8 +167,8 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
         def written(table: str, rows: int) -> None:
             progress.update(write, advance=rows, description=f"writing {table}")
 
-        result = load_into(store, data, quarantine_dir=quarantine_dir, replace=replace,
-                           validated=validated, checked=checked, written=written)
+        result = load(store, data, quarantine_dir=quarantine_dir, replace=replace,
+                      validated=validated, checked=checked, written=written)
         progress.update(write, completed=result.snapshot.rows, description="written")
     print_summary(result.summary, quarantine_dir)
     log.info("loaded %s into the %s store (%s): %d rows, %d quarantined", data, backend.value,
@@ -277,7 +287,9 @@ def run(
         check_engine(engine)
         out.mkdir(parents=True, exist_ok=True)
         summary = load_into_store(data, backend=backend, store_dir=store_dir,
-                                  quarantine_dir=out / "quarantine")
+                                  quarantine_dir=out / "quarantine",
+                                  load=spark_load_into(spark_master)
+                                  if Engine(engine) is Engine.spark else load_into)
         (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
         store = store_for(backend, store_dir=store_dir)
         with store, engine_for(engine, store, master=spark_master) as chosen:

@@ -63,3 +63,33 @@ def engine_for(engine: Engine, store: GraphStore, *, master: str) -> Iterator[De
         yield SparkEngine(spark, tables)
     finally:
         spark.stop()
+
+
+def spark_load_into(master: str):  # -> the signature of ringwatch.loading.load_into
+    """``load_into`` with validation and quarantine on Spark (``run --engine spark``).
+
+    The loader's rules, reasons, quarantine files and reconcile, checked as Spark
+    column expressions (:mod:`ringwatch.spark.validate`); the good rows are then
+    written to the store as ``load_into`` writes them (the report, the API and
+    the next run's stable ids read the store). The session is the one
+    :func:`engine_for` then uses (``getOrCreate`` on the same master).
+    """
+    from ringwatch.graph.store import check_property_names
+    from ringwatch.loaders import LoadResult
+    from ringwatch.spark.session import spark_session
+    from ringwatch.spark.validate import load_snapshot_on_spark, to_snapshot
+
+    def load(store, data, *, quarantine_dir, replace=False, validated=None, checked=None,
+             written=None) -> LoadResult:
+        loaded = load_snapshot_on_spark(spark_session(master), data, quarantine_dir=quarantine_dir)
+        result = LoadResult(to_snapshot(loaded), loaded.summary)
+        if validated:
+            for table in loaded.tables:
+                validated(table)
+        check_property_names(result.snapshot, files={t.table: t.file for t in result.summary.tables})
+        if checked:
+            checked(result)
+        store.write_snapshot(result.snapshot, progress=written, replace=replace)
+        return result
+
+    return load

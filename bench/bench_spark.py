@@ -9,7 +9,7 @@ Both engines run the same pipeline on copies of one loaded local store, and the
 rings are checked equal.
 
     python bench/bench_spark.py --scale 10          # about 1 M snapshot rows
-    python bench/bench_spark.py --scale 100 --master local[2]   # about 10 M
+    python bench/bench_spark.py --scale 100 --driver-memory 4g   # about 10 M
 """
 
 from __future__ import annotations
@@ -87,6 +87,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--data", type=Path, help="a snapshot directory instead of generating one")
+    parser.add_argument("--driver-memory", default="4g",
+                        help="spark.driver.memory (local mode: the one JVM's heap; Spark's default "
+                        "1g cannot collect the 10 M-row projections)")
+    parser.add_argument("--shuffle-partitions", type=int, default=None,
+                        help="spark.sql.shuffle.partitions (default: twice the local cores)")
     args = parser.parse_args()
 
     from ringwatch.detectors.pipeline import run_detection
@@ -112,7 +117,9 @@ def main() -> None:
         python_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
         started = time.perf_counter()
-        spark = spark_session(args.master)
+        spark = spark_session(args.master, shuffle_partitions=args.shuffle_partitions,
+                              conf={"spark.driver.memory": args.driver_memory,
+                                    "spark.driver.maxResultSize": "0"})
         session = time.perf_counter() - started
         jvm = int(spark.sparkContext._jvm.ProcessHandle.current().pid())
         sampler = PeakSampler(jvm)
@@ -133,6 +140,8 @@ def main() -> None:
 
     print(json.dumps({
         "scale": args.scale, "snapshot_rows": rows, "master": args.master,
+        "driver_memory": args.driver_memory,
+        "identity_links": next(t.read for t in loaded.summary.tables if t.table == "identity_links"),
         "cores": os.cpu_count(),
         "in_process_seconds": round(in_process, 1),
         "spark_session_seconds": round(session, 1),

@@ -24,8 +24,9 @@ ALLOWED: dict[str, set[str]] = {
     "detectors": {"graph.capabilities", "graph.store", "graph.projections", "graph.model"},
     "generator": {"loaders"},
     # The Spark engine fills in the pipeline's engine hooks: it runs the detectors' own code
-    # (never a copy) and builds the projections graph/ declares; it never touches a store.
-    "spark": {"detectors", "graph.projections"},
+    # (never a copy), builds the projections graph/ declares and validates with the loaders'
+    # rules (never a copy); it never touches a store.
+    "spark": {"detectors", "graph.projections", "loaders"},
     # The adapters call the application layer, and their wiring the one store factory.
     "api": set(FOLDERS) - {"core"} | {"loading", "detection", "reviewing", "ring_history",
                                       "reporting", "enforcement", "review_feedback", "stores",
