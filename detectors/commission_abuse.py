@@ -35,7 +35,7 @@ from .context import MarketContext
 from .detector import Detector, WorkedOn, attributed_orders
 from .folding import fold_into_identity
 from .rings import Evidence, Finding, Member
-from .significance import bh_qvalues, binomial_tail, evidence_weight
+from .significance import judged
 
 KIND = RingKind.COMMISSION_ABUSE
 _SHOWN = 4
@@ -91,11 +91,9 @@ def find_self_purchase(ctx: MarketContext, config: AbuseConfig = AbuseConfig(),
     cases = per_creator[per_creator["orders"] >= config.min_self_orders].copy()
     cases["refund_null"] = np.maximum(
         norms.refund_lift * cases["honest_refunds"] / cases["orders"], norms.refund_floor)
-    cases["q_refund"] = bh_qvalues(binomial_tail(
+    cases["q_refund"], cases["refund_weight"] = judged(
         cases["refunded_after"].to_numpy(), cases["orders"].to_numpy(),
-        cases["refund_null"].to_numpy()))
-    cases["refund_weight"] = evidence_weight(cases["q_refund"].to_numpy(),
-                                             cap=norms.max_test_weight)
+        cases["refund_null"].to_numpy(), cap=norms.max_test_weight)
     _test_preference(cases, orders, own, norms)
     own = own[own["creator_id"].isin(cases.index)]
     ties = ties.merge(own[["buyer_id", "creator_id"]].drop_duplicates(),
@@ -141,11 +139,15 @@ def _test_preference(cases: pd.DataFrame, orders: pd.DataFrame, own: pd.DataFram
     cases["through_any"] = linked.groupby("creator_id")["through_any"].sum().reindex(
         cases.index).fillna(cases["orders"]).to_numpy()
     cases["link_share"] = share.reindex(cases.index).fillna(0.0).to_numpy()
-    cases["q_preference"] = bh_qvalues(binomial_tail(
-        cases["orders"].to_numpy(), cases["through_any"].to_numpy(),
-        np.minimum(norms.refund_lift * cases["link_share"].to_numpy(), 1.0)))
-    cases["preference_weight"] = evidence_weight(cases["q_preference"].to_numpy(),
-                                                 cap=norms.max_test_weight)
+    cases["q_preference"], cases["preference_weight"] = _preference(
+        cases["orders"], cases["through_any"], cases["link_share"], norms)
+
+
+def _preference(orders: pd.Series, through_any: pd.Series, share: pd.Series,
+                norms: CollusionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``orders`` of ``through_any`` against ``share`` lifted by ``norms.refund_lift``: q, weight."""
+    return judged(orders.to_numpy(), through_any.to_numpy(),
+                  np.minimum(norms.refund_lift * share.to_numpy(), 1.0), cap=norms.max_test_weight)
 
 
 def _own_link_evidence(creator: str, buyers: list[str], case: pd.Series) -> list[Evidence]:
@@ -208,11 +210,8 @@ def find_self_dealing(ctx: MarketContext, config: AbuseConfig = AbuseConfig(),
         cases.index.get_level_values("creator_id")).to_numpy()
     cases["shop_share"] = seller_share.reindex(
         cases.index.get_level_values("seller_id")).fillna(0.0).to_numpy()
-    cases["q_preference"] = bh_qvalues(binomial_tail(
-        cases["orders"].to_numpy(), cases["through_any"].to_numpy(),
-        np.minimum(norms.refund_lift * cases["shop_share"].to_numpy(), 1.0)))
-    cases["preference_weight"] = evidence_weight(cases["q_preference"].to_numpy(),
-                                                 cap=norms.max_test_weight)
+    cases["q_preference"], cases["preference_weight"] = _preference(
+        cases["orders"], cases["through_any"], cases["shop_share"], norms)
     ties_by = dict(tuple(ties.groupby(["seller_id", "creator_id"])))
     rings = []
     for (seller, creator), case in cases.iterrows():

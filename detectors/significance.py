@@ -93,3 +93,15 @@ def evidence_weight(p: np.ndarray, *, cap: float) -> np.ndarray:
     (:mod:`ringwatch.detectors.scoring`), so this is the bound itself in that reading.
     """
     return np.clip(1.0 - 1.0 / bayes_factor_bound(p), 0.0, cap)
+
+
+def judged(k: np.ndarray, n: np.ndarray, null: np.ndarray, *,
+           cap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each count ``k`` of ``n`` tested against its ``null`` rate, all together.
+
+    Returns the Benjamini-Hochberg q-values of the binomial tails over every
+    count given, and the evidence weight each q-value is worth
+    (:func:`evidence_weight`, at most ``cap``).
+    """
+    q = bh_qvalues(binomial_tail(k, n, null))
+    return q, evidence_weight(q, cap=cap)
