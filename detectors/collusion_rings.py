@@ -581,7 +581,8 @@ def _finding(creators: set[str], shops: set[str], seller_of: dict[str, str],
 
 def _pooled_trade(pooled: pd.Series, creators: list[str], shops: list[str],
                   max_test_weight: float) -> list[Evidence]:
-    """The ring's pooled refund and repeat-order tests that came out significant, as evidence."""
+    """The ring's pooled refund and repeat-order tests as evidence: each whose q-value weighs
+    anything (below 1/e), whether or not it was one of the signals that kept the ring."""
     found = []
     where = f"{accounts('creator', creators)} at {accounts('shop', shops)}"
     orders = int(pooled["orders"])

@@ -62,9 +62,14 @@ CONTEXT_CODES = frozenset({"commission_at_stake", "prior_violations", "honest_ex
 IN_STEP_CODE = "lockstep_promotion"
 
 
+def _weighing_codes(evidence: Iterable[Evidence]) -> set[str]:
+    """The codes of the items that weigh anything, context aside."""
+    return {e.code for e in evidence if e.weight > 0} - CONTEXT_CODES
+
+
 def timing_only(evidence: Iterable[Evidence]) -> bool:
     """Whether the evidence that weighs anything (context aside) is all timing, and there is some."""
-    codes = {e.code for e in evidence if e.weight > 0} - CONTEXT_CODES
+    codes = _weighing_codes(evidence)
     return bool(codes) and codes <= TIMING_CODES
 
 
@@ -80,7 +85,7 @@ class TimingPrior:
     def of(cls, evidence_lists: Iterable[Iterable[Evidence]]) -> TimingPrior:
         groups = corroborated = 0
         for evidence in evidence_lists:
-            codes = {e.code for e in evidence if e.weight > 0} - CONTEXT_CODES
+            codes = _weighing_codes(evidence)
             if IN_STEP_CODE in codes:
                 groups += 1
                 corroborated += not codes <= TIMING_CODES
