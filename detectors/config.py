@@ -97,6 +97,12 @@ class IdentityConfig:
     lockstep_min_pairs: int = 1
     #: An identity ring needs this many operator accounts (creators and sellers).
     min_operator_accounts: int = 3
+    #: A ring of at most this many accounts whose shared identifiers are one closed bundle
+    #: (every one used by exactly the ring's accounts, by nobody else) is what one home
+    #: leaves: a family's tablet, its email and its joint account. Most homes hold two to
+    #: four people, so four accounts; beyond that a closed bundle is more than a home. Such
+    #: a ring is scored by what such bundles mean in the snapshot (``scoring.HouseholdPrior``).
+    household_accounts: int = 4
     #: Groups larger than this are split with Leiden, CPM objective, at ``split_density``
     #: (in link weight per pair of accounts): a part stays whole only where its accounts
     #: are tied that densely, so a ring is large only where its ties are dense. CPM, not
@@ -331,6 +337,12 @@ class ScoringConfig:
     #: means the most (``scoring.TimingPrior`` lowers it where it means less): well short of
     #: certain, since honest cohorts act in step as farms do.
     timing_only_cap: float = 0.6
+    #: The same for a ring that one household explains (its shared identifiers one closed
+    #: bundle of a home's few accounts, ``IdentityConfig.household_accounts``, and nothing
+    #: else against it): a family and a three-phone farm leave the same trace, so such a
+    #: ring goes to a reviewer as an open question; ``scoring.HouseholdPrior`` lowers it
+    #: where such bundles are seldom more.
+    household_cap: float = 0.6
 
 
 @dataclass(frozen=True)

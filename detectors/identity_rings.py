@@ -294,15 +294,42 @@ def rings_from_links(pairs: pd.DataFrame, market: IdentityMarket,
     # Each pair carries its identifier's accounts market-wide (``sharing``, as the context's links).
     sharing = pairs.drop_duplicates("ident").set_index("ident")["sharing"]
     evidence = _evidence(per_ident, config, sharing, market.lockstep, market.rarity)
+    homes = _one_household(per_ident, sharing, market.lockstep, config.household_accounts)
     return [
         Finding(KIND,
                 frozenset(_member(k) for k in accounts[nodes]) | frozenset(
                     Member(t, i) for t, i in evidence[g][1]),
                 sorted(evidence[g][0], key=lambda e: (-e.weight, e.text))[:_SHOWN_EVIDENCE],
                 {"shared_identifiers": len(evidence[g][1]),
-                 **({"rarest_sharing_share": round(min(evidence[g][2]), 6)} if evidence[g][2] else {})})
+                 **({"rarest_sharing_share": round(min(evidence[g][2]), 6)} if evidence[g][2] else {})},
+                one_household=g in homes)
         for g, nodes in enumerate(found) if g in evidence
     ]
+
+
+def _one_household(per_ident: pd.Series, sharing: pd.Series, lockstep: pd.DataFrame,
+                   most: int) -> set[int]:
+    """The groups whose shared identifiers are one closed bundle of at most ``most`` accounts.
+
+    One home leaves exactly that: every identifier the group shares is used by
+    all of its accounts and by nobody outside (``sharing``, market-wide), none
+    taken up in step with a crowd (``lockstep``). A farm that rotates devices or
+    payout accounts ties its accounts through different identifiers, and a
+    borrowed device or phone used outside the group is not a home's either; those
+    groups are not households. ``per_ident``: as in :func:`_evidence`.
+    """
+    stepped = set(lockstep["ident"]) if len(lockstep) else set()
+    homes: set[int] = set()
+    for group, keys in per_ident.groupby(level="group", sort=False):
+        bundles = {tuple(k) for k in keys}
+        if len(bundles) != 1:
+            continue
+        size = len(next(iter(bundles)))
+        idents = keys.index.get_level_values("ident")
+        if (size <= most and not stepped.intersection(idents)
+                and all(int(sharing.get(i, size)) == size for i in idents)):
+            homes.add(int(group))
+    return homes
 
 
 @dataclass(frozen=True)

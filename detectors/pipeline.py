@@ -45,7 +45,16 @@ from .lockstep import registration_bursts
 from .recalibration import recalibrate
 from .ring_ids import assign_ids, carried_review
 from .rings import Evidence, Finding
-from .scoring import MetricTables, TimingPrior, context_evidence, metrics, score, timing_only
+from .scoring import (
+    HouseholdPrior,
+    MetricTables,
+    TimingPrior,
+    context_evidence,
+    explained_by_household,
+    metrics,
+    score,
+    timing_only,
+)
 
 log = logging.getLogger(__name__)
 
@@ -193,14 +202,20 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
     current: list[RingDocument] = []
     in_step = TimingPrior.of(f.evidence for f in findings)
     timing_cap = in_step.cap(config.scoring.timing_only_cap)
+    homes = HouseholdPrior.of(findings)
     for finding, ring_metrics in zip(findings, metrics(findings, tables, ctx.as_of_ms),
                                      strict=True):
         evidence = finding.evidence + context_evidence(ring_metrics, tables)
         if timing_only(evidence):
             evidence.append(in_step.evidence(config.scoring.timing_only_cap))
+        household = explained_by_household(finding, evidence)
+        if household:
+            evidence.append(homes.evidence(config.scoring.household_cap,
+                                           config.identity.household_accounts))
         current.append({
             "kind": finding.kind,
-            "score": score(evidence, config.scoring, timing_cap=timing_cap),
+            "score": score(evidence, config.scoring, timing_cap=timing_cap,
+                           cap=homes.cap(config.scoring.household_cap) if household else 1.0),
             "members": [m.to_json() for m in sorted(finding.members)],
             "evidence": [e.to_json() for e in sorted(evidence, key=lambda e: -e.weight)],
             "metrics": ring_metrics,

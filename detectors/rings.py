@@ -26,6 +26,11 @@ class Finding:
     registering together) that an honest structure accounts for, 0 to 1; the
     coordination evidence added to it later is discounted by as much (see
     :func:`ringwatch.detectors.lockstep_rings.honest_explanation`).
+
+    ``one_household``: the ring's shared identifiers are one closed bundle of a home's
+    few accounts (see ``IdentityConfig.household_accounts``): one family leaves that trace
+    as well as a small farm, so unless other evidence joins it the pipeline scores it
+    by what such bundles mean in the snapshot (:class:`~ringwatch.detectors.scoring.HouseholdPrior`).
     """
 
     kind: RingKind
@@ -33,6 +38,7 @@ class Finding:
     evidence: list[Evidence] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     explained: float = 0.0
+    one_household: bool = False
 
     @property
     def accounts(self) -> frozenset[Member]:

@@ -24,7 +24,10 @@ of the groups the snapshot shows crowding shops in step, the share that also
 carry independent evidence (shared identifiers, abnormal trade) is what acting
 in step means here, and a ring with nothing but timing scores at most that
 (smoothed). Where every such group is a farm caught by its identifiers too,
-timing is telling; where none is, it is an onboarding day's.
+timing is telling; where none is, it is an onboarding day's. One closed bundle of
+identifiers shared by a home's few accounts is read the same way
+(:class:`HouseholdPrior`): a family's tablet, email and joint account are a
+three-phone farm's trace too, and only the market says which it usually is.
 
 ``ringwatch eval`` prints the calibration table that checks the reading (score bucket against
 the observed share of mostly-fraudulent rings).
@@ -44,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ringwatch.domain import identifier_types
 from ringwatch.graph.projections import group_currency
 from ringwatch.wording import accounts, count, money, verb
 
@@ -74,12 +78,29 @@ def timing_only(evidence: Iterable[Evidence]) -> bool:
 
 
 @dataclass(frozen=True)
-class TimingPrior:
-    """What acting in step means in this snapshot: of the ``groups`` found crowding shops in
-    step (evidence ``IN_STEP_CODE``), how many also carry independent evidence."""
+class MarketPrior:
+    """What one trace honest structures leave as farms do means in this snapshot.
+
+    Acting in step is an onboarding day's trace as much as a burst farm's; one
+    closed bundle of identifiers is a family's as much as a three-phone farm's.
+    Nothing inside such a ring tells the two apart, but the market does: of the
+    ``groups`` it shows with that trace, ``corroborated`` also carry independent
+    evidence (shared identifiers, abnormal trade, self-purchase). That share is
+    what the trace means here, and a ring with nothing more scores at most that.
+    """
 
     groups: int
     corroborated: int
+
+    def cap(self, ceiling: float) -> float:
+        """The most a ring with this trace alone scores here: the corroborated share, smoothed
+        (Laplace: one of each before any group is seen), and never above ``ceiling``."""
+        return min(ceiling, (self.corroborated + 1) / (self.groups + 2))
+
+
+class TimingPrior(MarketPrior):
+    """What acting in step means here: of the groups found crowding shops in step (evidence
+    ``IN_STEP_CODE``), how many also carry evidence other than timing."""
 
     @classmethod
     def of(cls, evidence_lists: Iterable[Iterable[Evidence]]) -> TimingPrior:
@@ -91,11 +112,6 @@ class TimingPrior:
                 corroborated += not codes <= TIMING_CODES
         return cls(groups, corroborated)
 
-    def cap(self, ceiling: float) -> float:
-        """The most a timing-only ring scores here: the corroborated share, smoothed
-        (Laplace: one of each before any group is seen), and never above ``ceiling``."""
-        return min(ceiling, (self.corroborated + 1) / (self.groups + 2))
-
     def evidence(self, ceiling: float) -> Evidence:
         """The sentence a timing-only ring carries, at weight 0, saying why it scores what it does."""
         return Evidence(
@@ -105,12 +121,46 @@ class TimingPrior:
             f"nothing but timing is scored at most {self.cap(ceiling):.2f} here", 0.0)
 
 
+class HouseholdPrior(MarketPrior):
+    """What one closed bundle of identifiers means here: of the identity rings a household
+    could be (``Finding.one_household``), how many also carry evidence other than the
+    identifiers they share (abnormal trade, self-purchase, acting in step)."""
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> HouseholdPrior:
+        homes = [f for f in findings if f.one_household]
+        return cls(len(homes), sum(1 for f in homes if not explained_by_household(f, f.evidence)))
+
+    def evidence(self, ceiling: float, accounts: int) -> Evidence:
+        """The sentence such a ring carries, at weight 0, saying why it scores what it does."""
+        return Evidence(
+            "market_prior",
+            f"this ring's accounts share one set of identifiers that nobody else uses, as one "
+            f"household of up to {count(accounts, 'account')} does; in this snapshot "
+            f"{self.corroborated:,} of the {count(self.groups, 'such group')} also trade "
+            f"abnormally or act in step, so a ring with nothing more is scored at most "
+            f"{self.cap(ceiling):.2f} here", 0.0)
+
+
+def explained_by_household(finding: Finding, evidence: Iterable[Evidence]) -> bool:
+    """Whether ``finding`` could be one household and ``evidence`` adds nothing to that: all
+    that weighs (context aside) is the identifiers its accounts share."""
+    return finding.one_household and _weighing_codes(evidence) <= _identifier_codes()
+
+
+def _identifier_codes() -> frozenset[str]:
+    """The codes of a shared identifier's evidence, one pair per identifier type."""
+    names = [t.name for t in identifier_types()]
+    return frozenset([f"shared_{n}" for n in names] + [f"lockstep_{n}" for n in names])
+
+
 def score(evidence: list[Evidence], config: ScoringConfig = ScoringConfig(), *,
-          timing_cap: float | None = None) -> float:
+          timing_cap: float | None = None, cap: float = 1.0) -> float:
     """The probability, in [0, 1], that a ring with this evidence is mostly fraudulent.
 
     ``timing_cap``: the market's cap on timing-only rings (:meth:`TimingPrior.cap`);
-    ``config.timing_only_cap`` when not given.
+    ``config.timing_only_cap`` when not given. ``cap``: any other ceiling the ring's
+    trace puts on it (one household's: :meth:`HouseholdPrior.cap`).
     """
     by_code: dict[str, list[float]] = {}
     for e in evidence:
@@ -123,7 +173,7 @@ def score(evidence: list[Evidence], config: ScoringConfig = ScoringConfig(), *,
     if timing_only(evidence):
         probability = min(probability, config.timing_only_cap if timing_cap is None
                           else timing_cap)
-    return round(probability, 4)
+    return round(min(probability, cap), 4)
 
 
 @dataclass(frozen=True)

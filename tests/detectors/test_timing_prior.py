@@ -55,7 +55,8 @@ def _rings(tmp_path: Path, profile: str, seed: int) -> tuple[list[dict], list[bo
 
 
 def _timing_only(ring: dict) -> bool:
-    return any(e["code"] == "market_prior" for e in ring["evidence"])
+    return any(e["code"] == "market_prior" and "crowding shops in step" in e["text"]
+               for e in ring["evidence"])
 
 
 def test_onboarding_days_of_a_benign_market_are_not_flagged(tmp_path: Path) -> None:
