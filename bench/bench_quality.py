@@ -6,7 +6,12 @@ snapshot, loads it into a fresh local store, runs the detection pipeline
 of ``ringwatch.detectors.baselines``, and scores them against the planted
 labels and the benign look-alikes: creator F1, ring precision and recall,
 fragmentation (flagged rings per found ring), typologies recalled, look-alike
-groups flagged, and calibration (expected calibration error of the scores).
+groups flagged, and calibration (expected calibration error of the scores): as
+the detector scores (``ECE``) and once recalibrated on reviewers' verdicts
+(``ECE rc``): the seeds of a profile are run in turn, as a team reviews one
+market after another, every ring of each seed is reviewed as its labels say, and
+each later seed's scores are refitted on all the verdicts before it, as
+``ringwatch detect`` does from the store's verdict log.
 
 Seeds are split in two: the tuning seeds (default 1 and 2), which a detector's
 author may look at, and the held-out seeds (default 101-105), reported apart
@@ -31,6 +36,7 @@ rest carry on.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -44,16 +50,23 @@ from pathlib import Path
 from typing import Any
 
 from ringwatch.detectors.baselines import BASELINES
+from ringwatch.detectors.config import RecalibrationConfig
 from ringwatch.detectors.context import read_context
 from ringwatch.detectors.evaluation import (
     Quality,
     assess,
+    calibration,
     calibration_error,
+    chance_calibration_error,
+    correct_rings,
     load_labels,
     load_lookalikes,
     market_accounts,
+    score_buckets,
 )
 from ringwatch.detectors.pipeline import run_detection
+from ringwatch.detectors.recalibration import recalibrate
+from ringwatch.domain import ReviewStatus, Verdict
 from ringwatch.generator import PROFILES, GeneratorConfig, generate_snapshot
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.loaders import load_snapshot
@@ -90,6 +103,16 @@ class Figures:
     rings: int
     seconds: float
     detail: dict[str, Any] = field(repr=False)
+    #: ECE once the scores are recalibrated on every ring of the profile's earlier seeds
+    #: (reviewed as the labels say), and how many verdicts that rests on; the first seed
+    #: has none, so it equals ``calibration_error`` there.
+    recalibrated_error: float = 0.0
+    verdicts: int = 0
+    #: The ECE a perfectly calibrated detector would show on these very scores by chance
+    #: (``evaluation.chance_calibration_error``): what the figure is read against.
+    chance_error: float = 0.0
+    #: Every ring's score and whether it is correct, to pool calibration over seeds.
+    scored: tuple[tuple[float, bool], ...] = field(default=(), repr=False)
 
     @classmethod
     def of(cls, quality: Quality, seconds: float) -> Figures:
@@ -108,15 +131,39 @@ class Figures:
 
     def headline(self) -> dict[str, Any]:
         """The figures without the detail, for JSON summaries."""
-        return {k: v for k, v in self.__dict__.items() if k != "detail"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("detail", "scored")}
 
 
 Outcome = Figures | str  # a failed method is its one-line error
 
 
+def reviewed(rings: list[dict[str, Any]], labels: Any, seed: int) -> list[Verdict]:
+    """Every ring of a run reviewed as the labels say (confirmed when it is mostly labelled
+    accounts), with the scores it carried: what a team that reviewed the whole queue keeps."""
+    return [Verdict(ring_id=f"{seed}:{ring['ring_id']}", kind=ring["kind"],
+                    verdict=ReviewStatus.CONFIRMED if ok else ReviewStatus.DISMISSED,
+                    uncalibrated_score=float(ring.get("uncalibrated_score", ring["score"])),
+                    score=float(ring["score"]), actor="bench", at=RUN_AT.isoformat())
+            for ring, ok in zip(rings, correct_rings(rings, labels), strict=True)]
+
+
+def recalibrated_error(rings: list[dict[str, Any]], labels: Any,
+                       verdicts: list[Verdict]) -> float:
+    """ECE of ``rings`` once their kinds' scores are refitted on ``verdicts`` as a run would
+    (``RecalibrationConfig`` defaults: a kind needs 30 verdicts, 5 of each outcome)."""
+    raw = [{**r, "score": float(r.get("uncalibrated_score", r["score"]))} for r in rings]
+    refitted, _ = recalibrate(raw, verdicts, RecalibrationConfig())
+    return calibration_error(calibration(refitted, labels))
+
+
 def run_seed(profile: str, seed: int, scale: float, methods: list[str],
-             log: Callable[[str], None]) -> dict[str, Outcome]:
-    """Generate one snapshot, detect with every method, assess each; a failure is kept as text."""
+             log: Callable[[str], None], verdicts: list[Verdict] | None = None,
+             ) -> dict[str, Outcome]:
+    """Generate one snapshot, detect with every method, assess each; a failure is kept as text.
+
+    ``verdicts``: the reviews of the profile's earlier seeds; Ringwatch's rings are also
+    scored recalibrated on them, and this seed's reviews are added to the list.
+    """
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="ringwatch-quality-") as tmp:
         data = Path(tmp) / "snapshot"
@@ -140,6 +187,17 @@ def run_seed(profile: str, seed: int, scale: float, methods: list[str],
                 seconds = time.perf_counter() - started
                 outcomes[method] = Figures.of(assess(rings, labels, lookalikes,
                                                      accounts=accounts), seconds)
+                if method == RINGWATCH:
+                    scores = [float(r["score"]) for r in rings if r.get("status") != "dissolved"]
+                    outcomes[method] = dataclasses.replace(
+                        outcomes[method], chance_error=chance_calibration_error(scores),
+                        scored=tuple(zip(scores, map(bool, correct_rings(rings, labels)),
+                                         strict=True)))
+                if method == RINGWATCH and verdicts is not None:
+                    outcomes[method] = dataclasses.replace(
+                        outcomes[method], verdicts=len(verdicts),
+                        recalibrated_error=recalibrated_error(rings, labels, verdicts))
+                    verdicts.extend(reviewed(rings, labels, seed))
             except Exception as exc:  # one broken method must not stop the bench
                 outcomes[method] = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 log(f"{profile} seed {seed}: {method} failed\n{traceback.format_exc()}")
@@ -156,7 +214,8 @@ def summary_table(profile: str, results: dict[int, dict[str, Outcome]], seeds: l
                   methods: list[str], title: str) -> str:
     """Mean over ``seeds`` per method, and the worst seed by creator F1."""
     header = (f"{'method':<20} {'cre F1':>6} {'worst (seed)':>13} {'ring P':>6} {'ring R':>6} "
-              f"{'frag':>5} {'typol.':>6} {'look-alikes':>12} {'ECE':>5} {'rings':>6} {'sec':>6}")
+              f"{'frag':>5} {'typol.':>6} {'look-alikes':>12} {'ECE':>5} {'ECE rc':>6} {'chance':>6} "
+              f"{'rings':>6} {'sec':>6}")
     lines = [f"{profile}, {title} (seeds {' '.join(map(str, seeds))}); look-alikes: groups "
              "touched / joined of all groups", header, "-" * len(header)]
     for method in methods:
@@ -174,12 +233,21 @@ def summary_table(profile: str, results: dict[int, dict[str, Outcome]], seeds: l
         looks = (f"{mean('lookalikes_touched'):.0f}/{mean('lookalikes_joined'):.0f} of "
                  f"{mean('lookalike_groups'):.0f}")
         typologies = f"{mean('typologies_recalled'):.1f}/{figures[0].typologies}"
+        recal = f"{mean('recalibrated_error'):.2f}" if method == RINGWATCH else "-"
+        chance = f"{mean('chance_error'):.2f}" if method == RINGWATCH else "-"
         lines.append(
             f"{method:<20} {mean('creator_f1'):>6.3f} {f'{worst.creator_f1:.3f} ({worst_seed})':>13} "
             f"{mean('ring_precision'):>6.3f} {mean('ring_recall'):>6.3f} "
             f"{mean('fragmentation'):>5.2f} "
             f"{typologies:>6} {looks:>12} "
-            f"{mean('calibration_error'):>5.2f} {mean('rings'):>6.0f} {mean('seconds'):>6.1f}")
+            f"{mean('calibration_error'):>5.2f} {recal:>6} {chance:>6} {mean('rings'):>6.0f} "
+            f"{mean('seconds'):>6.1f}")
+        if method == RINGWATCH:
+            pooled = [pair for f in figures for pair in f.scored]
+            scores = [p for p, _ in pooled]
+            error = calibration_error(score_buckets(scores, [ok for _, ok in pooled]))
+            lines.append(f"{'':<20} calibration pooled over the seeds' {len(pooled)} rings: ECE "
+                         f"{error:.3f}, by chance alone {chance_calibration_error(scores):.3f}")
     return "\n".join(lines)
 
 
@@ -247,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     tables = []
     for profile in args.profiles:
-        results = {seed: run_seed(profile, seed, args.scale, args.methods, log)
+        verdicts: list[Verdict] = []  # a team reviewing each market of the profile in turn
+        results = {seed: run_seed(profile, seed, args.scale, args.methods, log, verdicts)
                    for seed in args.seeds}
         for title, seeds in (("tuning", tuning), ("held-out", held_out)):
             if seeds:

@@ -560,10 +560,16 @@ def calibration(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> tup
     accounts, as in :func:`evaluate`). A ring without a score counts as 0.
     """
     verdicts = _verdicts(rings, labels)
-    bucket = np.minimum((verdicts["score"].to_numpy() * SCORE_BUCKETS).astype(np.int64),
-                        SCORE_BUCKETS - 1)
-    names = [f"{b / SCORE_BUCKETS:.1f}-{(b + 1) / SCORE_BUCKETS:.1f}" for b in range(SCORE_BUCKETS)]
-    return _buckets(verdicts, bucket, names)
+    return score_buckets(verdicts["score"].to_numpy(), verdicts["correct"].to_numpy())
+
+
+def score_buckets(scores: Sequence[float] | np.ndarray,
+                  correct: Sequence[bool] | np.ndarray) -> tuple[Bucket, ...]:
+    """:func:`calibration`'s buckets from scores and verdicts given directly (rings pooled
+    over several markets, whose labels differ)."""
+    frame = pd.DataFrame({"score": np.asarray(scores, dtype=np.float64),
+                          "correct": np.asarray(correct, dtype=bool)})
+    return _buckets(frame, _score_bucket(frame["score"].to_numpy()), list(_BUCKET_NAMES))
 
 
 def _score_bucket(scores: np.ndarray) -> np.ndarray:
@@ -616,6 +622,28 @@ def calibration_error(buckets: Iterable[Bucket]) -> float:
     rings = sum(b.rings for b in buckets)
     gap = sum(b.rings * abs(b.precision - b.mean_score) for b in buckets if b.rings)
     return _ratio(gap, rings)
+
+
+def chance_calibration_error(scores: Sequence[float] | np.ndarray, *, draws: int = 2000,
+                             seed: int = 0) -> float:
+    """The ECE a perfectly calibrated detector shows on these scores by chance alone.
+
+    Each ring is drawn correct with the probability its score says, ``draws``
+    times, and :func:`calibration_error`'s buckets are read as usual; the mean is
+    what sampling alone puts into the figure. On a market of twenty rings,
+    half a dozen of them between 0.5 and 0.9, that is several hundredths: an
+    ECE is only read against it.
+    """
+    p = np.asarray(scores, dtype=np.float64)
+    if not len(p):
+        return 0.0
+    outcomes = np.random.default_rng(seed).random((draws, len(p))) < p
+    bucket = _score_bucket(p)
+    gap = np.zeros(draws)
+    for b in np.unique(bucket):
+        inside = bucket == b
+        gap += inside.sum() * np.abs(outcomes[:, inside].mean(axis=1) - p[inside].mean())
+    return float(gap.mean() / len(p))
 
 
 def correct_rings(rings: Iterable[Mapping[str, Any]], labels: pd.DataFrame) -> np.ndarray:

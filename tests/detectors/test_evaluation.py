@@ -394,3 +394,27 @@ def test_baselines_on_an_empty_market_flag_nothing() -> None:
     ctx = market([])
     assert connected_components_baseline(ctx) == []
     assert louvain_baseline(ctx) == []
+
+
+def test_chance_calibration_error_is_what_sampling_alone_puts_into_the_figure() -> None:
+    import numpy as np
+
+    from ringwatch.detectors.evaluation import (
+        calibration_error,
+        chance_calibration_error,
+        score_buckets,
+    )
+
+    assert chance_calibration_error([1.0, 1.0, 0.0]) == 0.0  # certain scores never miss
+    few = chance_calibration_error([0.7] * 20)
+    many = chance_calibration_error([0.7] * 2000)
+    assert 0.05 < few < 0.12  # E|mean of 20 draws - 0.7| is about 0.08
+    assert many < few / 5
+    # A perfectly calibrated detector's measured ECE scatters around the chance figure.
+    rng = np.random.default_rng(3)
+    scores = rng.uniform(0.5, 1.0, 30)
+    measured = [calibration_error(score_buckets(scores, rng.random(30) < scores))
+                for _ in range(400)]
+    assert abs(np.mean(measured) - chance_calibration_error(scores)) < 0.01
+    # A detector scoring every ring 1.0 when half are wrong is off by 0.5, whatever chance says.
+    assert calibration_error(score_buckets([1.0] * 10, [True, False] * 5)) == 0.5
