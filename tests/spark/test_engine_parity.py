@@ -5,8 +5,9 @@ detected on twice: in process and with :class:`ringwatch.spark.engine.SparkEngin
 The identity stage's market-wide facts and strong links, made on Spark, must
 equal the detector's exactly (under the default settings and under settings
 that put identifiers in lockstep and make types everyday).
-The projections must be equal frame for frame (money to 1e-12 relative: Spark
-adds in another order) and the rings equal with scores to 1e-9. A second Spark
+The projections must be equal frame for frame, bit for bit (money and rates
+are added as whole micro-units in both engines, so the order of addition does
+not matter), and the rings equal with scores to 1e-9. A second Spark
 run on the same store keeps the rings' ids (stable ids against the store's
 previous run).
 """
@@ -60,8 +61,7 @@ def test_spark_projections_equal_the_stores(spark, loaded) -> None:
     expected = read_context(store)
     built = SparkEngine(spark, store.graph.tables_directory()).context(store)
     for name, frame in expected.projections.items():
-        pd.testing.assert_frame_equal(built[name], frame, check_exact=False, rtol=1e-12,
-                                      obj=f"projection {name}")
+        pd.testing.assert_frame_equal(built[name], frame, check_exact=True, obj=f"projection {name}")
     pd.testing.assert_frame_equal(built.links, expected.links)
 
 
