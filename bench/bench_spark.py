@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import shutil
@@ -93,6 +94,8 @@ def main() -> None:
     parser.add_argument("--shuffle-partitions", type=int, default=None,
                         help="spark.sql.shuffle.partitions (default: twice the local cores)")
     args = parser.parse_args()
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("ringwatch.spark").setLevel(logging.INFO)  # the identity stage's parts
 
     from ringwatch.detectors.pipeline import run_detection
     from ringwatch.generator import GeneratorConfig, generate_snapshot

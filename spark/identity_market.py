@@ -63,9 +63,13 @@ def context_links(identity_links: DataFrame, ctx: MarketContext) -> DataFrame:
     projection: the identifiers ``ctx`` found on an unexpired allowlist entry left out."""
     from pyspark.sql import functions as F
 
+    def key(kind: str, value: str) -> Column:  # "type:id", missing text as "" (as the stores give it)
+        return F.concat(F.coalesce(F.col(kind), F.lit("")), F.lit(":"),
+                        F.coalesce(F.col(value), F.lit("")))
+
     links = identity_links.select(
-        F.concat_ws(":", "account_type", "account_id").alias("account"),
-        F.concat_ws(":", "identifier_type", "identifier").alias("ident"),
+        key("account_type", "account_id").alias("account"),
+        key("identifier_type", "identifier").alias("ident"),
         "identifier_type", "identifier", "first_seen_ms")
     sharing = links.groupBy("ident").agg(F.countDistinct("account").alias("sharing"))
     allowed = [(u.identifier_type, u.identifier) for u in ctx.allowlist if not u.expired]
