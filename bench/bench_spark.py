@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import shutil
@@ -93,6 +94,8 @@ def main() -> None:
     parser.add_argument("--shuffle-partitions", type=int, default=None,
                         help="spark.sql.shuffle.partitions (default: twice the local cores)")
     args = parser.parse_args()
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("ringwatch.spark").setLevel(logging.INFO)  # the identity stage's parts
 
     from ringwatch.detectors.pipeline import run_detection
     from ringwatch.generator import GeneratorConfig, generate_snapshot
@@ -134,9 +137,15 @@ def main() -> None:
         driver_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         spark.stop()
 
-    def rings(result):
-        return sorted((r["kind"], round(r["score"], 9), tuple(sorted(m["id"] for m in r["members"])))
-                      for r in result.rings)
+    def rings(result, digits=9):
+        return sorted((r["kind"], r["score"] if digits is None else round(r["score"], digits),
+                       tuple(sorted(m["id"] for m in r["members"]))) for r in result.rings)
+
+    def by_members(result):
+        return {(r["kind"], tuple(sorted(m["id"] for m in r["members"]))): r for r in result.rings}
+
+    ours_by, theirs_by = by_members(ours), by_members(theirs)
+    score_gaps = [abs(ours_by[k]["score"] - theirs_by[k]["score"]) for k in ours_by.keys() & theirs_by.keys()]
 
     print(json.dumps({
         "scale": args.scale, "snapshot_rows": rows, "master": args.master,
@@ -149,6 +158,9 @@ def main() -> None:
         "ratio_spark_to_in_process": round(on_spark / in_process, 2),
         "in_process_steps": steps_ours, "spark_steps": steps_theirs,
         "rings": len(ours.rings), "same_rings": rings(ours) == rings(theirs),
+        "identical_scores": rings(ours, None) == rings(theirs, None),
+        "largest_score_difference": max(score_gaps, default=0.0),
+        "same_ring_ids": [r["ring_id"] for r in ours.rings] == [r["ring_id"] for r in theirs.rings],
         "python_peak_mb_after_in_process": round(python_peak_kb / 1024),
         "driver_peak_mb": round(driver_peak_kb / 1024),
         "jvm_and_workers_peak_mb": round(jvm_peak_kb / 1024),

@@ -60,14 +60,29 @@ def everyday_kinds() -> list[str]:
 
 
 def strong_links(ctx: MarketContext, config: IdentityConfig,
-                 lockstep: pd.DataFrame | None = None) -> pd.DataFrame:
+                 lockstep: pd.DataFrame | None = None, *, everyday: set[str] | None = None,
+                 studio_kits: pd.Series | None = None) -> pd.DataFrame:
     """Identifier pairs that count, with their weight and whether each is decisive on its own.
 
     Hub identifiers are capped away unless in lockstep (those pairs get the
     type's full weight, up to ``lockstep_max_sharing`` accounts); studio kit
     inside a declared agency is expected sharing and left out.
+
+    Every rule here reads one identifier's links at a time except three
+    market-wide facts: ``lockstep`` (:func:`lockstep_of`), ``everyday``
+    (:func:`everyday_types`) and ``studio_kits`` (:func:`studio_kit_counts`).
+    Given them, a distributed engine runs this on the links of a bucket of
+    identifiers (every link of each) and gets that bucket's rows of the
+    market's result; left out, they are computed from ``ctx``.
     """
-    lockstep = _lockstep(ctx, config) if lockstep is None else lockstep
+    pairs = linked_pairs(ctx, config, lockstep_of(ctx, config) if lockstep is None else lockstep,
+                         everyday=everyday)
+    return pairs[~_studio_kit(ctx, pairs, config, studio_kits)].reset_index(drop=True)
+
+
+def linked_pairs(ctx: MarketContext, config: IdentityConfig, lockstep: pd.DataFrame, *,
+                 everyday: set[str] | None = None) -> pd.DataFrame:
+    """:func:`strong_links` before studio kit is left out (what :func:`studio_kit_counts` reads)."""
     pairs = identifier_pairs(ctx.links, max_sharing=config.max_sharing,
                              type_weights=config.type_weights, personal=config.personal_sharing)
     in_step = ctx.links[ctx.links["ident"].isin(lockstep["ident"])]
@@ -78,10 +93,10 @@ def strong_links(ctx: MarketContext, config: IdentityConfig,
             personal=dict.fromkeys(config.lockstep_types, config.lockstep_max_sharing))
         pairs = pd.concat([pairs[~pairs["ident"].isin(lockstep["ident"])], stepped],
                           ignore_index=True)
-    pairs = _everyday_sharing(ctx, pairs, config, set(lockstep["ident"]))
+    pairs = _everyday_sharing(ctx, pairs, config, set(lockstep["ident"]), everyday)
     pairs["decisive"] = (pairs["weight"] >= config.link_threshold) | (
         pairs["ident"].isin(lockstep["ident"]) & (pairs["weight"] >= config.chain_weight))
-    return pairs[~_studio_kit(ctx, pairs, config)].reset_index(drop=True)
+    return pairs
 
 
 def everyday_types(ctx: MarketContext, config: IdentityConfig) -> set[str]:
@@ -102,25 +117,40 @@ def everyday_types(ctx: MarketContext, config: IdentityConfig) -> set[str]:
     sharing = links["sharing"].to_numpy()
     cap = pd.Series(types).map(config.max_sharing).fillna(0).to_numpy()[codes]
     shared = (sharing >= 2) & (sharing <= cap)
-    # An account holds one or more links of a type, so the share of links shared is a
-    # cheap lower bound of the share of accounts sharing; only types that come near the
-    # rate by links are counted by account. IPs never: their weight is small by design.
+    # Only the types near the rate by links (a cheap lower bound) are counted by account.
     by_link = np.bincount(codes, weights=shared) / np.maximum(np.bincount(codes), 1)
-    near = (by_link > config.everyday_sharing_rate / 3) & ~np.isin(np.asarray(types), everyday_kinds())
+    near = everyday_candidates(np.asarray(types), by_link, config)
     everyday = set()
     for t in np.flatnonzero(near):  # a type or two
         mine = codes == t
         account, _ = pd.factorize(links["account"].to_numpy()[mine])
         users = int(account.max()) + 1
         sharers = len(np.unique(account[shared[mine]]))
-        if sharers / users > config.everyday_sharing_rate and (
-                sharers >= config.everyday_min_accounts):
+        if shared_every_day(users, sharers, config):
             everyday.add(types[t])
     return everyday
 
 
+def everyday_candidates(types: np.ndarray, shared_link_share: np.ndarray,
+                        config: IdentityConfig) -> np.ndarray:
+    """Which ``types`` come near the everyday rate by the share of their links shared.
+
+    An account holds one or more links of a type, so the share of links shared
+    is a cheap lower bound of the share of accounts sharing: only these types
+    are counted by account (:func:`shared_every_day`). IPs never: their weight
+    is small by design.
+    """
+    return (shared_link_share > config.everyday_sharing_rate / 3) & ~np.isin(types, everyday_kinds())
+
+
+def shared_every_day(users: int, sharers: int, config: IdentityConfig) -> bool:
+    """Whether a type whose ``sharers`` of its ``users`` accounts share one of its identifiers
+    (below the hub cap) is shared every day (see :func:`everyday_types`)."""
+    return sharers / users > config.everyday_sharing_rate and sharers >= config.everyday_min_accounts
+
+
 def _everyday_sharing(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig,
-                      lockstep: set[str]) -> pd.DataFrame:
+                      lockstep: set[str], everyday: set[str] | None = None) -> pd.DataFrame:
     """Discount pairs of an everyday type unless the two accounts were made together.
 
     Where a type is shared every day (:func:`everyday_types`), a pair on it
@@ -130,7 +160,7 @@ def _everyday_sharing(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityC
     ``everyday_discount`` of their weight, so they corroborate but neither decide
     nor chain. Identifiers in lockstep keep their weight.
     """
-    everyday = everyday_types(ctx, config)
+    everyday = everyday_types(ctx, config) if everyday is None else everyday
     if not everyday or pairs.empty:
         return pairs
     is_everyday = pairs["identifier_type"].isin(everyday).to_numpy()
@@ -148,16 +178,22 @@ def _everyday_sharing(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityC
     return pairs
 
 
-def _lockstep(ctx: MarketContext, config: IdentityConfig) -> pd.DataFrame:
-    """Identifiers in lockstep in any of the configured windows (the narrowest one wins)."""
+def lockstep_of(ctx: MarketContext, config: IdentityConfig,
+              background: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Identifiers in lockstep in any of the configured windows (the narrowest one wins).
+
+    ``background``: the market's links as ``lockstep_identifiers`` takes it, when
+    ``ctx.links`` holds only the shared identifiers' links (a distributed engine's).
+    """
     return lockstep_identifiers(
         ctx.links, windows=[(int(hours * 3_600_000), share)
                             for hours, share in config.lockstep_windows],
         min_accounts=config.lockstep_min_accounts, min_share=config.lockstep_share,
-        types=config.lockstep_types)
+        types=config.lockstep_types, background=background)
 
 
-def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig) -> np.ndarray:
+def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig,
+                kits: pd.Series | None = None) -> np.ndarray:
     """Pairs inside one agency on what looks like its studio kit: expected sharing.
 
     Studio kit is an identifier at least ``studio_min_accounts`` members use,
@@ -165,26 +201,14 @@ def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig)
     few shared identifiers of its type (``studio_kit_per_type``): one office IP,
     a couple of studio phones, one central payout account. A farm behind an
     agency splits its members over many small shared identifiers instead.
+    ``kits``: :func:`studio_kit_counts` of the whole market's pairs, when
+    ``pairs`` are a part of them.
     """
-    creators = ctx["creators"]
-    agency = pd.Series(creators["agency_id"].to_numpy(),
-                       index="creator:" + creators["creator_id"]).replace("", np.nan).dropna()
-    if agency.empty or pairs.empty:
-        return np.zeros(len(pairs), dtype=bool)
-    codes, accounts = pd.factorize(pd.concat([pairs["a"], pairs["b"]]))
-    agency_of = agency.reindex(accounts).to_numpy()
-    agency_a, agency_b = agency_of[codes[:len(pairs)]], agency_of[codes[len(pairs):]]
-    same = pd.notna(agency_a) & (agency_a == agency_b)
-    if not same.any():
+    agency, agency_a, same, users = _agency_users(ctx, pairs)
+    if users is None:
         return same
     agency_size = agency.value_counts()
-    links = ctx.links[ctx.links["ident"].isin(pairs["ident"].to_numpy()[same]).to_numpy()]
-    links = links[["ident", "identifier_type", "account"]].drop_duplicates(["ident", "account"])
-    links = links.assign(agency=agency.reindex(links["account"]).to_numpy()).dropna()
-    users = links.groupby(["ident", "agency", "identifier_type"]).size().rename("members")
-    users = users.reset_index()
-    shared = users[users["members"] >= 2]
-    kit_count = shared.groupby(["agency", "identifier_type"]).size()
+    kit_count = _kit_count(users) if kits is None else kits
     users["kits"] = kit_count.reindex(
         pd.MultiIndex.from_frame(users[["agency", "identifier_type"]])).fillna(0).to_numpy()
     users["size"] = agency_size.reindex(users["agency"]).to_numpy()
@@ -197,10 +221,52 @@ def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig)
             & pairs["identifier_type"].isin(config.agency_expected_types).to_numpy())
 
 
+def _agency_users(ctx: MarketContext, pairs: pd.DataFrame
+                  ) -> tuple[pd.Series, np.ndarray, np.ndarray, pd.DataFrame | None]:
+    """Each creator's agency, each pair's first account's agency, whether a pair is inside one
+    agency, and the ``members`` of each agency on each identifier of such a pair (``None``
+    when no pair is)."""
+    creators = ctx["creators"]
+    agency = pd.Series(creators["agency_id"].to_numpy(),
+                       index="creator:" + creators["creator_id"]).replace("", np.nan).dropna()
+    if agency.empty or pairs.empty:
+        return agency, np.full(len(pairs), np.nan), np.zeros(len(pairs), dtype=bool), None
+    codes, accounts = pd.factorize(pd.concat([pairs["a"], pairs["b"]]))
+    agency_of = agency.reindex(accounts).to_numpy()
+    agency_a, agency_b = agency_of[codes[:len(pairs)]], agency_of[codes[len(pairs):]]
+    same = pd.notna(agency_a) & (agency_a == agency_b)
+    if not same.any():
+        return agency, agency_a, same, None
+    links = ctx.links[ctx.links["ident"].isin(pairs["ident"].to_numpy()[same]).to_numpy()]
+    links = links[["ident", "identifier_type", "account"]].drop_duplicates(["ident", "account"])
+    links = links.assign(agency=agency.reindex(links["account"]).to_numpy()).dropna()
+    users = links.groupby(["ident", "agency", "identifier_type"]).size().rename("members")
+    return agency, agency_a, same, users.reset_index()
+
+
+def _kit_count(users: pd.DataFrame) -> pd.Series:
+    """Per agency and identifier type, how many of its identifiers two or more members share."""
+    return users[users["members"] >= 2].groupby(["agency", "identifier_type"]).size()
+
+
+def studio_kit_counts(ctx: MarketContext, pairs: pd.DataFrame) -> pd.Series:
+    """The market-wide fact :func:`_studio_kit` reads: per (agency, identifier type), how many
+    identifiers of ``pairs`` (:func:`linked_pairs`' rows) two or more of its members share.
+
+    Additive over disjoint sets of identifiers: a distributed engine sums its
+    buckets' counts and hands the total to :func:`strong_links`.
+    """
+    users = _agency_users(ctx, pairs)[3]
+    if users is None:
+        return pd.Series([], dtype=np.int64, index=pd.MultiIndex.from_arrays(
+            [[], []], names=["agency", "identifier_type"]))
+    return _kit_count(users)
+
+
 def find_identity_rings(ctx: MarketContext, config: IdentityConfig = IdentityConfig(), *,
                         seed: int = 42) -> list[Finding]:
     """Return one :class:`Finding` per identity ring, unscored."""
-    lockstep = _lockstep(ctx, config)
+    lockstep = lockstep_of(ctx, config)
     pairs = strong_links(ctx, config, lockstep)
     if pairs.empty:
         return []
@@ -227,9 +293,9 @@ class IdentityMarket:
     @classmethod
     def of(cls, ctx: MarketContext, config: IdentityConfig,
            lockstep: pd.DataFrame | None = None) -> IdentityMarket:
-        """The market-wide facts of ``ctx`` (``lockstep``: :func:`_lockstep`'s, if already made)."""
-        lockstep = _lockstep(ctx, config) if lockstep is None else lockstep
-        return cls(lockstep, _join_lockstep(ctx, config),
+        """The market-wide facts of ``ctx`` (``lockstep``: :func:`lockstep_of`'s, if already made)."""
+        lockstep = lockstep_of(ctx, config) if lockstep is None else lockstep
+        return cls(lockstep, join_lockstep(ctx, config),
                    ctx["creators"][["creator_id", "registered_at_ms"]],
                    SharingRarity.from_identifiers(ctx.links.drop_duplicates("ident")))
 
@@ -413,15 +479,17 @@ def _absorb(ident: np.ndarray, a: np.ndarray, b: np.ndarray, label: np.ndarray,
     return label
 
 
-def _join_lockstep(ctx: MarketContext, config: IdentityConfig) -> frozenset[str]:
-    """The identifiers in lockstep at the joins' settings (see :func:`_lockstep_joins`)."""
+def join_lockstep(ctx: MarketContext, config: IdentityConfig,
+                  background: pd.DataFrame | None = None) -> frozenset[str]:
+    """The identifiers in lockstep at the joins' settings (see :func:`_lockstep_joins`;
+    ``background`` as :func:`lockstep_of` takes it)."""
     if not config.lockstep_join_types:
         return frozenset()
     hours, share = config.lockstep_windows[0]
     return frozenset(lockstep_identifiers(
         ctx.links, windows=[(int(hours * 3_600_000), share)],
         min_accounts=config.lockstep_join_min_accounts, min_share=config.lockstep_share,
-        types=config.lockstep_join_types)["ident"])
+        types=config.lockstep_join_types, background=background)["ident"])
 
 
 def _lockstep_joins(market: IdentityMarket, pairs: pd.DataFrame, a: np.ndarray, b: np.ndarray,

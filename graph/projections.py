@@ -120,6 +120,34 @@ PROJECTIONS: dict[str, ProjectionSpec] = {
 #: one bit under in another gave the same pair a different verdict. A micro-unit is far below
 #: any amount, rate or threshold the detectors read.
 FLOAT_DECIMALS = 6
+#: Money and rates are added as whole units of ``10 ** -FLOAT_DECIMALS`` in int64, in every
+#: engine: an integer sum is exact in any order, so pandas, Cypher's reader and Spark give
+#: the same bits (a float sum's last bits depend on the order, and rounding to
+#: FLOAT_DECIMALS still split a sum lying on a half unit). See :func:`sums_exactly`.
+UNITS = 10 ** FLOAT_DECIMALS
+#: The largest total :func:`sums_exactly` allows in units (int64 holds 2**63 - 1).
+_EXACT_LIMIT = float(2 ** 62)
+
+
+def sums_exactly(largest: float, rows: int) -> bool:
+    """Whether ``rows`` values, none above ``largest``, add up in int64 units with no overflow.
+
+    Decided per table from its largest value and its row count, both exact in any
+    engine, so every engine decides alike. A table beyond it (over about 4.6e12
+    currency units in all) is added as floats, equal to about 1e-12 relative.
+    """
+    return float(largest) * UNITS * max(int(rows), 1) < _EXACT_LIMIT
+
+
+def in_units(values: pd.Series, exact: bool) -> np.ndarray:
+    """Values as whole units (rounded half to even, int64) to add exactly, or scaled floats."""
+    scaled = values.to_numpy(dtype=np.float64, na_value=np.nan) * UNITS
+    return np.rint(scaled).astype(np.int64) if exact else scaled
+
+
+def from_units(values: pd.Series) -> pd.Series:
+    """A sum of :func:`in_units` values back in the values' own unit."""
+    return values.astype(np.float64) / UNITS
 
 
 def normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -321,21 +349,23 @@ def _coded_order_facts(t: Tables) -> _CodedFacts:
     currency, currency_names = pd.factorize(order_currency(source["currency"]))
     refunded = (source["status"] == "refunded").to_numpy(dtype=bool, na_value=False)
     orders = pd.DataFrame({
-        "buyer": buyer, "shop": shop, "creator": creator, "amount": source["amount"].to_numpy(),
+        "buyer": buyer, "shop": shop, "creator": creator,
+        "amount": in_units(source["amount"], _exact(source["amount"])),
         "refunded": refunded.astype(np.int64), "currency": currency,
     })
     names = {"buyer": buyer_names, "shop": shop_names, "creator": creator_names,
              "currency": pa.array(np.asarray(currency_names, dtype=object), pa.string())}
     commissions = t["commissions"]
     if orders.empty or commissions.empty:
-        frame = orders.assign(commissions=0, commission_total=0.0, rate_total=0.0,
+        frame = orders.assign(commissions=0, commission_total=0, rate_total=0,
                               refunded_after_commission=0)
         return _CodedFacts(frame, names)
     order_code, paid_code = _joint_codes(source["order_id"], commissions["order_id"])
     orders["order"] = order_code
     paid = pd.DataFrame({
-        "order": paid_code, "amount": commissions["amount"].to_numpy(),
-        "rate": commissions["rate"].to_numpy(), "created_at": commissions["created_at"].array,
+        "order": paid_code, "amount": in_units(commissions["amount"], _exact(commissions["amount"])),
+        "rate": in_units(commissions["rate"], _exact(commissions["rate"])),
+        "created_at": commissions["created_at"].array,
         "settled": commissions["status"].isin(["paid", "reversed"]).to_numpy(dtype=bool,
                                                                               na_value=False),
     })
@@ -348,12 +378,30 @@ def _coded_order_facts(t: Tables) -> _CodedFacts:
         commissions=("amount", "size"), commission_total=("amount", "sum"),
         rate_total=("rate", "sum"), after=("after", "any"),
     )
+    # Nullable integers through the left join: a float column would round sums past 2**53.
+    per_order = per_order.astype({c: "Int64" for c in ("commission_total", "rate_total")
+                                  if per_order[c].dtype.kind == "i"})
     frame = orders.merge(per_order, left_on="order", right_index=True, how="left")
     frame["commissions"] = frame["commissions"].fillna(0).astype(np.int64)
-    frame["commission_total"] = frame["commission_total"].fillna(0.0)
-    frame["rate_total"] = frame["rate_total"].fillna(0.0)
+    for total in ("commission_total", "rate_total"):
+        filled = frame[total].fillna(0)
+        frame[total] = filled.astype(np.int64) if filled.dtype.kind in "iu" or \
+            isinstance(filled.dtype, pd.Int64Dtype) else filled.astype(np.float64)
     frame["refunded_after_commission"] = frame["after"].fillna(False).astype(bool).astype(np.int64)
     return _CodedFacts(frame.drop(columns=["order", "after"]), names)
+
+
+def _exact(values: pd.Series) -> bool:
+    """:func:`sums_exactly` for one money or rate column (every group sum of it is at most its total)."""
+    if values.isna().any():  # no whole unit for a missing value (the contract requires them)
+        return False
+    return sums_exactly(values.max() if len(values) else 0.0, len(values))
+
+
+def _money_back(grouped: pd.DataFrame) -> pd.DataFrame:
+    """The group sums of money and rates (``gmv``, ``commission_total``, ``rate_total``) from units."""
+    return grouped.assign(**{c: from_units(grouped[c]) for c in
+                             ("gmv", "commission_total", "rate_total") if c in grouped})
 
 
 def _with_currency_codes(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
@@ -452,7 +500,7 @@ def _creator_shop_trade(t: Tables) -> pd.DataFrame:
         rate_total=("rate_total", "sum"), buyers=("buyer", "nunique"),
         currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
     ))
-    return _normalised(_settle_currency(grouped, names), "creator_shop_trade", order)
+    return _normalised(_settle_currency(_money_back(grouped), names), "creator_shop_trade", order)
 
 
 def _buyer_orders(t: Tables) -> pd.DataFrame:
@@ -463,7 +511,7 @@ def _buyer_orders(t: Tables) -> pd.DataFrame:
         refunded_after_commission=("refunded_after_commission", "sum"),
         currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
     ))
-    return _normalised(_settle_currency(grouped, names), "buyer_orders", order)
+    return _normalised(_settle_currency(_money_back(grouped), names), "buyer_orders", order)
 
 
 def _affiliations(t: Tables) -> pd.DataFrame:

@@ -4,8 +4,9 @@ What runs where:
 
 - the projections: Spark SQL over the validated tables (:mod:`.projections`),
   collected to the driver as the stores give them;
-- identity rings: strong links on the driver, connected components and the
-  per-component work on the executors (:mod:`.identity`);
+- identity rings: the market-wide facts as Spark aggregates, the strong links
+  per bucket of identifiers, connected components and the per-component work
+  on the executors (:mod:`.identity`);
 - collusion rings, commission abuse, lockstep rings and coordinated blocks:
   the detectors' own code on the driver, over the Spark-built projections.
   They judge every pair against market-wide statistics (expected trade
@@ -32,7 +33,7 @@ from .projections import collect_projection, spark_projections
 from .tables import read_tables
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,12 @@ class SparkEngine:
 
     spark: SparkSession
     tables: Path
+    _frames: dict[str, DataFrame] = dataclasses.field(default_factory=dict, init=False, repr=False)
 
     def context(self, store: object = None) -> MarketContext:
         """The run's context from Spark SQL projections (``store`` is not read: the tables are)."""
         built = spark_projections(read_tables(self.spark, self.tables))
+        self._frames.update(built)
         projections = {name: collect_projection(frame, name) for name, frame in built.items()}
         log.info("spark projections: %s", ", ".join(f"{n} {len(p):,}" for n, p in projections.items()))
         return build_context(projections)
@@ -63,4 +66,7 @@ class SparkEngine:
                      if d.name == IDENTITY_DETECTOR.name else d for d in registered)
 
     def _identity_rings(self, ctx: MarketContext, config: DetectionConfig):
-        return find_identity_rings_on_spark(self.spark, ctx, config.identity, seed=config.seed)
+        identity_links = self._frames.get("identity_links")
+        if identity_links is None:  # a context made elsewhere: the tables' own projection
+            identity_links = spark_projections(read_tables(self.spark, self.tables))["identity_links"]
+        return find_identity_rings_on_spark(identity_links, ctx, config.identity, seed=config.seed)

@@ -4,8 +4,9 @@ Same columns, same meaning, row for row: each function mirrors the local
 store's pandas computation of the projection of that name, and
 :func:`collect_projection` passes the result through the same
 :func:`~ringwatch.graph.projections.normalise`, so the parity test compares
-them frame for frame. Money sums may differ in the last bits (Spark adds in
-another order); nothing else may.
+them frame for frame. Money and rates are added as whole units in int64, as
+the stores add them (:data:`~ringwatch.graph.projections.UNITS`), so the sums
+are exact in any order and equal bit for bit.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ringwatch.domain import MIXED_CURRENCY
-from ringwatch.graph.projections import PROJECTIONS, normalise
+from ringwatch.graph.projections import PROJECTIONS, UNITS, normalise, sums_exactly
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -54,15 +55,47 @@ def _identity_links(t: Tables) -> DataFrame:
         _ms("first_seen").alias("first_seen_ms"), _ms("last_seen").alias("last_seen_ms"))
 
 
-def order_facts(t: Tables) -> DataFrame:
-    """Orders with their commissions folded in (as ``projections.order_facts``)."""
+def _units(table: DataFrame, columns: tuple[str, ...]) -> dict[str, Column]:
+    """Each money or rate column in whole units (int64) when its table can add it exactly.
+
+    The stores' rule (:func:`~ringwatch.graph.projections.sums_exactly`), decided
+    from the same largest value and row count: one small job per table.
+    """
     from pyspark.sql import functions as F
 
+    seen = table.agg(F.count(F.lit(1)).alias("rows"),
+                     *[F.max(c).alias(f"max_{c}") for c in columns],
+                     *[F.sum(F.col(c).isNull().cast("long")).alias(f"missing_{c}")
+                       for c in columns]).first()
+    units = {}
+    for c in columns:
+        scaled = F.col(c) * F.lit(UNITS)
+        exact = not seen[f"missing_{c}"] and sums_exactly(seen[f"max_{c}"] or 0.0, seen["rows"])
+        units[c] = F.rint(scaled).cast("long") if exact else scaled
+    return units
+
+
+def _from_units(column: str) -> Column:
+    """A sum of :func:`_units` values back in the values' own unit."""
+    from pyspark.sql import functions as F
+
+    return (F.col(column).cast("double") / F.lit(UNITS)).alias(column)
+
+
+def order_facts(t: Tables) -> DataFrame:
+    """Orders with their commissions folded in (as ``projections.order_facts``), money and
+    rates in whole units (:func:`_units`)."""
+    from pyspark.sql import functions as F
+
+    money = _units(t["orders"], ("amount",))
+    paid = _units(t["commissions"], ("amount", "rate"))
     orders = t["orders"].select(
         "order_id", "buyer_id", "shop_id", F.coalesce("creator_id", F.lit("")).alias("creator_id"),
-        "amount", "status", "refunded_at",
+        money["amount"].alias("amount"), "status", "refunded_at",
         F.upper(F.trim(F.coalesce(F.col("currency"), F.lit("")))).alias("currency"))
-    commissions = t["commissions"].alias("c").join(
+    commissions = t["commissions"].select(
+        "order_id", "status", "created_at", paid["amount"].alias("amount"),
+        paid["rate"].alias("rate")).alias("c").join(
         orders.select("order_id", F.col("status").alias("status_order"), "refunded_at"),
         "order_id")
     after = (F.col("c.status").isin("paid", "reversed") & (F.col("status_order") == "refunded")
@@ -74,8 +107,8 @@ def order_facts(t: Tables) -> DataFrame:
     return orders.join(per_order, "order_id", "left").select(
         "order_id", "buyer_id", "shop_id", "creator_id", "amount", "status", "currency",
         F.coalesce("commissions", F.lit(0)).alias("commissions"),
-        F.coalesce("commission_total", F.lit(0.0)).alias("commission_total"),
-        F.coalesce("rate_total", F.lit(0.0)).alias("rate_total"),
+        F.coalesce("commission_total", F.lit(0)).alias("commission_total"),
+        F.coalesce("rate_total", F.lit(0)).alias("rate_total"),
         F.coalesce("refunded_after_commission", F.lit(0)).alias("refunded_after_commission"),
         (F.col("status") == "refunded").cast("long").alias("refunded"))
 
@@ -95,25 +128,32 @@ def _settled(grouped: DataFrame) -> DataFrame:
         F.lit(MIXED_CURRENCY))).drop("currency_lo", "currency_hi")
 
 
+def _money_back(grouped: DataFrame, sums: tuple[str, ...]) -> DataFrame:
+    """``grouped`` settled (:func:`_settled`), its money and rate sums back from units."""
+    settled = _settled(grouped)
+    return settled.select(*[_from_units(c) if c in sums else c for c in settled.columns])
+
+
 def _creator_shop_trade(t: Tables, facts: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
-    return _settled(facts.where(F.col("creator_id") != "").groupBy("creator_id", "shop_id").agg(
+    return _money_back(facts.where(F.col("creator_id") != "").groupBy("creator_id", "shop_id").agg(
         F.count(F.lit(1)).alias("orders"), F.sum("amount").alias("gmv"),
         F.sum("refunded").alias("refunded_orders"),
         F.sum("refunded_after_commission").alias("refunded_after_commission"),
         F.sum("commissions").alias("commissions"), F.sum("commission_total").alias("commission_total"),
         F.sum("rate_total").alias("rate_total"), F.countDistinct("buyer_id").alias("buyers"),
-        *_currency()))
+        *_currency()), ("gmv", "commission_total", "rate_total"))
 
 
 def _buyer_orders(t: Tables, facts: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
-    return _settled(facts.groupBy("buyer_id", "shop_id", "creator_id").agg(
+    return _money_back(facts.groupBy("buyer_id", "shop_id", "creator_id").agg(
         F.count(F.lit(1)).alias("orders"), F.sum("amount").alias("gmv"),
         F.sum("refunded").alias("refunded_orders"),
-        F.sum("refunded_after_commission").alias("refunded_after_commission"), *_currency()))
+        F.sum("refunded_after_commission").alias("refunded_after_commission"), *_currency()),
+        ("gmv",))
 
 
 def _affiliations(t: Tables) -> DataFrame:

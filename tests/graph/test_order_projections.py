@@ -49,11 +49,19 @@ def _tables(order_rows: list[tuple], commission_rows: list[tuple]) -> dict[str, 
     return {"orders": o, "commissions": c}
 
 
+def _to_micro(values: pd.Series) -> pd.Series:
+    """Money and rates count to six decimals, each value before it is added (graph.projections.UNITS)."""
+    return np.rint(values * 1e6) / 1e6
+
+
 def _reference_facts(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Orders with their commissions folded in, on the text ids (the oracle)."""
-    orders = t["orders"].assign(currency=order_currency(t["orders"]["currency"]))
-    commissions = t["commissions"].merge(orders[["order_id", "refunded_at", "status"]],
-                                         on="order_id", suffixes=("", "_order"))
+    orders = t["orders"].assign(currency=order_currency(t["orders"]["currency"]),
+                                amount=_to_micro(t["orders"]["amount"]))
+    commissions = t["commissions"].assign(amount=_to_micro(t["commissions"]["amount"]),
+                                          rate=_to_micro(t["commissions"]["rate"]))
+    commissions = commissions.merge(orders[["order_id", "refunded_at", "status"]],
+                                    on="order_id", suffixes=("", "_order"))
     after = (commissions["status"].isin(["paid", "reversed"])
              & (commissions["status_order"] == "refunded")
              & (commissions["created_at"] < commissions["refunded_at"]))

@@ -2,27 +2,39 @@
 
 Each generated snapshot is loaded once into a local store, copied, and
 detected on twice: in process and with :class:`ringwatch.spark.engine.SparkEngine`.
-The projections must be equal frame for frame (money to 1e-12 relative: Spark
-adds in another order) and the rings equal with scores to 1e-9. A second Spark
+The identity stage's market-wide facts and strong links, made on Spark, must
+equal the detector's exactly (under the default settings and under settings
+that put identifiers in lockstep and make types everyday).
+The projections must be equal frame for frame, bit for bit (money and rates
+are added as whole micro-units in both engines, so the order of addition does
+not matter), and the rings equal with scores to 1e-9. A second Spark
 run on the same store keeps the rings' ids (stable ids against the store's
 previous run).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from ringwatch.detectors.config import IdentityConfig
 from ringwatch.detectors.context import read_context
+from ringwatch.detectors.identity_rings import IdentityMarket, everyday_types, strong_links
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.generator import GeneratorConfig, generate_snapshot
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.loading import load_into
 from ringwatch.spark.engine import SparkEngine
+from ringwatch.spark.identity_market import context_links, identity_facts_on_spark
+from ringwatch.spark.projections import spark_projections
+from ringwatch.spark.strong_links import in_market_order, strong_links_on_spark
+from ringwatch.spark.tables import read_tables
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 SNAPSHOTS = {"plain": GeneratorConfig(scale=0.1, seed=7),
@@ -49,9 +61,48 @@ def test_spark_projections_equal_the_stores(spark, loaded) -> None:
     expected = read_context(store)
     built = SparkEngine(spark, store.graph.tables_directory()).context(store)
     for name, frame in expected.projections.items():
-        pd.testing.assert_frame_equal(built[name], frame, check_exact=False, rtol=1e-12,
-                                      obj=f"projection {name}")
+        pd.testing.assert_frame_equal(built[name], frame, check_exact=True, obj=f"projection {name}")
     pd.testing.assert_frame_equal(built.links, expected.links)
+
+
+#: The default settings, and looser ones under which the generated markets have identifiers in
+#: lockstep (their pairs replaced by the lockstep ones) and everyday types (pairs discounted).
+IDENTITY_CONFIGS = {
+    "default": IdentityConfig(),
+    "lockstep_and_everyday": dataclasses.replace(
+        IdentityConfig(), lockstep_min_accounts=3, lockstep_share=0.5,
+        lockstep_windows=((24.0, 0.5), (720.0, 0.9)), everyday_sharing_rate=0.01,
+        everyday_min_accounts=10),
+}
+
+
+@pytest.mark.parametrize("settings", sorted(IDENTITY_CONFIGS))
+def test_spark_makes_the_same_market_facts_and_strong_links(spark, loaded, settings: str) -> None:
+    """The identity stage's market-wide facts and strong links, Spark's against the detector's."""
+    in_process, _ = loaded
+    store = LocalStore(in_process)
+    ctx = read_context(store)
+    config = IDENTITY_CONFIGS[settings]
+    links = context_links(spark_projections(read_tables(spark, store.graph.tables_directory()))
+                          ["identity_links"], ctx).cache()
+    facts = identity_facts_on_spark(links, ctx, config)
+    market = IdentityMarket.of(ctx, config)
+    pd.testing.assert_frame_equal(facts.market.lockstep, market.lockstep, check_dtype=False)
+    assert facts.market.join_lockstep == market.join_lockstep
+    assert facts.everyday == frozenset(everyday_types(ctx, config))
+    assert facts.market.rarity.sorted_sharing.keys() == market.rarity.sorted_sharing.keys()
+    for kind, values in market.rarity.sorted_sharing.items():
+        np.testing.assert_array_equal(facts.market.rarity.sorted_sharing[kind], values)
+    if settings != "default":  # the facts these settings are for are there
+        assert len(market.lockstep) and facts.everyday
+
+    expected = strong_links(ctx, config)
+    assert len(expected) > 1000 and expected["decisive"].any()
+    for buckets in (1, 7):  # the bucketing does not change the result
+        got = in_market_order(strong_links_on_spark(links, facts, ctx["creators"], config,
+                                                    buckets=buckets).toPandas())
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
+    links.unpersist()
 
 
 def test_spark_finds_the_same_rings_with_the_same_scores_and_ids(spark, loaded) -> None:
