@@ -170,7 +170,9 @@ def score(evidence: list[Evidence], config: ScoringConfig = ScoringConfig(), *,
         ranked = -np.log1p(-np.sort(np.asarray(weights))[::-1])
         log_odds += float(np.sum(ranked * config.same_kind_decay ** np.arange(len(ranked))))
     probability = float(1.0 / (1.0 + np.exp(-log_odds)))
-    if timing_only(evidence):
+    # Timing alone, or nothing beyond context (money at stake, prior violations), shows no
+    # harm: capped alike, so that adding a timing item never lowers a score.
+    if _weighing_codes(evidence) <= TIMING_CODES:
         probability = min(probability, config.timing_only_cap if timing_cap is None
                           else timing_cap)
     return round(min(probability, cap), 4)
