@@ -29,20 +29,52 @@ MIN_HASHED = 1 << 16
 @dataclass(frozen=True)
 class KnownIds:
     """Ids a reference may name; for a large set also their hashes, sorted, and each sorted
-    hash's position in ``values``."""
+    hash's position in ``values``.
 
-    values: pa.Array
+    The hashes are cut to their top ``64 - shift`` bits, the low ``shift`` bits having
+    carried each hash's position through one sort (:func:`sorted_hashes`), cheaper than an
+    ``argsort``; a cut hash is only a filter, every match is decided by value.
+    """
+
+    values: pa.Array | pa.ChunkedArray
     hashes: np.ndarray | None = None
     positions: np.ndarray | None = None
+    shift: int = 0
 
 
-def known_ids(values: pa.Array) -> KnownIds:
-    """``values`` ready for :func:`contains` (hashed and sorted when there are many)."""
-    hashes = column_hashes(values) if len(values) >= MIN_HASHED else None
+def sorted_hashes(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """``hashes`` sorted, cut to their top bits, with each one's position: (cut, positions, shift).
+
+    The position rides in the low ``shift`` bits of its hash (enough bits for any
+    position), so one ``sort`` of 64-bit integers does what an ``argsort`` does in
+    about three times the time. Equal hashes stay equal once cut; different ones
+    may become equal, which a caller that compares values anyway does not mind.
+    """
+    n = len(hashes)
+    shift = max(1, (n - 1).bit_length())
+    packed = hashes >> np.uint64(shift)
+    packed <<= np.uint64(shift)
+    packed |= np.arange(n, dtype=np.uint64)
+    packed.sort()
+    positions = (packed & np.uint64((1 << shift) - 1)).astype(np.intp)
+    packed >>= np.uint64(shift)
+    return packed, positions, shift
+
+
+def known_ids(values: pa.Array | pa.ChunkedArray, hashes: np.ndarray | None = None) -> KnownIds:
+    """``values`` ready for :func:`contains` (hashed and sorted when there are many).
+
+    ``hashes`` are the values' :func:`~.key_hashes.column_hashes` when the caller
+    has them already (a table's key, hashed for its duplicate check).
+    """
+    if len(values) < MIN_HASHED:
+        return KnownIds(values)
+    if hashes is None:
+        hashes = column_hashes(values)
     if hashes is None:
         return KnownIds(values)
-    order = np.argsort(hashes)
-    return KnownIds(values, hashes[order], order)
+    cut, positions, shift = sorted_hashes(hashes)
+    return KnownIds(values, cut, positions, shift)
 
 
 def contains(known: KnownIds, values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -55,9 +87,11 @@ def contains(known: KnownIds, values: pa.Array | pa.ChunkedArray) -> pa.Array:
     probe = column_hashes(values) if known.hashes is not None and len(known.hashes) else None
     if probe is None or known.hashes is None or known.positions is None:
         return pc.is_in(values, value_set=known.values)
-    by_hash = np.argsort(probe)
-    at = np.empty(len(probe), dtype=np.int64)
-    at[by_hash] = np.searchsorted(known.hashes, probe[by_hash])
+    probe >>= np.uint64(known.shift)
+    # Searched in (nearly) hash order, the binary searches walk the ids' hashes from the cache.
+    _, order, _ = sorted_hashes(probe)
+    at = np.empty(len(probe), dtype=np.intp)
+    at[order] = np.searchsorted(known.hashes, probe[order])
     np.minimum(at, len(known.hashes) - 1, out=at)
     candidate = known.hashes[at] == probe
     ids = known.values.take(pa.array(known.positions[at]))
@@ -66,7 +100,9 @@ def contains(known: KnownIds, values: pa.Array | pa.ChunkedArray) -> pa.Array:
     same = pc.fill_null(pc.equal(values, ids), False).to_numpy(zero_copy_only=False)
     found = candidate & same
     doubt = np.flatnonzero(candidate & ~same)
-    if len(doubt):  # a hash shared by different values: let Arrow decide those rows
+    if len(doubt):  # a hash shared by different values: Arrow decides, among the ids of that hash
+        sharing = np.isin(known.hashes, probe[doubt])
         found[doubt] = pc.is_in(values.take(pa.array(doubt)),
-                                value_set=known.values).to_numpy(zero_copy_only=False)
+                                value_set=known.values.take(pa.array(known.positions[sharing]))
+                                ).to_numpy(zero_copy_only=False)
     return pa.array(found)

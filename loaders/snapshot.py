@@ -27,7 +27,7 @@ from .known_ids import KnownIds, known_ids
 from .read import find_table_file, read_header, read_table, require_table_file
 from .schema import QUARANTINE_COLUMNS, REASON
 from .typed_columns import check_column_types
-from .validate import ValidatedTable, check_columns, finish_table
+from .validate import REFERENCED, ValidatedTable, check_columns, finish_table
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def _validate_one(spec: TableSpec, path: Path,
         if table in earlier:
             known.update(earlier[table].result()[1])
     validated = finish_table(checked, known)
-    return validated, _ids(spec, validated.frame)
+    return validated, _ids(spec, validated)
 
 
 def write_quarantine(validated: dict[str, ValidatedTable], quarantine_dir: Path) -> None:
@@ -251,18 +251,19 @@ def write_quarantine(validated: dict[str, ValidatedTable], quarantine_dir: Path)
             target.unlink()
 
 
-#: The (table, column) pairs some reference names, from the contract.
-_REFERENCED = {(reference.table, reference.target) for spec in TABLES
-               for reference in spec.references}
-
-
-def _ids(spec: TableSpec, frame: pd.DataFrame) -> Known:
-    """The loaded values of the table's columns that other tables reference, for their checks."""
+def _ids(spec: TableSpec, validated: ValidatedTable) -> Known:
+    """The loaded values of the table's columns that other tables reference, for their checks
+    (those the validation indexed already as they are)."""
     ids: Known = {}
-    for table, column in sorted(_REFERENCED):
-        if table == spec.name:
-            values = frame[column] if spec.key == (column,) else frame[column].unique()  # keys are unique
-            ids[(table, column)] = known_ids(pa.array(values, pa.string()))
+    frame = validated.frame
+    for table, column in sorted(REFERENCED):
+        if table != spec.name:
+            continue
+        if (table, column) in validated.ids:
+            ids[(table, column)] = validated.ids[(table, column)]
+            continue
+        values = frame[column] if spec.key == (column,) else frame[column].unique()  # keys are unique
+        ids[(table, column)] = known_ids(pa.array(values, pa.string()))
     return ids
 
 

@@ -17,7 +17,7 @@ the reserved ``_ringwatch_`` prefix so that no input column (an allowlist's
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,9 +25,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ringwatch.domain import QuarantineCode as Code
-from ringwatch.tables import TIMESTAMP_TYPE, Column, ColumnType, Reference, TableSpec, absent_column
+from ringwatch.tables import (
+    TABLES,
+    TIMESTAMP_TYPE,
+    Column,
+    ColumnType,
+    Reference,
+    TableSpec,
+    absent_column,
+)
 
-from .duplicate_keys import repeated_keys
+from .duplicate_keys import repeated_in_sorted, repeated_keys
 from .known_ids import KnownIds, contains, known_ids
 from .padded_text import has_padded_value
 from .read import RawTable
@@ -56,6 +64,9 @@ class ValidatedTable:
     quarantine: pd.DataFrame
     read: int
     notes: tuple[str, ...] = ()  # warnings for the load summary (a column that was not loaded)
+    #: Loaded ids other tables reference, already indexed for their checks (the key's, when
+    #: its duplicate check indexed them); the loader indexes the others itself.
+    ids: dict[tuple[str, str], KnownIds] = field(default_factory=dict)
 
     @property
     def loaded(self) -> int:
@@ -334,16 +345,65 @@ def _reference_check(
     ids = known.get((reference.table, reference.target), pa.array([], pa.string()))
     if not isinstance(ids, KnownIds):
         ids = known_ids(ids)
-    unknown = pc.and_(applies, pc.invert(contains(ids, values)))
-    reasons.add(unknown, _quoted(f"{Code.UNKNOWN_REFERENCE.prefix}{reference.column} ", values,
-                                 f"' is not found in {reference.table}.{reference.target}"))
+    reasons.add(_unknown(ids, values, applies),
+                _quoted(f"{Code.UNKNOWN_REFERENCE.prefix}{reference.column} ", values,
+                        f"' is not found in {reference.table}.{reference.target}"))
 
 
-def _duplicate_check(typed: Mapping[str, pa.Array], key: tuple[str, ...], reasons: _Reasons) -> None:
-    """Mark every repeat of a key among the rows still good; the first good row wins."""
+def _unknown(ids: KnownIds, values: pa.Array | pa.ChunkedArray,
+             applies: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Per row, whether the reference applies and names no id of ``ids``.
+
+    A reference that applies to a part of the rows only (identity links name
+    creators on their creator rows) looks up those rows alone: the lookup
+    costs per row looked up.
+    """
+    mask = pc.fill_null(applies, False).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(mask)
+    if 4 * len(rows) >= 3 * len(mask):
+        return pc.and_(applies, pc.invert(contains(ids, values)))
+    found = contains(ids, values.take(pa.array(rows))).to_numpy(zero_copy_only=False)
+    mask[rows[found]] = False
+    return pa.array(mask)
+
+
+#: The (table, column) pairs some reference names, from the contract.
+REFERENCED = frozenset((reference.table, reference.target) for spec in TABLES
+                       for reference in spec.references)
+
+
+def _key_index(spec: TableSpec, typed: Mapping[str, pa.Array | pa.ChunkedArray]) -> KnownIds | None:
+    """The table's key, hashed and sorted for the tables that reference it, or None.
+
+    Built before the duplicate check, which then reads its repeats off the
+    sorted hashes, and handed to the reference checks of the tables that name
+    the key (commissions name orders), so that the key is hashed and sorted once.
+    None for a key of several columns, one no table references, or one with too
+    few ids to be worth hashing (:data:`~.known_ids.MIN_HASHED`).
+    """
+    if len(spec.key) != 1 or (spec.name, spec.key[0]) not in REFERENCED:
+        return None
+    index = known_ids(typed[spec.key[0]])
+    return index if index.hashes is not None else None
+
+
+def _duplicate_check(typed: Mapping[str, pa.Array], spec: TableSpec, reasons: _Reasons,
+                     index: KnownIds | None = None) -> None:
+    """Mark every repeat of a key among the rows still good; the first good row wins.
+
+    ``index`` is the key's :func:`_key_index`, when it has one.
+    """
+    key = spec.key
     n = len(reasons.values)
-    repeats = repeated_keys([typed[k] for k in key],
-                            reasons.ok.to_numpy(zero_copy_only=False) if n else np.zeros(0, bool))
+    eligible = reasons.ok.to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
+    columns = [typed[k] for k in key]
+    if index is not None and index.hashes is not None and index.positions is not None \
+            and eligible.all():
+        repeats = repeated_in_sorted(columns, index.hashes, index.positions)
+    else:
+        # Columns of a few domain words tell few rows apart: the others narrow the search.
+        hashed = [i for i, k in enumerate(key) if not spec.column(k).domain()]
+        repeats = repeated_keys(columns, eligible, hashed=hashed or None)
     if not len(repeats):
         return
     failed = np.zeros(n, dtype=bool)
@@ -452,15 +512,18 @@ def finish_table(checked: CheckedTable, known: Known) -> ValidatedTable:
     raw, spec, typed, reasons = checked.raw, checked.spec, checked.typed, checked.reasons
     for reference in spec.references:
         _reference_check(typed, reference, known, reasons)
-    _duplicate_check(typed, spec.key, reasons)
+    index = _key_index(spec, typed)
+    _duplicate_check(typed, spec, reasons, index)
 
     table = raw.table
     n = table.num_rows
     extras = [c for c in table.column_names if c not in typed]
     good = pa.table({**typed, **{c: _as_text(table[c]) for c in extras}})
     if reasons.values.null_count == n:  # the common table: every row is good, nothing to split
+        # Its key's index then holds exactly the ids that loaded, in the frame's order.
+        ids = {(spec.name, spec.key[0]): index} if index is not None else {}
         return ValidatedTable(spec.name, good.to_pandas(), _quarantine_rows(raw, None, reasons), n,
-                              tuple(raw.notes))
+                              tuple(raw.notes), ids)
     ok = reasons.ok
     frame = good.filter(ok).to_pandas()
     return ValidatedTable(spec.name, frame, _quarantine_rows(raw, pc.invert(ok), reasons), n,
