@@ -288,6 +288,17 @@ def _checked_numbers(values: pa.Array, text: Text, column: Column, reasons: _Rea
     return values
 
 
+def parsed_types(spec: TableSpec) -> dict[str, pa.DataType]:
+    """The Arrow type a CSV read may parse each of the table's number and time columns into.
+
+    A column parsed so is checked as a typed (Parquet) column is, and holds the
+    values the text would have been cast to (:func:`~.read.read_table_parsed`).
+    """
+    types = {ColumnType.TIMESTAMP: TIMESTAMP_TYPE, ColumnType.NUMBER: pa.float64(),
+             ColumnType.INTEGER: pa.int64()}
+    return {c.name: types[c.type] for c in spec.columns if c.type in types}
+
+
 def _is_typed_as(arrow_type: pa.DataType, column_type: ColumnType) -> bool:
     """Whether a typed (Parquet) column already holds the kind of value the contract's column does."""
     if column_type is ColumnType.TIMESTAMP:
