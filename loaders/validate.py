@@ -16,6 +16,7 @@ the reserved ``_ringwatch_`` prefix so that no input column (an allowlist's
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -539,12 +540,18 @@ def finish_table(checked: CheckedTable, known: Known) -> ValidatedTable:
     if reasons.values.null_count == n:  # the common table: every row is good, nothing to split
         # Its key's index then holds exactly the ids that loaded, in the frame's order.
         ids = {(spec.name, spec.key[0]): index} if index is not None else {}
-        return ValidatedTable(spec.name, good.to_pandas(), _quarantine_rows(raw, None, reasons), n,
+        return ValidatedTable(spec.name, _frame(good), _quarantine_rows(raw, None, reasons), n,
                               tuple(raw.notes), ids)
     ok = reasons.ok
-    frame = good.filter(ok).to_pandas()
+    frame = _frame(good.filter(ok))
     return ValidatedTable(spec.name, frame, _quarantine_rows(raw, pc.invert(ok), reasons), n,
                           tuple(raw.notes))
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """The typed rows as pandas, one block per column: the values and types a consolidated
+    frame has, without copying every number and time column into a shared block."""
+    return table.to_pandas(split_blocks=True)
 
 
 def _size_check(table: pa.Table, reasons: _Reasons) -> dict[str, int | None]:
@@ -573,6 +580,20 @@ def _size_check(table: pa.Table, reasons: _Reasons) -> dict[str, int | None]:
     return shortest
 
 
+@functools.lru_cache(maxsize=64)
+def _no_quarantine_rows(columns: tuple[str, ...]) -> pd.DataFrame:
+    """The quarantine of a table with no bad row: its columns, typed as a filled one's, no rows.
+
+    Built once per header (pandas takes about a millisecond to build a frame,
+    however few its rows), and copied for each table.
+    """
+    frame = pa.table({c: pa.array([], pa.string()) for c in columns}).to_pandas()
+    frame[SOURCE_ROW] = np.zeros(0, dtype=np.int64)
+    frame[REASON] = pa.array([], pa.string()).to_pandas()
+    frame[RAW_LINE] = pd.Series([], dtype=object)
+    return frame
+
+
 def _quarantine_rows(raw: RawTable, bad: pa.Array | pa.ChunkedArray | None,
                      reasons: _Reasons) -> pd.DataFrame:
     """The failed rows as given (every input column as text), then the loader's own columns.
@@ -580,12 +601,7 @@ def _quarantine_rows(raw: RawTable, bad: pa.Array | pa.ChunkedArray | None,
     ``bad`` marks them; None when no row failed.
     """
     if bad is None:
-        rows = raw.table.slice(0, 0)
-        frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
-        frame[SOURCE_ROW] = np.zeros(0, dtype=np.int64)
-        frame[REASON] = reasons.values.slice(0, 0).to_pandas()
-        frame[RAW_LINE] = pd.Series([], dtype=object)
-        return frame
+        return _no_quarantine_rows(tuple(raw.table.column_names)).copy()
     rows = raw.table.filter(bad)
     frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
     frame[SOURCE_ROW] = np.flatnonzero(bad.to_numpy(zero_copy_only=False)) + 1
