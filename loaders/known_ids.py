@@ -9,7 +9,10 @@ computed once when its table has loaded; a check hashes its column, sorts those
 hashes (so that the binary searches walk the ids' hashes in order, from the
 cache) and finds each, then compares every match's value with the id's exactly.
 A row whose hash matches but whose value does not (a collision) is decided by
-``is_in``, so the answer is exactly ``is_in``'s.
+``is_in``, so the answer is exactly ``is_in``'s. A check against a set of ids
+that is small next to the rows it looks up (the shops that orders name) still
+takes ``is_in``, whose table of those ids stays in the cache
+(:data:`ALWAYS_HASHED`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ from .key_hashes import column_hashes
 
 #: Below this many ids Arrow's hash table fits in the cache and ``is_in`` is the faster way.
 MIN_HASHED = 1 << 16
+#: From this many ids on, the sorted hashes are the faster way whatever the number of rows
+#: looked up. Below it, ``is_in`` is, unless the ids are at least half as many as those rows:
+#: it builds its table of the ids for each check and then probes it at a few tens of
+#: nanoseconds a row while the table stays within the cache, where a lookup in sorted hashes
+#: costs over a hundred (hashing, sorting and searching the rows looked up). Measured at
+#: 10 M rows: the orders' 3.1 M ids, 0.19 s against 0.65 s for the commissions' 1.3 M rows;
+#: the shops' 121,000 ids, 0.31 s against 0.11 s for the orders' 3.1 M rows.
+ALWAYS_HASHED = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,9 @@ def contains(known: KnownIds, values: pa.Array | pa.ChunkedArray) -> pa.Array:
     >>> contains(ids, pa.array(["b", "c", None])).to_pylist()
     [True, False, False]
     """
-    probe = column_hashes(values) if known.hashes is not None and len(known.hashes) else None
+    many = len(known.values) >= ALWAYS_HASHED or 2 * len(known.values) >= len(values)
+    probe = column_hashes(values) if many and known.hashes is not None and len(known.hashes) \
+        else None
     if probe is None or known.hashes is None or known.positions is None:
         return pc.is_in(values, value_set=known.values)
     probe >>= np.uint64(known.shift)
