@@ -77,6 +77,9 @@ class RawTable:
     row_reasons: pa.Array | pa.ChunkedArray | None = None
     raw_lines: pa.Array | pa.ChunkedArray | None = None
     notes: list[str] = field(default_factory=list)
+    #: Per column read as a dictionary (a Parquet column of domain words), its dictionaries'
+    #: values: every value the column holds is among them (some may be unused).
+    distinct: dict[str, pa.Array] = field(default_factory=dict)
     #: Whether some CSV columns were parsed by the read (:func:`read_table_parsed`): their
     #: text is not kept, so a table with a bad row must be read again as text.
     parsed: bool = False
@@ -155,17 +158,27 @@ def normalise_names(path: Path, given: Sequence[str]) -> list[str]:
     return names
 
 
-def read_table(path: Path) -> RawTable:
+def read_table(path: Path, *, dictionary: Sequence[str] = ()) -> RawTable:
     """Read a whole table file; CSV columns come back as text, Parquet columns as stored.
 
+    ``dictionary`` names Parquet text columns to read as dictionaries (columns
+    of a few domain words, which Parquet stores so): the read then decodes each
+    distinct value once, and the validator checks those values, not every row's.
     Raises :class:`UnreadableFileError` naming the file when it cannot be read
     at all (corrupt gzip, truncated Parquet); a damaged CSV record is a row with
     a reason, never an error.
     """
     if path.name.endswith(".parquet"):
-        names = list(read_header(path).names)
+        header = read_header(path)
+        names = list(header.names)
         try:
-            table = pq.read_table(path)
+            raw_names = pq.read_schema(path).names
+            wanted = set(dictionary)
+            as_dictionary = [raw for raw, name, arrow_type in
+                             zip(raw_names, names, header.types or (), strict=True)
+                             if name in wanted and (pa.types.is_string(arrow_type)
+                                                    or pa.types.is_large_string(arrow_type))]
+            table = pq.read_table(path, read_dictionary=as_dictionary or None)
         except _READ_ERRORS as exc:
             raise UnreadableFileError(f"{path}: cannot be read: {_one_line(exc)}") from exc
         return RawTable(path, table.rename_columns(names))

@@ -237,7 +237,8 @@ def _validate_one(spec: TableSpec, path: Path,
     with a bad row (whose quarantine row keeps every value as given), is read as
     text, as every table was before.
     """
-    raw = read_table_parsed(path, parsed_types(spec)) or read_table(path)
+    raw = read_table_parsed(path, parsed_types(spec)) or \
+        read_table(path, dictionary=[c.name for c in spec.columns if c.domain()])
     checked = check_columns(raw, spec)
     known: Known = {}
     for table in sorted({reference.table for reference in spec.references}):

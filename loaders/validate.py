@@ -334,8 +334,8 @@ def _is_typed_as(arrow_type: pa.DataType, column_type: ColumnType) -> bool:
     return False
 
 
-def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
-                   reasons: _Reasons) -> pa.Array | pa.ChunkedArray | None:
+def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column, reasons: _Reasons,
+                   distinct: pa.Array | None = None) -> pa.Array | pa.ChunkedArray | None:
     """The typed values of a text column that converts as given, or None to take the long way.
 
     The common column has no empty, padded or misshapen value: its
@@ -345,6 +345,8 @@ def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
     and gets the same values the long way would give. (The caller tries only
     columns with no empty value: a failing cast builds an error message for
     every value it refuses, which costs more than the long way.)
+    ``distinct`` holds every value the column may hold, when the read knows them
+    (a Parquet dictionary), spared a pass over the rows.
     """
     if column.type is ColumnType.TIMESTAMP:
         try:
@@ -360,9 +362,13 @@ def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
     choices = column.domain()
     # Whether each value is a domain word as given (then lowering it changes nothing), asked
     # of the column's distinct values: one hash pass, where ``is_in`` of every row costs two.
-    if choices and all(c == c.lower() for c in choices) and \
-            pc.all(pc.is_in(pc.unique(arr), value_set=pa.array(choices))).as_py():
-        return arr
+    if not choices or any(c != c.lower() for c in choices):
+        return None
+    for values in (distinct, arr):  # the dictionary's values may hold some no row uses
+        if values is not None and \
+                pc.all(pc.is_in(pc.unique(values), value_set=pa.array(choices))).as_py():
+            return arr
+    return None
     return None
 
 
@@ -513,7 +519,7 @@ def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
         filled = pa.types.is_string(arr.type) and arr.null_count == 0 and \
             (shortest.get(column.name) or 0) > 0  # no value is empty
         if filled:
-            clean = _convert_clean(arr, column, reasons)
+            clean = _convert_clean(arr, column, reasons, raw.distinct.get(column.name))
             if clean is not None:
                 typed[column.name] = clean
                 continue
