@@ -2,7 +2,10 @@
 
 CSV is read as text in every column, so that a bad value is kept exactly as the
 marketplace wrote it (for its quarantine row) instead of failing the read; the
-validator parses the text afterwards, vectorised.
+validator parses the text afterwards, vectorised. A loader may first try
+:func:`read_table_parsed`, which has pyarrow parse the number and time columns
+as it reads (the same values, at about the cost of the text read), and fall
+back to the text read when that read refuses a value or a row turns out bad.
 
 The fast path is one multi-threaded pyarrow read, taken by every clean file.
 Only when pyarrow refuses the file is it read again, so that each damaged
