@@ -3,7 +3,7 @@
 CSV is read as text in every column, so that a bad value is kept exactly as the
 marketplace wrote it (for its quarantine row) instead of failing the read; the
 validator parses the text afterwards, vectorised. A loader may first try
-:func:`read_table_parsed`, which has pyarrow parse the number and time columns
+:func:`read_table_parsed`, which has pyarrow parse the time columns
 as it reads (the same values, at about the cost of the text read), and fall
 back to the text read when that read refuses a value or a row turns out bad.
 
@@ -203,18 +203,20 @@ def read_table_parsed(path: Path, types: dict[str, pa.DataType]) -> RawTable | N
     """A clean CSV file read with the columns ``types`` names (normalised names) parsed by
     pyarrow as it reads, or None where that read cannot stand for :func:`read_table`'s.
 
-    pyarrow parses numbers and timestamps while it splits the records, on all
-    its threads, for about the cost of copying them as text; parsing the text
-    afterwards costs a pass of its own per column. The values are the same as
-    casting the text: pyarrow's CSV reader and Arrow's casts share one number
-    parser and one ISO-8601 parser, an empty value is null (``null_values`` is
-    the empty string alone, so ``NA`` or ``nan`` stay text to be refused), and
-    where the reader trims spaces and tabs around a number the validator trims
-    the value too. A value the parser refuses fails the read: None, for the
-    text read. So does a file that is not plain CSV (gzip, Parquet) or whose
-    header pyarrow reads otherwise than the ``csv`` module. The caller reads the
-    file again as text if any row turns out bad (:attr:`RawTable.parsed`), since
-    a quarantine row keeps every value as given.
+    pyarrow parses timestamps while it splits the records, on all its threads,
+    for about the cost of copying them as text; parsing the text afterwards
+    costs a pass of its own per column. The values are the same as casting the
+    text: pyarrow's CSV reader and Arrow's casts share one ISO-8601 parser (and
+    one number parser), an empty value is null (``null_values`` is the empty
+    string alone, so ``NA`` or ``null`` stay text to be refused), and where the
+    reader trims spaces and tabs around a number the validator trims the value
+    too. The caller names which columns (the validator's ``parsed_types``: times
+    only, whose text cannot exceed the size limit unseen). A value the parser
+    refuses fails the read: None, for the text read. So does a file that is not
+    plain CSV (gzip, Parquet) or whose header pyarrow reads otherwise than the
+    ``csv`` module. The caller reads the file again as text if any row turns out
+    bad (:attr:`RawTable.parsed`), since a quarantine row keeps every value as
+    given.
     """
     if not path.name.endswith(".csv") or not types:
         return None

@@ -232,7 +232,7 @@ def _validate_one(spec: TableSpec, path: Path,
                   ) -> tuple[ValidatedTable, Known]:
     """Read, check and finish one table; return it with its ids that other tables reference.
 
-    A clean CSV file is read with its numbers and times parsed by the read
+    A clean CSV file is read with its times parsed by the read
     (:func:`~.read.read_table_parsed`); a file that read cannot take, or a table
     with a bad row (whose quarantine row keeps every value as given), is read as
     text, as every table was before.

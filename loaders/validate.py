@@ -296,14 +296,17 @@ def _checked_numbers(values: pa.Array, text: Text, column: Column, reasons: _Rea
 
 
 def parsed_types(spec: TableSpec) -> dict[str, pa.DataType]:
-    """The Arrow type a CSV read may parse each of the table's number and time columns into.
+    """The Arrow type a CSV read may parse each of the table's time columns into.
 
     A column parsed so is checked as a typed (Parquet) column is, and holds the
     values the text would have been cast to (:func:`~.read.read_table_parsed`).
+    Only times: no text longer than a few dozen bytes parses as an ISO-8601 time,
+    so a parsed time column holds no value the size limit
+    (:data:`~.schema.MAX_VALUE_BYTES`) would have refused; a number can be padded or
+    zero-filled to any length and still parse, and a number column stays text for
+    the size check to see.
     """
-    types = {ColumnType.TIMESTAMP: TIMESTAMP_TYPE, ColumnType.NUMBER: pa.float64(),
-             ColumnType.INTEGER: pa.int64()}
-    return {c.name: types[c.type] for c in spec.columns if c.type in types}
+    return {c.name: TIMESTAMP_TYPE for c in spec.columns if c.type is ColumnType.TIMESTAMP}
 
 
 def _all_within(values: pa.Array | pa.ChunkedArray, column: Column) -> bool:

@@ -1,6 +1,6 @@
-"""A CSV read that parses numbers and times as it reads gives the load the text read gives.
+"""A CSV read that parses times as it reads gives the load the text read gives.
 
-The loader reads a clean CSV file with its number and time columns parsed by
+The loader reads a clean CSV file with its time columns parsed by
 pyarrow (``read_table_parsed``) and reads it again as text when that read
 refuses a value or a row turns out bad. These tests load the same files with
 and without that read and compare everything a load returns or writes.
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from ringwatch.loaders import LoadResult, load_snapshot
 from ringwatch.loaders import snapshot as snapshot_module
 from ringwatch.loaders.read import read_table_parsed
+from ringwatch.loaders.schema import MAX_VALUE_BYTES
 from ringwatch.loaders.validate import parsed_types
 from ringwatch.tables import TABLES_BY_NAME, TIMESTAMP_TYPE
 
@@ -80,12 +81,28 @@ def test_a_clean_file_is_read_with_its_numbers_and_times_parsed(tmp_path: Path) 
     spec = TABLES_BY_NAME["orders"]
     raw = read_table_parsed(snapshot / "orders.csv", parsed_types(spec))
     assert raw is not None and raw.parsed
-    assert raw.table["amount"].type == pa.float64()
     assert raw.table["placed_at"].type == TIMESTAMP_TYPE
+    assert raw.table["amount"].type == pa.string()  # numbers stay text: see the next test
     assert raw.table["order_id"].type == pa.string()
     # A time without an offset is UTC to the validator, but not to a read into UTC times.
     assert read_table_parsed(snapshot / "creators.csv", parsed_types(TABLES_BY_NAME["creators"])) \
         is None
+
+
+def test_a_number_longer_than_the_size_limit_is_quarantined_either_way(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pyarrow parses a zero-filled or padded number of any length: read as a number, the
+    # value would load where its text is refused for its size, so numbers stay text.
+    snapshot = write_clean_snapshot(tmp_path / "snapshot")
+    long_numbers = ["0" * MAX_VALUE_BYTES + "1.5", " " * MAX_VALUE_BYTES + "2"]
+    orders = [[f"o{i}", "b1", "s1", "c1", amount, "USD", "2026-02-01T10:00:00Z", "completed", ""]
+              for i, amount in enumerate(["3", *long_numbers])]
+    (snapshot / "orders.csv").write_text(_csv(
+        ["order_id", "buyer_id", "shop_id", "creator_id", "amount", "currency", "placed_at",
+         "status", "refunded_at"], orders, False))
+    loaded = _assert_same_load(snapshot, tmp_path, monkeypatch)
+    assert loaded.summary.table("orders").reasons == {"oversized_value": 2}
+    assert all(t in (TIMESTAMP_TYPE,) for t in parsed_types(TABLES_BY_NAME["orders"]).values())
 
 
 def test_the_clean_and_the_bad_snapshot_load_the_same_either_way(
@@ -142,6 +159,7 @@ def test_padded_signed_and_offset_values_parse_as_their_text_does(
     loaded = _assert_same_load(snapshot, tmp_path, monkeypatch)
     assert loaded.summary.table("orders").quarantined == 0
     assert loaded.snapshot["orders"]["amount"].tolist()[:3] == [10.5, 4.0, 100.0]
+    assert loaded.snapshot["orders"]["placed_at"].iloc[0].isoformat() == "2026-02-01T08:00:00+00:00"
 
 
 def _links_parquet(path: Path, account_types: pa.Array) -> None:
