@@ -19,13 +19,17 @@ scale to write one into a temporary directory first.
 
 With several snapshots (the same data as CSV and as Parquet), each round
 measures every one, and each line after the first also gives its load time as
-a ratio of the first's.
+a ratio of the first's. ``--baseline-loaders DIR`` adds another revision's
+``loaders/`` package (``git archive main loaders | tar -x -C DIR``) to every
+round, so that a change is measured against its base in the same conditions;
+both must return the same frames.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib.util
 import pstats
 import statistics
 import subprocess
@@ -35,7 +39,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -93,8 +99,23 @@ class SerialValidation:
         snapshot_module.WORKERS = self.workers
 
 
-def measure(snapshots: list[Path], repeat: int) -> None:
-    """Pairs of (bare read, load) per snapshot, all snapshots in each round; one line each."""
+def baseline_loader(directory: Path) -> Callable[[Path], Any]:
+    """``load_snapshot`` of a copy of another revision's ``loaders/`` package in ``directory``,
+    imported under a name of its own beside this one (it imports the root package as it is)."""
+    spec = importlib.util.spec_from_file_location(
+        "baseline_loaders", directory / "__init__.py", submodule_search_locations=[str(directory)])
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{directory}: no loaders package there")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.load_snapshot
+
+
+def measure(snapshots: list[Path], repeat: int, baseline: Callable[[Path], Any] | None = None,
+            ) -> None:
+    """Pairs of (bare read, load) per snapshot, all snapshots in each round; one line each
+    (two with a baseline loader, measured in the same rounds)."""
     files = {s: [p for spec in TABLES if (p := find_table_file(s, spec.name)) is not None]
              for s in snapshots}
     rows = {}
@@ -102,11 +123,18 @@ def measure(snapshots: list[Path], repeat: int) -> None:
         result = load_snapshot(snapshot)  # warm-up: imports, page cache
         assert result.summary.reconciles
         rows[snapshot] = (sum(t.read for t in result.summary.tables), result.summary.quarantined)
+        if baseline is not None:
+            base = baseline(snapshot)
+            for name, frame in result.snapshot.tables.items():
+                pd.testing.assert_frame_equal(frame, base.snapshot[name])
     bare: dict[Path, list[Timing]] = {s: [] for s in snapshots}
     ours: dict[Path, list[Timing]] = {s: [] for s in snapshots}
+    base_times: dict[Path, list[Timing]] = {s: [] for s in snapshots}
     for _ in range(repeat):
         for snapshot in snapshots:
             bare[snapshot].append(timed(lambda s=snapshot: bare_read(files[s])))
+            if baseline is not None:
+                base_times[snapshot].append(timed(lambda s=snapshot: baseline(s)))
             ours[snapshot].append(timed(lambda s=snapshot: load_snapshot(s)))
     first = snapshots[0]
     for snapshot in snapshots:
@@ -125,6 +153,13 @@ def measure(snapshots: list[Path], repeat: int) -> None:
             against = statistics.median(x.wall / y.wall for y, x in zip(ours[first], o, strict=True))
             line += f"; load time {against:.2f}x that of {first.name}"
         print(line)
+        if baseline is not None:
+            m = base_times[snapshot]
+            print(f"  baseline loaders, same rounds: read + validate "
+                  f"{statistics.median(x.wall for x in m):.2f} s "
+                  f"(CPU {statistics.median(x.cpu for x in m):.2f} s); ratio "
+                  f"{statistics.median(x.wall / y.wall for y, x in zip(b, m, strict=True)):.2f}x wall, "
+                  f"{statistics.median(x.cpu / y.cpu for y, x in zip(b, m, strict=True)):.2f}x CPU")
 
 
 def main() -> None:
@@ -138,11 +173,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true",
                         help="print where one load of the first snapshot spends its time")
+    parser.add_argument("--baseline-loaders", type=Path, metavar="DIR",
+                        help="another revision's loaders/ package, measured in the same rounds")
     args = parser.parse_args()
+    baseline = baseline_loader(args.baseline_loaders) if args.baseline_loaders else None
     if args.snapshot:
         if args.profile:
             profile(args.snapshot[0])
-        measure(args.snapshot, args.repeat)
+        measure(args.snapshot, args.repeat, baseline)
         return
     with tempfile.TemporaryDirectory() as tmp:
         snapshots = []
@@ -154,7 +192,7 @@ def main() -> None:
             snapshots.append(snapshot)
         if args.profile:
             profile(snapshots[0])
-        measure(snapshots, args.repeat)
+        measure(snapshots, args.repeat, baseline)
 
 
 if __name__ == "__main__":

@@ -42,24 +42,54 @@ class Repeats:
         return len(self.rows)
 
 
-def repeated_keys(columns: Sequence[pa.Array | pa.ChunkedArray], eligible: np.ndarray) -> Repeats:
+def repeated_keys(columns: Sequence[pa.Array | pa.ChunkedArray], eligible: np.ndarray, *,
+                  hashed: Sequence[int] | None = None) -> Repeats:
     """Among the ``eligible`` rows, each row whose key (the ``columns``' values) an earlier
     eligible row holds, with the first eligible row that holds it (first one wins).
 
     Rows that are not eligible (already quarantined) neither repeat nor win.
+    ``hashed`` names the columns (by position) whose hashes narrow the search, all of
+    them by default: two rows with the same key agree on any of its columns, so a
+    caller leaves out the columns of a few words each (an account type), which
+    would cost a hash pass and tell few rows apart; every column is still compared
+    for the rows the others cannot tell apart.
 
     >>> import pyarrow as pa, numpy as np
     >>> found = repeated_keys([pa.array(["a", "b", "a", "a"])], np.array([False, True, True, True]))
     >>> found.rows.tolist(), found.first.tolist()
     ([3], [2])
     """
-    hashes = [column_hashes(column) for column in columns]
+    narrowing = [columns[i] for i in hashed] if hashed else columns
+    hashes = [column_hashes(column) for column in narrowing]
     if any(h is None for h in hashes):
         return _repeated_codes(columns, eligible)
     rows = _sharing_a_hash(key_hashes([h for h in hashes if h is not None]), eligible)
+    return _compared(columns, rows)
+
+
+def repeated_in_sorted(columns: Sequence[pa.Array | pa.ChunkedArray], hashes: np.ndarray,
+                       positions: np.ndarray) -> Repeats:
+    """:func:`repeated_keys` with every row eligible, for a key whose hashes are sorted already.
+
+    ``hashes`` are the key's hashes in ascending order (cut or not: only their
+    equality is read) and ``positions`` each one's row, as
+    :func:`~.known_ids.sorted_hashes` gives them; rows sharing a hash are
+    adjacent, and are compared by value.
+    """
+    same = hashes[1:] == hashes[:-1]
+    if not same.any():
+        return _NONE
+    sharing = np.zeros(len(hashes), dtype=bool)
+    sharing[1:] = same
+    sharing[:-1] |= same
+    return _compared(columns, np.sort(positions[sharing]))
+
+
+def _compared(columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> Repeats:
+    """The repeats among ``rows`` (ascending), compared by value with Arrow's dictionary codes."""
     if len(rows) == 0:
         return _NONE
-    # The rows left share a hash with another: repeats, bar a one-in-2**64 chance. Arrow
+    # The rows left share a hash with another: repeats, bar a small chance. Arrow
     # compares their values exactly.
     at = pa.array(rows)
     found = _repeated_codes([column.take(at) for column in columns], np.ones(len(rows), bool))

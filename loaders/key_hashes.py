@@ -55,13 +55,50 @@ def key_hashes(columns: list[np.ndarray]) -> np.ndarray:
 
 
 def _text_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
-    longest = pc.max(pc.binary_length(values)).as_py() or 0
+    bounds = pc.min_max(pc.binary_length(values))
+    shortest, longest = bounds["min"].as_py() or 0, bounds["max"].as_py() or 0
     if longest > MAX_BYTES:
         return None
     width = max(1, -(-longest // 8))
+    # Ids of 8 to 16 bytes (nearly every id) take two word reads each and no masks.
+    two_words = shortest >= _TWO_WORDS[0] and longest <= _TWO_WORDS[1] and not values.null_count
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    parts = [_chunk_hashes(chunk, width) for chunk in chunks if len(chunk)]
+    parts = [_two_word_hashes(chunk) if two_words else _chunk_hashes(chunk, width)
+             for chunk in chunks if len(chunk)]
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+#: The lengths (bytes) hashed from two words, the first eight bytes and the last eight: the
+#: two overlap or meet, so they hold every byte, and need no mask.
+_TWO_WORDS = (8, 16)
+
+
+def _chunk_words(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chunk's offsets, its data bytes and a view of those as an unaligned word at
+    every byte (empty when the data holds fewer than eight bytes)."""
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
+    data = np.zeros(0, np.uint8) if data_buffer is None else np.frombuffer(data_buffer, np.uint8)
+    words = np.ndarray((max(len(data) - 7, 0),), dtype="<u8", buffer=data, strides=(1,)) \
+        if len(data) >= 8 else np.zeros(0, "<u8")
+    return offsets, data, words
+
+
+def _two_word_hashes(chunk: pa.Array, rows: np.ndarray | None = None) -> np.ndarray:
+    """Hashes of values of 8 to 16 bytes (of the chunk, or of its ``rows``): length, first
+    word and last word, each times its multiplier. A pure function of the value, as the
+    general path's is: :func:`_chunk_hashes` gives these values the same hashes."""
+    offsets, _, words = _chunk_words(chunk)
+    starts, ends = offsets[:-1], offsets[1:]
+    if rows is not None:
+        starts, ends = starts[rows], ends[rows]
+    hashes = words[starts] * _MULTIPLIERS[1]
+    last = words[ends - 8]
+    last *= _MULTIPLIERS[2]
+    hashes += last
+    hashes += (ends - starts + 1).astype(np.uint64) * _MULTIPLIERS[0]
+    return hashes
 
 
 def _chunk_hashes(chunk: pa.Array, width: int) -> np.ndarray:
@@ -95,6 +132,10 @@ def _chunk_hashes(chunk: pa.Array, width: int) -> np.ndarray:
         word &= _MASKS[w][mask_rows]
         word *= _MULTIPLIERS[w + 1]
         hashes += word
+    lengths = mask_rows - 1
+    fits = np.flatnonzero((lengths >= _TWO_WORDS[0]) & (lengths <= _TWO_WORDS[1]))
+    if len(fits):  # the values of 8 to 16 bytes hash as :func:`_two_word_hashes` has them
+        hashes[fits] = _two_word_hashes(chunk, fits)
     return hashes
 
 

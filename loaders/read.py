@@ -2,7 +2,10 @@
 
 CSV is read as text in every column, so that a bad value is kept exactly as the
 marketplace wrote it (for its quarantine row) instead of failing the read; the
-validator parses the text afterwards, vectorised.
+validator parses the text afterwards, vectorised. A loader may first try
+:func:`read_table_parsed`, which has pyarrow parse the time columns
+as it reads (the same values, at about the cost of the text read), and fall
+back to the text read when that read refuses a value or a row turns out bad.
 
 The fast path is one multi-threaded pyarrow read, taken by every clean file.
 Only when pyarrow refuses the file is it read again, so that each damaged
@@ -77,6 +80,12 @@ class RawTable:
     row_reasons: pa.Array | pa.ChunkedArray | None = None
     raw_lines: pa.Array | pa.ChunkedArray | None = None
     notes: list[str] = field(default_factory=list)
+    #: Per column read as a dictionary (a Parquet column of domain words), its dictionaries'
+    #: values: every value the column holds is among them (some may be unused).
+    distinct: dict[str, pa.Array] = field(default_factory=dict)
+    #: Whether some CSV columns were parsed by the read (:func:`read_table_parsed`): their
+    #: text is not kept, so a table with a bad row must be read again as text.
+    parsed: bool = False
 
 
 def find_table_file(snapshot: Path, name: str) -> Path | None:
@@ -152,17 +161,27 @@ def normalise_names(path: Path, given: Sequence[str]) -> list[str]:
     return names
 
 
-def read_table(path: Path) -> RawTable:
+def read_table(path: Path, *, dictionary: Sequence[str] = ()) -> RawTable:
     """Read a whole table file; CSV columns come back as text, Parquet columns as stored.
 
+    ``dictionary`` names Parquet text columns to read as dictionaries (columns
+    of a few domain words, which Parquet stores so): the read then decodes each
+    distinct value once, and the validator checks those values, not every row's.
     Raises :class:`UnreadableFileError` naming the file when it cannot be read
     at all (corrupt gzip, truncated Parquet); a damaged CSV record is a row with
     a reason, never an error.
     """
     if path.name.endswith(".parquet"):
-        names = list(read_header(path).names)
+        header = read_header(path)
+        names = list(header.names)
         try:
-            table = pq.read_table(path)
+            raw_names = pq.read_schema(path).names
+            wanted = set(dictionary)
+            as_dictionary = [raw for raw, name, arrow_type in
+                             zip(raw_names, names, header.types or (), strict=True)
+                             if name in wanted and (pa.types.is_string(arrow_type)
+                                                    or pa.types.is_large_string(arrow_type))]
+            table = pq.read_table(path, read_dictionary=as_dictionary or None)
         except _READ_ERRORS as exc:
             raise UnreadableFileError(f"{path}: cannot be read: {_one_line(exc)}") from exc
         return RawTable(path, table.rename_columns(names))
@@ -178,6 +197,46 @@ def read_table(path: Path) -> RawTable:
         except OSError as exc:
             raise UnreadableFileError(f"{path}: cannot be read: {_one_line(exc)}") from exc
     return _read_csv_tolerant(path, data, names, given)
+
+
+def read_table_parsed(path: Path, types: dict[str, pa.DataType]) -> RawTable | None:
+    """A clean CSV file read with the columns ``types`` names (normalised names) parsed by
+    pyarrow as it reads, or None where that read cannot stand for :func:`read_table`'s.
+
+    pyarrow parses timestamps while it splits the records, on all its threads,
+    for about the cost of copying them as text; parsing the text afterwards
+    costs a pass of its own per column. The values are the same as casting the
+    text: pyarrow's CSV reader and Arrow's casts share one ISO-8601 parser (and
+    one number parser), an empty value is null (``null_values`` is the empty
+    string alone, so ``NA`` or ``null`` stay text to be refused), and where the
+    reader trims spaces and tabs around a number the validator trims the value
+    too. The caller names which columns (the validator's ``parsed_types``: times
+    only, whose text cannot exceed the size limit unseen). A value the parser
+    refuses fails the read: None, for the text read. So does a file that is not
+    plain CSV (gzip, Parquet) or whose header pyarrow reads otherwise than the
+    ``csv`` module. The caller reads the file again as text if any row turns out
+    bad (:attr:`RawTable.parsed`), since a quarantine row keeps every value as
+    given.
+    """
+    if not path.name.endswith(".csv") or not types:
+        return None
+    given = _csv_header(path)
+    names = normalise_names(path, given)
+    column_types = {raw: types.get(name, pa.string()) for raw, name in zip(given, names, strict=True)}
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types=column_types, null_values=[""], strings_can_be_null=False,
+                quoted_strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid:
+        return None
+    except _READ_ERRORS as exc:
+        raise UnreadableFileError(f"{path}: cannot be read: {_one_line(exc)}") from exc
+    if table.column_names != given:
+        return None
+    return RawTable(path, table.rename_columns(names), parsed=True)
 
 
 def _read_csv_tolerant(path: Path, data: bytes, names: list[str], given: list[str]) -> RawTable:

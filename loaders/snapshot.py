@@ -24,10 +24,10 @@ from ringwatch.tables import TABLES, Snapshot, SnapshotError, TableSpec, empty_t
 
 from .errors import MissingColumnError
 from .known_ids import KnownIds, known_ids
-from .read import find_table_file, read_header, read_table, require_table_file
+from .read import find_table_file, read_header, read_table, read_table_parsed, require_table_file
 from .schema import QUARANTINE_COLUMNS, REASON
 from .typed_columns import check_column_types
-from .validate import ValidatedTable, check_columns, finish_table
+from .validate import REFERENCED, ValidatedTable, check_columns, finish_table, parsed_types
 
 log = logging.getLogger(__name__)
 
@@ -230,14 +230,24 @@ def _submit(pool: ThreadPoolExecutor | None, spec: TableSpec, path: Path,
 def _validate_one(spec: TableSpec, path: Path,
                   earlier: dict[str, Future[tuple[ValidatedTable, Known]]],
                   ) -> tuple[ValidatedTable, Known]:
-    """Read, check and finish one table; return it with its ids that other tables reference."""
-    checked = check_columns(read_table(path), spec)
+    """Read, check and finish one table; return it with its ids that other tables reference.
+
+    A clean CSV file is read with its times parsed by the read
+    (:func:`~.read.read_table_parsed`); a file that read cannot take, or a table
+    with a bad row (whose quarantine row keeps every value as given), is read as
+    text, as every table was before.
+    """
+    raw = read_table_parsed(path, parsed_types(spec)) or \
+        read_table(path, dictionary=[c.name for c in spec.columns if c.domain()])
+    checked = check_columns(raw, spec)
     known: Known = {}
     for table in sorted({reference.table for reference in spec.references}):
         if table in earlier:
             known.update(earlier[table].result()[1])
     validated = finish_table(checked, known)
-    return validated, _ids(spec, validated.frame)
+    if raw.parsed and validated.quarantined:
+        validated = finish_table(check_columns(read_table(path), spec), known)
+    return validated, _ids(spec, validated)
 
 
 def write_quarantine(validated: dict[str, ValidatedTable], quarantine_dir: Path) -> None:
@@ -251,18 +261,19 @@ def write_quarantine(validated: dict[str, ValidatedTable], quarantine_dir: Path)
             target.unlink()
 
 
-#: The (table, column) pairs some reference names, from the contract.
-_REFERENCED = {(reference.table, reference.target) for spec in TABLES
-               for reference in spec.references}
-
-
-def _ids(spec: TableSpec, frame: pd.DataFrame) -> Known:
-    """The loaded values of the table's columns that other tables reference, for their checks."""
+def _ids(spec: TableSpec, validated: ValidatedTable) -> Known:
+    """The loaded values of the table's columns that other tables reference, for their checks
+    (those the validation indexed already as they are)."""
     ids: Known = {}
-    for table, column in sorted(_REFERENCED):
-        if table == spec.name:
-            values = frame[column] if spec.key == (column,) else frame[column].unique()  # keys are unique
-            ids[(table, column)] = known_ids(pa.array(values, pa.string()))
+    frame = validated.frame
+    for table, column in sorted(REFERENCED):
+        if table != spec.name:
+            continue
+        if (table, column) in validated.ids:
+            ids[(table, column)] = validated.ids[(table, column)]
+            continue
+        values = frame[column] if spec.key == (column,) else frame[column].unique()  # keys are unique
+        ids[(table, column)] = known_ids(pa.array(values, pa.string()))
     return ids
 
 

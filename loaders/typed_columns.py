@@ -80,6 +80,7 @@ def readable_columns(raw: RawTable, spec: TableSpec) -> RawTable:
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     reasons = raw.row_reasons
     notes = list(raw.notes)
+    distinct = dict(raw.distinct)
     plain = 0
     for name in table.column_names:
         values: pa.ChunkedArray | pa.Array = table[name]
@@ -95,7 +96,11 @@ def readable_columns(raw: RawTable, spec: TableSpec) -> RawTable:
                          "property cannot hold; the column was not loaded")
             continue
         if pa.types.is_dictionary(values.type):
+            dictionaries = [c.dictionary for c in values.chunks] \
+                if isinstance(values, pa.ChunkedArray) else [values.dictionary]
             values = pc.cast(values, values.type.value_type)
+            if _is_text(values.type) and dictionaries:
+                distinct[name] = pc.cast(pa.concat_arrays(dictionaries), pa.string())
         if _is_text(values.type):  # pandas writes large_string; the checks build string messages
             values = pc.cast(values, pa.string())
         elif _is_binary(values.type):
@@ -110,7 +115,8 @@ def readable_columns(raw: RawTable, spec: TableSpec) -> RawTable:
         columns[name] = values
     if plain == table.num_columns:
         return raw  # every column was plain text (CSV): nothing to rebuild
-    return RawTable(raw.path, pa.table(columns), reasons, raw.raw_lines, notes)
+    return RawTable(raw.path, pa.table(columns), reasons, raw.raw_lines, notes, distinct,
+                    raw.parsed)
 
 
 def _is_text(arrow_type: pa.DataType) -> bool:

@@ -16,8 +16,10 @@ the reserved ``_ringwatch_`` prefix so that no input column (an allowlist's
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,9 +27,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ringwatch.domain import QuarantineCode as Code
-from ringwatch.tables import TIMESTAMP_TYPE, Column, ColumnType, Reference, TableSpec, absent_column
+from ringwatch.tables import (
+    TABLES,
+    TIMESTAMP_TYPE,
+    Column,
+    ColumnType,
+    Reference,
+    TableSpec,
+    absent_column,
+)
 
-from .duplicate_keys import repeated_keys
+from .duplicate_keys import repeated_in_sorted, repeated_keys
 from .known_ids import KnownIds, contains, known_ids
 from .padded_text import has_padded_value
 from .read import RawTable
@@ -56,6 +66,9 @@ class ValidatedTable:
     quarantine: pd.DataFrame
     read: int
     notes: tuple[str, ...] = ()  # warnings for the load summary (a column that was not loaded)
+    #: Loaded ids other tables reference, already indexed for their checks (the key's, when
+    #: its duplicate check indexed them); the loader indexes the others itself.
+    ids: dict[tuple[str, str], KnownIds] = field(default_factory=dict)
 
     @property
     def loaded(self) -> int:
@@ -75,8 +88,11 @@ class _Reasons:
     def __init__(self, n: int, given: pa.Array | pa.ChunkedArray | None = None) -> None:
         self.values: pa.Array | pa.ChunkedArray = pa.nulls(n, pa.string()) if given is None else given
 
-    def add(self, failed: pa.Array | pa.ChunkedArray,
+    def add(self, failed: pa.Array | pa.ChunkedArray | None,
             message: Callable[[], pa.Array | pa.ChunkedArray | str]) -> None:
+        """Give ``failed`` rows (None: no row) the reason ``message`` builds, unless they have one."""
+        if failed is None:
+            return
         failed = pc.fill_null(failed, False)
         if not pc.any(failed).as_py():
             return
@@ -136,8 +152,9 @@ def _parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     return values, pc.and_(pc.is_valid(given), pc.is_null(values))
 
 
-def _none_failed(text: pa.Array) -> pa.Array:
-    return pa.repeat(False, len(text))
+def _none_failed(text: pa.Array | pa.ChunkedArray) -> None:
+    """No row failed: :meth:`_Reasons.add` skips it without a pass over the rows."""
+    return None
 
 
 def _parse_numbers(text: pa.Array, column_type: ColumnType) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -261,20 +278,54 @@ def _checked_numbers(values: pa.Array, text: Text, column: Column, reasons: _Rea
     """Check parsed numbers against the column's domain (finite, minimum, maximum); fill its default."""
     name = column.name
     target = pa.int64() if column.type is ColumnType.INTEGER else pa.float64()
-    if pa.types.is_floating(values.type):
-        reasons.add(pc.invert(pc.is_finite(values)),
-                    _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not a finite number: ", text))
-    if column.minimum is not None:
-        reasons.add(pc.less(values, column.minimum),
-                    _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be >= {column.minimum:g}, got ",
-                            text))
-    if column.maximum is not None:
-        reasons.add(pc.greater(values, column.maximum),
-                    _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be <= {column.maximum:g}, got ",
-                            text))
+    if not _all_within(values, column):  # the common column skips the checks: none can fail
+        if pa.types.is_floating(values.type):
+            reasons.add(pc.invert(pc.is_finite(values)),
+                        _quoted(f"{Code.BAD_NUMBER.prefix}{name} is not a finite number: ", text))
+        if column.minimum is not None:
+            reasons.add(pc.less(values, column.minimum),
+                        _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be >= {column.minimum:g}, got ",
+                                text))
+        if column.maximum is not None:
+            reasons.add(pc.greater(values, column.maximum),
+                        _quoted(f"{Code.OUT_OF_DOMAIN.prefix}{name} must be <= {column.maximum:g}, got ",
+                                text))
     if column.default is not None:
         values = pc.fill_null(values, pa.scalar(column.default, target))
     return values
+
+
+def parsed_types(spec: TableSpec) -> dict[str, pa.DataType]:
+    """The Arrow type a CSV read may parse each of the table's time columns into.
+
+    A column parsed so is checked as a typed (Parquet) column is, and holds the
+    values the text would have been cast to (:func:`~.read.read_table_parsed`).
+    Only times: no text longer than a few dozen bytes parses as an ISO-8601 time,
+    so a parsed time column holds no value the size limit
+    (:data:`~.schema.MAX_VALUE_BYTES`) would have refused; a number can be padded or
+    zero-filled to any length and still parse, and a number column stays text for
+    the size check to see.
+    """
+    return {c.name: TIMESTAMP_TYPE for c in spec.columns if c.type is ColumnType.TIMESTAMP}
+
+
+def _all_within(values: pa.Array | pa.ChunkedArray, column: Column) -> bool:
+    """Whether every number is finite and within the column's minimum and maximum (nulls aside).
+
+    One pass for the bounds and one for NaN (which ``min_max`` may pass over),
+    where checking each rule row by row costs three passes per rule; a column
+    that is not within them takes those checks, which name the rows.
+    """
+    bounds = pc.min_max(values)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    if low is None or high is None:
+        return True  # every value is null: no rule applies to a null
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return False
+    if pa.types.is_floating(values.type) and pc.any(pc.is_nan(values)).as_py():
+        return False
+    return (column.minimum is None or low >= column.minimum) and \
+        (column.maximum is None or high <= column.maximum)
 
 
 def _is_typed_as(arrow_type: pa.DataType, column_type: ColumnType) -> bool:
@@ -286,8 +337,8 @@ def _is_typed_as(arrow_type: pa.DataType, column_type: ColumnType) -> bool:
     return False
 
 
-def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
-                   reasons: _Reasons) -> pa.Array | pa.ChunkedArray | None:
+def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column, reasons: _Reasons,
+                   distinct: pa.Array | None = None) -> pa.Array | pa.ChunkedArray | None:
     """The typed values of a text column that converts as given, or None to take the long way.
 
     The common column has no empty, padded or misshapen value: its
@@ -297,6 +348,8 @@ def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
     and gets the same values the long way would give. (The caller tries only
     columns with no empty value: a failing cast builds an error message for
     every value it refuses, which costs more than the long way.)
+    ``distinct`` holds every value the column may hold, when the read knows them
+    (a Parquet dictionary), spared a pass over the rows.
     """
     if column.type is ColumnType.TIMESTAMP:
         try:
@@ -310,9 +363,15 @@ def _convert_clean(arr: pa.Array | pa.ChunkedArray, column: Column,
             return None
         return _checked_numbers(values, arr, column, reasons)
     choices = column.domain()
-    if choices and all(c == c.lower() for c in choices) and \
-            pc.all(pc.is_in(arr, value_set=pa.array(choices))).as_py():
-        return arr  # each value is a domain word as given: lowering it changes nothing
+    # Whether each value is a domain word as given (then lowering it changes nothing), asked
+    # of the column's distinct values: one hash pass, where ``is_in`` of every row costs two.
+    if not choices or any(c != c.lower() for c in choices):
+        return None
+    for values in (distinct, arr):  # the dictionary's values may hold some no row uses
+        if values is not None and \
+                pc.all(pc.is_in(pc.unique(values), value_set=pa.array(choices))).as_py():
+            return arr
+    return None
     return None
 
 
@@ -334,16 +393,65 @@ def _reference_check(
     ids = known.get((reference.table, reference.target), pa.array([], pa.string()))
     if not isinstance(ids, KnownIds):
         ids = known_ids(ids)
-    unknown = pc.and_(applies, pc.invert(contains(ids, values)))
-    reasons.add(unknown, _quoted(f"{Code.UNKNOWN_REFERENCE.prefix}{reference.column} ", values,
-                                 f"' is not found in {reference.table}.{reference.target}"))
+    reasons.add(_unknown(ids, values, applies),
+                _quoted(f"{Code.UNKNOWN_REFERENCE.prefix}{reference.column} ", values,
+                        f"' is not found in {reference.table}.{reference.target}"))
 
 
-def _duplicate_check(typed: Mapping[str, pa.Array], key: tuple[str, ...], reasons: _Reasons) -> None:
-    """Mark every repeat of a key among the rows still good; the first good row wins."""
+def _unknown(ids: KnownIds, values: pa.Array | pa.ChunkedArray,
+             applies: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Per row, whether the reference applies and names no id of ``ids``.
+
+    A reference that applies to a part of the rows only (identity links name
+    creators on their creator rows) looks up those rows alone: the lookup
+    costs per row looked up.
+    """
+    mask = pc.fill_null(applies, False).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(mask)
+    if 4 * len(rows) >= 3 * len(mask):
+        return pc.and_(applies, pc.invert(contains(ids, values)))
+    found = contains(ids, values.take(pa.array(rows))).to_numpy(zero_copy_only=False)
+    mask[rows[found]] = False
+    return pa.array(mask)
+
+
+#: The (table, column) pairs some reference names, from the contract.
+REFERENCED = frozenset((reference.table, reference.target) for spec in TABLES
+                       for reference in spec.references)
+
+
+def _key_index(spec: TableSpec, typed: Mapping[str, pa.Array | pa.ChunkedArray]) -> KnownIds | None:
+    """The table's key, hashed and sorted for the tables that reference it, or None.
+
+    Built before the duplicate check, which then reads its repeats off the
+    sorted hashes, and handed to the reference checks of the tables that name
+    the key (commissions name orders), so that the key is hashed and sorted once.
+    None for a key of several columns, one no table references, or one with too
+    few ids to be worth hashing (:data:`~.known_ids.MIN_HASHED`).
+    """
+    if len(spec.key) != 1 or (spec.name, spec.key[0]) not in REFERENCED:
+        return None
+    index = known_ids(typed[spec.key[0]])
+    return index if index.hashes is not None else None
+
+
+def _duplicate_check(typed: Mapping[str, pa.Array], spec: TableSpec, reasons: _Reasons,
+                     index: KnownIds | None = None) -> None:
+    """Mark every repeat of a key among the rows still good; the first good row wins.
+
+    ``index`` is the key's :func:`_key_index`, when it has one.
+    """
+    key = spec.key
     n = len(reasons.values)
-    repeats = repeated_keys([typed[k] for k in key],
-                            reasons.ok.to_numpy(zero_copy_only=False) if n else np.zeros(0, bool))
+    eligible = reasons.ok.to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
+    columns = [typed[k] for k in key]
+    if index is not None and index.hashes is not None and index.positions is not None \
+            and eligible.all():
+        repeats = repeated_in_sorted(columns, index.hashes, index.positions)
+    else:
+        # Columns of a few domain words tell few rows apart: the others narrow the search.
+        hashed = [i for i, k in enumerate(key) if not spec.column(k).domain()]
+        repeats = repeated_keys(columns, eligible, hashed=hashed or None)
     if not len(repeats):
         return
     failed = np.zeros(n, dtype=bool)
@@ -404,16 +512,17 @@ def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
     table = raw.table
     n = table.num_rows
     reasons = _Reasons(n, raw.row_reasons)
-    _size_check(table, reasons)
+    shortest = _size_check(table, reasons)
     typed: dict[str, pa.Array | pa.ChunkedArray] = {}
     for column in spec.columns:
         if column.name not in table.column_names:
             typed[column.name] = absent_column(column, n)
             continue
         arr = table[column.name]
-        if pa.types.is_string(arr.type) and arr.null_count == 0 and \
-                (pc.min(pc.binary_length(arr)).as_py() or 0) > 0:
-            clean = _convert_clean(arr, column, reasons)
+        filled = pa.types.is_string(arr.type) and arr.null_count == 0 and \
+            (shortest.get(column.name) or 0) > 0  # no value is empty
+        if filled:
+            clean = _convert_clean(arr, column, reasons, raw.distinct.get(column.name))
             if clean is not None:
                 typed[column.name] = clean
                 continue
@@ -427,6 +536,9 @@ def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
         text = _as_text(arr)
         # Identifiers are opaque and kept exactly as given; other text is trimmed when padded.
         padded = has_padded_value(text)
+        if filled and not padded:  # the common identifier: nothing to trim, nothing empty
+            typed[column.name] = _convert(arr, text, column, reasons)
+            continue
         if padded and column.type is not ColumnType.ID:
             text = pc.utf8_trim_whitespace(text)
         empty = pc.equal(pc.binary_length(text), 0)
@@ -452,39 +564,68 @@ def finish_table(checked: CheckedTable, known: Known) -> ValidatedTable:
     raw, spec, typed, reasons = checked.raw, checked.spec, checked.typed, checked.reasons
     for reference in spec.references:
         _reference_check(typed, reference, known, reasons)
-    _duplicate_check(typed, spec.key, reasons)
+    index = _key_index(spec, typed)
+    _duplicate_check(typed, spec, reasons, index)
 
     table = raw.table
     n = table.num_rows
     extras = [c for c in table.column_names if c not in typed]
     good = pa.table({**typed, **{c: _as_text(table[c]) for c in extras}})
     if reasons.values.null_count == n:  # the common table: every row is good, nothing to split
-        return ValidatedTable(spec.name, good.to_pandas(), _quarantine_rows(raw, None, reasons), n,
-                              tuple(raw.notes))
+        # Its key's index then holds exactly the ids that loaded, in the frame's order.
+        ids = {(spec.name, spec.key[0]): index} if index is not None else {}
+        return ValidatedTable(spec.name, _frame(good), _quarantine_rows(raw, None, reasons), n,
+                              tuple(raw.notes), ids)
     ok = reasons.ok
-    frame = good.filter(ok).to_pandas()
+    frame = _frame(good.filter(ok))
     return ValidatedTable(spec.name, frame, _quarantine_rows(raw, pc.invert(ok), reasons), n,
                           tuple(raw.notes))
 
 
-def _size_check(table: pa.Table, reasons: _Reasons) -> None:
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """The typed rows as pandas, one block per column: the values and types a consolidated
+    frame has, without copying every number and time column into a shared block."""
+    return table.to_pandas(split_blocks=True)
+
+
+def _size_check(table: pa.Table, reasons: _Reasons) -> dict[str, int | None]:
     """Fail every row holding a value longer than :data:`MAX_VALUE_BYTES`, in any column.
 
     One length pass per text column; the common file, whose longest value is
-    short, costs no more than that.
+    short, costs no more than that. Returns each text column's shortest length
+    (None for a column of nulls), which tells the caller whether any value is
+    empty without another pass.
     """
+    shortest: dict[str, int | None] = {}
     for name in table.column_names:
         arr = table[name]
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             continue
         lengths = pc.binary_length(arr)
-        longest = pc.max(lengths).as_py()
+        bounds = pc.min_max(lengths)
+        shortest[name] = bounds["min"].as_py()
+        longest = bounds["max"].as_py()
         if longest is None or longest <= MAX_VALUE_BYTES:
             continue
         reasons.add(pc.greater(lengths, MAX_VALUE_BYTES),
                     lambda name=name, lengths=lengths: pc.binary_join_element_wise(
                         f"{Code.OVERSIZED_VALUE.prefix}{name} is ", pc.cast(lengths, pa.string()),
                         f" bytes long, more than the {MAX_VALUE_BYTES:,} a value may hold", ""))
+    return shortest
+
+
+@functools.lru_cache(maxsize=64)
+def _no_quarantine_rows(columns: tuple[str, ...]) -> pd.DataFrame:
+    """The quarantine of a table with no bad row: its columns, typed as a filled one's, no rows.
+
+    Built once per header (pandas takes about a millisecond to build a frame,
+    however few its rows), and copied for each table.
+    """
+    frame = pa.table({c: pa.array([], pa.string()) for c in columns}).to_pandas()
+    frame[SOURCE_ROW] = np.zeros(0, dtype=np.int64)
+    frame[REASON] = pa.array([], pa.string()).to_pandas()
+    frame[RAW_LINE] = pd.Series([], dtype=object)
+    return frame
 
 
 def _quarantine_rows(raw: RawTable, bad: pa.Array | pa.ChunkedArray | None,
@@ -494,12 +635,7 @@ def _quarantine_rows(raw: RawTable, bad: pa.Array | pa.ChunkedArray | None,
     ``bad`` marks them; None when no row failed.
     """
     if bad is None:
-        rows = raw.table.slice(0, 0)
-        frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
-        frame[SOURCE_ROW] = np.zeros(0, dtype=np.int64)
-        frame[REASON] = reasons.values.slice(0, 0).to_pandas()
-        frame[RAW_LINE] = pd.Series([], dtype=object)
-        return frame
+        return _no_quarantine_rows(tuple(raw.table.column_names)).copy()
     rows = raw.table.filter(bad)
     frame = pa.table({c: _as_text(rows[c]) for c in rows.column_names}).to_pandas()
     frame[SOURCE_ROW] = np.flatnonzero(bad.to_numpy(zero_copy_only=False)) + 1

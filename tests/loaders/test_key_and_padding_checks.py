@@ -76,6 +76,20 @@ def test_equal_values_hash_alike_however_the_column_is_cut() -> None:
     assert column_hashes(pa.array(["a" * 33])) is None  # too long: Arrow compares it
 
 
+def test_a_value_hashes_alike_whatever_else_its_column_holds() -> None:
+    # Ids of 8 to 16 bytes alone take a shorter path than a column that also holds a short,
+    # a long or a missing value; a reference check compares hashes across two columns.
+    ids = ["o_12345678", "b_pykbg1g2bg", "sel_jpth7dz640", "12345678", "0123456789abcdef"]
+    alone = column_hashes(pa.array(ids))
+    for other in (["x"], ["y" * 20], [None], ["", "z" * 17]):
+        mixed = column_hashes(pa.chunked_array([pa.array(other + ids), pa.array(ids[::-1])]))
+        assert alone is not None and mixed is not None
+        n = len(other)
+        assert mixed[n:n + len(ids)].tolist() == alone.tolist()
+        assert mixed[n + len(ids):].tolist() == alone.tolist()[::-1]
+    assert len(set(alone.tolist())) == len(ids)
+
+
 def _trimmed_differs(values: pa.Array | pa.ChunkedArray) -> bool:
     trimmed = pc.ascii_trim_whitespace(values)
     return pc.sum(pc.binary_length(trimmed)).as_py() != pc.sum(pc.binary_length(values)).as_py()

@@ -28,6 +28,7 @@ def test_contains_is_is_in(ids: list[str], probes: list[str | None], collide: bo
     expected = pc.is_in(probe, value_set=values).to_pylist()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(module, "MIN_HASHED", 0)
+        patch.setattr(module, "ALWAYS_HASHED", 0)
         if collide:  # every value one hash: each match must be decided by value
             patch.setattr(module, "column_hashes",
                           lambda v: np.zeros(len(v), dtype=np.uint64))
@@ -47,6 +48,7 @@ def test_a_load_with_hashed_lookups_quarantines_what_is_in_quarantines(
         bad_snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plain = load_snapshot(bad_snapshot, quarantine_dir=tmp_path / "plain")
     monkeypatch.setattr(module, "MIN_HASHED", 1)  # the hashed lookup for every reference
+    monkeypatch.setattr(module, "ALWAYS_HASHED", 1)
     hashed = load_snapshot(bad_snapshot, quarantine_dir=tmp_path / "hashed")
     assert hashed.summary.as_dict()["tables"] == plain.summary.as_dict()["tables"]
     assert plain.summary.table("commissions").reasons.get("unknown_reference", 0) > 0
