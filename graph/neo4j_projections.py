@@ -222,8 +222,8 @@ class Neo4jProjections:
         return from_tables(tables, name)
 
     def keep(self, key: str, generation: str, tables: Mapping[str, pd.DataFrame] | None,
-             write: KeptWriter) -> None:
-        """Compute every projection of a load's generation once and keep it under ``key``.
+             write: KeptWriter) -> int:
+        """Compute every projection of a load's generation once and keep it under ``key``; its bytes.
 
         ``tables`` are the generation's tables as the graph holds them (a load
         that replaced the graph, or wrote into one that held no snapshot, has
@@ -232,12 +232,15 @@ class Neo4jProjections:
         """
         if tables is None:
             tables = self.read_tables(list(_READS))
+        kept = 0
         for name, frame in projections_of(tables).items():
             data = encoded(frame)
             parts = max(1, -(-len(data) // PART_BYTES))
             for part in range(parts):
                 write(key=key, generation=generation, projection=name, part=part, parts=parts,
                       data=data[part * PART_BYTES:(part + 1) * PART_BYTES])
+            kept += len(data)
+        return kept
 
     def forget(self) -> None:
         """Drop the tables and projections kept in memory (the store cleared the graph)."""

@@ -358,10 +358,14 @@ class Neo4jStore(GraphStore):
         tables as the store keeps them (one row per key); ``None``: from the
         tables read out of the graph (a load that added to a snapshot).
         """
+        started = time.perf_counter()
         tables = None if snapshot is None else {
             name: last_per_key(frame, name) for name, frame in snapshot.tables.items()}
-        self._projections.keep(self._snapshot_key(generation), generation, tables,
-                               self._write_kept)
+        kept = self._projections.keep(self._snapshot_key(generation), generation, tables,
+                                      self._write_kept)
+        log.info("projections of generation %s kept in %.1f s (%.1f MB, from %s)", generation,
+                 time.perf_counter() - started, kept / 1e6,
+                 "the snapshot" if snapshot is not None else "the tables read from the graph")
 
     def _check_complete(self) -> None:
         """Raise :class:`IncompleteGenerationError` naming the load that never completed, if any."""
