@@ -4,8 +4,10 @@ Both stores hold the same snapshot: the local store is loaded by ``ringwatch
 load`` into a scratch directory, Neo4j (the server ``RINGWATCH_NEO4J_*`` names)
 either already holds it or, with ``--bulk-load``, gets it now through the
 offline importer (``ringwatch load --backend neo4j --bulk``: the database must
-be empty). The benchmark checks that both stores count the same nodes and
-relationships before it times anything.
+be empty; ``--clear`` empties it first, keys and audit log included). Both
+loads are timed (each keeps its projections with its generation, which
+detection then reads), and the benchmark checks that both stores count the
+same nodes and relationships before it times detection.
 
 Then ``ringwatch detect`` runs in a fresh process on each store, alternating
 ``--repeat`` times, and the figure is the ratio of their medians (target: at
@@ -13,7 +15,10 @@ most 2x). Each run writes rings.jsonl; the two stores' rings must be the same
 (kind, score and members of every ring), else the benchmark fails. Last, one
 more fresh process per store runs the same application function as the command
 line (``detect_into``) with a clock on every projection read and every
-detection step, and prints that profile.
+detection step, and prints that profile. With ``--bulk-load`` it also prints
+load + detect on each store: the local store's ``ringwatch load`` against
+Neo4j's ``load --bulk``. That is not ``ringwatch run --backend neo4j``, which
+loads through the driver (``bench_neo4j_ingest.py`` measures that path).
 
     export RINGWATCH_NEO4J_HOME=.neo4j/bench RINGWATCH_NEO4J_BOLT_PORT=7721 \\
         RINGWATCH_NEO4J_URI=bolt://127.0.0.1:7721 RINGWATCH_NEO4J_PASSWORD=... \\
@@ -36,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 #: ``ringwatch detect`` as the command line runs it, timed inside its process.
@@ -106,12 +112,33 @@ def child(script: str, *args: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def ringwatch(*args: str) -> None:
-    """Run the ringwatch command line in a fresh process; stop the benchmark if it fails."""
-    command = [sys.executable, "-m", "ringwatch", "--log-level", "warning", "--quiet", *args]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+def ringwatch(*args: str, log_level: str = "warning") -> float:
+    """Run the ringwatch command line in a fresh process; its wall seconds. Stop if it fails.
+
+    With ``log_level="info"``, the store's timings it logs (import files written, projections
+    kept) are printed.
+    """
+    command = [sys.executable, "-m", "ringwatch", "--log-level", log_level, "--quiet", *args]
+    started = time.perf_counter()
+    wide = {**os.environ, "COLUMNS": "200"}  # one log record per line
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=wide)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args[:3])} failed:\n{done.stderr[-3000:]}")
+    for line in done.stderr.splitlines():
+        if " in " in line and ("kept" in line or "written" in line):
+            print(f"  {line.strip()}", flush=True)
+    return time.perf_counter() - started
+
+
+#: Empties the Neo4j database (``--clear``), so that ``--bulk-load`` may import into it.
+CLEAR = """
+from ringwatch.store_settings import StoreSettings
+from ringwatch.stores import open_store
+store = open_store(StoreSettings.from_env(backend="neo4j"))
+store.clear()
+store.close()
+print("cleared")
+"""
 
 
 def snapshot_of(args: argparse.Namespace, work: Path) -> Path:
@@ -147,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bulk-load", action="store_true",
                         help="load the snapshot into the (empty) Neo4j database first, through "
                              "the offline importer")
+    parser.add_argument("--clear", action="store_true",
+                        help="empty the Neo4j database first (everything in it: keys, audit log)")
     parser.add_argument("--repeat", type=int, default=1, help="detect runs per store (default 1)")
     parser.add_argument("--work", type=Path, default=None,
                         help="scratch directory (snapshots are kept there between runs); "
@@ -160,11 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     snapshot = snapshot_of(args, work)
     store = work / "local-store"
     shutil.rmtree(store, ignore_errors=True)
-    ringwatch("load", "--data", str(snapshot), "--store", str(store),
-              "--quarantine", str(work / "quarantine-local"))
+    if args.clear:
+        child(CLEAR)
+    loads = {"local": ringwatch("load", "--data", str(snapshot), "--store", str(store),
+                                "--quarantine", str(work / "quarantine-local"))}
     if args.bulk_load:
-        ringwatch("load", "--backend", "neo4j", "--bulk", "--data", str(snapshot),
-                  "--quarantine", str(work / "quarantine-neo4j"))
+        loads["neo4j"] = ringwatch("load", "--backend", "neo4j", "--bulk", "--data", str(snapshot),
+                                   "--quarantine", str(work / "quarantine-neo4j"), log_level="info")
     local_counts = json.loads(child(COUNTS, "local", str(store)))
     neo4j_counts = json.loads(child(COUNTS, "neo4j", str(store)))
     if local_counts != neo4j_counts:
@@ -189,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"neo4j detection: {rows:,} nodes+rels, {rings} rings (the same on both stores); "
           f"local {local:.2f} s, neo4j {neo4j:.2f} s: {neo4j / local:.2f}x (target <= 2x)",
           flush=True)
+    if "neo4j" in loads:
+        both = {b: loads[b] + statistics.median(seconds[b]) for b in seconds}
+        print(f"load + detect: local load {loads['local']:.2f} s + detect = {both['local']:.2f} s; "
+              f"neo4j load --bulk {loads['neo4j']:.2f} s + detect = {both['neo4j']:.2f} s: "
+              f"{both['neo4j'] / both['local']:.2f}x", flush=True)
 
     for backend in seconds:
         out = work / f"profile-{backend}"

@@ -5,4 +5,8 @@ SET g.complete = true, g.completed_at = datetime.realtime()
 WITH g
 OPTIONAL MATCH (older:SnapshotGeneration)
 WHERE older <> g AND (older.started_at IS NULL OR older.started_at <= g.started_at)
-DELETE older
+DELETE older;
+// The projections kept for generations no marker names any more go with them.
+MATCH (p:KeptProjection)
+WHERE NOT EXISTS { MATCH (g:SnapshotGeneration {id: p.generation}) }
+DELETE p

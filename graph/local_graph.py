@@ -12,7 +12,9 @@ them once and writes them into the generation beside its tables
 instead of every table and the joins over them (a third of a run at ten
 million rows), and since they are written before the generation is switched
 to, they can never be stale. A generation written before they were stored
-gets them computed from its tables at read, as before.
+gets them computed from its tables at read, as before. The computation and the
+encoding are :mod:`~ringwatch.graph.kept_projections`', which the Neo4j store
+keeps its projections with too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
 from .capabilities import IdentifierUse, Node, WriteProgress
 from .errors import IncompleteGenerationError
+from .kept_projections import encoded, last_per_key, projections_of
 from .local_files import file_stamp
 from .local_generations import Generation, Generations
 from .model import identifier_labels
@@ -117,7 +120,7 @@ class LocalGraph:
                 continue
             old = _read(old_path, spec.name) if old_path is not None else None
             merged = frame if old is None or old.empty else pd.concat([old, frame], ignore_index=True)
-            merged = merged.drop_duplicates(list(spec.key), keep="last", ignore_index=True)
+            merged = last_per_key(merged, spec.name)
             merged.to_parquet(target, index=False)
             self.generations.written(target)
             self._cache[spec.name] = merged
@@ -133,10 +136,9 @@ class LocalGraph:
 
     def _write_projections(self, generation: Generation, tables: Mapping[str, pd.DataFrame]) -> None:
         """Compute every projection of the generation's tables and write it into the generation."""
-        for name in PROJECTIONS:
-            frame = from_tables(tables, name)
+        for name, frame in projections_of(tables).items():
             target = _projection_path(generation, name)
-            frame.to_parquet(target, index=False)
+            target.write_bytes(encoded(frame))
             self.generations.written(target)
             self._cache[_PROJECTION + name] = frame
             self._stamps[_PROJECTION + name] = (target, file_stamp(target))

@@ -16,7 +16,9 @@ snapshot is read:
 
 The load then writes the import files (:mod:`.neo4j_import_files`), stops the
 server, imports, starts it again and creates the same constraints and indexes
-(``cypher/schema.cypher``) as a driver load does. If the importer fails, the
+(``cypher/schema.cypher``) as a driver load does, and completes a snapshot
+generation with the snapshot's projections kept, as a driver load does
+(:meth:`Neo4jStore.complete_import`). If the importer fails, the
 database is imported again from no rows, so the server comes back empty rather
 than with a broken store, and the error names the importer's last lines.
 """
@@ -175,6 +177,7 @@ class Neo4jBulkImport:
                 self.server.start()
                 self._store = Neo4jStore(self.settings)
         self._store.create_schema()
+        self._store.complete_import(snapshot)
         if progress:
             for table, rows in files.rows.items():
                 progress(table, rows)

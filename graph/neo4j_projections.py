@@ -24,10 +24,28 @@ Times travel as epoch microseconds, ``t.epochMillis * 1000 + t.microsecond % 100
 rounds toward zero (a time half a second before 1970 would come back half a
 second after it).
 
-The tables are kept for the snapshot generation they were read from (every load
-writes a new one) and read again once it changes, as the local store keeps its
-tables until a load replaces them: a detection run asks for seven projections, and
-two of them start from the same orders.
+Kept with the load: a load that completes a generation computes every
+projection once and keeps it in the database, as the local store keeps
+``projection-NAME.parquet`` in its generation (:mod:`~ringwatch.graph.kept_projections`:
+the same computation and the same Parquet bytes), on ``(:KeptProjection {key,
+name, part, parts, generation, data})`` nodes in parts of :data:`PART_BYTES`.
+Their ``key`` is the generation's id and the snapshot's sizes
+(``projection_generation.cypher``), the same key a reader computes, so a kept
+projection is used only for the generation it was computed for, and not once
+the graph's sizes changed behind the loads' backs; a completed load deletes
+those of the generations it forgets. Why in the database rather than a cache
+directory beside the process: every process that reaches the database (a
+``detect`` on another machine, the API server) finds them, they live and die
+with the generation in the same store (``clear``, ``--replace``, the next
+load), and nothing needs configuring or cleaning; reading them back costs
+0.1-0.25 s per 20 MB at a million rows (BENCHMARKS.md, issue 18 item 4), next
+to 0.3 s to decode the Parquet, which a file would cost too.
+
+A graph without kept projections (written before they existed, or whose sizes
+changed) gets them computed from its tables as before: the tables are kept for
+the snapshot generation they were read from and read again once it changes: a
+detection run asks for seven projections, and two of them start from the same
+orders.
 """
 
 from __future__ import annotations
@@ -42,11 +60,23 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .kept_projections import decoded, encoded, projections_of
 from .projections import PROJECTIONS, from_tables
 
 #: Runs a ``cypher/NAME.cypher`` read statement with parameters and returns its columns
 #: (the lists of its result rows, concatenated per column).
 ColumnReader = Callable[..., dict[str, list[Any]]]
+
+#: Reads the bytes of projection ``name`` kept under ``key`` (``None``: none whole kept).
+KeptReader = Callable[[str, str], bytes | None]
+
+#: Writes one part of a kept projection: ``key``, ``generation``, ``projection``, ``part``, ``parts``,
+#: ``data`` as keyword arguments (``cypher/keep_projection.cypher``).
+KeptWriter = Callable[..., None]
+
+#: Bytes of a kept projection per node (and per write transaction): well inside a server heap
+#: of a gigabyte; a projection of ten million rows is some twenty parts.
+PART_BYTES = 8 << 20
 
 #: How many statements run at once, each on its own session (the machine's two cores:
 #: Neo4j answers each statement on one thread).
@@ -151,36 +181,71 @@ def _assemble(read: _TableRead, results: Mapping[str, dict[str, list[Any]]]) -> 
 
 
 class Neo4jProjections:
-    """Reads and keeps the tables the projections are computed from, per snapshot generation.
+    """Reads the projections a load kept, or the tables they are computed from, per snapshot generation.
 
+    ``read_kept(key, name)`` returns the bytes of projection ``name`` kept under
+    ``key``, or ``None`` when not every part of it is there.
     ``read_columns(name, **params)`` runs one ``cypher/`` read statement and
     returns its columns; it is called from :data:`READERS` threads at once, so
     it must open its own session per call (the store's query runner does).
     """
 
-    def __init__(self, read_columns: ColumnReader, *, readers: int = READERS) -> None:
+    def __init__(self, read_columns: ColumnReader, read_kept: KeptReader, *,
+                 readers: int = READERS) -> None:
         self._read_columns = read_columns
+        self._read_kept = read_kept
         self._readers = readers
         self._generation: str | None = None
         self._tables: dict[str, pd.DataFrame] = {}
+        self._kept: dict[str, pd.DataFrame] = {}
         self._lock = threading.Lock()
 
     def projection(self, name: str, generation: str) -> pd.DataFrame:
-        """Projection ``name`` of the snapshot that ``generation`` identifies."""
+        """Projection ``name`` of the snapshot that ``generation`` identifies.
+
+        As its load kept it when it did, else computed from the snapshot's tables.
+        """
         if name not in PROJECTIONS:
             raise KeyError(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
         with self._lock:
             if generation != self._generation:
-                self._tables = {}  # another generation's tables: let them go first
+                self._tables, self._kept = {}, {}  # another generation's: let them go first
                 self._generation = generation
+            if name not in self._kept:
+                data = self._read_kept(generation, name)
+                if data is not None:
+                    self._kept[name] = decoded(data)
+            if name in self._kept:
+                return self._kept[name].copy(deep=False)  # a caller's new column stays its own
             missing = [t for t in TABLES_OF[name] if t not in self._tables]
             self._tables = tables = {**self._tables, **self.read_tables(missing)}
         return from_tables(tables, name)
 
+    def keep(self, key: str, generation: str, tables: Mapping[str, pd.DataFrame] | None,
+             write: KeptWriter) -> int:
+        """Compute every projection of a load's generation once and keep it under ``key``; its bytes.
+
+        ``tables`` are the generation's tables as the graph holds them (a load
+        that replaced the graph, or wrote into one that held no snapshot, has
+        them in hand); ``None``: read them out of the graph first (a load that
+        added to a snapshot already there).
+        """
+        if tables is None:
+            tables = self.read_tables(list(_READS))
+        kept = 0
+        for name, frame in projections_of(tables).items():
+            data = encoded(frame)
+            parts = max(1, -(-len(data) // PART_BYTES))
+            for part in range(parts):
+                write(key=key, generation=generation, projection=name, part=part, parts=parts,
+                      data=data[part * PART_BYTES:(part + 1) * PART_BYTES])
+            kept += len(data)
+        return kept
+
     def forget(self) -> None:
-        """Drop the tables kept (the store cleared the graph)."""
+        """Drop the tables and projections kept in memory (the store cleared the graph)."""
         with self._lock:
-            self._tables, self._generation = {}, None
+            self._tables, self._kept, self._generation = {}, {}, None
 
     def read_tables(self, names: list[str]) -> dict[str, pd.DataFrame]:
         """Read snapshot tables ``names`` from Neo4j, their statements on parallel sessions."""

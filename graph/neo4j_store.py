@@ -78,6 +78,7 @@ from .errors import (
     StoreTimeoutError,
     StoreUnavailableError,
 )
+from .kept_projections import last_per_key
 from .model import RELATIONSHIP_TYPES, member_labels, node_labels
 from .neo4j_ingest import write_tables
 from .neo4j_projections import Neo4jProjections
@@ -175,7 +176,7 @@ class Neo4jStore(GraphStore):
         except (DriverError, ValueError) as exc:
             raise StoreUnavailableError(f"cannot use Neo4j URI {uri!r}: {exc}") from exc
         self._schema_ready = False
-        self._projections = Neo4jProjections(self._read_columns)
+        self._projections = Neo4jProjections(self._read_columns, self._read_kept)
 
     def __repr__(self) -> str:
         return f"Neo4jStore({self.uri!r}, database={self.database!r})"
@@ -320,9 +321,12 @@ class Neo4jStore(GraphStore):
         server answered the schema statement, so a refused or unreachable load
         leaves the previous graph in place; the runs and rings go only once
         every table is written, so a killed load keeps them and their review status.
+        The projections of the new generation are kept just before it is
+        completed (:meth:`_keep_projections`).
         """
         self._ensure_schema()
-        generation = f"g-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        generation = _new_generation_id()
+        whole = replace or not any(self._snapshot_state()[1])  # the graph will be this snapshot
         self._run("begin_generation", mode="write", generation=generation)
         if replace:
             self._run("clear_snapshot", mode="auto", batch_size=self.batch_size)
@@ -330,8 +334,38 @@ class Neo4jStore(GraphStore):
                                progress=progress, workers=self.ingest_workers)
         if replace:
             self._run("clear_detections", mode="auto", batch_size=self.batch_size)
+        self._keep_projections(generation, snapshot if whole else None)
         self._run("complete_generation", mode="write", generation=generation)
         return written
+
+    def complete_import(self, snapshot: Snapshot) -> None:
+        """Make what the offline importer wrote a complete generation, its projections kept.
+
+        :mod:`~ringwatch.graph.neo4j_bulk` calls it once the server is back on the
+        imported store, which holds ``snapshot`` and nothing else: a marker begun,
+        the projections computed from ``snapshot`` and kept, the marker completed.
+        """
+        generation = _new_generation_id()
+        self._run("begin_generation", mode="write", generation=generation)
+        self._keep_projections(generation, snapshot)
+        self._run("complete_generation", mode="write", generation=generation)
+
+    def _keep_projections(self, generation: str, snapshot: Snapshot | None) -> None:
+        """Compute the projections of ``generation``, whose tables are all written, and keep them.
+
+        ``snapshot``: the graph holds exactly it (a replacing load, a load into a
+        graph that held no snapshot, an import), so the projections come from its
+        tables as the store keeps them (one row per key); ``None``: from the
+        tables read out of the graph (a load that added to a snapshot).
+        """
+        started = time.perf_counter()
+        tables = None if snapshot is None else {
+            name: last_per_key(frame, name) for name, frame in snapshot.tables.items()}
+        kept = self._projections.keep(self._snapshot_key(generation), generation, tables,
+                                      self._write_kept)
+        log.info("projections of generation %s kept in %.1f s (%.1f MB, from %s)", generation,
+                 time.perf_counter() - started, kept / 1e6,
+                 "the snapshot" if snapshot is not None else "the tables read from the graph")
 
     def _check_complete(self) -> None:
         """Raise :class:`IncompleteGenerationError` naming the load that never completed, if any."""
@@ -359,21 +393,42 @@ class Neo4jStore(GraphStore):
         if name not in PROJECTIONS:
             raise KeyError(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
         self._check_complete()
-        generation = self._generation()
+        generation = self._snapshot_key()
         frame = self._projections.projection(name, generation)
         self._check_complete()
-        if self._generation() != generation:
+        if self._snapshot_key() != generation:
             self._projections.forget()
             raise IncompleteGenerationError(
                 f"a load into Neo4j at {self.uri} completed while projection {name!r} was read "
                 "from the previous snapshot generation: run the detection again")
         return frame
 
-    def _generation(self) -> str:
-        """What identifies the snapshot now: its generation id and sizes (projection_generation)."""
+    def _snapshot_state(self) -> tuple[str | None, list[int]]:
+        """The latest complete generation's id and the snapshot's sizes (projection_generation)."""
         row = self._run("projection_generation", lambda result: result.single(strict=True))
         assert row is not None
-        return f"{row['generation']}/{'.'.join(str(size) for size in row['sizes'])}"
+        return row["generation"], [int(size) for size in row["sizes"]]
+
+    def _snapshot_key(self, generation: str | None = None) -> str:
+        """What identifies the snapshot now: its generation id and sizes.
+
+        ``generation``: the id of a load's generation not completed yet (its
+        projections are kept under the key readers will compute once it is).
+        """
+        latest, sizes = self._snapshot_state()
+        return f"{generation or latest}/{'.'.join(str(size) for size in sizes)}"
+
+    def _read_kept(self, key: str, name: str) -> bytes | None:
+        """The bytes of projection ``name`` kept under ``key``; ``None`` unless every part is there."""
+        rows = self._run("kept_projection", lambda result: result.values("part", "parts", "data"),
+                         key=key, projection=name) or []
+        if not rows or [part for part, _, _ in rows] != list(range(int(rows[0][1]))):
+            return None
+        return b"".join(bytes(data) for _, _, data in rows)
+
+    def _write_kept(self, **params: Any) -> None:
+        """Write one part of a kept projection (keep_projection.cypher)."""
+        self._run("keep_projection", mode="write", **params)
 
     def _read_columns(self, name: str, **params: Any) -> dict[str, list[Any]]:
         """Run read statement ``name`` and return its columns (see :func:`_columns`)."""
@@ -520,6 +575,11 @@ class Neo4jStore(GraphStore):
     def clear(self) -> None:
         self._run("clear", mode="auto", batch_size=self.batch_size)
         self._projections.forget()
+
+
+def _new_generation_id() -> str:
+    """A new snapshot generation's id: when it began, and a random part."""
+    return f"g-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
 
 
 def _bound_receive(connection: object, limit: float | None) -> None:

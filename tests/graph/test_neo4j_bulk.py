@@ -28,6 +28,7 @@ from ringwatch.graph.neo4j_bulk import (
     NotBundledServerError,
 )
 from ringwatch.graph.neo4j_store import Neo4jStore
+from ringwatch.graph.projections import PROJECTIONS
 from ringwatch.loaders import load_snapshot
 from ringwatch.store_settings import DEFAULT_LAUNCHER, BundledNeo4jSettings, Neo4jSettings
 from ringwatch.tables import Snapshot
@@ -102,10 +103,11 @@ def tricky_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
 def _graph(settings: Neo4jSettings) -> tuple[list[Any], list[Any]]:
     """Every node (labels, properties) and relationship (ends, type, properties), sorted.
 
-    Snapshot generation markers are left out: each load's has its own id and times.
+    Snapshot generation markers and the projections kept for them are left out: each load's
+    has its own id and times (:func:`_kept_projections` compares the projections).
     """
     with Neo4jStore(settings) as store, store._driver.session() as session:
-        nodes = session.run("MATCH (n) WHERE NOT n:SnapshotGeneration "
+        nodes = session.run("MATCH (n) WHERE NOT (n:SnapshotGeneration OR n:KeptProjection) "
                             "RETURN elementId(n) AS e, labels(n) AS labels, "
                             "properties(n) AS props").data()
         rels = session.run("MATCH (a)-[r]->(b) RETURN elementId(a) AS a, type(r) AS type, "
@@ -114,6 +116,14 @@ def _graph(settings: Neo4jSettings) -> tuple[list[Any], list[Any]]:
     return (sorted((key[n["e"]], sorted(n["props"].items())) for n in nodes),
             sorted((key[r["a"]], r["type"], key[r["b"]], sorted(r["props"].items()))
                    for r in rels))
+
+
+def _kept_projections(settings: Neo4jSettings) -> dict[str, bytes]:
+    """The projections the graph's load kept, under the key a reader computes now: name -> bytes."""
+    with Neo4jStore(settings) as store:
+        key = store._snapshot_key()
+        return {name: data for name in PROJECTIONS
+                if (data := store._read_kept(key, name)) is not None}
 
 
 def _add_key_node(settings: Neo4jSettings, key_id: str) -> None:
@@ -139,6 +149,7 @@ def test_a_bulk_load_makes_the_same_graph_as_a_driver_load(empty: Bundled,
         store.write_snapshot(tricky_snapshot)
         driver_counts = store.counts()
     driver_graph, driver_schema = _graph(empty.neo4j), _schema(empty.neo4j)
+    driver_kept = _kept_projections(empty.neo4j)
     with Neo4jStore(empty.neo4j) as store:
         store.clear()
 
@@ -152,6 +163,9 @@ def test_a_bulk_load_makes_the_same_graph_as_a_driver_load(empty: Bundled,
     assert len(bulk_graph[0]) == len(driver_graph[0]) and len(bulk_graph[1]) == len(driver_graph[1])
     assert bulk_graph == driver_graph
     assert _schema(empty.neo4j) == driver_schema
+    # Both loads completed a generation with every projection kept, the same bytes.
+    assert sorted(driver_kept) == sorted(PROJECTIONS)
+    assert _kept_projections(empty.neo4j) == driver_kept
     notes = {dict(props).get("note") for (labels, _), props in bulk_graph[0] if "Creator" in labels}
     assert {'say "hi", then\nleave', "", None, "émoji ✓"} <= notes
 

@@ -1,0 +1,50 @@
+"""The projections a snapshot generation keeps: computed once when its load completes, read by detection.
+
+Why: the projections are a function of the snapshot generation, and computing
+them is most of what reading them costs (every table read, the orders joined
+with their commissions). So both stores compute them once, when a load
+completes a generation, and keep them with it: the local store as
+``projection-NAME.parquet`` files in the generation's directory
+(:mod:`~ringwatch.graph.local_graph`), the Neo4j store as Parquet bytes on
+nodes keyed by the generation (:mod:`~ringwatch.graph.neo4j_projections`). One
+computation and one encoding here, so what either store keeps is what
+:func:`~ringwatch.graph.projections.from_tables` gives for the generation's
+tables, byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import pandas as pd
+
+from ringwatch.tables import TABLES_BY_NAME
+
+from .projections import PROJECTIONS, from_tables
+
+
+def last_per_key(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Table ``table``'s rows as a store keeps them: one row per key, the last one given.
+
+    A load that repeats a key writes the later row over the earlier one (the
+    local store's merge; Neo4j's ``MERGE ... SET``).
+    """
+    return frame.drop_duplicates(list(TABLES_BY_NAME[table].key), keep="last", ignore_index=True)
+
+
+def projections_of(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every projection of a generation whose tables are ``tables``, computed once for keeping."""
+    return {name: from_tables(tables, name) for name in PROJECTIONS}
+
+
+def encoded(frame: pd.DataFrame) -> bytes:
+    """A kept projection's bytes: Parquet, without the index (dtypes come back as they were)."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def decoded(data: bytes) -> pd.DataFrame:
+    """The projection :func:`encoded` kept."""
+    return pd.read_parquet(io.BytesIO(data))
