@@ -18,12 +18,6 @@ from the row::
 Groups: ``account type``, ``linked account type`` (accounts that use
 identifiers), ``identifier type`` and ``member type`` (accounts, then
 identifiers). No file lists the types by hand, so a new type is a new table row.
-
-One more group repeats a block per pair, for a statement that needs both of a
-link's labels fixed (the ingest's ``USES`` writes, one branch per pair chosen by
-parameters rather than per row): ``link type pair``, every linked account type
-with every identifier type, filling ``{account_type}``, ``{account_label}``,
-``{identifier_type}`` and ``{identifier_label}``.
 """
 
 from __future__ import annotations
@@ -47,19 +41,6 @@ _GROUPS: dict[str, Callable[[], tuple[tuple[str, str], ...]]] = {
     "identifier type": lambda: tuple((t.name, t.neo4j_label) for t in identifier_types()),
     "member type": lambda: tuple((t.name, t.neo4j_label)
                                  for t in (*account_types(), *identifier_types())),
-}
-
-
-def _link_type_pairs() -> tuple[dict[str, str], ...]:
-    """The ``link type pair`` group's placeholders: every linked account type with every identifier type."""
-    return tuple({"{account_type}": a.name, "{account_label}": a.neo4j_label,
-                  "{identifier_type}": i.name, "{identifier_label}": i.neo4j_label}
-                 for a in linked_account_types() for i in identifier_types())
-
-
-#: Groups whose rows fill several placeholders each (see the module docstring).
-_PAIR_GROUPS: dict[str, Callable[[], tuple[dict[str, str], ...]]] = {
-    "link type pair": _link_type_pairs,
 }
 
 
@@ -96,20 +77,12 @@ def expand(text: str) -> str:
     """
     def repeat(match: re.Match[str]) -> str:
         group = match["group"]
-        if group in _PAIR_GROUPS:
-            rows = _PAIR_GROUPS[group]()
-        elif group in _GROUPS:
-            rows = tuple({"{type}": name, "{label}": label} for name, label in _GROUPS[group]())
-        else:
+        if group not in _GROUPS:
             raise KeyError(f"unknown type group {group!r} in a Cypher template; "
-                           f"known: {', '.join([*_GROUPS, *_PAIR_GROUPS])}")
+                           f"known: {', '.join(_GROUPS)}")
         body = match["body"]
-        copies = []
-        for row in rows:
-            copy = body
-            for placeholder, value in row.items():
-                copy = copy.replace(placeholder, value)
-            copies.append(copy)
+        copies = [body.replace("{type}", name).replace("{label}", label)
+                  for name, label in _GROUPS[group]()]
         separator = f"{match['indent']}{match['sep'].strip()}\n" if match["sep"] else ""
         return separator.join(copies)
 

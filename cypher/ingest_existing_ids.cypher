@@ -5,7 +5,7 @@
 // $label: one of the branches' labels; $ids: [str]. Returns the ids found, once each.
 UNWIND $ids AS id
 CALL (id) {
-  // for each member type, joined by UNION ALL:
+  // for each account type, joined by UNION ALL:
   WITH id WHERE $label = '{label}'
   MATCH (n:{label} {id: id}) RETURN n
   // end for

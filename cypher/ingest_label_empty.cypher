@@ -1,7 +1,7 @@
 // `ringwatch load`: whether no node has label $label (the count store answers at once), so that
 // the ingest can skip asking which keys exist (ingest_existing_ids.cypher) for an empty label.
 CALL () {
-  // for each member type, joined by UNION ALL:
+  // for each account type, joined by UNION ALL:
   WITH 1 AS one WHERE $label = '{label}'
   MATCH (n:{label}) RETURN count(n) AS nodes
   // end for

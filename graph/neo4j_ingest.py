@@ -20,16 +20,8 @@ constraint (another load wrote the key meanwhile) is run again the same way.
 
 Relationship tables are keyed by their ends: a link (``identity_links``) is new
 when its account named no node when the load began, an affiliation when its
-creator did not; an affiliation's ends are still MERGEd, since a table written
+creator did not; the ends themselves are still MERGEd, since a table written
 earlier in the same load may have made them.
-
-Identity links, the largest table, go nodes first: the ends of its new rows that
-name no node yet (identifiers, buyers, accounts no earlier table wrote) are
-CREATEd by ``ingest_nodes.cypher``, 20,000 ids a statement; then the new rows,
-sorted by (account type, identifier type), go in batches of one pair each through
-``ingest_identity_links.cypher``, which MATCHes both ends with their labels fixed
-and CREATEs the ``USES``. That statement says how many links it made; a batch
-that made fewer (an end missing after all) runs again as its MERGE twin.
 """
 
 from __future__ import annotations
@@ -43,7 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from ringwatch.domain import identifier_types, linked_account_types
+from ringwatch.domain import linked_account_types
 from ringwatch.tables import TABLES, ColumnType, Snapshot
 
 from .capabilities import WriteProgress
@@ -99,9 +91,6 @@ _TIME_COLUMNS: dict[str, tuple[str, ...]] = {
 
 #: Ids asked about per existence query (one read transaction each).
 _LOOKUP_BATCH = 20_000
-
-#: Ids per ``ingest_nodes`` statement (a node with one property is a small write).
-_NODE_BATCH = 20_000
 
 
 class StatementRunner(Protocol):
@@ -239,101 +228,28 @@ def _write_batch(run: StatementRunner, table: str, frame: pd.DataFrame, fresh: n
     return len(batch)
 
 
-def _create_missing(run: StatementRunner, labels: dict[str, str], kinds: pd.Series,
-                    ids: pd.Series) -> None:
-    """CREATE the nodes ``ids`` name that do not exist now, each with its kind's label.
-
-    Kinds without a label (unknown types) are left alone: their rows are MERGEd
-    and fail as they always did. A CREATE that meets a node after all (another
-    load) or is retried runs as ``write_nodes`` (MERGE).
-    """
-    pairs = pd.DataFrame({"kind": kinds.astype(str).to_numpy(), "id": ids.astype(str).to_numpy()})
-    pairs = pairs.drop_duplicates()
-    for kind, group in pairs.groupby("kind", sort=True):
-        label = labels.get(str(kind))
-        if label is None:
-            continue
-        candidates = group["id"].reset_index(drop=True)
-        missing = candidates[~_existing(run, label, candidates)].tolist()
-        for start in range(0, len(missing), _NODE_BATCH):
-            run("ingest_nodes", mode="write", retry_as="write_nodes", label=label,
-                ids=missing[start:start + _NODE_BATCH])
-
-
-def _link_jobs(run: StatementRunner, frame: pd.DataFrame, fresh: np.ndarray,
-               batch_size: int) -> list[Callable[[], int]]:
-    """The identity links' writes, nodes first: missing ends are CREATEd now, and the returned
-    jobs write the links (known rows MERGEd, new ones by pair of labels; see the module doc)."""
-    write = _WRITES["identity_links"]
-    accounts = {t.name: t.neo4j_label for t in linked_account_types()}
-    identifiers = {t.name: t.neo4j_label for t in identifier_types()}
-    known_pair = (frame["account_type"].astype(str).isin(list(accounts)).to_numpy()
-                  & frame["identifier_type"].astype(str).isin(list(identifiers)).to_numpy())
-    new = frame[fresh & known_pair]
-    rest = frame[~(fresh & known_pair)]
-    jobs: list[Callable[[], int]] = [partial(_merge_rows, run, "identity_links", rest, part)
-                                     for part in _batches(len(rest), batch_size)]
-    if new.empty:
-        return jobs
-    _create_missing(run, accounts, new["account_type"], new["account_id"])
-    _create_missing(run, identifiers, new["identifier_type"], new["identifier"])
-    grouped = new.groupby([new["account_type"].astype(str), new["identifier_type"].astype(str)],
-                          sort=True)
-    for (account_type, identifier_type), rows in grouped:
-        jobs.extend(partial(_create_links, run, rows.iloc[part], str(account_type),
-                            str(identifier_type), write.statement)
-                    for part in _batches(len(rows), batch_size))
-    return jobs
-
-
-def _merge_rows(run: StatementRunner, table: str, frame: pd.DataFrame, part: slice) -> int:
-    """Rows ``part`` of ``frame`` through the table's ``write_`` (MERGE) statement; the rows."""
-    batch = frame.iloc[part]
-    run(_WRITES[table].statement, mode="write", rows=_rows(batch, table))
-    return len(batch)
-
-
-def _create_links(run: StatementRunner, batch: pd.DataFrame, account_type: str,
-                  identifier_type: str, twin: str) -> int:
-    """New links of one (account type, identifier type) pair, both ends MATCHed; the rows.
-
-    Runs again as ``twin`` (MERGE) when the statement made fewer links than rows.
-    """
-    rows = _rows(batch, "identity_links")
-    made = run("ingest_identity_links", lambda result: result.single(strict=True)["made"],
-               mode="write", retry_as=twin, account_type=account_type,
-               identifier_type=identifier_type, rows=rows)
-    if made is not None and made < len(rows):
-        run(twin, mode="write", rows=rows)
-    return len(batch)
-
-
 def write_tables(run: StatementRunner, snapshot: Snapshot, *, batch_size: int,
                  progress: WriteProgress | None, workers: int = 1) -> dict[str, int]:
     """Write every table in batches of ``batch_size`` rows; rows per table.
 
     Each batch is at most two write transactions: its new rows through the table's
-    ``ingest_`` statement, the rest through its ``write_`` statement (identity
-    links: nodes first, then one transaction per batch of one label pair; see the
-    module doc). Tables are written one after the other (a table's rows MERGE the
-    nodes of the tables before it); ``workers`` sessions write a table's batches
-    side by side (two batches that lock the same shop wait for each other, and a
-    deadlock is a transient error, retried as the ``write_`` statement). Progress
-    is reported once per batch with that batch's rows, in order, and once with 0
-    for an empty table, as the local store does.
+    ``ingest_`` statement, the rest through its ``write_`` statement. Tables are
+    written one after the other (a table's rows MERGE the nodes of the tables
+    before it); ``workers`` sessions write a table's batches side by side (two
+    batches that lock the same shop wait for each other, and a deadlock is a
+    transient error, retried as the ``write_`` statement). Progress is reported
+    once per batch with that batch's rows, in order, and once with 0 for an empty
+    table, as the local store does.
     """
     new = new_keys(run, snapshot)
     written: dict[str, int] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for spec in TABLES:
             frame = snapshot[spec.name]
-            if spec.name == "identity_links":
-                jobs = _link_jobs(run, frame, new[spec.name], batch_size)
-            else:
-                one = partial(_write_batch, run, spec.name, frame, new[spec.name])
-                jobs = [partial(one, part) for part in _batches(len(frame), batch_size)]
-            done: Iterator[int] = (pool.map(_call, jobs) if workers > 1 and len(jobs) > 1
-                                   else map(_call, jobs))
+            one = partial(_write_batch, run, spec.name, frame, new[spec.name])
+            parts = list(_batches(len(frame), batch_size))
+            done: Iterator[int] = (pool.map(one, parts) if workers > 1 and len(parts) > 1
+                                   else map(one, parts))
             for rows in done:
                 if progress:
                     progress(spec.name, rows)
@@ -341,7 +257,3 @@ def write_tables(run: StatementRunner, snapshot: Snapshot, *, batch_size: int,
                 progress(spec.name, 0)
             written[spec.name] = len(frame)
     return written
-
-
-def _call(job: Callable[[], int]) -> int:
-    return job()
