@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ringwatch.domain import Ring, Run
+from ringwatch.domain import Ring, Run, identifier_types
 from ringwatch.graph import neo4j_ingest
 from ringwatch.graph.model import RELATIONSHIP_TYPES
 from ringwatch.graph.neo4j_store import Neo4jStore
@@ -100,3 +100,31 @@ def test_creates_whose_keys_exist_run_as_their_merge_twin(
     # As if the load had found these keys new, but they exist (a lost commit reply, another load).
     neo4j._run(fast, mode="write", retry_as=safe, rows=rows)
     assert neo4j.counts() == counts
+
+
+def test_new_accounts_on_known_identifiers_link_to_the_one_identifier_node(
+        neo4j: Neo4jStore, tmp_path: Path) -> None:
+    # A new account's identifier that a previous load wrote is linked to, never copied.
+    a, b = _snapshot(tmp_path, "a_", creators=8), _snapshot(tmp_path, "b_", creators=8)
+    neo4j.write_snapshot(a)
+    before = neo4j.counts()
+    links = b["identity_links"].copy()
+    shared = a["identity_links"].drop_duplicates(["identifier_type", "identifier"])
+    take = min(len(links), len(shared))
+    links.loc[links.index[:take], "identifier_type"] = shared["identifier_type"].to_numpy()[:take]
+    links.loc[links.index[:take], "identifier"] = shared["identifier"].to_numpy()[:take]
+    links = links.drop_duplicates(["account_type", "account_id", "identifier_type", "identifier"])
+    b = Snapshot({**{name: b[name] for name in b.tables}, "identity_links": links})
+    assert neo4j_ingest.new_keys(neo4j._run, b)["identity_links"].all()
+    neo4j.write_snapshot(b)
+    after = neo4j.counts()
+    assert after["USES"] == before["USES"] + len(links)
+    new_identifiers = links.drop_duplicates(["identifier_type", "identifier"])
+    known = new_identifiers["identifier"].isin(shared["identifier"]).sum()
+    identifier_labels = [t.neo4j_label for t in identifier_types()]
+    assert (sum(after.get(label, 0) for label in identifier_labels)
+            == sum(before.get(label, 0) for label in identifier_labels)
+            + len(new_identifiers) - known)
+    neo4j.write_snapshot(b)  # again: all MERGEd, nothing added
+    assert neo4j.counts() == after
+
