@@ -44,6 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_run_floor import child  # a fresh Python per measurement, as the floor's bench runs it
+
 #: ``ringwatch detect`` as the command line runs it, timed inside its process.
 DETECT = """
 import sys, time
@@ -101,15 +103,6 @@ store = open_store(StoreSettings.from_env(backend=sys.argv[1], store_dir=Path(sy
 print(json.dumps(store.counts()))
 store.close()
 """
-
-
-def child(script: str, *args: str) -> str:
-    """Run ``script`` in a fresh Python with ``args``; its last stdout line."""
-    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
-                          check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"child failed:\n{done.stderr[-3000:]}")
-    return done.stdout.strip().splitlines()[-1]
 
 
 def ringwatch(*args: str, log_level: str = "warning") -> float:

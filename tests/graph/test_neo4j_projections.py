@@ -27,6 +27,7 @@ from ringwatch.graph.neo4j_projections import MISSING_TIME, _column
 from ringwatch.graph.projections import PROJECTIONS
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import load_snapshot
+from ringwatch.tables import Snapshot
 
 from ..snapshots import write_generated_snapshot
 from .small_snapshots import ORDERS_PER_CREATOR, write_small_snapshot
@@ -38,6 +39,12 @@ def test_a_missing_time_becomes_nat_and_a_time_keeps_its_microseconds() -> None:
     assert column[1] == pd.Timestamp("2026-01-01T09:15:30.123456Z")
     assert column[2] == pd.Timestamp("1969-12-31T23:59:59.9995Z")
     assert str(column.dtype) == "datetime64[us, UTC]"
+
+
+def _small(tmp_path: Path, prefix: str, creators: int) -> Snapshot:
+    """A small snapshot of ``creators`` creators, ids prefixed, written below ``tmp_path``."""
+    return load_snapshot(write_small_snapshot(tmp_path / prefix, prefix=prefix,
+                                              creators=creators)).snapshot
 
 
 def _counting(store: Any, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
@@ -71,8 +78,7 @@ def test_the_orders_are_read_once_for_both_order_projections(
         monkeypatch: pytest.MonkeyPatch) -> None:
     store = neo4j_session_store
     store.clear()
-    store.write_snapshot(load_snapshot(write_small_snapshot(tmp_path / "a", prefix="a",
-                                                            creators=8)).snapshot)
+    store.write_snapshot(_small(tmp_path, "a", 8))
     _drop_kept(store)  # no projections kept: computed from the tables read out of the graph
     calls = _counting(store, monkeypatch)
     trade = store.projection("creator_shop_trade")
@@ -87,10 +93,10 @@ def test_a_load_in_place_is_seen_by_the_next_projection(
         neo4j_session_store: GraphStore, tmp_path: Path) -> None:
     store = neo4j_session_store
     store.clear()
-    first = load_snapshot(write_small_snapshot(tmp_path / "a", prefix="a", creators=8)).snapshot
+    first = _small(tmp_path, "a", 8)
     store.write_snapshot(first)
     assert store.projection("buyer_orders")["orders"].sum() == 8 * ORDERS_PER_CREATOR
-    second = load_snapshot(write_small_snapshot(tmp_path / "b", prefix="b", creators=4)).snapshot
+    second = _small(tmp_path, "b", 4)
     store.write_snapshot(second)  # in place: the graph now holds both
     assert store.projection("buyer_orders")["orders"].sum() == 12 * ORDERS_PER_CREATOR
     local = LocalStore(tmp_path / "local")
@@ -110,15 +116,13 @@ def test_a_graph_another_process_cleared_is_not_served_from_the_tables_kept(
 
     store = neo4j_session_store
     store.clear()
-    store.write_snapshot(load_snapshot(write_small_snapshot(tmp_path / "a", prefix="a",
-                                                            creators=8)).snapshot)
+    store.write_snapshot(_small(tmp_path, "a", 8))
     assert len(store.projection("creators")) == 8
     with Neo4jStore(Neo4jSettings.from_env()) as other:
         other.clear()  # no generation marker left: only the graph's sizes tell the change
         assert store.projection("creators").empty
         assert store.projection("buyer_orders").empty
-        other.write_snapshot(load_snapshot(write_small_snapshot(tmp_path / "b", prefix="b",
-                                                                creators=4)).snapshot)
+        other.write_snapshot(_small(tmp_path, "b", 4))
     creators = store.projection("creators")["creator_id"]
     assert creators.tolist() == [f"bc{i}" for i in range(4)]
     assert np.all(store.projection("buyer_orders")["buyer_id"].str.startswith("b"))
@@ -133,8 +137,7 @@ def test_a_load_keeps_every_projection_and_a_reader_reads_no_table(
 
     store = neo4j_session_store
     store.clear()
-    store.write_snapshot(load_snapshot(write_small_snapshot(tmp_path / "a", prefix="a",
-                                                            creators=8)).snapshot)
+    store.write_snapshot(_small(tmp_path, "a", 8))
     kept = _cypher(store, "MATCH (p:KeptProjection) RETURN p.name AS name, p.key AS key")
     assert sorted(row["name"] for row in kept) == sorted(PROJECTIONS)
     assert {row["key"] for row in kept} == {store._snapshot_key()}
@@ -155,8 +158,7 @@ def test_a_load_forgets_the_projections_kept_for_the_generation_before(
     store = neo4j_session_store
     store.clear()
     for prefix, creators in (("a", 8), ("b", 4)):
-        store.write_snapshot(load_snapshot(write_small_snapshot(
-            tmp_path / prefix, prefix=prefix, creators=creators)).snapshot)
+        store.write_snapshot(_small(tmp_path, prefix, creators))
     # Added in place: the second generation's projections hold both snapshots.
     generations = _cypher(store, "MATCH (g:SnapshotGeneration) RETURN g.id AS id")
     kept = _cypher(store, "MATCH (p:KeptProjection) RETURN DISTINCT p.generation AS generation")
@@ -169,8 +171,7 @@ def test_a_graph_changed_by_hand_since_its_load_is_not_served_from_the_kept_proj
         neo4j_session_store: GraphStore, tmp_path: Path) -> None:
     store = neo4j_session_store
     store.clear()
-    store.write_snapshot(load_snapshot(write_small_snapshot(tmp_path / "a", prefix="a",
-                                                            creators=8)).snapshot)
+    store.write_snapshot(_small(tmp_path, "a", 8))
     assert len(store.projection("creators")) == 8
     _cypher(store, "CREATE (:Creator {id: 'by-hand', registered_at: datetime()})")
     assert "by-hand" in set(store.projection("creators")["creator_id"])
@@ -185,8 +186,7 @@ def test_a_kept_projection_missing_a_part_is_computed_from_the_tables(
     store = neo4j_session_store
     store.clear()
     monkeypatch.setattr(neo4j_projections, "PART_BYTES", 1024)  # several parts per projection
-    store.write_snapshot(load_snapshot(write_small_snapshot(tmp_path / "a", prefix="a",
-                                                            creators=40)).snapshot)
+    store.write_snapshot(_small(tmp_path, "a", 40))
     parts = _cypher(store, "MATCH (p:KeptProjection {name: 'identity_links'}) "
                            "RETURN count(p) AS n, max(p.parts) AS parts")[0]
     assert parts["n"] == parts["parts"] > 1
