@@ -180,17 +180,19 @@ class Neo4jBulkImport:
                 files = write_import_files(snapshot, Path(scratch))
                 log.info("import files written in %.1f s", time.perf_counter() - started)
                 self._store.close()
-                self.server.stop()
+                _, seconds = _timed(self.server.stop)
+                log.info("server stopped in %.1f s", seconds)
                 try:
-                    imported = time.perf_counter()
-                    self._import(files.arguments(), Path(scratch))
-                    log.info("imported in %.1f s", time.perf_counter() - imported)
+                    _, seconds = _timed(self._import, files.arguments(), Path(scratch))
+                    log.info("imported in %.1f s", seconds)
                 finally:
-                    self.server.start()
+                    _, seconds = _timed(self.server.start)
+                    log.info("server started in %.1f s", seconds)
                     self._store = Neo4jStore(self.settings)
             projections, seconds = prepared.result()
             log.info("projections computed in %.1f s, beside the import", seconds)
-        self._store.create_schema()
+        _, seconds = _timed(self._store.create_schema)
+        log.info("constraints and indexes created in %.1f s", seconds)
         self._store.complete_import(snapshot, prepared=projections)
         if progress:
             for table, rows in files.rows.items():
