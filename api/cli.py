@@ -13,6 +13,7 @@ import logging
 import socket
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -137,7 +138,8 @@ def _local_store_dir(backend: Backend, store_dir: Path | None) -> Path | None:
 
 def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
                     quarantine_dir: Path, replace: bool = False, bulk: bool = False,
-                    load: Callable[..., LoadResult] = load_into) -> LoadSummary:
+                    load: Callable[..., LoadResult] = load_into,
+                    into: GraphStore | None = None) -> LoadSummary:
     """Validate, quarantine, write to the store, and print the summary table; returns the summary.
 
     The store is opened first: a Neo4j without a password or out of reach is
@@ -146,13 +148,15 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
     are known to fit the graph (the store's write does it), so a refused load
     never leaves an empty store behind. ``bulk`` loads an empty Neo4j database through the
     offline importer instead (:mod:`ringwatch.graph.neo4j_bulk`). ``load`` validates and
-    writes (``load_into``; ``run --engine spark`` validates on Spark).
+    writes (``load_into``; ``run --engine spark`` validates on Spark). ``into``: a store the
+    caller opened and closes, to detect on next (the local store keeps what the load computed).
     """
     if bulk and backend is not Backend.neo4j:
         raise RingwatchError("--bulk loads through Neo4j's offline importer: it needs "
                              "--backend neo4j")
-    store = bulk_import_for() if bulk else store_for(backend, store_dir=store_dir)
-    with store, progress_bars() as progress:
+    store = into if into is not None else (
+        bulk_import_for() if bulk else store_for(backend, store_dir=store_dir))
+    with nullcontext(store) if into is not None else store, progress_bars() as progress:
         task = progress.add_task("validating", total=len(TABLES))
 
         def validated(table: str) -> None:
@@ -286,14 +290,16 @@ def run(
     with exit_codes(), removing_what_it_made(out, _local_store_dir(backend, store_dir)):
         check_engine(engine)
         out.mkdir(parents=True, exist_ok=True)
-        summary = load_into_store(data, backend=backend, store_dir=store_dir,
-                                  quarantine_dir=out / "quarantine",
-                                  load=spark_load_into(spark_master)
-                                  if Engine(engine) is Engine.spark else load_into)
-        (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
-        store = store_for(backend, store_dir=store_dir)
-        with store, engine_for(engine, store, master=spark_master) as chosen:
-            detect_and_write(store, out, top=top, summary=summary.as_dict(), engine=chosen)
+        # One store for the load and the detection: the projections the load computed reach
+        # the detection in memory instead of being read back from its files.
+        with store_for(backend, store_dir=store_dir) as store:
+            summary = load_into_store(data, backend=backend, store_dir=store_dir,
+                                      quarantine_dir=out / "quarantine",
+                                      load=spark_load_into(spark_master)
+                                      if Engine(engine) is Engine.spark else load_into, into=store)
+            (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
+            with engine_for(engine, store, master=spark_master) as chosen:
+                detect_and_write(store, out, top=top, summary=summary.as_dict(), engine=chosen)
 
 
 def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
