@@ -142,7 +142,7 @@ def _local_store_dir(backend: Backend, store_dir: Path | None) -> Path | None:
 def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
                     quarantine_dir: Path, replace: bool = False, bulk: bool = False,
                     load: Callable[..., LoadResult] = load_into,
-                    sink: GraphStore | Neo4jBulkImport | None = None) -> LoadSummary:
+                    into: GraphStore | Neo4jBulkImport | None = None) -> LoadSummary:
     """Validate, quarantine, write to the store, and print the summary table; returns the summary.
 
     The store is opened first: a Neo4j without a password or out of reach is
@@ -151,14 +151,16 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
     are known to fit the graph (the store's write does it), so a refused load
     never leaves an empty store behind. ``bulk`` loads an empty Neo4j database through the
     offline importer instead (:mod:`ringwatch.graph.neo4j_bulk`). ``load`` validates and
-    writes (``load_into``; ``run --engine spark`` validates on Spark). ``sink``: the store
-    (or importer) to load into, opened and closed by the caller (``run`` detects through it).
+    writes (``load_into``; ``run --engine spark`` validates on Spark). ``into``: a store (or
+    the offline importer) the caller opened and closes, to detect on next (both stores keep
+    the projections the load computed in memory).
     """
     if bulk and backend is not Backend.neo4j:
         raise RingwatchError("--bulk loads through Neo4j's offline importer: it needs "
                              "--backend neo4j")
-    store = sink or (bulk_import_for() if bulk else store_for(backend, store_dir=store_dir))
-    with store if sink is None else nullcontext(), progress_bars() as progress:
+    store = into if into is not None else (
+        bulk_import_for() if bulk else store_for(backend, store_dir=store_dir))
+    with nullcontext(store) if into is not None else store, progress_bars() as progress:
         task = progress.add_task("validating", total=len(TABLES))
 
         def validated(table: str) -> None:
@@ -300,15 +302,15 @@ def run(
     with exit_codes(), removing_what_it_made(out, _local_store_dir(backend, store_dir)):
         check_engine(engine)
         out.mkdir(parents=True, exist_ok=True)
-        sink = run_sink(backend, store_dir=store_dir, bulk=bulk)
-        with sink:
+        # One store for the load and the detection: the projections the load computed reach
+        # the detection in memory instead of being read back (on Neo4j, the store the offline
+        # importer's sink hands over).
+        with run_sink(backend, store_dir=store_dir, bulk=bulk) as sink:
             summary = load_into_store(data, backend=backend, store_dir=store_dir,
                                       quarantine_dir=out / "quarantine",
                                       load=spark_load_into(spark_master)
-                                      if Engine(engine) is Engine.spark else load_into,
-                                      sink=sink)
+                                      if Engine(engine) is Engine.spark else load_into, into=sink)
             (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
-            # The same store object: a Neo4j load hands the projections it kept to detection.
             store = loaded_store(sink)
             with engine_for(engine, store, master=spark_master) as chosen:
                 detect_and_write(store, out, top=top, summary=summary.as_dict(), engine=chosen)

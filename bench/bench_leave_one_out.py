@@ -9,6 +9,8 @@ the coordinated blocks are false rings (half or fewer of their accounts
 labelled). The whole run without that detector is assessed too, as
 ``bench_quality`` assesses a run (ring precision at 0.5, creator F1, ECE): what
 a market whose tactic no rule names gets from the rest of the detectors.
+``bench_quality`` runs the same (:func:`left_out_runs`) on its held-out seeds and
+pools them per detector switched off.
 
     python bench/bench_leave_one_out.py --seeds 101 102 --scale 0.25
 """
@@ -19,11 +21,18 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ringwatch.detectors.config import DetectionConfig
-from ringwatch.detectors.evaluation import assess, calibration_error, evaluate, load_labels
+from ringwatch.detectors.evaluation import (
+    assess,
+    calibration_error,
+    correct_rings,
+    evaluate,
+    load_labels,
+)
 from ringwatch.detectors.pipeline import run_detection
 from ringwatch.generator import GeneratorConfig, generate_snapshot
 from ringwatch.graph.local_store import LocalStore
@@ -43,8 +52,29 @@ KIND = "coordinated_block"
 RUN_AT = datetime(2026, 10, 1, tzinfo=UTC)
 
 
-def run(profile: str, seed: int, scale: float) -> list[str]:
-    lines = []
+@dataclass(frozen=True)
+class LeftOut:
+    """One run with ``detector`` off on one market, and what the catch-all recalled of each
+    typology that detector targets (``recalled[typology] = (rings found, rings planted)``)."""
+
+    profile: str
+    seed: int
+    detector: str
+    recalled: dict[str, tuple[int, int]]
+    blocks: int
+    false_blocks: int
+    ring_precision: float
+    creator_f1: float
+    calibration_error: float
+    #: Every ring's score and whether it is correct, to pool calibration over seeds.
+    scored: tuple[tuple[float, bool], ...]
+    seconds: float
+
+
+def left_out_runs(profile: str, seed: int, scale: float) -> list[LeftOut]:
+    """Generate one market and run detection once per detector that targets a planted typology,
+    with that detector off."""
+    found = []
     with tempfile.TemporaryDirectory(prefix="ringwatch-loo-") as tmp:
         data = Path(tmp) / "snapshot"
         generate_snapshot(data, GeneratorConfig(scale=scale, seed=seed, profile=profile))
@@ -52,7 +82,7 @@ def run(profile: str, seed: int, scale: float) -> list[str]:
         labels = load_labels(data / "labels.csv")
         planted = set(labels["typology"])
         by_detector: dict[str, list[str]] = {}
-        for typology, detector in TARGETED_BY[profile].items():
+        for typology, detector in TARGETED_BY.get(profile, {}).items():
             if typology in planted:
                 by_detector.setdefault(detector, []).append(typology)
         for detector, typologies in sorted(by_detector.items()):
@@ -64,17 +94,26 @@ def run(profile: str, seed: int, scale: float) -> list[str]:
             whole = assess(rings, labels)
             blocks = [r for r in rings if r["kind"] == KIND and r["score"] >= 0.5]
             result = evaluate(blocks, labels)
-            false = result.overall.flagged_rings - result.overall.correct_rings
             overall = whole.evaluation.overall
-            for typology in typologies:
-                s = result[typology]
-                lines.append(f"{profile:<8} {seed:>4} {typology:<22} {detector:<17} "
-                             f"{s.recalled_rings:>3}/{s.planted_rings:<3} {s.ring_recall:>6.3f} "
-                             f"{len(blocks):>6} {false:>6}   {overall.ring_precision:>6.3f} "
-                             f"{overall.creator_f1:>6.3f} "
-                             f"{calibration_error(whole.calibration):>5.2f} "
-                             f"{time.perf_counter() - started:>6.1f}")
-    return lines
+            scores = [float(r["score"]) for r in rings if r.get("status") != "dissolved"]
+            found.append(LeftOut(
+                profile, seed, detector,
+                {t: (result[t].recalled_rings, result[t].planted_rings) for t in typologies},
+                len(blocks), result.overall.flagged_rings - result.overall.correct_rings,
+                overall.ring_precision, overall.creator_f1,
+                calibration_error(whole.calibration),
+                tuple(zip(scores, map(bool, correct_rings(rings, labels)), strict=True)),
+                time.perf_counter() - started))
+    return found
+
+
+def lines(run: LeftOut) -> list[str]:
+    """One line per typology of ``run``, as the table of :func:`main` prints them."""
+    return [f"{run.profile:<8} {run.seed:>4} {typology:<22} {run.detector:<17} "
+            f"{found:>3}/{planted:<3} {found / planted if planted else 0.0:>6.3f} "
+            f"{run.blocks:>6} {run.false_blocks:>6}   {run.ring_precision:>6.3f} "
+            f"{run.creator_f1:>6.3f} {run.calibration_error:>5.2f} {run.seconds:>6.1f}"
+            for typology, (found, planted) in run.recalled.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{'ECE':>5} {'sec':>6}")
     for profile in args.profiles:
         for seed in args.seeds:
-            for line in run(profile, seed, args.scale):
-                print(line, flush=True)
+            for run in left_out_runs(profile, seed, args.scale):
+                for line in lines(run):
+                    print(line, flush=True)
     return 0
 
 

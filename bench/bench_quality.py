@@ -24,6 +24,13 @@ the benign profile's kinds) may be looked at while tuning, the others are held
 out; the summary prints, per kind, the groups touched / joined over all seeds
 of all groups, tuned and held-out kinds on separate lines.
 
+The leave-one-typology-out run (``bench_leave_one_out``, on the held-out seeds
+of the plain and evasion profiles): every detector that targets a planted
+typology is switched off in turn; the catch-all's recall of the typologies it
+left out, and the whole run's precision, creator F1 and ECE, pooled per
+detector switched off. The last table checks every figure against the
+precision issue's targets.
+
 The bench only calls ``run_detection`` and the baselines, so it keeps working
 while the detectors change; a method that raises is reported as failed and the
 rest carry on.
@@ -31,6 +38,7 @@ rest carry on.
     python bench/bench_quality.py                       # every profile, seeds 1 2 101-105
     python bench/bench_quality.py --profiles sybil --seeds 1 101 --scale 0.5 --json out.json
     python bench/bench_quality.py --profiles benign --seeds 1 101 --methods ringwatch
+    python bench/bench_quality.py --methods ringwatch --no-leave-one-out
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench_leave_one_out import TARGETED_BY, LeftOut, left_out_runs
 
 from ringwatch.detectors.baselines import BASELINES
 from ringwatch.detectors.config import RecalibrationConfig
@@ -282,6 +292,75 @@ def lookalike_lines(profile: str, results: dict[int, dict[str, Outcome]], seeds:
 
 _BASELINES = {spec.name: spec.find for spec in BASELINES}
 
+#: The targets a run is checked against (the precision issue's "done when"): ring precision
+#: at score 0.5 or more, creator F1, and calibration error before and after recalibration.
+TARGETS = {"ring_precision": 0.97, "creator_f1": 0.95, "ece": 0.05}
+
+
+def pooled_error(pairs: list[tuple[float, bool]]) -> tuple[float, float]:
+    """ECE over ``pairs`` (score, correct) of several markets at once, and by chance alone."""
+    scores = [p for p, _ in pairs]
+    return (calibration_error(score_buckets(scores, [ok for _, ok in pairs])),
+            chance_calibration_error(scores))
+
+
+def left_out_table(runs: list[LeftOut]) -> tuple[str, list[tuple[str, dict[str, float]]]]:
+    """Per profile and detector switched off, pooled over seeds: the catch-all's recall of each
+    typology left out, and the whole run's figures; and those figures for the target check."""
+    header = (f"{'profile':<8} {'detector off':<17} {'left-out typology':<22} {'catch-all':>9} "
+              f"{'run P':>6} {'cre F1':>6} {'worst':>6} {'ECE':>5} {'pooled':>6} {'chance':>6}")
+    lines = ["leave-one-typology-out (held-out seeds): each detector that targets a planted "
+             "typology switched off in turn; the catch-all's recall of what it left out, and "
+             "the whole run", header, "-" * len(header)]
+    rows = []
+    keys = sorted({(r.profile, r.detector) for r in runs})
+    for profile, detector in keys:
+        group = [r for r in runs if (r.profile, r.detector) == (profile, detector)]
+        pooled, chance = pooled_error([pair for r in group for pair in r.scored])
+        figures = {"ring_precision": statistics.fmean(r.ring_precision for r in group),
+                   "creator_f1": statistics.fmean(r.creator_f1 for r in group),
+                   "ece": statistics.fmean(r.calibration_error for r in group),
+                   "pooled_ece": pooled}
+        rows.append((f"{profile} without {detector}", figures))
+        for i, typology in enumerate(sorted({t for r in group for t in r.recalled})):
+            found = sum(r.recalled.get(typology, (0, 0))[0] for r in group)
+            planted = sum(r.recalled.get(typology, (0, 0))[1] for r in group)
+            whole = (f"{figures['ring_precision']:>6.3f} {figures['creator_f1']:>6.3f} "
+                     f"{min(r.creator_f1 for r in group):>6.3f} {figures['ece']:>5.2f} "
+                     f"{pooled:>6.3f} {chance:>6.3f}") if i == 0 else ""
+            lines.append(f"{profile if i == 0 else '':<8} {detector if i == 0 else '':<17} "
+                         f"{typology:<22} {f'{found}/{planted}':>9} {whole}")
+    found = sum(f for r in runs for f, _ in r.recalled.values())
+    planted = sum(p for r in runs for _, p in r.recalled.values())
+    lines.append(f"the catch-all recalls {found} of the {planted} left-out rings "
+                 f"({found / planted if planted else 0.0:.3f})")
+    return "\n".join(lines), rows
+
+
+def target_table(rows: list[tuple[str, dict[str, float]]]) -> str:
+    """Every run's figures against :data:`TARGETS`: ``ok`` or ``MISSED`` per figure."""
+    header = (f"{'run (held-out seeds)':<40} {'ring P':>9} {'cre F1':>9} {'ECE/seed':>9} "
+              f"{'ECE pool':>9} {'ECE rc':>9}")
+    lines = [f"targets: ring P >= {TARGETS['ring_precision']}, creator F1 >= "
+             f"{TARGETS['creator_f1']}, ECE <= {TARGETS['ece']} (per seed, pooled over the "
+             "seeds, and after recalibration)", header, "-" * len(header)]
+    for name, figures in rows:
+        cells = []
+        for key, target, above in (("ring_precision", TARGETS["ring_precision"], True),
+                                   ("creator_f1", TARGETS["creator_f1"], True),
+                                   ("ece", TARGETS["ece"], False),
+                                   ("pooled_ece", TARGETS["ece"], False),
+                                   ("recalibrated_ece", TARGETS["ece"], False)):
+            if key not in figures:
+                cells.append(f"{'-':>9}")
+                continue
+            value = figures[key]
+            ok = value >= target if above else value <= target + 1e-9
+            cells.append(f"{value:.3f}{'' if ok else '!':<1}".rjust(9))
+        lines.append(f"{name:<40} {' '.join(cells)}")
+    lines.append("(! marks a figure that misses its target)")
+    return "\n".join(lines)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -299,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                         metavar="KIND",
                         help="Look-alike kinds that may be tuned against; the rest are reported "
                              f"as held out (default: {' '.join(TUNING_LOOKALIKES)}).")
+    parser.add_argument("--leave-one-out", action=argparse.BooleanOptionalAction, default=True,
+                        help="Also run the leave-one-typology-out runs on the held-out seeds "
+                             "(plain and evasion profiles; default on).")
     parser.add_argument("--json", type=Path, help="Also write every figure to this file.")
     parser.add_argument("--quiet", action="store_true", help="Print the tables only.")
     args = parser.parse_args(argv)
@@ -314,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
                               "held_out_seeds": held_out, "profiles": {}}
     started = time.perf_counter()
     tables = []
+    checked: list[tuple[str, dict[str, float]]] = []
     for profile in args.profiles:
         verdicts: list[Verdict] = []  # a team reviewing each market of the profile in turn
         results = {seed: run_seed(profile, seed, args.scale, args.methods, log, verdicts)
@@ -322,6 +405,15 @@ def main(argv: list[str] | None = None) -> int:
             if seeds:
                 tables.append(summary_table(profile, results, seeds, args.methods, title))
                 print(tables[-1] + "\n", flush=True)
+        ours = [results[s][RINGWATCH] for s in held_out if RINGWATCH in results[s]]
+        if ours and all(isinstance(f, Figures) for f in ours):
+            figures = [f for f in ours if isinstance(f, Figures)]
+            checked.append((f"{profile}", {
+                "ring_precision": statistics.fmean(f.ring_precision for f in figures),
+                "creator_f1": statistics.fmean(f.creator_f1 for f in figures),
+                "ece": statistics.fmean(f.calibration_error for f in figures),
+                "pooled_ece": pooled_error([p for f in figures for p in f.scored])[0],
+                "recalibrated_ece": statistics.fmean(f.recalibrated_error for f in figures)}))
         tables.append(lookalike_lines(profile, results, args.seeds, args.methods,
                                       set(args.tuning_lookalikes)))
         print(tables[-1] + "\n", flush=True)
@@ -330,6 +422,21 @@ def main(argv: list[str] | None = None) -> int:
                                  if isinstance(outcome, Figures) else {"error": outcome})
                         for method, outcome in outcomes.items()}
             for seed, outcomes in results.items()}
+    left_out = [p for p in args.profiles if p in TARGETED_BY]
+    if args.leave_one_out and left_out and held_out:
+        runs = []
+        for profile in left_out:
+            for seed in held_out:
+                log(f"leave-one-typology-out: {profile} seed {seed}")
+                runs.extend(left_out_runs(profile, seed, args.scale))
+        table, rows = left_out_table(runs)
+        tables.append(table)
+        checked.extend(rows)
+        print(table + "\n", flush=True)
+        report["leave_one_out"] = [dataclasses.asdict(r) for r in runs]
+    if checked:
+        tables.append(target_table(checked))
+        print(tables[-1] + "\n", flush=True)
     print(f"bench_quality: {len(args.profiles)} profile(s) x {len(args.seeds)} seed(s) at scale "
           f"{args.scale} in {time.perf_counter() - started:.0f} s")
     if args.json:

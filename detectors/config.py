@@ -361,10 +361,11 @@ class RecalibrationConfig:
     #: reliability curve across the score range is mostly noise, and the detector's own
     #: reading is the better guess.
     min_verdicts: int = 30
-    #: ... and at least this many of them are confirmed, and as many dismissed: a fit that
-    #: has seen only one outcome (or a couple of the other) cannot say where along the
-    #: score range the other one lies. On a market where a kind is never wrong, its scores
-    #: are left alone.
+    #: ... and a curve (isotonic) is fitted only when at least this many of them are confirmed,
+    #: and as many dismissed: a fit that has seen only one outcome (or a couple of the other)
+    #: cannot say where along the score range the other one lies. With fewer, the kind's
+    #: scores are moved by one constant in log-odds so that they read its confirmed share
+    #: (``recalibration.logit_shift``): the level is learnt, the ranking kept.
     min_each: int = 5
     #: Each step of the fitted curve is smoothed with a beta prior worth this many verdicts,
     #: centred on the kind's share of confirmed verdicts: a step resting on three verdicts

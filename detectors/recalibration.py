@@ -25,6 +25,16 @@ that kind's scores through a curve fitted on them:
 4. Scores are interpolated linearly between the steps' mean scores (flat
    beyond the first and last), then clipped to ``[floor, ceiling]``.
 
+A kind whose verdicts are (nearly) all one way, say forty blocks confirmed and
+none dismissed, has said how often it is right but not where along its score
+range the other outcome would lie: a curve would flatten its ranking. Its
+scores are moved instead by one constant in log-odds (``logit_shift``:
+recalibration in the large), chosen so that its reviewed rings' mean score
+becomes the kind's confirmed share, smoothed by the rule of succession
+((confirmed + 1) / (verdicts + 2): forty of forty reads 0.98, never 1). The
+ranking is kept exactly; a team that confirmed every ring scored 0.7 sees the
+next ones scored as what they have been.
+
 The run records, per kind, which curve it used (its knots), how many
 verdicts it rests on and a fingerprint of them, so a score can be reproduced;
 each ring keeps its uncalibrated score beside the recalibrated one.
@@ -45,7 +55,10 @@ from .config import RecalibrationConfig
 
 #: ``method`` of a kind whose scores were refitted, and of one left as the detector scored it.
 ISOTONIC = "isotonic_beta_smoothed"
+SHIFTED = "logit_shift"
 UNCHANGED = "none"
+#: Scores are kept this far from 0 and 1 before their log-odds are taken.
+_EDGE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,9 @@ class KindCalibration:
     """How one kind's scores were mapped in a run, and what the mapping rests on.
 
     ``knots`` are the fitted curve's ``(uncalibrated score, recalibrated score)``
-    points (empty when ``method`` is :data:`UNCHANGED`; ``reason`` then says why).
+    points (:data:`ISOTONIC`); ``shift`` is the log-odds every score is moved by
+    (:data:`SHIFTED`); neither when ``method`` is :data:`UNCHANGED` (``reason``
+    then says why).
     """
 
     kind: str
@@ -64,14 +79,19 @@ class KindCalibration:
     fingerprint: str
     knots: tuple[tuple[float, float], ...] = ()
     reason: str | None = None
+    shift: float = 0.0
+    floor: float = 0.0
+    ceiling: float = 1.0
 
     @property
     def applied(self) -> bool:
-        return self.method == ISOTONIC
+        return self.method in (ISOTONIC, SHIFTED)
 
     def apply(self, scores: np.ndarray) -> np.ndarray:
-        """``scores`` (uncalibrated) mapped through the curve; unchanged when nothing was fitted."""
+        """``scores`` (uncalibrated) mapped through the fit; unchanged when nothing was fitted."""
         scores = np.asarray(scores, dtype=np.float64)
+        if self.method == SHIFTED:
+            return np.clip(shifted(scores, self.shift), self.floor, self.ceiling)
         if not self.applied:
             return scores
         x, y = np.array(self.knots, dtype=np.float64).T
@@ -81,8 +101,10 @@ class KindCalibration:
         doc: CalibrationDocument = {"method": self.method, "verdicts": self.verdicts,
                                "confirmed": self.confirmed, "dismissed": self.dismissed,
                                "fingerprint": self.fingerprint}
-        if self.applied:
+        if self.method == ISOTONIC:
             doc["knots"] = [list(k) for k in self.knots]
+        if self.method == SHIFTED:
+            doc["shift"] = self.shift
         if self.reason:
             doc["reason"] = self.reason
         return doc
@@ -113,6 +135,30 @@ def pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> tuple[np
     return pooled.x[starts], pooled.weights, starts
 
 
+def shifted(scores: np.ndarray, shift: float) -> np.ndarray:
+    """``scores`` moved by ``shift`` in log-odds."""
+    p = np.clip(np.asarray(scores, dtype=np.float64), _EDGE, 1 - _EDGE)
+    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + shift)))
+
+
+def logit_shift(scores: np.ndarray, target: float, *, floor: float = 0.0,
+                ceiling: float = 1.0) -> float:
+    """The log-odds shift that makes the mean of ``scores``, shifted and clipped to
+    ``[floor, ceiling]``, equal ``target`` (as near as the bounds allow).
+
+    The mean of shifted scores rises with the shift, so a bisection finds it;
+    60 halvings of [-20, 20] leave it exact to far below a score's four decimals.
+    """
+    low, high = -20.0, 20.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if float(np.clip(shifted(scores, middle), floor, ceiling).mean()) < target:
+            low = middle
+        else:
+            high = middle
+    return round((low + high) / 2, 6)
+
+
 def fit_kind(kind: str, verdicts: list[Verdict], config: RecalibrationConfig) -> KindCalibration:
     """The recalibration of one kind from its verdicts (one per ring), or why there is none."""
     confirmed = sum(v.confirmed for v in verdicts)
@@ -121,11 +167,17 @@ def fit_kind(kind: str, verdicts: list[Verdict], config: RecalibrationConfig) ->
             "fingerprint": fingerprint(verdicts)}
     if not config.enabled:
         return KindCalibration(method=UNCHANGED, reason="recalibration is off", **base)
-    if len(verdicts) < config.min_verdicts or min(confirmed, dismissed) < config.min_each:
+    if len(verdicts) < config.min_verdicts:
         return KindCalibration(method=UNCHANGED, reason=(
-            f"needs {config.min_verdicts} verdicts with {config.min_each} each confirmed and "
-            f"dismissed; has {confirmed} confirmed, {dismissed} dismissed"), **base)
+            f"needs {config.min_verdicts} verdicts; has {confirmed} confirmed, "
+            f"{dismissed} dismissed"), **base)
     scores = np.array([v.uncalibrated_score for v in verdicts], dtype=np.float64)
+    if min(confirmed, dismissed) < config.min_each:
+        # Too few of one outcome for a curve's shape: move the level only (module docstring).
+        target = (confirmed + 1) / (len(verdicts) + 2)
+        return KindCalibration(method=SHIFTED, shift=logit_shift(
+                                   scores, target, floor=config.floor, ceiling=config.ceiling),
+                               floor=config.floor, ceiling=config.ceiling, **base)
     outcome = np.array([v.confirmed for v in verdicts], dtype=np.float64)
     # Equal scores are one point (their mean verdict): isotonic regression cannot order them.
     x, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)

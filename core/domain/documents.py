@@ -113,6 +113,7 @@ class CalibrationDocument(TypedDict, total=False):
     dismissed: Required[int]
     fingerprint: Required[str]
     knots: list[list[float]]
+    shift: float
     reason: str
 
 

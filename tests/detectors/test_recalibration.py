@@ -8,6 +8,7 @@ import pytest
 from ringwatch.detectors.config import RecalibrationConfig
 from ringwatch.detectors.recalibration import (
     ISOTONIC,
+    SHIFTED,
     UNCHANGED,
     fit,
     latest_per_ring,
@@ -85,17 +86,45 @@ def test_the_same_verdicts_in_another_order_give_the_same_fit_and_fingerprint() 
 
 def test_below_the_threshold_a_kind_keeps_its_scores() -> None:
     few = _verdicts(CONFIG.min_verdicts - 1, seed=5)
-    one_sided = _verdicts(100, seed=6, kind="collusion_ring", prefix="C",
-                          truth=lambda s: (s > 0.33).astype(float))  # one or two dismissals
-    rings = [{"kind": "identity_ring", "score": 0.8}, {"kind": "collusion_ring", "score": 0.8},
-             {"kind": "lockstep_ring", "score": 0.7}]
-    recalibrated, record = recalibrate(rings, few + one_sided, CONFIG)
-    assert [r["score"] for r in recalibrated] == [0.8, 0.8, 0.7]
-    assert [r["uncalibrated_score"] for r in recalibrated] == [0.8, 0.8, 0.7]
+    rings = [{"kind": "identity_ring", "score": 0.8}, {"kind": "lockstep_ring", "score": 0.7}]
+    recalibrated, record = recalibrate(rings, few, CONFIG)
+    assert [r["score"] for r in recalibrated] == [0.8, 0.7]
+    assert [r["uncalibrated_score"] for r in recalibrated] == [0.8, 0.7]
     assert {k: v["method"] for k, v in record.items()} == {
-        "identity_ring": UNCHANGED, "collusion_ring": UNCHANGED, "lockstep_ring": UNCHANGED}
-    assert record["collusion_ring"]["dismissed"] < CONFIG.min_each
+        "identity_ring": UNCHANGED, "lockstep_ring": UNCHANGED}
+    assert "needs 30 verdicts" in record["identity_ring"]["reason"]
     assert record["lockstep_ring"]["verdicts"] == 0
+
+
+def test_a_kind_reviewers_almost_always_confirm_moves_its_level_and_keeps_its_ranking() -> None:
+    """Scores of 0.3-1 confirmed but for one or two: a curve cannot be shaped, the level can."""
+    one_sided = _verdicts(100, seed=6, kind="collusion_ring", prefix="C",
+                          truth=lambda s: (s > 0.33).astype(float))
+    calibration = fit(one_sided, [], CONFIG)["collusion_ring"]
+    assert calibration.dismissed < CONFIG.min_each and calibration.method == SHIFTED
+    reviewed = np.array([v["uncalibrated_score"] for v in one_sided])
+    # The reviewed rings now read, on average, the kind's smoothed confirmed share.
+    share = (calibration.confirmed + 1) / (calibration.verdicts + 2)
+    assert calibration.apply(reviewed).mean() == pytest.approx(share, abs=1e-4)
+    grid = np.linspace(0.05, 0.95, 19)
+    moved = calibration.apply(grid)
+    below = moved < CONFIG.ceiling  # the ranking is kept, but for ties at the ceiling
+    assert np.all(np.diff(moved) >= 0) and np.all(np.diff(moved[below]) > 0) and below.sum() > 10
+    assert np.all(moved > grid) and moved.max() <= CONFIG.ceiling
+    rings = [{"kind": "collusion_ring", "score": 0.6}, {"kind": "collusion_ring", "score": 0.8}]
+    recalibrated, record = recalibrate(rings, one_sided, CONFIG)
+    assert 0.8 < recalibrated[0]["score"] < recalibrated[1]["score"] <= CONFIG.ceiling
+    assert record["collusion_ring"]["method"] == SHIFTED
+    assert record["collusion_ring"]["shift"] == calibration.shift > 0
+    assert "knots" not in record["collusion_ring"]
+
+
+def test_a_kind_reviewers_mostly_dismiss_is_moved_down() -> None:
+    dismissed = _verdicts(40, seed=7, kind="coordinated_block", prefix="B",
+                          truth=lambda s: np.zeros_like(s))
+    calibration = fit(dismissed, [], CONFIG)["coordinated_block"]
+    assert calibration.method == SHIFTED and calibration.shift < 0
+    assert calibration.apply(np.array([0.9]))[0] < 0.2
 
 
 def test_recalibrate_moves_only_the_kind_with_enough_verdicts_and_records_it() -> None:
