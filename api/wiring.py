@@ -51,7 +51,8 @@ def run_sink(backend: Backend | str, *, store_dir: Path | None = None,
     (``--backend neo4j``, the bundled server, a database that holds nothing at
     all: a new deployment) and the driver's otherwise (a database that holds a
     snapshot, keys, audit entries or verdicts, or a server that is not the
-    bundled one), saying which in the log; ``True`` insists on the importer
+    bundled one), saying which in the log (at debug level, ``-v``: a command that fails
+    prints its one error line alone); ``True`` insists on the importer
     (refused as ``load --bulk`` refuses), ``False`` on the driver.
     """
     if Backend(backend) is not Backend.neo4j or bulk is False:
@@ -66,10 +67,10 @@ def run_sink(backend: Backend | str, *, store_dir: Path | None = None,
     try:
         return bulk_import_for()
     except DatabaseNotEmptyError:
-        log.info("the Neo4j database holds data already: loading through the driver, in place")
+        log.debug("the Neo4j database holds data already: loading through the driver, in place")
     except NotBundledServerError:
-        log.info("Neo4j is not the bundled server of tools/neo4j_launcher (or its data dir and "
-                 "port differ): loading through the driver")
+        log.debug("Neo4j is not the bundled server of tools/neo4j_launcher (or its data dir "
+                  "and port differ): loading through the driver")
     return store_for(backend, store_dir=store_dir)
 
 
