@@ -315,6 +315,11 @@ class BlockConfig:
     #: passes the test is as likely a ring as not (0.5, likelihood ratio 2), one twice as far
     #: beyond chance 0.75; capped here, as a dense block is one kind of fact, never proof.
     max_weight: float = 0.9
+    #: Spread test: a buyer is surprising at this tail, a block's spread a discovery at
+    #: this false-discovery rate over every shaped block of the run.
+    spread_alpha: float = 0.05
+    spread_fdr: float = 0.05
+    spread_without: float = 0.3679
     #: Accounts named in evidence sentences.
     shown: int = 3
 
