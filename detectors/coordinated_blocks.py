@@ -326,8 +326,8 @@ def buyer_spread(tensor: TradeTensor, trade: MarketTrade, entries: np.ndarray
     """
     creator, _, buyer = tensor.codes
     share = float(trade.pair_orders[np.unique(trade.pair[entries])].sum()) / trade.total
-    cells = np.unique(np.column_stack([buyer[entries], creator[entries]]), axis=0)
-    buyers, reached = np.unique(cells[:, 0], return_counts=True)
+    cells = np.unique(buyer[entries] * tensor.sizes[0] + creator[entries])
+    buyers, reached = np.unique(cells // tensor.sizes[0], return_counts=True)
     beyond = np.maximum(reached - 2, 0)
     further = np.maximum(trade.placed[buyers] - 2, 0)
     return buyers, binomial_tail(beyond, further, np.full(len(beyond), share))
