@@ -519,11 +519,16 @@ def _density_clause(judged: Judged, config: BlockConfig) -> str:
 
 
 def _weight(judged: Judged, config: BlockConfig) -> float:
-    """The stronger of the density test's weight and the spread test's (its q-value read
-    through :func:`~ringwatch.detectors.significance.evidence_weight`), capped."""
-    dense = 1 - config.min_lift / (2 * judged.lift) if judged.lift > 0 else 0.0
-    spread = float(evidence_weight(np.array([judged.spread_q]), cap=config.max_weight)[0])
-    return min(config.max_weight, max(dense, spread))
+    """The density test's weight for a block it flags; for a block the spread test alone flags,
+    the spread test's q-value read through
+    :func:`~ringwatch.detectors.significance.evidence_weight`; capped either way.
+
+    A dense block keeps the weight it had before the spread test existed, so
+    the test only adds rings and never moves a score the density test gave.
+    """
+    if judged.spread_only:
+        return float(evidence_weight(np.array([judged.spread_q]), cap=config.max_weight)[0])
+    return min(config.max_weight, 1 - config.min_lift / (2 * judged.lift))
 
 
 def _spread_clause(judged: Judged) -> str:
