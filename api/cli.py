@@ -13,8 +13,9 @@ import logging
 import socket
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -62,7 +63,10 @@ from .engine_choice import (
     spark_load_into,
 )
 from .score_text import score_texts
-from .wiring import bulk_import_for, store_for
+from .wiring import bulk_import_for, loaded_store, run_sink, store_for
+
+if TYPE_CHECKING:
+    from ringwatch.graph.neo4j_bulk import Neo4jBulkImport
 
 app = typer.Typer(
     help="Ringwatch finds account farms, collusion rings and commission abuse in a "
@@ -137,7 +141,8 @@ def _local_store_dir(backend: Backend, store_dir: Path | None) -> Path | None:
 
 def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
                     quarantine_dir: Path, replace: bool = False, bulk: bool = False,
-                    load: Callable[..., LoadResult] = load_into) -> LoadSummary:
+                    load: Callable[..., LoadResult] = load_into,
+                    into: GraphStore | Neo4jBulkImport | None = None) -> LoadSummary:
     """Validate, quarantine, write to the store, and print the summary table; returns the summary.
 
     The store is opened first: a Neo4j without a password or out of reach is
@@ -146,13 +151,16 @@ def load_into_store(data: Path, *, backend: Backend, store_dir: Path | None,
     are known to fit the graph (the store's write does it), so a refused load
     never leaves an empty store behind. ``bulk`` loads an empty Neo4j database through the
     offline importer instead (:mod:`ringwatch.graph.neo4j_bulk`). ``load`` validates and
-    writes (``load_into``; ``run --engine spark`` validates on Spark).
+    writes (``load_into``; ``run --engine spark`` validates on Spark). ``into``: a store (or
+    the offline importer) the caller opened and closes, to detect on next (both stores keep
+    the projections the load computed in memory).
     """
     if bulk and backend is not Backend.neo4j:
         raise RingwatchError("--bulk loads through Neo4j's offline importer: it needs "
                              "--backend neo4j")
-    store = bulk_import_for() if bulk else store_for(backend, store_dir=store_dir)
-    with store, progress_bars() as progress:
+    store = into if into is not None else (
+        bulk_import_for() if bulk else store_for(backend, store_dir=store_dir))
+    with nullcontext(store) if into is not None else store, progress_bars() as progress:
         task = progress.add_task("validating", total=len(TABLES))
 
         def validated(table: str) -> None:
@@ -276,24 +284,36 @@ def run(
     top: Annotated[int, typer.Option(help="Rings drawn in the report.")] = 20,
     engine: EngineOption = Engine.in_process,
     spark_master: SparkMasterOption = "local[*]",
+    bulk: Annotated[bool | None, typer.Option(
+        "--bulk/--no-bulk", help="With --backend neo4j, how the snapshot is loaded. Default: "
+        "through Neo4j's offline importer when the database holds nothing at all (a new "
+        "deployment) and is the bundled server of tools/neo4j_launcher, as load --bulk does "
+        "(the server is stopped and started again around the import), else through the "
+        "driver, in place. --bulk insists on the importer (refused, exit 2, when the database "
+        "holds anything), --no-bulk on the driver.", show_default=False)] = None,
 ) -> None:
     """Load a snapshot, detect rings and write rings.jsonl and a report: the main job.
 
-    Exit 0 on success (also when rows were quarantined), 2 with a one-line
-    reason when the snapshot cannot be used at all, 3 when the store cannot be
-    reached.
+    With --backend neo4j, a first load into an empty bundled database goes through
+    the offline importer (see --bulk). Exit 0 on success (also when rows were
+    quarantined), 2 with a one-line reason when the snapshot cannot be used at
+    all, 3 when the store cannot be reached.
     """
     with exit_codes(), removing_what_it_made(out, _local_store_dir(backend, store_dir)):
         check_engine(engine)
         out.mkdir(parents=True, exist_ok=True)
-        summary = load_into_store(data, backend=backend, store_dir=store_dir,
-                                  quarantine_dir=out / "quarantine",
-                                  load=spark_load_into(spark_master)
-                                  if Engine(engine) is Engine.spark else load_into)
-        (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
-        store = store_for(backend, store_dir=store_dir)
-        with store, engine_for(engine, store, master=spark_master) as chosen:
-            detect_and_write(store, out, top=top, summary=summary.as_dict(), engine=chosen)
+        # One store for the load and the detection: the projections the load computed reach
+        # the detection in memory instead of being read back (on Neo4j, the store the offline
+        # importer's sink hands over).
+        with run_sink(backend, store_dir=store_dir, bulk=bulk) as sink:
+            summary = load_into_store(data, backend=backend, store_dir=store_dir,
+                                      quarantine_dir=out / "quarantine",
+                                      load=spark_load_into(spark_master)
+                                      if Engine(engine) is Engine.spark else load_into, into=sink)
+            (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
+            store = loaded_store(sink)
+            with engine_for(engine, store, master=spark_master) as chosen:
+                detect_and_write(store, out, top=top, summary=summary.as_dict(), engine=chosen)
 
 
 def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,

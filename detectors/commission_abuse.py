@@ -47,8 +47,11 @@ def personal_ties(ctx: MarketContext, config: AbuseConfig, left: str, right: str
     Columns ``left``, ``right``, ``identifier_type``, ``identifier``.
     """
     links = ctx.links
-    personal = links[links["identifier_type"].isin(config.strong_types)
-                     & (links["sharing"] <= config.max_sharing)]
+    # An identifier only one account uses ties nobody: most are, so they go first.
+    personal = links.loc[(links["identifier_type"].isin(config.strong_types)
+                          & (links["sharing"] <= config.max_sharing)
+                          & (links["sharing"] >= 2)).to_numpy(),
+                         ["account_type", "account_id", "identifier_type", "identifier"]]
     cols = ["account_id", "identifier_type", "identifier"]
     a = personal.loc[personal["account_type"] == left, cols].rename(columns={"account_id": "left"})
     b = personal.loc[personal["account_type"] == right, cols].rename(columns={"account_id": "right"})
@@ -58,12 +61,14 @@ def personal_ties(ctx: MarketContext, config: AbuseConfig, left: str, right: str
 def _ties(tie: pd.DataFrame, code: str, who: str, accounts: pd.Series,
           creator: str) -> tuple[set[Member], list[Evidence]]:
     """The identifiers tying an account to a creator, as members and (the first few) as evidence."""
-    members = {Member(t, i) for t, i in zip(tie["identifier_type"], tie["identifier"], strict=True)}
+    # Plain lists: a case has a few ties, and pandas' per-call cost is most of reading them.
+    types, idents = tie["identifier_type"].tolist(), tie["identifier"].tolist()
+    members = {Member(t, i) for t, i in zip(types, idents, strict=True)}
     evidence = [
         Evidence(code, f"{who} {account} shares {type_noun(identifier_type)} {ident} with creator "
                        f"{creator}", 0.5)
-        for account, identifier_type, ident in zip(accounts.head(_SHOWN), tie["identifier_type"].head(_SHOWN),
-                                        tie["identifier"].head(_SHOWN), strict=True)
+        for account, identifier_type, ident in zip(accounts.tolist()[:_SHOWN], types[:_SHOWN],
+                                                   idents[:_SHOWN], strict=True)
     ]
     return members, evidence
 
@@ -132,9 +137,12 @@ def _test_preference(cases: pd.DataFrame, orders: pd.DataFrame, own: pd.DataFram
     """
     attributed = orders[orders["creator_id"] != ""]
     total = float(attributed["orders"].sum())
-    share = attributed.groupby("creator_id")["orders"].sum() / max(total, 1.0)
-    per_buyer = attributed.groupby("buyer_id")["orders"].sum()
     linked = own[["creator_id", "buyer_id"]].drop_duplicates()
+    # Only the cases' creators and their linked buyers are read: group those rows alone.
+    mine = attributed[attributed["creator_id"].isin(cases.index).to_numpy()]
+    share = mine.groupby("creator_id")["orders"].sum() / max(total, 1.0)
+    theirs = attributed[attributed["buyer_id"].isin(linked["buyer_id"].unique()).to_numpy()]
+    per_buyer = theirs.groupby("buyer_id")["orders"].sum()
     linked = linked.assign(through_any=per_buyer.reindex(linked["buyer_id"]).to_numpy())
     cases["through_any"] = linked.groupby("creator_id")["through_any"].sum().reindex(
         cases.index).fillna(cases["orders"]).to_numpy()

@@ -153,13 +153,29 @@ def agglomerate(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *,
         between = ga != gb
         if not between.any():
             break
-        ties = pd.DataFrame({"lo": np.minimum(ga[between], gb[between]),
-                             "hi": np.maximum(ga[between], gb[between]),
-                             "via": via[between], "weight": weight[between]})
-        ties = ties.groupby(["lo", "hi", "via"], sort=False)["weight"].max()
-        ties = ties.groupby(level=["lo", "hi"], sort=False).sum()
-        strong = ties[ties.to_numpy() >= threshold].index
+        pair = (np.minimum(ga[between], gb[between]).astype(np.int64) * n
+                + np.maximum(ga[between], gb[between]))
+        pair, best = _strongest_per_via(pair, via[between], weight[between])
+        ties = pd.Series(best).groupby(pair, sort=False).sum()
+        strong = ties.index.to_numpy()[ties.to_numpy() >= threshold]
         if len(strong) == 0:
             break
-        label = components(n, strong.get_level_values("lo"), strong.get_level_values("hi"))[label]
+        label = components(n, strong // n, strong % n)[label]
     return label
+
+
+def _strongest_per_via(pair: np.ndarray, via: np.ndarray,
+                       weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The largest ``weight`` of each distinct (``pair``, ``via``), in order of first appearance.
+
+    A group-by max on integer keys by one stable sort: the order (first
+    appearance) is the one pandas' ``groupby(sort=False)`` gives, so the sums
+    made from these rows add the same numbers in the same order.
+    """
+    order = np.lexsort((via, pair))  # stable: within a run, the earliest row comes first
+    pair_sorted, via_sorted = pair[order], via[order]
+    starts = np.flatnonzero(np.r_[True, (pair_sorted[1:] != pair_sorted[:-1])
+                                  | (via_sorted[1:] != via_sorted[:-1])])
+    best = np.maximum.reduceat(weight[order], starts)
+    appearance = np.argsort(order[starts], kind="stable")
+    return pair_sorted[starts][appearance], best[appearance]

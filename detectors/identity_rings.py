@@ -48,7 +48,7 @@ from .context import MarketContext
 from .detector import Detector, WorkedOn
 from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
-from .sharing import identifier_pairs, rarity
+from .sharing import identifier_pairs, per_value, rarity
 
 KIND = RingKind.IDENTITY_RING
 _SHOWN_EVIDENCE = 8
@@ -123,7 +123,7 @@ def everyday_types(ctx: MarketContext, config: IdentityConfig) -> set[str]:
     everyday = set()
     for t in np.flatnonzero(near):  # a type or two
         mine = codes == t
-        account, _ = pd.factorize(links["account"].to_numpy()[mine])
+        account, _ = pd.factorize(links["account"][mine])
         users = int(account.max()) + 1
         sharers = len(np.unique(account[shared[mine]]))
         if shared_every_day(users, sharers, config):
@@ -216,8 +216,11 @@ def _studio_kit(ctx: MarketContext, pairs: pd.DataFrame, config: IdentityConfig,
         (users["members"] >= config.studio_share * users["size"])
         | (users["kits"] <= config.studio_kit_per_type))
     studio = users.set_index(["ident", "agency"])["studio"]
-    is_kit = studio.reindex(pd.MultiIndex.from_arrays([pairs["ident"], agency_a]))
-    return (same & is_kit.fillna(False).to_numpy(dtype=bool)
+    is_kit = np.zeros(len(pairs), dtype=bool)  # only a pair inside one agency can be
+    inside = np.flatnonzero(same)
+    is_kit[inside] = studio.reindex(pd.MultiIndex.from_arrays(
+        [pairs["ident"].to_numpy()[inside], agency_a[inside]])).fillna(False).to_numpy(dtype=bool)
+    return (same & is_kit
             & pairs["identifier_type"].isin(config.agency_expected_types).to_numpy())
 
 
@@ -237,7 +240,7 @@ def _agency_users(ctx: MarketContext, pairs: pd.DataFrame
     same = pd.notna(agency_a) & (agency_a == agency_b)
     if not same.any():
         return agency, agency_a, same, None
-    links = ctx.links[ctx.links["ident"].isin(pairs["ident"].to_numpy()[same]).to_numpy()]
+    links = ctx.links[ctx.links["ident"].isin(pairs["ident"][same].unique()).to_numpy()]
     links = links[["ident", "identifier_type", "account"]].drop_duplicates(["ident", "account"])
     links = links.assign(agency=agency.reindex(links["account"]).to_numpy()).dropna()
     users = links.groupby(["ident", "agency", "identifier_type"]).size().rename("members")
@@ -297,7 +300,8 @@ class IdentityMarket:
         lockstep = lockstep_of(ctx, config) if lockstep is None else lockstep
         return cls(lockstep, join_lockstep(ctx, config),
                    ctx["creators"][["creator_id", "registered_at_ms"]],
-                   SharingRarity.from_identifiers(ctx.links.drop_duplicates("ident")))
+                   SharingRarity.from_identifiers(
+                       ctx.links[["ident", "identifier_type", "sharing"]].drop_duplicates("ident")))
 
 
 def rings_from_links(pairs: pd.DataFrame, market: IdentityMarket,
@@ -322,14 +326,13 @@ def rings_from_links(pairs: pd.DataFrame, market: IdentityMarket,
     # Through a personal identifier every member it ties counts (a buyer on a farm's own
     # phone); through a wider one, the identifier counts once between two groups (one
     # payroll account shared with a whole farm is still one weak tie).
-    personal = (pairs["sharing"].to_numpy()
-                <= pairs["identifier_type"].map(config.personal_sharing).fillna(2).to_numpy())
+    personal = (pairs["sharing"].to_numpy() <= pd.Series(
+        per_value(pairs["identifier_type"], config.personal_sharing)).fillna(2).to_numpy())
     ident_code = pd.factorize(pairs["ident"])[0]
     via = np.where(personal, len(ident_code) + np.arange(half), ident_code)
     label = agglomerate(n, pa_, pb_, pairs["weight"].to_numpy(), threshold=config.link_threshold,
                         initial=atoms, via=via)
-    account_types = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
-    operators = np.isin(account_types, ("creator", "seller"))
+    operators = _operators(accounts)
     chained = personal & (pairs["weight"].to_numpy() >= config.chain_weight)
     label = _chains(n, pa_[chained], pb_[chained], label, operators, config)
     absorbing = pairs["identifier_type"].isin(config.absorb_types).to_numpy()
@@ -338,8 +341,6 @@ def rings_from_links(pairs: pd.DataFrame, market: IdentityMarket,
     same = label[src] == label[dst]
     found = groups(n, src[same], dst[same], weight[same], max_size=config.max_ring_accounts,
                    resolution=config.split_density, seed=seed, objective="cpm", atoms=atoms)
-    account_types = pd.Series(accounts).str.split(":", n=1).str[0].to_numpy()
-    operators = np.isin(account_types, ("creator", "seller"))
     found = [nodes for nodes in found if operators[nodes].sum() >= config.min_operator_accounts]
     group_of = np.full(n, -1)
     for g, nodes in enumerate(found):
@@ -347,18 +348,19 @@ def rings_from_links(pairs: pd.DataFrame, market: IdentityMarket,
     # The identifiers shared inside each group, from the same (filtered) pairs.
     ga, gb = group_of[pa_], group_of[pb_]
     inside = (ga == gb) & (ga >= 0)
+    ident_inside = pairs["ident"][inside].to_numpy()
+    type_inside = pairs["identifier_type"][inside].to_numpy()
     shared = pd.DataFrame({
         "group": np.r_[ga[inside], ga[inside]],
-        "ident": np.r_[pairs["ident"].to_numpy()[inside], pairs["ident"].to_numpy()[inside]],
-        "identifier_type": np.r_[pairs["identifier_type"].to_numpy()[inside],
-                                 pairs["identifier_type"].to_numpy()[inside]],
+        "ident": np.r_[ident_inside, ident_inside],
+        "identifier_type": np.r_[type_inside, type_inside],
         "account": np.r_[pa_[inside], pb_[inside]],
     }).drop_duplicates()
     shared["key"] = accounts[shared["account"].to_numpy()]
     shared = shared.sort_values(["group", "ident", "key"], kind="stable")
     per_ident = shared.groupby(["group", "ident", "identifier_type"], sort=True)["key"].agg(list)
     # Each pair carries its identifier's accounts market-wide (``sharing``, as the context's links).
-    sharing = pairs.drop_duplicates("ident").set_index("ident")["sharing"]
+    sharing = pairs[["ident", "sharing"]].drop_duplicates("ident").set_index("ident")["sharing"]
     evidence = _evidence(per_ident, config, sharing, market.lockstep, market.rarity)
     homes = _one_household(per_ident, sharing, market.lockstep, config.household_accounts)
     return [
@@ -415,14 +417,11 @@ class SharingRarity:
 
     @classmethod
     def from_identifiers(cls, identifiers: pd.DataFrame) -> SharingRarity:
-        """From one row per identifier (``identifier_type``, ``sharing``), in one sort."""
-        frame = identifiers[["identifier_type", "sharing"]].sort_values(
-            ["identifier_type", "sharing"], kind="stable")
-        types = frame["identifier_type"].to_numpy()
-        values = frame["sharing"].to_numpy(dtype=np.int64)
-        starts = np.flatnonzero(np.r_[True, types[1:] != types[:-1]]) if len(types) else np.array([], int)
-        ends = np.r_[starts[1:], len(types)]
-        return cls({str(types[a]): values[a:b] for a, b in zip(starts, ends, strict=True)})
+        """From one row per identifier (``identifier_type``, ``sharing``): types by code, one sort
+        of the counts per type."""
+        codes, types = pd.factorize(identifiers["identifier_type"], sort=True)
+        values = identifiers["sharing"].to_numpy(dtype=np.int64)
+        return cls({str(t): np.sort(values[codes == c]) for c, t in enumerate(types)})
 
     def at_least(self, identifier_type: str, accounts: int) -> tuple[float, int]:
         """The share of this type's identifiers used by ``accounts`` or more, and how many there are."""
@@ -540,6 +539,12 @@ def _lockstep_joins(market: IdentityMarket, pairs: pd.DataFrame, a: np.ndarray, 
     first = chosen.groupby("candidate")["account"].transform("first").to_numpy()
     merged = components(int(label.max()) + 1, label[chosen["account"].to_numpy()], label[first])
     return merged[label]
+
+
+def _operators(accounts: pd.Index) -> np.ndarray:
+    """Which ``type:id`` account keys are operators' (creators and sellers), on the text's
+    prefix (splitting a million keys in Python costs half a second)."""
+    return pd.Series(accounts).str.startswith(("creator:", "seller:")).to_numpy(dtype=bool)
 
 
 def _member(key: str) -> Member:

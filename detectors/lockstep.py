@@ -21,6 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+#: The columns of ``links`` that :func:`lockstep_identifiers` reads.
+_READ = ("ident", "identifier_type", "account", "first_seen_ms", "sharing")
+
 
 def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, float]],
                          min_accounts: int, min_share: float, types: tuple[str, ...],
@@ -48,6 +51,8 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
     """
     empty = pd.DataFrame({"ident": [], "identifier_type": [], "accounts": [], "in_window": [],
                           "window_ms": [], "window_start_ms": [], "market_share": []})
+    # Only the columns read here are carried through the filter (links are wide and long).
+    links = links[[c for c in _READ if c in links]]
     usable = links[links["identifier_type"].isin(types) & links["first_seen_ms"].notna()]
     if usable.empty:
         return empty

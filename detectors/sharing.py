@@ -46,16 +46,16 @@ def identifier_pairs(links: pd.DataFrame, *, max_sharing: Mapping[str, int],
     unweighed = sorted(str(t) for t in present if t not in max_sharing or t not in type_weights)
     if unweighed:
         raise ValueError(f"identifier types without a sharing cap or a weight: {', '.join(unweighed)}")
-    cap = links["identifier_type"].map(max_sharing).to_numpy()
+    cap = per_value(links["identifier_type"], max_sharing)
     usable = links[(links["sharing"] >= 2) & (links["sharing"].to_numpy() <= cap)]
     usable = usable.drop_duplicates(["ident", "account"])
     if usable.empty:
         return pd.DataFrame({"a": [], "b": [], "ident": [], "identifier_type": [], "weight": [],
                              "sharing": []})
     usable = usable.sort_values(["ident", "account"], kind="stable")
-    ident_codes, ident_names = pd.factorize(usable["ident"], sort=False)
-    accounts = usable["account"].to_numpy()
-    types = usable["identifier_type"].to_numpy()
+    ident_codes, _ = pd.factorize(usable["ident"], sort=False)
+    # Accounts by code in their sort order: comparing codes compares the keys.
+    account_codes, account_names = pd.factorize(usable["account"], sort=True)
     # Group boundaries and sizes (rows are sorted by identifier).
     starts = np.flatnonzero(np.r_[True, ident_codes[1:] != ident_codes[:-1]])
     sizes = np.diff(np.r_[starts, len(ident_codes)])
@@ -70,12 +70,24 @@ def identifier_pairs(links: pd.DataFrame, *, max_sharing: Mapping[str, int],
         np.int64)
     j = offset_in_group + i + 1 - k * (k - 1) // 2 + (k - i) * ((k - i) - 1) // 2
     first = starts[group_of_pair]
-    a, b = accounts[first + i], accounts[first + j]
-    swap = a > b
-    a, b = np.where(swap, b, a), np.where(swap, a, b)
-    id_types = types[first]
-    caps = pd.Series(id_types).map(max_sharing).to_numpy()
-    weight = pd.Series(id_types).map(type_weights).to_numpy() * rarity(
-        k, caps + 1, pd.Series(id_types).map(personal or {}).fillna(2).to_numpy())
-    return pd.DataFrame({"a": a, "b": b, "ident": ident_names[ident_codes[first]],
-                         "identifier_type": id_types, "weight": weight, "sharing": k})
+    a, b = account_codes[first + i], account_codes[first + j]
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    # Per identifier (group), then repeated to its pairs: the same values, far fewer lookups.
+    group_types = usable["identifier_type"].iloc[starts]
+    weight = per_value(group_types, type_weights) * rarity(
+        sizes, per_value(group_types, max_sharing) + 1,
+        pd.Series(per_value(group_types, personal or {})).fillna(2).to_numpy())
+    return pd.DataFrame({"a": account_names.take(a), "b": account_names.take(b),
+                         "ident": usable["ident"].array.take(first),
+                         "identifier_type": usable["identifier_type"].array.take(first),
+                         "weight": weight[group_of_pair], "sharing": k})
+
+
+def per_value(values: pd.Series, mapping: Mapping[str, float]) -> np.ndarray:
+    """``values.map(mapping).to_numpy()``, looked up once per distinct value.
+
+    Identifier types are a handful of values over millions of rows: mapping
+    each row's text through the dictionary costs more than everything around it.
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return pd.Series(distinct).map(mapping).to_numpy()[codes]

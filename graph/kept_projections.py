@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -29,13 +30,52 @@ def last_per_key(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
     A load that repeats a key writes the later row over the earlier one (the
     local store's merge; Neo4j's ``MERGE ... SET``).
+    A validated snapshot repeats no key (the loader quarantines repeats), so
+    the frame itself is returned when none is repeated: no copy.
     """
-    return frame.drop_duplicates(list(TABLES_BY_NAME[table].key), keep="last", ignore_index=True)
+    repeated = frame.duplicated(list(TABLES_BY_NAME[table].key), keep="last")
+    if not repeated.any():
+        return frame
+    return frame[~repeated.to_numpy()].reset_index(drop=True)
 
 
 def projections_of(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Every projection of a generation whose tables are ``tables``, computed once for keeping."""
     return {name: from_tables(tables, name) for name in PROJECTIONS}
+
+
+@dataclass(frozen=True)
+class PreparedProjections:
+    """Every projection of a snapshot, computed and encoded before its load completes.
+
+    Why apart from keeping them: computing needs only the snapshot in hand, not
+    the server, so a bulk load computes them while the offline importer runs;
+    ``frames`` then serve the same process's detection (``ringwatch run``)
+    without reading back the ``data`` it kept.
+    """
+
+    frames: dict[str, pd.DataFrame]
+    data: dict[str, bytes]
+
+    @property
+    def size(self) -> int:
+        """The bytes kept."""
+        return sum(len(data) for data in self.data.values())
+
+
+def prepared_projections(tables: Mapping[str, pd.DataFrame], *,
+                         as_loaded: bool = True) -> PreparedProjections:
+    """The projections of a generation that holds exactly ``tables``.
+
+    ``as_loaded``: the tables are a snapshot's rows as a load gives them (a
+    repeated key's last row is the one kept); ``False``: as a store holds them
+    already (read back out of it: one row per key, only the columns the
+    projections need).
+    """
+    if as_loaded:
+        tables = {name: last_per_key(frame, name) for name, frame in tables.items()}
+    frames = projections_of(tables)
+    return PreparedProjections(frames, {name: encoded(frame) for name, frame in frames.items()})
 
 
 def encoded(frame: pd.DataFrame) -> bytes:

@@ -123,8 +123,9 @@ class LocalGraph:
             merged = last_per_key(merged, spec.name)
             merged.to_parquet(target, index=False)
             self.generations.written(target)
-            self._cache[spec.name] = merged
-            self._stamps[spec.name] = (target, file_stamp(target))
+            # Not kept in memory: a run detects on the projections (kept below), and holding
+            # every table too would add their size to its peak; a later read takes the file.
+            self._cache.pop(spec.name, None)
             tables[spec.name] = merged
             if progress:
                 progress(spec.name, len(frame))

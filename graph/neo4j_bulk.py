@@ -29,8 +29,11 @@ import logging
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from ringwatch.store_settings import BundledNeo4jSettings, Neo4jSettings
@@ -38,11 +41,14 @@ from ringwatch.tables import Snapshot
 
 from .capabilities import WriteProgress, WriteReport
 from .errors import DatabaseNotEmptyError, StoreError, StoreUnavailableError
+from .kept_projections import prepared_projections
 from .neo4j_import_files import write_import_files
 from .neo4j_store import Neo4jStore
 from .store import check_property_names
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -166,22 +172,42 @@ class Neo4jBulkImport:
         check_property_names(snapshot)
         started = time.perf_counter()
         self._refuse_unless_empty()
-        with tempfile.TemporaryDirectory(prefix="ringwatch-import-", dir=self.staging) as scratch:
-            files = write_import_files(snapshot, Path(scratch))
-            log.info("import files written in %.1f s", time.perf_counter() - started)
-            self._store.close()
-            self.server.stop()
-            try:
-                self._import(files.arguments(), Path(scratch))
-            finally:
-                self.server.start()
-                self._store = Neo4jStore(self.settings)
-        self._store.create_schema()
-        self._store.complete_import(snapshot)
+        # The projections need the snapshot only, not the server: they are computed on a thread
+        # while the import files are written and the importer runs (a subprocess).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="projections") as pool:
+            prepared = pool.submit(_timed, prepared_projections, snapshot.tables)
+            with tempfile.TemporaryDirectory(prefix="ringwatch-import-", dir=self.staging) as scratch:
+                files = write_import_files(snapshot, Path(scratch))
+                log.info("import files written in %.1f s", time.perf_counter() - started)
+                self._store.close()
+                _, seconds = _timed(self.server.stop)
+                log.info("server stopped in %.1f s", seconds)
+                try:
+                    _, seconds = _timed(self._import, files.arguments(), Path(scratch))
+                    log.info("imported in %.1f s", seconds)
+                finally:
+                    _, seconds = _timed(self.server.start)
+                    log.info("server started in %.1f s", seconds)
+                    self._store = Neo4jStore(self.settings)
+            projections, seconds = prepared.result()
+            log.info("projections computed in %.1f s, beside the import", seconds)
+        _, seconds = _timed(self._store.create_schema)
+        log.info("constraints and indexes created in %.1f s", seconds)
+        self._store.complete_import(snapshot, prepared=projections)
         if progress:
             for table, rows in files.rows.items():
                 progress(table, rows)
         return WriteReport(files.rows, time.perf_counter() - started)
+
+    @property
+    def store(self) -> Neo4jStore:
+        """The Neo4j store on the database this sink imported into, open until :meth:`close`.
+
+        ``ringwatch run`` detects through it: it holds the projections the import
+        kept in memory (:meth:`Neo4jStore.complete_import`), so detection reads
+        none of them back.
+        """
+        return self._store
 
     def _import(self, arguments: list[str], scratch: Path) -> None:
         options = ["--overwrite-destination=true", "--id-type=integer",
@@ -203,6 +229,12 @@ class Neo4jBulkImport:
 
     def counts(self) -> dict[str, int]:
         return self._store.counts()
+
+
+def _timed(function: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """``function(*args)`` and the seconds it took (on its thread)."""
+    started = time.perf_counter()
+    return function(*args), time.perf_counter() - started
 
 
 def _tail(done: subprocess.CompletedProcess[str], lines: int = 5) -> str:

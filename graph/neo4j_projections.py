@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .kept_projections import decoded, encoded, projections_of
+from .kept_projections import PreparedProjections, decoded, prepared_projections
 from .projections import PROJECTIONS, from_tables
 
 #: Runs a ``cypher/NAME.cypher`` read statement with parameters and returns its columns
@@ -222,25 +222,29 @@ class Neo4jProjections:
         return from_tables(tables, name)
 
     def keep(self, key: str, generation: str, tables: Mapping[str, pd.DataFrame] | None,
-             write: KeptWriter) -> int:
-        """Compute every projection of a load's generation once and keep it under ``key``; its bytes.
+             write: KeptWriter, *, prepared: PreparedProjections | None = None) -> int:
+        """Keep every projection of a load's generation under ``key``; returns their bytes.
 
-        ``tables`` are the generation's tables as the graph holds them (a load
-        that replaced the graph, or wrote into one that held no snapshot, has
-        them in hand); ``None``: read them out of the graph first (a load that
-        added to a snapshot already there).
+        ``prepared``: computed already from the generation's tables
+        (:func:`~ringwatch.graph.kept_projections.prepared_projections`); else
+        computed here from ``tables``, the snapshot a load wrote when the graph
+        holds exactly it (a load that replaced the graph, or wrote into one that
+        held no snapshot), or ``None``: the tables read out of the graph first (a
+        load that added to a snapshot already there). The computed frames stay
+        in memory for ``key``, so a detection by the same store object (``ringwatch
+        run``) reads nothing back.
         """
-        if tables is None:
-            tables = self.read_tables(list(_READS))
-        kept = 0
-        for name, frame in projections_of(tables).items():
-            data = encoded(frame)
+        if prepared is None:
+            prepared = (prepared_projections(tables) if tables is not None else
+                        prepared_projections(self.read_tables(list(_READS)), as_loaded=False))
+        for name, data in prepared.data.items():
             parts = max(1, -(-len(data) // PART_BYTES))
             for part in range(parts):
                 write(key=key, generation=generation, projection=name, part=part, parts=parts,
                       data=data[part * PART_BYTES:(part + 1) * PART_BYTES])
-            kept += len(data)
-        return kept
+        with self._lock:
+            self._generation, self._tables, self._kept = key, {}, dict(prepared.frames)
+        return prepared.size
 
     def forget(self) -> None:
         """Drop the tables and projections kept in memory (the store cleared the graph)."""

@@ -78,7 +78,7 @@ from .errors import (
     StoreTimeoutError,
     StoreUnavailableError,
 )
-from .kept_projections import last_per_key
+from .kept_projections import PreparedProjections, prepared_projections
 from .model import RELATIONSHIP_TYPES, member_labels, node_labels
 from .neo4j_ingest import write_tables
 from .neo4j_projections import Neo4jProjections
@@ -338,31 +338,35 @@ class Neo4jStore(GraphStore):
         self._run("complete_generation", mode="write", generation=generation)
         return written
 
-    def complete_import(self, snapshot: Snapshot) -> None:
+    def complete_import(self, snapshot: Snapshot, *,
+                        prepared: PreparedProjections | None = None) -> None:
         """Make what the offline importer wrote a complete generation, its projections kept.
 
         :mod:`~ringwatch.graph.neo4j_bulk` calls it once the server is back on the
         imported store, which holds ``snapshot`` and nothing else: a marker begun,
-        the projections computed from ``snapshot`` and kept, the marker completed.
+        the projections of ``snapshot`` kept (``prepared``: computed already, while
+        the importer ran), the marker completed.
         """
         generation = _new_generation_id()
         self._run("begin_generation", mode="write", generation=generation)
-        self._keep_projections(generation, snapshot)
+        self._keep_projections(generation, snapshot, prepared=prepared)
         self._run("complete_generation", mode="write", generation=generation)
 
-    def _keep_projections(self, generation: str, snapshot: Snapshot | None) -> None:
+    def _keep_projections(self, generation: str, snapshot: Snapshot | None, *,
+                          prepared: PreparedProjections | None = None) -> None:
         """Compute the projections of ``generation``, whose tables are all written, and keep them.
 
         ``snapshot``: the graph holds exactly it (a replacing load, a load into a
         graph that held no snapshot, an import), so the projections come from its
-        tables as the store keeps them (one row per key); ``None``: from the
-        tables read out of the graph (a load that added to a snapshot).
+        tables as the store keeps them (one row per key), or are ``prepared``
+        from them already; ``None``: from the tables read out of the graph (a
+        load that added to a snapshot).
         """
         started = time.perf_counter()
-        tables = None if snapshot is None else {
-            name: last_per_key(frame, name) for name, frame in snapshot.tables.items()}
-        kept = self._projections.keep(self._snapshot_key(generation), generation, tables,
-                                      self._write_kept)
+        if prepared is None and snapshot is not None:
+            prepared = prepared_projections(snapshot.tables)
+        kept = self._projections.keep(self._snapshot_key(generation), generation, None,
+                                      self._write_kept, prepared=prepared)
         log.info("projections of generation %s kept in %.1f s (%.1f MB, from %s)", generation,
                  time.perf_counter() - started, kept / 1e6,
                  "the snapshot" if snapshot is not None else "the tables read from the graph")

@@ -8,6 +8,7 @@ the other tests.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -210,3 +211,42 @@ def test_the_command_line_refuses_a_non_empty_database_with_exit_code_2(
     assert done.returncode == 2, done.stderr
     assert "--bulk imports into an empty database only" in done.stderr
     assert _key_ids(bundled.neo4j) == ["k2"]
+
+
+def _rings(out: Path) -> list[tuple[str, float, list[tuple[str, str]]]]:
+    rings = [json.loads(line) for line in (out / "rings.jsonl").read_text().splitlines()]
+    return sorted((r["kind"], r["score"], sorted((m["type"], m["id"]) for m in r["members"]))
+                  for r in rings)
+
+
+def test_run_imports_into_a_new_deployment_and_loads_through_the_driver_after(
+        empty: Bundled, tmp_path: Path) -> None:
+    snapshot = write_generated_snapshot(tmp_path / "snapshot", scale=0.05)
+
+    def run(out: str, *flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "ringwatch", "--log-level", "info", "-q",
+                               "run", "--backend", "neo4j", "--data", str(snapshot), "--out",
+                               str(tmp_path / out), *flags], env={**empty.environment,
+                                                                  "COLUMNS": "200"},
+                              capture_output=True, text=True, check=False)
+
+    first = run("first")
+    assert first.returncode == 0, first.stderr
+    assert "import files written" in first.stderr  # the offline importer's path
+    with Neo4jStore(empty.neo4j) as store:
+        counts = store.counts()
+    assert counts["USES"] > 0 and _kept_projections(empty.neo4j).keys() == set(PROJECTIONS)
+
+    second = run("second")  # the database holds a snapshot now: the driver, in place
+    assert second.returncode == 0, second.stderr
+    assert "import files written" not in second.stderr
+    assert "loading through the driver" in second.stderr
+    with Neo4jStore(empty.neo4j) as store:
+        assert store.counts() == counts
+    assert _rings(tmp_path / "first") == _rings(tmp_path / "second") != []
+
+    insisted = run("third", "--bulk")  # --bulk insists on the importer: refused, nothing changed
+    assert insisted.returncode == 2, insisted.stderr
+    assert "--bulk imports into an empty database only" in insisted.stderr
+    with Neo4jStore(empty.neo4j) as store:
+        assert store.counts() == counts
