@@ -315,6 +315,20 @@ class BlockConfig:
     #: passes the test is as likely a ring as not (0.5, likelihood ratio 2), one twice as far
     #: beyond chance 0.75; capped here, as a dense block is one kind of fact, never proof.
     max_weight: float = 0.9
+    #: The spread test (``coordinated_blocks.spread_test``), for blocks too thin for the
+    #: density test at scale (chance's densest block grows with the market): a buyer is
+    #: surprising when its reach over the block's creators has a tail at most
+    #: ``spread_alpha``; the block's count of surprising buyers is a discovery at
+    #: ``spread_fdr``, Benjamini-Hochberg over every shaped block of the run.
+    spread_alpha: float = 0.05
+    spread_fdr: float = 0.05
+    #: ... and only while the count without the block's busiest shop still has a p-value
+    #: below 1/e, where it stops being any evidence at all (the Bayes-factor bound of
+    #: ``significance.bayes_factor_bound`` reaches 1). It is a shape check, as
+    #: ``min_lift_without`` is for density, not a second discovery: a hit shop's loyal crowd
+    #: (13 creators, 8 shops, 20 buyers, one shop holding 44 of their 61 orders) has none
+    #: left (p = 1), while a ring of two to four shops keeps some (p 0.1-0.3 on tuning seeds).
+    spread_without: float = 0.3679
     #: Accounts named in evidence sentences.
     shown: int = 3
 

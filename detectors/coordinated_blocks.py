@@ -39,6 +39,7 @@ ordering dozens of times (one cell).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -52,6 +53,7 @@ from .config import BlockConfig, DetectionConfig
 from .context import MarketContext
 from .detector import Detector, WorkedOn, attributed_orders
 from .rings import Evidence, Finding, Member
+from .significance import bh_qvalues, binomial_tail, evidence_weight
 
 KIND = RingKind.COORDINATED_BLOCK
 #: The tensor's modes, in the order of :attr:`TradeTensor.codes`.
@@ -261,7 +263,15 @@ def null_envelope(tensor: TradeTensor, config: BlockConfig, *, seed: int) -> _En
 
 @dataclass(frozen=True)
 class Judged:
-    """A block with its shape and how it compares with chance."""
+    """A block with its shape and how it compares with chance.
+
+    ``spread_p`` is :func:`spread_test`'s p-value (1 when the block has no
+    shape to be judged by it), ``spread_q`` its Benjamini-Hochberg q-value
+    over every block of the run, ``spread_buyers`` how many of the block's
+    buyers spread their orders over more of its creators than chance gives,
+    and ``core`` the part of the block those buyers' trade makes up: what a
+    block flagged by its spread alone reports.
+    """
 
     block: Block
     chance: float
@@ -269,10 +279,105 @@ class Judged:
     lift_without_creator: float
     lift_without_shop: float
     flagged: bool
+    shaped: bool = False
+    spread_buyers: int = 0
+    spread_p: float = 1.0
+    spread_q: float = 1.0
+    core: Block | None = None
+    spread_only: bool = False
+    spread_p_without: float = 1.0
+
+
+@dataclass(frozen=True)
+class MarketTrade:
+    """What the spread test conditions on, computed once per market: every entry's creator-shop
+    pair (codes), the market's attributed orders per pair and per buyer, and their total."""
+
+    pair: np.ndarray
+    pair_orders: np.ndarray
+    placed: np.ndarray
+    total: float
+
+    @classmethod
+    def of(cls, tensor: TradeTensor) -> MarketTrade:
+        creator, shop, buyer = tensor.codes
+        pair = pd.factorize(creator * tensor.sizes[1] + shop)[0]
+        return cls(pair, np.bincount(pair, weights=tensor.orders),
+                   np.bincount(buyer, weights=tensor.orders, minlength=tensor.sizes[2]),
+                   max(float(tensor.orders.sum()), 1.0))
+
+
+def buyer_spread(tensor: TradeTensor, trade: MarketTrade, entries: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Each buyer of ``entries`` (codes) and how rare its reach over their creators is.
+
+    A local test, conditioned on what each account does anyway: a buyer placed
+    ``n`` attributed orders in the whole market, and the entries' creator-shop
+    pairs carry a share ``w`` of the market's attributed orders (everyone's
+    orders on them, the block's included, so the share is generous). If the
+    buyer's orders went wherever the market's go, each would land on the
+    block with probability ``w``. The peeling chose the buyer for its orders
+    in the block, and a buyer ties two creators only by buying through both,
+    so its first two block creators are what the selection needs: the tail
+    counts the block creators it reached beyond two, in its other ``n - 2``
+    orders, against Binomial(``n - 2``, ``w``) (a loyal fan ordering again
+    through the same creator adds nothing; a hit shop's crowd has a large
+    ``w``).
+    """
+    creator, _, buyer = tensor.codes
+    share = float(trade.pair_orders[np.unique(trade.pair[entries])].sum()) / trade.total
+    cells = np.unique(buyer[entries] * tensor.sizes[0] + creator[entries])
+    buyers, reached = np.unique(cells // tensor.sizes[0], return_counts=True)
+    beyond = np.maximum(reached - 2, 0)
+    further = np.maximum(trade.placed[buyers] - 2, 0)
+    return buyers, binomial_tail(beyond, further, np.full(len(beyond), share))
+
+
+def spread_test(tensor: TradeTensor, trade: MarketTrade, block: Block,
+                config: BlockConfig) -> tuple[int, float, float, Block]:
+    """How many of ``block``'s buyers reach more of its creators than chance, how rare that is
+    with and without its busiest shop, and the block's core: the entries of those buyers.
+
+    A buyer is surprising at ``spread_alpha`` (:func:`buyer_spread`); the
+    block's count of surprising buyers is tested against Binomial(buyers,
+    ``spread_alpha``), so one busy buyer never makes a block. The same count
+    without the block's busiest shop (by orders) is what tells a ring from a
+    hit shop's crowd: loyal customers order through many of its creators,
+    all at that one shop, while a ring's buyers spread over its creators at
+    several shops. Returns (surprising buyers, p, p without the busiest
+    shop, core).
+    """
+    entries = block.entries
+    buyers, tails = buyer_spread(tensor, trade, entries)
+    surprising = tails <= config.spread_alpha
+    whole = _count_tail(int(surprising.sum()), len(buyers), config)
+    without = []
+    for m in MODES_WITHOUT:
+        codes = tensor.codes[m][entries]
+        slices, at = np.unique(codes, return_inverse=True)
+        busiest = slices[np.argmax(np.bincount(at, weights=tensor.orders[entries]))]
+        rest = entries[codes != busiest]
+        rest_buyers, rest_tails = (buyer_spread(tensor, trade, rest) if len(rest)
+                                   else (np.zeros(0, np.int64), np.zeros(0)))
+        without.append(_count_tail(int((rest_tails <= config.spread_alpha).sum()),
+                                   len(rest_buyers), config))
+    core = entries[np.isin(tensor.codes[2][entries], buyers[surprising])]
+    slices = tuple(np.unique(c[core]) for c in tensor.codes)
+    return (int(surprising.sum()), whole, max(without),
+            Block(slices, core, block.density))  # type: ignore[arg-type]
+
+
+MODES_WITHOUT = (1,)
+
+
+def _count_tail(surprising: int, buyers: int, config: BlockConfig) -> float:
+    """P(at least ``surprising`` of ``buyers`` buyers surprising at ``spread_alpha`` by chance)."""
+    return float(binomial_tail(np.array([surprising]), np.array([buyers]),
+                               np.array([config.spread_alpha]))[0])
 
 
 def judge(tensor: TradeTensor, weight: np.ndarray, block: Block, envelope: _Envelope,
-          config: BlockConfig) -> Judged:
+          config: BlockConfig, trade: MarketTrade) -> Judged:
     """Compare a block with chance's densest of similar size, whole and without its busiest
     creator or shop."""
     creators, shops, buyers = (len(s) for s in block.slices)
@@ -290,7 +395,32 @@ def judge(tensor: TradeTensor, weight: np.ndarray, block: Block, envelope: _Enve
               and buyers >= config.min_buyers)
     flagged = (shaped and lift >= config.min_lift
                and min(without) >= config.min_lift_without)
-    return Judged(block, chance, lift, without[0], without[1], flagged)
+    spread, p, p_without, core = (spread_test(tensor, trade, block, config) if shaped
+                                  else (0, 1.0, 1.0, None))
+    return Judged(block, chance, lift, without[0], without[1], flagged, shaped, spread, p,
+                  core=core, spread_p_without=p_without)
+
+
+def judge_spread(judged: list[Judged], config: BlockConfig) -> list[Judged]:
+    """``judged`` with the spread tests' q-values over every shaped block of the run, and each
+    block also flagged whose spread is a discovery at ``spread_fdr``.
+
+    The density test compares a block with chance's densest block anywhere in
+    the market, which grows with the market: a thin ring of ten creators is
+    below it at 100,000 rows. The spread test asks a local question instead
+    (:func:`spread_tail`), and false discoveries are controlled over every
+    block the peeling proposed.
+    """
+    shaped = [j for j in judged if j.shaped]
+    q = bh_qvalues(np.array([j.spread_p for j in shaped], dtype=np.float64))
+    by_block = {id(j): float(v) for j, v in zip(shaped, q, strict=True)}
+    out = []
+    for j in judged:
+        spread_q = by_block.get(id(j), 1.0)
+        spread = spread_q <= config.spread_fdr and j.spread_p_without <= config.spread_without
+        out.append(dataclasses.replace(j, spread_q=spread_q, flagged=j.flagged or spread,
+                                       spread_only=spread and not j.flagged))
+    return out
 
 
 def find_coordinated_blocks(ctx: MarketContext, config: BlockConfig = BlockConfig(), *,
@@ -306,12 +436,20 @@ def find_coordinated_blocks(ctx: MarketContext, config: BlockConfig = BlockConfi
         return []
     envelope = null_envelope(tensor, config, seed=seed)
     sellers = ctx["shops"].set_index("shop_id")["seller_id"]
-    rings = []
-    for block in found:
-        judged = judge(tensor, weight, block, envelope, config)
-        if judged.flagged:
-            rings.append(_finding(tensor, judged, sellers, config))
-    return rings
+    trade = MarketTrade.of(tensor)
+    judged = judge_spread([judge(tensor, weight, block, envelope, config, trade)
+                           for block in found], config)
+    return [_finding(tensor, j, sellers, config) for j in judged
+            if j.flagged and (not j.spread_only or _shaped(j.core, config))]
+
+
+def _shaped(block: Block | None, config: BlockConfig) -> bool:
+    """Whether ``block`` has the parties on each side a coordinated block needs."""
+    if block is None:
+        return False
+    creators, shops, buyers = (len(s) for s in block.slices)
+    return (creators >= config.min_creators and shops >= config.min_shops
+            and buyers >= config.min_buyers)
 
 
 def leave_out(rings: list[Finding], taken: frozenset[Member], config: BlockConfig) -> list[Finding]:
@@ -332,8 +470,14 @@ def leave_out(rings: list[Finding], taken: frozenset[Member], config: BlockConfi
 
 def _finding(tensor: TradeTensor, judged: Judged, sellers: pd.Series,
              config: BlockConfig) -> Finding:
-    """The block's accounts, the evidence a reviewer can check cell by cell, and its metrics."""
-    block = judged.block
+    """The block's accounts, the evidence a reviewer can check cell by cell, and its metrics.
+
+    A block flagged by its spread alone is reported as its core (the trade of
+    its surprising buyers): the peeling adds around a ring the accounts that
+    make its block densest, ordinary customers and camouflage shops among
+    them, and only the core is what the test found.
+    """
+    block = judged.core if judged.spread_only and judged.core is not None else judged.block
     ids = [sorted(str(x) for x in tensor.names[m][s]) for m, s in enumerate(block.slices)]
     creators, shops, buyers = ids
     cells = len(block.entries)
@@ -350,17 +494,51 @@ def _finding(tensor: TradeTensor, judged: Judged, sellers: pd.Series,
         f"{accounts('shop', shops, shown=config.shown)} through "
         f"{accounts('creator', creators, shown=config.shown)}, filling {count(cells, 'cell')} "
         f"of the {possible:,} possible creator-shop-buyer cells ({cells / possible:.0%}); "
-        f"{lift:.1f} times as dense as the densest block of similar size in "
-        f"{config.null_shuffles if config.null_shuffles != 1 else 'a'} "
-        f"shuffle{'s' if config.null_shuffles != 1 else ''} of this market's trade (each buyer "
-        f"keeping its purchases, each creator-shop pair its trade), and still "
-        f"{min(judged.lift_without_creator, judged.lift_without_shop):.1f} times as dense "
-        f"without its busiest creator or shop; {refunded} of the orders "
-        f"{'was' if refunded == 1 else 'were'} refunded after the commission was paid",
-        min(config.max_weight, 1 - config.min_lift / (2 * lift)))]
+        f"{_density_clause(judged, config)}; {refunded} of the orders "
+        f"{'was' if refunded == 1 else 'were'} refunded after the commission was paid"
+        f"{_spread_clause(judged)}", _weight(judged, config))]
     return Finding(KIND, frozenset(members), evidence,
                    {"block_cells": cells, "block_possible_cells": possible,
                     "block_lift": round(lift, 2)})
+
+
+def _density_clause(judged: Judged, config: BlockConfig) -> str:
+    """How dense the peeled block is against chance's densest (for a core: the block around it)."""
+    shuffles = (f"{config.null_shuffles if config.null_shuffles != 1 else 'a'} "
+                f"shuffle{'s' if config.null_shuffles != 1 else ''} of this market's trade (each "
+                f"buyer keeping its purchases, each creator-shop pair its trade)")
+    if judged.spread_only:
+        creators, shops, buyers = (len(x) for x in judged.block.slices)
+        return (f"the core of a block of {count(creators, 'creator')}, {count(shops, 'shop')} "
+                f"and {count(buyers, 'buyer')} {judged.lift:.1f} times as dense as the densest "
+                f"block of similar size in {shuffles}, too little on its own")
+    return (f"{judged.lift:.1f} times as dense as the densest block of similar size in "
+            f"{shuffles}, and still "
+            f"{min(judged.lift_without_creator, judged.lift_without_shop):.1f} times as dense "
+            f"without its busiest creator or shop")
+
+
+def _weight(judged: Judged, config: BlockConfig) -> float:
+    """The density test's weight for a block it flags; for a block the spread test alone flags,
+    the spread test's q-value read through
+    :func:`~ringwatch.detectors.significance.evidence_weight`; capped either way.
+
+    A dense block keeps the weight it had before the spread test existed, so
+    the test only adds rings and never moves a score the density test gave.
+    """
+    if judged.spread_only:
+        return float(evidence_weight(np.array([judged.spread_q]), cap=config.max_weight)[0])
+    return min(config.max_weight, 1 - config.min_lift / (2 * judged.lift))
+
+
+def _spread_clause(judged: Judged) -> str:
+    """What the spread test found, when it found anything."""
+    if judged.spread_buyers == 0 or judged.spread_q >= 1 / math.e:
+        return ""
+    return (f"; {count(judged.spread_buyers, 'buyer')} reached more of its creators than "
+            f"their other orders would by chance, given how much the market buys through its "
+            f"creator-shop pairs (q = {judged.spread_q:.2g}, over every block judged; "
+            f"p = {judged.spread_p_without:.2g} without its busiest shop)")
 
 
 def give_way(blocks: list[Finding], owners: list[Finding],
