@@ -224,7 +224,8 @@ def test_run_imports_into_a_new_deployment_and_loads_through_the_driver_after(
     snapshot = write_generated_snapshot(tmp_path / "snapshot", scale=0.05)
 
     def run(out: str, *flags: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "ringwatch", "--log-level", "info", "-q",
+        # Debug: which load path ``run`` took is said at that level.
+        return subprocess.run([sys.executable, "-m", "ringwatch", "--log-level", "debug", "-q",
                                "run", "--backend", "neo4j", "--data", str(snapshot), "--out",
                                str(tmp_path / out), *flags], env={**empty.environment,
                                                                   "COLUMNS": "200"},
