@@ -193,9 +193,45 @@ def key_order(frame: pd.DataFrame, key: tuple[str, ...]) -> np.ndarray:
     rows of string ids it is about ten times faster, and it orders strings the
     way Python does (UTF-8 byte order is code point order), so the result is the
     same row for row.
+
+    For a key of several columns, all but the last are first numbered in their
+    sort order (:func:`_ranks`) and folded into one int64, so Arrow sorts one
+    integer column and compares text only between rows that tie on it (an
+    account's identifiers): Arrow's comparison of four text columns, which
+    ties on the account type for most rows, was twice as slow on the identity
+    links. Both sorts are stable, so the order is the same.
     """
-    columns = pa.table({c: pa.Array.from_pandas(frame[c]) for c in key})
-    return pc.sort_indices(columns, sort_keys=[(c, "ascending") for c in key]).to_numpy()
+    columns = {c: _combined(pa.Array.from_pandas(frame[c])) for c in key}
+    lead, last = key[:-1], key[-1]
+    ranked = [_ranks(columns[c]) for c in lead]
+    if lead and all(r is not None for r in ranked) and \
+            math.prod(len(names) for _, names in ranked) < 1 << 62:
+        folded = ranked[0][0]
+        for codes, names in ranked[1:]:
+            folded = folded * len(names) + codes
+        table = pa.table({"lead": folded, "last": columns[last]})
+        sort_keys = [("lead", "ascending"), ("last", "ascending")]
+    else:
+        table = pa.table(columns)
+        sort_keys = [(c, "ascending") for c in key]
+    return pc.sort_indices(table, sort_keys=sort_keys).to_numpy()
+
+
+def _combined(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _ranks(values: pa.Array) -> tuple[np.ndarray, pa.Array] | None:
+    """Each value's rank among the distinct values (int64, in Arrow's sort order) and the
+    distinct values; ``None`` when a value is missing (Arrow sorts those last: left to it)."""
+    if values.null_count:
+        return None
+    encoded = pc.dictionary_encode(values)
+    names = encoded.dictionary
+    order = pc.sort_indices(names).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[encoded.indices.to_numpy()], names
 
 
 def group_currency(frame: pd.DataFrame, keys: str | list[str]) -> pd.Series:
