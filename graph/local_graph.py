@@ -96,9 +96,12 @@ class LocalGraph:
 
         Without ``replace`` each table is merged with the current generation's
         (a later row wins by key; a table the snapshot leaves empty is carried
-        over by a hard link, not rewritten). The merge reads the tables as they
-        are on disk now, under the lock, never a copy cached before it was
-        taken: two loads take turns and neither loses the other's rows.
+        over by a hard link, not rewritten); a table written whole is checked for
+        repeated keys (the last row given wins) unless the snapshot says it holds
+        each key once (:attr:`~ringwatch.tables.Snapshot.unique_keys`: validated).
+        The merge reads the tables as they are on disk now, under the lock, never
+        a copy cached before it was taken: two loads take turns and neither loses
+        the other's rows.
         ``before_commit`` runs after every table is written, just before the
         switch (``load --replace`` drops the old detections there). Until the
         switch, readers see the previous generation; a load killed at any point
@@ -121,8 +124,11 @@ class LocalGraph:
                     writes.submit(_nothing, target, _told(progress, spec.name, 0))
                     continue
                 old = _read(old_path, spec.name) if old_path is not None else None
-                merged = frame if old is None or old.empty else pd.concat([old, frame], ignore_index=True)
-                merged = last_per_key(merged, spec.name)
+                if old is None or old.empty:
+                    # A validated snapshot holds each key once (see Snapshot.unique_keys).
+                    merged = frame if snapshot.unique_keys else last_per_key(frame, spec.name)
+                else:
+                    merged = last_per_key(pd.concat([old, frame], ignore_index=True), spec.name)
                 writes.submit(_parquet_of(merged), target,
                               self._table_written(spec.name, len(frame), target, progress))
                 tables[spec.name] = merged
