@@ -414,17 +414,40 @@ def _coded_order_facts(t: Tables) -> _CodedFacts:
         commissions=("amount", "size"), commission_total=("amount", "sum"),
         rate_total=("rate", "sum"), after=("after", "any"),
     )
-    # Nullable integers through the left join: a float column would round sums past 2**53.
-    per_order = per_order.astype({c: "Int64" for c in ("commission_total", "rate_total")
-                                  if per_order[c].dtype.kind == "i"})
-    frame = orders.merge(per_order, left_on="order", right_index=True, how="left")
-    frame["commissions"] = frame["commissions"].fillna(0).astype(np.int64)
-    for total in ("commission_total", "rate_total"):
-        filled = frame[total].fillna(0)
-        frame[total] = filled.astype(np.int64) if filled.dtype.kind in "iu" or \
-            isinstance(filled.dtype, pd.Int64Dtype) else filled.astype(np.float64)
-    frame["refunded_after_commission"] = frame["after"].fillna(False).astype(bool).astype(np.int64)
-    return _CodedFacts(frame.drop(columns=["order", "after"]), names)
+    joined = _left_join_on_codes(order_code, per_order, {
+        "commissions": 0, "commission_total": 0, "rate_total": 0, "after": False})
+    frame = orders.drop(columns=["order"]).assign(
+        commissions=joined["commissions"], commission_total=joined["commission_total"],
+        rate_total=joined["rate_total"],
+        refunded_after_commission=joined["after"].astype(np.int64))
+    return _CodedFacts(frame, names)
+
+
+def _left_join_on_codes(codes: np.ndarray, right: pd.DataFrame,
+                        fills: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """``right``'s columns for each of ``codes``, looked up in ``right``'s sorted, unique integer
+    index (a group-by's), ``fills[column]`` where a code is not there: a left join.
+
+    A ``searchsorted`` and a take per column instead of a pandas merge (half the order
+    facts' joining at two million orders); integer columns stay int64 (never through
+    floats, which would round sums past 2**53), a float column's missing sums are 0.0 as
+    ``fillna(0)`` makes them.
+    """
+    keys = right.index.to_numpy()
+    if len(keys):
+        at = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
+        found = keys[at] == codes
+    else:
+        at, found = np.zeros(len(codes), dtype=np.int64), np.zeros(len(codes), dtype=bool)
+    out = {}
+    for column, fill in fills.items():
+        values = right[column].to_numpy()
+        joined = np.full(len(codes), fill, dtype=values.dtype)
+        joined[found] = values[at[found]]
+        if joined.dtype.kind == "f":
+            joined[np.isnan(joined)] = 0.0
+        out[column] = joined
+    return out
 
 
 def _exact(values: pd.Series) -> bool:
