@@ -75,14 +75,14 @@ from pathlib import Path
 from ringwatch.api import cli
 from ringwatch.detection import detect_into
 from ringwatch.graph.local_store import LocalStore
-from ringwatch.loaders import load_snapshot
+from ringwatch.loading import validated_snapshot
 data, out, store_dir = map(Path, sys.argv[1:4])
 stages, last = [], [time.perf_counter()]
 def mark(name):
     now = time.perf_counter()
     stages.append((name, now - last[0]))
     last[0] = now
-result = load_snapshot(data, quarantine_dir=out / "quarantine")
+result = validated_snapshot(data, quarantine_dir=out / "quarantine")  # as `load_into` reads it
 mark("read + validate")
 store = LocalStore(store_dir)
 store.write_snapshot(result.snapshot)

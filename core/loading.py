@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ringwatch.graph.capabilities import SnapshotSink
@@ -47,6 +48,18 @@ def _crashing(written: RowsWritten | None) -> RowsWritten | None:
     return hook
 
 
+def validated_snapshot(data: Path, *, quarantine_dir: Path | None,
+                       progress: TableDone | None = None) -> LoadResult:
+    """:func:`~ringwatch.loaders.load_snapshot`, its snapshot marked as holding each key once.
+
+    The loader quarantines every repeat of a table's key (``duplicate_key``, the
+    first row wins; every key column is required, so no key is missing), so the
+    store need not look for repeats again (:attr:`Snapshot.unique_keys`).
+    """
+    result = load_snapshot(data, quarantine_dir=quarantine_dir, progress=progress)
+    return replace(result, snapshot=replace(result.snapshot, unique_keys=True))
+
+
 def load_into(store: SnapshotSink, data: Path, *, quarantine_dir: Path, replace: bool = False,
               validated: TableDone | None = None,
               checked: Callable[[LoadResult], None] | None = None,
@@ -60,7 +73,7 @@ def load_into(store: SnapshotSink, data: Path, *, quarantine_dir: Path, replace:
     the store's errors; a snapshot refused before writing leaves the store as
     it was.
     """
-    result = load_snapshot(data, quarantine_dir=quarantine_dir, progress=validated)
+    result = validated_snapshot(data, quarantine_dir=quarantine_dir, progress=validated)
     # Checked here too, to name the files in the message; the store's write checks it again.
     check_property_names(result.snapshot, files={t.table: t.file for t in result.summary.tables})
     if checked:

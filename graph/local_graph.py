@@ -32,9 +32,10 @@ from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
 from .capabilities import IdentifierUse, Node, WriteProgress
 from .errors import IncompleteGenerationError
-from .kept_projections import encoded, last_per_key, projections_of
+from .kept_projections import encoded, last_per_key
 from .local_files import file_stamp
 from .local_generations import Generation, Generations
+from .local_writes import BackgroundWrites
 from .model import identifier_labels
 from .projections import PROJECTIONS, from_tables
 from .store import node_order
@@ -95,9 +96,12 @@ class LocalGraph:
 
         Without ``replace`` each table is merged with the current generation's
         (a later row wins by key; a table the snapshot leaves empty is carried
-        over by a hard link, not rewritten). The merge reads the tables as they
-        are on disk now, under the lock, never a copy cached before it was
-        taken: two loads take turns and neither loses the other's rows.
+        over by a hard link, not rewritten); a table written whole is checked for
+        repeated keys (the last row given wins) unless the snapshot says it holds
+        each key once (:attr:`~ringwatch.tables.Snapshot.unique_keys`: validated).
+        The merge reads the tables as they are on disk now, under the lock, never
+        a copy cached before it was taken: two loads take turns and neither loses
+        the other's rows.
         ``before_commit`` runs after every table is written, just before the
         switch (``load --replace`` drops the old detections there). Until the
         switch, readers see the previous generation; a load killed at any point
@@ -107,42 +111,60 @@ class LocalGraph:
         new = self.generations.begin()
         written: dict[str, int] = {}
         tables: dict[str, pd.DataFrame] = {}
-        for spec in TABLES:
-            frame = snapshot[spec.name]
-            written[spec.name] = len(frame)
-            target = new.directory / f"{spec.name}.parquet"
-            old_path = None if replace else _path(previous, spec.name)
-            if frame.empty and old_path is not None and old_path.exists():
-                _link_or_copy(old_path, target)
-                tables[spec.name] = _read(target, spec.name)
-                if progress:
-                    progress(spec.name, 0)
-                continue
-            old = _read(old_path, spec.name) if old_path is not None else None
-            merged = frame if old is None or old.empty else pd.concat([old, frame], ignore_index=True)
-            merged = last_per_key(merged, spec.name)
-            merged.to_parquet(target, index=False)
-            self.generations.written(target)
-            # Not kept in memory: a run detects on the projections (kept below), and holding
-            # every table too would add their size to its peak; a later read takes the file.
-            self._cache.pop(spec.name, None)
-            tables[spec.name] = merged
-            if progress:
-                progress(spec.name, len(frame))
-        self._write_projections(new, tables)
+        with BackgroundWrites() as writes:
+            for spec in TABLES:
+                frame = snapshot[spec.name]
+                written[spec.name] = len(frame)
+                target = new.directory / f"{spec.name}.parquet"
+                old_path = None if replace else _path(previous, spec.name)
+                if frame.empty and old_path is not None and old_path.exists():
+                    _link_or_copy(old_path, target)
+                    tables[spec.name] = _read(target, spec.name)
+                    # Reported in its turn, after the tables before it are written.
+                    writes.submit(_nothing, target, _told(progress, spec.name, 0))
+                    continue
+                old = _read(old_path, spec.name) if old_path is not None else None
+                if old is None or old.empty:
+                    # A validated snapshot holds each key once (see Snapshot.unique_keys).
+                    merged = frame if snapshot.unique_keys else last_per_key(frame, spec.name)
+                else:
+                    merged = last_per_key(pd.concat([old, frame], ignore_index=True), spec.name)
+                writes.submit(_parquet_of(merged), target,
+                              self._table_written(spec.name, len(frame), target, progress))
+                tables[spec.name] = merged
+            self._write_projections(new, tables, writes)
         if before_commit:
             before_commit()
         self.generations.commit(new, previous)
         return written
 
-    def _write_projections(self, generation: Generation, tables: Mapping[str, pd.DataFrame]) -> None:
-        """Compute every projection of the generation's tables and write it into the generation."""
-        for name, frame in projections_of(tables).items():
-            target = _projection_path(generation, name)
-            target.write_bytes(encoded(frame))
+    def _table_written(self, name: str, rows: int, target: Path,
+                       progress: WriteProgress | None) -> Callable[[], None]:
+        """What follows the write of table ``name`` into ``target``: its ``fsync`` started, the
+        caller told."""
+        def done() -> None:
             self.generations.written(target)
-            self._cache[_PROJECTION + name] = frame
-            self._stamps[_PROJECTION + name] = (target, file_stamp(target))
+            # Not kept in memory: a run detects on the projections (kept below), and holding
+            # every table too would add their size to its peak; a later read takes the file.
+            self._cache.pop(name, None)
+            if progress:
+                progress(name, rows)
+        return done
+
+    def _write_projections(self, generation: Generation, tables: Mapping[str, pd.DataFrame],
+                           writes: BackgroundWrites) -> None:
+        """Compute every projection of the generation's tables and write it into the generation
+        (each written while the next is computed: :func:`projections_of` one by one)."""
+        for name in PROJECTIONS:
+            frame = from_tables(tables, name)
+            target = _projection_path(generation, name)
+
+            def done(name: str = name, frame: pd.DataFrame = frame, target: Path = target) -> None:
+                self.generations.written(target)
+                self._cache[_PROJECTION + name] = frame
+                self._stamps[_PROJECTION + name] = (target, file_stamp(target))
+
+            writes.submit(lambda path, frame=frame: path.write_bytes(encoded(frame)), target, done)
 
     def clear_locked(self) -> None:
         """Delete every generation and the pointer; the caller holds the lock."""
@@ -304,6 +326,20 @@ def _current_or_none(generations: Generations) -> Generation | None:
         return generations.current()
     except IncompleteGenerationError:
         return None
+
+
+def _parquet_of(frame: pd.DataFrame) -> Callable[[Path], None]:
+    """A write of ``frame`` as a Parquet table (no index), for :class:`BackgroundWrites`."""
+    return lambda path: frame.to_parquet(path, index=False)
+
+
+def _told(progress: WriteProgress | None, name: str, rows: int) -> Callable[[], None]:
+    """Tell ``progress`` (if any) that ``rows`` rows of table ``name`` were written."""
+    return lambda: progress(name, rows) if progress else None
+
+
+def _nothing(path: Path) -> None:
+    """A file that is in place already (a table carried over by a link)."""
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

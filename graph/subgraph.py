@@ -27,12 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Required, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Required, TypedDict, cast
 
-import networkx as nx
 import pandas as pd
 
 from ringwatch.domain import MemberDocument, account_types, identifiers_by_strength
+
+if TYPE_CHECKING:  # imported where it is used: the report of every run needs no networkx (0.2 s)
+    import networkx as nx
 
 
 def type_priority() -> tuple[str, ...]:
@@ -113,6 +115,8 @@ class Subgraph:
         0/1). The edge type is stored as ``relationship`` and used as the edge
         key, because GEXF reserves an edge's ``type`` for its direction.
         """
+        import networkx as nx
+
         graph = nx.MultiDiGraph(truncated=int(self.truncated))
         for node in self.nodes:
             graph.add_node(node["id"], type=node["type"], label=node["label"],

@@ -116,3 +116,21 @@ def test_a_refund_after_a_settled_commission_counts_once_per_order() -> None:
         == [[3, 2, 4, 1]]
     assert trade["commission_total"].tolist() == [5.0]
     assert trade["currency"].tolist() == ["USD"]
+
+
+def test_the_left_join_on_codes_is_a_pandas_left_join_filled() -> None:
+    from ringwatch.graph.projections import _left_join_on_codes
+
+    right = pd.DataFrame({"n": [2, 5], "total": [2 ** 60 + 1, 7], "money": [1.5, float("nan")],
+                          "flag": [True, False]}, index=pd.Index([3, 9]))
+    codes = np.array([9, 0, 3, 3, 12])
+    joined = _left_join_on_codes(codes, right, {"n": 0, "total": 0, "money": 0, "flag": False})
+    merged = pd.DataFrame({"code": codes}).merge(right, left_on="code", right_index=True,
+                                                 how="left")
+    assert joined["n"].tolist() == merged["n"].fillna(0).astype(int).tolist() == [5, 0, 2, 2, 0]
+    assert joined["total"].dtype == np.int64 and joined["total"].tolist() == [7, 0, 2 ** 60 + 1,
+                                                                              2 ** 60 + 1, 0]
+    assert joined["money"].tolist() == [0.0, 0.0, 1.5, 1.5, 0.0]
+    assert joined["flag"].tolist() == [False, False, True, True, False]
+    empty = _left_join_on_codes(codes, right.iloc[:0], {"n": 0})
+    assert empty["n"].tolist() == [0] * 5

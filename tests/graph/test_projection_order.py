@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,3 +34,27 @@ def test_normalise_sorts_non_ascii_ids_by_code_point() -> None:
     out = normalise(frame, "allowlist")
     assert out[["identifier_type", "identifier"]].values.tolist() == [
         ["device", "ß"], ["ip", "Z"], ["ip", "z"], ["ip", "é"]]
+
+
+def _arrow_sort(frame: pd.DataFrame, key: tuple[str, ...]) -> list[int]:
+    """Arrow's stable sort of every key column as text: what key_order's folding must equal."""
+    columns = pa.table({c: pa.Array.from_pandas(frame[c]) for c in key})
+    return pc.sort_indices(columns, sort_keys=[(c, "ascending") for c in key]).to_pylist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["creator", "buyer", None]), st.one_of(st.none(), ids),
+                          st.sampled_from(["device", "ip"]), ids), max_size=40),
+       st.integers(1, 4))
+def test_key_order_folding_the_leading_columns_is_arrows_sort(
+        rows: list[tuple[str | None, str | None, str, str]], width: int) -> None:
+    frame = pd.DataFrame(rows, columns=["account_type", "account_id", "identifier_type",
+                                        "identifier"], dtype="str")
+    key = ("account_type", "account_id", "identifier_type", "identifier")[-width:]
+    assert key_order(frame, key).tolist() == _arrow_sort(frame, key)
+
+
+def test_key_order_keeps_the_given_order_of_rows_with_equal_keys() -> None:
+    frame = pd.DataFrame({"a": ["y", "x", "y", "x", "x"], "b": ["1", "2", "1", "2", "0"]},
+                         dtype="str")
+    assert key_order(frame, ("a", "b")).tolist() == [4, 1, 3, 0, 2]

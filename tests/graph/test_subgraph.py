@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import networkx as nx
 import pandas as pd
@@ -171,3 +173,11 @@ def test_to_networkx_uses_only_plain_attribute_values(projections: dict[str, pd.
     values = [v for _, d in graph.nodes(data=True) for v in d.values()]
     values += [v for _, _, d in graph.edges(data=True) for v in d.values()]
     assert values and all(type(v) in (str, int, float) for v in values)
+
+
+def test_drawing_the_report_does_not_import_networkx() -> None:
+    """Every run writes the report; networkx is for the API's exports only (0.2 s to import)."""
+    code = ("import sys\nimport ringwatch.api.report, ringwatch.reporting, ringwatch.graph.subgraph\n"
+            "print('networkx' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
