@@ -1,4 +1,4 @@
-"""A load allocates from the system allocator while it runs and leaves Arrow's default pool as it found it."""
+"""A load allocates from a pool that keeps freed memory, and leaves Arrow's default pool as it was."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import pyarrow as pa
 import pytest
 
 from ringwatch.loaders import load_snapshot, snapshot
-from ringwatch.loaders.memory_pool import system_allocator
+from ringwatch.loaders.memory_pool import load_allocator, load_pool
+
+#: The backend of the pool a load allocates from (jemalloc where pyarrow has it).
+LOADING = load_pool().backend_name
 
 
 @pytest.fixture
@@ -21,17 +24,21 @@ def mimalloc_default():
     pa.set_memory_pool(before)
 
 
-def test_the_pool_is_the_system_allocator_inside_and_the_old_one_after(mimalloc_default):
-    with system_allocator():
-        assert pa.default_memory_pool().backend_name == "system"
-        with system_allocator():  # a second load at the same time
-            assert pa.default_memory_pool().backend_name == "system"
-        assert pa.default_memory_pool().backend_name == "system"  # the first still runs
+def test_the_loading_pool_keeps_freed_memory():
+    assert LOADING in {"jemalloc", "system"}
+
+
+def test_the_pool_is_the_loading_one_inside_and_the_old_one_after(mimalloc_default):
+    with load_allocator():
+        assert pa.default_memory_pool().backend_name == LOADING
+        with load_allocator():  # a second load at the same time
+            assert pa.default_memory_pool().backend_name == LOADING
+        assert pa.default_memory_pool().backend_name == LOADING  # the first still runs
     assert pa.default_memory_pool().backend_name == "mimalloc"
 
 
 def test_the_old_pool_comes_back_after_an_error(mimalloc_default):
-    with pytest.raises(RuntimeError), system_allocator():
+    with pytest.raises(RuntimeError), load_allocator():
         raise RuntimeError("a load failed")
     assert pa.default_memory_pool().backend_name == "mimalloc"
 
@@ -40,7 +47,7 @@ def test_overlapping_loads_in_threads_restore_the_pool_once_the_last_ends(mimall
     inside, leave = threading.Barrier(3), threading.Event()
 
     def load() -> None:
-        with system_allocator():
+        with load_allocator():
             inside.wait()
             leave.wait()
 
@@ -48,7 +55,7 @@ def test_overlapping_loads_in_threads_restore_the_pool_once_the_last_ends(mimall
     for thread in threads:
         thread.start()
     inside.wait()
-    assert pa.default_memory_pool().backend_name == "system"
+    assert pa.default_memory_pool().backend_name == LOADING
     leave.set()
     for thread in threads:
         thread.join()
@@ -58,14 +65,14 @@ def test_overlapping_loads_in_threads_restore_the_pool_once_the_last_ends(mimall
 def test_a_pool_the_caller_chose_is_left_alone(mimalloc_default):
     chosen = pa.proxy_memory_pool(pa.system_memory_pool())  # counts what goes through it
     pa.set_memory_pool(chosen)
-    with system_allocator():
+    with load_allocator():
         kept = pa.array(range(100_000), pa.int64())
         assert chosen.bytes_allocated() >= kept.nbytes  # allocated through the caller's pool
     del kept
     pa.set_memory_pool(pa.mimalloc_memory_pool())
 
 
-def test_a_load_allocates_from_the_system_allocator(mimalloc_default, generated_snapshot: Path,
+def test_a_load_allocates_from_the_loading_pool(mimalloc_default, generated_snapshot: Path,
                                                     monkeypatch: pytest.MonkeyPatch):
     seen: list[str] = []
     validate_one = snapshot._validate_one
@@ -77,5 +84,5 @@ def test_a_load_allocates_from_the_system_allocator(mimalloc_default, generated_
     monkeypatch.setattr(snapshot, "_validate_one", spying)
     result = load_snapshot(generated_snapshot)
     assert result.summary.reconciles
-    assert seen and set(seen) == {"system"}
+    assert seen and set(seen) == {LOADING}
     assert pa.default_memory_pool().backend_name == "mimalloc"
