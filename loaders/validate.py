@@ -135,9 +135,19 @@ Text = pa.Array | pa.ChunkedArray | Callable[[], pa.Array | pa.ChunkedArray]
 def _quoted(prefix: str, text: Text, suffix: str = "'") -> Callable[[], pa.Array]:
     """A message builder: ``prefix + 'value' + suffix`` per row, the value cut to a readable length."""
     def build() -> pa.Array:
-        shown = pc.utf8_slice_codeunits(text() if callable(text) else text, 0, _VALUE_SHOWN)
+        shown = _plain(pc.utf8_slice_codeunits(text() if callable(text) else text, 0, _VALUE_SHOWN))
         return pc.binary_join_element_wise(prefix + "'", shown, suffix, "")
     return build
+
+
+def _plain(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Text as plain ``string`` (a message's parts must share one type; the read gives
+    ``large_string``, which pandas keeps without a copy)."""
+    return text if pa.types.is_string(text.type) else pc.cast(text, pa.string())
+
+
+def _is_plain_or_large(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
 def _as_text(arr: pa.Array) -> pa.Array:
@@ -153,7 +163,7 @@ def _parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
             return pc.cast(pc.cast(text, target), TIMESTAMP_TYPE), _none_failed(text)
         except pa.ArrowInvalid:
             pass
-    given = text
+    given = text = _plain(text)  # a damaged column, rare: its text is joined with literals below
     shaped = pc.match_substring_regex(text, _ISO_8601)
     text = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
     # A bare date is midnight UTC; text without an offset is UTC.
@@ -433,7 +443,8 @@ def _unknown(ids: KnownIds, values: pa.Array | pa.ChunkedArray,
     rows = np.flatnonzero(mask)
     if 4 * len(rows) >= 3 * len(mask):
         return pc.and_(applies, pc.invert(contains(ids, values)))
-    found = contains(ids, values.take(pa.array(rows))).to_numpy(zero_copy_only=False)
+    # A filter copies the rows' text in order, about twice as fast as a ``take`` of them.
+    found = contains(ids, values.filter(pa.array(mask))).to_numpy(zero_copy_only=False)
     mask[rows[found]] = False
     return pa.array(mask)
 
@@ -542,7 +553,7 @@ def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
             typed[column.name] = absent_column(column, n)
             continue
         arr = table[column.name]
-        filled = pa.types.is_string(arr.type) and arr.null_count == 0 and \
+        filled = _is_plain_or_large(arr.type) and arr.null_count == 0 and \
             (shortest.get(column.name) or 0) > 0  # no value is empty
         if filled:
             clean = _convert_clean(arr, column, reasons, raw.distinct.get(column.name))
