@@ -11,23 +11,31 @@ Arrow's jemalloc pool keeps freed pages for about a second and reuses them:
 the same load cost a quarter less CPU with it at 10 M rows, and the same at
 1 M (BENCHMARKS.md, issue 18, item 1). Where pyarrow has no jemalloc (its
 Windows wheels), the C library's allocator, which also reuses freed memory
-(as fast at 10 M rows, about a tenth slower at 1 M). Arrow's default pool is
-process-wide, so it is switched for as long as any load runs and put back
-when the last one ends; a default pool other than mimalloc (the caller's
-choice) is left as it is.
+(as fast at 10 M rows, about a tenth slower at 1 M). A small snapshot gains
+nothing (its tables fit in what mimalloc keeps) and lost about 7 % of CPU to
+the switch at 1 M rows, so only a snapshot of at least :data:`LARGE_SNAPSHOT_BYTES`
+switches. Arrow's default pool is process-wide, so it is switched for as long
+as any large load runs and put back when the last one ends; a default pool
+other than mimalloc (the caller's choice) is left as it is.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pyarrow as pa
 
 #: The default pool switched during a load: mimalloc, pyarrow's default, which returns freed
 #: memory to the system at once.
 SWITCHED_BACKENDS = frozenset({"mimalloc"})
+
+#: The size from which a load switches pools, in bytes of CSV text (a Parquet file counts
+#: :data:`PARQUET_WEIGHT` times its size, its compression on the generator's data): about 3 M rows.
+LARGE_SNAPSHOT_BYTES = 256 << 20
+PARQUET_WEIGHT = 4
 
 _LOCK = threading.Lock()
 _loads = 0
@@ -42,12 +50,23 @@ def load_pool() -> pa.MemoryPool:
         return pa.system_memory_pool()
 
 
+def is_large(files: Iterable[Path]) -> bool:
+    """Whether table files this large gain from :func:`load_allocator` (sizes from the
+    directory, nothing read)."""
+    total = sum(path.stat().st_size * (PARQUET_WEIGHT if path.name.endswith(".parquet") else 1)
+                for path in files)
+    return total >= LARGE_SNAPSHOT_BYTES
+
+
 @contextmanager
-def load_allocator() -> Iterator[None]:
+def load_allocator(switch: bool = True) -> Iterator[None]:
     """Within the block (and while any other load's block runs), Arrow allocates from
     :func:`load_pool`, unless its default pool is one the caller chose; on leaving, the pool
-    it had."""
+    it had. ``switch`` False leaves the pool alone (a small snapshot: :func:`is_large`)."""
     global _loads, _saved
+    if not switch:
+        yield
+        return
     with _LOCK:
         if _loads == 0:
             current = pa.default_memory_pool()

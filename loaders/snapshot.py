@@ -24,7 +24,7 @@ from ringwatch.tables import TABLES, Snapshot, SnapshotError, TableSpec, empty_t
 
 from .errors import MissingColumnError
 from .known_ids import KnownIds, known_ids
-from .memory_pool import load_allocator
+from .memory_pool import is_large, load_allocator
 from .read import find_table_file, read_header, read_table, read_table_parsed, require_table_file
 from .schema import QUARANTINE_COLUMNS, REASON
 from .typed_columns import check_column_types
@@ -161,7 +161,7 @@ def load_snapshot(
     files = check_shape(snapshot_dir)
     validated: dict[str, ValidatedTable] = {}
     summaries: list[TableSummary] = []
-    with load_allocator():
+    with load_allocator(is_large(path for path in files.values() if path is not None)):
         for spec, table in _validate_tables(files, progress):
             path = files[spec.name]
             validated[spec.name] = table

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from ringwatch.loaders import load_snapshot, snapshot
+from ringwatch.loaders import load_snapshot, memory_pool, snapshot
 from ringwatch.loaders.memory_pool import load_allocator, load_pool
 
 #: The backend of the pool a load allocates from (jemalloc where pyarrow has it).
@@ -72,8 +72,23 @@ def test_a_pool_the_caller_chose_is_left_alone(mimalloc_default):
     pa.set_memory_pool(pa.mimalloc_memory_pool())
 
 
+def test_a_small_snapshot_leaves_the_pool_alone(mimalloc_default, generated_snapshot: Path,
+                                                monkeypatch: pytest.MonkeyPatch):
+    seen: list[str] = []
+    validate_one = snapshot._validate_one
+
+    def spying(*args, **kwargs):
+        seen.append(pa.default_memory_pool().backend_name)
+        return validate_one(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "_validate_one", spying)
+    assert load_snapshot(generated_snapshot).summary.reconciles
+    assert seen and set(seen) == {"mimalloc"}
+
+
 def test_a_load_allocates_from_the_loading_pool(mimalloc_default, generated_snapshot: Path,
                                                     monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(memory_pool, "LARGE_SNAPSHOT_BYTES", 1)  # every snapshot is large
     seen: list[str] = []
     validate_one = snapshot._validate_one
 
