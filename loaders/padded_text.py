@@ -42,6 +42,12 @@ def _chunk_padded(chunk: pa.Array) -> bool:
         return False  # every value is empty or null
     offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
     data = np.frombuffer(data_buffer, dtype=np.uint8)
+    # Every white space byte is below 33: a chunk whose bytes are all above (ids, words, numbers,
+    # times) holds no padded value, which one SIMD pass over its bytes tells, about ten times
+    # faster than gathering each value's first and last byte.
+    if int(offsets[-1]) <= int(offsets[0]) or \
+            int(data[int(offsets[0]):int(offsets[-1])].min()) > _HIGHEST_SPACE:
+        return False
     last = len(data) - 1
     # Every value's first and last byte, unmasked: an empty value's "first byte" is its
     # neighbour's, which is looked at anyway, so a clean column is never flagged; only a
@@ -50,6 +56,10 @@ def _chunk_padded(chunk: pa.Array) -> bool:
             not _any_space(data.take(np.maximum(offsets[1:] - 1, 0))):
         return False
     return _trim_changes(chunk)
+
+
+#: The highest byte Arrow's ``ascii_trim_whitespace`` removes (space; the others are 9 to 13).
+_HIGHEST_SPACE = 32
 
 
 def _any_space(chars: np.ndarray) -> bool:

@@ -222,7 +222,10 @@ def read_table_parsed(path: Path, types: dict[str, pa.DataType]) -> RawTable | N
         return None
     given = _csv_header(path)
     names = normalise_names(path, given)
-    column_types = {raw: types.get(name, pa.string()) for raw, name in zip(given, names, strict=True)}
+    # Text as large strings, which pandas keeps as they are (a plain string column costs a
+    # copy of its offsets in ``to_pandas``).
+    column_types = {raw: types.get(name, pa.large_string())
+                    for raw, name in zip(given, names, strict=True)}
     try:
         table = pacsv.read_csv(
             path,

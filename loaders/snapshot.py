@@ -24,6 +24,7 @@ from ringwatch.tables import TABLES, Snapshot, SnapshotError, TableSpec, empty_t
 
 from .errors import MissingColumnError
 from .known_ids import KnownIds, known_ids
+from .memory_pool import is_large, load_allocator
 from .read import find_table_file, read_header, read_table, read_table_parsed, require_table_file
 from .schema import QUARANTINE_COLUMNS, REASON
 from .typed_columns import check_column_types
@@ -160,16 +161,17 @@ def load_snapshot(
     files = check_shape(snapshot_dir)
     validated: dict[str, ValidatedTable] = {}
     summaries: list[TableSummary] = []
-    for spec, table in _validate_tables(files, progress):
-        path = files[spec.name]
-        validated[spec.name] = table
-        if path is None:
-            summaries.append(TableSummary(spec.name, None, 0, 0, 0))
-            continue
-        summary = _summarise(spec, path, table)
-        summaries.append(summary)
-        log.info("%s: read %d, loaded %d, quarantined %d", spec.name, summary.read,
-                 summary.loaded, summary.quarantined)
+    with load_allocator(is_large(path for path in files.values() if path is not None)):
+        for spec, table in _validate_tables(files, progress):
+            path = files[spec.name]
+            validated[spec.name] = table
+            if path is None:
+                summaries.append(TableSummary(spec.name, None, 0, 0, 0))
+                continue
+            summary = _summarise(spec, path, table)
+            summaries.append(summary)
+            log.info("%s: read %d, loaded %d, quarantined %d", spec.name, summary.read,
+                     summary.loaded, summary.quarantined)
     if quarantine_dir is not None:
         write_quarantine(validated, Path(quarantine_dir))
     snapshot = Snapshot({name: t.frame for name, t in validated.items()})

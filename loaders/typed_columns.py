@@ -70,8 +70,9 @@ def _type_error(path: Path, name: str, problem: str, spec: TableSpec) -> ColumnT
 def readable_columns(raw: RawTable, spec: TableSpec) -> RawTable:
     """The table with every column as text or a scalar type the validator parses.
 
-    Dictionary columns are decoded, binary columns decoded as UTF-8, large and
-    view strings cast to plain ones, and extra columns with no text form
+    Dictionary columns are decoded, binary columns decoded as UTF-8, view
+    strings cast to plain ones (large ones are kept: pandas holds its text as
+    large strings, so a frame takes them without a copy), and extra columns with no text form
     dropped with a note; see the module docstring.
     A CSV table (all text) comes back unchanged at the cost of a type check per column.
     """
@@ -84,7 +85,7 @@ def readable_columns(raw: RawTable, spec: TableSpec) -> RawTable:
     plain = 0
     for name in table.column_names:
         values: pa.ChunkedArray | pa.Array = table[name]
-        if pa.types.is_string(values.type):
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
             columns[name] = values
             plain += 1
             continue
@@ -101,8 +102,8 @@ def readable_columns(raw: RawTable, spec: TableSpec) -> RawTable:
             values = pc.cast(values, values.type.value_type)
             if _is_text(values.type) and dictionaries:
                 distinct[name] = pc.cast(pa.concat_arrays(dictionaries), pa.string())
-        if _is_text(values.type):  # pandas writes large_string; the checks build string messages
-            values = pc.cast(values, pa.string())
+        if _is_text(values.type) and not pa.types.is_large_string(values.type):
+            values = pc.cast(values, pa.string())  # a view: the checks read offsets and bytes
         elif _is_binary(values.type):
             text, bad = _decoded(values)
             if bad.any():

@@ -1,0 +1,84 @@
+"""Arrow's allocations during a load come from a pool that keeps freed memory for a while.
+
+A load allocates and frees its tables' memory many times over: the read's
+blocks, each check's masks and casts, the frames. Arrow's default pool
+(mimalloc) hands freed pages back to the system within milliseconds, so the
+next allocation of the same size faults them in again and the kernel zeroes
+every page once more. On a virtual machine with transparent huge pages,
+zeroing took two fifths of a load's CPU time at 10 M rows (``perf``:
+``clear_page_erms`` under ``mi_page_free_list_extend`` and Arrow's copies).
+Arrow's jemalloc pool keeps freed pages for about a second and reuses them:
+the same load cost a quarter less CPU with it at 10 M rows, and the same at
+1 M (BENCHMARKS.md, issue 18, item 1). Where pyarrow has no jemalloc (its
+Windows wheels), the C library's allocator, which also reuses freed memory
+(as fast at 10 M rows, about a tenth slower at 1 M). A small snapshot gains
+nothing (its tables fit in what mimalloc keeps) and lost about 7 % of CPU to
+the switch at 1 M rows, so only a snapshot of at least :data:`LARGE_SNAPSHOT_BYTES`
+switches. Arrow's default pool is process-wide, so it is switched for as long
+as any large load runs and put back when the last one ends; a default pool
+other than mimalloc (the caller's choice) is left as it is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+
+#: The default pool switched during a load: mimalloc, pyarrow's default, which returns freed
+#: memory to the system at once.
+SWITCHED_BACKENDS = frozenset({"mimalloc"})
+
+#: The size from which a load switches pools, in bytes of CSV text (a Parquet file counts
+#: :data:`PARQUET_WEIGHT` times its size, its compression on the generator's data): about 3 M rows.
+LARGE_SNAPSHOT_BYTES = 256 << 20
+PARQUET_WEIGHT = 4
+
+_LOCK = threading.Lock()
+_loads = 0
+_saved: pa.MemoryPool | None = None
+
+
+def load_pool() -> pa.MemoryPool:
+    """The pool a load allocates from: jemalloc, or the system allocator where there is none."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return pa.system_memory_pool()
+
+
+def is_large(files: Iterable[Path]) -> bool:
+    """Whether table files this large gain from :func:`load_allocator` (sizes from the
+    directory, nothing read)."""
+    total = sum(path.stat().st_size * (PARQUET_WEIGHT if path.name.endswith(".parquet") else 1)
+                for path in files)
+    return total >= LARGE_SNAPSHOT_BYTES
+
+
+@contextmanager
+def load_allocator(switch: bool = True) -> Iterator[None]:
+    """Within the block (and while any other load's block runs), Arrow allocates from
+    :func:`load_pool`, unless its default pool is one the caller chose; on leaving, the pool
+    it had. ``switch`` False leaves the pool alone (a small snapshot: :func:`is_large`)."""
+    global _loads, _saved
+    if not switch:
+        yield
+        return
+    with _LOCK:
+        if _loads == 0:
+            current = pa.default_memory_pool()
+            if current.backend_name in SWITCHED_BACKENDS:
+                _saved = current
+                pa.set_memory_pool(load_pool())
+        _loads += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _loads -= 1
+            if _loads == 0 and _saved is not None:
+                pa.set_memory_pool(_saved)
+                _saved = None
