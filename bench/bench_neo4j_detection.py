@@ -157,13 +157,18 @@ def rings_of(out: Path) -> list[tuple[str, float, tuple[tuple[str, str], ...]]]:
     return sorted(rings)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def snapshot_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the snapshot (:func:`snapshot_of`), shared with bench_neo4j_run."""
     parser.add_argument("--data", type=Path, help="snapshot directory (default: generate one)")
     parser.add_argument("--scale", type=float, default=10,
                         help="generator scale without --data (default 10: about 1 M rows; 100: "
                              "about 10 M)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    snapshot_arguments(parser)
     parser.add_argument("--bulk-load", action="store_true",
                         help="load the snapshot into the (empty) Neo4j database first, through "
                              "the offline importer")

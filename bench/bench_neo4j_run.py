@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_neo4j_detection import CLEAR, rings_of, snapshot_of
+from bench_neo4j_detection import CLEAR, rings_of, snapshot_arguments, snapshot_of
 from bench_run_floor import child
 
 #: ``ringwatch run`` as the command line runs it, with a clock on each stage; prints the stages
@@ -133,11 +133,7 @@ def load_average() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, help="snapshot directory (default: generate one)")
-    parser.add_argument("--scale", type=float, default=10,
-                        help="generator scale without --data (default 10: about 1 M rows; 100: "
-                             "about 10 M)")
-    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    snapshot_arguments(parser)
     parser.add_argument("--repeat", type=int, default=1, help="runs per store (default 1)")
     parser.add_argument("--work", type=Path, default=None,
                         help="scratch directory (snapshots are kept there between runs); "

@@ -72,8 +72,9 @@ def test_a_pool_the_caller_chose_is_left_alone(mimalloc_default):
     pa.set_memory_pool(pa.mimalloc_memory_pool())
 
 
-def test_a_small_snapshot_leaves_the_pool_alone(mimalloc_default, generated_snapshot: Path,
-                                                monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture
+def pools_seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The default pool's backend each time a load validates a table."""
     seen: list[str] = []
     validate_one = snapshot._validate_one
 
@@ -82,21 +83,21 @@ def test_a_small_snapshot_leaves_the_pool_alone(mimalloc_default, generated_snap
         return validate_one(*args, **kwargs)
 
     monkeypatch.setattr(snapshot, "_validate_one", spying)
+    return seen
+
+
+def test_a_small_snapshot_leaves_the_pool_alone(mimalloc_default, generated_snapshot: Path,
+                                                pools_seen: list[str]):
+    seen = pools_seen
     assert load_snapshot(generated_snapshot).summary.reconciles
     assert seen and set(seen) == {"mimalloc"}
 
 
 def test_a_load_allocates_from_the_loading_pool(mimalloc_default, generated_snapshot: Path,
+                                                    pools_seen: list[str],
                                                     monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(memory_pool, "LARGE_SNAPSHOT_BYTES", 1)  # every snapshot is large
-    seen: list[str] = []
-    validate_one = snapshot._validate_one
-
-    def spying(*args, **kwargs):
-        seen.append(pa.default_memory_pool().backend_name)
-        return validate_one(*args, **kwargs)
-
-    monkeypatch.setattr(snapshot, "_validate_one", spying)
+    seen = pools_seen
     result = load_snapshot(generated_snapshot)
     assert result.summary.reconciles
     assert seen and set(seen) == {LOADING}
