@@ -164,6 +164,20 @@ def snapshot_arguments(parser: argparse.ArgumentParser) -> None:
                         help="generator scale without --data (default 10: about 1 M rows; 100: "
                              "about 10 M)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="scratch directory (snapshots are kept there between runs); "
+                             "default a temporary one")
+
+
+def workspace(args: argparse.Namespace, prefix: str) -> tuple[Path, Path] | None:
+    """The scratch directory and the snapshot (:func:`snapshot_of`), or None (said on stderr)
+    when no Neo4j password is set."""
+    if not os.environ.get("RINGWATCH_NEO4J_PASSWORD"):
+        print("set RINGWATCH_NEO4J_URI and RINGWATCH_NEO4J_PASSWORD (see --help)", file=sys.stderr)
+        return None
+    work = args.work or Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    return work, snapshot_of(args, work)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,16 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clear", action="store_true",
                         help="empty the Neo4j database first (everything in it: keys, audit log)")
     parser.add_argument("--repeat", type=int, default=1, help="detect runs per store (default 1)")
-    parser.add_argument("--work", type=Path, default=None,
-                        help="scratch directory (snapshots are kept there between runs); "
-                             "default a temporary one")
     args = parser.parse_args(argv)
-    if not os.environ.get("RINGWATCH_NEO4J_PASSWORD"):
-        print("set RINGWATCH_NEO4J_URI and RINGWATCH_NEO4J_PASSWORD (see --help)", file=sys.stderr)
+    found = workspace(args, "ringwatch-neo4j-detection-")
+    if found is None:
         return 2
-    work = args.work or Path(tempfile.mkdtemp(prefix="ringwatch-neo4j-detection-"))
-    work.mkdir(parents=True, exist_ok=True)
-    snapshot = snapshot_of(args, work)
+    work, snapshot = found
     store = work / "local-store"
     shutil.rmtree(store, ignore_errors=True)
     if args.clear:

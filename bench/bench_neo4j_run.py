@@ -32,11 +32,10 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench_neo4j_detection import CLEAR, rings_of, snapshot_arguments, snapshot_of
+from bench_neo4j_detection import CLEAR, rings_of, snapshot_arguments, workspace
 from bench_run_floor import child
 
 #: ``ringwatch run`` as the command line runs it, with a clock on each stage; prints the stages
@@ -135,16 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     snapshot_arguments(parser)
     parser.add_argument("--repeat", type=int, default=1, help="runs per store (default 1)")
-    parser.add_argument("--work", type=Path, default=None,
-                        help="scratch directory (snapshots are kept there between runs); "
-                             "default a temporary one")
     args = parser.parse_args(argv)
-    if not os.environ.get("RINGWATCH_NEO4J_PASSWORD"):
-        print("set RINGWATCH_NEO4J_URI and RINGWATCH_NEO4J_PASSWORD (see --help)", file=sys.stderr)
+    found = workspace(args, "ringwatch-neo4j-run-")
+    if found is None:
         return 2
-    work = args.work or Path(tempfile.mkdtemp(prefix="ringwatch-neo4j-run-"))
-    work.mkdir(parents=True, exist_ok=True)
-    snapshot = snapshot_of(args, work)
+    work, snapshot = found
     print(f"snapshot {snapshot}; load average {load_average()}", flush=True)
 
     seconds: dict[str, list[float]] = {"local": [], "neo4j": []}
