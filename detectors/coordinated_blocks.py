@@ -351,23 +351,18 @@ def spread_test(tensor: TradeTensor, trade: MarketTrade, block: Block,
     buyers, tails = buyer_spread(tensor, trade, entries)
     surprising = tails <= config.spread_alpha
     whole = _count_tail(int(surprising.sum()), len(buyers), config)
-    without = []
-    for m in MODES_WITHOUT:
-        codes = tensor.codes[m][entries]
-        slices, at = np.unique(codes, return_inverse=True)
-        busiest = slices[np.argmax(np.bincount(at, weights=tensor.orders[entries]))]
-        rest = entries[codes != busiest]
-        rest_buyers, rest_tails = (buyer_spread(tensor, trade, rest) if len(rest)
-                                   else (np.zeros(0, np.int64), np.zeros(0)))
-        without.append(_count_tail(int((rest_tails <= config.spread_alpha).sum()),
-                                   len(rest_buyers), config))
+    shop = tensor.codes[1][entries]
+    shops, at = np.unique(shop, return_inverse=True)
+    busiest = shops[np.argmax(np.bincount(at, weights=tensor.orders[entries]))]
+    rest = entries[shop != busiest]
+    rest_buyers, rest_tails = (buyer_spread(tensor, trade, rest) if len(rest)
+                               else (np.zeros(0, np.int64), np.zeros(0)))
+    without = _count_tail(int((rest_tails <= config.spread_alpha).sum()), len(rest_buyers),
+                          config)
     core = entries[np.isin(tensor.codes[2][entries], buyers[surprising])]
     slices = tuple(np.unique(c[core]) for c in tensor.codes)
-    return (int(surprising.sum()), whole, max(without),
+    return (int(surprising.sum()), whole, without,
             Block(slices, core, block.density))  # type: ignore[arg-type]
-
-
-MODES_WITHOUT = (1,)
 
 
 def _count_tail(surprising: int, buyers: int, config: BlockConfig) -> float:
@@ -380,7 +375,6 @@ def judge(tensor: TradeTensor, weight: np.ndarray, block: Block, envelope: _Enve
           config: BlockConfig, trade: MarketTrade) -> Judged:
     """Compare a block with chance's densest of similar size, whole and without its busiest
     creator or shop."""
-    creators, shops, buyers = (len(s) for s in block.slices)
     chance = envelope.at(block.members, config.size_band)
     lift = block.density / chance if chance > 0 else math.inf
     without = []
@@ -391,8 +385,7 @@ def judge(tensor: TradeTensor, weight: np.ndarray, block: Block, envelope: _Enve
         density = 3 * rest / (block.members - 1)
         level = envelope.at(block.members - 1, config.size_band)
         without.append(density / level if level > 0 else math.inf)
-    shaped = (creators >= config.min_creators and shops >= config.min_shops
-              and buyers >= config.min_buyers)
+    shaped = _shaped(block, config)
     flagged = (shaped and lift >= config.min_lift
                and min(without) >= config.min_lift_without)
     spread, p, p_without, core = (spread_test(tensor, trade, block, config) if shaped
@@ -408,7 +401,7 @@ def judge_spread(judged: list[Judged], config: BlockConfig) -> list[Judged]:
     The density test compares a block with chance's densest block anywhere in
     the market, which grows with the market: a thin ring of ten creators is
     below it at 100,000 rows. The spread test asks a local question instead
-    (:func:`spread_tail`), and false discoveries are controlled over every
+    (:func:`spread_test`), and false discoveries are controlled over every
     block the peeling proposed.
     """
     shaped = [j for j in judged if j.shaped]
