@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ringwatch.tables import TABLES_BY_NAME
+from ringwatch.tables import TABLES_BY_NAME, Snapshot
 
 from .projections import PROJECTIONS, from_tables
 
@@ -63,17 +63,22 @@ class PreparedProjections:
         return sum(len(data) for data in self.data.values())
 
 
-def prepared_projections(tables: Mapping[str, pd.DataFrame], *,
-                         as_loaded: bool = True) -> PreparedProjections:
-    """The projections of a generation that holds exactly ``tables``.
+def kept_table(snapshot: Snapshot, name: str) -> pd.DataFrame:
+    """Table ``name`` of ``snapshot`` as a store that holds exactly it keeps it: the last row
+    given per key, or the table as it is when the snapshot says it holds each key once
+    (:attr:`~ringwatch.tables.Snapshot.unique_keys`: validated, so nothing to look for)."""
+    frame = snapshot[name]
+    return frame if snapshot.unique_keys else last_per_key(frame, name)
 
-    ``as_loaded``: the tables are a snapshot's rows as a load gives them (a
-    repeated key's last row is the one kept); ``False``: as a store holds them
-    already (read back out of it: one row per key, only the columns the
-    projections need).
-    """
-    if as_loaded:
-        tables = {name: last_per_key(frame, name) for name, frame in tables.items()}
+
+def as_kept(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
+    """Every table of ``snapshot`` as :func:`kept_table` gives it."""
+    return {name: kept_table(snapshot, name) for name in snapshot.tables}
+
+
+def prepared_projections(tables: Mapping[str, pd.DataFrame]) -> PreparedProjections:
+    """The projections of a generation that holds exactly ``tables``, one row per key (a
+    snapshot's as :func:`as_kept` gives them, or tables read back out of a store)."""
     frames = projections_of(tables)
     return PreparedProjections(frames, {name: encoded(frame) for name, frame in frames.items()})
 

@@ -32,7 +32,7 @@ from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
 from .capabilities import IdentifierUse, Node, WriteProgress
 from .errors import IncompleteGenerationError
-from .kept_projections import encoded, last_per_key
+from .kept_projections import encoded, kept_table, last_per_key
 from .local_files import file_stamp
 from .local_generations import Generation, Generations
 from .local_writes import BackgroundWrites
@@ -125,8 +125,7 @@ class LocalGraph:
                     continue
                 old = _read(old_path, spec.name) if old_path is not None else None
                 if old is None or old.empty:
-                    # A validated snapshot holds each key once (see Snapshot.unique_keys).
-                    merged = frame if snapshot.unique_keys else last_per_key(frame, spec.name)
+                    merged = kept_table(snapshot, spec.name)
                 else:
                     merged = last_per_key(pd.concat([old, frame], ignore_index=True), spec.name)
                 writes.submit(_parquet_of(merged), target,

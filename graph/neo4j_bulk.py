@@ -41,7 +41,7 @@ from ringwatch.tables import Snapshot
 
 from .capabilities import WriteProgress, WriteReport
 from .errors import DatabaseNotEmptyError, StoreError, StoreUnavailableError
-from .kept_projections import prepared_projections
+from .kept_projections import as_kept, prepared_projections
 from .neo4j_import_files import write_import_files
 from .neo4j_store import Neo4jStore
 from .store import check_property_names
@@ -175,7 +175,7 @@ class Neo4jBulkImport:
         # The projections need the snapshot only, not the server: they are computed on a thread
         # while the import files are written and the importer runs (a subprocess).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="projections") as pool:
-            prepared = pool.submit(_timed, prepared_projections, snapshot.tables)
+            prepared = pool.submit(_timed, lambda: prepared_projections(as_kept(snapshot)))
             with tempfile.TemporaryDirectory(prefix="ringwatch-import-", dir=self.staging) as scratch:
                 files = write_import_files(snapshot, Path(scratch))
                 log.info("import files written in %.1f s", time.perf_counter() - started)

@@ -221,22 +221,21 @@ class Neo4jProjections:
             self._tables = tables = {**self._tables, **self.read_tables(missing)}
         return from_tables(tables, name)
 
-    def keep(self, key: str, generation: str, tables: Mapping[str, pd.DataFrame] | None,
-             write: KeptWriter, *, prepared: PreparedProjections | None = None) -> int:
+    def keep(self, key: str, generation: str, write: KeptWriter, *,
+             prepared: PreparedProjections | None = None) -> int:
         """Keep every projection of a load's generation under ``key``; returns their bytes.
 
-        ``prepared``: computed already from the generation's tables
-        (:func:`~ringwatch.graph.kept_projections.prepared_projections`); else
-        computed here from ``tables``, the snapshot a load wrote when the graph
-        holds exactly it (a load that replaced the graph, or wrote into one that
-        held no snapshot), or ``None``: the tables read out of the graph first (a
-        load that added to a snapshot already there). The computed frames stay
-        in memory for ``key``, so a detection by the same store object (``ringwatch
-        run``) reads nothing back.
+        ``prepared``: computed already from the snapshot the load wrote, when the
+        graph holds exactly it (a load that replaced the graph, or wrote into one
+        that held no snapshot, or an import:
+        :func:`~ringwatch.graph.kept_projections.prepared_projections`); ``None``:
+        computed here from the tables read out of the graph first (a load that
+        added to a snapshot already there). The computed frames stay in memory
+        for ``key``, so a detection by the same store object (``ringwatch run``)
+        reads nothing back.
         """
         if prepared is None:
-            prepared = (prepared_projections(tables) if tables is not None else
-                        prepared_projections(self.read_tables(list(_READS)), as_loaded=False))
+            prepared = prepared_projections(self.read_tables(list(_READS)))
         for name, data in prepared.data.items():
             parts = max(1, -(-len(data) // PART_BYTES))
             for part in range(parts):

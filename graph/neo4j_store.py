@@ -78,7 +78,7 @@ from .errors import (
     StoreTimeoutError,
     StoreUnavailableError,
 )
-from .kept_projections import PreparedProjections, prepared_projections
+from .kept_projections import PreparedProjections, as_kept, prepared_projections
 from .model import RELATIONSHIP_TYPES, member_labels, node_labels
 from .neo4j_ingest import write_tables
 from .neo4j_projections import Neo4jProjections
@@ -364,8 +364,8 @@ class Neo4jStore(GraphStore):
         """
         started = time.perf_counter()
         if prepared is None and snapshot is not None:
-            prepared = prepared_projections(snapshot.tables)
-        kept = self._projections.keep(self._snapshot_key(generation), generation, None,
+            prepared = prepared_projections(as_kept(snapshot))
+        kept = self._projections.keep(self._snapshot_key(generation), generation,
                                       self._write_kept, prepared=prepared)
         log.info("projections of generation %s kept in %.1f s (%.1f MB, from %s)", generation,
                  time.perf_counter() - started, kept / 1e6,
