@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from ringwatch.graph.local_files import file_stamp
 from ringwatch.graph.local_store import LocalStore
 
 from ..core.test_enforcement import assert_enforced_exactly_once, confirmed_rings, exported
@@ -75,19 +76,41 @@ class Job:
         assert_enforced_exactly_once(self.store, self.out, self.confirmed)
 
 
-def _kill_when(process: subprocess.Popen[str], ready: Callable[[], bool], delay: float) -> bool:
-    """SIGKILL ``process`` ``delay`` seconds after ``ready()`` holds; False if it ended first."""
-    deadline = time.monotonic() + 120
-    while not ready():
-        if process.poll() is not None or time.monotonic() > deadline:
+def _kill_when(process: subprocess.Popen[str], ready: Callable[[], bool], rng: random.Random) -> bool:
+    """SIGKILL ``process`` at the first look at which ``ready()`` holds; False if it ended first.
+
+    The test looks only while the job is frozen (SIGSTOP), letting it run a random 1-10 ms
+    between looks, so the job cannot race past the moment meant for its kill however
+    busy the machine is, and the kill still falls wherever the job happened to be.
+    """
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        process.send_signal(signal.SIGSTOP)
+        _until_stopped(process)
+        if process.poll() is not None:
             return False
-        time.sleep(0.01)
-    time.sleep(delay)
-    if process.poll() is not None:
-        return False
-    process.send_signal(signal.SIGKILL)
+        if ready():
+            process.send_signal(signal.SIGKILL)
+            process.communicate()
+            return True
+        process.send_signal(signal.SIGCONT)
+        time.sleep(rng.uniform(0.001, 0.01))
+    process.kill()
     process.communicate()
-    return True
+    return False
+
+
+def _until_stopped(process: subprocess.Popen[str]) -> None:
+    """Wait until the kernel shows ``process`` stopped (or gone): SIGSTOP is not synchronous."""
+    stat = Path(f"/proc/{process.pid}/stat")
+    for _ in range(1000):
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return
+        if state in ("T", "t", "Z", "X"):
+            return
+        time.sleep(0.001)
 
 
 def test_one_job_enforces_every_confirmed_ring_and_says_so(job: Job) -> None:
@@ -106,21 +129,22 @@ def test_one_job_enforces_every_confirmed_ring_and_says_so(job: Job) -> None:
 def test_killed_at_random_moments_then_rerun_exports_and_marks_every_ring_once(job: Job) -> None:
     rng = random.Random(20261102)
 
-    def marked_now() -> int:
-        return sum(1 for r in job.store.rings() if r.enforcement)
+    seen: dict[tuple[int, int, int] | None, int] = {}
 
-    # First around planning and export (once the journals' folder exists), then three
-    # times while a rerun is marking rings, the recovery of the batch before included: each
-    # kill lands a random few rings into the rerun's marking (a random delay after the first
-    # mark once finished a fast rerun before the kill came, on a quiet machine).
-    marked = []
-    batches = job.out / "batches"
-    assert _kill_when(job.start(), batches.is_dir, rng.uniform(0.0, 0.05))
-    marked.append(marked_now())
+    def marked_now() -> int:  # read again only once a job rewrote the rings (the looks are many)
+        stamp = file_stamp(job.store_dir / "rings.json")
+        if stamp not in seen:
+            seen[stamp] = sum(1 for r in job.store.rings() if r.enforcement)
+        return seen[stamp]
+
+    # First once the journals' folder exists (around planning and export), then three
+    # times while a rerun is marking rings, the recovery of the batch before included:
+    # each kill lands a random few rings into the rerun's marking.
+    assert _kill_when(job.start(), (job.out / "batches").is_dir, rng)
+    marked = [marked_now()]
     for _ in range(3):
         target = marked[-1] + rng.randint(1, 20)
-        assert _kill_when(job.start(), lambda target=target: marked_now() >= target,
-                          rng.uniform(0.0, 0.01))
+        assert _kill_when(job.start(), lambda target=target: marked_now() >= target, rng)
         marked.append(marked_now())
     assert marked[1] < marked[2] < marked[3] < RINGS, marked  # each rerun got further, none finished
     final = job.run()
