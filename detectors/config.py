@@ -311,9 +311,11 @@ class BlockConfig:
     #: ``1 / log(degree + weight_offset)`` in each mode, so a shop or buyer with thousands of
     #: entries weighs a third of a ring member's and neither hides a block nor makes one.
     weight_offset: float = 5.0
-    #: A flagged block's evidence weight is ``1 - min_lift / (2 * lift)``: a block that just
+    #: A flagged block's density weighs ``1 - min_lift / (2 * lift)``: a block that just
     #: passes the test is as likely a ring as not (0.5, likelihood ratio 2), one twice as far
-    #: beyond chance 0.75; capped here, as a dense block is one kind of fact, never proof.
+    #: beyond chance 0.75; its spread test (below) weighs what its doubled q-value is worth,
+    #: and the stronger of the two counts. Capped here, as a dense block is one kind of
+    #: fact, never proof.
     max_weight: float = 0.9
     #: The spread test (``coordinated_blocks.spread_test``), for blocks too thin for the
     #: density test at scale (chance's densest block grows with the market): a buyer is

@@ -512,16 +512,20 @@ def _density_clause(judged: Judged, config: BlockConfig) -> str:
 
 
 def _weight(judged: Judged, config: BlockConfig) -> float:
-    """The density test's weight for a block it flags; for a block the spread test alone flags,
-    the spread test's q-value read through
-    :func:`~ringwatch.detectors.significance.evidence_weight`; capped either way.
+    """The block's evidence weight: the stronger of its two tests, capped.
 
-    A dense block keeps the weight it had before the spread test existed, so
-    the test only adds rings and never moves a score the density test gave.
+    Every block with a ring's shape takes both tests, so the stronger one is a
+    choice between two: the spread test's q-value is doubled (Bonferroni) before
+    :func:`~ringwatch.detectors.significance.evidence_weight` reads it. The
+    density test, when it flags the block, weighs ``1 - min_lift / (2 * lift)``
+    (``BlockConfig.max_weight``). A block far denser than chance whose buyers
+    also spread over its creators beyond chance is not weighed by its density alone.
     """
+    spread = float(evidence_weight(np.array([min(1.0, 2 * judged.spread_q)]),
+                                   cap=config.max_weight)[0])
     if judged.spread_only:
-        return float(evidence_weight(np.array([judged.spread_q]), cap=config.max_weight)[0])
-    return min(config.max_weight, 1 - config.min_lift / (2 * judged.lift))
+        return spread
+    return max(spread, min(config.max_weight, 1 - config.min_lift / (2 * judged.lift)))
 
 
 def _spread_clause(judged: Judged) -> str:
