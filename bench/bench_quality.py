@@ -320,7 +320,9 @@ def left_out_table(runs: list[LeftOut]) -> tuple[str, list[tuple[str, dict[str, 
         figures = {"ring_precision": statistics.fmean(r.ring_precision for r in group),
                    "creator_f1": statistics.fmean(r.creator_f1 for r in group),
                    "ece": statistics.fmean(r.calibration_error for r in group),
-                   "pooled_ece": pooled}
+                   "pooled_ece": pooled,
+                   "chance_ece": statistics.fmean(
+                       chance_calibration_error([score for score, _ in r.scored]) for r in group)}
         rows.append((f"{profile} without {detector}", figures))
         for i, typology in enumerate(sorted({t for r in group for t in r.recalled})):
             found = sum(r.recalled.get(typology, (0, 0))[0] for r in group)
@@ -340,10 +342,12 @@ def left_out_table(runs: list[LeftOut]) -> tuple[str, list[tuple[str, dict[str, 
 def target_table(rows: list[tuple[str, dict[str, float]]]) -> str:
     """Every run's figures against :data:`TARGETS`: ``ok`` or ``MISSED`` per figure."""
     header = (f"{'run (held-out seeds)':<40} {'ring P':>9} {'cre F1':>9} {'ECE/seed':>9} "
-              f"{'ECE pool':>9} {'ECE rc':>9}")
+              f"{'ECE pool':>9} {'ECE rc':>9} {'chance/seed':>12}")
     lines = [f"targets: ring P >= {TARGETS['ring_precision']}, creator F1 >= "
              f"{TARGETS['creator_f1']}, ECE <= {TARGETS['ece']} (per seed, pooled over the "
-             "seeds, and after recalibration)", header, "-" * len(header)]
+             "seeds, and after recalibration); chance/seed: the ECE a detector calibrated "
+             "exactly would show per seed on these scores by chance (a per-seed figure below "
+             "it cannot be told from noise)", header, "-" * len(header)]
     for name, figures in rows:
         cells = []
         for key, target, above in (("ring_precision", TARGETS["ring_precision"], True),
@@ -357,6 +361,8 @@ def target_table(rows: list[tuple[str, dict[str, float]]]) -> str:
             value = figures[key]
             ok = value >= target if above else value <= target + 1e-9
             cells.append(f"{value:.3f}{'' if ok else '!':<1}".rjust(9))
+        chance = figures.get("chance_ece")
+        cells.append(f"{'-' if chance is None else f'{chance:.3f}':>12}")
         lines.append(f"{name:<40} {' '.join(cells)}")
     lines.append("(! marks a figure that misses its target)")
     return "\n".join(lines)
@@ -413,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
                 "creator_f1": statistics.fmean(f.creator_f1 for f in figures),
                 "ece": statistics.fmean(f.calibration_error for f in figures),
                 "pooled_ece": pooled_error([p for f in figures for p in f.scored])[0],
-                "recalibrated_ece": statistics.fmean(f.recalibrated_error for f in figures)}))
+                "recalibrated_ece": statistics.fmean(f.recalibrated_error for f in figures),
+                "chance_ece": statistics.fmean(f.chance_error for f in figures)}))
         tables.append(lookalike_lines(profile, results, args.seeds, args.methods,
                                       set(args.tuning_lookalikes)))
         print(tables[-1] + "\n", flush=True)
