@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .read import is_utf8
+
 #: The longest text value (in UTF-8 bytes) hashed here; ids are far shorter.
 MAX_BYTES = 32
 #: ``_MASKS[w][length + 1]`` keeps the bytes of word ``w`` that a value of ``length`` bytes
@@ -37,7 +39,7 @@ def column_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """One uint64 per value (equal values, equal hashes; every null alike), or None when
     a value is longer than :data:`MAX_BYTES` or the type is not one hashed here."""
     arrow_type = values.type
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+    if is_utf8(arrow_type):
         return _text_hashes(values)
     if pa.types.is_integer(arrow_type) or (pa.types.is_temporal(arrow_type)
                                            and arrow_type.bit_width == 64):

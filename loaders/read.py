@@ -52,6 +52,12 @@ SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 #: What reading a damaged or truncated file can raise, from pyarrow, gzip, zlib or the OS.
 _READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, csv.Error)
+
+
+def is_utf8(arrow_type: pa.DataType) -> bool:
+    """Whether ``arrow_type`` is text with offsets, ``string`` or ``large_string``: the two
+    layouts the loader reads as given (a CSV read's text, pandas' text in Parquet)."""
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 _SHOWN = 80  # characters of a bad value quoted in a reason or message
 _BOM = "\ufeff"
 
@@ -179,8 +185,7 @@ def read_table(path: Path, *, dictionary: Sequence[str] = ()) -> RawTable:
             wanted = set(dictionary)
             as_dictionary = [raw for raw, name, arrow_type in
                              zip(raw_names, names, header.types or (), strict=True)
-                             if name in wanted and (pa.types.is_string(arrow_type)
-                                                    or pa.types.is_large_string(arrow_type))]
+                             if name in wanted and is_utf8(arrow_type)]
             table = pq.read_table(path, read_dictionary=as_dictionary or None)
         except _READ_ERRORS as exc:
             raise UnreadableFileError(f"{path}: cannot be read: {_one_line(exc)}") from exc

@@ -27,7 +27,7 @@ from ringwatch.domain import QuarantineCode as Code
 from ringwatch.tables import TableSpec
 
 from .errors import ColumnTypeError
-from .read import RawTable, first_reasons
+from .read import RawTable, first_reasons, is_utf8
 
 _SHOWN = 80  # characters of a bad value quoted in its reason
 
@@ -85,7 +85,7 @@ def readable_columns(raw: RawTable, spec: TableSpec) -> RawTable:
     plain = 0
     for name in table.column_names:
         values: pa.ChunkedArray | pa.Array = table[name]
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        if is_utf8(values.type):
             columns[name] = values
             plain += 1
             continue
@@ -121,8 +121,7 @@ def readable_columns(raw: RawTable, spec: TableSpec) -> RawTable:
 
 
 def _is_text(arrow_type: pa.DataType) -> bool:
-    return (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
-            or _is_view(arrow_type, "is_string_view"))
+    return is_utf8(arrow_type) or _is_view(arrow_type, "is_string_view")
 
 
 def _is_binary(arrow_type: pa.DataType) -> bool:

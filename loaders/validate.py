@@ -40,7 +40,7 @@ from ringwatch.tables import (
 from .duplicate_keys import repeated_in_sorted, repeated_keys
 from .known_ids import KnownIds, contains, known_ids
 from .padded_text import has_padded_value
-from .read import RawTable
+from .read import RawTable, is_utf8
 from .schema import MAX_VALUE_BYTES, RAW_LINE, REASON, SOURCE_ROW
 from .typed_columns import readable_columns
 
@@ -109,9 +109,8 @@ class _Reasons:
         failed = pc.fill_null(failed, False)
         if not pc.any(failed).as_py():
             return
-        null = pa.scalar(None, pa.string())
         if self._values is None:
-            self._values = pc.if_else(failed, message(), null)
+            self._values = pc.if_else(failed, message(), pa.scalar(None, pa.string()))
             return
         self._values = pc.if_else(pc.and_(pc.is_null(self._values), failed), message(),
                                   self._values)
@@ -146,14 +145,8 @@ def _plain(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return text if pa.types.is_string(text.type) else pc.cast(text, pa.string())
 
 
-def _is_plain_or_large(arrow_type: pa.DataType) -> bool:
-    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
-
-
 def _as_text(arr: pa.Array) -> pa.Array:
-    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-        return arr
-    return pc.cast(arr, pa.string())
+    return arr if is_utf8(arr.type) else pc.cast(arr, pa.string())
 
 
 def _parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -553,7 +546,7 @@ def check_columns(raw: RawTable, spec: TableSpec) -> CheckedTable:
             typed[column.name] = absent_column(column, n)
             continue
         arr = table[column.name]
-        filled = _is_plain_or_large(arr.type) and arr.null_count == 0 and \
+        filled = is_utf8(arr.type) and arr.null_count == 0 and \
             (shortest.get(column.name) or 0) > 0  # no value is empty
         if filled:
             clean = _convert_clean(arr, column, reasons, raw.distinct.get(column.name))
@@ -633,7 +626,7 @@ def _size_check(table: pa.Table, reasons: _Reasons) -> dict[str, int | None]:
     shortest: dict[str, int | None] = {}
     for name in table.column_names:
         arr = table[name]
-        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        if not is_utf8(arr.type):
             continue
         lengths = pc.binary_length(arr)
         bounds = pc.min_max(lengths)
