@@ -49,6 +49,7 @@ import pandas as pd
 from ringwatch.domain import RingKind
 from ringwatch.wording import accounts, count
 
+from .communities import groups
 from .config import BlockConfig, DetectionConfig
 from .context import MarketContext
 from .detector import Detector, WorkedOn, attributed_orders
@@ -239,6 +240,84 @@ def peel_blocks(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...], weight: n
     return found
 
 
+def local_blocks(tensor: TradeTensor, weight: np.ndarray, proposed: list[Block],
+                 config: BlockConfig, *, seed: int) -> list[Block]:
+    """Blocks the whole-market peeling cannot reach: the densest block inside each community of
+    creators and buyers that the buyers' reach ties together.
+
+    The peeling removes, step by step, every slice lighter than its mode's
+    average, and a busy market's average creator carries far more trade than a
+    thin ring's creator (two to ten entries each): the ring is peeled away long
+    before the block around it is small enough for its density to count. So
+    the creator-buyer graph of the buyers who reached ``local_reach`` creators
+    or more (the spread test's evidence begins at a buyer's third creator) is
+    split into communities (components, Leiden beyond ``max_members``), and
+    the same peeling runs inside each community with three creators and
+    buyers, on its own entries, with the market's weights. A community mostly
+    made of creators a proposed block already holds adds nothing and is left
+    out. Such a block is judged by its spread alone, and since the search
+    chose its buyers for reaching ``local_reach`` creators, each buyer's reach
+    counts only beyond that many (without it, a handful of honest deal hunters
+    chasing the same boosted campaigns passed as a ring on a tuning market).
+    Cost: ``local_passes`` Leiden passes over those buyers' cells, then a
+    peeling per community on a few dozen entries.
+    """
+    creator, _, buyer = tensor.codes
+    n_creators, n_buyers = tensor.sizes[0], tensor.sizes[2]
+    cells = np.unique(buyer * n_creators + creator)
+    cell_buyer, cell_creator = cells // n_creators, cells % n_creators
+    reached = np.bincount(cell_buyer, minlength=n_buyers)
+    keep = reached[cell_buyer] >= config.local_reach
+    cell_buyer, cell_creator = cell_buyer[keep], cell_creator[keep]
+    if not len(cell_buyer):
+        return []
+    offset = config.weight_offset
+    creator_degree = np.bincount(creator, minlength=n_creators)
+    buyer_degree = np.bincount(buyer, minlength=n_buyers)
+    link = (math.log(2 + offset) ** 2 / np.log(creator_degree[cell_creator] + offset)
+            / np.log(buyer_degree[cell_buyer] + offset))
+    parts = groups(n_creators + n_buyers, cell_creator, n_creators + cell_buyer, link,
+                   max_size=config.max_members, seed=seed, iterations=config.local_passes)
+    held = np.zeros(n_creators, dtype=bool)
+    for block in proposed:
+        if _shaped(block, config):
+            held[block.slices[0]] = True
+    creator_part = np.full(n_creators, -1)
+    buyer_part = np.full(n_buyers, -1)
+    for label, nodes in enumerate(parts):
+        creators, buyers = nodes[nodes < n_creators], nodes[nodes >= n_creators] - n_creators
+        if (len(creators) >= config.min_creators and len(buyers) >= config.min_buyers
+                and 2 * held[creators].sum() < len(creators)):
+            creator_part[creators] = label
+            buyer_part[buyers] = label
+    part = np.where(creator_part[creator] == buyer_part[buyer], creator_part[creator], -1)
+    inside = np.flatnonzero(part >= 0)
+    inside = inside[np.argsort(part[inside], kind="stable")]
+    bounds = np.flatnonzero(np.diff(part[inside])) + 1
+    found = []
+    for entries in np.split(inside, bounds) if len(inside) else []:
+        block = _peel_within(tensor, weight, entries, config)
+        if block is not None and len(block.entries):
+            found.append(block)
+    return found
+
+
+def _peel_within(tensor: TradeTensor, weight: np.ndarray, entries: np.ndarray,
+                 config: BlockConfig) -> Block | None:
+    """:func:`densest_block` of ``entries`` alone, on codes compacted to their own slices."""
+    local, names = [], []
+    for c in tensor.codes:
+        used, compact = np.unique(c[entries], return_inverse=True)
+        local.append(compact.astype(np.int64))
+        names.append(used)
+    block = densest_block(tuple(local), tuple(len(n) for n in names), weight[entries],
+                          np.ones(len(entries), dtype=bool), max_members=config.max_members)
+    if block is None:
+        return None
+    slices = tuple(n[s] for n, s in zip(names, block.slices, strict=True))
+    return Block(slices, entries[block.entries], block.density)  # type: ignore[arg-type]
+
+
 def null_envelope(tensor: TradeTensor, config: BlockConfig, *, seed: int) -> _Envelope:
     """Chance's densest blocks by size, from ``null_shuffles`` shuffles of the market's trade.
 
@@ -270,7 +349,10 @@ class Judged:
     over every block of the run, ``spread_buyers`` how many of the block's
     buyers spread their orders over more of its creators than chance gives,
     and ``core`` the part of the block those buyers' trade makes up: what a
-    block flagged by its spread alone reports.
+    block flagged by its spread alone reports. A ``local`` block (one of
+    :func:`local_blocks`) is judged by its spread alone: chance's densest
+    blocks come from peeling whole shuffled markets, not from searching
+    communities, so its density is no test.
     """
 
     block: Block
@@ -286,6 +368,7 @@ class Judged:
     core: Block | None = None
     spread_only: bool = False
     spread_p_without: float = 1.0
+    local: bool = False
 
 
 @dataclass(frozen=True)
@@ -307,7 +390,7 @@ class MarketTrade:
                    max(float(tensor.orders.sum()), 1.0))
 
 
-def buyer_spread(tensor: TradeTensor, trade: MarketTrade, entries: np.ndarray
+def buyer_spread(tensor: TradeTensor, trade: MarketTrade, entries: np.ndarray, given: int = 2
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Each buyer of ``entries`` (codes) and how rare its reach over their creators is.
 
@@ -322,19 +405,20 @@ def buyer_spread(tensor: TradeTensor, trade: MarketTrade, entries: np.ndarray
     counts the block creators it reached beyond two, in its other ``n - 2``
     orders, against Binomial(``n - 2``, ``w``) (a loyal fan ordering again
     through the same creator adds nothing; a hit shop's crowd has a large
-    ``w``).
+    ``w``). ``given``: the creators the selection needs, when a search chose
+    buyers for reaching more of them (:func:`local_blocks`).
     """
     creator, _, buyer = tensor.codes
     share = float(trade.pair_orders[np.unique(trade.pair[entries])].sum()) / trade.total
     cells = np.unique(buyer[entries] * tensor.sizes[0] + creator[entries])
     buyers, reached = np.unique(cells // tensor.sizes[0], return_counts=True)
-    beyond = np.maximum(reached - 2, 0)
-    further = np.maximum(trade.placed[buyers] - 2, 0)
+    beyond = np.maximum(reached - given, 0)
+    further = np.maximum(trade.placed[buyers] - given, 0)
     return buyers, binomial_tail(beyond, further, np.full(len(beyond), share))
 
 
 def spread_test(tensor: TradeTensor, trade: MarketTrade, block: Block,
-                config: BlockConfig) -> tuple[int, float, float, Block]:
+                config: BlockConfig, given: int = 2) -> tuple[int, float, float, Block]:
     """How many of ``block``'s buyers reach more of its creators than chance, how rare that is
     with and without its busiest shop, and the block's core: the entries of those buyers.
 
@@ -345,17 +429,17 @@ def spread_test(tensor: TradeTensor, trade: MarketTrade, block: Block,
     hit shop's crowd: loyal customers order through many of its creators,
     all at that one shop, while a ring's buyers spread over its creators at
     several shops. Returns (surprising buyers, p, p without the busiest
-    shop, core).
+    shop, core). ``given``: see :func:`buyer_spread`.
     """
     entries = block.entries
-    buyers, tails = buyer_spread(tensor, trade, entries)
+    buyers, tails = buyer_spread(tensor, trade, entries, given)
     surprising = tails <= config.spread_alpha
     whole = _count_tail(int(surprising.sum()), len(buyers), config)
     shop = tensor.codes[1][entries]
     shops, at = np.unique(shop, return_inverse=True)
     busiest = shops[np.argmax(np.bincount(at, weights=tensor.orders[entries]))]
     rest = entries[shop != busiest]
-    rest_buyers, rest_tails = (buyer_spread(tensor, trade, rest) if len(rest)
+    rest_buyers, rest_tails = (buyer_spread(tensor, trade, rest, given) if len(rest)
                                else (np.zeros(0, np.int64), np.zeros(0)))
     without = _count_tail(int((rest_tails <= config.spread_alpha).sum()), len(rest_buyers),
                           config)
@@ -372,9 +456,9 @@ def _count_tail(surprising: int, buyers: int, config: BlockConfig) -> float:
 
 
 def judge(tensor: TradeTensor, weight: np.ndarray, block: Block, envelope: _Envelope,
-          config: BlockConfig, trade: MarketTrade) -> Judged:
+          config: BlockConfig, trade: MarketTrade, *, local: bool = False) -> Judged:
     """Compare a block with chance's densest of similar size, whole and without its busiest
-    creator or shop."""
+    creator or shop (a ``local`` block is not flagged by density, see :class:`Judged`)."""
     chance = envelope.at(block.members, config.size_band)
     lift = block.density / chance if chance > 0 else math.inf
     without = []
@@ -386,12 +470,13 @@ def judge(tensor: TradeTensor, weight: np.ndarray, block: Block, envelope: _Enve
         level = envelope.at(block.members - 1, config.size_band)
         without.append(density / level if level > 0 else math.inf)
     shaped = _shaped(block, config)
-    flagged = (shaped and lift >= config.min_lift
+    flagged = (not local and shaped and lift >= config.min_lift
                and min(without) >= config.min_lift_without)
-    spread, p, p_without, core = (spread_test(tensor, trade, block, config) if shaped
+    spread, p, p_without, core = (spread_test(tensor, trade, block, config,
+                                              config.local_reach if local else 2) if shaped
                                   else (0, 1.0, 1.0, None))
     return Judged(block, chance, lift, without[0], without[1], flagged, shaped, spread, p,
-                  core=core, spread_p_without=p_without)
+                  core=core, spread_p_without=p_without, local=local)
 
 
 def judge_spread(judged: list[Judged], config: BlockConfig) -> list[Judged]:
@@ -425,13 +510,16 @@ def find_coordinated_blocks(ctx: MarketContext, config: BlockConfig = BlockConfi
     weight = entry_weights(tensor.codes, tensor.sizes, config.weight_offset)
     found = peel_blocks(tensor.codes, tensor.sizes, weight, config.max_blocks,
                         max_members=config.max_members)
-    if not found:
+    local = local_blocks(tensor, weight, found, config, seed=seed)
+    if not found and not local:
         return []
     envelope = null_envelope(tensor, config, seed=seed)
     sellers = ctx["shops"].set_index("shop_id")["seller_id"]
     trade = MarketTrade.of(tensor)
     judged = judge_spread([judge(tensor, weight, block, envelope, config, trade)
-                           for block in found], config)
+                           for block in found]
+                          + [judge(tensor, weight, block, envelope, config, trade, local=True)
+                             for block in local], config)
     return [_finding(tensor, j, sellers, config) for j in judged
             if j.flagged and (not j.spread_only or _shaped(j.core, config))]
 
@@ -500,6 +588,11 @@ def _density_clause(judged: Judged, config: BlockConfig) -> str:
     shuffles = (f"{config.null_shuffles if config.null_shuffles != 1 else 'a'} "
                 f"shuffle{'s' if config.null_shuffles != 1 else ''} of this market's trade (each "
                 f"buyer keeping its purchases, each creator-shop pair its trade)")
+    if judged.local:
+        creators, shops, buyers = (len(x) for x in judged.block.slices)
+        return (f"the core of a block of {count(creators, 'creator')}, {count(shops, 'shop')} "
+                f"and {count(buyers, 'buyer')} found among accounts its buyers tie together, "
+                f"judged by how its buyers spread alone")
     if judged.spread_only:
         creators, shops, buyers = (len(x) for x in judged.block.slices)
         return (f"the core of a block of {count(creators, 'creator')}, {count(shops, 'shop')} "

@@ -44,11 +44,11 @@ THIN_CREATORS = [f"thin_c{i}" for i in range(10)]
 THIN_SHOPS = [f"thin_s{j}" for j in range(4)]
 
 
-def _plant_thin_ring(market: Market, seed: int = 5) -> list[str]:
+def _plant_thin_ring(market: Market, seed: int = 5, per_buyer: float = 3) -> list[str]:
     """Ten creators by four shops (a grid four fifths full), one or two orders per pair from a
-    pool of buyers a third the size of the orders, each pool buyer also ordering once in the
-    ordinary market: the generator's thin collusion at scale 1 (five to twelve creators, two
-    to eight shops, one to three orders per pair). Returns the buyers."""
+    pool of buyers a third the size of the orders (``per_buyer``), each pool buyer also ordering
+    once in the ordinary market: the generator's thin collusion at scale 1 (five to twelve
+    creators, two to eight shops, one to three orders per pair). Returns the buyers."""
     rng = random.Random(seed)
     for s in THIN_SHOPS:
         market.shop(s, seller=f"{s}_seller")
@@ -59,7 +59,7 @@ def _plant_thin_ring(market: Market, seed: int = 5) -> list[str]:
     for c, s in deals:
         market.affiliate(c, s, 0.1)
     orders = [deal for deal in deals for _ in range(rng.randint(1, 2))]
-    pool = [f"thin_b{k}" for k in range(round(len(orders) / 3))]
+    pool = [f"thin_b{k}" for k in range(round(len(orders) / per_buyer))]
     for c, s in orders:
         market.order(rng.choice(pool), s, c, day=1 + rng.randrange(25))
     for b in pool:
