@@ -333,9 +333,10 @@ class BlockConfig:
     spread_without: float = 0.3679
     #: Local blocks (``coordinated_blocks.local_blocks``): the communities the peeling also
     #: searches are drawn from the buyers who reached at least this many creators. The spread
-    #: test reads a buyer's reach beyond its first two creators, so a buyer of two ties
-    #: nothing it could weigh, and the market's many two-creator buyers would only blur the
-    #: communities.
+    #: test's evidence begins at a buyer's third creator, so a buyer of two ties nothing it
+    #: could weigh and the market's many two-creator buyers would only blur the communities;
+    #: and as the search chose its buyers for their reach, a local block's spread test counts
+    #: each buyer's reach beyond this many, not two.
     local_reach: int = 3
     #: Leiden passes over those buyers' cells. Until stable costs 1.6 s at 1 M rows, two
     #: passes 0.1 s; the communities only propose where to peel (the spread test judges),

@@ -18,7 +18,11 @@ taken out and the next block is peeled, up to ``max_blocks``. Entries are
 weighted as FRAUDAR (Hooi et al. 2016) weights columns: ``1 / log(degree +
 5)`` in each mode, so a shop or buyer with thousands of entries can neither
 hide a block (camouflage orders at popular shops weigh little) nor make one
-(an honest crowd at a hit shop weighs little).
+(an honest crowd at a hit shop weighs little). The peeling walks toward the
+market's densest part and sheds light slices on the way, a thin ring's
+creators among them, so the same peeling also runs inside each community of
+creators and buyers that buyers reaching three creators tie together
+(:func:`local_blocks`).
 
 Judgement (against a null, not a threshold): the same peeling runs on
 shuffles of the same market, in which every buyer keeps its number of
@@ -613,6 +617,8 @@ def _weight(judged: Judged, config: BlockConfig) -> float:
     density test, when it flags the block, weighs ``1 - min_lift / (2 * lift)``
     (``BlockConfig.max_weight``). A block far denser than chance whose buyers
     also spread over its creators beyond chance is not weighed by its density alone.
+    A local block takes the spread test only; its q-value is doubled all the same
+    (its density was measured, only not trusted), which errs low.
     """
     spread = float(evidence_weight(np.array([min(1.0, 2 * judged.spread_q)]),
                                    cap=config.max_weight)[0])
