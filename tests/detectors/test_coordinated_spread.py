@@ -67,16 +67,21 @@ def _plant_thin_ring(market: Market, seed: int = 5, per_buyer: float = 3) -> lis
     return pool
 
 
-@pytest.mark.parametrize("seed", [5, 6, 7])
-def test_a_thin_ring_as_small_as_the_scale_one_ones_is_found_by_its_spread(seed: int) -> None:
-    market = _market()
-    pool = _plant_thin_ring(market, seed)
-    rings = find_coordinated_blocks(market.context(), SPREAD_ONLY)
+def assert_only_the_thin_ring(rings: list, pool: list[str]) -> None:
+    """One ring: most of the thin ring's creators and shops, and nothing but its own accounts."""
     assert len(rings) == 1
     [creators], [shops], [buyers] = (_accounts(rings, t) for t in ("creator", "shop", "buyer"))
     assert creators <= set(THIN_CREATORS) and len(creators) >= 7
     assert shops <= set(THIN_SHOPS) and len(shops) >= 3
     assert buyers <= set(pool)
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_a_thin_ring_as_small_as_the_scale_one_ones_is_found_by_its_spread(seed: int) -> None:
+    market = _market()
+    pool = _plant_thin_ring(market, seed)
+    rings = find_coordinated_blocks(market.context(), SPREAD_ONLY)
+    assert_only_the_thin_ring(rings, pool)
     [evidence] = rings[0].evidence
     assert "reached more of its creators" in evidence.text and "too little on its own" in evidence.text
     assert evidence.weight >= 0.5

@@ -26,6 +26,7 @@ from ringwatch.detectors.config import BlockConfig
 from ringwatch.detectors.coordinated_blocks import (
     Block,
     MarketTrade,
+    TradeTensor,
     entry_weights,
     find_coordinated_blocks,
     local_blocks,
@@ -37,10 +38,10 @@ from ringwatch.detectors.coordinated_blocks import (
 from .test_coordinated_blocks import _accounts, _market
 from .test_coordinated_spread import (
     THIN_CREATORS,
-    THIN_SHOPS,
     _plant_camouflage,
     _plant_hit_shop_crowd,
     _plant_thin_ring,
+    assert_only_the_thin_ring,
 )
 
 #: Orders per buyer of the planted thin ring's pool.
@@ -56,11 +57,7 @@ def test_a_thin_ring_the_peeling_never_reaches_is_found_by_the_local_search(seed
     ctx = market.context()
     assert find_coordinated_blocks(ctx, dataclasses.replace(LOCAL_ONLY, local_reach=10**9)) == []
     rings = find_coordinated_blocks(ctx, LOCAL_ONLY)
-    assert len(rings) == 1
-    [creators], [shops], [buyers] = (_accounts(rings, t) for t in ("creator", "shop", "buyer"))
-    assert creators <= set(THIN_CREATORS) and len(creators) >= 7
-    assert shops <= set(THIN_SHOPS) and len(shops) >= 3
-    assert buyers <= set(pool)
+    assert_only_the_thin_ring(rings, pool)
     [evidence] = rings[0].evidence
     assert "found among accounts its buyers tie together" in evidence.text
     assert "reached more of its creators" in evidence.text
@@ -92,13 +89,17 @@ def test_a_camouflaged_rings_honest_neighbourhood_is_not_named_by_the_local_sear
     assert not any(m.id.startswith("camo") for m in rings[0].members)
 
 
-def test_a_community_a_proposed_block_already_holds_is_not_searched_again() -> None:
+def _thin_ring_tensor(config: BlockConfig) -> tuple[TradeTensor, np.ndarray]:
+    """The ordinary market with the thin ring, as a tensor and its entries' weights."""
     market = _market()
     _plant_thin_ring(market, per_buyer=PER_BUYER)
-    ctx = market.context()
+    tensor = trade_tensor(market.context())
+    return tensor, entry_weights(tensor.codes, tensor.sizes, config.weight_offset)
+
+
+def test_a_community_a_proposed_block_already_holds_is_not_searched_again() -> None:
     config = BlockConfig()
-    tensor = trade_tensor(ctx)
-    weight = entry_weights(tensor.codes, tensor.sizes, config.weight_offset)
+    tensor, weight = _thin_ring_tensor(config)
     proposed = peel_blocks(tensor.codes, tensor.sizes, weight, config.max_blocks,
                            max_members=config.max_members)
     thin = set(THIN_CREATORS)
@@ -112,12 +113,8 @@ def test_a_community_a_proposed_block_already_holds_is_not_searched_again() -> N
 def test_a_local_blocks_buyers_count_only_beyond_the_reach_they_were_chosen_for() -> None:
     """The search admits buyers who reached three creators, so the spread test gives those
     three away: the same block is less surprising read that way than read from two."""
-    market = _market()
-    _plant_thin_ring(market, per_buyer=PER_BUYER)
-    ctx = market.context()
     config = BlockConfig()
-    tensor = trade_tensor(ctx)
-    weight = entry_weights(tensor.codes, tensor.sizes, config.weight_offset)
+    tensor, weight = _thin_ring_tensor(config)
     [block] = [b for b in local_blocks(tensor, weight, [], config, seed=42)
                if len(set(THIN_CREATORS) & set(tensor.names[0][b.slices[0]])) >= 7]
     assert isinstance(block, Block)
