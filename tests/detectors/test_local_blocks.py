@@ -14,7 +14,6 @@ whole-market peeling. Most tests give that peeling no budget
 the ordinary market of ``test_coordinated_blocks``.
 """
 
-
 from __future__ import annotations
 
 import dataclasses
