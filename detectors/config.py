@@ -338,9 +338,11 @@ class BlockConfig:
     #: and as the search chose its buyers for their reach, a local block's spread test counts
     #: each buyer's reach beyond this many, not two.
     local_reach: int = 3
-    #: Leiden passes over those buyers' cells. Until stable costs 1.6 s at 1 M rows, two
-    #: passes 0.1 s; the communities only propose where to peel (the spread test judges),
-    #: and two passes recalled as many planted rings on tuning markets.
+    #: Leiden passes over each local search's graph (those buyers' cells; the creator-shop
+    #: pairs that traded, ``coordinated_blocks.shop_blocks``). Until stable costs 1.6 s on
+    #: the buyers' graph at 1 M rows, two passes 0.1 s; the communities only propose where
+    #: to peel (the spread test judges), and two passes recalled as many planted rings on
+    #: tuning markets.
     local_passes: int = 2
     #: Accounts named in evidence sentences.
     shown: int = 3

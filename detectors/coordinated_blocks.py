@@ -22,7 +22,8 @@ hide a block (camouflage orders at popular shops weigh little) nor make one
 market's densest part and sheds light slices on the way, a thin ring's
 creators among them, so the same peeling also runs inside each community of
 creators and buyers that buyers reaching three creators tie together
-(:func:`local_blocks`).
+(:func:`local_blocks`), and of creators and the shops they promote
+(:func:`shop_blocks`).
 
 Judgement (against a null, not a threshold): the same peeling runs on
 shuffles of the same market, in which every buyer keeps its number of
@@ -272,29 +273,74 @@ def local_blocks(tensor: TradeTensor, weight: np.ndarray, proposed: list[Block],
     cell_buyer, cell_creator = cells // n_creators, cells % n_creators
     reached = np.bincount(cell_buyer, minlength=n_buyers)
     keep = reached[cell_buyer] >= config.local_reach
-    cell_buyer, cell_creator = cell_buyer[keep], cell_creator[keep]
-    if not len(cell_buyer):
+    parts = _communities(tensor, cell_creator[keep], cell_buyer[keep], 2,
+                         np.bincount(creator, minlength=n_creators),
+                         np.bincount(buyer, minlength=n_buyers), config, seed=seed)
+    return _peel_communities(tensor, weight, parts, 2, proposed, config)
+
+
+def shop_blocks(tensor: TradeTensor, weight: np.ndarray, proposed: list[Block],
+                config: BlockConfig, *, seed: int) -> list[Block]:
+    """The same search among creators who promote the same shops.
+
+    A ring's creators deal with its shops: the creator-shop graph of the
+    pairs that traded splits into communities around them whatever their
+    buyers did, so a ring whose buyers place two or three orders each (too few
+    for :func:`local_blocks`' reach) is searched too. Its buyers played no part
+    in choosing the block, so a block found here is judged by the spread test
+    as the whole market's blocks are (each buyer's reach beyond two). A
+    creator trading at one shop only, or a shop with one creator, ties no two
+    others and is left out of the graph.
+    """
+    creator, shop, _ = tensor.codes
+    n_creators, n_shops = tensor.sizes[0], tensor.sizes[1]
+    pairs = np.unique(creator * n_shops + shop)
+    pair_creator, pair_shop = pairs // n_shops, pairs % n_shops
+    creator_pairs = np.bincount(pair_creator, minlength=n_creators)
+    shop_pairs = np.bincount(pair_shop, minlength=n_shops)
+    keep = (creator_pairs[pair_creator] >= 2) & (shop_pairs[pair_shop] >= 2)
+    parts = _communities(tensor, pair_creator[keep], pair_shop[keep], 1, creator_pairs,
+                         shop_pairs, config, seed=seed)
+    return _peel_communities(tensor, weight, parts, 1, proposed, config)
+
+
+def _communities(tensor: TradeTensor, creators: np.ndarray, others: np.ndarray, mode: int,
+                 creator_degree: np.ndarray, other_degree: np.ndarray, config: BlockConfig, *,
+                 seed: int) -> list[np.ndarray]:
+    """Communities of the bipartite graph of creators and slices of ``mode`` (one edge per
+    pair), each edge weighted by FRAUDAR's column weights of its two ends' degrees; nodes are
+    creators, then the other mode's slices offset by the number of creators."""
+    if not len(creators):
         return []
     offset = config.weight_offset
-    creator_degree = np.bincount(creator, minlength=n_creators)
-    buyer_degree = np.bincount(buyer, minlength=n_buyers)
-    link = (math.log(2 + offset) ** 2 / np.log(creator_degree[cell_creator] + offset)
-            / np.log(buyer_degree[cell_buyer] + offset))
-    parts = groups(n_creators + n_buyers, cell_creator, n_creators + cell_buyer, link,
-                   max_size=config.max_members, seed=seed, iterations=config.local_passes)
+    link = (math.log(2 + offset) ** 2 / np.log(creator_degree[creators] + offset)
+            / np.log(other_degree[others] + offset))
+    n_creators = tensor.sizes[0]
+    return groups(n_creators + tensor.sizes[mode], creators, n_creators + others, link,
+                  max_size=config.max_members, seed=seed, iterations=config.local_passes)
+
+
+def _peel_communities(tensor: TradeTensor, weight: np.ndarray, parts: list[np.ndarray],
+                      mode: int, proposed: list[Block], config: BlockConfig) -> list[Block]:
+    """:func:`densest_block` inside each community of creators and ``mode`` slices with a ring's
+    parties on both sides, on the entries whose creator and ``mode`` slice are both in it; a
+    community mostly of creators a ``proposed`` block with a ring's shape holds is skipped."""
+    n_creators = tensor.sizes[0]
+    least = config.min_shops if mode == 1 else config.min_buyers
     held = np.zeros(n_creators, dtype=bool)
     for block in proposed:
         if _shaped(block, config):
             held[block.slices[0]] = True
     creator_part = np.full(n_creators, -1)
-    buyer_part = np.full(n_buyers, -1)
+    other_part = np.full(tensor.sizes[mode], -1)
     for label, nodes in enumerate(parts):
-        creators, buyers = nodes[nodes < n_creators], nodes[nodes >= n_creators] - n_creators
-        if (len(creators) >= config.min_creators and len(buyers) >= config.min_buyers
+        creators, others = nodes[nodes < n_creators], nodes[nodes >= n_creators] - n_creators
+        if (len(creators) >= config.min_creators and len(others) >= least
                 and 2 * held[creators].sum() < len(creators)):
             creator_part[creators] = label
-            buyer_part[buyers] = label
-    part = np.where(creator_part[creator] == buyer_part[buyer], creator_part[creator], -1)
+            other_part[others] = label
+    creator, other = tensor.codes[0], tensor.codes[mode]
+    part = np.where(creator_part[creator] == other_part[other], creator_part[creator], -1)
     inside = np.flatnonzero(part >= 0)
     inside = inside[np.argsort(part[inside], kind="stable")]
     bounds = np.flatnonzero(np.diff(part[inside])) + 1
@@ -353,10 +399,11 @@ class Judged:
     over every block of the run, ``spread_buyers`` how many of the block's
     buyers spread their orders over more of its creators than chance gives,
     and ``core`` the part of the block those buyers' trade makes up: what a
-    block flagged by its spread alone reports. A ``local`` block (one of
-    :func:`local_blocks`) is judged by its spread alone: chance's densest
-    blocks come from peeling whole shuffled markets, not from searching
-    communities, so its density is no test.
+    block flagged by its spread alone reports. A ``local`` block (found by
+    :func:`local_blocks`, ``"buyers"``, or :func:`shop_blocks`, ``"shops"``)
+    is judged by its spread alone: chance's densest blocks come from peeling
+    whole shuffled markets, not from searching communities, so its density is
+    no test.
     """
 
     block: Block
@@ -372,7 +419,7 @@ class Judged:
     core: Block | None = None
     spread_only: bool = False
     spread_p_without: float = 1.0
-    local: bool = False
+    local: str = ""
 
 
 @dataclass(frozen=True)
@@ -460,9 +507,10 @@ def _count_tail(surprising: int, buyers: int, config: BlockConfig) -> float:
 
 
 def judge(tensor: TradeTensor, weight: np.ndarray, block: Block, envelope: _Envelope,
-          config: BlockConfig, trade: MarketTrade, *, local: bool = False) -> Judged:
+          config: BlockConfig, trade: MarketTrade, *, local: str = "", given: int = 2) -> Judged:
     """Compare a block with chance's densest of similar size, whole and without its busiest
-    creator or shop (a ``local`` block is not flagged by density, see :class:`Judged`)."""
+    creator or shop (a ``local`` block is not flagged by density, see :class:`Judged`);
+    ``given``: the spread test's (:func:`buyer_spread`)."""
     chance = envelope.at(block.members, config.size_band)
     lift = block.density / chance if chance > 0 else math.inf
     without = []
@@ -476,8 +524,7 @@ def judge(tensor: TradeTensor, weight: np.ndarray, block: Block, envelope: _Enve
     shaped = _shaped(block, config)
     flagged = (not local and shaped and lift >= config.min_lift
                and min(without) >= config.min_lift_without)
-    spread, p, p_without, core = (spread_test(tensor, trade, block, config,
-                                              config.local_reach if local else 2) if shaped
+    spread, p, p_without, core = (spread_test(tensor, trade, block, config, given) if shaped
                                   else (0, 1.0, 1.0, None))
     return Judged(block, chance, lift, without[0], without[1], flagged, shaped, spread, p,
                   core=core, spread_p_without=p_without, local=local)
@@ -514,18 +561,46 @@ def find_coordinated_blocks(ctx: MarketContext, config: BlockConfig = BlockConfi
     weight = entry_weights(tensor.codes, tensor.sizes, config.weight_offset)
     found = peel_blocks(tensor.codes, tensor.sizes, weight, config.max_blocks,
                         max_members=config.max_members)
-    local = local_blocks(tensor, weight, found, config, seed=seed)
-    if not found and not local:
+    by_shops = shop_blocks(tensor, weight, found, config, seed=seed)
+    by_buyers = local_blocks(tensor, weight, found, config, seed=seed)
+    if not found and not by_buyers and not by_shops:
         return []
     envelope = null_envelope(tensor, config, seed=seed)
     sellers = ctx["shops"].set_index("shop_id")["seller_id"]
     trade = MarketTrade.of(tensor)
     judged = judge_spread([judge(tensor, weight, block, envelope, config, trade)
                            for block in found]
-                          + [judge(tensor, weight, block, envelope, config, trade, local=True)
-                             for block in local], config)
-    return [_finding(tensor, j, sellers, config) for j in judged
-            if j.flagged and (not j.spread_only or _shaped(j.core, config))]
+                          + [judge(tensor, weight, block, envelope, config, trade, local="shops")
+                             for block in by_shops]
+                          + [judge(tensor, weight, block, envelope, config, trade,
+                                   local="buyers", given=config.local_reach)
+                             for block in by_buyers], config)
+    return _each_account_once([(j, _finding(tensor, j, sellers, config)) for j in judged
+                               if j.flagged and (not j.spread_only or _shaped(j.core, config))],
+                              config)
+
+
+def _each_account_once(flagged: list[tuple[Judged, Finding]], config: BlockConfig
+                       ) -> list[Finding]:
+    """The flagged blocks in order (the whole market's, then the local searches'), without a
+    local one whose accounts blocks before it already report, each of them.
+
+    The two local searches each skip what the whole market's peeling proposed,
+    not what the other found, so that a block one of them proposes and its test
+    leaves unflagged does not hide the ring from the other; where both find the
+    same ring, it is reported once. A block that only overlaps another is kept
+    whole (the ring page says which accounts two rings share): trimming it to
+    what the first left out lost rings on tuning markets, since the pipeline may
+    still hand the first block's accounts to a named rule's ring.
+    """
+    kept: list[Finding] = []
+    taken: set[Member] = set()
+    for judged, finding in flagged:
+        if judged.local and finding.accounts <= taken:
+            continue
+        taken |= finding.accounts
+        kept.append(finding)
+    return kept
 
 
 def _shaped(block: Block | None, config: BlockConfig) -> bool:
@@ -594,9 +669,11 @@ def _density_clause(judged: Judged, config: BlockConfig) -> str:
                 f"buyer keeping its purchases, each creator-shop pair its trade)")
     if judged.local:
         creators, shops, buyers = (len(x) for x in judged.block.slices)
+        among = ("accounts its buyers tie together" if judged.local == "buyers"
+                 else "creators who promote the same shops")
         return (f"the core of a block of {count(creators, 'creator')}, {count(shops, 'shop')} "
-                f"and {count(buyers, 'buyer')} found among accounts its buyers tie together, "
-                f"judged by how its buyers spread alone")
+                f"and {count(buyers, 'buyer')} found among {among}, judged by how its buyers "
+                f"spread alone")
     if judged.spread_only:
         creators, shops, buyers = (len(x) for x in judged.block.slices)
         return (f"the core of a block of {count(creators, 'creator')}, {count(shops, 'shop')} "

@@ -1,22 +1,18 @@
-"""The catch-all's local search: rings the whole-market peeling never reaches, and what it must not take.
+"""The catch-all's local searches: rings the whole-market peeling never reaches, and what they must not take.
 
 The peeling removes, step by step, every slice lighter than its mode's
 average; in a busy market a thin ring's creators are peeled away before the
 block around them is small enough to count, or the peeling's budget of blocks
-is spent on denser ones. The local search peels again inside each community
-of creators and buyers that buyers reaching three creators or more tie
-together, and judges what it finds by the spread test alone, counting each
-buyer's reach only beyond the three creators the search chose it for. So the
-thin ring here is one whose buyers place about five of its orders each (a
-pool a fifth the size of its orders); one of three-order buyers is left to the
-whole-market peeling. Most tests give that peeling no budget
-(``max_blocks=0``), so what a test shows is the local search's own doing, on
-the ordinary market of ``test_coordinated_blocks``.
+is spent on denser ones. Two local searches peel again inside communities:
+of creators and the buyers who reached three creators or more (judged counting
+each buyer's reach beyond those three, the reach it was chosen for), and of
+creators and the shops they promote (judged as the whole market's blocks are:
+its buyers played no part in choosing it). Most tests give the whole-market
+peeling no budget (``max_blocks=0``), so what a test shows is the local
+searches' own doing, on the ordinary market of ``test_coordinated_blocks``.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -30,6 +26,7 @@ from ringwatch.detectors.coordinated_blocks import (
     find_coordinated_blocks,
     local_blocks,
     peel_blocks,
+    shop_blocks,
     spread_test,
     trade_tensor,
 )
@@ -45,29 +42,46 @@ from .test_coordinated_spread import (
 
 #: Orders per buyer of the planted thin ring's pool.
 PER_BUYER = 5
-#: The whole-market peeling proposes nothing: only the local search can find a block.
+#: The whole-market peeling proposes nothing: only the local searches can find a block.
 LOCAL_ONLY = BlockConfig(max_blocks=0)
 
 
 @pytest.mark.parametrize("seed", [5, 6, 7])
-def test_a_thin_ring_the_peeling_never_reaches_is_found_by_the_local_search(seed: int) -> None:
+def test_a_thin_ring_the_peeling_never_reaches_is_found_once_by_the_local_searches(
+        seed: int) -> None:
     market = _market()
     pool = _plant_thin_ring(market, seed, PER_BUYER)
-    ctx = market.context()
-    assert find_coordinated_blocks(ctx, dataclasses.replace(LOCAL_ONLY, local_reach=10**9)) == []
-    rings = find_coordinated_blocks(ctx, LOCAL_ONLY)
-    assert_only_the_thin_ring(rings, pool)
+    config = LOCAL_ONLY
+    tensor = trade_tensor(market.context())
+    weight = entry_weights(tensor.codes, tensor.sizes, config.weight_offset)
+    for search in (local_blocks, shop_blocks):  # both propose it ...
+        assert any(len(set(THIN_CREATORS) & set(tensor.names[0][b.slices[0]])) >= 7
+                   for b in search(tensor, weight, [], config, seed=42))
+    rings = find_coordinated_blocks(market.context(), config)
+    assert_only_the_thin_ring(rings, pool)  # ... and it is reported once
     [evidence] = rings[0].evidence
-    assert "found among accounts its buyers tie together" in evidence.text
-    assert "reached more of its creators" in evidence.text
+    assert "found among" in evidence.text and "reached more of its creators" in evidence.text
     assert evidence.weight >= 0.5
 
 
-def test_the_local_search_takes_nothing_from_the_ordinary_market() -> None:
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_a_thin_ring_of_three_order_buyers_is_found_among_creators_who_share_shops(
+        seed: int) -> None:
+    """Buyers placing three orders each reach too few creators for the buyers' search, read
+    beyond three; the creators' shops tie the ring together without them."""
+    market = _market()
+    pool = _plant_thin_ring(market, seed)
+    rings = find_coordinated_blocks(market.context(), LOCAL_ONLY)
+    assert_only_the_thin_ring(rings, pool)
+    [evidence] = rings[0].evidence
+    assert "found among creators who promote the same shops" in evidence.text
+
+
+def test_the_local_searches_take_nothing_from_the_ordinary_market() -> None:
     assert find_coordinated_blocks(_market().context(), LOCAL_ONLY) == []
 
 
-def test_the_local_search_leaves_a_hit_shops_crowd_alone() -> None:
+def test_the_local_searches_leave_a_hit_shops_crowd_alone() -> None:
     market = _market()
     crowd = _plant_hit_shop_crowd(market)
     rings = find_coordinated_blocks(market.context(), LOCAL_ONLY)
@@ -75,7 +89,7 @@ def test_the_local_search_leaves_a_hit_shops_crowd_alone() -> None:
 
 
 @pytest.mark.parametrize("seed", [9, 10, 11])
-def test_a_camouflaged_rings_honest_neighbourhood_is_not_named_by_the_local_search(
+def test_a_camouflaged_rings_honest_neighbourhood_is_not_named_by_the_local_searches(
         seed: int) -> None:
     market = _market()
     pool = _plant_thin_ring(market, per_buyer=PER_BUYER)
@@ -103,10 +117,11 @@ def test_a_community_a_proposed_block_already_holds_is_not_searched_again() -> N
                            max_members=config.max_members)
     thin = set(THIN_CREATORS)
     assert any(len(thin & set(tensor.names[0][b.slices[0]])) >= 7 for b in proposed)
-    searched = local_blocks(tensor, weight, [], config, seed=42)
-    again = local_blocks(tensor, weight, proposed, config, seed=42)
-    assert any(len(thin & set(tensor.names[0][b.slices[0]])) >= 7 for b in searched)
-    assert not any(len(thin & set(tensor.names[0][b.slices[0]])) >= 5 for b in again)
+    for search in (local_blocks, shop_blocks):
+        searched = search(tensor, weight, [], config, seed=42)
+        again = search(tensor, weight, proposed, config, seed=42)
+        assert any(len(thin & set(tensor.names[0][b.slices[0]])) >= 7 for b in searched)
+        assert not any(len(thin & set(tensor.names[0][b.slices[0]])) >= 5 for b in again)
 
 
 def test_a_local_blocks_buyers_count_only_beyond_the_reach_they_were_chosen_for() -> None:
