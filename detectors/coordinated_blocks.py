@@ -575,13 +575,11 @@ def find_coordinated_blocks(ctx: MarketContext, config: BlockConfig = BlockConfi
                           + [judge(tensor, weight, block, envelope, config, trade,
                                    local="buyers", given=config.local_reach)
                              for block in by_buyers], config)
-    return _each_account_once([(j, _finding(tensor, j, sellers, config)) for j in judged
-                               if j.flagged and (not j.spread_only or _shaped(j.core, config))],
-                              config)
+    return _each_ring_once([(j, _finding(tensor, j, sellers, config)) for j in judged
+                            if j.flagged and (not j.spread_only or _shaped(j.core, config))])
 
 
-def _each_account_once(flagged: list[tuple[Judged, Finding]], config: BlockConfig
-                       ) -> list[Finding]:
+def _each_ring_once(flagged: list[tuple[Judged, Finding]]) -> list[Finding]:
     """The flagged blocks in order (the whole market's, then the local searches'), without a
     local one whose accounts blocks before it already report, each of them.
 
