@@ -245,6 +245,14 @@ def peel_blocks(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...], weight: n
     return found
 
 
+def distinct_pairs(first: np.ndarray, second: np.ndarray, n_second: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct (``first``, ``second``) pair of codes once, sorted by ``first`` then
+    ``second`` (codes of ``second`` are below ``n_second``): a tensor's cells in two modes."""
+    keys = np.unique(first * n_second + second)
+    return keys // n_second, keys % n_second
+
+
 def local_blocks(tensor: TradeTensor, weight: np.ndarray, proposed: list[Block],
                  config: BlockConfig, *, seed: int) -> list[Block]:
     """Blocks the whole-market peeling cannot reach: the densest block inside each community of
@@ -269,8 +277,7 @@ def local_blocks(tensor: TradeTensor, weight: np.ndarray, proposed: list[Block],
     """
     creator, _, buyer = tensor.codes
     n_creators, n_buyers = tensor.sizes[0], tensor.sizes[2]
-    cells = np.unique(buyer * n_creators + creator)
-    cell_buyer, cell_creator = cells // n_creators, cells % n_creators
+    cell_buyer, cell_creator = distinct_pairs(buyer, creator, n_creators)
     reached = np.bincount(cell_buyer, minlength=n_buyers)
     keep = reached[cell_buyer] >= config.local_reach
     parts = _communities(tensor, cell_creator[keep], cell_buyer[keep], 2,
@@ -294,8 +301,7 @@ def shop_blocks(tensor: TradeTensor, weight: np.ndarray, proposed: list[Block],
     """
     creator, shop, _ = tensor.codes
     n_creators, n_shops = tensor.sizes[0], tensor.sizes[1]
-    pairs = np.unique(creator * n_shops + shop)
-    pair_creator, pair_shop = pairs // n_shops, pairs % n_shops
+    pair_creator, pair_shop = distinct_pairs(creator, shop, n_shops)
     creator_pairs = np.bincount(pair_creator, minlength=n_creators)
     shop_pairs = np.bincount(pair_shop, minlength=n_shops)
     keep = (creator_pairs[pair_creator] >= 2) & (shop_pairs[pair_shop] >= 2)
@@ -461,8 +467,8 @@ def buyer_spread(tensor: TradeTensor, trade: MarketTrade, entries: np.ndarray, g
     """
     creator, _, buyer = tensor.codes
     share = float(trade.pair_orders[np.unique(trade.pair[entries])].sum()) / trade.total
-    cells = np.unique(buyer[entries] * tensor.sizes[0] + creator[entries])
-    buyers, reached = np.unique(cells // tensor.sizes[0], return_counts=True)
+    cell_buyer, _ = distinct_pairs(buyer[entries], creator[entries], tensor.sizes[0])
+    buyers, reached = np.unique(cell_buyer, return_counts=True)
     beyond = np.maximum(reached - given, 0)
     further = np.maximum(trade.placed[buyers] - given, 0)
     return buyers, binomial_tail(beyond, further, np.full(len(beyond), share))
