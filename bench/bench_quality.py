@@ -31,6 +31,12 @@ left out, and the whole run's precision, creator F1 and ECE, pooled per
 detector switched off. The last table checks every figure against the
 precision issue's targets.
 
+"Today" is the detector the precision issue started from (``--baseline-ref``,
+default d562a03): its own code, checked out with ``git worktree``, loads and
+detects the very markets generated here in a child process, and is assessed by
+this version's evaluation; its rows are ``ringwatch@REF``, and the target table
+checks that ring recall on the held-out seeds is no lower than its.
+
 The bench only calls ``run_detection`` and the baselines, so it keeps working
 while the detectors change; a method that raises is reported as failed and the
 rest carry on.
@@ -38,7 +44,7 @@ rest carry on.
     python bench/bench_quality.py                       # every profile, seeds 1 2 101-105
     python bench/bench_quality.py --profiles sybil --seeds 1 101 --scale 0.5 --json out.json
     python bench/bench_quality.py --profiles benign --seeds 1 101 --methods ringwatch
-    python bench/bench_quality.py --methods ringwatch --no-leave-one-out
+    python bench/bench_quality.py --methods ringwatch --no-leave-one-out --baseline-ref ''
 """
 
 from __future__ import annotations
@@ -46,7 +52,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,6 +65,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench_detection_growth import REPO, package_of
 from bench_leave_one_out import TARGETED_BY, LeftOut, left_out_runs
 
 from ringwatch.detectors.baselines import BASELINES
@@ -94,6 +103,43 @@ HELD_OUT_SEEDS = (101, 102, 103, 104, 105)
 RINGWATCH = "ringwatch"
 #: A fixed clock for the runs, so ring ids and first-detected stamps repeat.
 RUN_AT = datetime(2026, 10, 1, tzinfo=UTC)
+#: The detector the precision issue measured "today" from: its ring recall is the floor.
+TODAY = "d562a03"
+
+#: Runs in a child process with an earlier version on PYTHONPATH: loads a snapshot with that
+#: version's own loader and store and writes its rings as JSON (argv: snapshot, out, now).
+EARLIER = """
+import json, sys, tempfile
+from datetime import datetime
+from pathlib import Path
+from ringwatch.detectors.pipeline import run_detection
+from ringwatch.graph.local_store import LocalStore
+from ringwatch.loaders import load_snapshot
+with tempfile.TemporaryDirectory() as tmp:
+    LocalStore(Path(tmp) / "s").write_snapshot(load_snapshot(Path(sys.argv[1])).snapshot)
+    rings = run_detection(LocalStore(Path(tmp) / "s"), now=datetime.fromisoformat(sys.argv[3]),
+                          run_id="earlier").rings
+Path(sys.argv[2]).write_text(json.dumps(rings, default=str))
+"""
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier version of the detector, importable from ``path`` (see ``package_of``)."""
+
+    ref: str
+    path: Path
+
+    @property
+    def method(self) -> str:
+        return f"{RINGWATCH}@{self.ref}"
+
+    def rings(self, snapshot: Path, into: Path) -> list[dict[str, Any]]:
+        """That version's rings on ``snapshot``, loaded and detected by its own code."""
+        out = into / "earlier-rings.json"
+        subprocess.run([sys.executable, "-c", EARLIER, str(snapshot), str(out), RUN_AT.isoformat()],
+                       check=True, env={**os.environ, "PYTHONPATH": str(self.path)})
+        return json.loads(out.read_text())
 
 
 @dataclass(frozen=True)
@@ -168,11 +214,12 @@ def recalibrated_error(rings: list[dict[str, Any]], labels: Any,
 
 def run_seed(profile: str, seed: int, scale: float, methods: list[str],
              log: Callable[[str], None], verdicts: list[Verdict] | None = None,
-             ) -> dict[str, Outcome]:
+             earlier: Earlier | None = None) -> dict[str, Outcome]:
     """Generate one snapshot, detect with every method, assess each; a failure is kept as text.
 
     ``verdicts``: the reviews of the profile's earlier seeds; Ringwatch's rings are also
     scored recalibrated on them, and this seed's reviews are added to the list.
+    ``earlier``: a version of the detector also run on the snapshot (``earlier.method``).
     """
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="ringwatch-quality-") as tmp:
@@ -186,11 +233,13 @@ def run_seed(profile: str, seed: int, scale: float, methods: list[str],
         accounts = market_accounts(data)
         log(f"{profile} seed {seed}: generated and loaded in {time.perf_counter() - started:.1f} s")
         ctx = None
-        for method in methods:
+        for method in [*methods, *([earlier.method] if earlier else [])]:
             started = time.perf_counter()
             try:
                 if method == RINGWATCH:
                     rings = run_detection(store, now=RUN_AT, run_id=f"bench-{profile}-{seed}").rings
+                elif earlier and method == earlier.method:
+                    rings = earlier.rings(data, Path(tmp))
                 else:
                     ctx = ctx or read_context(store)
                     rings = _BASELINES[method](ctx)
@@ -342,10 +391,11 @@ def left_out_table(runs: list[LeftOut]) -> tuple[str, list[tuple[str, dict[str, 
 def target_table(rows: list[tuple[str, dict[str, float]]]) -> str:
     """Every run's figures against :data:`TARGETS`: ``ok`` or ``MISSED`` per figure."""
     header = (f"{'run (held-out seeds)':<40} {'ring P':>9} {'cre F1':>9} {'ECE/seed':>9} "
-              f"{'ECE pool':>9} {'ECE rc':>9} {'chance/seed':>12}")
+              f"{'ECE pool':>9} {'ECE rc':>9} {'chance/seed':>12} {'ring R':>9} {'today':>6}")
     lines = [f"targets: ring P >= {TARGETS['ring_precision']}, creator F1 >= "
              f"{TARGETS['creator_f1']}, ECE <= {TARGETS['ece']} (per seed, pooled over the "
-             "seeds, and after recalibration); chance/seed: the ECE a detector calibrated "
+             "seeds, and after recalibration), ring R no lower than today's (the --baseline-ref "
+             "detector's on the same markets); chance/seed: the ECE a detector calibrated "
              "exactly would show per seed on these scores by chance (a per-seed figure below "
              "it cannot be told from noise)", header, "-" * len(header)]
     for name, figures in rows:
@@ -363,6 +413,12 @@ def target_table(rows: list[tuple[str, dict[str, float]]]) -> str:
             cells.append(f"{value:.3f}{'' if ok else '!':<1}".rjust(9))
         chance = figures.get("chance_ece")
         cells.append(f"{'-' if chance is None else f'{chance:.3f}':>12}")
+        recall, today = figures.get("ring_recall"), figures.get("today_recall")
+        if recall is None or today is None:
+            cells.append(f"{'-':>9} {'-':>6}")
+        else:
+            cells.append(f"{recall:.3f}{'' if recall >= today - 1e-9 else '!':<1}".rjust(9)
+                         + f" {today:>6.3f}")
         lines.append(f"{name:<40} {' '.join(cells)}")
     lines.append("(! marks a figure that misses its target)")
     return "\n".join(lines)
@@ -389,6 +445,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leave-one-out", action=argparse.BooleanOptionalAction, default=True,
                         help="Also run the leave-one-typology-out runs on the held-out seeds "
                              "(plain and evasion profiles; default on).")
+    parser.add_argument("--baseline-ref", default=TODAY, metavar="REF",
+                        help=f"Commit whose detector is today's, run on the same markets for the "
+                             f"ring-recall check (default {TODAY}, where the precision issue "
+                             f"started; '' skips it).")
     parser.add_argument("--json", type=Path, help="Also write every figure to this file.")
     parser.add_argument("--quiet", action="store_true", help="Print the tables only.")
     args = parser.parse_args(argv)
@@ -402,28 +462,49 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"scale": args.scale, "tuning_seeds": tuning,
                               "tuning_lookalikes": list(args.tuning_lookalikes),
                               "held_out_seeds": held_out, "profiles": {}}
+    with tempfile.TemporaryDirectory(prefix="ringwatch-today-") as tmp:
+        earlier = Earlier(args.baseline_ref, package_of(args.baseline_ref, Path(tmp))) \
+            if args.baseline_ref else None
+        try:
+            return _run(args, tuning, held_out, report, earlier, log)
+        finally:
+            if earlier:
+                subprocess.run(["git", "worktree", "remove", "--force", str(Path(tmp) / "tree")],
+                               cwd=REPO, capture_output=True)
+
+
+def _run(args: argparse.Namespace, tuning: list[int], held_out: list[int],
+         report: dict[str, Any], earlier: Earlier | None, log: Callable[[str], None]) -> int:
+    """Every profile, the leave-one-out runs and the target table (see :func:`main`)."""
     started = time.perf_counter()
     tables = []
     checked: list[tuple[str, dict[str, float]]] = []
+    methods = [*args.methods, *([earlier.method] if earlier else [])]
     for profile in args.profiles:
         verdicts: list[Verdict] = []  # a team reviewing each market of the profile in turn
-        results = {seed: run_seed(profile, seed, args.scale, args.methods, log, verdicts)
+        results = {seed: run_seed(profile, seed, args.scale, args.methods, log, verdicts,
+                                  earlier)
                    for seed in args.seeds}
         for title, seeds in (("tuning", tuning), ("held-out", held_out)):
             if seeds:
-                tables.append(summary_table(profile, results, seeds, args.methods, title))
+                tables.append(summary_table(profile, results, seeds, methods, title))
                 print(tables[-1] + "\n", flush=True)
         ours = [results[s][RINGWATCH] for s in held_out if RINGWATCH in results[s]]
         if ours and all(isinstance(f, Figures) for f in ours):
             figures = [f for f in ours if isinstance(f, Figures)]
-            checked.append((f"{profile}", {
+            then = [results[s].get(earlier.method) for s in held_out] if earlier else []
+            today = ({"today_recall": statistics.fmean(f.ring_recall for f in then
+                                                       if isinstance(f, Figures)),
+                      "ring_recall": statistics.fmean(f.ring_recall for f in figures)}
+                     if then and all(isinstance(f, Figures) for f in then) else {})
+            checked.append((f"{profile}", today | {
                 "ring_precision": statistics.fmean(f.ring_precision for f in figures),
                 "creator_f1": statistics.fmean(f.creator_f1 for f in figures),
                 "ece": statistics.fmean(f.calibration_error for f in figures),
                 "pooled_ece": pooled_error([p for f in figures for p in f.scored])[0],
                 "recalibrated_ece": statistics.fmean(f.recalibrated_error for f in figures),
                 "chance_ece": statistics.fmean(f.chance_error for f in figures)}))
-        tables.append(lookalike_lines(profile, results, args.seeds, args.methods,
+        tables.append(lookalike_lines(profile, results, args.seeds, methods,
                                       set(args.tuning_lookalikes)))
         print(tables[-1] + "\n", flush=True)
         report["profiles"][profile] = {
