@@ -151,13 +151,24 @@ class _Envelope:
     band around a block's size.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, largest: float) -> None:
+        #: The largest size :meth:`at` may be asked about, band included.
+        self.largest = largest
         self.best = np.zeros(_BINS_PER_DOUBLING * 64)
+
+    @property
+    def read_up_to(self) -> int:
+        """Every size whose bin :meth:`at` may read is at most this: the peeling records
+        (and orders) no state larger."""
+        return math.ceil(2 ** ((int(_bin(np.array([self.largest]))[0]) + 1) / _BINS_PER_DOUBLING))
 
     def add(self, sizes: np.ndarray, densities: np.ndarray) -> None:
         np.maximum.at(self.best, _bin(sizes), densities)
 
     def at(self, size: int, band: float) -> float:
+        if size * band > self.largest:
+            raise ValueError(f"chance's densest block was kept up to {self.largest:g} members, "
+                             f"not {size * band:g}")
         low, high = _bin(np.array([max(size / band, 1.0)])), _bin(np.array([size * band]))
         return float(self.best[int(low[0]):int(high[0]) + 1].max())
 
@@ -173,57 +184,107 @@ def densest_block(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...], weight:
 
     Each step looks at every mode, takes the slices whose mass is at most the
     mode's average, and removes them, lightest first, in the mode that leaves
-    the densest block; every intermediate state is a candidate (and, with
-    ``trace``, recorded as a block chance made). Cost: a few bincounts over
-    the remaining entries per step, O(log) steps per mode.
+    the densest block; every intermediate state of at most ``max_members``
+    members is a candidate (and, with ``trace``, every state of a size the
+    envelope is read at is recorded as a block chance made). Cost: a few
+    bincounts over the remaining entries and slices per step, O(log) steps per
+    mode; the slices a step removes are put in order only where a state that
+    counts is reached (a market's first steps remove hundreds of thousands of
+    buyers, whose order no state of 60 members depends on).
     """
     index = np.flatnonzero(alive)
     if not len(index):
         return None
-    cur = [c[index] for c in codes]
     w = weight[index]
-    active = [np.bincount(c, minlength=n) > 0 for c, n in zip(cur, sizes, strict=True)]
+    # Slices are numbered afresh among those still in play (``ids``: their codes in ``codes``),
+    # and again whenever the entries left are fewer than the slices: a step costs what is
+    # left, not the whole market's slices (most of a step's passes are over slices).
+    alive_codes = [c[index] for c in codes]
+    present = [np.flatnonzero(np.bincount(c, minlength=n))
+               for c, n in zip(alive_codes, sizes, strict=True)]
+    ids = list(present)
+    cur = [_renumbered(c, p, n) for c, p, n in zip(alive_codes, present, sizes, strict=True)]
+    active = [np.ones(len(i), dtype=bool) for i in ids]
     removed_at = [np.full(n, np.iinfo(np.int64).max) for n in sizes]
-    live = np.array([a.sum() for a in active], dtype=np.float64)
+    live = np.array([len(i) for i in ids], dtype=np.float64)
+    exact = max(max_members, trace.read_up_to if trace is not None else 0)
     mass = float(w.sum())
     best = 3 * mass / live.sum() if live.sum() <= max_members else -1.0
     best_step, step = -1, 0
     while live.sum() > 0 and len(w):
+        if sum(len(a) for a in active) > 2 * len(w) + 1024:
+            for m in range(len(cur)):
+                still = np.flatnonzero(active[m])
+                cur[m] = _renumbered(cur[m], still, len(active[m]))
+                ids[m], active[m] = ids[m][still], np.ones(len(still), dtype=bool)
+        total = live.sum()
         options = []
-        for m, (c, n) in enumerate(zip(cur, sizes, strict=True)):
+        for m, c in enumerate(cur):
             if not live[m]:
                 continue
-            slice_mass = np.bincount(c, weights=w, minlength=n)
+            slice_mass = np.bincount(c, weights=w, minlength=len(active[m]))
             light = np.flatnonzero(active[m] & (slice_mass <= mass / live[m] * (1 + 1e-9)))
-            light = light[np.argsort(slice_mass[light], kind="stable")]
-            after_mass = mass - np.cumsum(slice_mass[light])
-            after_count = live[m] - np.arange(1, len(light) + 1)
-            after_size = live.sum() - live[m] + after_count
-            density = np.where(after_size > 0, 3 * after_mass / np.maximum(after_size, 1), 0.0)
-            options.append((float(density[-1]), m, light, after_size, density))
-        _, m, light, after_size, density = max(options, key=lambda o: o[0])
+            left = total - len(light)
+            after = 3 * (mass - float(slice_mass[light].sum())) / left if left > 0 else 0.0
+            options.append((after, m, light, slice_mass))
+        _, m, light, slice_mass = max(options, key=lambda o: o[0])
+        # Lightest first. Only the states of at most ``exact`` members are ever candidates or
+        # recorded, so only the slices removed last need ordering: the first ``head`` are the
+        # lightest (ties by code, as a stable sort leaves them) in any order.
+        head = int(min(len(light), max(0.0, total - exact - 1)))
+        first, light = _lightest(light, slice_mass[light], head)
+        after_mass = mass - float(slice_mass[first].sum()) - np.cumsum(slice_mass[light])
+        after_size = total - head - np.arange(1, len(light) + 1)
+        density = np.where(after_size > 0, 3 * after_mass / np.maximum(after_size, 1), 0.0)
         if trace is not None:
             trace.add(after_size, density)
-        j = int(np.argmax(np.where(after_size <= max_members, density, -1.0)))
-        if after_size[j] <= max_members and density[j] > best:
-            best, best_step = float(density[j]), step + j
-        removed_at[m][light] = step + np.arange(len(light))
+        if len(light):
+            j = int(np.argmax(np.where(after_size <= max_members, density, -1.0)))
+            if after_size[j] <= max_members and density[j] > best:
+                best, best_step = float(density[j]), step + head + j
+        light = np.r_[first, light]
+        removed_at[m][ids[m][light]] = step + np.arange(len(light))
         step += len(light)
         active[m][light] = False
         live[m] -= len(light)
-        keep = active[m][cur[m]]
-        cur = [c[keep] for c in cur]
-        w = w[keep]
+        keep = np.flatnonzero(active[m][cur[m]])
+        cur = [c.take(keep) for c in cur]
+        w = w.take(keep)
         mass = float(w.sum())
-    # Slices with no entry left when peeling started were never active: removed_at stays max.
-    start = [np.bincount(c[index], minlength=n) > 0 for c, n in zip(codes, sizes, strict=True)]
-    slices = tuple(np.flatnonzero(s & (r > best_step)) for s, r in zip(start, removed_at, strict=True))
-    inside = alive.copy()
-    for c, s, n in zip(codes, slices, sizes, strict=True):
+    if best < 0:  # every entry went before the peeling came down to ``max_members``
+        return None
+    # The block: every slice in play at the start and not yet removed at the best state, and
+    # the alive entries all of whose slices it holds.
+    slices = tuple(p[r[p] > best_step] for p, r in zip(present, removed_at, strict=True))
+    inside = np.ones(len(index), dtype=bool)
+    for c, s, n in zip(alive_codes, slices, sizes, strict=True):
         member = np.zeros(n, dtype=bool)
         member[s] = True
         inside &= member[c]
-    return Block(slices, np.flatnonzero(inside), best)  # type: ignore[arg-type]
+    return Block(slices, index[inside], best)  # type: ignore[arg-type]
+
+
+def _lightest(light: np.ndarray, mass: np.ndarray, head: int) -> tuple[np.ndarray, np.ndarray]:
+    """``light`` (ascending codes, with their ``mass``) split into its ``head`` lightest, in no
+    particular order, and the rest sorted lightest first: the order a stable sort by mass
+    gives, where ties go by code, computed in full only where it is read."""
+    if head <= 0:
+        return light[:0], light[np.argsort(mass, kind="stable")]
+    if head >= len(light):
+        return light, light[:0]
+    cut = np.partition(mass, head - 1)[head - 1]  # the head-th lightest mass
+    below, tied = mass < cut, np.flatnonzero(mass == cut)
+    first = below.copy()
+    first[tied[:head - int(below.sum())]] = True  # ties by code: the lowest codes go first
+    rest = np.flatnonzero(~first)
+    return light[first], light[rest[np.argsort(mass[rest], kind="stable")]]
+
+
+def _renumbered(codes: np.ndarray, kept: np.ndarray, n: int) -> np.ndarray:
+    """``codes`` (below ``n``) as positions in ``kept``, the sorted codes they may take."""
+    position = np.zeros(n, dtype=np.int64)
+    position[kept] = np.arange(len(kept))
+    return position[codes]
 
 
 def peel_blocks(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...], weight: np.ndarray,
@@ -383,7 +444,7 @@ def null_envelope(tensor: TradeTensor, config: BlockConfig, *, seed: int) -> _En
     to chance. Cells a shuffle repeats are counted once.
     """
     rng = np.random.default_rng(seed)
-    envelope = _Envelope()
+    envelope = _Envelope(config.max_members * config.size_band)
     creator, shop, buyer = tensor.codes
     for _ in range(config.null_shuffles):
         shuffled = buyer[rng.permutation(len(buyer))]
