@@ -33,6 +33,7 @@ from ringwatch.graph.errors import StoreEmptyError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import LoadResult, LoadSummary
+from ringwatch.loaders.memory_pool import reuse_freed_memory
 from ringwatch.loading import load_into
 from ringwatch.ring_history import account_count
 from ringwatch.store_settings import Backend, StoreSettings
@@ -92,6 +93,7 @@ def _configure(
 ) -> None:
     Ui.quiet, Ui.verbose = quiet, verbose
     keep_files_private()  # the store, the audit log and the outputs are 0600 / 0700
+    reuse_freed_memory()  # Arrow's pool for the whole process: see loaders/memory_pool.py
     level = log_level or ("debug" if verbose else "warning" if quiet else "info")
     # Logs go to stderr through the same console as the progress bars, so a log line is
     # printed above the live bars instead of being glued onto them.

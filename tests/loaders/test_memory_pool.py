@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -102,3 +105,33 @@ def test_a_load_allocates_from_the_loading_pool(mimalloc_default, generated_snap
     assert result.summary.reconciles
     assert seen and set(seen) == {LOADING}
     assert pa.default_memory_pool().backend_name == "mimalloc"
+
+
+def test_the_command_line_allocates_from_the_reusing_pool_for_its_whole_process(mimalloc_default):
+    assert memory_pool.reuse_freed_memory({})
+    assert pa.default_memory_pool().backend_name == LOADING
+    with load_allocator():  # a load inside it leaves the pool as it is, and so on leaving
+        assert pa.default_memory_pool().backend_name == LOADING
+    assert pa.default_memory_pool().backend_name == LOADING
+
+
+def test_a_pool_the_user_named_is_left_alone(mimalloc_default):
+    assert not memory_pool.reuse_freed_memory({"ARROW_DEFAULT_MEMORY_POOL": "mimalloc"})
+    assert pa.default_memory_pool().backend_name == "mimalloc"
+    pa.set_memory_pool(pa.system_memory_pool())  # a pool the caller set in code
+    assert not memory_pool.reuse_freed_memory({})
+    assert pa.default_memory_pool().backend_name == "system"
+
+
+def test_the_ringwatch_process_runs_on_the_reusing_pool(tmp_path):
+    """The command's own set-up, in a process of its own: the pool every command then uses."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import sys, pyarrow as pa\n"
+        "from ringwatch.api import cli\n"
+        "cli._configure(quiet=True, verbose=False, log_level=None)\n"
+        "print(pa.default_memory_pool().backend_name)\n")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, env=env,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == LOADING
