@@ -463,8 +463,13 @@ def main(argv: list[str] | None = None) -> int:
                               "tuning_lookalikes": list(args.tuning_lookalikes),
                               "held_out_seeds": held_out, "profiles": {}}
     with tempfile.TemporaryDirectory(prefix="ringwatch-today-") as tmp:
-        earlier = Earlier(args.baseline_ref, package_of(args.baseline_ref, Path(tmp))) \
-            if args.baseline_ref else None
+        try:
+            earlier = Earlier(args.baseline_ref, package_of(args.baseline_ref, Path(tmp))) \
+                if args.baseline_ref else None
+        except subprocess.CalledProcessError as exc:
+            parser.error(f"cannot check out --baseline-ref {args.baseline_ref} "
+                         f"({exc.stderr.decode(errors='replace').strip() or exc}); this needs a "
+                         f"git checkout holding that commit, or --baseline-ref '' to skip it")
         try:
             return _run(args, tuning, held_out, report, earlier, log)
         finally:
