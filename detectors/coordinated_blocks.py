@@ -139,9 +139,14 @@ def entry_weights(codes: tuple[np.ndarray, ...], sizes: tuple[int, ...], offset:
     """
     weight = np.ones(len(codes[0]))
     for c, n in zip(codes, sizes, strict=True):
-        degree = np.bincount(c, minlength=n)
-        weight *= math.log(2 + offset) / np.log(degree[c] + offset)
+        weight *= column_weight(np.bincount(c, minlength=n), offset)[c]
     return weight
+
+
+def column_weight(degree: np.ndarray, offset: float) -> np.ndarray:
+    """FRAUDAR's weight of a column (a slice) of each ``degree``: ``log(2 + offset) /
+    log(degree + offset)``, 1 for a slice of two."""
+    return math.log(2 + offset) / np.log(degree + offset)
 
 
 class _Envelope:
@@ -379,9 +384,8 @@ def _communities(tensor: TradeTensor, creators: np.ndarray, others: np.ndarray, 
     creators, then the other mode's slices offset by the number of creators."""
     if not len(creators):
         return []
-    offset = config.weight_offset
-    link = (math.log(2 + offset) ** 2 / np.log(creator_degree[creators] + offset)
-            / np.log(other_degree[others] + offset))
+    link = (column_weight(creator_degree, config.weight_offset)[creators]
+            * column_weight(other_degree, config.weight_offset)[others])
     n_creators = tensor.sizes[0]
     return groups(n_creators + tensor.sizes[mode], creators, n_creators + others, link,
                   max_size=config.max_members, seed=seed, iterations=config.local_passes)
