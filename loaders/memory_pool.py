@@ -67,10 +67,17 @@ def reuse_freed_memory(environ: Mapping[str, str] = os.environ) -> bool:
     if environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return False
     with _LOCK:
-        if _loads or pa.default_memory_pool().backend_name not in SWITCHED_BACKENDS:
-            return False
-        pa.set_memory_pool(load_pool())
-    return True
+        return not _loads and _switched() is not None
+
+
+def _switched() -> pa.MemoryPool | None:
+    """Arrow's default pool made :func:`load_pool` when it is one of :data:`SWITCHED_BACKENDS`;
+    the pool it was, or None when it was left alone. The caller holds ``_LOCK``."""
+    current = pa.default_memory_pool()
+    if current.backend_name not in SWITCHED_BACKENDS:
+        return None
+    pa.set_memory_pool(load_pool())
+    return current
 
 
 def is_large(files: Iterable[Path]) -> bool:
@@ -92,10 +99,7 @@ def load_allocator(switch: bool = True) -> Iterator[None]:
         return
     with _LOCK:
         if _loads == 0:
-            current = pa.default_memory_pool()
-            if current.backend_name in SWITCHED_BACKENDS:
-                _saved = current
-                pa.set_memory_pool(load_pool())
+            _saved = _switched()
         _loads += 1
     try:
         yield
