@@ -27,6 +27,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,19 +60,25 @@ with tempfile.TemporaryDirectory() as tmp:
 """
 
 
-def package_of(ref: str, into: Path) -> Path:
-    """A directory to put on PYTHONPATH that imports ``ringwatch`` as it was at ``ref``."""
+@contextmanager
+def package_of(ref: str, into: Path) -> Iterator[Path]:
+    """A directory to put on PYTHONPATH that imports ``ringwatch`` as it was at ``ref``, for
+    the block; its git worktree is removed after."""
     tree = into / "tree"
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=REPO, check=True,
                    capture_output=True)
-    for folder in FOLDERS:
-        link = tree / "core" / folder
-        if not link.exists():
-            link.symlink_to(tree / folder, target_is_directory=True)
-    root = into / "path"
-    root.mkdir()
-    (root / "ringwatch").symlink_to(tree / "core", target_is_directory=True)
-    return root
+    try:
+        for folder in FOLDERS:
+            link = tree / "core" / folder
+            if not link.exists():
+                link.symlink_to(tree / folder, target_is_directory=True)
+        root = into / "path"
+        root.mkdir()
+        (root / "ringwatch").symlink_to(tree / "core", target_is_directory=True)
+        yield root
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO,
+                       capture_output=True)
 
 
 def _env(pythonpath: str | None) -> dict[str, str] | None:
@@ -111,8 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        baseline = package_of(args.baseline_ref, tmp)
-        try:
+        with package_of(args.baseline_ref, tmp) as baseline:
             for scale in args.scales:
                 store, store_before = loaded_stores(scale, args.seed, tmp, str(baseline))
                 now, before = [], []
@@ -129,9 +136,6 @@ def main() -> None:
                       f"{c_now:.2f} s vs {c_before:.2f} s: {c_now / c_before:.2f}x", flush=True)
                 shutil.rmtree(store)
                 shutil.rmtree(store_before)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tmp / "tree")], cwd=REPO,
-                           capture_output=True)
 
 
 if __name__ == "__main__":

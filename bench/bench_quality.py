@@ -50,6 +50,7 @@ rest carry on.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -65,7 +66,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench_detection_growth import REPO, package_of
+from bench_detection_growth import package_of
 from bench_leave_one_out import TARGETED_BY, LeftOut, left_out_runs
 
 from ringwatch.detectors.baselines import BASELINES
@@ -462,20 +463,17 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"scale": args.scale, "tuning_seeds": tuning,
                               "tuning_lookalikes": list(args.tuning_lookalikes),
                               "held_out_seeds": held_out, "profiles": {}}
-    with tempfile.TemporaryDirectory(prefix="ringwatch-today-") as tmp:
+    if not args.baseline_ref:
+        return _run(args, tuning, held_out, report, None, log)
+    with tempfile.TemporaryDirectory(prefix="ringwatch-today-") as tmp, \
+            contextlib.ExitStack() as stack:
         try:
-            earlier = Earlier(args.baseline_ref, package_of(args.baseline_ref, Path(tmp))) \
-                if args.baseline_ref else None
+            path = stack.enter_context(package_of(args.baseline_ref, Path(tmp)))
         except subprocess.CalledProcessError as exc:
             parser.error(f"cannot check out --baseline-ref {args.baseline_ref} "
                          f"({exc.stderr.decode(errors='replace').strip() or exc}); this needs a "
                          f"git checkout holding that commit, or --baseline-ref '' to skip it")
-        try:
-            return _run(args, tuning, held_out, report, earlier, log)
-        finally:
-            if earlier:
-                subprocess.run(["git", "worktree", "remove", "--force", str(Path(tmp) / "tree")],
-                               cwd=REPO, capture_output=True)
+        return _run(args, tuning, held_out, report, Earlier(args.baseline_ref, path), log)
 
 
 def _run(args: argparse.Namespace, tuning: list[int], held_out: list[int],
