@@ -40,7 +40,8 @@ class MarketContext:
 
     ``links`` is ``identity_links`` without identifiers on an unexpired allowlist
     entry, with ``sharing`` = how many distinct accounts use the identifier and
-    ``account`` = ``"type:id"`` (``ident`` likewise) as compact keys.
+    ``account`` = ``"type:id"`` (``ident`` likewise) as compact keys, and
+    ``account_code`` an integer per account (equal accounts, equal codes; not dense).
     """
 
     projections: dict[str, pd.DataFrame]
@@ -107,8 +108,8 @@ def build_context(projections: dict[str, pd.DataFrame], *,
     allowed_keys = set(zip(unexpired["identifier_type"], unexpired["identifier"], strict=True))
     ident_key = links["identifier_type"] + ":" + links["identifier"]
     ident_codes = _pair_codes(links["identifier_type"], links["identifier"])
-    counts = _accounts_per_identifier(ident_codes,
-                                      _pair_codes(links["account_type"], links["account_id"]))
+    account_codes = _pair_codes(links["account_type"], links["account_id"])
+    counts = _accounts_per_identifier(ident_codes, account_codes)
     listed = {f"{t}:{i}" for t, i in zip(allow["identifier_type"], allow["identifier"],
                                          strict=True)}
     on_list = ident_key.isin(listed).to_numpy()  # the allowlist's identifiers: few links
@@ -121,7 +122,7 @@ def build_context(projections: dict[str, pd.DataFrame], *,
                                   accounts=int(uses.get(key, 0))))
     allowed = ident_key.isin({f"{t}:{i}" for t, i in allowed_keys}).to_numpy()
     kept = links.assign(ident=ident_key, account=links["account_type"] + ":" + links["account_id"],
-                        sharing=counts[ident_codes])
+                        sharing=counts[ident_codes], account_code=account_codes)
     if allowed.any():
         kept = kept.loc[~allowed]
     return MarketContext(projections, kept.reset_index(drop=True), tuple(usage), int(as_of_ms))

@@ -46,9 +46,11 @@ from .communities import agglomerate, components, components_through, groups
 from .config import IdentityConfig
 from .context import MarketContext
 from .detector import Detector, WorkedOn
+from .identifier_chains import ChainNull
 from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
 from .sharing import identifier_pairs, per_value, rarity
+from .significance import evidence_weight
 
 KIND = RingKind.IDENTITY_RING
 _SHOWN_EVIDENCE = 8
@@ -284,14 +286,16 @@ class IdentityMarket:
     of the links, except these market-wide facts: the identifiers in lockstep
     (for evidence), those in lockstep at the joins' narrower settings, every
     creator's registration time (the background of a registration burst) and
-    how rare sharing is per type. A distributed engine computes them once and
-    hands them to :func:`rings_from_links` on each component's links.
+    how rare sharing is per type, and the chains its personal identifiers make
+    against chance's. A distributed engine computes them once and hands them to
+    :func:`rings_from_links` on each component's links.
     """
 
     lockstep: pd.DataFrame
     join_lockstep: frozenset[str]
     creators: pd.DataFrame
     rarity: SharingRarity
+    chains: ChainNull
 
     @classmethod
     def of(cls, ctx: MarketContext, config: IdentityConfig,
@@ -301,7 +305,16 @@ class IdentityMarket:
         return cls(lockstep, join_lockstep(ctx, config),
                    ctx["creators"][["creator_id", "registered_at_ms"]],
                    SharingRarity.from_identifiers(
-                       ctx.links[["ident", "identifier_type", "sharing"]].drop_duplicates("ident")))
+                       ctx.links[["ident", "identifier_type", "sharing"]].drop_duplicates("ident")),
+                   ChainNull.of(ctx.links, chain_types(config), shuffles=config.chain_shuffles))
+
+
+def chain_types(config: IdentityConfig) -> dict[str, int]:
+    """The identifier types a chain runs through, each with its personal sharing: the types
+    whose tie between two accounts reaches ``chain_weight`` alone, everyday ones (IPs) aside."""
+    everyday = set(everyday_kinds())
+    return {t: config.personal_sharing.get(t, 2) for t, w in config.type_weights.items()
+            if w >= config.chain_weight and t not in everyday}
 
 
 def rings_from_links(pairs: pd.DataFrame, market: IdentityMarket,
@@ -362,6 +375,10 @@ def rings_from_links(pairs: pd.DataFrame, market: IdentityMarket,
     # Each pair carries its identifier's accounts market-wide (``sharing``, as the context's links).
     sharing = pairs[["ident", "sharing"]].drop_duplicates("ident").set_index("ident")["sharing"]
     evidence = _evidence(per_ident, config, sharing, market.lockstep, market.rarity)
+    for g, items in _chain_evidence(pairs, inside, ga, pa_, pb_, market.chains,
+                                    chain_types(config)).items():
+        if g in evidence:
+            evidence[g][0].extend(items)
     homes = _one_household(per_ident, sharing, market.lockstep, config.household_accounts)
     return [
         Finding(KIND,
@@ -373,6 +390,53 @@ def rings_from_links(pairs: pd.DataFrame, market: IdentityMarket,
                 one_household=g in homes)
         for g, nodes in enumerate(found) if g in evidence
     ]
+
+
+def _chain_evidence(pairs: pd.DataFrame, inside: np.ndarray, group: np.ndarray, a: np.ndarray,
+                    b: np.ndarray, chains: ChainNull, types: Mapping[str, int],
+                    ) -> dict[int, list[Evidence]]:
+    """Per group, one sentence per identifier type whose chain inside the group is longer than
+    chance makes it in this snapshot (:mod:`.identifier_chains`).
+
+    A group's chain through a type: the largest set of its accounts tied one to
+    another through identifiers of that type that two accounts up to the type's
+    personal sharing use (``pairs``' rows ``inside`` the group ``group``, accounts
+    ``a``-``b``). Its weight is what its q-value can say at most
+    (:func:`~ringwatch.detectors.significance.evidence_weight`); a chain chance
+    makes as often carries none and is not said.
+    """
+    most = np.nan_to_num(per_value(pairs["identifier_type"], types).astype(np.float64), nan=0.0)
+    through = inside & (pairs["sharing"].to_numpy() <= most)
+    if not through.any():
+        return {}
+    type_code, type_names = pd.factorize(pairs["identifier_type"][through])
+    n = int(max(a.max(), b.max())) + 1
+    src, dst = type_code * n + a[through], type_code * n + b[through]
+    nodes, inverse = np.unique(np.r_[src, dst], return_inverse=True)
+    label = components(len(nodes), inverse[: len(src)], inverse[len(src):])
+    size = np.bincount(label)
+    label = label[inverse[: len(src)]]  # each tie's chain
+    chain = pd.DataFrame({"group": group[through], "type": type_code, "size": size[label],
+                          "label": label})
+    longest = chain.sort_values("size", kind="stable").drop_duplicates(["group", "type"], keep="last")
+    found: dict[int, list[Evidence]] = {}
+    for row in longest.itertuples(index=False):
+        identifier_type = str(type_names[row.type])
+        q, here, chance = chains.judge(identifier_type, int(row.size))
+        weight = float(evidence_weight(np.array([q]), cap=1.0)[0])
+        if weight <= 0:
+            continue
+        links = int(pd.unique(pairs["ident"][through][label == row.label]).size)
+        found.setdefault(int(row.group), []).append(Evidence(
+            f"chain_{identifier_type}",
+            f"{count(int(row.size), 'account')} of this ring are tied one to another through "
+            f"{count(links, type_noun(identifier_type))}, each used by 2 to "
+            f"{types[identifier_type]} accounts; this snapshot holds "
+            f"{count(here, 'such chain')} of {int(row.size)} accounts or more, and its "
+            f"{type_noun(identifier_type)} links shuffled at random (every account keeping its "
+            f"number of {type_noun(identifier_type, 2)}, every {type_noun(identifier_type)} its "
+            f"number of users) make {chance:.2g} per shuffle (q = {q:.2g})", weight))
+    return found
 
 
 def _one_household(per_ident: pd.Series, sharing: pd.Series, lockstep: pd.DataFrame,

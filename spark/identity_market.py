@@ -17,7 +17,11 @@ own function for the verdict, so no rule is written twice:
   can be in lockstep) and the market's first-seen times as a histogram per
   type and millisecond, handed to ``lockstep_identifiers`` as its background;
 - studio kit counts per agency and type: a sum over identifier buckets
-  (:mod:`.strong_links`).
+  (:mod:`.strong_links`);
+- identifier chains: per chain type, histograms of identifiers per account and
+  accounts per identifier (all the shuffles read), and the links of the
+  identifiers a chain runs through (few), handed to
+  :meth:`~ringwatch.detectors.identifier_chains.ChainNull.from_counts`.
 
 The creators' registration times and agencies are the creators projection,
 one row per creator, already on the driver.
@@ -33,9 +37,11 @@ import pandas as pd
 
 from ringwatch.detectors.config import IdentityConfig
 from ringwatch.detectors.context import MarketContext
+from ringwatch.detectors.identifier_chains import ChainNull
 from ringwatch.detectors.identity_rings import (
     IdentityMarket,
     SharingRarity,
+    chain_types,
     everyday_candidates,
     join_lockstep,
     lockstep_of,
@@ -90,7 +96,7 @@ def identity_facts_on_spark(links: DataFrame, ctx: MarketContext,
     return SparkIdentityFacts(
         IdentityMarket(*_lockstep_facts(links, ctx, config),
                        ctx["creators"][["creator_id", "registered_at_ms"]],
-                       _rarity(links)),
+                       _rarity(links), _chains(links, config)),
         frozenset(_everyday(links, config)))
 
 
@@ -163,3 +169,30 @@ def _lockstep_facts(links: DataFrame, ctx: MarketContext,
         "first_seen_ms": np.repeat(histogram["first_seen_ms"].to_numpy(dtype=np.int64), counts)})
     few = MarketContext({"creators": ctx["creators"]}, shared, (), ctx.as_of_ms)
     return lockstep_of(few, config, background), join_lockstep(few, config, background)
+
+
+def _chains(links: DataFrame, config: IdentityConfig) -> ChainNull:
+    """:class:`ChainNull` from two histograms per chain type and the links chains run through."""
+    from pyspark.sql import functions as F
+
+    personal = chain_types(config)
+    mine = links.where(F.col("identifier_type").isin(list(personal)))
+
+    def histogram(by: str) -> pd.DataFrame:
+        return (mine.groupBy("identifier_type", by).agg(F.count(F.lit(1)).alias("k"))
+                .groupBy("identifier_type", "k").agg(F.count(F.lit(1)).alias("n")).toPandas())
+
+    def repeated(frame: pd.DataFrame, identifier_type: str) -> np.ndarray:
+        rows = frame[frame["identifier_type"] == identifier_type]
+        return np.repeat(rows["k"].to_numpy(dtype=np.int64), rows["n"].to_numpy(dtype=np.int64))
+
+    per_account, per_ident = histogram("account"), histogram("ident")
+    most = F.create_map(*[F.lit(v) for item in personal.items() for v in item]) \
+        if personal else F.create_map().cast("map<string,int>")
+    shared = mine.where((F.col("sharing") >= 2) & (F.col("sharing") <= most[F.col("identifier_type")]))
+    shared_links = shared.select("account", "ident", "identifier_type").toPandas()
+    shared_links["account_code"] = pd.factorize(shared_links["account"])[0]
+    return ChainNull.from_counts(
+        {t: (repeated(per_account, t), repeated(per_ident, t)) for t in personal
+         if (per_ident["identifier_type"] == t).any()},
+        shared_links, personal, shuffles=config.chain_shuffles)

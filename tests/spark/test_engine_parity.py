@@ -93,6 +93,11 @@ def test_spark_makes_the_same_market_facts_and_strong_links(spark, loaded, setti
     assert facts.market.rarity.sorted_sharing.keys() == market.rarity.sorted_sharing.keys()
     for kind, values in market.rarity.sorted_sharing.items():
         np.testing.assert_array_equal(facts.market.rarity.sorted_sharing[kind], values)
+    assert facts.market.chains.by_type.keys() == market.chains.by_type.keys()
+    assert any(len(chains.observed) for chains in market.chains.by_type.values())
+    for kind, chains in market.chains.by_type.items():  # the same shuffles, drawn the same
+        np.testing.assert_array_equal(facts.market.chains.by_type[kind].observed, chains.observed)
+        np.testing.assert_array_equal(facts.market.chains.by_type[kind].null, chains.null)
     if settings != "default":  # the facts these settings are for are there
         assert len(market.lockstep) and facts.everyday
 
