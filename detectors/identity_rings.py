@@ -504,9 +504,15 @@ def _chains(n: int, src: np.ndarray, dst: np.ndarray, label: np.ndarray,
     at most ``personal_sharing`` accounts of its type, weight at least
     ``chain_weight``: a device two accounts share, say). Groups so tied are joined when the joined
     whole holds ``chain_min_operators`` operators or more; shorter chains (a
-    family's tablet) are left as they were.
+    family's tablet) are left as they were. A chain assembles a ring out of
+    pieces none of which is one yet: a group that already holds
+    ``min_operator_accounts`` operators is not extended by a single personal tie,
+    which is what a recycled phone number or a second-hand device leaves between
+    a farm and a stranger's family.
     """
-    moderate = label[src] != label[dst]
+    held = np.bincount(label, weights=operators.astype(np.float64), minlength=n)
+    piece = held[label] < config.min_operator_accounts
+    moderate = (label[src] != label[dst]) & piece[src] & piece[dst]
     if not moderate.any():
         return label
     chain = components(n, label[src[moderate]], label[dst[moderate]])[label]

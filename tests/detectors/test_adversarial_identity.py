@@ -93,6 +93,22 @@ def test_a_device_chain_farm_is_one_ring_but_a_family_tablet_is_not(
     assert not any(set(family) & ring for ring in found)
 
 
+def test_a_recycled_phone_does_not_chain_a_family_onto_a_farm(market: Market) -> None:
+    """A farm's member and a stranger share one phone (a recycled number); the stranger shares a
+    tablet with family: before, the chain rule joined the family onto the farm's ring."""
+    farm = [market.creator(f"farm_c{i}") for i in range(8)]
+    for c in farm:  # one purse: a ring by itself
+        market.link("creator", c, "payout_account", "farm_pa")
+    family = [market.creator(f"fam_c{i}") for i in range(2)]
+    for c in family:
+        market.link("creator", c, "device", "family_tablet")
+    market.link("creator", farm[0], "phone", "recycled_number")
+    market.link("creator", family[0], "phone", "recycled_number")
+    found = _creator_sets(find_identity_rings(market.context()))
+    assert set(farm) in found
+    assert not any(set(family) & ring for ring in found)
+
+
 def test_payouts_split_over_small_accounts_are_one_ring(market: Market) -> None:
     farm = [market.creator(f"split_c{i}") for i in range(10)]
     for i, c in enumerate(farm):  # five payout accounts, each shared by two neighbours
