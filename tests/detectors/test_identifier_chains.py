@@ -76,9 +76,10 @@ def test_the_same_chain_says_nothing_where_the_market_chains_at_random() -> None
     context = market.context()
     shared = context.links[context.links["sharing"].between(2, 4)]
     assert shared["ident"].nunique() > 300  # the market does share devices widely
-    for ring in find_identity_rings(context):
-        if set(farm) & {m.id for m in ring.members}:
-            assert not [e for e in ring.evidence if e.code == "chain_device"]
+    holding = [r for r in find_identity_rings(context) if set(farm) & {m.id for m in r.members}]
+    assert holding  # the chain rule still makes the farm a ring: only its weight is in question
+    for ring in holding:
+        assert not [e for e in ring.evidence if e.code == "chain_device"]
 
 
 def _links(rows: list[tuple[str, str]], identifier_type: str = "device") -> pd.DataFrame:
