@@ -141,12 +141,18 @@ class ChainNull:
         return (chains.q(accounts), *chains.at_least(accounts))
 
 
-def shared_links(links: pd.DataFrame, personal: Mapping[str, int]) -> pd.DataFrame:
-    """The links a chain runs through: of an identifier of a type in ``personal`` used by two
-    accounts up to the type's personal sharing."""
-    most = np.nan_to_num(per_value(links["identifier_type"], personal), nan=0.0)
+def runs_through(links: pd.DataFrame, personal: Mapping[str, int]) -> np.ndarray:
+    """Which rows of ``links`` (``identifier_type``, ``sharing``) a chain runs through: of an
+    identifier of a type in ``personal`` used by two accounts up to the type's personal sharing."""
+    most = np.nan_to_num(per_value(links["identifier_type"], personal).astype(np.float64),
+                         nan=0.0)
     sharing = links["sharing"].to_numpy()
-    return links[["account_code", "ident", "identifier_type"]][(sharing >= 2) & (sharing <= most)]
+    return (sharing >= 2) & (sharing <= most)
+
+
+def shared_links(links: pd.DataFrame, personal: Mapping[str, int]) -> pd.DataFrame:
+    """The links a chain runs through (:func:`runs_through`), the columns the chains read."""
+    return links[["account_code", "ident", "identifier_type"]][runs_through(links, personal)]
 
 
 def _chain_sizes(account: np.ndarray, ident: np.ndarray) -> np.ndarray:

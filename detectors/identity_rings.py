@@ -46,7 +46,7 @@ from .communities import agglomerate, components, components_through, groups
 from .config import IdentityConfig
 from .context import MarketContext
 from .detector import Detector, WorkedOn
-from .identifier_chains import ChainNull
+from .identifier_chains import ChainNull, runs_through
 from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
 from .sharing import identifier_pairs, per_value, rarity
@@ -405,8 +405,7 @@ def _chain_evidence(pairs: pd.DataFrame, inside: np.ndarray, group: np.ndarray, 
     (:func:`~ringwatch.detectors.significance.evidence_weight`); a chain chance
     makes as often carries none and is not said.
     """
-    most = np.nan_to_num(per_value(pairs["identifier_type"], types).astype(np.float64), nan=0.0)
-    through = inside & (pairs["sharing"].to_numpy() <= most)
+    through = inside & runs_through(pairs, types)
     if not through.any():
         return {}
     type_code, type_names = pd.factorize(pairs["identifier_type"][through])

@@ -29,6 +29,7 @@ one row per creator, already on the driver.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -102,11 +103,16 @@ def identity_facts_on_spark(links: DataFrame, ctx: MarketContext,
 
 def _cap(config: IdentityConfig) -> Column:
     """Each link's hub cap (0 for a type without one, as ``everyday_types`` reads it)."""
+    return _per_type(config.max_sharing)
+
+
+def _per_type(values: Mapping[str, int]) -> Column:
+    """Each link's value for its identifier type in ``values``, 0 for a type not in it."""
     from pyspark.sql import functions as F
 
-    caps = F.create_map(*[F.lit(v) for item in config.max_sharing.items() for v in item]) \
-        if config.max_sharing else F.create_map().cast("map<string,int>")
-    return F.coalesce(caps[F.col("identifier_type")], F.lit(0))
+    mapped = F.create_map(*[F.lit(v) for item in values.items() for v in item]) \
+        if values else F.create_map().cast("map<string,int>")
+    return F.coalesce(mapped[F.col("identifier_type")], F.lit(0))
 
 
 def _everyday(links: DataFrame, config: IdentityConfig) -> set[str]:
@@ -187,9 +193,7 @@ def _chains(links: DataFrame, config: IdentityConfig) -> ChainNull:
         return np.repeat(rows["k"].to_numpy(dtype=np.int64), rows["n"].to_numpy(dtype=np.int64))
 
     per_account, per_ident = histogram("account"), histogram("ident")
-    most = F.create_map(*[F.lit(v) for item in personal.items() for v in item]) \
-        if personal else F.create_map().cast("map<string,int>")
-    shared = mine.where((F.col("sharing") >= 2) & (F.col("sharing") <= most[F.col("identifier_type")]))
+    shared = mine.where((F.col("sharing") >= 2) & (F.col("sharing") <= _per_type(personal)))
     shared_links = shared.select("account", "ident", "identifier_type").toPandas()
     shared_links["account_code"] = pd.factorize(shared_links["account"])[0]
     return ChainNull.from_counts(
