@@ -220,7 +220,8 @@ def run_seed(profile: str, seed: int, scale: float, methods: list[str],
 
     ``verdicts``: the reviews of the profile's earlier seeds; Ringwatch's rings are also
     scored recalibrated on them, and this seed's reviews are added to the list.
-    ``earlier``: a version of the detector also run on the snapshot (``earlier.method``).
+    ``earlier``: a version of the detector run on the snapshot where ``methods`` names it
+    (``earlier.method``).
     """
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="ringwatch-quality-") as tmp:
@@ -234,7 +235,7 @@ def run_seed(profile: str, seed: int, scale: float, methods: list[str],
         accounts = market_accounts(data)
         log(f"{profile} seed {seed}: generated and loaded in {time.perf_counter() - started:.1f} s")
         ctx = None
-        for method in [*methods, *([earlier.method] if earlier else [])]:
+        for method in methods:
             started = time.perf_counter()
             try:
                 if method == RINGWATCH:
@@ -485,8 +486,7 @@ def _run(args: argparse.Namespace, tuning: list[int], held_out: list[int],
     methods = [*args.methods, *([earlier.method] if earlier else [])]
     for profile in args.profiles:
         verdicts: list[Verdict] = []  # a team reviewing each market of the profile in turn
-        results = {seed: run_seed(profile, seed, args.scale, args.methods, log, verdicts,
-                                  earlier)
+        results = {seed: run_seed(profile, seed, args.scale, methods, log, verdicts, earlier)
                    for seed in args.seeds}
         for title, seeds in (("tuning", tuning), ("held-out", held_out)):
             if seeds:
