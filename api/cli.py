@@ -29,6 +29,7 @@ from ringwatch.detectors.pipeline import Engine as DetectionEngine
 from ringwatch.detectors.pipeline import RunResult
 from ringwatch.domain import Lifecycle, LoadSummaryDocument, Ring, Run
 from ringwatch.durable import keep_files_private
+from ringwatch.forked import workers_from_env
 from ringwatch.graph.errors import StoreEmptyError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.store import GraphStore
@@ -255,9 +256,12 @@ def detect(
     """Detect rings on what is already loaded and write them (highest score first).
 
     Rings keep their ids, first-detected time and review status from earlier
-    runs when found again; rings no longer found are marked dissolved.
+    runs when found again; rings no longer found are marked dissolved. The
+    detectors run over RINGWATCH_WORKERS processes (default: every core this
+    process may use; 1: one process), with the same findings.
     """
     with exit_codes():
+        workers_from_env()  # a bad setting fails before any work
         store = store_for(backend, store_dir=store_dir, create=False)
         with store:
             if not any(store.counts().get(label, 0) for label in ("Creator", "Shop", "USES",
@@ -299,10 +303,13 @@ def run(
     With --backend neo4j, a first load into an empty bundled database goes through
     the offline importer (see --bulk). Exit 0 on success (also when rows were
     quarantined), 2 with a one-line reason when the snapshot cannot be used at
-    all, 3 when the store cannot be reached.
+    all, 3 when the store cannot be reached. The detectors run over
+    RINGWATCH_WORKERS processes (default: every core this process may use; 1: one
+    process), with the same findings.
     """
     with exit_codes(), removing_what_it_made(out, _local_store_dir(backend, store_dir)):
         check_engine(engine)
+        workers_from_env()  # a bad setting fails before any work
         out.mkdir(parents=True, exist_ok=True)
         # One store for the load and the detection: the projections the load computed reach
         # the detection in memory instead of being read back (on Neo4j, the store the offline
@@ -354,7 +361,7 @@ def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
     projections = ({name: result.projections[name] for name in SUBGRAPH_PROJECTIONS}
                    if all(name in result.projections for name in SUBGRAPH_PROJECTIONS)
                    else subgraph_projections(store))
-    subgraphs = subgraphs_for(result.rings, projections, top)
+    subgraphs = subgraphs_for(result.rings, projections, top, workers=workers_from_env())
     write_report(out, run=result.run, rings=result.rings, subgraphs=subgraphs, summary=summary,
                  top=top)
 

@@ -5,16 +5,18 @@ table of the snapshot (``pyarrow.csv.read_csv`` with its defaults, both cores)
 and make one Leiden pass over the account-identifier graph (python-igraph,
 modularity, on the links' integer codes). ``ringwatch run`` (load, validate,
 write the local store, detect, write rings.jsonl, run.json and the report)
-runs in a fresh process on the same snapshot; floor and run alternate
-``--repeat`` times and the figure is the ratio of their medians (this machine
-is noisy: read the ratio, not the seconds). The command allocates Arrow's
-memory from a pool that reuses freed pages (``loaders/memory_pool.py``), which
-pyarrow's default pool does not; the floor is read both ways, with pyarrow's
-defaults (the figure) and with the run's pool (the ratio beside it), so the
-allocator's share of the figure shows. Peak memory is the run process's
-maximum resident set. A third child runs the same application functions as
-the command line with a clock at every stage and prints the profile, and the
-time a fresh store object takes to read every projection (the local store
+runs in a fresh process on the same snapshot, its detectors' searches over
+``RINGWATCH_WORKERS`` processes (default: every core; ``detectors/workers.py``);
+floor and run alternate ``--repeat`` times and the figure is the ratio of their
+medians (this machine is noisy: read the ratio, not the seconds). The command
+allocates Arrow's memory from a pool that reuses freed pages
+(``loaders/memory_pool.py``), which pyarrow's default pool does not; the floor
+is read both ways, with pyarrow's defaults (the figure) and with the run's pool
+(the ratio beside it), so the allocator's share of the figure shows. Peak
+memory is the run process's maximum resident set plus its largest detector
+worker's (an upper bound). A third child runs the same application functions
+as the command line with a clock at every stage and prints the profile, and
+the time a fresh store object takes to read every projection (the local store
 writes them into the load's generation, so this is a Parquet read).
 
 Target (issue 18): at most 1.5x the floor at 2 M rows (generator scale about
@@ -72,7 +74,8 @@ try:
 except SystemExit as exit:
     if exit.code:
         raise
-print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 #: The same application functions with a clock at each stage (the profile).
@@ -93,11 +96,27 @@ def mark(name):
     last[0] = now
 result = validated_snapshot(data, quarantine_dir=out / "quarantine")  # as `load_into` reads it
 mark("read + validate")
-store = LocalStore(store_dir)
+from ringwatch.forked import workers_from_env
+store = LocalStore(store_dir, workers=workers_from_env())  # as the command line opens it
 store.write_snapshot(result.snapshot)
 mark("write the local store + projections")
+import logging
+from ringwatch.detectors import registry
+from ringwatch.detectors.workers import workers_from_env
+searches = []
+class Kept(logging.Handler):
+    def emit(self, record):
+        if str(record.msg).startswith("%s: %s in %.2f s"):  # one detector's search
+            searches.append(record.getMessage())
+logging.getLogger("ringwatch.detectors.pipeline").addHandler(Kept())
+logging.getLogger("ringwatch.detectors.pipeline").setLevel(logging.INFO)
+steps = {d.step for d in registry.detectors()}
 step = [None]
 def progress(name):
+    if name in steps:  # the searches run at once over the workers: one stage
+        name = f"detectors' searches ({workers_from_env()} processes)"
+    if name == step[0]:
+        return
     if step[0] is not None:
         mark("detect: " + step[0])
     else:
@@ -113,7 +132,7 @@ started = time.perf_counter()
 for name in PROJECTIONS:
     fresh.projection(name)
 reads = time.perf_counter() - started
-print(json.dumps({"stages": stages, "projection_reads": reads}))
+print(json.dumps({"stages": stages, "projection_reads": reads, "searches": searches}))
 """
 
 
@@ -139,29 +158,31 @@ def snapshot_of(scale: float, work: Path) -> tuple[Path, int]:
 
 def measure(snapshot: Path, work: Path, repeat: int) -> tuple[float, float, float, float]:
     """Median floor seconds (pyarrow's default pool, then the run's), median run seconds,
-    peak GiB of the runs (alternating)."""
+    peak GiB of the runs (alternating): the run's process and its largest detector worker
+    together (an upper bound: the worker lives only while the detectors search)."""
     floors, pooled, runs, peaks = [], [], [], []
     for _ in range(repeat):
         floors.append(float(child(FLOOR, str(snapshot), "default")))
         pooled.append(float(child(FLOOR, str(snapshot), "reusing")))
         target = work / "run"
         shutil.rmtree(target, ignore_errors=True)
-        seconds, peak_kb = child(RUN, str(snapshot), str(target / "out"),
-                                 str(target / "store")).split()
+        seconds, peak_kb, worker_kb = child(RUN, str(snapshot), str(target / "out"),
+                                            str(target / "store")).split()
         runs.append(float(seconds))
-        peaks.append(int(peak_kb) / 1024 / 1024)
+        peaks.append((int(peak_kb) + int(worker_kb)) / 1024 / 1024)
     return (statistics.median(floors), statistics.median(pooled), statistics.median(runs),
             max(peaks))
 
 
-def profile(snapshot: Path, work: Path) -> tuple[list[tuple[str, float]], float]:
-    """Seconds per stage of one run, and of reading every projection from the loaded store
+def profile(snapshot: Path, work: Path) -> tuple[list[tuple[str, float]], float, list[str]]:
+    """Seconds per stage of one run, of reading every projection from the loaded store
     afresh (what "reading projections" costs the store; the rest of that stage is the
-    detectors' preparation of the shared arrays)."""
+    detectors' preparation of the shared arrays), and each detector's search: its seconds
+    and the process it ran in (the searches run at once over the workers, one stage)."""
     target = work / "profile"
     shutil.rmtree(target, ignore_errors=True)
     found = json.loads(child(PROFILE, str(snapshot), str(target / "out"), str(target / "store")))
-    return [tuple(s) for s in found["stages"]], found["projection_reads"]
+    return [tuple(s) for s in found["stages"]], found["projection_reads"], found["searches"]
 
 
 def main() -> None:
@@ -180,10 +201,13 @@ def main() -> None:
         print(f"scale {scale:g}: {rows:,} rows; run {run:.2f} s against the floor's {floor:.2f} s: "
               f"{run / floor:.2f}x (target <= 1.5x); against the floor read with the run's "
               f"memory pool ({pooled:.2f} s): {run / pooled:.2f}x; peak {peak:.2f} GiB", flush=True)
-        stages, reads = profile(snapshot, work)
+        stages, reads, searches = profile(snapshot, work)
         total = sum(s for _, s in stages)
         for name, seconds in stages:
             print(f"    {name:<42} {seconds:7.2f} s  {seconds / total:6.1%}")
+            if name.startswith("detect: detectors' searches"):
+                for line in searches:
+                    print(f"        {line}")
         print(f"    (every projection read from the loaded store afresh: {reads:.2f} s)")
     for (r0, t0), (r1, t1) in itertools.pairwise(results):
         print(f"growth {r0:,} -> {r1:,} rows: time x{t1 / t0:.2f} for rows x{r1 / r0:.2f}, "

@@ -643,4 +643,5 @@ DETECTOR = Detector(
     worked_on=lambda ctx: WorkedOn(attributed_orders(ctx), "orders attributed to creators",
                                    "no orders attributed to a creator: collusion needs order "
                                    "data"),
-    gives_way_to=(RingKind.IDENTITY_RING,), give_way=fold_into_owner)
+    gives_way_to=(RingKind.IDENTITY_RING,), give_way=fold_into_owner,
+    cost=1.7)

@@ -263,4 +263,5 @@ DETECTOR = Detector(
     projections=("creator_shop_trade", "buyer_orders", "identity_links", "shops"),
     find=lambda ctx, config: find_commission_abuse(ctx, config.abuse, config.collusion),
     worked_on=_worked_on,
-    gives_way_to=(RingKind.IDENTITY_RING,), give_way=fold_into_identity)
+    gives_way_to=(RingKind.IDENTITY_RING,), give_way=fold_into_identity,
+    cost=0.5)

@@ -798,4 +798,5 @@ DETECTOR = Detector(
                                    "order data"),
     gives_way_to=(RingKind.IDENTITY_RING, RingKind.COLLUSION_RING, RingKind.COMMISSION_ABUSE,
                   RingKind.LOCKSTEP_RING),
-    give_way=give_way)
+    give_way=give_way,
+    cost=2.2)

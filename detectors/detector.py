@@ -57,7 +57,9 @@ class Detector:
     ``projections`` the store projections it reads. ``find`` runs it on a
     context. ``gives_way_to`` names the kinds whose rings (found before it)
     it defers to, and ``give_way`` how: join them, leave their accounts out,
-    or become their evidence.
+    or become their evidence. ``cost`` is the relative time of its search on a
+    large market: the order in which worker processes take the detectors
+    (costliest first, :mod:`.workers`), never what any of them finds.
     """
 
     name: str
@@ -69,6 +71,7 @@ class Detector:
     worked_on: Callable[[MarketContext], WorkedOn]
     gives_way_to: tuple[RingKind | str, ...] = ()
     give_way: GiveWay | None = None
+    cost: float = 1.0
 
 
 def attributed_orders(ctx: MarketContext) -> int:

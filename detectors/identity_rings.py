@@ -696,4 +696,5 @@ DETECTOR = Detector(
     find=lambda ctx, config: find_identity_rings(ctx, config.identity, seed=config.seed),
     worked_on=lambda ctx: WorkedOn(len(ctx.links),
                                    "identity links (allowlisted identifiers left out)",
-                                   "no identity links to compare accounts by"))
+                                   "no identity links to compare accounts by"),
+    cost=2.0)

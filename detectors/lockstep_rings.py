@@ -350,4 +350,5 @@ DETECTOR = Detector(
     projections=("creators", "affiliations", "shops", "identity_links"),
     find=lambda ctx, config: find_lockstep_rings(ctx, config.lockstep),
     worked_on=_worked_on,
-    gives_way_to=(RingKind.IDENTITY_RING, RingKind.COLLUSION_RING), give_way=give_way)
+    gives_way_to=(RingKind.IDENTITY_RING, RingKind.COLLUSION_RING), give_way=give_way,
+    cost=0.3)

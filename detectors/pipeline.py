@@ -55,6 +55,7 @@ from .scoring import (
     score,
     timing_only,
 )
+from .workers import search_all
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,8 @@ class RunResult:
 
 def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), *,
                progress: Progress | None = None,
-               detectors: tuple[Detector, ...] | None = None) -> list[Finding]:
-    """Run every registered detector on one context, in order; returns unscored findings.
+               detectors: tuple[Detector, ...] | None = None, workers: int = 1) -> list[Finding]:
+    """Run every registered detector on one context; returns unscored findings, in run order.
 
     Each detector's findings give way to the rings of the kinds it names
     (``Detector.gives_way_to``, found before it): collusion and lockstep
@@ -103,13 +104,19 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
     coordinated blocks, the catch-all, leave out every account another ring
     holds. Detectors named in ``config.skip`` are not run. ``detectors``: the
     registry's (:func:`.registry.detectors`, read when called) unless given.
+    The searches run over up to ``workers`` processes (:mod:`.workers`); the
+    give-ways then run here, in order, so the findings are the same for any
+    count.
     """
     detectors = registry.detectors() if detectors is None else detectors
-    step = progress or (lambda _: None)
+    searched = search_all(detectors, ctx, config, workers=workers,
+                          finished=_steps_in_order(detectors, progress or (lambda _: None)))
     by_kind: dict[str, list[Finding]] = {}
     for detector in detectors:
-        step(detector.step)
-        found = [] if detector.name in config.skip else detector.find(ctx, config)
+        done = searched[detector.name]
+        log.info("%s: %s in %.2f s (%s)", detector.name, count(len(done.findings), "finding"),
+                 done.seconds, "the run's process" if done.worker == 0 else f"worker {done.worker}")
+        found = done.findings
         if detector.give_way is not None:
             owners = [f for kind in detector.gives_way_to for f in by_kind.get(kind, [])]
             found = detector.give_way(found, owners, config)
@@ -117,6 +124,28 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
     findings = [f for d in detectors for f in by_kind[d.kind]]
     _add_burst_evidence(findings, ctx, config.bursts)
     return findings
+
+
+def _steps_in_order(detectors: tuple[Detector, ...], step: Progress) -> Callable[[str], None]:
+    """Report the first detector's step now, and each next one once every search before it
+    has ended (as one process runs them: the steps come in run order whatever the workers
+    do); the callback takes the name of each search that ends."""
+    ended: set[str] = set()
+    reported = 0
+
+    def report() -> None:
+        nonlocal reported
+        while reported < len(detectors) and (reported == 0
+                                             or detectors[reported - 1].name in ended):
+            step(detectors[reported].step)
+            reported += 1
+
+    def finished(name: str) -> None:
+        ended.add(name)
+        report()
+
+    report()
+    return finished
 
 
 def _add_burst_evidence(findings: list[Finding], ctx: MarketContext, config: BurstConfig) -> None:
@@ -175,12 +204,15 @@ def _with_reviews_since(store: RingRepository, previous: list[RingDocument],
 def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConfig(), *,
                   progress: Progress | None = None, run_id: str | None = None,
                   now: datetime | None = None, extra: Mapping[str, Any] | None = None,
-                  engine: Engine | None = None) -> RunResult:
+                  engine: Engine | None = None, workers: int = 1) -> RunResult:
     """Detect on what the store holds, give rings stable ids, save the run and its rings.
 
     ``engine`` does the data-parallel steps elsewhere (a Spark cluster): it
     builds the context and may stand in for detectors; the rules, scoring, id
-    matching and saving stay here. None: in process, from the store.
+    matching and saving stay here. None: in process, from the store, the
+    detectors' searches over up to ``workers`` forked processes (the default, 1,
+    keeps a server that calls this in its own process; the command line gives
+    ``RINGWATCH_WORKERS``).
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
@@ -194,7 +226,7 @@ def run_detection(store: DetectionStore, config: DetectionConfig = DetectionConf
                          f"detectors are {', '.join(registry.detector_names())}")
     ctx = read_context(store) if engine is None else engine.context(store)
     inputs = detector_inputs(ctx)
-    findings = find_rings(ctx, config, progress=step,
+    findings = find_rings(ctx, config, progress=step, workers=workers if engine is None else 1,
                           detectors=None if engine is None else engine.detectors(registry.detectors()))
     step("scoring")
     tables = MetricTables.from_context(ctx)
