@@ -6,16 +6,17 @@ and make one Leiden pass over the account-identifier graph (python-igraph,
 modularity, on the links' integer codes). ``ringwatch run`` (load, validate,
 write the local store, detect, write rings.jsonl, run.json and the report)
 runs in a fresh process on the same snapshot, its detectors' searches over
-``RINGWATCH_WORKERS`` processes (default: every core; ``detectors/workers.py``);
+``RINGWATCH_WORKERS`` processes (default: every core; ``core/forked.py``);
 floor and run alternate ``--repeat`` times and the figure is the ratio of their
 medians (this machine is noisy: read the ratio, not the seconds). The command
 allocates Arrow's memory from a pool that reuses freed pages
 (``loaders/memory_pool.py``), which pyarrow's default pool does not; the floor
 is read both ways, with pyarrow's defaults (the figure) and with the run's pool
 (the ratio beside it), so the allocator's share of the figure shows. Peak
-memory is the run process's maximum resident set plus its largest detector
-worker's (an upper bound). A third child runs the same application functions
-as the command line with a clock at every stage and prints the profile, and
+memory is the run process's maximum resident set, and its largest worker's
+beside it (which counts the pages it shares with the run's process). A third
+child runs the same application functions as the command line with a clock at
+every stage and prints the profile, and
 the time a fresh store object takes to read every projection (the local store
 writes them into the load's generation, so this is a Parquet read).
 
@@ -96,13 +97,12 @@ def mark(name):
     last[0] = now
 result = validated_snapshot(data, quarantine_dir=out / "quarantine")  # as `load_into` reads it
 mark("read + validate")
-from ringwatch.forked import workers_from_env
-store = LocalStore(store_dir, workers=workers_from_env())  # as the command line opens it
+store = LocalStore(store_dir)
 store.write_snapshot(result.snapshot)
 mark("write the local store + projections")
 import logging
 from ringwatch.detectors import registry
-from ringwatch.detectors.workers import workers_from_env
+from ringwatch.forked import workers_from_env
 searches = []
 class Kept(logging.Handler):
     def emit(self, record):
@@ -158,9 +158,9 @@ def snapshot_of(scale: float, work: Path) -> tuple[Path, int]:
 
 def measure(snapshot: Path, work: Path, repeat: int) -> tuple[float, float, float, float]:
     """Median floor seconds (pyarrow's default pool, then the run's), median run seconds,
-    peak GiB of the runs (alternating): the run's process and its largest detector worker
-    together (an upper bound: the worker lives only while the detectors search)."""
-    floors, pooled, runs, peaks = [], [], [], []
+    peak GiB of the runs (alternating): the run's process, and its largest worker (whose
+    resident set counts the pages it shares with the run's process, copy-on-write)."""
+    floors, pooled, runs, peaks, workers = [], [], [], [], []
     for _ in range(repeat):
         floors.append(float(child(FLOOR, str(snapshot), "default")))
         pooled.append(float(child(FLOOR, str(snapshot), "reusing")))
@@ -169,9 +169,10 @@ def measure(snapshot: Path, work: Path, repeat: int) -> tuple[float, float, floa
         seconds, peak_kb, worker_kb = child(RUN, str(snapshot), str(target / "out"),
                                             str(target / "store")).split()
         runs.append(float(seconds))
-        peaks.append((int(peak_kb) + int(worker_kb)) / 1024 / 1024)
+        peaks.append(int(peak_kb) / 1024 / 1024)
+        workers.append(int(worker_kb) / 1024 / 1024)
     return (statistics.median(floors), statistics.median(pooled), statistics.median(runs),
-            max(peaks))
+            max(peaks), max(workers))
 
 
 def profile(snapshot: Path, work: Path) -> tuple[list[tuple[str, float]], float, list[str]]:
@@ -196,11 +197,12 @@ def main() -> None:
     results = []
     for scale in args.scales:
         snapshot, rows = snapshot_of(scale, work)
-        floor, pooled, run, peak = measure(snapshot, work, args.repeat)
+        floor, pooled, run, peak, worker = measure(snapshot, work, args.repeat)
         results.append((rows, run))
         print(f"scale {scale:g}: {rows:,} rows; run {run:.2f} s against the floor's {floor:.2f} s: "
               f"{run / floor:.2f}x (target <= 1.5x); against the floor read with the run's "
-              f"memory pool ({pooled:.2f} s): {run / pooled:.2f}x; peak {peak:.2f} GiB", flush=True)
+              f"memory pool ({pooled:.2f} s): {run / pooled:.2f}x; peak {peak:.2f} GiB "
+              f"(largest worker {worker:.2f} GiB, shared pages included)", flush=True)
         stages, reads, searches = profile(snapshot, work)
         total = sum(s for _, s in stages)
         for name, seconds in stages:

@@ -3,8 +3,7 @@
 The stores receive these settings and never read the environment themselves,
 so a batch job or a test can build them in code, and every variable a store
 depends on is named in this one module: ``RINGWATCH_STORE`` for the local
-store's directory, ``RINGWATCH_WORKERS`` for the processes its loads may use,
-``RINGWATCH_NEO4J_*`` for the Neo4j server.
+store's directory, ``RINGWATCH_NEO4J_*`` for the Neo4j server.
 :func:`ringwatch.stores.open_store` opens the store they describe.
 """
 
@@ -17,7 +16,6 @@ from enum import Enum
 from pathlib import Path
 
 from ringwatch import RingwatchError
-from ringwatch.forked import workers_from_env
 
 #: The local store's directory when neither ``--store`` nor ``RINGWATCH_STORE`` names one.
 DEFAULT_STORE_DIR = Path(".ringwatch/store")
@@ -148,15 +146,11 @@ class StoreSettings:
         The local store's directory.
     neo4j
         How to reach Neo4j (used by the ``neo4j`` backend only).
-    workers
-        How many processes the local store's load may compute its projections in
-        (``RINGWATCH_WORKERS``, :mod:`ringwatch.forked`; default: every core).
     """
 
     backend: Backend = Backend.local
     store_dir: Path = DEFAULT_STORE_DIR
     neo4j: Neo4jSettings = field(default_factory=Neo4jSettings)
-    workers: int = 1
 
     @classmethod
     def from_env(cls, *, backend: Backend | str | None = None, store_dir: Path | None = None,
@@ -172,8 +166,7 @@ class StoreSettings:
         chosen = Backend(backend or Backend.local)
         return cls(backend=chosen,
                    store_dir=store_dir or Path(env.get("RINGWATCH_STORE", DEFAULT_STORE_DIR)),
-                   neo4j=Neo4jSettings.from_env(env) if chosen is Backend.neo4j else Neo4jSettings(),
-                   workers=workers_from_env(env))
+                   neo4j=Neo4jSettings.from_env(env) if chosen is Backend.neo4j else Neo4jSettings())
 
 
 #: The launcher of the bundled Neo4j server in a source checkout (tools/neo4j_launcher), beside

@@ -29,7 +29,7 @@ def open_store(settings: StoreSettings, *, create: bool = True) -> GraphStore:
         if not create and not (directory / "tables").is_dir():
             raise StoreEmptyError(f"there is no local store at {directory}: load a snapshot "
                                   f"into it first (ringwatch load --data DIR --store {directory})")
-        return LocalStore(directory, workers=settings.workers)
+        return LocalStore(directory)
     from ringwatch.graph.neo4j_store import Neo4jStore  # the driver loads only when it is used
 
     quiet_driver_logs()

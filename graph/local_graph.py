@@ -28,7 +28,6 @@ from pathlib import Path
 import pandas as pd
 
 from ringwatch.domain import LINKED_ACCOUNT_TYPES
-from ringwatch.forked import over_workers
 from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
 from .capabilities import IdentifierUse, Node, WriteProgress
@@ -52,9 +51,8 @@ class LocalGraph:
     caller's to lock (:meth:`write_locked`, :meth:`clear_locked`).
     """
 
-    def __init__(self, directory: Path, *, workers: int = 1) -> None:
+    def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.workers = workers
         self.directory.mkdir(parents=True, exist_ok=True)
         self.generations = Generations(directory)
         self._cache: dict[str, pd.DataFrame] = {}
@@ -113,9 +111,6 @@ class LocalGraph:
         new = self.generations.begin()
         written: dict[str, int] = {}
         tables: dict[str, pd.DataFrame] = {}
-        # The tables' writes start once the projections' workers are forked: no thread may
-        # run at a fork (see ringwatch.forked).
-        pending: list[tuple[Callable[[Path], None], Path, Callable[[], None]]] = []
         with BackgroundWrites() as writes:
             for spec in TABLES:
                 frame = snapshot[spec.name]
@@ -126,22 +121,17 @@ class LocalGraph:
                     _link_or_copy(old_path, target)
                     tables[spec.name] = _read(target, spec.name)
                     # Reported in its turn, after the tables before it are written.
-                    pending.append((_nothing, target, _told(progress, spec.name, 0)))
+                    writes.submit(_nothing, target, _told(progress, spec.name, 0))
                     continue
                 old = _read(old_path, spec.name) if old_path is not None else None
                 if old is None or old.empty:
                     merged = kept_table(snapshot, spec.name)
                 else:
                     merged = last_per_key(pd.concat([old, frame], ignore_index=True), spec.name)
-                pending.append((_parquet_of(merged), target,
-                                self._table_written(spec.name, len(frame), target, progress)))
+                writes.submit(_parquet_of(merged), target,
+                              self._table_written(spec.name, len(frame), target, progress))
                 tables[spec.name] = merged
-
-            def write_tables() -> None:
-                for write, target, done in pending:
-                    writes.submit(write, target, done)
-
-            self._write_projections(new, tables, writes, write_tables)
+            self._write_projections(new, tables, writes)
         if before_commit:
             before_commit()
         self.generations.commit(new, previous)
@@ -161,45 +151,19 @@ class LocalGraph:
         return done
 
     def _write_projections(self, generation: Generation, tables: Mapping[str, pd.DataFrame],
-                           writes: BackgroundWrites, forked: Callable[[], None]) -> None:
-        """Compute every projection of the generation's tables and write it into the generation.
+                           writes: BackgroundWrites) -> None:
+        """Compute every projection of the generation's tables and write it into the generation
+        (each written while the next is computed: :func:`projections_of` one by one)."""
+        for name in PROJECTIONS:
+            frame = from_tables(tables, name)
+            target = _projection_path(generation, name)
 
-        The projections are computed over up to ``self.workers`` processes
-        (:data:`PROJECTION_PIECES`, the costliest first). One computed here is
-        written by the writer thread while the next is computed; one computed in
-        a worker is written by the worker and read back here (a Parquet read is
-        a fraction of computing it), so the store holds every projection in
-        memory either way, as the file has it. ``forked`` runs once the workers
-        are forked (it starts the tables' writes).
-        """
-        def compute(names: tuple[str, ...], worker: int) -> dict[str, pd.DataFrame]:
-            frames = {}
-            for name in names:
-                frame = from_tables(tables, name)
-                if worker:
-                    _projection_path(generation, name).write_bytes(encoded(frame))
-                else:
-                    frames[name] = frame
-            return frames
+            def done(name: str = name, frame: pd.DataFrame = frame, target: Path = target) -> None:
+                self.generations.written(target)
+                self._cache[_PROJECTION + name] = frame
+                self._stamps[_PROJECTION + name] = (target, file_stamp(target))
 
-        computed = over_workers(PROJECTION_PIECES, compute, workers=self.workers, forked=forked,
-                                named=lambda names: f"the projections {', '.join(names)}")
-        for names, frames in zip(PROJECTION_PIECES, computed, strict=True):
-            for name in names:
-                target = _projection_path(generation, name)
-                if name not in frames:  # written by a worker
-                    self.generations.written(target)
-                    self._cache[_PROJECTION + name] = pd.read_parquet(target)
-                    self._stamps[_PROJECTION + name] = (target, file_stamp(target))
-                    continue
-                frame = frames[name]
-
-                def done(name: str = name, frame: pd.DataFrame = frame, target: Path = target) -> None:
-                    self.generations.written(target)
-                    self._cache[_PROJECTION + name] = frame
-                    self._stamps[_PROJECTION + name] = (target, file_stamp(target))
-
-                writes.submit(lambda path, frame=frame: path.write_bytes(encoded(frame)), target, done)
+            writes.submit(lambda path, frame=frame: path.write_bytes(encoded(frame)), target, done)
 
     def clear_locked(self) -> None:
         """Delete every generation and the pointer; the caller holds the lock."""
@@ -337,13 +301,6 @@ class LocalGraph:
 
 #: A stored projection's file name in its generation, before the projection's name (and cache key).
 _PROJECTION = "projection-"
-
-#: The projections a load computes, in pieces a worker process takes whole, the costliest
-#: first (at 2 M rows, 1.1 s and 0.6 s of the 1.8 s): the two order projections share their
-#: join of orders and commissions (computed once per process), so they stay together.
-PROJECTION_PIECES: tuple[tuple[str, ...], ...] = (
-    ("creator_shop_trade", "buyer_orders"), ("identity_links",), ("creators",),
-    ("affiliations",), ("shops",), ("allowlist",))
 
 
 def _projection_path(generation: Generation, name: str) -> Path:

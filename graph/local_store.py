@@ -35,12 +35,10 @@ class LocalStore(GraphStore):
     backend = "local"
     embedded = True
 
-    def __init__(self, directory: Path | str, *, workers: int = 1) -> None:
-        """``workers``: how many processes a load may compute its projections in
-        (:mod:`ringwatch.forked`)."""
+    def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
         self._lock = StoreLock(self.directory)
-        self.graph = LocalGraph(self.directory / "tables", workers=workers)
+        self.graph = LocalGraph(self.directory / "tables")
         self.documents = LocalDocuments(self.directory, self._lock)
 
     # --- the graph ----------------------------------------------------------------------------

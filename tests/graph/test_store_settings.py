@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from ringwatch.forked import WorkersError
 from ringwatch.graph.errors import StoreEmptyError, StoreUnavailableError
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.store_settings import Backend, Neo4jSettings, Neo4jTimeouts, SettingsError, StoreSettings
@@ -16,15 +14,7 @@ from ringwatch.stores import open_store
 
 def test_the_defaults_without_any_variable() -> None:
     settings = StoreSettings.from_env(environ={})
-    assert settings == StoreSettings(Backend.local, Path(".ringwatch/store"), Neo4jSettings(),
-                                     workers=len(os.sched_getaffinity(0)))
-
-
-def test_the_processes_a_load_may_use_come_from_ringwatch_workers() -> None:
-    assert StoreSettings.from_env(environ={"RINGWATCH_WORKERS": "1"}).workers == 1
-    assert StoreSettings.from_env(environ={"RINGWATCH_WORKERS": "3"}).workers == 3
-    with pytest.raises(WorkersError, match="RINGWATCH_WORKERS"):
-        StoreSettings.from_env(environ={"RINGWATCH_WORKERS": "many"})
+    assert settings == StoreSettings(Backend.local, Path(".ringwatch/store"), Neo4jSettings())
 
 
 def test_an_option_wins_over_the_variable_which_wins_over_the_default() -> None:

@@ -5,15 +5,10 @@ it, a load that replaces it, and for a generation written before projections wer
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
-from ringwatch.forked import can_fork
-from ringwatch.graph import local_graph
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.projections import PROJECTIONS, from_tables
 from ringwatch.loaders import Snapshot, load_snapshot
@@ -88,34 +83,3 @@ def test_a_column_a_caller_adds_to_a_projection_stays_its_own(tmp_path: Path) ->
     links.loc[0, "events"] = -5
     again = store.projection("identity_links")
     assert "mine" not in again.columns and (again["events"] >= 1).all()
-
-
-@pytest.mark.skipif(not can_fork(), reason="no fork here: a load computes in one process")
-def test_projections_computed_in_worker_processes_are_the_ones_one_process_computes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A load over two processes (``workers=2``) keeps, in memory and in its generation,
-    exactly what a load in one process keeps: the worker's projections come back by file."""
-    snapshot = _snapshot(tmp_path, "a_", creators=16)
-    one, two = LocalStore(tmp_path / "one"), LocalStore(tmp_path / "two", workers=2)
-    one.write_snapshot(snapshot)
-    parent, in_worker = os.getpid(), multiprocessing.get_context("fork").Event()
-    compute = local_graph.from_tables
-
-    def a_piece_in_the_worker(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
-        if os.getpid() != parent:
-            in_worker.set()
-        elif name == "creator_shop_trade":  # the first piece: the worker takes a later one
-            assert in_worker.wait(60), "the worker computed a projection meanwhile"
-        return compute(tables, name)
-
-    monkeypatch.setattr(local_graph, "from_tables", a_piece_in_the_worker)
-    two.write_snapshot(snapshot)
-    assert in_worker.is_set()
-    assert _stored_files(two) == sorted(f"projection-{name}.parquet" for name in PROJECTIONS)
-    for name in PROJECTIONS:
-        in_memory = two.projection(name)
-        pd.testing.assert_frame_equal(in_memory, one.projection(name), check_exact=True)
-        pd.testing.assert_frame_equal(in_memory, LocalStore(tmp_path / "two").projection(name),
-                                      check_exact=True)
-    assert len(two.projection("identity_links")) > 0 and len(two.projection("buyer_orders")) > 0
-    _assert_as_computed(tmp_path / "two")
