@@ -2,8 +2,8 @@
 
 What a command computes is pandas and igraph holding the interpreter most of
 the time, so threads do not run it at once; processes do. Workers are forked
-from the command's process: what the pieces read (a snapshot's tables, a
-detection's context) is shared copy-on-write, never pickled, and only what
+from the command's process: what the pieces read (a detection's context, the
+projections a report draws from) is shared copy-on-write, never pickled, and only what
 each piece returns comes back, through a pipe. The command's process is a
 worker too. Pieces are taken from one queue in the order given (put the
 costliest first: the last to start are then short), so the count of workers
@@ -124,7 +124,7 @@ def over_workers(pieces: Sequence[Piece], work: Callable[[Piece, int], Result], 
             results[index] = _done(work(pieces[index], 0), index, note)
     except BaseException:
         for child, receive in children:
-            child.terminate()
+            child.kill()
             child.join()
             receive.close()
         raise
@@ -181,10 +181,12 @@ def _work(pieces: Sequence[Any], work: Callable[[Any, int], Any], worker: int, t
     pieces, and this worker would take nothing more meanwhile)."""
     _die_with_parent(parent)
     records = _KeptRecords()
-    root = logging.getLogger()
-    for handler in root.handlers[:]:
-        root.removeHandler(handler)
-    root.addHandler(records)
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        if isinstance(logger, logging.Logger):  # (the rest are placeholders, with no handlers)
+            for handler in logger.handlers[:]:
+                logger.removeHandler(handler)
+            if logger is logging.getLogger() or not logger.propagate:
+                logger.addHandler(records)
     done: list[tuple[int, Any]] = []
     try:
         while (index := _take(len(pieces), taken)) is not None:
