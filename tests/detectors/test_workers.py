@@ -8,6 +8,7 @@ at once prove it with a barrier that only two processes can pass together.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import multiprocessing
 import os
@@ -178,3 +179,22 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_command_writes_the_same_rings_with_two_workers_as_with_one(tmp_path: Path) -> None:
+    """``ringwatch run`` as users run it: a process with two workers and one with one write the
+    same rings.jsonl (run ids and times aside)."""
+    snapshot = tmp_path / "snapshot"
+    generate_snapshot(snapshot, GeneratorConfig(scale=0.25, seed=5, profile="plain"))
+    written = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        subprocess.run([sys.executable, "-m", "ringwatch", "--quiet", "run", "--data", str(snapshot),
+                        "--out", str(out), "--store", str(tmp_path / f"store{workers}")],
+                       env={**os.environ, "RINGWATCH_WORKERS": workers}, check=True,
+                       capture_output=True)
+        rings = [json.loads(line) for line in (out / "rings.jsonl").read_text().splitlines()]
+        written[workers] = [{k: v for k, v in ring.items()
+                             if k not in ("run_id", "first_detected", "history")} for ring in rings]
+    assert len(written["1"]) >= 5, "a market with rings"
+    assert written["2"] == written["1"]
