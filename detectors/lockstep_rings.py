@@ -44,6 +44,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ringwatch.domain import RingKind
 from ringwatch.wording import accounts, count, listed, span, type_noun, verb
@@ -338,9 +340,16 @@ def give_way(rings: list[Finding], owners: list[Finding], config: DetectionConfi
 
 
 def _worked_on(ctx: MarketContext) -> WorkedOn:
-    """Affiliations of creators whose registration time is known."""
+    """Affiliations of creators whose registration time is known.
+
+    Arrow's ``is_in``: pandas' ``isin`` on Arrow text makes a Python scalar of every
+    value looked for (a quarter of a second for the dated creators of 2 M rows), and
+    this runs before any detector starts.
+    """
     dated = ctx["creators"].loc[ctx["creators"]["registered_at_ms"].notna(), "creator_id"]
-    return WorkedOn(int(ctx["affiliations"]["creator_id"].isin(dated).sum()),
+    affiliated = pa.array(ctx["affiliations"]["creator_id"], type=pa.large_string())
+    found = pc.is_in(affiliated, value_set=pa.array(dated, type=pa.large_string()))
+    return WorkedOn(int(pc.sum(found).as_py() or 0),
                     "affiliations of creators with a registration time",
                     "needs creators' registration times and their shop affiliations")
 
