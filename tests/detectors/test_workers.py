@@ -1,5 +1,5 @@
 """Detectors' searches over worker processes: the same findings, errors that reach the caller,
-and nothing lost when a worker dies (see ``detectors/workers.py``).
+and nothing lost when a worker dies (see ``detectors/workers.py`` and ``core/forked.py``).
 
 The workers are real forked processes; the tests that need two searches to run
 at once prove it with a barrier that only two processes can pass together.
@@ -43,9 +43,9 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> MarketContext:
     return MarketContext.from_tables(load_snapshot(snapshot).snapshot.tables)
 
 
-def _detector(name: str, find, cost: float = 1.0) -> Detector:
+def _detector(name: str, find) -> Detector:
     return Detector(name=name, kind=name, step=name, config=None, projections=(), find=find,
-                    worked_on=lambda ctx: WorkedOn(0, "nothing", "nothing"), cost=cost)
+                    worked_on=lambda ctx: WorkedOn(0, "nothing", "nothing"))
 
 
 def test_two_workers_find_what_one_process_finds(market: MarketContext) -> None:
