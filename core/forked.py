@@ -80,31 +80,27 @@ def can_fork() -> bool:
 
 def over_workers(pieces: Sequence[Piece], work: Callable[[Piece, int], Result], *, workers: int,
                  finished: Callable[[int], None] | None = None,
-                 named: Callable[[Piece], str] = repr,
-                 forked: Callable[[], None] | None = None) -> list[Result]:
+                 named: Callable[[Piece], str] = repr) -> list[Result]:
     """``work(piece, worker)`` for every piece, over up to ``workers`` processes; in piece order.
 
-    ``worker`` is 0 in this process and 1, 2, ... in the forked ones, so a piece
-    may return less from a worker (a file it wrote rather than the frame in it)
-    than it keeps here. Results from workers must pickle. ``finished`` is
-    called here with each piece's index as it ends here or its result arrives;
-    ``named`` says a piece in the log; ``forked`` is called here once the workers
-    are forked, before this process takes its first piece (start threads there:
-    a thread running at the fork could hold a lock a worker then waits on forever,
-    such as that of a module it was importing).
+    ``worker`` is 0 in this process and 1, 2, ... in the forked ones (a piece may
+    say where it ran). Results from workers must pickle. ``finished`` is called
+    here with each piece's index as it ends here or its result arrives; ``named``
+    says a piece in the log. A thread running at the fork could hold a lock a
+    worker then waits on forever, such as that of a module it was importing: no
+    fork happens while another thread imports, and a caller's own threads are
+    best started after this returns.
     """
     note = finished or (lambda _: None)
     workers = min(workers, len(pieces))
     if workers <= 1 or not can_fork() or not _quiet_threads():
-        if forked:
-            forked()
         return [_done(work(piece, 0), index, note) for index, piece in enumerate(pieces)]
     fork = multiprocessing.get_context("fork")
     try:
         taken = fork.Value("i", 0)  # a counter in shared memory, behind a semaphore
     except OSError as exc:  # no shared memory here (a container without /dev/shm, say)
         log.info("no worker processes (%s): working in this process only", exc)
-        return over_workers(pieces, work, workers=1, finished=finished, named=named, forked=forked)
+        return over_workers(pieces, work, workers=1, finished=finished, named=named)
     for stream in (sys.stdout, sys.stderr):  # or a worker would write out their buffers again
         if stream is not None:
             stream.flush()
@@ -118,8 +114,6 @@ def over_workers(pieces: Sequence[Piece], work: Callable[[Piece, int], Result], 
         children.append((child, receive))
     results: dict[int, Result] = {}
     try:
-        if forked:
-            forked()
         while (index := _take(len(pieces), taken)) is not None:
             results[index] = _done(work(pieces[index], 0), index, note)
     except BaseException:
