@@ -261,7 +261,7 @@ def detect(
     process may use; 1: one process), with the same findings.
     """
     with exit_codes():
-        workers_from_env()  # a bad setting fails before any work
+        workers = workers_from_env()  # read first: a bad setting fails before any work
         store = store_for(backend, store_dir=store_dir, create=False)
         with store:
             if not any(store.counts().get(label, 0) for label in ("Creator", "Shop", "USES",
@@ -270,7 +270,7 @@ def detect(
                     f"the {store.backend} store {_where(store)} holds no snapshot: load one first "
                     f"(ringwatch load --data DIR{_store_flag(backend, store_dir)})")
             with engine_for(engine, store, master=spark_master) as chosen:
-                detect_and_write(store, out, top=top, engine=chosen)
+                detect_and_write(store, out, top=top, engine=chosen, workers=workers)
 
 
 def _store_flag(backend: Backend, store: Path | None) -> str:
@@ -309,7 +309,7 @@ def run(
     """
     with exit_codes(), removing_what_it_made(out, _local_store_dir(backend, store_dir)):
         check_engine(engine)
-        workers_from_env()  # a bad setting fails before any work
+        workers = workers_from_env()  # read first: a bad setting fails before any work
         out.mkdir(parents=True, exist_ok=True)
         # One store for the load and the detection: the projections the load computed reach
         # the detection in memory instead of being read back (on Neo4j, the store the offline
@@ -322,24 +322,28 @@ def run(
             (out / "load_summary.json").write_text(json.dumps(summary.as_dict(), indent=2))
             store = loaded_store(sink)
             with engine_for(engine, store, master=spark_master) as chosen:
-                detect_and_write(store, out, top=top, summary=summary.as_dict(), engine=chosen)
+                detect_and_write(store, out, top=top, summary=summary.as_dict(), engine=chosen,
+                                 workers=workers)
 
 
 def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
                      summary: LoadSummaryDocument | None = None,
-                     engine: DetectionEngine | None = None) -> RunResult:
+                     engine: DetectionEngine | None = None,
+                     workers: int | None = None) -> RunResult:
     """Run detection on ``store``, write rings.jsonl, run.json and report.html into ``out``, and
-    tell the user what was found and where it went."""
+    tell the user what was found and where it went. ``workers``: the processes the detectors
+    and the report's pictures use (None: ``RINGWATCH_WORKERS``)."""
+    workers = workers_from_env() if workers is None else workers
     with progress_bars() as progress:
         task = progress.add_task("detecting", total=len(DETECTION_STEPS))
 
         def step(name: str) -> None:
             progress.update(task, description=name, advance=1)
 
-        result = detect_into(store, out, progress=step, engine=engine,
+        result = detect_into(store, out, progress=step, engine=engine, workers=workers,
                              extra={"load_summary": summary} if summary else None)
         progress.update(task, completed=len(DETECTION_STEPS), description="detected")
-    _write_report(store, out, result, top=top, summary=summary)
+    _write_report(store, out, result, top=top, summary=summary, workers=workers)
     _print_top(result)
     for name, used in (Run.from_json(result.run).detectors or {}).items():
         if used.get("nothing_to_work_on"):
@@ -351,7 +355,7 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
 
 
 def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
-                  summary: LoadSummaryDocument | None) -> None:
+                  summary: LoadSummaryDocument | None, workers: int = 1) -> None:
     from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS
     from ringwatch.reporting import subgraph_projections, subgraphs_for
 
@@ -361,7 +365,7 @@ def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
     projections = ({name: result.projections[name] for name in SUBGRAPH_PROJECTIONS}
                    if all(name in result.projections for name in SUBGRAPH_PROJECTIONS)
                    else subgraph_projections(store))
-    subgraphs = subgraphs_for(result.rings, projections, top, workers=workers_from_env())
+    subgraphs = subgraphs_for(result.rings, projections, top, workers=workers)
     write_report(out, run=result.run, rings=result.rings, subgraphs=subgraphs, summary=summary,
                  top=top)
 
