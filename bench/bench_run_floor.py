@@ -101,12 +101,12 @@ store = LocalStore(store_dir)
 store.write_snapshot(result.snapshot)
 mark("write the local store + projections")
 import logging
-from ringwatch.detectors import registry
+from ringwatch.detectors import pipeline, registry
 from ringwatch.forked import workers_from_env
 searches = []
 class Kept(logging.Handler):
     def emit(self, record):
-        if str(record.msg).startswith("%s: %s in %.2f s"):  # one detector's search
+        if record.msg == pipeline.SEARCHED:  # one detector's search
             searches.append(record.getMessage())
 logging.getLogger("ringwatch.detectors.pipeline").addHandler(Kept())
 logging.getLogger("ringwatch.detectors.pipeline").setLevel(logging.INFO)

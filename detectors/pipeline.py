@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
+#: How a run logs each detector's search: its name, its findings, its seconds, its process.
+SEARCHED = "%s: %s in %.2f s (%s)"
+
 #: The steps a run reports to its ``progress`` callback, in order.
 DETECTION_STEPS = ("reading projections", *(d.step for d in registry.DETECTORS), "scoring",
                    "matching ring ids", "saving rings")
@@ -114,7 +117,7 @@ def find_rings(ctx: MarketContext, config: DetectionConfig = DetectionConfig(), 
     by_kind: dict[str, list[Finding]] = {}
     for detector in detectors:
         done = searched[detector.name]
-        log.info("%s: %s in %.2f s (%s)", detector.name, count(len(done.findings), "finding"),
+        log.info(SEARCHED, detector.name, count(len(done.findings), "finding"),
                  done.seconds, "the run's process" if done.worker == 0 else f"worker {done.worker}")
         found = done.findings
         if detector.give_way is not None:
