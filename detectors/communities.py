@@ -19,16 +19,25 @@ import random
 import igraph as ig
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import connected_components
 
 
 def components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The connected component of each of ``n`` nodes, joined by the edges ``src``-``dst``.
 
-    A node no edge touches is a component of its own. Labels are igraph's
-    (numbered in order of each component's lowest node).
+    A node no edge touches is a component of its own. Labels are numbered in
+    order of each component's lowest node (as igraph numbers them). SciPy's
+    search on a sparse matrix made straight from the arrays, not an igraph
+    graph: igraph builds a graph from an edge array one Python pair at a time
+    (0.7 s a million edges, against 0.05 s here).
     """
-    graph = ig.Graph(n=n, edges=np.column_stack([src, dst]), directed=False)
-    return np.asarray(graph.connected_components().membership)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    adjacency = csr_array((np.ones(len(src), dtype=np.int8),
+                           (np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64))),
+                          shape=(n, n))
+    return connected_components(adjacency, directed=False)[1].astype(np.int64)
 
 
 def components_through(n: int, members: np.ndarray, through: np.ndarray) -> np.ndarray:
@@ -61,9 +70,9 @@ def groups(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, max_
     """
     if len(src) == 0:
         return []
-    graph = ig.Graph(n=n, edges=np.column_stack([src, dst]), directed=False)
-    graph.es["weight"] = np.asarray(weight, dtype=np.float64)
-    membership = np.asarray(graph.connected_components().membership)
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    weight = np.asarray(weight, dtype=np.float64)
+    membership = components(n, src, dst)
     sizes = np.bincount(membership)
     touched = np.zeros(n, dtype=bool)
     touched[src] = touched[dst] = True
@@ -82,9 +91,22 @@ def groups(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, max_
             found.extend(_split_atoms(nodes, src, dst, weight, atoms, resolution=resolution,
                                       seed=seed))
             continue
-        found.extend(_split(graph.induced_subgraph(nodes), nodes, resolution=resolution,
+        found.extend(_split(_induced(nodes, src, dst, weight), nodes, resolution=resolution,
                             seed=seed, objective=objective, iterations=iterations))
     return found
+
+
+def _induced(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> ig.Graph:
+    """The weighted graph of one component: ``nodes`` (ascending) renumbered from 0 in their
+    order, and the edges inside it in the order given (as igraph's ``induced_subgraph`` of
+    the whole graph leaves them), built without building the whole graph."""
+    position = np.full(int(max(src.max(), dst.max())) + 1, -1, dtype=np.int64)
+    position[nodes] = np.arange(len(nodes))
+    inside = position[src] >= 0  # an edge with one end in a component has both there
+    sub = ig.Graph(n=len(nodes), edges=np.column_stack([position[src[inside]],
+                                                        position[dst[inside]]]), directed=False)
+    sub.es["weight"] = weight[inside]
+    return sub
 
 
 def _split_atoms(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
@@ -111,8 +133,7 @@ def _split_atoms(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np
     finally:
         ig.set_random_number_generator(random)
         random.setstate(state)
-    part = np.asarray(parts.membership)[members]
-    return [nodes[part == p] for p in np.unique(part) if (part == p).sum() >= 2]
+    return _parts(nodes, np.asarray(parts.membership)[members])
 
 
 def _split(sub: ig.Graph, nodes: np.ndarray, *, resolution: float, seed: int,
@@ -128,9 +149,16 @@ def _split(sub: ig.Graph, nodes: np.ndarray, *, resolution: float, seed: int,
     finally:
         ig.set_random_number_generator(random)
         random.setstate(state)
-    membership = np.asarray(parts.membership)
-    return [nodes[membership == p] for p in range(membership.max() + 1)
-            if (membership == p).sum() >= 2]
+    return _parts(nodes, np.asarray(parts.membership))
+
+
+def _parts(nodes: np.ndarray, membership: np.ndarray) -> list[np.ndarray]:
+    """``nodes`` grouped by ``membership`` (labels from 0), parts of two or more in label order,
+    each in the order of ``nodes``: one stable sort, not one pass over the nodes per part (a
+    large component splits into thousands)."""
+    order = np.argsort(membership, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(membership))]
+    return [nodes[order[bounds[p]:bounds[p + 1]]] for p in np.flatnonzero(np.diff(bounds) >= 2)]
 
 
 def agglomerate(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *,

@@ -57,3 +57,55 @@ def test_components_through_shared_codes_equal_components_of_the_member_pairs() 
     assert (joined[:, None] == joined[None, :]).tolist() == (
         pairs[:, None] == pairs[None, :]).tolist()
     assert len(set(joined.tolist())) == 3
+
+
+def test_components_number_as_igraph_does_on_random_graphs() -> None:
+    """Labels in order of each component's lowest node, as igraph's own search gives them:
+    isolated nodes, self loops and repeated edges included."""
+    import igraph as ig
+
+    from ringwatch.detectors.communities import components
+
+    rng = np.random.default_rng(7)
+    for n, m in [(1, 0), (5, 0), (30, 12), (200, 150), (2_000, 1_900), (500, 2_000)]:
+        src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+        graph = ig.Graph(n=n, edges=np.column_stack([src, dst]).tolist())
+        expected = graph.connected_components().membership
+        labels = components(n, src, dst)
+        assert labels.dtype == np.int64
+        assert labels.tolist() == expected
+    assert components(0, np.array([], dtype=np.int64), np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_a_split_component_gives_the_parts_igraph_gives_on_the_whole_graph() -> None:
+    """The component's graph built on its own gives Leiden the same input as igraph's
+    ``induced_subgraph`` of the whole graph: the same parts, in the same order."""
+    import random
+
+    import igraph as ig
+
+    rng = np.random.default_rng(11)
+    cliques = [rng.permutation(300)[k * 30:(k + 1) * 30] for k in range(10)]
+    edges = [(a, b) for c in cliques for a, b in itertools.combinations(c.tolist(), 2)
+             if rng.random() < 0.6]
+    edges += [(int(rng.integers(300)), int(rng.integers(300))) for _ in range(40)]
+    src, dst = np.array(edges).T
+    weight = rng.random(len(src)) + 0.5
+    found = groups(400, src, dst, weight, max_size=50, seed=5)
+    # The same by igraph alone: the whole graph, each large component induced and split.
+    whole = ig.Graph(n=400, edges=edges)
+    whole.es["weight"] = weight.tolist()
+    expected = []
+    for nodes in whole.connected_components():
+        if len(nodes) < 2:
+            continue
+        if len(nodes) <= 50:
+            expected.append(nodes)
+            continue
+        ig.set_random_number_generator(random.Random(5))
+        parts = whole.induced_subgraph(nodes).community_leiden(
+            objective_function="modularity", weights="weight", n_iterations=-1)
+        ig.set_random_number_generator(random)
+        expected += [[nodes[i] for i in part] for part in parts if len(part) >= 2]
+    assert len(found) > 3
+    assert [g.tolist() for g in found] == expected
