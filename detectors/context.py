@@ -42,7 +42,8 @@ class MarketContext:
     ``links`` is ``identity_links`` without identifiers on an unexpired allowlist
     entry, with ``sharing`` = how many distinct accounts use the identifier and
     ``account`` = ``"type:id"`` (``ident`` likewise) as compact keys, and
-    ``account_code`` an integer per account (equal accounts, equal codes; not dense).
+    ``account_code`` an integer per account (equal accounts, equal codes; not dense;
+    ``ident_code`` likewise per identifier), for detectors to group on instead of text.
     """
 
     projections: dict[str, pd.DataFrame]
@@ -131,7 +132,8 @@ def build_context(projections: dict[str, pd.DataFrame], *,
         links, ident_key = links.take(rows), ident_key.take(rows)
         ident_codes, account_codes = ident_codes[rows], account_codes[rows]
     kept = links.assign(ident=ident_key, account=_joined(links["account_type"], links["account_id"]),
-                        sharing=counts[ident_codes], account_code=account_codes)
+                        sharing=counts[ident_codes], account_code=account_codes,
+                        ident_code=ident_codes)
     return MarketContext(projections, kept.reset_index(drop=True), tuple(usage), int(as_of_ms))
 
 

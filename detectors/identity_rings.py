@@ -304,9 +304,15 @@ class IdentityMarket:
         lockstep = lockstep_of(ctx, config) if lockstep is None else lockstep
         return cls(lockstep, join_lockstep(ctx, config),
                    ctx["creators"][["creator_id", "registered_at_ms"]],
-                   SharingRarity.from_identifiers(
-                       ctx.links[["ident", "identifier_type", "sharing"]].drop_duplicates("ident")),
+                   SharingRarity.from_identifiers(_per_identifier(ctx.links)),
                    ChainNull.of(ctx.links, chain_types(config), shuffles=config.chain_shuffles))
+
+
+def _per_identifier(links: pd.DataFrame) -> pd.DataFrame:
+    """One row per identifier of the context's ``links`` (``identifier_type``, ``sharing``, both
+    the same on each of its links), found by its integer code, not by hashing its text."""
+    first = np.unique(links["ident_code"].to_numpy(), return_index=True)[1]
+    return links[["identifier_type", "sharing"]].take(first)
 
 
 def chain_types(config: IdentityConfig) -> dict[str, int]:

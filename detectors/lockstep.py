@@ -51,14 +51,16 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
     """
     empty = pd.DataFrame({"ident": [], "identifier_type": [], "accounts": [], "in_window": [],
                           "window_ms": [], "window_start_ms": [], "market_share": []})
-    # Only the columns read here are carried through the filter (links are wide and long).
-    links = links[[c for c in _READ if c in links]]
-    usable = links[links["identifier_type"].isin(types) & links["first_seen_ms"].notna()]
-    if usable.empty:
+    # Rows are chosen on the type and time columns first, and only the columns read here
+    # are taken, once each: links are wide and long, and their text costs to copy.
+    usable = (links["identifier_type"].isin(types) & links["first_seen_ms"].notna()).to_numpy()
+    if not usable.any():
         return empty
     # Most identifiers are personal: leave them out before grouping (a context's links
     # carry how many accounts share each identifier); the market counts keep them.
-    candidates = usable[usable["sharing"] >= min_accounts] if "sharing" in usable else usable
+    chosen = usable & (links["sharing"].to_numpy() >= min_accounts) if "sharing" in links \
+        else usable
+    candidates = links.loc[chosen, [c for c in _READ if c in links]]
     first = (candidates.groupby(["ident", "account"], sort=False)
              .agg(identifier_type=("identifier_type", "first"), t=("first_seen_ms", "min"))
              .reset_index())
@@ -69,7 +71,8 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
     first = first.sort_values(["ident", "t"], kind="stable").reset_index(drop=True)
     codes, names = pd.factorize(first["ident"], sort=False)
     t = first["t"].to_numpy(dtype=np.int64)
-    market = usable if background is None else background
+    market = (links.loc[usable, ["identifier_type", "first_seen_ms"]] if background is None
+              else background)
     found = []
     for window_ms, max_market_share in windows:  # a few widths
         span = int(t.max() - t.min()) + window_ms + 1

@@ -55,3 +55,24 @@ def test_an_honest_campaign_block_with_a_high_rate_is_not_a_ring(
         market: Market) -> None:
     _block(market, "campaign", fake=False)
     assert find_collusion_rings(market.context()) == []
+
+
+def test_pairs_within_groups_are_every_pair_a_self_join_gives() -> None:
+    """The vectorised pairs of members sharing a group are the self-join's, one per group."""
+    import itertools
+
+    import numpy as np
+
+    from ringwatch.detectors.collusion_rings import _pairs_within
+
+    rng = np.random.default_rng(3)
+    rows = {(int(g), int(m)) for g, m in zip(rng.integers(0, 40, 400), rng.integers(0, 60, 400),
+                                              strict=True)}
+    group, member = (np.array(c) for c in zip(*sorted(rows, key=lambda _: rng.random()),
+                                              strict=True))
+    x, y = _pairs_within(group, member)
+    expected = sorted((min(a, b), max(a, b)) for g in set(group.tolist())
+                      for a, b in itertools.combinations(member[group == g].tolist(), 2))
+    assert len(expected) > 100
+    assert sorted(zip(x.tolist(), y.tolist(), strict=True)) == expected
+    assert (x < y).all()
