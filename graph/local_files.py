@@ -23,6 +23,8 @@ import pandas as pd
 
 from ringwatch.durable import PRIVATE_FILE_MODE, fsync_directory
 
+from .kept_projections import write_parquet
+
 #: Serialises every locked section of every local store in this process. ``flock`` alone
 #: would do between processes; this keeps threads out of each other's way without
 #: depending on how the platform treats two ``flock``s from one process.
@@ -71,7 +73,7 @@ def file_stamp(path: Path) -> tuple[int, int, int] | None:
 def atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write then rename, so a reader never sees half a table."""
     tmp = path.with_suffix(".parquet.tmp")
-    frame.to_parquet(tmp, index=False)
+    write_parquet(frame, tmp)
     tmp.replace(path)
 
 

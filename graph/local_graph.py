@@ -32,7 +32,7 @@ from ringwatch.tables import TABLES, TABLES_BY_NAME, Snapshot, empty_table
 
 from .capabilities import IdentifierUse, Node, WriteProgress
 from .errors import IncompleteGenerationError
-from .kept_projections import encoded, kept_table, last_per_key
+from .kept_projections import encoded, kept_table, last_per_key, write_parquet
 from .local_files import file_stamp
 from .local_generations import Generation, Generations
 from .local_writes import BackgroundWrites
@@ -329,7 +329,7 @@ def _current_or_none(generations: Generations) -> Generation | None:
 
 def _parquet_of(frame: pd.DataFrame) -> Callable[[Path], None]:
     """A write of ``frame`` as a Parquet table (no index), for :class:`BackgroundWrites`."""
-    return lambda path: frame.to_parquet(path, index=False)
+    return lambda path: write_parquet(frame, path)
 
 
 def _told(progress: WriteProgress | None, name: str, rows: int) -> Callable[[], None]:
