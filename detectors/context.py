@@ -22,6 +22,8 @@ import pandas as pd
 from ringwatch.graph.capabilities import ProjectionSource
 from ringwatch.graph.projections import PROJECTIONS, from_tables
 
+from .frames import kept_rows
+
 
 @dataclass(frozen=True)
 class AllowlistUse:
@@ -126,15 +128,14 @@ def build_context(projections: dict[str, pd.DataFrame], *,
         usage.append(AllowlistUse(row.identifier_type, row.identifier, row.owner, row.reason,
                                   expired=(row.identifier_type, row.identifier) not in allowed_keys,
                                   accounts=int(uses.get(key, 0))))
-    allowed = ident_key.isin({f"{t}:{i}" for t, i in allowed_keys}).to_numpy()
-    if allowed.any():  # left out before the columns below are made, so they are taken once
-        rows = np.flatnonzero(~allowed)
-        links, ident_key = links.take(rows), ident_key.take(rows)
-        ident_codes, account_codes = ident_codes[rows], account_codes[rows]
-    kept = links.assign(ident=ident_key, account=_joined(links["account_type"], links["account_id"]),
-                        sharing=counts[ident_codes], account_code=account_codes,
-                        ident_code=ident_codes)
-    return MarketContext(projections, kept.reset_index(drop=True), tuple(usage), int(as_of_ms))
+    kept = ~ident_key.isin({f"{t}:{i}" for t, i in allowed_keys}).to_numpy()
+    # Allowlisted links are left out before the columns below are made, so they are made once.
+    links = kept_rows(links.assign(ident=ident_key), kept)
+    ident_codes, account_codes = ident_codes[kept], account_codes[kept]
+    links = links.assign(account=_joined(links["account_type"], links["account_id"]),
+                         sharing=counts[ident_codes], account_code=account_codes,
+                         ident_code=ident_codes)
+    return MarketContext(projections, links, tuple(usage), int(as_of_ms))
 
 
 def _joined(kind: pd.Series, value: pd.Series) -> pd.Series:
