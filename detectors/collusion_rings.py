@@ -32,6 +32,7 @@ from .config import CollusionConfig
 from .context import MarketContext
 from .detector import Detector, WorkedOn, attributed_orders
 from .folding import fold_into_owner
+from .frames import kept_rows
 from .rings import Evidence, Finding, Member
 from .significance import bh_qvalues, binomial_tail, evidence_weight, smoothed_share
 
@@ -160,10 +161,13 @@ def _rate_norms(ctx: MarketContext) -> dict:
 def _devices_per_buyer(ctx: MarketContext, trade: pd.DataFrame) -> pd.Series:
     """Distinct devices per distinct buyer of each pair (NaN when buyers show no devices)."""
     orders = ctx["buyer_orders"]
-    orders = orders[orders["creator_id"] != ""][["buyer_id", "shop_id", "creator_id"]]
+    orders = kept_rows(orders[["buyer_id", "shop_id", "creator_id"]],
+                       (orders["creator_id"] != "").to_numpy())
     links = ctx.links
-    devices = links[(links["account_type"] == "buyer") & (links["identifier_type"] == "device")]
-    devices = devices[["account_id", "identifier"]].rename(columns={"account_id": "buyer_id"})
+    devices = kept_rows(links[["account_id", "identifier"]],
+                        ((links["account_type"] == "buyer")
+                         & (links["identifier_type"] == "device")).to_numpy())
+    devices = devices.rename(columns={"account_id": "buyer_id"})
     used = orders.merge(devices, on="buyer_id")
     if used.empty:
         return pd.Series(np.nan, index=trade.index)
@@ -289,7 +293,8 @@ def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
     ``nulls`` are :func:`shop_nulls` when the caller has them already.
     """
     orders = ctx["buyer_orders"]
-    orders = orders[(orders["creator_id"] != "").to_numpy()]
+    orders = kept_rows(orders[["buyer_id", "creator_id", "shop_id"]],
+                       (orders["creator_id"] != "").to_numpy())
     # On integer codes: creators numbered in the order of their ids, so comparing codes
     # compares ids and sorting by codes sorts by ids, as the text would.
     buyer = pd.factorize(orders["buyer_id"])[0].astype(np.int64)

@@ -46,6 +46,7 @@ from .communities import agglomerate, components, components_through, groups
 from .config import IdentityConfig
 from .context import MarketContext
 from .detector import Detector, WorkedOn
+from .frames import kept_rows
 from .identifier_chains import ChainNull, runs_through
 from .lockstep import lockstep_identifiers, registration_bursts
 from .rings import Evidence, Finding, Member
@@ -242,8 +243,9 @@ def _agency_users(ctx: MarketContext, pairs: pd.DataFrame
     same = pd.notna(agency_a) & (agency_a == agency_b)
     if not same.any():
         return agency, agency_a, same, None
-    links = ctx.links[ctx.links["ident"].isin(pairs["ident"][same].unique()).to_numpy()]
-    links = links[["ident", "identifier_type", "account"]].drop_duplicates(["ident", "account"])
+    links = kept_rows(ctx.links[["ident", "identifier_type", "account"]],
+                      ctx.links["ident"].isin(pairs["ident"][same].unique()).to_numpy())
+    links = links.drop_duplicates(["ident", "account"])
     links = links.assign(agency=agency.reindex(links["account"]).to_numpy()).dropna()
     users = links.groupby(["ident", "agency", "identifier_type"]).size().rename("members")
     return agency, agency_a, same, users.reset_index()

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .frames import kept_rows
+
 
 def rarity(sharing: np.ndarray, cap: np.ndarray, personal: np.ndarray | int = 2) -> np.ndarray:
     """1.0 for an identifier shared by up to ``personal`` accounts, falling to 0 at ``cap``.
@@ -47,7 +49,8 @@ def identifier_pairs(links: pd.DataFrame, *, max_sharing: Mapping[str, int],
     if unweighed:
         raise ValueError(f"identifier types without a sharing cap or a weight: {', '.join(unweighed)}")
     cap = per_value(links["identifier_type"], max_sharing)
-    usable = links[(links["sharing"] >= 2) & (links["sharing"].to_numpy() <= cap)]
+    usable = kept_rows(links[["ident", "account", "identifier_type"]],
+                       ((links["sharing"] >= 2) & (links["sharing"].to_numpy() <= cap)).to_numpy())
     usable = usable.drop_duplicates(["ident", "account"])
     if usable.empty:
         return pd.DataFrame({"a": [], "b": [], "ident": [], "identifier_type": [], "weight": [],
