@@ -159,11 +159,7 @@ def _rate_norms(ctx: MarketContext) -> dict:
 
 
 def _devices_per_buyer(ctx: MarketContext, trade: pd.DataFrame) -> pd.Series:
-    """Distinct devices per distinct buyer of each pair (NaN when buyers show no devices).
-
-    On integer codes: each order's buyer is joined to the buyer's devices by a sort of the
-    devices by buyer, and the distinct counts per pair are distinct code pairs.
-    """
+    """Distinct devices per distinct buyer of each pair (NaN when buyers show no devices)."""
     orders = ctx["buyer_orders"]
     orders = kept_rows(orders[["buyer_id", "shop_id", "creator_id"]],
                        (orders["creator_id"] != "").to_numpy())
@@ -171,34 +167,17 @@ def _devices_per_buyer(ctx: MarketContext, trade: pd.DataFrame) -> pd.Series:
     devices = kept_rows(links[["account_id", "identifier"]],
                         ((links["account_type"] == "buyer")
                          & (links["identifier_type"] == "device")).to_numpy())
-    buyer = pd.factorize(pd.concat([orders["buyer_id"], devices["account_id"]],
-                                    ignore_index=True))[0]
-    order_buyer, device_buyer = buyer[:len(orders)], buyer[len(orders):]
-    # Each order row once per device its buyer used (the devices sorted by buyer).
-    by_buyer = np.argsort(device_buyer, kind="stable")
-    first = np.searchsorted(device_buyer[by_buyer], order_buyer, side="left")
-    used = np.searchsorted(device_buyer[by_buyer], order_buyer, side="right") - first
-    if not used.any():
+    devices = devices.rename(columns={"account_id": "buyer_id"})
+    used = orders.merge(devices, on="buyer_id")
+    if used.empty:
         return pd.Series(np.nan, index=trade.index)
-    row = np.repeat(np.arange(len(orders)), used)
-    device = by_buyer[np.repeat(first, used) + np.arange(len(row))
-                      - np.repeat(np.cumsum(used) - used, used)]
-    pair, pairs = pd.factorize(pd.MultiIndex.from_arrays(
-        [orders["creator_id"].to_numpy()[row], orders["shop_id"].to_numpy()[row]]))
-    identifier = pd.factorize(devices["identifier"])[0][device]
-    buyers_per = _distinct_per(pair, order_buyer[row], len(pairs))
-    devices_per = _distinct_per(pair, identifier, len(pairs))
-    ratio = pd.Series(devices_per / buyers_per, index=pairs)
+    per_pair = used.groupby(["creator_id", "shop_id"]).agg(
+        buyers=("buyer_id", "nunique"), devices=("identifier", "nunique"))
+    ratio = per_pair["devices"] / per_pair["buyers"]
     # Two buyers on one device is a household, not a pattern: judge pools of at least four.
-    ratio = ratio[buyers_per >= 4]
+    ratio = ratio[per_pair["buyers"] >= 4]
     keys = pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]])
     return pd.Series(ratio.reindex(keys).to_numpy(), index=trade.index)
-
-
-def _distinct_per(group: np.ndarray, value: np.ndarray, groups: int) -> np.ndarray:
-    """How many distinct ``value`` codes each of ``groups`` group codes has among the rows."""
-    distinct = np.unique(group.astype(np.int64) * (int(value.max()) + 1) + value)
-    return np.bincount(distinct // (int(value.max()) + 1), minlength=groups)
 
 
 def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = CollusionConfig(), *,

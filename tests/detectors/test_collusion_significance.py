@@ -77,35 +77,3 @@ def test_refund_tests_know_their_sample_size() -> None:
     q = bh_qvalues(p)
     assert np.all(q[:3] >= p[:3]) and np.isnan(q[3]) and q[1] < q[0] < q[2]
 
-
-def test_devices_per_buyer_equal_the_join_of_orders_and_devices() -> None:
-    """Distinct devices over distinct buyers with a device, per pair of four buyers or more:
-    what a pandas join of the orders with the buyers' devices and two distinct counts give."""
-    import numpy as np
-    import pandas as pd
-
-    from ringwatch.detectors.collusion_rings import _devices_per_buyer
-
-    from .market import Market
-
-    m = Market()
-    m.background(creators=10, shops=5, buyers=80)
-    m.plant_collusion()
-    for b in range(0, 80, 3):  # shared and second devices, so the two counts differ
-        m.link("buyer", f"bg_b{b}", "device", f"shared_dev{b % 4}")
-    ctx = m.context()
-    trade = ctx["creator_shop_trade"]
-    got = _devices_per_buyer(ctx, trade)
-    orders = ctx["buyer_orders"]
-    orders = orders[orders["creator_id"] != ""]
-    links = ctx.links
-    devices = links[(links["account_type"] == "buyer") & (links["identifier_type"] == "device")]
-    used = orders.merge(devices[["account_id", "identifier"]].rename(
-        columns={"account_id": "buyer_id"}), on="buyer_id")
-    per = used.groupby(["creator_id", "shop_id"]).agg(buyers=("buyer_id", "nunique"),
-                                                      devices=("identifier", "nunique"))
-    per = per[per["buyers"] >= 4]
-    expected = (per["devices"] / per["buyers"]).reindex(
-        pd.MultiIndex.from_arrays([trade["creator_id"], trade["shop_id"]])).to_numpy()
-    assert np.isfinite(expected).sum() >= 5 and (expected[np.isfinite(expected)] != 1).any()
-    np.testing.assert_array_equal(got.to_numpy(), expected)
