@@ -76,4 +76,3 @@ def test_refund_tests_know_their_sample_size() -> None:
     p = np.array([0.04, 0.001, 0.3, np.nan])
     q = bh_qvalues(p)
     assert np.all(q[:3] >= p[:3]) and np.isnan(q[3]) and q[1] < q[0] < q[2]
-
