@@ -91,16 +91,17 @@ def groups(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, max_
             found.extend(_split_atoms(nodes, src, dst, weight, atoms, resolution=resolution,
                                       seed=seed))
             continue
-        found.extend(_split(_induced(nodes, src, dst, weight), nodes, resolution=resolution,
+        found.extend(_split(_induced(n, nodes, src, dst, weight), nodes, resolution=resolution,
                             seed=seed, objective=objective, iterations=iterations))
     return found
 
 
-def _induced(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> ig.Graph:
-    """The weighted graph of one component: ``nodes`` (ascending) renumbered from 0 in their
-    order, and the edges inside it in the order given (as igraph's ``induced_subgraph`` of
-    the whole graph leaves them), built without building the whole graph."""
-    position = np.full(int(max(src.max(), dst.max())) + 1, -1, dtype=np.int64)
+def _induced(n: int, nodes: np.ndarray, src: np.ndarray, dst: np.ndarray,
+             weight: np.ndarray) -> ig.Graph:
+    """The weighted graph of one component of the ``n`` nodes: ``nodes`` (ascending) renumbered
+    from 0 in their order, and the edges inside it in the order given (as igraph's
+    ``induced_subgraph`` of the whole graph leaves them), built without building the whole graph."""
+    position = np.full(n, -1, dtype=np.int64)
     position[nodes] = np.arange(len(nodes))
     inside = position[src] >= 0  # an edge with one end in a component has both there
     sub = _graph(len(nodes), position[src[inside]], position[dst[inside]])
