@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .frames import kept_rows
+
 #: The columns of ``links`` that :func:`lockstep_identifiers` reads.
 _READ = ("ident", "identifier_type", "account", "first_seen_ms", "sharing")
 
@@ -60,7 +62,7 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
     # carry how many accounts share each identifier); the market counts keep them.
     chosen = usable & (links["sharing"].to_numpy() >= min_accounts) if "sharing" in links \
         else usable
-    candidates = links.loc[chosen, [c for c in _READ if c in links]]
+    candidates = kept_rows(links[[c for c in _READ if c in links]], chosen)
     first = (candidates.groupby(["ident", "account"], sort=False)
              .agg(identifier_type=("identifier_type", "first"), t=("first_seen_ms", "min"))
              .reset_index())
@@ -71,7 +73,7 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
     first = first.sort_values(["ident", "t"], kind="stable").reset_index(drop=True)
     codes, names = pd.factorize(first["ident"], sort=False)
     t = first["t"].to_numpy(dtype=np.int64)
-    market = (links.loc[usable, ["identifier_type", "first_seen_ms"]] if background is None
+    market = (kept_rows(links[["identifier_type", "first_seen_ms"]], usable) if background is None
               else background)
     found = []
     for window_ms, max_market_share in windows:  # a few widths
