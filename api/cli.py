@@ -24,6 +24,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from ringwatch import RingwatchError
+from ringwatch.collector import settle_after_imports
 from ringwatch.detection import DETECTION_STEPS, detect_into
 from ringwatch.detectors.pipeline import Engine as DetectionEngine
 from ringwatch.detectors.pipeline import RunResult
@@ -677,4 +678,5 @@ _register_subcommands()
 
 def main() -> None:
     """Entry point of the ``ringwatch`` command (global options allowed after the command)."""
+    settle_after_imports()  # the garbage collector set for a command's work: core/collector.py
     app(args=hoisted(sys.argv[1:]), prog_name="ringwatch")
