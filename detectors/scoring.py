@@ -222,7 +222,10 @@ def _ranked(frame: pd.DataFrame, value: str) -> dict[int, list[str]]:
     """Per ring, its creators with a positive ``value``, largest first (ties by id)."""
     frame = frame[frame[value] > 0].sort_values(["ring", value, "creator_id"],
                                                 ascending=[True, False, True], kind="stable")
-    return {int(ring): ids.tolist() for ring, ids in frame.groupby("ring")["creator_id"]}
+    rings, ids = frame["ring"].to_numpy(), frame["creator_id"].tolist()
+    starts = np.flatnonzero(np.diff(rings, prepend=-1)).tolist()  # each ring's rows: one run
+    ends = [*starts[1:], len(ids)] if starts else []
+    return {int(rings[start]): ids[start:end] for start, end in zip(starts, ends, strict=True)}
 
 
 def metrics(findings: list[Finding], tables: MetricTables, as_of_ms: int) -> list[RingMetrics]:
@@ -253,22 +256,26 @@ def metrics(findings: list[Finding], tables: MetricTables, as_of_ms: int) -> lis
     info["age_days"] = (as_of_ms - info["registered_at_ms"].astype("float64")) / _DAY_MS
     people = info.groupby("ring").agg(age=("age_days", "median"), violations=("violations", "sum"))
     violators = _ranked(info, "violations")
+    # Plain dicts for the loop below: a pandas lookup per ring costs more than every merge above.
+    money_of = money.to_dict("index")
+    ages, violations, currencies = (people["age"].to_dict(), people["violations"].to_dict(),
+                                    currency.to_dict())
     found = []
     for i, finding in enumerate(findings):
         by_type = Counter(m.type for m in finding.members)
-        m = money.loc[i] if i in money.index else None
+        m = money_of.get(i)
         orders = int(m["orders"]) if m is not None else 0
-        age = people["age"].get(i, np.nan)
+        age = ages.get(i, np.nan)
         found.append(RingMetrics({
             **{f"{t}s": n for t, n in sorted(by_type.items())},
             "orders": orders,
             "commission_total": round(float(m["commission_total"]), 2) if m is not None else 0.0,
-            "currency": currency.get(i, "") or None,
+            "currency": currencies.get(i, "") or None,
             "refund_rate": round(float(m["refunded_orders"]) / orders, 4) if orders else 0.0,
             "refunded_after_commission": int(m["refunded_after_commission"]) if m is not None
             else 0,
             "median_account_age_days": None if pd.isna(age) else round(float(age), 1),
-            "prior_violations": int(people["violations"].get(i, 0)),
+            "prior_violations": int(violations.get(i, 0)),
             **finding.metrics,
         }, earners=earners.get(i, ()), at_ring_shops=i in has_shops,
             violators=violators.get(i, ())))
