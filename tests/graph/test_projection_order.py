@@ -58,3 +58,28 @@ def test_key_order_keeps_the_given_order_of_rows_with_equal_keys() -> None:
     frame = pd.DataFrame({"a": ["y", "x", "y", "x", "x"], "b": ["1", "2", "1", "2", "0"]},
                          dtype="str")
     assert key_order(frame, ("a", "b")).tolist() == [4, 1, 3, 0, 2]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["creator", "buyer", "seller"]), ids,
+                          st.sampled_from(["device", "ip", "payout_account"]), ids,
+                          st.integers(0, 5), st.one_of(st.none(), st.integers(0, 10**12))),
+                max_size=40))
+def test_normalise_rebuilds_ranked_columns_as_a_plain_take_would(
+        rows: list[tuple[str, str, str, str, int, int | None]]) -> None:
+    """The identity links' lead key columns come back rebuilt from their sorted distinct values;
+    every column, dtype and row must be what sorting and taking every column gives."""
+    frame = pd.DataFrame(rows, columns=["account_type", "account_id", "identifier_type",
+                                        "identifier", "events", "first_seen_ms"])
+    frame["last_seen_ms"] = frame["first_seen_ms"]
+    out = normalise(frame, "identity_links")
+    typed = normalise(frame.iloc[:0], "identity_links").dtypes
+    key = ["account_type", "account_id", "identifier_type", "identifier"]
+    expected = frame.astype({c: "str" for c in key}).sort_values(key, kind="stable")
+    assert out.dtypes.equals(typed)
+    assert list(out.columns) == list(typed.index)
+    assert out.index.equals(pd.RangeIndex(len(frame)))
+    for column in [*key, "events"]:
+        assert out[column].tolist() == expected[column].tolist()
+    assert out["first_seen_ms"].astype("float64").fillna(-1).tolist() == \
+        expected["first_seen_ms"].astype("float64").fillna(-1).tolist()
