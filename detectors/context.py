@@ -110,31 +110,35 @@ def build_context(projections: dict[str, pd.DataFrame], *,
     allow = projections["allowlist"]
     unexpired = allow[allow["expires_at_ms"].fillna(0).astype("int64") > as_of_ms]
     allowed_keys = set(zip(unexpired["identifier_type"], unexpired["identifier"], strict=True))
-    # Arrow's hashing and text joins let go of the interpreter: the identifiers' side on a
-    # second thread, the accounts' here (a quarter off the context at ten million links).
+    # Arrow's hashing and text joins let go of the interpreter, and so does numpy's sort: the
+    # identifiers' side on a second thread, the accounts' here (a quarter off the context at
+    # ten million links); then the accounts per identifier are counted while the allowlisted
+    # links are left out, and the accounts' keys made while they are counted.
+    listed = {f"{t}:{i}" for t, i in zip(allow["identifier_type"], allow["identifier"],
+                                         strict=True)}
     with ThreadPoolExecutor(max_workers=2) as pool:
         joined = pool.submit(_joined, links["identifier_type"], links["identifier"])
         coded = pool.submit(_pair_codes, links["identifier_type"], links["identifier"])
         account_codes = _pair_codes(links["account_type"], links["account_id"])
-        ident_key, ident_codes = joined.result(), coded.result()
-    counts = _accounts_per_identifier(ident_codes, account_codes)
-    listed = {f"{t}:{i}" for t, i in zip(allow["identifier_type"], allow["identifier"],
-                                         strict=True)}
-    on_list = ident_key.isin(listed).to_numpy()  # the allowlist's identifiers: few links
-    uses = dict(zip(ident_key[on_list], counts[ident_codes[on_list]], strict=True))
+        all_ident_codes = coded.result()
+        counted = pool.submit(_accounts_per_identifier, all_ident_codes, account_codes)
+        ident_key = joined.result()
+        on_list = ident_key.isin(listed).to_numpy()  # the allowlist's identifiers: few links
+        kept = ~ident_key.isin({f"{t}:{i}" for t, i in allowed_keys}).to_numpy()
+        # Allowlisted links are left out before the columns below are made, so they are made once.
+        links = kept_rows(links.assign(ident=ident_key), kept)
+        accounts = pool.submit(_joined, links["account_type"], links["account_id"])
+        counts, account_key = counted.result(), accounts.result()
+    uses = dict(zip(ident_key[on_list], counts[all_ident_codes[on_list]], strict=True))
     usage = []
     for row in allow.itertuples(index=False):  # allowlists are short
         key = f"{row.identifier_type}:{row.identifier}"
         usage.append(AllowlistUse(row.identifier_type, row.identifier, row.owner, row.reason,
                                   expired=(row.identifier_type, row.identifier) not in allowed_keys,
                                   accounts=int(uses.get(key, 0))))
-    kept = ~ident_key.isin({f"{t}:{i}" for t, i in allowed_keys}).to_numpy()
-    # Allowlisted links are left out before the columns below are made, so they are made once.
-    links = kept_rows(links.assign(ident=ident_key), kept)
-    ident_codes, account_codes = ident_codes[kept], account_codes[kept]
-    links = links.assign(account=_joined(links["account_type"], links["account_id"]),
-                         sharing=counts[ident_codes], account_code=account_codes,
-                         ident_code=ident_codes)
+    ident_codes, account_codes = all_ident_codes[kept], account_codes[kept]
+    links = links.assign(account=account_key, sharing=counts[ident_codes],
+                         account_code=account_codes, ident_code=ident_codes)
     return MarketContext(projections, links, tuple(usage), int(as_of_ms))
 
 
