@@ -14,9 +14,9 @@ default, tuned for small scripts): the objects a run makes in bulk are
 mostly not cyclic, and freed by reference counting anyway.
 
 Measured on a 2 M-row ``ringwatch run`` (BENCHMARKS.md, issue 18, item 6):
-the run's process spent 0.27 to 0.30 s in 490 collections, and 0.12 to
-0.13 s in 236 after this; the whole run's wall time fell by more than that
-(the workers' copied pages). What the collector would reclaim it still
+the run's process spent 0.27 to 0.36 s in about 490 collections, and 0.12
+to 0.13 s in 236 after this; the whole process, paired with the code before
+it, took 0.97x the wall time. What the collector would reclaim it still
 reclaims, a little later.
 """
 

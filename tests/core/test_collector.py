@@ -29,8 +29,7 @@ def test_imports_frozen_once_and_young_collections_rarer() -> None:
         made_since = [[i] for i in range(50_000)]  # new objects, alive at the second call
         settle_after_imports()
         print(json.dumps({"before": before, "frozen": frozen, "again": gc.get_freeze_count(),
-                          "threshold": gc.get_threshold(), "default": [700, 10, 10],
-                          "young": YOUNG}))
+                          "threshold": gc.get_threshold(), "young": YOUNG}))
     """)
     assert seen["before"] == 0
     assert seen["frozen"] > 10_000  # pandas and its dependencies alone make more
