@@ -27,10 +27,11 @@ ALLOWED: dict[str, set[str]] = {
     # (never a copy), builds the projections graph/ declares and validates with the loaders'
     # rules (never a copy); it never touches a store.
     "spark": {"detectors", "graph.projections", "loaders"},
-    # The adapters call the application layer, and their wiring the one store factory.
+    # The adapters call the application layer, and their wiring the one store factory; the
+    # command line's entry point sets the garbage collector for its process (``collector``).
     "api": set(FOLDERS) - {"core"} | {"loading", "detection", "reviewing", "ring_history",
                                       "reporting", "enforcement", "review_feedback", "stores",
-                                      "cases"},
+                                      "cases", "collector"},
 }
 
 
