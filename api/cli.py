@@ -332,8 +332,8 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
                      engine: DetectionEngine | None = None,
                      workers: int | None = None) -> RunResult:
     """Run detection on ``store``, write rings.jsonl, run.json and report.html into ``out``, and
-    tell the user what was found and where it went. ``workers``: the processes the detectors
-    and the report's pictures use (None: ``RINGWATCH_WORKERS``)."""
+    tell the user what was found and where it went. ``workers``: the processes the detectors'
+    searches use (None: ``RINGWATCH_WORKERS``)."""
     workers = workers_from_env() if workers is None else workers
     with progress_bars() as progress:
         task = progress.add_task("detecting", total=len(DETECTION_STEPS))
@@ -344,7 +344,7 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
         result = detect_into(store, out, progress=step, engine=engine, workers=workers,
                              extra={"load_summary": summary} if summary else None)
         progress.update(task, completed=len(DETECTION_STEPS), description="detected")
-    _write_report(store, out, result, top=top, summary=summary, workers=workers)
+    _write_report(store, out, result, top=top, summary=summary)
     _print_top(result)
     for name, used in (Run.from_json(result.run).detectors or {}).items():
         if used.get("nothing_to_work_on"):
@@ -356,7 +356,7 @@ def detect_and_write(store: GraphStore, out: Path, *, top: int = 20,
 
 
 def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
-                  summary: LoadSummaryDocument | None, workers: int = 1) -> None:
+                  summary: LoadSummaryDocument | None) -> None:
     from ringwatch.graph.subgraph import SUBGRAPH_PROJECTIONS
     from ringwatch.reporting import subgraph_projections, subgraphs_for
 
@@ -366,7 +366,7 @@ def _write_report(store: GraphStore, out: Path, result: RunResult, *, top: int,
     projections = ({name: result.projections[name] for name in SUBGRAPH_PROJECTIONS}
                    if all(name in result.projections for name in SUBGRAPH_PROJECTIONS)
                    else subgraph_projections(store))
-    subgraphs = subgraphs_for(result.rings, projections, top, workers=workers)
+    subgraphs = subgraphs_for(result.rings, projections, top)
     write_report(out, run=result.run, rings=result.rings, subgraphs=subgraphs, summary=summary,
                  top=top)
 

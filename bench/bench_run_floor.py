@@ -124,8 +124,7 @@ def progress(name):
     step[0] = name
 run = detect_into(store, out, progress=progress)
 mark("detect: " + step[0] + " + rings.jsonl, run.json")
-cli._write_report(store, out, run, top=20, summary=result.summary.as_dict(),
-                  workers=workers_from_env())
+cli._write_report(store, out, run, top=20, summary=result.summary.as_dict())
 mark("report.html")
 from ringwatch.graph.projections import PROJECTIONS
 fresh = LocalStore(store_dir)  # as a later `detect` process opens it: nothing cached

@@ -27,13 +27,12 @@ import numpy as np
 import pandas as pd
 
 from ringwatch.domain import AccountType, RingDocument
-from ringwatch.forked import over_workers
 from ringwatch.graph.capabilities import ProjectionSource
 from ringwatch.graph.subgraph import (
     SUBGRAPH_PROJECTIONS,
     Subgraph,
     SubgraphNode,
-    ring_subgraph,
+    ring_subgraphs,
     type_priority,
 )
 from ringwatch.wording import type_noun
@@ -47,21 +46,17 @@ def subgraph_projections(store: ProjectionSource) -> dict[str, pd.DataFrame]:
 
 
 def subgraphs_for(rings: Sequence[RingDocument], projections: Mapping[str, pd.DataFrame],
-                  top: int = 20, *, max_nodes: int = 150, workers: int = 1) -> dict[str, Subgraph]:
+                  top: int = 20, *, max_nodes: int = 150) -> dict[str, Subgraph]:
     """The subgraphs of the first ``top`` rings, by ring id: what the report draws.
 
     The projections are cut once to the rows that name any drawn ring's member
-    (a superset of every ring's edges), so each ring's subgraph is built from
-    a few rows instead of a scan of the market: twenty rings cost one pass.
-    The rings' subgraphs are then built over up to ``workers`` processes
-    (:mod:`ringwatch.forked`: each a dozen small pandas steps, the same in any).
+    (a superset of every ring's edges), and every ring's subgraph is built from
+    those rows in one pass (:func:`~ringwatch.graph.subgraph.ring_subgraphs`).
     """
     drawn = rings[:max(top, 0)]
     named = {str(m["id"]) for ring in drawn for m in ring["members"]}
     near = {name: _rows_naming(frame, named) for name, frame in projections.items()}
-    built = over_workers(drawn, lambda ring, _: ring_subgraph(ring["members"], near,
-                                                              max_nodes=max_nodes),
-                         workers=workers, named=lambda ring: f"ring {ring['ring_id']}'s subgraph")
+    built = ring_subgraphs([ring["members"] for ring in drawn], near, max_nodes=max_nodes)
     return {ring["ring_id"]: subgraph for ring, subgraph in zip(drawn, built, strict=True)}
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from ringwatch.graph.projections import normalise
-from ringwatch.graph.subgraph import Subgraph, ring_subgraph
+from ringwatch.graph.subgraph import Subgraph, ring_subgraph, ring_subgraphs
 
 
 def _link(account_type: str, account_id: str, identifier_type: str, identifier: str,
@@ -140,6 +140,24 @@ def test_no_members_or_no_projections_give_an_empty_or_edgeless_graph(
     assert ring_subgraph([], projections) == Subgraph(nodes=[], edges=[], truncated=False)
     sub = ring_subgraph(MEMBERS, {})
     assert len(sub.nodes) == len(MEMBERS) and sub.edges == []
+
+
+def test_rings_built_together_are_each_as_built_alone(projections: dict[str, pd.DataFrame]) -> None:
+    """The report builds twenty rings in one pass: rings that share members (c1, d1, s1) must
+    each get exactly the edges among their own members, none of another ring's."""
+    other = [{"type": t, "id": i} for t, i in [("creator", "c1"), ("creator", "c9"), ("device", "d1"),
+                                               ("shop", "s1")]]
+    buyers = [{"type": t, "id": i} for t, i in [("buyer", "b1"), ("shop", "s2"), ("creator", "c2")]]
+    rings = [MEMBERS, other, [], buyers, MEMBERS]
+    together = ring_subgraphs(rings, projections)
+    assert together == [ring_subgraph(members, projections) for members in rings]
+    assert together[0] == together[4] and together[2] == Subgraph(nodes=[], edges=[])
+    assert [(e["source"], e["target"], e["weight"]) for e in together[1].edges] == [
+        ("creator:c1", "device:d1", 4.0), ("creator:c9", "device:d1", 7.0),
+        ("creator:c1", "shop:s1", 5.0), ("creator:c9", "shop:s1", 8.0)]
+    assert [(e["source"], e["target"], e["weight"]) for e in together[3].edges] == [
+        ("buyer:b1", "creator:c2", 2.0), ("buyer:b1", "shop:s2", 2.0)]
+    assert "creator:c9" not in {e["source"] for e in together[0].edges}
 
 
 def test_graphml_round_trip(projections: dict[str, pd.DataFrame]) -> None:
