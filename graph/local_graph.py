@@ -23,6 +23,7 @@ import heapq
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -153,17 +154,32 @@ class LocalGraph:
     def _write_projections(self, generation: Generation, tables: Mapping[str, pd.DataFrame],
                            writes: BackgroundWrites) -> None:
         """Compute every projection of the generation's tables and write it into the generation
-        (each written while the next is computed: :func:`projections_of` one by one)."""
-        for name in PROJECTIONS:
-            frame = from_tables(tables, name)
+        (each written while the next is computed: :func:`projections_of` one by one).
+
+        The identity links' projection, which reads no order, is computed on a thread of its
+        own meanwhile: the projections were this stage's critical path, one after another on
+        this thread (0.77 s for the links, 0.83 s for the order projections at two million
+        rows), while the writer thread waited for them a third of the time.
+        """
+        def write(name: str, frame: pd.DataFrame) -> None:
             target = _projection_path(generation, name)
 
-            def done(name: str = name, frame: pd.DataFrame = frame, target: Path = target) -> None:
+            def done() -> None:
                 self.generations.written(target)
                 self._cache[_PROJECTION + name] = frame
                 self._stamps[_PROJECTION + name] = (target, file_stamp(target))
 
-            writes.submit(lambda path, frame=frame: path.write_bytes(encoded(frame)), target, done)
+            writes.submit(lambda path: path.write_bytes(encoded(frame)), target, done)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="projection") as side:
+            aside = {name: side.submit(from_tables, tables, name) for name in _ASIDE}
+            for name in PROJECTIONS:
+                if name not in aside:
+                    write(name, from_tables(tables, name))
+                for ready in [n for n, future in aside.items() if future.done()]:
+                    write(ready, aside.pop(ready).result())
+            for name, future in aside.items():
+                write(name, future.result())
 
     def clear_locked(self) -> None:
         """Delete every generation and the pointer; the caller holds the lock."""
@@ -298,6 +314,9 @@ class LocalGraph:
                     pairs = pairs[pairs[other_column] != ""]
                     _add_pairs(found, node_type, pairs[column], other_type, pairs[other_column])
 
+
+#: Projections computed on a thread beside the others (see ``LocalGraph._write_projections``).
+_ASIDE = ("identity_links",)
 
 #: A stored projection's file name in its generation, before the projection's name (and cache key).
 _PROJECTION = "projection-"

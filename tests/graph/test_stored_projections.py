@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from ringwatch.graph.local_store import LocalStore
 from ringwatch.graph.projections import PROJECTIONS, from_tables
@@ -83,3 +84,28 @@ def test_a_column_a_caller_adds_to_a_projection_stays_its_own(tmp_path: Path) ->
     links.loc[0, "events"] = -5
     again = store.projection("identity_links")
     assert "mine" not in again.columns and (again["events"] >= 1).all()
+
+
+def test_a_projection_that_fails_on_its_own_thread_fails_the_load_and_keeps_the_last(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The identity links' projection is computed beside the others, on a thread: its error must
+    still reach the load, which then commits nothing (readers keep the previous generation)."""
+    import ringwatch.graph.local_graph as local_graph
+    from ringwatch.graph import projections
+
+    store = LocalStore(tmp_path / "store")
+    store.write_snapshot(_snapshot(tmp_path, "a_", creators=8))
+    assert "identity_links" in local_graph._ASIDE
+    build, normalised = projections.FROM_TABLES["identity_links"]
+
+    def broken(tables: object) -> pd.DataFrame:
+        raise RuntimeError("identity links projection failed")
+
+    monkeypatch.setitem(projections.FROM_TABLES, "identity_links", (broken, normalised))
+    with pytest.raises(RuntimeError, match="identity links projection failed"):
+        store.write_snapshot(_snapshot(tmp_path, "b_", creators=12))
+    monkeypatch.setitem(projections.FROM_TABLES, "identity_links", (build, normalised))
+    fresh = LocalStore(tmp_path / "store")
+    assert fresh.projection("creators")["creator_id"].str.startswith("a_").all()
+    assert len(fresh.projection("identity_links")) > 0
+    _assert_as_computed(tmp_path / "store")
