@@ -142,6 +142,9 @@ def assign_ids(previous: list[RingDocument], current: list[RingDocument], *, run
     by_id = {r["ring_id"]: r for r in previous}
     touched: list[RingDocument] = []
     kept_ids: set[str] = set()
+    related_to: dict[int, set[str]] = {}  # by new ring: the earlier rings it shares half with
+    for old_id, j in found.related:
+        related_to.setdefault(j, set()).add(old_id)
     for j, ring in enumerate(current):
         old = by_id.get(found.continues.get(j, ""))
         if old is not None:
@@ -158,7 +161,7 @@ def assign_ids(previous: list[RingDocument], current: list[RingDocument], *, run
             history, first, lineage = [], stamp, {}
             kept: CarriedReview = {"status": ReviewStatus.NEW, "review_status": ReviewStatus.NEW}
         kept_ids.add(ring_id)
-        related = sorted({o for o, k in found.related if k == j and o != ring_id})
+        related = sorted(related_to.get(j, set()) - {ring_id})
         if related:
             relation = "merged_from" if old is not None else "split_from"
             lineage[relation] = sorted(set(lineage.get(relation, [])) | set(related))

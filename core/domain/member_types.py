@@ -143,12 +143,25 @@ def identifier_type(name: str) -> IdentifierTypeInfo:
 
 def is_identifier_type(name: str) -> bool:
     """Whether ``name`` is a registered identifier type."""
-    return any(t.name == name for t in identifier_types())
+    return name in _names(identifier_types())
 
 
 def is_account_type(name: str) -> bool:
     """Whether ``name`` is a registered account type."""
-    return any(t.name == name for t in account_types())
+    return name in _names(account_types())
+
+
+#: The names of a table's rows, by the table's identity: asked once per ring member (tens of
+#: thousands of times a run), a scan of the rows cost a run 0.1 s; the table itself may be
+#: swapped (a test registers a type), so a set is kept per table object, with the object.
+_NAMES: dict[int, tuple[tuple[AccountTypeInfo | IdentifierTypeInfo, ...], frozenset[str]]] = {}
+
+
+def _names(rows: tuple[AccountTypeInfo, ...] | tuple[IdentifierTypeInfo, ...]) -> frozenset[str]:
+    held = _NAMES.get(id(rows))
+    if held is None or held[0] is not rows:
+        held = _NAMES[id(rows)] = (rows, frozenset(t.name for t in rows))
+    return held[1]
 
 
 def type_row(name: str) -> AccountTypeInfo | IdentifierTypeInfo | None:
