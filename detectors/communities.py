@@ -192,7 +192,7 @@ def agglomerate(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *,
     before, which fell short, and every edge between a new group and another
     touches the new one, so its ties are summed whole, from the same edges in
     the same order. Most of a market's groups never change after the first
-    round (0.32 -> 0.2 s at half a million edges).
+    round (0.32 -> 0.11 s at half a million edges).
     """
     label = np.arange(n) if initial is None else np.asarray(initial)
     via = np.arange(len(src)) if via is None else np.asarray(via)

@@ -194,15 +194,16 @@ def _agglomerated(n: int, edges: list[tuple[int, int, float, int]], threshold: f
         if not strong:
             break
         root = list(range(n))
-
-        def find(x: int) -> int:
-            while root[x] != x:
-                x = root[x]
-            return x
         for ga, gb in strong:
-            root[find(ga)] = find(gb)
-        label = [find(g) for g in label]
+            root[_root(root, ga)] = _root(root, gb)
+        label = [_root(root, g) for g in label]
     return label
+
+
+def _root(root: list[int], x: int) -> int:
+    while root[x] != x:
+        x = root[x]
+    return x
 
 
 @pytest.mark.parametrize("seed", range(40))
