@@ -8,7 +8,9 @@ write the local store, detect, write rings.jsonl, run.json and the report)
 runs in a fresh process on the same snapshot, its detectors' searches over
 ``RINGWATCH_WORKERS`` processes (default: every core; ``core/forked.py``);
 floor and run alternate ``--repeat`` times and the figure is the ratio of their
-medians (this machine is noisy: read the ratio, not the seconds). The command
+medians (this machine is noisy: read the ratio, not the seconds; each round's own
+ratio is printed beside it, to show how far one round moves, and the CPU seconds
+of both, every thread and worker counted, which move less). The command
 allocates Arrow's memory from a pool that reuses freed pages
 (``loaders/memory_pool.py``), which pyarrow's default pool does not; the floor
 is read both ways, with pyarrow's defaults (the figure) and with the run's pool
@@ -38,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 #: The floor, in a child: every table read by pyarrow, one Leiden pass over the links.
@@ -48,7 +51,7 @@ import numpy as np, pyarrow as pa, pyarrow.csv as pv, pyarrow.compute as pc, igr
 if sys.argv[2] == "reusing":  # the pool `ringwatch` allocates from
     from ringwatch.loaders.memory_pool import load_pool
     pa.set_memory_pool(load_pool())
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 tables = {p.stem: pv.read_csv(p) for p in sorted(Path(sys.argv[1]).glob("*.csv"))
           if p.stem not in ("labels", "lookalikes")}
 links = tables["identity_links"]
@@ -60,7 +63,7 @@ n_a = len(a.dictionary)
 edges = np.column_stack([a.indices.to_numpy(), i.indices.to_numpy() + n_a])
 graph = ig.Graph(n=n_a + len(i.dictionary), edges=edges)
 graph.community_leiden(objective_function="modularity", n_iterations=1)
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time() - cpu)
 """
 
 #: `ringwatch run` as the command line runs it, in a child, with its peak memory.
@@ -69,14 +72,17 @@ import resource, sys, time
 from ringwatch.api.cli import main
 sys.argv = ["ringwatch", "--log-level", "warning", "--quiet", "run", "--data", sys.argv[1],
             "--out", sys.argv[2], "--store", sys.argv[3]]
-started = time.perf_counter()
+def cpu():  # this process's threads, and its workers once they have ended
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+started, used = time.perf_counter(), cpu()
 try:
     main()
 except SystemExit as exit:
     if exit.code:
         raise
 print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, cpu() - used)
 """
 
 #: The same application functions with a clock at each stage (the profile).
@@ -156,23 +162,42 @@ def snapshot_of(scale: float, work: Path) -> tuple[Path, int]:
     return snapshot, json.loads((snapshot / "rows.json").read_text())["rows"]
 
 
-def measure(snapshot: Path, work: Path, repeat: int) -> tuple[float, float, float, float]:
-    """Median floor seconds (pyarrow's default pool, then the run's), median run seconds,
-    peak GiB of the runs (alternating): the run's process, and its largest worker (whose
-    resident set counts the pages it shares with the run's process, copy-on-write)."""
-    floors, pooled, runs, peaks, workers = [], [], [], [], []
+@dataclass(frozen=True)
+class Measured:
+    """Medians of the alternating runs (seconds), the pairs' own ratios and the peaks (GiB)."""
+
+    floor: float
+    pooled: float
+    run: float
+    floor_cpu: float
+    run_cpu: float
+    ratios: list[float]
+    peak: float
+    worker: float
+
+
+def measure(snapshot: Path, work: Path, repeat: int) -> Measured:
+    """The floor (pyarrow's default pool, then the run's) and the run, alternating ``repeat``
+    times: wall and CPU seconds (every thread, and the run's workers), each round's ratio of
+    run to floor, and the peaks: the run's process, and its largest worker (whose resident
+    set counts the pages it shares with the run's process, copy-on-write)."""
+    floors, floor_cpus, pooled, runs, run_cpus, peaks, workers = [], [], [], [], [], [], []
     for _ in range(repeat):
-        floors.append(float(child(FLOOR, str(snapshot), "default")))
-        pooled.append(float(child(FLOOR, str(snapshot), "reusing")))
+        wall, cpu = child(FLOOR, str(snapshot), "default").split()
+        floors.append(float(wall))
+        floor_cpus.append(float(cpu))
+        pooled.append(float(child(FLOOR, str(snapshot), "reusing").split()[0]))
         target = work / "run"
         shutil.rmtree(target, ignore_errors=True)
-        seconds, peak_kb, worker_kb = child(RUN, str(snapshot), str(target / "out"),
-                                            str(target / "store")).split()
+        seconds, peak_kb, worker_kb, cpu = child(RUN, str(snapshot), str(target / "out"),
+                                                 str(target / "store")).split()
         runs.append(float(seconds))
+        run_cpus.append(float(cpu))
         peaks.append(int(peak_kb) / 1024 / 1024)
         workers.append(int(worker_kb) / 1024 / 1024)
-    return (statistics.median(floors), statistics.median(pooled), statistics.median(runs),
-            max(peaks), max(workers))
+    return Measured(statistics.median(floors), statistics.median(pooled), statistics.median(runs),
+                    statistics.median(floor_cpus), statistics.median(run_cpus),
+                    [r / f for r, f in zip(runs, floors, strict=True)], max(peaks), max(workers))
 
 
 def profile(snapshot: Path, work: Path) -> tuple[list[tuple[str, float]], float, list[str]]:
@@ -197,12 +222,15 @@ def main() -> None:
     results = []
     for scale in args.scales:
         snapshot, rows = snapshot_of(scale, work)
-        floor, pooled, run, peak, worker = measure(snapshot, work, args.repeat)
-        results.append((rows, run))
-        print(f"scale {scale:g}: {rows:,} rows; run {run:.2f} s against the floor's {floor:.2f} s: "
-              f"{run / floor:.2f}x (target <= 1.5x); against the floor read with the run's "
-              f"memory pool ({pooled:.2f} s): {run / pooled:.2f}x; peak {peak:.2f} GiB "
-              f"(largest worker {worker:.2f} GiB, shared pages included)", flush=True)
+        m = measure(snapshot, work, args.repeat)
+        results.append((rows, m.run))
+        print(f"scale {scale:g}: {rows:,} rows; run {m.run:.2f} s against the floor's {m.floor:.2f} s: "
+              f"{m.run / m.floor:.2f}x (target <= 1.5x); against the floor read with the run's "
+              f"memory pool ({m.pooled:.2f} s): {m.run / m.pooled:.2f}x; peak {m.peak:.2f} GiB "
+              f"(largest worker {m.worker:.2f} GiB, shared pages included)", flush=True)
+        print(f"    each round's ratio: {min(m.ratios):.2f}x to {max(m.ratios):.2f}x; CPU (every "
+              f"thread and worker): run {m.run_cpu:.2f} s against the floor's {m.floor_cpu:.2f} s, "
+              f"{m.run_cpu / m.floor_cpu:.2f}x", flush=True)
         stages, reads, searches = profile(snapshot, work)
         total = sum(s for _, s in stages)
         for name, seconds in stages:
