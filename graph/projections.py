@@ -259,11 +259,7 @@ def _ranks(values: pa.Array) -> tuple[np.ndarray, pa.Array] | None:
     if values.null_count:
         return None
     encoded = pc.dictionary_encode(values)
-    names = encoded.dictionary
-    order = pc.sort_indices(names)
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order.to_numpy()] = np.arange(len(order))
-    return rank[encoded.indices.to_numpy()], names.take(order)
+    return _in_sort_order(encoded.indices.to_numpy(), encoded.dictionary)
 
 
 def group_currency(frame: pd.DataFrame, keys: str | list[str]) -> pd.Series:
@@ -375,6 +371,12 @@ def _encoded(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
     names = encoded.dictionary
     if not _is_text(names.type):
         return codes, names
+    return _in_sort_order(codes, names)
+
+
+def _in_sort_order(codes: np.ndarray, names: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """``codes`` into ``names`` (-1: missing) renumbered in the names' sort order (Arrow's),
+    and the names in that order: row ``i`` holds ``sorted_names[new_codes[i]]``."""
     order = pc.sort_indices(names).to_numpy()
     rank = np.empty(len(order) + 1, dtype=np.int64)
     rank[order] = np.arange(len(order))
