@@ -172,16 +172,15 @@ def ring_subgraphs(rings: Sequence[Sequence[MemberDocument]], projections: Mappi
     only the drawing order is worked out ring by ring. Rings may share members: an edge
     belongs to every ring that holds both its ends.
     """
-    pairs = _ring_members(rings)
+    members = _RingMembers.of(rings)
     keys: list[set[str]] = [set() for _ in rings]
-    for ring, key in zip(pairs["ring"].tolist(), pairs["key"].tolist(), strict=True):
+    for ring, key in zip(members.pairs["ring"].tolist(), members.pairs["key"].tolist(), strict=True):
         keys[ring].add(key)
-    ids = {str(node_type): set(group) for node_type, group in pairs.groupby("type")["id"]}
     frames = [
-        _uses_edges(projections.get("identity_links"), ids, pairs),
-        _trades_edges(projections.get("creator_shop_trade"), ids, pairs),
-        *_bought_edges(projections.get("buyer_orders"), ids, pairs),
-        _owns_edges(projections.get("shops"), ids, pairs),
+        _uses_edges(projections.get("identity_links"), members),
+        _trades_edges(projections.get("creator_shop_trade"), members),
+        *_bought_edges(projections.get("buyer_orders"), members),
+        _owns_edges(projections.get("shops"), members),
     ]
     edges: list[list[SubgraphEdge]] = [[] for _ in rings]
     for frame in frames:
@@ -205,40 +204,55 @@ def _drawn(keys: set[str], edges: list[SubgraphEdge], max_nodes: int) -> Subgrap
     return Subgraph(nodes=nodes, edges=edges, truncated=len(kept) < len(keys))
 
 
-def _ring_members(rings: Sequence[Sequence[MemberDocument]]) -> pd.DataFrame:
-    """One row per (ring, member): the ring's position, the member's type, id and ``type:id`` key."""
-    rows = {(ring, str(m["type"]), str(m["id"])) for ring, members in enumerate(rings) for m in members}
-    frame = pd.DataFrame(sorted(rows), columns=["ring", "type", "id"])
-    frame["ring"] = frame["ring"].astype(np.int64)
-    frame["key"] = frame["type"] + ":" + frame["id"]
-    return frame
+@dataclass(frozen=True)
+class _RingMembers:
+    """The rings' members, indexed once for every relationship's lookup.
 
-
-def _in_rings(source: pd.Series, target: pd.Series, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Every (row, ring) whose ``source`` and ``target`` keys are both members of the ring:
-    the rows' positions and the rings, by ring and then row.
-
-    On integer codes of the members' keys: each row is repeated once per ring its source
-    is in, and kept where its target is in that ring too.
+    ``pairs``: one row per (ring, member), its ``ring`` position, ``type``, ``id`` and
+    ``type:id`` ``key``; ``ids``: every member id by type; ``names``: the distinct keys, whose
+    positions are the keys' codes; ``rings_of[first[k]:first[k] + count[k]]``: the rings that
+    hold key ``k``; ``pair_codes``: each (key, ring) pair as one integer, ``span`` the rings.
     """
-    names = pd.Index(pairs["key"].unique())
-    member = names.get_indexer(pairs["key"])
-    member_ring = pairs["ring"].to_numpy()
-    by_key = np.argsort(member, kind="stable")
-    rings_of = member_ring[by_key]  # the rings of key k: rings_of[first[k]:first[k] + count[k]]
-    count = np.bincount(member, minlength=len(names))
-    first = np.cumsum(count) - count
-    src, dst = names.get_indexer(source), names.get_indexer(target)
-    rows = np.flatnonzero((src >= 0) & (dst >= 0))
-    times = count[src[rows]]
-    row = np.repeat(rows, times)
-    within = np.arange(len(row)) - np.repeat(np.cumsum(times) - times, times)
-    ring = rings_of[first[src[row]] + within]
-    span = len(member_ring) and int(member_ring.max()) + 1
-    keep = np.isin(dst[row].astype(np.int64) * span + ring, member.astype(np.int64) * span + member_ring)
-    row, ring = row[keep], ring[keep]
-    order = np.lexsort((row, ring))
-    return row[order], ring[order]
+
+    pairs: pd.DataFrame
+    ids: dict[str, set[str]]
+    names: pd.Index
+    rings_of: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+    span: int
+    pair_codes: np.ndarray
+
+    @classmethod
+    def of(cls, rings: Sequence[Sequence[MemberDocument]]) -> _RingMembers:
+        rows = {(ring, str(m["type"]), str(m["id"])) for ring, members in enumerate(rings)
+                for m in members}
+        pairs = pd.DataFrame(sorted(rows), columns=["ring", "type", "id"])
+        pairs["ring"] = pairs["ring"].astype(np.int64)
+        pairs["key"] = pairs["type"] + ":" + pairs["id"]
+        names = pd.Index(pairs["key"].unique())
+        member = names.get_indexer(pairs["key"]).astype(np.int64)
+        ring = pairs["ring"].to_numpy()
+        count = np.bincount(member, minlength=len(names))
+        span = len(ring) and int(ring.max()) + 1
+        return cls(pairs, {str(t): set(group) for t, group in pairs.groupby("type")["id"]}, names,
+                   ring[np.argsort(member, kind="stable")], np.cumsum(count) - count, count, span,
+                   member * span + ring)
+
+    def within(self, source: pd.Series, target: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Every (row, ring) whose ``source`` and ``target`` keys are both members of the ring:
+        the rows' positions and the rings, by ring and then row. Each row is repeated once per
+        ring its source is in, and kept where its target is in that ring too."""
+        src, dst = self.names.get_indexer(source), self.names.get_indexer(target)
+        rows = np.flatnonzero((src >= 0) & (dst >= 0))
+        times = self.count[src[rows]]
+        row = np.repeat(rows, times)
+        within = np.arange(len(row)) - np.repeat(np.cumsum(times) - times, times)
+        ring = self.rings_of[self.first[src[row]] + within]
+        keep = np.isin(dst[row].astype(np.int64) * self.span + ring, self.pair_codes)
+        row, ring = row[keep], ring[keep]
+        order = np.lexsort((row, ring))
+        return row[order], ring[order]
 
 
 def _kept_nodes(keys: set[str], edges: list[SubgraphEdge], max_nodes: int) -> list[str]:
@@ -266,57 +280,52 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame(columns=["ring", "source", "target", "type", "weight", "label"])
 
 
-def _uses_edges(links: pd.DataFrame | None, ids: dict[str, set[str]], pairs: pd.DataFrame) -> pd.DataFrame:
+def _uses_edges(links: pd.DataFrame | None, members: _RingMembers) -> pd.DataFrame:
     """``USES``: account -> identifier links with both ends in a ring, weighted by events."""
     if links is None or links.empty:
         return _empty()
-    everything = set().union(*ids.values()) if ids else set()
+    everything = set().union(*members.ids.values())
     rows = links[links["account_id"].isin(everything) & links["identifier"].isin(everything)]
-    at, ring = _in_rings(rows["account_type"] + ":" + rows["account_id"],
-                         rows["identifier_type"] + ":" + rows["identifier"], pairs)
-    rows = rows.iloc[at]
-    events = rows["events"].astype("int64")
+    source = rows["account_type"] + ":" + rows["account_id"]
+    target = rows["identifier_type"] + ":" + rows["identifier"]
+    at, ring = members.within(source, target)
+    events = rows["events"].astype("int64").to_numpy()[at]
     return pd.DataFrame({
-        "ring": ring,
-        "source": (rows["account_type"] + ":" + rows["account_id"]).to_numpy(),
-        "target": (rows["identifier_type"] + ":" + rows["identifier"]).to_numpy(),
-        "type": "USES", "weight": events.astype(float).to_numpy(),
+        "ring": ring, "source": source.to_numpy()[at], "target": target.to_numpy()[at],
+        "type": "USES", "weight": events.astype(float),
         "label": [f"{n} event" if n == 1 else f"{n} events" for n in events.tolist()],
-        "events": events.to_numpy(),
+        "events": events,
     })
 
 
-def _trades_edges(trade: pd.DataFrame | None, ids: dict[str, set[str]], pairs: pd.DataFrame) -> pd.DataFrame:
+def _trades_edges(trade: pd.DataFrame | None, members: _RingMembers) -> pd.DataFrame:
     """``TRADES``: creator -> shop attributed orders with both ends in a ring."""
     if trade is None or trade.empty:
         return _empty()
-    rows = trade[trade["creator_id"].isin(ids.get("creator", set()))
-                 & trade["shop_id"].isin(ids.get("shop", set()))]
-    at, ring = _in_rings("creator:" + rows["creator_id"], "shop:" + rows["shop_id"], pairs)
-    rows = rows.iloc[at]
-    orders = rows["orders"].astype("int64")
-    commission = rows["commission_total"].astype(float)
+    rows = trade[trade["creator_id"].isin(members.ids.get("creator", set()))
+                 & trade["shop_id"].isin(members.ids.get("shop", set()))]
+    source, target = "creator:" + rows["creator_id"], "shop:" + rows["shop_id"]
+    at, ring = members.within(source, target)
+    orders = rows["orders"].astype("int64").to_numpy()[at]
+    commission = rows["commission_total"].astype(float).to_numpy()[at]
     return pd.DataFrame({
-        "ring": ring,
-        "source": ("creator:" + rows["creator_id"]).to_numpy(),
-        "target": ("shop:" + rows["shop_id"]).to_numpy(),
-        "type": "TRADES", "weight": orders.astype(float).to_numpy(),
+        "ring": ring, "source": source.to_numpy()[at], "target": target.to_numpy()[at],
+        "type": "TRADES", "weight": orders.astype(float),
         "label": [f"{o} orders, {c:,.2f} commission" for o, c in zip(orders, commission, strict=True)],
-        "orders": orders.to_numpy(), "gmv": rows["gmv"].astype(float).to_numpy(),
-        "commission_total": commission.to_numpy(),
+        "orders": orders, "gmv": rows["gmv"].astype(float).to_numpy()[at],
+        "commission_total": commission,
     })
 
 
-def _bought_edges(orders: pd.DataFrame | None, ids: dict[str, set[str]],
-                  pairs: pd.DataFrame) -> list[pd.DataFrame]:
+def _bought_edges(orders: pd.DataFrame | None, members: _RingMembers) -> list[pd.DataFrame]:
     """``BOUGHT``: buyer -> creator (attributed) and buyer -> shop orders, both ends in a ring."""
     if orders is None or orders.empty:
         return [_empty()]
-    rows = orders[orders["buyer_id"].isin(ids.get("buyer", set()))]
+    rows = orders[orders["buyer_id"].isin(members.ids.get("buyer", set()))]
     out = []
     for column, node_type in (("creator_id", "creator"), ("shop_id", "shop")):
-        part = rows[rows[column].isin(ids.get(node_type, set()))]
-        at, ring = _in_rings("buyer:" + part["buyer_id"], f"{node_type}:" + part[column], pairs)
+        part = rows[rows[column].isin(members.ids.get(node_type, set()))]
+        at, ring = members.within("buyer:" + part["buyer_id"], f"{node_type}:" + part[column])
         # Summed in the rows' own order within each (ring, buyer, creator or shop).
         part = part.iloc[at].assign(ring=ring)
         grouped = part.groupby(["ring", "buyer_id", column], sort=True).agg(
@@ -333,14 +342,14 @@ def _bought_edges(orders: pd.DataFrame | None, ids: dict[str, set[str]],
     return out
 
 
-def _owns_edges(shops: pd.DataFrame | None, ids: dict[str, set[str]], pairs: pd.DataFrame) -> pd.DataFrame:
+def _owns_edges(shops: pd.DataFrame | None, members: _RingMembers) -> pd.DataFrame:
     """``OWNS``: seller -> shop where both are in a ring."""
     if shops is None or shops.empty:
         return _empty()
-    rows = shops[shops["seller_id"].isin(ids.get("seller", set()))
-                 & shops["shop_id"].isin(ids.get("shop", set()))]
-    at, ring = _in_rings("seller:" + rows["seller_id"], "shop:" + rows["shop_id"], pairs)
-    rows = rows.iloc[at]
-    return pd.DataFrame({"ring": ring, "source": ("seller:" + rows["seller_id"]).to_numpy(),
-                         "target": ("shop:" + rows["shop_id"]).to_numpy(),
+    rows = shops[shops["seller_id"].isin(members.ids.get("seller", set()))
+                 & shops["shop_id"].isin(members.ids.get("shop", set()))]
+    source, target = "seller:" + rows["seller_id"], "shop:" + rows["shop_id"]
+    at, ring = members.within(source, target)
+    return pd.DataFrame({"ring": ring, "source": source.to_numpy()[at],
+                         "target": target.to_numpy()[at],
                          "type": "OWNS", "weight": 1.0, "label": "owns"})
