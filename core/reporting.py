@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ringwatch.domain import AccountType, RingDocument
 from ringwatch.graph.capabilities import ProjectionSource
@@ -65,11 +67,22 @@ def _rows_naming(frame: pd.DataFrame, ids: set[str]) -> pd.DataFrame:
     columns = [c for c in frame.columns if str(c).endswith("_id") or c == "identifier"]
     if frame.empty or not columns:
         return frame
-    wanted = list(ids)
+    wanted = sorted(ids)
+    value_set = pa.array(wanted, pa.large_string())
     mask = np.zeros(len(frame), dtype=bool)
     for column in columns:
-        mask |= frame[column].isin(wanted).to_numpy()
+        mask |= _holds(frame[column], wanted, value_set)
     return frame.loc[mask]
+
+
+def _holds(values: pd.Series, wanted: list[str], value_set: pa.Array) -> np.ndarray:
+    """``values.isin(wanted)`` as booleans. Arrow text is looked up by Arrow against
+    ``value_set`` (``wanted`` as Arrow text) made once: pandas makes an Arrow scalar of each
+    wanted id at every call, a third of the cost of the nine columns the report scans."""
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        return values.isin(wanted).to_numpy(dtype=bool)
+    column = pa.Array.from_pandas(values)
+    return np.asarray(pc.is_in(column, value_set=value_set.cast(column.type)), dtype=bool)
 
 
 #: Size of label text in the pictures, in px: readable on a laptop without zooming in.

@@ -71,6 +71,11 @@ def lockstep_cells(ctx: MarketContext, config: LockstepConfig) -> pd.DataFrame:
     promoting the shop), ``expected`` (by chance), ``log10_p`` (the
     chance of ``on_shop`` or more, see :func:`_tail_log10`) and ``log10_q``
     (that chance times the cells looked at, at most 1: Bonferroni).
+
+    Cells are counted on integer codes (:class:`_Promotions`): the creators'
+    promotions are joined to their registrations once, and each width and
+    offset only numbers the cohorts; the rows of a cell's creators are built
+    only for the cells that pass.
     """
     creators = ctx["creators"]
     registered = creators.loc[creators["registered_at_ms"].notna(),
@@ -79,30 +84,32 @@ def lockstep_cells(ctx: MarketContext, config: LockstepConfig) -> pd.DataFrame:
     if registered.empty or affiliations.empty:
         return _no_cells()
     market = len(registered)
-    promoters = affiliations.groupby("shop_id")["creator_id"].size()
     t = registered["registered_at_ms"].to_numpy(dtype=np.int64)
     t0 = int(t.min())
+    promotions = _Promotions.of(registered["creator_id"], affiliations)
+    # A cohort is drawn from the ``market`` registered creators: a shop's promoters are counted
+    # among them too (a creator with no registration time is in neither; counted here alone,
+    # a shop could have more promoters than the market has creators, and no chance to test).
+    promoters = pd.Series(np.bincount(promotions.shop, minlength=len(promotions.shops)),
+                          index=promotions.shops)
     per_window = []
     for hours in config.window_hours:
         width = int(hours * _HOUR_MS)
         for offset in (0, width // 2):  # two phases: a sitting on a boundary stays whole
             bucket = (t - t0 + offset) // width
-            cohort = pd.DataFrame({"creator_id": registered["creator_id"].to_numpy(),
-                                   "bucket": bucket})
-            sizes = cohort.groupby("bucket")["creator_id"].size()
-            cohort = cohort[cohort["bucket"].map(sizes).to_numpy() >= config.min_creators]
-            on = cohort.merge(affiliations, on="creator_id")
-            cells = on.groupby(["bucket", "shop_id"])["creator_id"].size().reset_index(
-                name="on_shop")
-            cells["cohort"] = cells["bucket"].map(sizes).to_numpy()
+            buckets, of_creator, sizes = np.unique(bucket, return_inverse=True,
+                                                   return_counts=True)
+            in_cohort = sizes[of_creator] >= config.min_creators
+            cells = promotions.cells(bucket, in_cohort)
+            cells["cohort"] = sizes[np.searchsorted(buckets, cells["bucket"].to_numpy())]
             cells["window_ms"] = width
             cells["cohort_start_ms"] = t0 - offset + cells["bucket"].to_numpy() * width
-            per_window.append((on, cells))
-    tested = sum(len(cells) for _, cells in per_window)
+            per_window.append((bucket, in_cohort, cells))
+    tested = sum(len(cells) for *_, cells in per_window)
     threshold = math.log10(config.alpha / max(tested, 1))
     found = []
     next_cell = 0
-    for on, cells in per_window:
+    for bucket, in_cohort, cells in per_window:
         cells = cells[cells["on_shop"] >= config.min_creators].copy()
         if cells.empty:
             continue
@@ -117,10 +124,68 @@ def lockstep_cells(ctx: MarketContext, config: LockstepConfig) -> pd.DataFrame:
             continue
         cells = cells.assign(cell=np.arange(next_cell, next_cell + len(cells)))
         next_cell += len(cells)
+        on = promotions.rows(bucket, in_cohort)
         found.append(on.merge(cells, on=["bucket", "shop_id"]).drop(columns="bucket"))
     if not found:
         return _no_cells()
     return pd.concat(found, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class _Promotions:
+    """The registered creators' promotions (affiliation rows), joined to the creators once.
+
+    ``creator``: each promotion's creator as a position among the registered
+    creators, in the order an inner merge of the creators with the promotions
+    gives them (the creators' order, then the promotions'); ``shop``: its shop
+    as a code into ``shops``, the shop ids in sorted order (so cells sorted by
+    code are sorted by id, as a group-by sorts them); ``creator_ids`` and
+    ``shop_ids``: the rows' ids.
+    """
+
+    creator: np.ndarray
+    shop: np.ndarray
+    shops: pd.Index
+    creator_ids: np.ndarray
+    shop_ids: np.ndarray
+
+    @classmethod
+    def of(cls, creator_ids: pd.Series, affiliations: pd.DataFrame) -> _Promotions:
+        registered = pd.Index(creator_ids)
+        if not registered.is_unique:  # one row per creator, as a projection keeps them
+            raise ValueError("lockstep cells need one registration per creator")
+        position = registered.get_indexer(affiliations["creator_id"])
+        shop, shops = pd.factorize(affiliations["shop_id"], sort=True)
+        joined = np.flatnonzero((position >= 0) & (shop >= 0))  # a group-by drops a missing shop
+        joined = joined[np.argsort(position[joined], kind="stable")]
+        return cls(position[joined], shop[joined], pd.Index(shops),
+                   creator_ids.to_numpy()[position[joined]],
+                   affiliations["shop_id"].to_numpy()[joined])
+
+    def cells(self, bucket: np.ndarray, in_cohort: np.ndarray) -> pd.DataFrame:
+        """``bucket``, ``shop_id`` and ``on_shop`` (creators of the cohort promoting the shop) per
+        (cohort, shop) cell with any, sorted by cohort then shop id: ``bucket`` is each
+        registered creator's cohort, ``in_cohort`` whether that cohort is counted."""
+        kept = in_cohort[self.creator]
+        cohort, shop = bucket[self.creator[kept]], self.shop[kept]
+        if not len(cohort):
+            return pd.DataFrame({"bucket": np.zeros(0, dtype=np.int64),
+                                 "shop_id": self.shops[:0].to_numpy(),
+                                 "on_shop": np.zeros(0, dtype=np.int64)})
+        low = int(cohort.min())
+        key = (cohort - low) * len(self.shops) + shop
+        keys, on_shop = np.unique(key, return_counts=True)
+        return pd.DataFrame({"bucket": keys // len(self.shops) + low,
+                             "shop_id": self.shops[keys % len(self.shops)].to_numpy(),
+                             "on_shop": on_shop.astype(np.int64)})
+
+    def rows(self, bucket: np.ndarray, in_cohort: np.ndarray) -> pd.DataFrame:
+        """One row per promotion of a counted cohort's creator: ``creator_id``, ``bucket``,
+        ``shop_id``, as ``cohort.merge(affiliations, on="creator_id")`` gives them."""
+        kept = in_cohort[self.creator]
+        return pd.DataFrame({"creator_id": self.creator_ids[kept],
+                             "bucket": bucket[self.creator[kept]],
+                             "shop_id": self.shop_ids[kept]})
 
 
 def find_lockstep_rings(ctx: MarketContext, config: LockstepConfig = LockstepConfig(), *,

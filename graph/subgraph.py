@@ -183,8 +183,10 @@ def ring_subgraphs(rings: Sequence[Sequence[MemberDocument]], projections: Mappi
         _owns_edges(projections.get("shops"), members),
     ]
     edges: list[list[SubgraphEdge]] = [[] for _ in rings]
-    for frame in frames:
-        for row in frame.to_dict("records"):
+    for frame in frames:  # rows read column by column: ``to_dict("records")`` boxes each value
+        names = [str(column) for column in frame.columns]
+        for values in zip(*(frame[column].tolist() for column in frame.columns), strict=True):
+            row = dict(zip(names, values, strict=True))
             ring = int(row.pop("ring"))
             edges[ring].append(_plain(row))
     return [_drawn(ring_keys, ring_edges, max_nodes)

@@ -13,6 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ringwatch.detectors.config import LockstepConfig
 from ringwatch.detectors.context import MarketContext
 from ringwatch.detectors.lockstep_rings import find_lockstep_rings, lockstep_cells
@@ -219,3 +222,85 @@ def test_a_team_whose_creators_also_serve_other_sellers_is_discounted_not_cleare
     assert "4 of the 8 creators" in said.text and "brand_sel" in said.text
     assert all(e.weight <= 0.5 * LockstepConfig().max_weight + 1e-9 for e in ring.evidence
                if e.code == "lockstep_promotion")
+
+
+def _cells_by_merge(ctx: MarketContext, config: LockstepConfig) -> list[pd.DataFrame]:
+    """Every width's and offset's cells by their definition: each registered creator's cohort
+    merged with the promotions on the creator's id, counted per (cohort, shop)."""
+    registered = ctx["creators"].loc[ctx["creators"]["registered_at_ms"].notna(),
+                                     ["creator_id", "registered_at_ms"]]
+    affiliations = ctx["affiliations"][["creator_id", "shop_id"]].drop_duplicates()
+    t = registered["registered_at_ms"].to_numpy(dtype=np.int64)
+    found = []
+    for hours in config.window_hours:
+        width = int(hours * 3_600_000)
+        for offset in (0, width // 2):
+            cohort = pd.DataFrame({"creator_id": registered["creator_id"].to_numpy(),
+                                   "bucket": (t - int(t.min()) + offset) // width})
+            sizes = cohort.groupby("bucket")["creator_id"].size()
+            cohort = cohort[cohort["bucket"].map(sizes).to_numpy() >= config.min_creators]
+            found.append(cohort.merge(affiliations, on="creator_id"))
+    return found
+
+
+def test_cells_are_counted_as_the_merge_of_cohorts_and_promotions_counts_them() -> None:
+    """On codes, each cell and each row of its creators are those the plain merge and group-by
+    give, in their order, on random markets: ids whose order of appearance is not their sort
+    order, creators with no registration or no promotion, promotions repeated, shops promoted
+    by no registered creator."""
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(5, 60))
+        ids = [f"c{v}" for v in rng.permutation(1000)[:n]]
+        registered = rng.integers(0, 30 * 24, n).astype("float64") * 3_600_000
+        registered[rng.random(n) < 0.1] = np.nan
+        creators = pd.DataFrame({"creator_id": pd.array(ids, dtype="str"),
+                                 "registered_at_ms": pd.array(registered, dtype="Int64")})
+        rows = int(rng.integers(0, 4 * n))
+        shops = [f"s{v:03d}" for v in rng.permutation(40)[:int(rng.integers(1, 12))]]
+        affiliations = pd.DataFrame({
+            "creator_id": pd.array([*rng.choice(ids, rows), "c_unregistered"], dtype="str"),
+            "shop_id": pd.array([*rng.choice(shops, rows), shops[0]], dtype="str")})
+        ctx = MarketContext({"creators": creators, "affiliations": affiliations},
+                            pd.DataFrame(), (), 0)
+        config = LockstepConfig(window_hours=(float(rng.choice([6.0, 24.0])), 168.0),
+                                alpha=1e9, min_creators=int(rng.integers(1, 4)))
+        cells = lockstep_cells(ctx, config)
+        expected = [on.merge(on.groupby(["bucket", "shop_id"])["creator_id"].size()
+                             .reset_index(name="on_shop"), on=["bucket", "shop_id"])
+                    for on in _cells_by_merge(ctx, config)]
+        expected = [e[e["on_shop"] >= config.min_creators] for e in expected]
+        rows_expected = sum(len(e) for e in expected)
+        assert len(cells) == rows_expected, seed
+        if rows_expected == 0:
+            continue
+        assert rows_expected > 0
+        want = pd.concat(expected, ignore_index=True)
+        pd.testing.assert_frame_equal(
+            cells[["creator_id", "shop_id", "on_shop"]].reset_index(drop=True),
+            want[["creator_id", "shop_id", "on_shop"]].reset_index(drop=True), obj=f"seed {seed}")
+
+
+def test_a_shops_promoters_are_counted_among_the_registered_creators_a_cohort_is_drawn_from(
+        ) -> None:
+    """Creators with no registration time are outside the market a cohort is drawn from, so
+    they do not count as a shop's promoters either: counted, the shop below would have 36
+    promoters in a market of 12 creators, and the chance of its cell could not be computed."""
+    hour = 3_600_000
+    registered = [f"sit{i}" for i in range(6)] + [f"other{i}" for i in range(6)]
+    times = [i * hour // 10 for i in range(6)] + [(30 + 40 * i) * 24 * hour for i in range(6)]
+    creators = pd.DataFrame({
+        "creator_id": pd.array([*registered, *(f"unreg{i}" for i in range(30))], dtype="str"),
+        "registered_at_ms": pd.array([*times, *([None] * 30)], dtype="Int64")})
+    promoting = [*(f"sit{i}" for i in range(6)), *(f"unreg{i}" for i in range(30))]
+    affiliations = pd.DataFrame({
+        "creator_id": pd.array([*promoting, *(f"other{i}" for i in range(6))], dtype="str"),
+        "shop_id": pd.array(["x"] * len(promoting) + [f"o{i}" for i in range(6)], dtype="str")})
+    ctx = MarketContext({"creators": creators, "affiliations": affiliations},
+                        pd.DataFrame(), (), 0)
+    cells = lockstep_cells(ctx, LockstepConfig(window_hours=(24.0,), alpha=1.0, min_creators=3))
+    on_x = cells[cells["shop_id"] == "x"]
+    assert sorted(set(on_x["creator_id"])) == [f"sit{i}" for i in range(6)]
+    assert on_x["on_shop"].eq(6).all() and on_x["cohort"].eq(6).all()
+    assert on_x["expected"].eq(6 * 6 / 12).all()  # six of the twelve registered promote x
+    assert (on_x["log10_p"] < 0).all()
