@@ -31,6 +31,7 @@ from .communities import components, groups
 from .config import CollusionConfig
 from .context import MarketContext
 from .detector import Detector, WorkedOn, attributed_orders
+from .distinct import distinct
 from .folding import fold_into_owner
 from .frames import kept_rows
 from .rings import Evidence, Finding, Member
@@ -310,7 +311,7 @@ def thin_blocks(ctx: MarketContext, pairs: pd.DataFrame, strong: pd.DataFrame,
     x, y = _pairs_within(buyer[per], creator[per])
     tied_key, shared = np.unique(x * n + y, return_counts=True)  # by (creator, creator)
     x, y = tied_key // n, tied_key % n
-    reach = np.bincount(np.unique(key) % n, minlength=n)  # distinct buyers per creator
+    reach = np.bincount(distinct(key) % n, minlength=n)  # distinct buyers per creator
     union = reach[x] + reach[y] - shared
     tied = (shared >= config.block_min_shared_buyers) & (shared >= config.block_min_jaccard * union)
     if not tied.any():

@@ -58,6 +58,7 @@ from .communities import groups
 from .config import BlockConfig, DetectionConfig
 from .context import MarketContext
 from .detector import Detector, WorkedOn, attributed_orders
+from .distinct import distinct
 from .rings import Evidence, Finding, Member
 from .significance import bh_qvalues, binomial_tail, evidence_weight
 
@@ -315,7 +316,7 @@ def distinct_pairs(first: np.ndarray, second: np.ndarray, n_second: int
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Each distinct (``first``, ``second``) pair of codes once, sorted by ``first`` then
     ``second`` (codes of ``second`` are below ``n_second``): a tensor's cells in two modes."""
-    keys = np.unique(first * n_second + second)
+    keys = distinct(first * n_second + second)
     return keys // n_second, keys % n_second
 
 

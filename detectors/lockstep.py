@@ -73,8 +73,8 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
     first = first.sort_values(["ident", "t"], kind="stable").reset_index(drop=True)
     codes, names = pd.factorize(first["ident"], sort=False)
     t = first["t"].to_numpy(dtype=np.int64)
-    market = (kept_rows(links[["identifier_type", "first_seen_ms"]], usable) if background is None
-              else background)
+    market = _MarketTimes.of(kept_rows(links[["identifier_type", "first_seen_ms"]], usable)
+                             if background is None else background)
     found = []
     for window_ms, max_market_share in windows:  # a few widths
         span = int(t.max() - t.min()) + window_ms + 1
@@ -96,7 +96,7 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
             continue
         # The market's share leaves the identifier's own links out: a funder's thousand
         # links are the anomaly, not the background it is judged against.
-        inside, total = _market_counts(market, result.reset_index(drop=True), window_ms)
+        inside, total = market.counts(result.reset_index(drop=True), window_ms)
         result = result.assign(market_share=(inside - result["in_window"].to_numpy())
                                / np.maximum(total - result["accounts"].to_numpy(), 1))
         found.append(result[(result["market_share"] <= max_market_share).to_numpy()])
@@ -106,20 +106,35 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
             .reset_index(drop=True))
 
 
-def _market_counts(links: pd.DataFrame, windows: pd.DataFrame,
-                   window_ms: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per window: the market's links of its identifier type first seen inside it, and in all."""
-    inside = np.zeros(len(windows))
-    total = np.zeros(len(windows))
-    for identifier_type, rows in windows.groupby("identifier_type").groups.items():  # few types
-        times = np.sort(links.loc[links["identifier_type"] == identifier_type,
-                                  "first_seen_ms"].to_numpy(dtype=np.int64))
-        starts = windows.loc[rows, "window_start_ms"].to_numpy(dtype=np.int64)
-        at = windows.index.get_indexer(rows)
-        inside[at] = (np.searchsorted(times, starts + window_ms, side="right")
-                      - np.searchsorted(times, starts, side="left"))
-        total[at] = len(times)
-    return inside, total
+class _MarketTimes:
+    """The market's first-seen times per identifier type, each type's sorted once for every
+    window width (the widths' counts are a ``searchsorted`` each)."""
+
+    def __init__(self, times: dict[str, np.ndarray]) -> None:
+        self.times = times
+
+    @classmethod
+    def of(cls, links: pd.DataFrame) -> _MarketTimes:
+        """From ``links``' ``identifier_type`` and ``first_seen_ms`` columns."""
+        times = links["first_seen_ms"].to_numpy(dtype=np.int64)
+        codes, types = pd.factorize(links["identifier_type"])
+        order = np.argsort(codes, kind="stable")
+        bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(types)))]
+        return cls({str(t): np.sort(times[order[bounds[i]:bounds[i + 1]]])
+                    for i, t in enumerate(types)})
+
+    def counts(self, windows: pd.DataFrame, window_ms: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per window: the market's links of its identifier type first seen inside it, and in all."""
+        inside = np.zeros(len(windows))
+        total = np.zeros(len(windows))
+        for identifier_type, rows in windows.groupby("identifier_type").groups.items():  # few types
+            times = self.times.get(str(identifier_type), np.zeros(0, dtype=np.int64))
+            starts = windows.loc[rows, "window_start_ms"].to_numpy(dtype=np.int64)
+            at = windows.index.get_indexer(rows)
+            inside[at] = (np.searchsorted(times, starts + window_ms, side="right")
+                          - np.searchsorted(times, starts, side="left"))
+            total[at] = len(times)
+        return inside, total
 
 
 def registration_bursts(members: pd.DataFrame, creators: pd.DataFrame, *,
