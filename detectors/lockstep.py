@@ -73,8 +73,9 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
     first = first.sort_values(["ident", "t"], kind="stable").reset_index(drop=True)
     codes, names = pd.factorize(first["ident"], sort=False)
     t = first["t"].to_numpy(dtype=np.int64)
-    market = _MarketTimes.of(kept_rows(links[["identifier_type", "first_seen_ms"]], usable)
-                             if background is None else background)
+    market = (_MarketTimes(links["identifier_type"], links["first_seen_ms"], usable)
+              if background is None else
+              _MarketTimes(background["identifier_type"], background["first_seen_ms"]))
     found = []
     for window_ms, max_market_share in windows:  # a few widths
         span = int(t.max() - t.min()) + window_ms + 1
@@ -107,28 +108,30 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
 
 
 class _MarketTimes:
-    """The market's first-seen times per identifier type, each type's sorted once for every
-    window width (the widths' counts are a ``searchsorted`` each)."""
+    """The market's first-seen times of an identifier type (``types``, ``times``; only the
+    ``rows`` given, when given), sorted the first time a window of that type is counted and
+    kept for every width after it: one sort per type a call reads, not one per width."""
 
-    def __init__(self, times: dict[str, np.ndarray]) -> None:
-        self.times = times
+    def __init__(self, types: pd.Series, times: pd.Series, rows: np.ndarray | None = None) -> None:
+        self._types, self._times, self._rows = types, times, rows
+        self._sorted: dict[str, np.ndarray] = {}
 
-    @classmethod
-    def of(cls, links: pd.DataFrame) -> _MarketTimes:
-        """From ``links``' ``identifier_type`` and ``first_seen_ms`` columns."""
-        times = links["first_seen_ms"].to_numpy(dtype=np.int64)
-        codes, types = pd.factorize(links["identifier_type"])
-        order = np.argsort(codes, kind="stable")
-        bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(types)))]
-        return cls({str(t): np.sort(times[order[bounds[i]:bounds[i + 1]]])
-                    for i, t in enumerate(types)})
+    def of_type(self, identifier_type: str) -> np.ndarray:
+        """The type's times, ascending."""
+        if identifier_type not in self._sorted:
+            mine = (self._types == identifier_type).to_numpy(dtype=bool, na_value=False)
+            if self._rows is not None:
+                mine = mine & self._rows
+            times = self._times.to_numpy(dtype=np.int64, na_value=0)  # (a missing one is no row)
+            self._sorted[identifier_type] = np.sort(times[mine])
+        return self._sorted[identifier_type]
 
     def counts(self, windows: pd.DataFrame, window_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """Per window: the market's links of its identifier type first seen inside it, and in all."""
         inside = np.zeros(len(windows))
         total = np.zeros(len(windows))
         for identifier_type, rows in windows.groupby("identifier_type").groups.items():  # few types
-            times = self.times.get(str(identifier_type), np.zeros(0, dtype=np.int64))
+            times = self.of_type(identifier_type)
             starts = windows.loc[rows, "window_start_ms"].to_numpy(dtype=np.int64)
             at = windows.index.get_indexer(rows)
             inside[at] = (np.searchsorted(times, starts + window_ms, side="right")
