@@ -175,8 +175,8 @@ def _devices_per_buyer(ctx: MarketContext, trade: pd.DataFrame) -> pd.Series:
     buyer = _joint_codes(orders["buyer_id"], devices["account_id"])
     creator = _joint_codes(trade["creator_id"], orders["creator_id"])
     shop = _joint_codes(trade["shop_id"], orders["shop_id"])
-    shops = 1 + max((int(codes.max()) for codes in shop if len(codes)), default=0)
-    pair = [c * shops + s for c, s in zip(creator, shop, strict=True)]  # ``trade``'s, the orders'
+    n_shops = 1 + max((int(codes.max()) for codes in shop if len(codes)), default=0)
+    pair = [c * n_shops + s for c, s in zip(creator, shop, strict=True)]  # ``trade``'s, orders'
     used = pd.DataFrame({"buyer": buyer[0], "pair": pair[1]}).merge(
         pd.DataFrame({"buyer": buyer[1], "device": pd.factorize(devices["identifier"])[0]}),
         on="buyer")

@@ -152,15 +152,22 @@ class _Promotions:
     @classmethod
     def of(cls, creator_ids: pd.Series, affiliations: pd.DataFrame) -> _Promotions:
         registered = pd.Index(creator_ids)
-        if not registered.is_unique:  # one row per creator, as a projection keeps them
-            raise ValueError("lockstep cells need one registration per creator")
-        position = registered.get_indexer(affiliations["creator_id"])
-        shop, shops = pd.factorize(affiliations["shop_id"], sort=True)
-        joined = np.flatnonzero((position >= 0) & (shop >= 0))  # a group-by drops a missing shop
-        joined = joined[np.argsort(position[joined], kind="stable")]
-        return cls(position[joined], shop[joined], pd.Index(shops),
-                   creator_ids.to_numpy()[position[joined]],
-                   affiliations["shop_id"].to_numpy()[joined])
+        if registered.is_unique:  # one row per creator, as every store's projection keeps them
+            position = registered.get_indexer(affiliations["creator_id"])
+            row = np.arange(len(affiliations))
+        else:  # each of a creator's rows joins its promotions, as the merge does
+            joined = pd.DataFrame({"creator_id": creator_ids.to_numpy(),
+                                   "position": np.arange(len(creator_ids))}).merge(
+                pd.DataFrame({"creator_id": affiliations["creator_id"].to_numpy(),
+                              "row": np.arange(len(affiliations))}), on="creator_id")
+            position, row = joined["position"].to_numpy(), joined["row"].to_numpy()
+        shop_codes, shops = pd.factorize(affiliations["shop_id"], sort=True)
+        shop = shop_codes[row]
+        kept = np.flatnonzero((position >= 0) & (shop >= 0))  # a group-by drops a missing shop
+        kept = kept[np.lexsort((row[kept], position[kept]))]
+        return cls(position[kept], shop[kept], pd.Index(shops),
+                   creator_ids.to_numpy()[position[kept]],
+                   affiliations["shop_id"].to_numpy()[row[kept]])
 
     def cells(self, bucket: np.ndarray, in_cohort: np.ndarray) -> pd.DataFrame:
         """``bucket``, ``shop_id`` and ``on_shop`` (creators of the cohort promoting the shop) per

@@ -246,14 +246,16 @@ def _cells_by_merge(ctx: MarketContext, config: LockstepConfig) -> list[pd.DataF
 def test_cells_are_counted_as_the_merge_of_cohorts_and_promotions_counts_them() -> None:
     """On codes, each cell and each row of its creators are those the plain merge and group-by
     give, in their order, on random markets: ids whose order of appearance is not their sort
-    order, creators with no registration or no promotion, promotions repeated, shops promoted
-    by no registered creator."""
+    order, creators with no registration or no promotion, a creator registered twice,
+    promotions repeated, shops promoted by no registered creator."""
     for seed in range(30):
         rng = np.random.default_rng(seed)
         n = int(rng.integers(5, 60))
         ids = [f"c{v}" for v in rng.permutation(1000)[:n]]
         registered = rng.integers(0, 30 * 24, n).astype("float64") * 3_600_000
         registered[rng.random(n) < 0.1] = np.nan
+        if seed % 5 == 4:  # a creator registered twice: each of its rows joins its promotions
+            ids, registered = [*ids, ids[0]], np.r_[registered, 12 * 3_600_000.0]
         creators = pd.DataFrame({"creator_id": pd.array(ids, dtype="str"),
                                  "registered_at_ms": pd.array(registered, dtype="Int64")})
         rows = int(rng.integers(0, 4 * n))
