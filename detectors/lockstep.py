@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .frames import kept_rows
 
@@ -63,14 +64,9 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
     chosen = usable & (links["sharing"].to_numpy() >= min_accounts) if "sharing" in links \
         else usable
     candidates = kept_rows(links[[c for c in _READ if c in links]], chosen)
-    first = (candidates.groupby(["ident", "account"], sort=False)
-             .agg(identifier_type=("identifier_type", "first"), t=("first_seen_ms", "min"))
-             .reset_index())
-    sizes = first.groupby("ident")["account"].transform("size").to_numpy()
-    first = first[sizes >= min_accounts]
+    first = first_uses(candidates, min_accounts)
     if first.empty:
         return empty
-    first = first.sort_values(["ident", "t"], kind="stable").reset_index(drop=True)
     codes, names = pd.factorize(first["ident"], sort=False)
     t = first["t"].to_numpy(dtype=np.int64)
     market = (_MarketTimes(links["identifier_type"], links["first_seen_ms"], usable)
@@ -105,6 +101,36 @@ def lockstep_identifiers(links: pd.DataFrame, *, windows: Sequence[tuple[int, fl
         return empty
     return (pd.concat(found, ignore_index=True).drop_duplicates("ident", keep="first")
             .reset_index(drop=True))
+
+
+def first_uses(links: pd.DataFrame, min_accounts: int) -> pd.DataFrame:
+    """Each account's first use of each identifier ``min_accounts`` or more accounts use.
+
+    ``links`` has ``ident``, ``account``, ``identifier_type`` and ``first_seen_ms``
+    (none missing). One row per (identifier, account): ``ident``, ``account``, the
+    ``identifier_type`` of its first row and ``t``, its earliest time; sorted by
+    identifier, then time, ties in the order the pairs first appear. That is a
+    group-by on the two text columns (in order of appearance) and a stable sort by
+    identifier and time; here on integer codes, identifiers numbered in their
+    sort order, which two calls per identity search made a tenth of its time.
+    """
+    ident, _ = pd.factorize(links["ident"], sort=True)
+    account, accounts = pd.factorize(links["account"])
+    present = np.flatnonzero((ident >= 0) & (account >= 0))  # a group-by leaves out a missing key
+    pair, _ = pd.factorize(ident[present] * max(len(accounts), 1) + account[present])
+    _, at = np.unique(pair, return_index=True)  # each pair's first row, pairs in order of appearance
+    t = links["first_seen_ms"].to_numpy(dtype=np.int64)[present]
+    earliest = np.full(len(at), np.iinfo(np.int64).max)
+    np.minimum.at(earliest, pair, t)
+    rows = present[at]
+    of_ident = ident[rows]
+    kept = np.bincount(of_ident)[of_ident] >= min_accounts
+    order = np.flatnonzero(kept)[np.lexsort((earliest[kept], of_ident[kept]))]
+    taken = pa.array(rows[order])
+    return pd.DataFrame({
+        column: pa.Array.from_pandas(links[column]).take(taken).to_pandas()
+        for column in ("ident", "account", "identifier_type")
+    }).assign(t=earliest[order])
 
 
 class _MarketTimes:
