@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ringwatch.domain import RingKind
+from ringwatch.graph.projections import joint_codes
 from ringwatch.wording import accounts, count, listed, plural, verb
 
 from .communities import components, groups
@@ -172,9 +173,9 @@ def _devices_per_buyer(ctx: MarketContext, trade: pd.DataFrame) -> pd.Series:
     # Joined and counted on integer codes (buyers numbered across both sides, pairs across the
     # orders and ``trade``): on the ids' text, the join and the two distinct counts hashed
     # every id again, most of this signal's cost.
-    buyer = _joint_codes(orders["buyer_id"], devices["account_id"])
-    creator = _joint_codes(trade["creator_id"], orders["creator_id"])
-    shop = _joint_codes(trade["shop_id"], orders["shop_id"])
+    buyer = joint_codes(orders["buyer_id"], devices["account_id"])
+    creator = joint_codes(trade["creator_id"], orders["creator_id"])
+    shop = joint_codes(trade["shop_id"], orders["shop_id"])
     n_shops = 1 + max((int(codes.max()) for codes in shop if len(codes)), default=0)
     pair = [c * n_shops + s for c, s in zip(creator, shop, strict=True)]  # ``trade``'s, orders'
     used = pd.DataFrame({"buyer": buyer[0], "pair": pair[1]}).merge(
@@ -187,13 +188,6 @@ def _devices_per_buyer(ctx: MarketContext, trade: pd.DataFrame) -> pd.Series:
     # Two buyers on one device is a household, not a pattern: judge pools of at least four.
     ratio = ratio[per_pair["buyers"] >= 4]
     return pd.Series(ratio.reindex(pair[0]).to_numpy(), index=trade.index)
-
-
-def _joint_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of two columns of the same kind of id, in one numbering (equal ids, equal
-    codes)."""
-    codes, _ = pd.factorize(pd.concat([left, right], ignore_index=True))
-    return codes[:len(left)], codes[len(left):]
 
 
 def find_collusion_rings(ctx: MarketContext, config: CollusionConfig = CollusionConfig(), *,

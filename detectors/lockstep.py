@@ -141,6 +141,7 @@ class _MarketTimes:
 
     def __init__(self, types: pd.Series, times: pd.Series, rows: np.ndarray | None = None) -> None:
         self._types, self._times, self._rows = types, times, rows
+        self._values: np.ndarray | None = None  # the times as int64, made when first read
         self._sorted: dict[str, np.ndarray] = {}
 
     def of_type(self, identifier_type: str) -> np.ndarray:
@@ -149,8 +150,9 @@ class _MarketTimes:
             mine = (self._types == identifier_type).to_numpy(dtype=bool, na_value=False)
             if self._rows is not None:
                 mine = mine & self._rows
-            times = self._times.to_numpy(dtype=np.int64, na_value=0)  # (a missing one is no row)
-            self._sorted[identifier_type] = np.sort(times[mine])
+            if self._values is None:  # (a missing time is in no row read)
+                self._values = self._times.to_numpy(dtype=np.int64, na_value=0)
+            self._sorted[identifier_type] = np.sort(self._values[mine])
         return self._sorted[identifier_type]
 
     def counts(self, windows: pd.DataFrame, window_ms: int) -> tuple[np.ndarray, np.ndarray]:

@@ -397,10 +397,14 @@ def _arrow(values: pd.Series) -> pa.ChunkedArray:
     return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
 
 
-def _joint_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def joint_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes of two columns of the same ids in one numbering (equal ids, equal codes; every
-    missing id one code of its own, as pandas matches missing keys in a merge)."""
-    arr = pa.chunked_array(_arrow(left).chunks + _arrow(right).chunks)
+    missing id one code of its own, as pandas matches missing keys in a merge): a join or a
+    distinct count on integers instead of on the ids' text."""
+    first, second = _arrow(left), _arrow(right)
+    if second.type != first.type:  # (plain and large text, from frames built apart)
+        second = second.cast(first.type)
+    arr = pa.chunked_array(first.chunks + second.chunks, type=first.type)
     encoded = pc.dictionary_encode(arr, null_encoding="encode").combine_chunks()
     codes = encoded.indices.to_numpy().astype(np.int64)
     return codes[:len(left)], codes[len(left):]
@@ -430,7 +434,7 @@ def _coded_order_facts(t: Tables) -> _CodedFacts:
         frame = orders.assign(commissions=0, commission_total=0, rate_total=0,
                               refunded_after_commission=0)
         return _CodedFacts(frame, names)
-    order_code, paid_code = _joint_codes(source["order_id"], commissions["order_id"])
+    order_code, paid_code = joint_codes(source["order_id"], commissions["order_id"])
     orders["order"] = order_code
     paid = pd.DataFrame({
         "order": paid_code, "amount": in_units(commissions["amount"], _exact(commissions["amount"])),
