@@ -560,6 +560,11 @@ def _grouped_by_codes(facts: _CodedFacts, frame: pd.DataFrame, keys: list[str],
     key's text back in its ``<key>_id`` column; and the groups' key order, when the codes
     give it (every key text: see :func:`_encoded`), for :func:`_normalised`.
 
+    When they give it, the groups are put in that order before their text is built
+    (the order returned is then ``arange``): the text of three ids a group is
+    gathered once, in place, instead of once to build it and again to sort it
+    (buyer_orders 0.38 to 0.26 s of CPU at two million orders).
+
     Rows with a missing key drop out, as pandas' group-by drops them; within a
     group the rows keep their order, so every sum adds the same numbers in the
     same order as a group-by on the text would.
@@ -573,8 +578,11 @@ def _grouped_by_codes(facts: _CodedFacts, frame: pd.DataFrame, keys: list[str],
     key = _group_key([frame[k].to_numpy() for k in keys], sizes)
     grouped = frame.groupby(key, sort=False).agg(**aggregations)
     at = grouped.index.to_numpy()
-    order = np.argsort(at, kind="stable") if all(_is_text(facts.names[k].type) for k in keys) \
-        else None
+    order = None
+    if all(_is_text(facts.names[k].type) for k in keys):
+        ordered = np.argsort(at)  # the groups' keys are distinct: any sort is stable
+        grouped, at = grouped.take(ordered), at[ordered]
+        order = np.arange(len(at))
     columns = {}
     for name, size in zip(reversed(keys), reversed(sizes), strict=True):
         at, code = np.divmod(at, size)
