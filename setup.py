@@ -6,7 +6,7 @@ of a user's site-packages. Subpackages are found, not listed: a new folder with 
 ``__init__.py`` ships without anyone remembering to add it (the wheel test checks it did).
 """
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 #: Import package -> the repository folder it installs from.
 ROOTS = {
@@ -29,8 +29,16 @@ def _packages() -> list[str]:
     return found
 
 
+#: The loader's compiled checks (loaders/_native.c, called through ctypes by
+#: loaders/native.py). Optional: where no C compiler is at hand the install goes on without
+#: it, and the loader keeps its numpy and Arrow paths (the same answers, slower).
+NATIVE = Extension("ringwatch.loaders._native", sources=["loaders/_native.c"],
+                   extra_compile_args=["-O3"], optional=True)
+
+
 setup(
     packages=_packages(),
+    ext_modules=[NATIVE],
     package_dir=ROOTS,
     package_data={
         "ringwatch.cypher": ["*.cypher"],

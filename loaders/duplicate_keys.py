@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import native
 from .key_hashes import column_hashes, key_hashes
 
 #: Combined codes stay below this, so that ``code * size + next`` cannot overflow int64.
@@ -85,6 +86,16 @@ def repeated_in_sorted(columns: Sequence[pa.Array | pa.ChunkedArray], hashes: np
     return _compared(columns, np.sort(positions[sharing]))
 
 
+def repeats_of(first_of: np.ndarray) -> Repeats:
+    """The repeats a per-row "first row with this key, or -1" array names (every row eligible).
+
+    >>> repeats_of(np.array([-1, -1, 0, 1, 0])).first.tolist()
+    [0, 1, 0]
+    """
+    rows = np.flatnonzero(first_of >= 0)
+    return Repeats(rows, first_of[rows]) if len(rows) else _NONE
+
+
 def _compared(columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -> Repeats:
     """The repeats among ``rows`` (ascending), compared by value with Arrow's dictionary codes."""
     if len(rows) == 0:
@@ -99,12 +110,16 @@ def _compared(columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -
 def _sharing_a_hash(hashes: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     """The eligible rows whose hash another eligible row has, ascending.
 
-    One sort of the hashes (numpy sorts integers with SIMD, several times
-    faster than any hash table here) shows whether a hash repeats; only then
-    are the rows holding a repeated hash looked up.
+    With the compiled checks (:mod:`.native`), one pass over a hash table;
+    otherwise one sort of the hashes shows whether a hash repeats, and only
+    then are the rows holding a repeated hash looked up.
     """
     rows = np.flatnonzero(eligible) if not eligible.all() else None
     kept = hashes if rows is None else hashes[rows]
+    shared = native.shared_hashes(kept) if native.available() else None
+    if shared is not None:
+        sharing = np.flatnonzero(shared)
+        return sharing if rows is None else rows[sharing]
     ordered = np.sort(kept)
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     if len(repeated) == 0:

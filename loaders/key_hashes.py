@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import native
 from .read import is_utf8
 
 #: The longest text value (in UTF-8 bytes) hashed here; ids are far shorter.
@@ -57,6 +58,16 @@ def key_hashes(columns: list[np.ndarray]) -> np.ndarray:
 
 
 def _text_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    if native.available():  # the same hashes, in one pass per chunk
+        hashed = []
+        for chunk in chunks:
+            if len(chunk):
+                part = native.text_hashes(chunk)
+                if part is None:
+                    return None
+                hashed.append(part)
+        return np.concatenate(hashed) if hashed else np.zeros(0, np.uint64)
     bounds = pc.min_max(pc.binary_length(values))
     shortest, longest = bounds["min"].as_py() or 0, bounds["max"].as_py() or 0
     if longest > MAX_BYTES:
@@ -64,7 +75,6 @@ def _text_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     width = max(1, -(-longest // 8))
     # Ids of 8 to 16 bytes (nearly every id) take two word reads each and no masks.
     two_words = shortest >= _TWO_WORDS[0] and longest <= _TWO_WORDS[1] and not values.null_count
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     parts = [_two_word_hashes(chunk) if two_words else _chunk_hashes(chunk, width)
              for chunk in chunks if len(chunk)]
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)

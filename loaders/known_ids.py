@@ -12,7 +12,9 @@ A row whose hash matches but whose value does not (a collision) is decided by
 ``is_in``, so the answer is exactly ``is_in``'s. A check against a set of ids
 that is small next to the rows it looks up (the shops that orders name) still
 takes ``is_in``, whose table of those ids stays in the cache
-(:data:`ALWAYS_HASHED`).
+(:data:`ALWAYS_HASHED`). Where the install built the loader's compiled checks
+(:mod:`.native`), a set of text ids is instead one C hash table, built once and
+probed in one pass per check, whatever its size: the same answers, exactly.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import native
 from .key_hashes import column_hashes
 
 #: Below this many ids Arrow's hash table fits in the cache and ``is_in`` is the faster way.
@@ -51,6 +54,7 @@ class KnownIds:
     hashes: np.ndarray | None = None
     positions: np.ndarray | None = None
     shift: int = 0
+    compiled: native.IdSet | None = None
 
 
 def sorted_hashes(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -76,8 +80,13 @@ def known_ids(values: pa.Array | pa.ChunkedArray, hashes: np.ndarray | None = No
     """``values`` ready for :func:`contains` (hashed and sorted when there are many).
 
     ``hashes`` are the values' :func:`~.key_hashes.column_hashes` when the caller
-    has them already (a table's key, hashed for its duplicate check).
+    has them already (a table's key, hashed for its duplicate check). With the
+    compiled checks, text ids (none missing, none long) make a C set instead.
     """
+    if native.available():
+        whole = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+        if native.IdSet.holds(whole):
+            return KnownIds(whole, compiled=native.IdSet(whole))
     if len(values) < MIN_HASHED:
         return KnownIds(values)
     if hashes is None:
@@ -95,6 +104,9 @@ def contains(known: KnownIds, values: pa.Array | pa.ChunkedArray) -> pa.Array:
     >>> contains(ids, pa.array(["b", "c", None])).to_pylist()
     [True, False, False]
     """
+    if known.compiled is not None and (pa.types.is_string(values.type)
+                                       or pa.types.is_large_string(values.type)):
+        return pa.array(known.compiled.contains(values))
     many = len(known.values) >= ALWAYS_HASHED or 2 * len(known.values) >= len(values)
     probe = column_hashes(values) if many and known.hashes is not None and len(known.hashes) \
         else None

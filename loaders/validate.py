@@ -37,7 +37,7 @@ from ringwatch.tables import (
     absent_column,
 )
 
-from .duplicate_keys import repeated_in_sorted, repeated_keys
+from .duplicate_keys import repeated_in_sorted, repeated_keys, repeats_of
 from .known_ids import KnownIds, contains, known_ids
 from .padded_text import has_padded_value
 from .read import RawTable, is_utf8
@@ -448,18 +448,20 @@ REFERENCED = frozenset((reference.table, reference.target) for spec in TABLES
 
 
 def _key_index(spec: TableSpec, typed: Mapping[str, pa.Array | pa.ChunkedArray]) -> KnownIds | None:
-    """The table's key, hashed and sorted for the tables that reference it, or None.
+    """The table's key, ready for the reference checks of the tables that name it
+    (commissions name orders), or None.
 
     Built before the duplicate check, which then reads its repeats off the
-    sorted hashes, and handed to the reference checks of the tables that name
-    the key (commissions name orders), so that the key is hashed and sorted once.
-    None for a key of several columns, one no table references, or one with too
-    few ids to be worth hashing (:data:`~.known_ids.MIN_HASHED`).
+    sorted hashes, so that the key is hashed and sorted once; or, with the
+    compiled checks, a set of the ids, which finds the repeats as it is built.
+    None for a key of several columns, one no table references, or one with
+    too few ids to be worth hashing (:data:`~.known_ids.MIN_HASHED`) when the
+    checks are not compiled.
     """
     if len(spec.key) != 1 or (spec.name, spec.key[0]) not in REFERENCED:
         return None
     index = known_ids(typed[spec.key[0]])
-    return index if index.hashes is not None else None
+    return index if index.hashes is not None or index.compiled is not None else None
 
 
 def _duplicate_check(typed: Mapping[str, pa.Array], spec: TableSpec, reasons: _Reasons,
@@ -472,7 +474,9 @@ def _duplicate_check(typed: Mapping[str, pa.Array], spec: TableSpec, reasons: _R
     n = reasons.n
     eligible = reasons.eligible()
     columns = [typed[k] for k in key]
-    if index is not None and index.hashes is not None and index.positions is not None \
+    if index is not None and index.compiled is not None and eligible.all():
+        repeats = repeats_of(index.compiled.first_of)  # found exactly while the set was built
+    elif index is not None and index.hashes is not None and index.positions is not None \
             and eligible.all():
         repeats = repeated_in_sorted(columns, index.hashes, index.positions)
     else:

@@ -1,4 +1,5 @@
-"""The loader's vectorised helpers give the answers of the plain definitions they replace."""
+"""The loader's vectorised helpers give the answers of the plain definitions they replace, on
+both of its paths (compiled and numpy: tests/loaders/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from itertools import pairwise
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringwatch.loaders.duplicate_keys import repeated_keys
 from ringwatch.loaders.key_hashes import column_hashes
 from ringwatch.loaders.padded_text import has_padded_value
+
+pytestmark = pytest.mark.usefixtures("check_path")
 
 TEXT = st.one_of(st.none(), st.sampled_from(["", " ", "a", "a ", " a", "\t", "b\n", "é", "\u3000x"]),
                  st.text(max_size=6))

@@ -1,5 +1,8 @@
 """A reference lookup through sorted hashes answers exactly what Arrow's ``is_in`` answers:
-for large sets of ids, for ids that share a hash, for nulls, and in a whole load."""
+for large sets of ids, for ids that share a hash, for nulls, and in a whole load.
+
+These are the numpy path's tests: the compiled checks, which take over where the install
+built them, are switched off here (tests/loaders/test_native.py compares the two)."""
 
 from __future__ import annotations
 
@@ -13,10 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringwatch.loaders import known_ids as module
-from ringwatch.loaders import load_snapshot
+from ringwatch.loaders import load_snapshot, native
 from ringwatch.loaders.known_ids import MIN_HASHED, contains, known_ids
 
 text = st.text(alphabet="ab\u00e9\U0001f600", max_size=5)
+
+
+@pytest.fixture(autouse=True)
+def numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(native, "_LIBRARY", None)
 
 
 @settings(max_examples=150, deadline=None)

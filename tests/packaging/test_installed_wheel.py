@@ -104,6 +104,9 @@ def test_wheel_ships_every_module_cypher_file_and_page_asset(clone: Path, tmp_pa
     assert expected - shipped == set(), "missing from the wheel"
     # The Neo4j launcher (tools/) is for tests and local use, never part of the library.
     assert [name for name in shipped if "neo4j_launcher" in name or name.endswith(".java")] == []
+    if os.environ.get("RINGWATCH_REQUIRE_NATIVE"):  # where a C compiler is at hand (CI)
+        assert [name for name in shipped
+                if name.startswith("ringwatch/loaders/_native") and name.endswith(".so")]
 
 
 @pytest.mark.slow
@@ -122,6 +125,11 @@ def test_readme_commands_work_on_the_installed_wheel(clone: Path, tmp_path: Path
                             "import ringwatch.api.routers, ringwatch; print(ringwatch.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     assert "site-packages" in where.stdout, where.stdout
+    compiled = subprocess.run([str(clone / ".venv/bin/python"), "-c",
+                               "from ringwatch.loaders import native; print(native.available())"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    if os.environ.get("RINGWATCH_REQUIRE_NATIVE"):  # the loader's C checks came with the install
+        assert compiled.stdout.strip() == "True", compiled.stdout
     helped = subprocess.run([str(clone / ".venv/bin/ringwatch"), "--help"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, check=True)
     assert "docs/contract.md" in helped.stdout

@@ -1,0 +1,267 @@
+/*
+ * The loader's checks that numpy cannot make in one pass: hashing a text column
+ * from its Arrow buffers, finding the rows whose hash another row has, and
+ * looking text values up in a set of ids, exactly.
+ *
+ * Why C: in numpy a value's hash is two unaligned gathers and a few passes (about
+ * 16 ns a value), finding shared hashes a sort (numpy's sort runs at about 50 ns a
+ * value on these machines) and a lookup either Arrow's `is_in`, which builds its
+ * hash table for every check, or a sort of both sides. Here each is one pass over
+ * the buffers, a few nanoseconds a value. `loaders/native.py` loads this library
+ * with ctypes (no Python API here) and falls back to the numpy and Arrow paths
+ * when it was not built; the hashes are bit for bit those of `key_hashes.py`, and
+ * every answer is exact (a lookup compares bytes), so both paths agree
+ * (tests/loaders/test_native.py).
+ *
+ * Text columns are given as Arrow gives them: `offsets` (32- or 64-bit, already
+ * moved to the array's offset), `data`, and the validity bitmap (NULL when no
+ * value is missing) with its bit offset.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BYTES 32
+
+static const uint64_t M0 = 0xBF58476D1CE4E5B9ULL;  /* the length */
+static const uint64_t MW[4] = {0x94D049BB133111EBULL, 0xD6E8FEB86659FD93ULL,
+                               0xA0761D6478BD642FULL, 0xE7037ED1A0B428DBULL};
+
+/* A value's hash, as key_hashes.py computes it: (length + 1) times M0, plus each of its
+ * 8-byte words (zero-filled past its end) times its multiplier; a value of 8 to 16 bytes
+ * by its first and last eight bytes (they overlap or meet). The host is little-endian
+ * (x86-64, arm64), as the numpy path's "<u8" views read it. */
+static inline uint64_t hash_bytes(const uint8_t *p, int64_t len) {
+    uint64_t h = (uint64_t)(len + 1) * M0;
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + len - 8, 8);
+        return h + a * MW[0] + b * MW[1];
+    }
+    for (int w = 0; 8 * w < len; w++) {
+        int64_t take = len - 8 * w;
+        uint64_t x = 0;
+        memcpy(&x, p + 8 * w, take > 8 ? 8 : (size_t)take);
+        h += x * MW[w];
+    }
+    return h;
+}
+
+static inline int is_valid(const uint8_t *validity, int64_t bit) {
+    return validity == NULL || ((validity[bit >> 3] >> (bit & 7)) & 1);
+}
+
+static inline int64_t offset_at(const void *offsets, int wide, int64_t i) {
+    return wide ? ((const int64_t *)offsets)[i] : (int64_t)((const int32_t *)offsets)[i];
+}
+
+/* Hashes of `n` values into `out` (a missing value hashes to 0, as the numpy path's does).
+ * Returns 0, or -1 when a value is longer than MAX_BYTES (the caller then hashes nothing). */
+int64_t rw_hash_text(const void *offsets, int wide, const uint8_t *data,
+                     const uint8_t *validity, int64_t bit_offset, int64_t n, uint64_t *out) {
+    for (int64_t i = 0; i < n; i++) {
+        if (!is_valid(validity, bit_offset + i)) {
+            out[i] = 0;
+            continue;
+        }
+        int64_t start = offset_at(offsets, wide, i), len = offset_at(offsets, wide, i + 1) - start;
+        if (len > MAX_BYTES)
+            return -1;
+        out[i] = hash_bytes(data + start, len);
+    }
+    return 0;
+}
+
+/* The hashes above are a sum of products, unmixed: a table slot takes a mixed copy. */
+static inline uint64_t mix(uint64_t h) {
+    h ^= h >> 31;
+    h *= 0x7FB5D329728EA185ULL;
+    h ^= h >> 27;
+    h *= 0x81DADEF4BC2DD44DULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Open addressing, at most half full. A slot is one word: the row + 1 in its high half (0:
+ * empty), the low half of the mixed hash in its low half, so that a probe reads one word
+ * and looks at a row's own hash or bytes only when those 32 bits agree. Rows are looked up
+ * in batches, each batch's slots prefetched first: the tables of a large snapshot outgrow
+ * the cache, and a lookup's time is its memory reads, which the batch overlaps. */
+#define BATCH 16
+
+static int64_t capacity_for(int64_t n, int *shift) {
+    int bits = 4;
+    while (((int64_t)1 << bits) < 2 * n)
+        bits++;
+    *shift = 64 - bits;
+    return (int64_t)1 << bits;
+}
+
+static inline uint64_t slot_of(int64_t row, uint64_t mixed) {
+    return ((uint64_t)(row + 1) << 32) | (mixed & 0xFFFFFFFFULL);
+}
+
+static inline int64_t row_in(uint64_t slot) {
+    return (int64_t)(slot >> 32) - 1;
+}
+
+/* Marks in `shared` (n bytes, zeroed by the caller) every row whose hash another row has.
+ * Returns how many rows it marked, or -1 when memory ran out. At most 2**31 rows. */
+int64_t rw_shared_hashes(const uint64_t *hashes, int64_t n, uint8_t *shared) {
+    int shift;
+    int64_t capacity = capacity_for(n, &shift), marked = 0, mask = capacity - 1;
+    uint64_t *slots = calloc((size_t)capacity, sizeof(uint64_t));
+    if (slots == NULL)
+        return -1;
+    uint64_t mixed[BATCH];
+    for (int64_t base = 0; base < n; base += BATCH) {
+        int64_t size = n - base < BATCH ? n - base : BATCH;
+        for (int64_t k = 0; k < size; k++) {
+            mixed[k] = mix(hashes[base + k]);
+            __builtin_prefetch(&slots[mixed[k] >> shift], 1);
+        }
+        for (int64_t k = 0; k < size; k++) {
+            int64_t i = base + k, s = (int64_t)(mixed[k] >> shift);
+            uint32_t tag = (uint32_t)mixed[k];
+            for (;;) {
+                uint64_t slot = slots[s];
+                if (slot == 0) {
+                    slots[s] = slot_of(i, mixed[k]);
+                    break;
+                }
+                int64_t held = row_in(slot);
+                if ((uint32_t)slot == tag && hashes[held] == hashes[i]) {
+                    marked += !shared[held] + 1;
+                    shared[held] = 1;
+                    shared[i] = 1;
+                    break;
+                }
+                s = (s + 1) & mask;
+            }
+        }
+    }
+    free(slots);
+    return marked;
+}
+
+/* A set of text ids to look values up in: an open-addressing table of their rows. */
+typedef struct {
+    const void *offsets;
+    int wide;
+    const uint8_t *data;
+    uint64_t *slots;
+    int64_t capacity;
+    int shift;
+} rw_id_set;
+
+/* The set of `n` ids (none missing, none longer than MAX_BYTES, at most 2**31: the caller
+ * checks), or NULL when memory ran out. The buffers must outlive the set. `first_of[i]`
+ * gets the first row holding the same bytes as row i, or -1 when row i is the first: the
+ * ids' repeats, found while they are put in (a repeat is not put in again). */
+rw_id_set *rw_id_set_new(const void *offsets, int wide, const uint8_t *data, int64_t n,
+                         int64_t *first_of) {
+    rw_id_set *set = calloc(1, sizeof(rw_id_set));
+    if (set == NULL)
+        return NULL;
+    set->offsets = offsets;
+    set->wide = wide;
+    set->data = data;
+    set->capacity = capacity_for(n, &set->shift);
+    set->slots = calloc((size_t)set->capacity, sizeof(uint64_t));
+    if (set->slots == NULL) {
+        free(set);
+        return NULL;
+    }
+    int64_t mask = set->capacity - 1;
+    uint64_t mixed[BATCH];
+    for (int64_t base = 0; base < n; base += BATCH) {
+        int64_t size = n - base < BATCH ? n - base : BATCH;
+        for (int64_t k = 0; k < size; k++) {
+            int64_t start = offset_at(offsets, wide, base + k);
+            mixed[k] = mix(hash_bytes(data + start, offset_at(offsets, wide, base + k + 1) - start));
+            __builtin_prefetch(&set->slots[mixed[k] >> set->shift], 1);
+        }
+        for (int64_t k = 0; k < size; k++) {
+            int64_t i = base + k, start = offset_at(offsets, wide, i);
+            int64_t len = offset_at(offsets, wide, i + 1) - start, s = (int64_t)(mixed[k] >> set->shift);
+            uint32_t tag = (uint32_t)mixed[k];
+            first_of[i] = -1;
+            for (uint64_t slot; (slot = set->slots[s]) != 0; s = (s + 1) & mask) {
+                if ((uint32_t)slot != tag)
+                    continue;
+                int64_t held = row_in(slot), held_start = offset_at(offsets, wide, held);
+                if (offset_at(offsets, wide, held + 1) - held_start == len
+                        && memcmp(data + held_start, data + start, (size_t)len) == 0) {
+                    first_of[i] = held;
+                    break;
+                }
+            }
+            if (first_of[i] < 0)
+                set->slots[s] = slot_of(i, mixed[k]);
+        }
+    }
+    return set;
+}
+
+void rw_id_set_free(rw_id_set *set) {
+    if (set == NULL)
+        return;
+    free(set->slots);
+    free(set);
+}
+
+/* Per value, whether the set holds it (byte for byte): `found` gets 1 or 0; a missing
+ * value is not found. Values of any length. Returns how many were found. */
+int64_t rw_id_set_contains(const rw_id_set *set, const void *offsets, int wide,
+                           const uint8_t *data, const uint8_t *validity, int64_t bit_offset,
+                           int64_t n, uint8_t *found) {
+    int64_t count = 0, mask = set->capacity - 1;
+    uint64_t mixed[BATCH];
+    int looked[BATCH];
+    for (int64_t base = 0; base < n; base += BATCH) {
+        int64_t size = n - base < BATCH ? n - base : BATCH;
+        for (int64_t k = 0; k < size; k++) {
+            int64_t i = base + k, start = offset_at(offsets, wide, i);
+            int64_t len = offset_at(offsets, wide, i + 1) - start;
+            looked[k] = is_valid(validity, bit_offset + i) && len <= MAX_BYTES;  /* no id is longer */
+            if (looked[k]) {
+                mixed[k] = mix(hash_bytes(data + start, len));
+                __builtin_prefetch(&set->slots[mixed[k] >> set->shift], 0);
+            }
+        }
+        for (int64_t k = 0; k < size; k++) {
+            int64_t i = base + k;
+            found[i] = 0;
+            if (!looked[k])
+                continue;
+            int64_t start = offset_at(offsets, wide, i), len = offset_at(offsets, wide, i + 1) - start;
+            uint32_t tag = (uint32_t)mixed[k];
+            for (int64_t s = (int64_t)(mixed[k] >> set->shift); set->slots[s] != 0; s = (s + 1) & mask) {
+                uint64_t slot = set->slots[s];
+                if ((uint32_t)slot != tag)
+                    continue;
+                int64_t held = row_in(slot);
+                int64_t id_start = offset_at(set->offsets, set->wide, held);
+                if (offset_at(set->offsets, set->wide, held + 1) - id_start == len
+                        && memcmp(set->data + id_start, data + start, (size_t)len) == 0) {
+                    found[i] = 1;
+                    count++;
+                    break;
+                }
+            }
+        }
+    }
+    return count;
+}
+
+/* An empty module, so that the library imports like any other (pkgutil walks it); its
+ * functions are called through ctypes. */
+static struct PyModuleDef native_module = {PyModuleDef_HEAD_INIT, "_native",
+    "The loader's compiled checks (see loaders/native.py); called through ctypes.", -1, NULL};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    return PyModule_Create(&native_module);
+}
