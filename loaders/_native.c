@@ -54,6 +54,10 @@ static inline int is_valid(const uint8_t *validity, int64_t bit) {
     return validity == NULL || ((validity[bit >> 3] >> (bit & 7)) & 1);
 }
 
+static inline int wide_shift(int wide) {
+    return wide ? 3 : 2;  /* log2 of an offset's bytes */
+}
+
 static inline int64_t offset_at(const void *offsets, int wide, int64_t i) {
     return wide ? ((const int64_t *)offsets)[i] : (int64_t)((const int32_t *)offsets)[i];
 }
@@ -213,13 +217,31 @@ void rw_id_set_free(rw_id_set *set) {
     free(set);
 }
 
+/* Whether the set holds the `len` bytes at `value` (hash `mixed`), looking from slot `s` on. */
+static inline int holds_from(const rw_id_set *set, int64_t s, uint64_t mixed, const uint8_t *value,
+                             int64_t len) {
+    for (uint64_t slot; (slot = set->slots[s]) != 0; s = (s + 1) & (set->capacity - 1)) {
+        if ((uint32_t)slot != (uint32_t)mixed)
+            continue;
+        int64_t held = row_in(slot), id_start = offset_at(set->offsets, set->wide, held);
+        if (offset_at(set->offsets, set->wide, held + 1) - id_start == len
+                && memcmp(set->data + id_start, value, (size_t)len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Per value, whether the set holds it (byte for byte): `found` gets 1 or 0; a missing
- * value is not found. Values of any length. Returns how many were found. */
+ * value is not found. Values of any length. Returns how many were found. A batch goes
+ * through in stages, each prefetching what the next reads (the slot, then the candidate
+ * id's offsets, then its bytes): nearly every value looked up is held, and each of those
+ * reads would otherwise wait on memory in turn. */
 int64_t rw_id_set_contains(const rw_id_set *set, const void *offsets, int wide,
                            const uint8_t *data, const uint8_t *validity, int64_t bit_offset,
                            int64_t n, uint8_t *found) {
     int64_t count = 0, mask = set->capacity - 1;
     uint64_t mixed[BATCH];
+    int64_t slot_at[BATCH], held[BATCH], id_start[BATCH];
     int looked[BATCH];
     for (int64_t base = 0; base < n; base += BATCH) {
         int64_t size = n - base < BATCH ? n - base : BATCH;
@@ -232,26 +254,37 @@ int64_t rw_id_set_contains(const rw_id_set *set, const void *offsets, int wide,
                 __builtin_prefetch(&set->slots[mixed[k] >> set->shift], 0);
             }
         }
+        for (int64_t k = 0; k < size; k++) {  /* the first slot whose 32 bits agree */
+            held[k] = -1;
+            if (!looked[k])
+                continue;
+            int64_t s = (int64_t)(mixed[k] >> set->shift);
+            while (set->slots[s] != 0 && (uint32_t)set->slots[s] != (uint32_t)mixed[k])
+                s = (s + 1) & mask;
+            slot_at[k] = s;
+            if (set->slots[s] != 0) {
+                held[k] = row_in(set->slots[s]);
+                __builtin_prefetch((const uint8_t *)set->offsets + (held[k] << (wide_shift(set->wide))), 0);
+            }
+        }
+        for (int64_t k = 0; k < size; k++) {
+            if (held[k] >= 0) {
+                id_start[k] = offset_at(set->offsets, set->wide, held[k]);
+                __builtin_prefetch(set->data + id_start[k], 0);
+            }
+        }
         for (int64_t k = 0; k < size; k++) {
             int64_t i = base + k;
             found[i] = 0;
-            if (!looked[k])
+            if (held[k] < 0)
                 continue;
             int64_t start = offset_at(offsets, wide, i), len = offset_at(offsets, wide, i + 1) - start;
-            uint32_t tag = (uint32_t)mixed[k];
-            for (int64_t s = (int64_t)(mixed[k] >> set->shift); set->slots[s] != 0; s = (s + 1) & mask) {
-                uint64_t slot = set->slots[s];
-                if ((uint32_t)slot != tag)
-                    continue;
-                int64_t held = row_in(slot);
-                int64_t id_start = offset_at(set->offsets, set->wide, held);
-                if (offset_at(set->offsets, set->wide, held + 1) - id_start == len
-                        && memcmp(set->data + id_start, data + start, (size_t)len) == 0) {
-                    found[i] = 1;
-                    count++;
-                    break;
-                }
-            }
+            if (offset_at(set->offsets, set->wide, held[k] + 1) - id_start[k] == len
+                    && memcmp(set->data + id_start[k], data + start, (size_t)len) == 0)
+                found[i] = 1;
+            else  /* 32 bits agreed by chance: the rest of the probe */
+                found[i] = (uint8_t)holds_from(set, (slot_at[k] + 1) & mask, mixed[k], data + start, len);
+            count += found[i];
         }
     }
     return count;
@@ -259,8 +292,9 @@ int64_t rw_id_set_contains(const rw_id_set *set, const void *offsets, int wide,
 
 /* An empty module, so that the library imports like any other (pkgutil walks it); its
  * functions are called through ctypes. */
-static struct PyModuleDef native_module = {PyModuleDef_HEAD_INIT, "_native",
-    "The loader's compiled checks (see loaders/native.py); called through ctypes.", -1, NULL};
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT, .m_name = "_native", .m_size = -1,
+    .m_doc = "The loader's compiled checks (see loaders/native.py); called through ctypes."};
 
 PyMODINIT_FUNC PyInit__native(void) {
     return PyModule_Create(&native_module);
