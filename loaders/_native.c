@@ -96,12 +96,12 @@ static inline uint64_t mix(uint64_t h) {
  * the cache, and a lookup's time is its memory reads, which the batch overlaps. */
 #define BATCH 16
 
-static int64_t capacity_for(int64_t n, int *shift) {
-    int bits = 4;
-    while (((int64_t)1 << bits) < 2 * n)
-        bits++;
-    *shift = 64 - bits;
-    return (int64_t)1 << bits;
+/* A table is `capacity` slots (a power of two, at least twice the rows) that the caller
+ * allocates (from Arrow's pool, which keeps freed pages: a table of a large snapshot is
+ * tens of megabytes, which the C library would map afresh, and the kernel zero, each time);
+ * here it is cleared. The slot of a mixed hash is its top bits. */
+static int shift_for(int64_t capacity) {
+    return 64 - __builtin_ctzll((unsigned long long)capacity);
 }
 
 static inline uint64_t slot_of(int64_t row, uint64_t mixed) {
@@ -112,14 +112,13 @@ static inline int64_t row_in(uint64_t slot) {
     return (int64_t)(slot >> 32) - 1;
 }
 
-/* Marks in `shared` (n bytes, zeroed by the caller) every row whose hash another row has.
- * Returns how many rows it marked, or -1 when memory ran out. At most 2**31 rows. */
-int64_t rw_shared_hashes(const uint64_t *hashes, int64_t n, uint8_t *shared) {
-    int shift;
-    int64_t capacity = capacity_for(n, &shift), marked = 0, mask = capacity - 1;
-    uint64_t *slots = calloc((size_t)capacity, sizeof(uint64_t));
-    if (slots == NULL)
-        return -1;
+/* Marks in `shared` (n bytes, zeroed by the caller) every row whose hash another row has,
+ * in a table of `capacity` `slots`. Returns how many rows it marked. At most 2**31 rows. */
+int64_t rw_shared_hashes(const uint64_t *hashes, int64_t n, uint8_t *shared, uint64_t *slots,
+                         int64_t capacity) {
+    int shift = shift_for(capacity);
+    int64_t marked = 0, mask = capacity - 1;
+    memset(slots, 0, (size_t)capacity * sizeof(uint64_t));
     uint64_t mixed[BATCH];
     for (int64_t base = 0; base < n; base += BATCH) {
         int64_t size = n - base < BATCH ? n - base : BATCH;
@@ -147,7 +146,6 @@ int64_t rw_shared_hashes(const uint64_t *hashes, int64_t n, uint8_t *shared) {
             }
         }
     }
-    free(slots);
     return marked;
 }
 
@@ -162,23 +160,22 @@ typedef struct {
 } rw_id_set;
 
 /* The set of `n` ids (none missing, none longer than MAX_BYTES, at most 2**31: the caller
- * checks), or NULL when memory ran out. The buffers must outlive the set. `first_of[i]`
- * gets the first row holding the same bytes as row i, or -1 when row i is the first: the
- * ids' repeats, found while they are put in (a repeat is not put in again). */
+ * checks) in a table of `capacity` `slots`, or NULL when memory ran out. The buffers and
+ * the slots must outlive the set. `first_of[i]` gets the first row holding the same bytes
+ * as row i, or -1 when row i is the first: the ids' repeats, found while they are put in
+ * (a repeat is not put in again). */
 rw_id_set *rw_id_set_new(const void *offsets, int wide, const uint8_t *data, int64_t n,
-                         int64_t *first_of) {
+                         int64_t *first_of, uint64_t *slots, int64_t capacity) {
     rw_id_set *set = calloc(1, sizeof(rw_id_set));
     if (set == NULL)
         return NULL;
     set->offsets = offsets;
     set->wide = wide;
     set->data = data;
-    set->capacity = capacity_for(n, &set->shift);
-    set->slots = calloc((size_t)set->capacity, sizeof(uint64_t));
-    if (set->slots == NULL) {
-        free(set);
-        return NULL;
-    }
+    set->capacity = capacity;
+    set->shift = shift_for(capacity);
+    set->slots = slots;
+    memset(slots, 0, (size_t)capacity * sizeof(uint64_t));
     int64_t mask = set->capacity - 1;
     uint64_t mixed[BATCH];
     for (int64_t base = 0; base < n; base += BATCH) {
@@ -213,7 +210,6 @@ rw_id_set *rw_id_set_new(const void *offsets, int wide, const uint8_t *data, int
 void rw_id_set_free(rw_id_set *set) {
     if (set == NULL)
         return;
-    free(set->slots);
     free(set);
 }
 

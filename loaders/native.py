@@ -46,9 +46,9 @@ def _load() -> ctypes.CDLL | None:
         return None
     library.rw_hash_text.argtypes = [_P, ctypes.c_int, _P, _P, _I64, _I64, _P]
     library.rw_hash_text.restype = _I64
-    library.rw_shared_hashes.argtypes = [_P, _I64, _P]
+    library.rw_shared_hashes.argtypes = [_P, _I64, _P, _P, _I64]
     library.rw_shared_hashes.restype = _I64
-    library.rw_id_set_new.argtypes = [_P, ctypes.c_int, _P, _I64, _P]
+    library.rw_id_set_new.argtypes = [_P, ctypes.c_int, _P, _I64, _P, _P, _I64]
     library.rw_id_set_new.restype = _P
     library.rw_id_set_free.argtypes = [_P]
     library.rw_id_set_free.restype = None
@@ -90,6 +90,15 @@ def text_hashes(chunk: pa.Array) -> np.ndarray | None:
     return out
 
 
+def _table(rows: int) -> pa.Buffer:
+    """Slots for a C table of ``rows`` rows: a power of two, at least twice the rows, of
+    64 bits each, from Arrow's pool. The ``ringwatch`` command's pool keeps freed pages
+    (``memory_pool.py``): a table for millions of rows is tens of megabytes, which the C
+    library would map afresh for every check and the kernel zero page by page."""
+    capacity = 1 << max(4, (2 * rows - 1).bit_length())
+    return pa.allocate_buffer(capacity * 8)
+
+
 def shared_hashes(hashes: np.ndarray) -> np.ndarray | None:
     """Per row, whether another row has its hash (``hashes``: uint64); None past
     :data:`MAX_ROWS` rows."""
@@ -98,8 +107,9 @@ def shared_hashes(hashes: np.ndarray) -> np.ndarray | None:
         return None
     hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
     shared = np.zeros(len(hashes), dtype=np.uint8)
-    if _LIBRARY.rw_shared_hashes(hashes.ctypes.data, len(hashes), shared.ctypes.data) < 0:
-        raise MemoryError("no memory for the duplicate check's table")
+    slots = _table(len(hashes))
+    _LIBRARY.rw_shared_hashes(hashes.ctypes.data, len(hashes), shared.ctypes.data, slots.address,
+                              slots.size // 8)
     return shared.view(bool)
 
 
@@ -114,7 +124,9 @@ class IdSet:
         offsets, wide, data, _, _ = _text_buffers(ids)
         #: Per id, the first row holding the same id, or -1 for the first (found while built).
         self.first_of = np.empty(len(ids), dtype=np.int64)
-        handle = _LIBRARY.rw_id_set_new(offsets, wide, data, len(ids), self.first_of.ctypes.data)
+        self._slots = _table(len(ids))  # as long as the set too
+        handle = _LIBRARY.rw_id_set_new(offsets, wide, data, len(ids), self.first_of.ctypes.data,
+                                        self._slots.address, self._slots.size // 8)
         if not handle:
             raise MemoryError("no memory for a reference check's table")
         self._handle = handle
