@@ -29,10 +29,11 @@ def _packages() -> list[str]:
     return found
 
 
-#: The loader's compiled checks (loaders/_native.c, called through ctypes by
-#: loaders/native.py). Optional: where no C compiler is at hand the install goes on without
-#: it, and the loader keeps its numpy and Arrow paths (the same answers, slower).
-NATIVE = Extension("ringwatch.loaders._native", sources=["loaders/_native.c"],
+#: The compiled kernels (core/_native.c, called through ctypes by core/native.py): the
+#: loader's key and reference checks, and text ids numbered for the projections and the
+#: detectors. Optional: where no C compiler is at hand the install goes on without them, and
+#: every caller keeps its numpy and Arrow path (the same answers, slower).
+NATIVE = Extension("ringwatch._native", sources=["core/_native.c"],
                    extra_compile_args=["-O3"], optional=True)
 
 

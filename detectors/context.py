@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from ringwatch import native
 from ringwatch.graph.capabilities import ProjectionSource
 from ringwatch.graph.projections import PROJECTIONS, from_tables
 
@@ -156,8 +158,20 @@ def _pair_codes(kind: pd.Series, value: pd.Series) -> np.ndarray:
     the codes stay below a few times the number of distinct values.
     """
     kind_codes, _ = pd.factorize(kind)
-    value_codes, values = pd.factorize(value)
-    return kind_codes.astype(np.int64) * max(len(values), 1) + value_codes
+    value_codes, values = _factorized(value)
+    return kind_codes.astype(np.int64) * max(values, 1) + value_codes
+
+
+def _factorized(values: pd.Series) -> tuple[np.ndarray, int]:
+    """``pd.factorize``'s codes of a column and how many distinct values it holds: for text,
+    from the compiled kernels when they are built (one pass of C instead of pandas' hash of
+    every string; the same codes)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        numbered = native.factorize(pa.Array.from_pandas(values))
+        if numbered is not None:
+            return numbered[0], len(numbered[1])
+    codes, uniques = pd.factorize(values)
+    return codes, len(uniques)
 
 
 def _accounts_per_identifier(ident_codes: np.ndarray, account_codes: np.ndarray) -> np.ndarray:

@@ -22,7 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import native
+from ringwatch import native
+
 from .key_hashes import column_hashes, key_hashes
 
 #: Combined codes stay below this, so that ``code * size + next`` cannot overflow int64.
@@ -110,7 +111,7 @@ def _compared(columns: Sequence[pa.Array | pa.ChunkedArray], rows: np.ndarray) -
 def _sharing_a_hash(hashes: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     """The eligible rows whose hash another eligible row has, ascending.
 
-    With the compiled checks (:mod:`.native`), one pass over a hash table;
+    With the compiled checks (:mod:`ringwatch.native`), one pass over a hash table;
     otherwise one sort of the hashes shows whether a hash repeats, and only
     then are the rows holding a repeated hash looked up.
     """

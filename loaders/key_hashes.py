@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import native
+from ringwatch import native
+
 from .read import is_utf8
 
 #: The longest text value (in UTF-8 bytes) hashed here; ids are far shorter.

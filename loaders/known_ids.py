@@ -13,7 +13,7 @@ A row whose hash matches but whose value does not (a collision) is decided by
 that is small next to the rows it looks up (the shops that orders name) still
 takes ``is_in``, whose table of those ids stays in the cache
 (:data:`ALWAYS_HASHED`). Where the install built the loader's compiled checks
-(:mod:`.native`), a set of text ids is instead one C hash table, built once and
+(:mod:`ringwatch.native`), a set of text ids is instead one C hash table, built once and
 probed in one pass per check, whatever its size: the same answers, exactly.
 """
 
@@ -25,7 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import native
+from ringwatch import native
+
 from .key_hashes import column_hashes
 
 #: Below this many ids Arrow's hash table fits in the cache and ``is_in`` is the faster way.

@@ -34,7 +34,7 @@ RINGWATCH_NEO4J_PASSWORD="test-$(.venv/bin/python -c 'import secrets; print(secr
 export RINGWATCH_NEO4J_PASSWORD
 export RINGWATCH_REQUIRE_NEO4J=1  # the Neo4j tests fail, never skip, when the server is missing
 export RINGWATCH_REQUIRE_SPARK=1  # the Spark engine's tests (local mode, Java 17) fail, never skip
-export RINGWATCH_REQUIRE_NATIVE=1  # the loader's compiled checks (loaders/_native.c) must be built
+export RINGWATCH_REQUIRE_NATIVE=1  # the compiled kernels (core/_native.c) must be built
 
 tools/neo4j_launcher/neo4jctl stop >/dev/null 2>&1 || true
 rm -rf "$RINGWATCH_NEO4J_HOME"

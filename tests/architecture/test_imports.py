@@ -56,8 +56,9 @@ def imported_subpackages(path: Path, folder: str) -> set[str]:
 
 #: Modules of the root package every folder may use (they import nothing of ours but the root
 #: and each other): ``wording`` says counts, member types and money for evidence and reports alike;
-#: ``forked`` spreads a command's independent pieces of work over worker processes.
-SHARED = {"durable", "domain", "forked", "store_settings", "tables", "wording"}
+#: ``forked`` spreads a command's independent pieces of work over worker processes; ``native``
+#: loads the compiled kernels (hashing, sets and numbering of text ids).
+SHARED = {"durable", "domain", "forked", "native", "store_settings", "tables", "wording"}
 
 
 def allowed(folder: str, name: str) -> bool:

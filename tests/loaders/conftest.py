@@ -1,4 +1,4 @@
-"""The loader's two paths for its key and reference checks: compiled (``loaders/_native.c``)
+"""The loader's two paths for its key and reference checks: compiled (``core/_native.c``)
 and numpy with Arrow. Where the install built the compiled checks both are tested; in CI
 (``RINGWATCH_REQUIRE_NATIVE``, set by scripts/test.sh) a missing build fails, never skips."""
 
@@ -9,14 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from ringwatch.loaders import native
+from ringwatch import native
 
 
 def require_compiled() -> None:
     """Fail (CI) or skip (elsewhere) when the install did not build the compiled checks."""
     if native.available():
         return
-    message = "the loader's compiled checks (loaders/_native.c) were not built by the install"
+    message = "the loader's compiled checks (core/_native.c) were not built by the install"
     if os.environ.get("RINGWATCH_REQUIRE_NATIVE"):
         pytest.fail(message)
     pytest.skip(message)

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ringwatch import native
 from ringwatch.loaders import known_ids as module
-from ringwatch.loaders import load_snapshot, native
+from ringwatch.loaders import load_snapshot
 from ringwatch.loaders.known_ids import MIN_HASHED, contains, known_ids
 
 text = st.text(alphabet="ab\u00e9\U0001f600", max_size=5)

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ringwatch.loaders import LoadResult, key_hashes, load_snapshot, native
+from ringwatch import native
+from ringwatch.loaders import LoadResult, key_hashes, load_snapshot
 from ringwatch.loaders.duplicate_keys import repeated_keys
 
 from .conftest import require_compiled
@@ -117,6 +118,23 @@ def test_a_set_finds_its_repeated_ids_first_one_wins(ids: list[str]) -> None:
         assert native.IdSet(pa.array(ids)).first_of.tolist() == expected
     colliding = native.IdSet(_colliding())
     assert colliding.first_of.tolist() == [-1, -1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab\x00é\U0001f600", max_size=6), min_size=1, max_size=30),
+       st.integers(0, 30), st.booleans(), st.integers(0, 3))
+def test_numbering_is_dictionary_encodes_and_factorizes(values: list[str], cut: int, large: bool,
+                                                        skip: int) -> None:
+    column = _arrow(values, cut, large, skip)
+    numbered = native.factorize(column)
+    assert numbered is not None
+    codes, names = numbered
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    assert codes.tolist() == encoded.indices.to_pylist()
+    assert names.to_pylist() == encoded.dictionary.to_pylist() and names.type == column.type
+    assert codes.tolist() == pd.factorize(pd.Series(values, dtype="str"))[0].tolist()
+    assert native.factorize(pa.array([*values, None])) is None  # a missing value: Arrow's way
+    assert native.factorize(pa.array([1, 2])) is None
 
 
 def test_a_set_takes_only_text_ids_none_missing_none_long() -> None:

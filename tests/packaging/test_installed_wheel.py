@@ -106,7 +106,7 @@ def test_wheel_ships_every_module_cypher_file_and_page_asset(clone: Path, tmp_pa
     assert [name for name in shipped if "neo4j_launcher" in name or name.endswith(".java")] == []
     if os.environ.get("RINGWATCH_REQUIRE_NATIVE"):  # where a C compiler is at hand (CI)
         assert [name for name in shipped
-                if name.startswith("ringwatch/loaders/_native") and name.endswith(".so")]
+                if name.startswith("ringwatch/_native") and name.endswith(".so")]
 
 
 @pytest.mark.slow
@@ -126,9 +126,9 @@ def test_readme_commands_work_on_the_installed_wheel(clone: Path, tmp_path: Path
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     assert "site-packages" in where.stdout, where.stdout
     compiled = subprocess.run([str(clone / ".venv/bin/python"), "-c",
-                               "from ringwatch.loaders import native; print(native.available())"],
+                               "from ringwatch import native; print(native.available())"],
                               cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
-    if os.environ.get("RINGWATCH_REQUIRE_NATIVE"):  # the loader's C checks came with the install
+    if os.environ.get("RINGWATCH_REQUIRE_NATIVE"):  # the C kernels came with the install
         assert compiled.stdout.strip() == "True", compiled.stdout
     helped = subprocess.run([str(clone / ".venv/bin/ringwatch"), "--help"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, check=True)

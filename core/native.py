@@ -1,14 +1,17 @@
-"""The loader's compiled checks (``_native.c``), when the install built them.
+"""The compiled kernels (``_native.c``), when the install built them.
 
 Hashing a text column's values, finding the rows whose hash another row has,
-and looking values up in a set of ids are each one pass over Arrow's buffers in
-C, a few nanoseconds a value, where numpy needs several passes (and a sort, at
-about 50 ns a value on these machines) and Arrow's ``is_in`` builds its hash
-table for every check. The library is an optional part of the package: built
-by ``pip install`` where a C compiler is at hand, and where it is not (or
-``RINGWATCH_NATIVE=0`` says not to use it) every caller keeps its numpy and
-Arrow path, which gives the same answers (the hashes bit for bit; lookups
-exactly, by bytes). ``tests/loaders/test_native.py`` compares the two.
+looking values up in a set of ids, and numbering text ids are each one pass over
+Arrow's buffers in C, a few nanoseconds a value, where numpy needs several
+passes (and a sort, at about 50 ns a value on these machines) and Arrow's
+``is_in`` and ``dictionary_encode`` build a hash table of the text for every
+call. The loader's key and reference checks use them, and so do the projections
+and the detectors' context where they number ids. The library is an optional
+part of the package: built by ``pip install`` where a C compiler is at hand, and
+where it is not (or ``RINGWATCH_NATIVE=0`` says not to use it) every caller
+keeps its numpy and Arrow path, which gives the same answers (the hashes bit for
+bit; lookups and numbers exactly, by bytes). ``tests/loaders/test_native.py``
+compares the two.
 """
 
 from __future__ import annotations
@@ -158,3 +161,20 @@ class IdSet:
                                         len(chunk), found[at:].ctypes.data)
             at += len(chunk)
         return found.view(bool)
+
+
+def factorize(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
+    """Each value's code (int64) and the distinct values, numbered by first appearance:
+    what ``pc.dictionary_encode`` (and ``pd.factorize``) give, from one pass over a C set of
+    the values. None when the values cannot make a set (:meth:`IdSet.holds`: a missing or a
+    long value, or not text) or the kernels are not built: the caller asks Arrow."""
+    if _LIBRARY is None:
+        return None
+    whole = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if not IdSet.holds(whole):
+        return None
+    first_of = IdSet(whole).first_of
+    first = first_of < 0
+    number = np.cumsum(first) - 1  # each distinct value's code, at its first row
+    codes = np.where(first, number, number[np.maximum(first_of, 0)])
+    return codes, whole.filter(pa.array(first))

@@ -1,13 +1,15 @@
 /*
- * The loader's checks that numpy cannot make in one pass: hashing a text column
- * from its Arrow buffers, finding the rows whose hash another row has, and
- * looking text values up in a set of ids, exactly.
+ * What numpy cannot do in one pass over text: hashing a text column from its
+ * Arrow buffers, finding the rows whose hash another row has, and putting text
+ * ids in a set (which finds the repeats, and so numbers them) and looking values
+ * up in it, exactly: the loader's key and reference checks, and the ids the
+ * projections and the detectors number.
  *
  * Why C: in numpy a value's hash is two unaligned gathers and a few passes (about
  * 16 ns a value), finding shared hashes a sort (numpy's sort runs at about 50 ns a
  * value on these machines) and a lookup either Arrow's `is_in`, which builds its
  * hash table for every check, or a sort of both sides. Here each is one pass over
- * the buffers, a few nanoseconds a value. `loaders/native.py` loads this library
+ * the buffers, a few nanoseconds a value. `core/native.py` loads this library
  * with ctypes (no Python API here) and falls back to the numpy and Arrow paths
  * when it was not built; the hashes are bit for bit those of `key_hashes.py`, and
  * every answer is exact (a lookup compares bytes), so both paths agree
@@ -304,7 +306,7 @@ int64_t rw_id_set_contains(const rw_id_set *set, const void *offsets, int wide,
  * functions are called through ctypes. */
 static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT, .m_name = "_native", .m_size = -1,
-    .m_doc = "The loader's compiled checks (see loaders/native.py); called through ctypes."};
+    .m_doc = "Ringwatch's compiled kernels (see ringwatch.native); called through ctypes."};
 
 PyMODINIT_FUNC PyInit__native(void) {
     return PyModule_Create(&native_module);
