@@ -164,8 +164,9 @@ def _pair_codes(kind: pd.Series, value: pd.Series) -> np.ndarray:
 
 def _factorized(values: pd.Series) -> tuple[np.ndarray, int]:
     """``pd.factorize``'s codes of a column and how many distinct values it holds: for text,
-    from the compiled kernels when they are built (one pass of C instead of pandas' hash of
-    every string; the same codes)."""
+    from the compiled kernels when they are built (the same codes). Identifiers nearly never
+    repeat: Arrow's hash table, which pandas uses, outgrows the cache on them, and the kernels
+    number them three times faster; accounts about as fast."""
     if isinstance(values.dtype, pd.StringDtype):
         numbered = native.factorize(pa.Array.from_pandas(values))
         if numbered is not None:
