@@ -9,9 +9,9 @@
  * 16 ns a value), finding shared hashes a sort (numpy's sort runs at about 50 ns a
  * value on these machines) and a lookup either Arrow's `is_in`, which builds its
  * hash table for every check, or a sort of both sides. Here each is one pass over
- * the buffers, a few nanoseconds a value. `core/native.py` loads this library
- * with ctypes (no Python API here) and falls back to the numpy and Arrow paths
- * when it was not built; the hashes are bit for bit those of `key_hashes.py`, and
+ * the buffers, a few nanoseconds a value. `core/native.py` calls these functions
+ * through ctypes (the Python API serves only an empty module's init, below) and
+ * falls back to the numpy and Arrow paths when the library was not built; the hashes are bit for bit those of `key_hashes.py`, and
  * every answer is exact (a lookup compares bytes), so both paths agree
  * (tests/loaders/test_native.py).
  *

@@ -24,7 +24,8 @@ import weakref
 import numpy as np
 import pyarrow as pa
 
-#: The longest value (UTF-8 bytes) the C code hashes; as :data:`.key_hashes.MAX_BYTES`.
+#: The longest value (UTF-8 bytes) the C code hashes; as
+#: :data:`ringwatch.loaders.key_hashes.MAX_BYTES`.
 MAX_BYTES = 32
 #: The most rows a C table indexes (a row number takes half of a slot's 64 bits).
 MAX_ROWS = (1 << 31) - 1
@@ -64,7 +65,7 @@ _LIBRARY = _load()
 
 
 def available() -> bool:
-    """Whether the compiled checks are in use."""
+    """Whether the compiled kernels are in use."""
     return _LIBRARY is not None
 
 
@@ -82,8 +83,8 @@ def _text_buffers(chunk: pa.Array) -> tuple[int, int, int, int, int]:
 
 
 def text_hashes(chunk: pa.Array) -> np.ndarray | None:
-    """:mod:`.key_hashes`' hash of every value of a text array (0 for a missing one), or
-    None when a value is longer than :data:`MAX_BYTES`."""
+    """:mod:`ringwatch.loaders.key_hashes`' hash of every value of a text array (0 for a
+    missing one), or None when a value is longer than :data:`MAX_BYTES`."""
     assert _LIBRARY is not None
     out = np.empty(len(chunk), dtype=np.uint64)
     offsets, wide, data, validity, bit = _text_buffers(chunk)
@@ -119,7 +120,8 @@ def shared_hashes(hashes: np.ndarray) -> np.ndarray | None:
 class IdSet:
     """A set of text ids (none missing, none longer than :data:`MAX_BYTES`) to look values
     up in, byte for byte: :meth:`contains` is ``pc.is_in`` for them. Building it finds the
-    ids given more than once (:attr:`first_of`), which a table's key check reads."""
+    ids given more than once (:attr:`first_of`), which a table's key check reads and
+    :func:`factorize` numbers them by."""
 
     def __init__(self, ids: pa.Array) -> None:
         assert _LIBRARY is not None
@@ -131,7 +133,7 @@ class IdSet:
         handle = _LIBRARY.rw_id_set_new(offsets, wide, data, len(ids), self.first_of.ctypes.data,
                                         self._slots.address, self._slots.size // 8)
         if not handle:
-            raise MemoryError("no memory for a reference check's table")
+            raise MemoryError("no memory for a set of ids")
         self._handle = handle
         weakref.finalize(self, _LIBRARY.rw_id_set_free, handle)
 

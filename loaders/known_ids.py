@@ -12,7 +12,7 @@ A row whose hash matches but whose value does not (a collision) is decided by
 ``is_in``, so the answer is exactly ``is_in``'s. A check against a set of ids
 that is small next to the rows it looks up (the shops that orders name) still
 takes ``is_in``, whose table of those ids stays in the cache
-(:data:`ALWAYS_HASHED`). Where the install built the loader's compiled checks
+(:data:`ALWAYS_HASHED`). Where the install built the compiled kernels
 (:mod:`ringwatch.native`), a set of text ids is instead one C hash table, built once and
 probed in one pass per check, whatever its size: the same answers, exactly.
 """

@@ -1,5 +1,6 @@
-"""The loader's compiled checks give what its numpy and Arrow path gives: the same hashes
-bit for bit, the same rows sharing a hash, exactly ``is_in``'s lookups, and the same load."""
+"""The compiled kernels give what the numpy and Arrow path gives: the same hashes bit for
+bit, the same rows sharing a hash, exactly ``is_in``'s lookups, ``dictionary_encode``'s numbers,
+and the same load."""
 
 from __future__ import annotations
 
