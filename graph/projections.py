@@ -157,12 +157,12 @@ def normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
     Both stores pass their result through here, so equal content gives equal frames.
     """
-    return _normalised(frame, name, None)
+    return _normalised(frame, name, sorted_by_key=False)
 
 
-def _normalised(frame: pd.DataFrame, name: str, order: np.ndarray | None) -> pd.DataFrame:
-    """:func:`normalise`, given the rows' key order when the caller knows it already (the
-    positions :func:`key_order` would give: ``arange`` for a frame sorted by its key)."""
+def _normalised(frame: pd.DataFrame, name: str, *, sorted_by_key: bool) -> pd.DataFrame:
+    """:func:`normalise`; ``sorted_by_key`` when the caller knows its rows are in key order
+    already (the order projections, whose codes give it), so that no sort is made."""
     spec = PROJECTIONS[name]
     if frame.empty:
         frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in spec.columns})
@@ -180,11 +180,9 @@ def _normalised(frame: pd.DataFrame, name: str, order: np.ndarray | None) -> pd.
         else:
             values = pd.to_numeric(values).astype(np.float64).fillna(0.0).round(FLOAT_DECIMALS)
         out[column] = values
-    ranked: dict[str, tuple[np.ndarray, pa.Array]] = {}
-    if order is None:
-        order, ranked = _key_order(out, spec.key)
-    elif np.array_equal(order, np.arange(len(out))):
+    if sorted_by_key:
         return out
+    order, ranked = _key_order(out, spec.key)
     return _reordered(out, order, ranked)
 
 
@@ -565,15 +563,15 @@ def _group_key(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
 
 def _grouped_by_codes(facts: _CodedFacts, frame: pd.DataFrame, keys: list[str],
                       aggregations: dict[str, tuple[str, str]],
-                      ) -> tuple[pd.DataFrame, np.ndarray | None]:
+                      ) -> tuple[pd.DataFrame, bool]:
     """``frame`` (rows of ``facts``) grouped by the coded ``keys`` and aggregated, with each
-    key's text back in its ``<key>_id`` column; and the groups' key order, when the codes
-    give it (every key text: see :func:`_encoded`), for :func:`_normalised`.
+    key's text back in its ``<key>_id`` column; and whether the groups are in key order,
+    which they are when the codes give it (every key text: see :func:`_encoded`), for
+    :func:`_normalised`.
 
-    When they give it, the groups are put in that order before their text is built
-    (the order returned is then ``arange``): the text of three ids a group is
-    gathered once, in place, instead of once to build it and again to sort it
-    (buyer_orders 0.38 to 0.26 s of CPU at two million orders).
+    The groups are put in that order before their text is built: the text of three
+    ids a group is gathered once, in place, instead of once to build it and again to
+    sort it (buyer_orders 0.38 to 0.26 s of CPU at two million orders).
 
     Rows with a missing key drop out, as pandas' group-by drops them; within a
     group the rows keep their order, so every sum adds the same numbers in the
@@ -588,17 +586,16 @@ def _grouped_by_codes(facts: _CodedFacts, frame: pd.DataFrame, keys: list[str],
     key = _group_key([frame[k].to_numpy() for k in keys], sizes)
     grouped = frame.groupby(key, sort=False).agg(**aggregations)
     at = grouped.index.to_numpy()
-    order = None
-    if all(_is_text(facts.names[k].type) for k in keys):
+    in_key_order = all(_is_text(facts.names[k].type) for k in keys)
+    if in_key_order:
         ordered = np.argsort(at)  # the groups' keys are distinct: any sort is stable
         grouped, at = grouped.take(ordered), at[ordered]
-        order = np.arange(len(at))
     columns = {}
     for name, size in zip(reversed(keys), reversed(sizes), strict=True):
         at, code = np.divmod(at, size)
         columns[f"{name}_id"] = facts.names[name].take(pa.array(code)).to_pandas()
     grouped = grouped.reset_index(drop=True).assign(**{f"{k}_id": columns[f"{k}_id"] for k in keys})
-    return grouped, order
+    return grouped, in_key_order
 
 
 def _creator_shop_trade(t: Tables) -> pd.DataFrame:
@@ -608,25 +605,27 @@ def _creator_shop_trade(t: Tables) -> pd.DataFrame:
     if (frame["buyer"].to_numpy() < 0).any():  # a missing buyer is no buyer (nunique skips it)
         frame = frame.assign(buyer=frame["buyer"].where(frame["buyer"] >= 0))
     frame, names = _with_coded_currency(facts, frame)
-    grouped, order = _grouped_by_codes(facts, frame, ["creator", "shop"], dict(
+    grouped, in_key_order = _grouped_by_codes(facts, frame, ["creator", "shop"], dict(
         orders=("amount", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
         refunded_after_commission=("refunded_after_commission", "sum"),
         commissions=("commissions", "sum"), commission_total=("commission_total", "sum"),
         rate_total=("rate_total", "sum"), buyers=("buyer", "nunique"),
         currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
     ))
-    return _normalised(_settle_currency(_money_back(grouped), names), "creator_shop_trade", order)
+    return _normalised(_settle_currency(_money_back(grouped), names), "creator_shop_trade",
+                       sorted_by_key=in_key_order)
 
 
 def _buyer_orders(t: Tables) -> pd.DataFrame:
     facts = _shared_order_facts(t)
     frame, names = _with_coded_currency(facts, facts.frame)
-    grouped, order = _grouped_by_codes(facts, frame, ["buyer", "shop", "creator"], dict(
+    grouped, in_key_order = _grouped_by_codes(facts, frame, ["buyer", "shop", "creator"], dict(
         orders=("amount", "size"), gmv=("amount", "sum"), refunded_orders=("refunded", "sum"),
         refunded_after_commission=("refunded_after_commission", "sum"),
         currency_lo=("currency_lo", "min"), currency_hi=("currency_hi", "max"),
     ))
-    return _normalised(_settle_currency(_money_back(grouped), names), "buyer_orders", order)
+    return _normalised(_settle_currency(_money_back(grouped), names), "buyer_orders",
+                       sorted_by_key=in_key_order)
 
 
 def _affiliations(t: Tables) -> pd.DataFrame:
