@@ -23,6 +23,7 @@ import weakref
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 #: The longest value (UTF-8 bytes) the C code hashes; as
 #: :data:`ringwatch.loaders.key_hashes.MAX_BYTES`.
@@ -145,9 +146,7 @@ class IdSet:
             return False
         if ids.null_count or not len(ids) or len(ids) > MAX_ROWS:
             return False
-        offsets = np.frombuffer(ids.buffers()[1], np.int64 if pa.types.is_large_string(ids.type)
-                                else np.int32)[ids.offset:ids.offset + len(ids) + 1]
-        return bool(np.diff(offsets).max() <= MAX_BYTES)
+        return pc.max(pc.binary_length(ids)).as_py() <= MAX_BYTES
 
     def contains(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Per value (text), whether the set holds it; a missing value is not held."""

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from ringwatch import native
 
 from .key_hashes import column_hashes
+from .read import is_utf8
 
 #: Below this many ids Arrow's hash table fits in the cache and ``is_in`` is the faster way.
 MIN_HASHED = 1 << 16
@@ -105,8 +106,7 @@ def contains(known: KnownIds, values: pa.Array | pa.ChunkedArray) -> pa.Array:
     >>> contains(ids, pa.array(["b", "c", None])).to_pylist()
     [True, False, False]
     """
-    if known.compiled is not None and (pa.types.is_string(values.type)
-                                       or pa.types.is_large_string(values.type)):
+    if known.compiled is not None and is_utf8(values.type):
         return pa.array(known.compiled.contains(values))
     many = len(known.values) >= ALWAYS_HASHED or 2 * len(known.values) >= len(values)
     probe = column_hashes(values) if many and known.hashes is not None and len(known.hashes) \
