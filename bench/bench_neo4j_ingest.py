@@ -7,7 +7,9 @@ relationships and, in one run against one server:
    as the store builds them) through ``UNWIND $rows AS row RETURN count(*)`` in
    ``--ceiling-batch`` (20,000) row batches: what the driver and Bolt carry per
    second when the server writes nothing;
-2. the first load: ``write_snapshot`` into an empty database;
+2. the first load: ``write_snapshot`` into an empty database, with the store's
+   write sessions (``--write-sessions``, default 2) and then again with one, and
+   the ratio between the two;
 3. the incremental load: a second snapshot, the same one with every id prefixed
    (so every key is new to the database), into the now non-empty database;
 4. ``--replace``: the first snapshot again with ``replace=True``, which clears
@@ -74,6 +76,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--merge-path", action="store_true",
                         help="also time the first load with every row MERGEd (the path before "
                              "new keys were CREATEd; slow)")
+    parser.add_argument("--write-sessions", type=int, default=None,
+                        help="sessions writing side by side (default: the store's, "
+                             "RINGWATCH_NEO4J_WRITE_SESSIONS or 2); the first load is also "
+                             "timed with one session, for the ratio between the two")
     parser.add_argument("--first-only", action="store_true",
                         help="time the ceiling and the first load only (a quick comparison)")
     parser.add_argument("--baseline-orders", type=int, default=2_000,
@@ -110,6 +116,12 @@ def _disjoint(snapshot: Snapshot, prefix: str) -> Snapshot:
                 frame[column.name] = values.where(values.isna(), prefix + values.astype(str))
         tables[spec.name] = frame
     return Snapshot(tables)
+
+
+def _head(snapshot: Snapshot, share: float) -> Snapshot:
+    """The first ``share`` of every table's rows."""
+    return Snapshot({name: frame.iloc[:max(1, int(len(frame) * share))]
+                     for name, frame in snapshot.tables.items()})
 
 
 def _orders_only(snapshot: Snapshot, n: int) -> Snapshot:
@@ -178,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         snapshot = _snapshot(args, Path(scratch))
     second = _disjoint(snapshot, "x-")
 
-    store = Neo4jStore(Neo4jSettings.from_env(), batch_size=args.batch_size)
+    store = Neo4jStore(Neo4jSettings.from_env(), batch_size=args.batch_size,
+                       ingest_workers=args.write_sessions)
+    one_session = Neo4jStore(Neo4jSettings.from_env(), batch_size=args.batch_size,
+                             ingest_workers=1)
     results: dict[str, dict[str, float]] = {}
     try:
         store.verify()
@@ -187,11 +202,25 @@ def main(argv: list[str] | None = None) -> int:
         ceiling = _ceiling(store, snapshot, args.ceiling_batch)
         print(f"ceiling (UNWIND $rows RETURN count(*), {args.ceiling_batch:,} rows a batch): "
               f"{ceiling:,.0f} rows/s", flush=True)
-        results["first"] = _timed_load(store, snapshot, "first load (empty database)", ceiling)
+        sessions = store.ingest_workers
+        # A first write of every statement (a slice of each table, then cleared), so that
+        # neither timed load pays for the server's compiling and warming up alone.
+        store.write_snapshot(_disjoint(_head(snapshot, 0.05), "warm-"))
+        store.clear()
+        store.create_schema()
+        results["first"] = _timed_load(store, snapshot,
+                                       f"first load (empty database, {sessions} sessions)",
+                                       ceiling)
+        store.clear()
+        store.create_schema()
+        results["one"] = _timed_load(one_session, snapshot, "first load, one session", ceiling)
+        print(f"  {sessions} sessions against one: "
+              f"{results['first']['rate'] / results['one']['rate']:.2f}x", flush=True)
         if args.first_only:
             print(f"neo4j ingest: first load {results['first']['rate']:,.0f} rows/s = "
                   f"{results['first']['ratio']:.3f} of the Bolt ceiling {ceiling:,.0f} rows/s "
-                  "(first load only; target >= 0.3)")
+                  f"({sessions} sessions; one session {results['one']['ratio']:.3f}; "
+                  "first load only; target >= 0.3)")
             return 0
         results["incremental"] = _timed_load(store, second, "incremental load (disjoint keys)",
                                              ceiling)
@@ -226,9 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         store.clear()
         store.close()
+        one_session.close()
 
     parts = [f"first load {results['first']['rate']:,.0f} rows/s = "
-             f"{results['first']['ratio']:.3f} of the Bolt ceiling {ceiling:,.0f} rows/s",
+             f"{results['first']['ratio']:.3f} of the Bolt ceiling {ceiling:,.0f} rows/s "
+             f"({store.ingest_workers} sessions; one session {results['one']['ratio']:.3f})",
              f"incremental {results['incremental']['ratio']:.3f}",
              f"same again {results['again']['ratio']:.3f}",
              f"--replace {results['replace']['ratio']:.3f}"]

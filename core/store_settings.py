@@ -22,6 +22,7 @@ DEFAULT_STORE_DIR = Path(".ringwatch/store")
 DEFAULT_URI = "bolt://127.0.0.1:7687"
 DEFAULT_USER = "neo4j"
 DEFAULT_DATABASE = "neo4j"
+DEFAULT_WRITE_SESSIONS = 2
 
 
 class Backend(str, Enum):
@@ -121,17 +122,40 @@ class Neo4jSettings:
     password: str = field(default="", repr=False)
     database: str = DEFAULT_DATABASE
     timeouts: Neo4jTimeouts = field(default_factory=Neo4jTimeouts)
+    #: Sessions that write a load's batches side by side, in lanes that name no node in
+    #: common (:func:`ringwatch.graph.neo4j_ingest.lanes`): ``RINGWATCH_NEO4J_WRITE_SESSIONS``.
+    #: A transaction runs on one server thread, so one session leaves a server's other cores
+    #: idle; two made a first load 1.4-1.6x faster on two cores, three or four no faster
+    #: there (BENCHMARKS.md, "Neo4j ingest"). A server with more cores may take more.
+    write_sessions: int = DEFAULT_WRITE_SESSIONS
+
+    def __post_init__(self) -> None:
+        if self.write_sessions < 1:
+            raise ValueError(f"write_sessions must be >= 1, got {self.write_sessions}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Neo4jSettings:
-        """``RINGWATCH_NEO4J_URI``, ``_USER``, ``_PASSWORD``, ``_DATABASE`` and the waits of
-        :meth:`Neo4jTimeouts.from_env`; an unset or empty variable keeps the default."""
+        """``RINGWATCH_NEO4J_URI``, ``_USER``, ``_PASSWORD``, ``_DATABASE``, ``_WRITE_SESSIONS``
+        and the waits of :meth:`Neo4jTimeouts.from_env`; an unset or empty variable keeps the
+        default, a session count that is not a whole number >= 1 is a :class:`SettingsError`."""
         env = os.environ if environ is None else environ
         return cls(uri=env.get("RINGWATCH_NEO4J_URI") or DEFAULT_URI,
                    user=env.get("RINGWATCH_NEO4J_USER") or DEFAULT_USER,
                    password=env.get("RINGWATCH_NEO4J_PASSWORD") or "",
                    database=env.get("RINGWATCH_NEO4J_DATABASE") or DEFAULT_DATABASE,
-                   timeouts=Neo4jTimeouts.from_env(env))
+                   timeouts=Neo4jTimeouts.from_env(env),
+                   write_sessions=_count(env, "RINGWATCH_NEO4J_WRITE_SESSIONS",
+                                         DEFAULT_WRITE_SESSIONS))
+
+
+def _count(env: Mapping[str, str], variable: str, default: int) -> int:
+    """A whole number >= 1 from an environment variable, ``default`` when it is unset or empty."""
+    text = env.get(variable, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{variable} must be a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ Relationship tables are keyed by their ends: a link (``identity_links``) is new
 when its account named no node when the load began, an affiliation when its
 creator did not; the ends themselves are still MERGEd, since a table written
 earlier in the same load may have made them.
+
+A transaction runs on one server thread, so several sessions write a table at
+once (:func:`write_tables`), each in a lane of rows that names no node another
+lane of the same phase names (:func:`lanes`): sessions that MERGE one hub
+identifier at once wait on each other's locks and deadlock on its index entry.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ringwatch.domain import linked_account_types
 from ringwatch.tables import TABLES, ColumnType, Snapshot
@@ -176,7 +182,12 @@ def _existing(run: StatementRunner, label: str, ids: pd.Series) -> np.ndarray:
     for start in range(0, len(unique), _LOOKUP_BATCH):
         found.update(run("ingest_existing_ids", lambda result: result.value("id"), label=label,
                          ids=unique[start:start + _LOOKUP_BATCH]) or [])
-    return ids.isin(found).to_numpy() if found else np.zeros(len(ids), dtype=bool)
+    if not found:
+        return np.zeros(len(ids), dtype=bool)
+    # Arrow's lookup: pandas' ``isin`` of a text column walks the found ids in Python (1.2 s
+    # of a 390,000-key check).
+    return pc.is_in(pa.array(ids.to_numpy(dtype=object), pa.string()),
+                    value_set=pa.array(list(found), pa.string())).to_numpy(zero_copy_only=False)
 
 
 def new_keys(run: StatementRunner, snapshot: Snapshot) -> dict[str, np.ndarray]:
@@ -215,8 +226,65 @@ def _batches(length: int, size: int) -> Iterator[slice]:
         yield slice(start, min(start + size, length))
 
 
+def _ends(table: str) -> tuple[str, ...]:
+    """The columns of ``table`` that name the other nodes a row writes to: its references of
+    ids (an identity link's account and identifier, an order's buyer, shop and creator). A
+    row's own node is its own (keys are unique), so rows conflict only through these."""
+    spec = next(spec for spec in TABLES if spec.name == table)
+    return tuple(column for column in _WRITES[table].references
+                 if spec.column(column).type is ColumnType.ID)
+
+
+def lanes(frame: pd.DataFrame, ends: tuple[str, ...], workers: int) -> list[list[np.ndarray]]:
+    """``frame``'s rows (positions) as phases of up to ``workers`` lanes each, such that two rows
+    of one phase in different lanes name no node in common through ``ends``.
+
+    Why: two sessions that write batches naming the same node (a hub identifier, a
+    shop) wait for each other's locks, and deadlock on the index entries of the
+    nodes they MERGE (BENCHMARKS.md, "Neo4j ingest"). Each end's value gets a
+    colour, its number (by first appearance) modulo ``workers``; a row's lane is
+    the colour of its first end and its phase the colours of the others relative
+    to it, so rows of one phase in different lanes differ in the colour, and so
+    the value, of every end.
+    ``workers ** (len(ends) - 1)`` phases at most. A missing end names no node, so it
+    may take any colour: the lane's own (an order without a creator), or for a
+    missing first end the row's position modulo ``workers``, so that the rows
+    without one spread over the lanes instead of crowding one (half the orders
+    had no creator, and one lane of each phase got three quarters of the rows).
+    Rows keep their order within a lane. A table with no ends is one phase of
+    ``workers`` even lanes.
+
+    >>> frame = pd.DataFrame({"a": ["x", "x", "y", "z"], "b": ["p", "q", "p", "q"]})
+    >>> phases = lanes(frame, ("a", "b"), 2)
+    >>> sorted(int(i) for phase in phases for lane in phase for i in lane)
+    [0, 1, 2, 3]
+    """
+    n = len(frame)
+    if not ends:
+        return [[part for part in np.array_split(np.arange(n), workers) if len(part)]]
+
+    def colour(column: str) -> tuple[np.ndarray, np.ndarray]:
+        codes, _ = pd.factorize(frame[column])  # equal values, equal codes; missing: -1
+        return codes.astype(np.int64) % workers, codes < 0
+
+    lane, missing = colour(ends[0])
+    lane = np.where(missing, np.arange(n) % workers, lane)
+    phase = np.zeros(n, dtype=np.int64)
+    for column in ends[1:]:
+        other, missing = colour(column)
+        phase = phase * workers + np.where(missing, 0, (other - lane) % workers)
+    order = np.lexsort((lane, phase))  # stable: rows keep their order within a lane
+    key = phase[order] * workers + lane[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    groups = np.split(order, starts[1:])
+    phases: dict[int, list[np.ndarray]] = {}
+    for group, first in zip(groups, key[starts], strict=True):
+        phases.setdefault(int(first) // workers, []).append(group)
+    return list(phases.values())
+
+
 def _write_batch(run: StatementRunner, table: str, frame: pd.DataFrame, fresh: np.ndarray,
-                 part: slice) -> int:
+                 part: slice | np.ndarray) -> int:
     """Write rows ``part`` of a table: the new ones through its ``ingest_`` statement, the rest
     through its ``write_`` statement; the batch's rows."""
     write, batch, new = _WRITES[table], frame.iloc[part], fresh[part]
@@ -228,6 +296,13 @@ def _write_batch(run: StatementRunner, table: str, frame: pd.DataFrame, fresh: n
     return len(batch)
 
 
+def _write_lane(run: StatementRunner, table: str, frame: pd.DataFrame, fresh: np.ndarray,
+                rows: np.ndarray, batch_size: int) -> list[int]:
+    """Write a lane's rows in batches, one after the other; each batch's rows."""
+    return [_write_batch(run, table, frame, fresh, rows[part])
+            for part in _batches(len(rows), batch_size)]
+
+
 def write_tables(run: StatementRunner, snapshot: Snapshot, *, batch_size: int,
                  progress: WriteProgress | None, workers: int = 1) -> dict[str, int]:
     """Write every table in batches of ``batch_size`` rows; rows per table.
@@ -235,24 +310,32 @@ def write_tables(run: StatementRunner, snapshot: Snapshot, *, batch_size: int,
     Each batch is at most two write transactions: its new rows through the table's
     ``ingest_`` statement, the rest through its ``write_`` statement. Tables are
     written one after the other (a table's rows MERGE the nodes of the tables
-    before it); ``workers`` sessions write a table's batches side by side (two
-    batches that lock the same shop wait for each other, and a deadlock is a
-    transient error, retried as the ``write_`` statement). Progress is reported
-    once per batch with that batch's rows, in order, and once with 0 for an empty
-    table, as the local store does.
+    before it). With ``workers`` > 1, a table of at least two batches is written in
+    :func:`lanes`, one session per lane, a phase at a time: the lanes of a phase name
+    no node in common, so they never wait on each other's locks (a deadlock that
+    happens anyway, through a stale relationship, is a transient error, retried as
+    the ``write_`` statement). Progress is reported once per batch with that
+    batch's rows (in row order with one worker, phase by phase with more), and
+    once with 0 for an empty table, as the local store does.
     """
     new = new_keys(run, snapshot)
     written: dict[str, int] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for spec in TABLES:
             frame = snapshot[spec.name]
-            one = partial(_write_batch, run, spec.name, frame, new[spec.name])
-            parts = list(_batches(len(frame), batch_size))
-            done: Iterator[int] = (pool.map(one, parts) if workers > 1 and len(parts) > 1
-                                   else map(one, parts))
-            for rows in done:
-                if progress:
-                    progress(spec.name, rows)
+            if workers > 1 and len(frame) >= 2 * batch_size:
+                for phase in lanes(frame, _ends(spec.name), workers):
+                    done = [pool.submit(_write_lane, run, spec.name, frame, new[spec.name], rows,
+                                        batch_size) for rows in phase]
+                    for future in done:
+                        for rows_written in future.result():
+                            if progress:
+                                progress(spec.name, rows_written)
+            else:
+                for part in _batches(len(frame), batch_size):
+                    rows_written = _write_batch(run, spec.name, frame, new[spec.name], part)
+                    if progress:
+                        progress(spec.name, rows_written)
             if frame.empty and progress:
                 progress(spec.name, 0)
             written[spec.name] = len(frame)

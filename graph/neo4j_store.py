@@ -133,8 +133,9 @@ class Neo4jStore(GraphStore):
         Rows per write transaction: large enough that a commit is rare, small
         enough that one transaction stays well inside Neo4j's memory.
     ingest_workers:
-        Sessions that write a snapshot table's batches side by side (1: one after
-        the other; BENCHMARKS.md, "Neo4j ingest", says what more gave).
+        Sessions that write a snapshot table's batches side by side, in lanes that
+        name no node in common (1: one after the other); None: the settings'
+        ``write_sessions`` (``RINGWATCH_NEO4J_WRITE_SESSIONS``, default 2).
 
     Example
     -------
@@ -146,7 +147,7 @@ class Neo4jStore(GraphStore):
     backend = "neo4j"
 
     def __init__(self, settings: Neo4jSettings, *, batch_size: int = 10_000,
-                 ingest_workers: int = 1) -> None:
+                 ingest_workers: int | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if not settings.password:
@@ -156,7 +157,9 @@ class Neo4jStore(GraphStore):
         uri = self.uri = settings.uri
         self.database = settings.database
         self.batch_size = batch_size
-        self.ingest_workers = ingest_workers
+        self.ingest_workers = settings.write_sessions if ingest_workers is None else ingest_workers
+        if self.ingest_workers < 1:
+            raise ValueError(f"ingest_workers must be >= 1, got {self.ingest_workers}")
         self.timeouts = settings.timeouts
         try:
             # Absent labels and properties are normal (a snapshot without violations), and so is

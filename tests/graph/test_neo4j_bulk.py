@@ -36,6 +36,7 @@ from ringwatch.tables import Snapshot
 
 from ..conftest import _neo4j_required
 from ..snapshots import write_generated_snapshot
+from .neo4j_contents import graph_contents
 
 pytestmark = pytest.mark.neo4j
 
@@ -101,24 +102,6 @@ def tricky_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     return load_snapshot(directory).snapshot
 
 
-def _graph(settings: Neo4jSettings) -> tuple[list[Any], list[Any]]:
-    """Every node (labels, properties) and relationship (ends, type, properties), sorted.
-
-    Snapshot generation markers and the projections kept for them are left out: each load's
-    has its own id and times (:func:`_kept_projections` compares the projections).
-    """
-    with Neo4jStore(settings) as store, store._driver.session() as session:
-        nodes = session.run("MATCH (n) WHERE NOT (n:SnapshotGeneration OR n:KeptProjection) "
-                            "RETURN elementId(n) AS e, labels(n) AS labels, "
-                            "properties(n) AS props").data()
-        rels = session.run("MATCH (a)-[r]->(b) RETURN elementId(a) AS a, type(r) AS type, "
-                           "properties(r) AS props, elementId(b) AS b").data()
-    key = {n["e"]: (tuple(sorted(n["labels"])), n["props"].get("id")) for n in nodes}
-    return (sorted((key[n["e"]], sorted(n["props"].items())) for n in nodes),
-            sorted((key[r["a"]], r["type"], key[r["b"]], sorted(r["props"].items()))
-                   for r in rels))
-
-
 def _kept_projections(settings: Neo4jSettings) -> dict[str, bytes]:
     """The projections the graph's load kept, under the key a reader computes now: name -> bytes."""
     with Neo4jStore(settings) as store:
@@ -149,7 +132,7 @@ def test_a_bulk_load_makes_the_same_graph_as_a_driver_load(empty: Bundled,
     with Neo4jStore(empty.neo4j) as store:
         store.write_snapshot(tricky_snapshot)
         driver_counts = store.counts()
-    driver_graph, driver_schema = _graph(empty.neo4j), _schema(empty.neo4j)
+    driver_graph, driver_schema = graph_contents(empty.neo4j), _schema(empty.neo4j)
     driver_kept = _kept_projections(empty.neo4j)
     with Neo4jStore(empty.neo4j) as store:
         store.clear()
@@ -157,7 +140,7 @@ def test_a_bulk_load_makes_the_same_graph_as_a_driver_load(empty: Bundled,
     with Neo4jBulkImport.open(empty.neo4j, empty.launcher) as bulk:
         report = bulk.write_snapshot(tricky_snapshot)
         bulk_counts = bulk.counts()
-    bulk_graph = _graph(empty.neo4j)
+    bulk_graph = graph_contents(empty.neo4j)
 
     assert report.rows == {name: len(frame) for name, frame in tricky_snapshot.tables.items()}
     assert bulk_counts == driver_counts and driver_counts["USES"] > 0
@@ -175,10 +158,10 @@ def test_a_bulk_load_then_loads_through_the_driver_idempotently(empty: Bundled,
                                                                 tricky_snapshot: Snapshot) -> None:
     with Neo4jBulkImport.open(empty.neo4j, empty.launcher) as bulk:
         bulk.write_snapshot(tricky_snapshot)
-    before = _graph(empty.neo4j)
+    before = graph_contents(empty.neo4j)
     with Neo4jStore(empty.neo4j) as store:
         store.write_snapshot(tricky_snapshot)  # MERGE on the constraints the bulk load created
-    assert _graph(empty.neo4j) == before
+    assert graph_contents(empty.neo4j) == before
 
 
 def test_a_database_holding_anything_is_refused_and_left_as_it_was(empty: Bundled) -> None:

@@ -5,7 +5,8 @@ A row whose key named no node when the load began is CREATEd
 prove the choice on the real server: new and known keys are told apart (a ring
 member's placeholder node counts as known), a disjoint second load adds exactly
 its own graph, and a batch of CREATEs whose keys exist after all (a retry, or
-another load) runs as its MERGE twin instead of failing or duplicating.
+another load) runs as its MERGE twin instead of failing or duplicating; and
+sessions writing side by side in lanes make the very graph one session makes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from ringwatch.graph.model import RELATIONSHIP_TYPES
 from ringwatch.graph.neo4j_store import Neo4jStore
 from ringwatch.graph.store import GraphStore
 from ringwatch.loaders import Snapshot, load_snapshot
+from ringwatch.store_settings import Neo4jSettings
 
+from .neo4j_contents import graph_contents
 from .small_snapshots import write_small_snapshot
 
 pytestmark = pytest.mark.neo4j
@@ -128,3 +131,29 @@ def test_new_accounts_on_known_identifiers_link_to_the_one_identifier_node(
     neo4j.write_snapshot(b)  # again: all MERGEd, nothing added
     assert neo4j.counts() == after
 
+
+
+def test_sessions_writing_in_lanes_make_the_graph_one_session_makes(
+        neo4j: Neo4jStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = _snapshot(tmp_path, "a_", creators=30)
+    settings = Neo4jSettings.from_env()
+    with Neo4jStore(settings, batch_size=7, ingest_workers=1) as one:
+        one.write_snapshot(a)
+    expected = graph_contents(settings)
+    assert expected[0] and expected[1]
+    neo4j.clear()
+    phases: list[int] = []
+    lanes = neo4j_ingest.lanes
+
+    def counted(*args: object, **kwargs: object) -> list:
+        out = lanes(*args, **kwargs)  # type: ignore[arg-type]
+        phases.append(sum(len(phase) > 1 for phase in out))
+        return out
+
+    monkeypatch.setattr(neo4j_ingest, "lanes", counted)
+    with Neo4jStore(settings, batch_size=7, ingest_workers=3) as three:
+        three.write_snapshot(a)  # every key new: the CREATE statements, in lanes
+        assert sum(phases) > 0  # some phases really ran sessions side by side
+        assert graph_contents(settings) == expected
+        three.write_snapshot(a)  # every key known: the MERGE statements, in lanes
+    assert graph_contents(settings) == expected

@@ -37,6 +37,18 @@ def test_neo4j_variables_are_read_for_the_neo4j_backend_only() -> None:
     assert "secret" not in repr(neo4j)
 
 
+@pytest.mark.parametrize(("given", "sessions"), [(None, 2), ("", 2), (" 3 ", 3), ("1", 1)])
+def test_write_sessions_come_from_their_variable(given: str | None, sessions: int) -> None:
+    environ = {} if given is None else {"RINGWATCH_NEO4J_WRITE_SESSIONS": given}
+    assert Neo4jSettings.from_env(environ).write_sessions == sessions
+
+
+@pytest.mark.parametrize("given", ["0", "-1", "two", "1.5"])
+def test_a_write_session_count_that_is_not_a_whole_number_from_one_is_refused(given: str) -> None:
+    with pytest.raises(SettingsError, match="RINGWATCH_NEO4J_WRITE_SESSIONS must be a whole number"):
+        Neo4jSettings.from_env({"RINGWATCH_NEO4J_WRITE_SESSIONS": given})
+
+
 def test_open_store_opens_the_local_store_the_settings_name(tmp_path: Path) -> None:
     settings = StoreSettings(store_dir=tmp_path / "store")
     with pytest.raises(StoreEmptyError, match="no local store"):
