@@ -125,8 +125,9 @@ class Neo4jSettings:
     #: Sessions that write a load's batches side by side, in lanes that name no node in
     #: common (:func:`ringwatch.graph.neo4j_ingest.lanes`): ``RINGWATCH_NEO4J_WRITE_SESSIONS``.
     #: A transaction runs on one server thread, so one session leaves a server's other cores
-    #: idle; two made a first load 1.4-1.6x faster on two cores, three or four no faster
-    #: there (BENCHMARKS.md, "Neo4j ingest"). A server with more cores may take more.
+    #: idle; on two cores two made a first load of 640,000 rows 1.7-1.8x faster, and three
+    #: or four were slower than two (BENCHMARKS.md, "Neo4j ingest"). A server with more
+    #: cores may take more.
     write_sessions: int = DEFAULT_WRITE_SESSIONS
 
     def __post_init__(self) -> None:
