@@ -41,8 +41,17 @@ def _snapshot(tmp_path: Path, prefix: str, creators: int = 10) -> Snapshot:
     return load_snapshot(directory, quarantine_dir=tmp_path / f"{prefix}q").snapshot
 
 
+@pytest.fixture(params=["label read whole", "each key sought"])
+def key_check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways the ingest asks which keys exist: a label with few nodes next to the keys
+    asked is read whole, any other has each key sought in its index."""
+    if request.param == "each key sought":
+        monkeypatch.setattr(neo4j_ingest, "READ_WHOLE", 0)
+    return str(request.param)
+
+
 def test_every_key_is_new_to_an_empty_store_and_none_after_its_load(
-        neo4j: Neo4jStore, tmp_path: Path) -> None:
+        neo4j: Neo4jStore, tmp_path: Path, key_check: str) -> None:
     a = _snapshot(tmp_path, "a_")
     before = neo4j_ingest.new_keys(neo4j._run, a)
     assert all(before[name].all() for name in ("creators", "shops", "orders", "commissions",
@@ -55,7 +64,8 @@ def test_every_key_is_new_to_an_empty_store_and_none_after_its_load(
     assert b["orders"].all() and b["identity_links"].all()
 
 
-def test_a_ring_members_placeholder_is_a_known_key(neo4j: Neo4jStore, tmp_path: Path) -> None:
+def test_a_ring_members_placeholder_is_a_known_key(neo4j: Neo4jStore, tmp_path: Path,
+                                                   key_check: str) -> None:
     a = _snapshot(tmp_path, "a_")
     creator = str(a["creators"]["creator_id"].iloc[0])
     neo4j.save_run(Run("run-1"), [Ring.from_json({
@@ -106,7 +116,7 @@ def test_creates_whose_keys_exist_run_as_their_merge_twin(
 
 
 def test_new_accounts_on_known_identifiers_link_to_the_one_identifier_node(
-        neo4j: Neo4jStore, tmp_path: Path) -> None:
+        neo4j: Neo4jStore, tmp_path: Path, key_check: str) -> None:
     # A new account's identifier that a previous load wrote is linked to, never copied.
     a, b = _snapshot(tmp_path, "a_", creators=8), _snapshot(tmp_path, "b_", creators=8)
     neo4j.write_snapshot(a)

@@ -1,5 +1,6 @@
-// `ringwatch load`: whether no node has label $label (the count store answers at once), so that
-// the ingest can skip asking which keys exist (ingest_existing_ids.cypher) for an empty label.
+// `ringwatch load`: how many nodes have label $label (the count store answers at once), so that
+// the ingest skips asking which keys exist for an empty label, and reads every id of a label
+// with few nodes (ingest_label_ids.cypher) instead of seeking each key (ingest_existing_ids.cypher).
 CALL () {
   // for each account type, joined by UNION ALL:
   WITH 1 AS one WHERE $label = '{label}'
@@ -15,4 +16,4 @@ CALL () {
   WITH 1 AS one WHERE $label = 'Violation'
   MATCH (n:Violation) RETURN count(n) AS nodes
 }
-RETURN sum(nodes) = 0 AS empty
+RETURN sum(nodes) AS nodes
