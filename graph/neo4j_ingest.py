@@ -334,9 +334,10 @@ def write_tables(run: StatementRunner, snapshot: Snapshot, *, batch_size: int,
     written one after the other (a table's rows MERGE the nodes of the tables
     before it). With ``workers`` > 1, a table of at least two batches is written in
     :func:`lanes`, one session per lane, a phase at a time: the lanes of a phase name
-    no node in common, so they never wait on each other's locks (a deadlock that
-    happens anyway, through a stale relationship, is a transient error, retried as
-    the ``write_`` statement). Progress is reported once per batch with that
+    no node in common, so they do not wait on each other's node locks (a deadlock
+    that happens anyway, through a stale relationship or a relationship record the
+    server reuses, is a transient error, retried as the ``write_`` statement: the
+    same graph). Progress is reported once per batch with that
     batch's rows (in row order with one worker, phase by phase with more), and
     once with 0 for an empty table, as the local store does.
     """
