@@ -11,9 +11,9 @@
  * hash table for every check, or a sort of both sides. Here each is one pass over
  * the buffers, a few nanoseconds a value. `core/native.py` calls these functions
  * through ctypes (the Python API serves only an empty module's init, below) and
- * falls back to the numpy and Arrow paths when the library was not built; the hashes are bit for bit those of `key_hashes.py`, and
- * every answer is exact (a lookup compares bytes), so both paths agree
- * (tests/loaders/test_native.py).
+ * falls back to the numpy and Arrow paths when the library was not built; the
+ * hashes are bit for bit those of `key_hashes.py`, and every answer is exact (a
+ * lookup compares bytes), so both paths agree (tests/loaders/test_native.py).
  *
  * Text columns are given as Arrow gives them: `offsets` (32- or 64-bit, already
  * moved to the array's offset), `data`, and the validity bitmap (NULL when no

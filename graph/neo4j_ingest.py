@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ringwatch.domain import linked_account_types
-from ringwatch.tables import TABLES, ColumnType, Snapshot
+from ringwatch.tables import TABLES, TABLES_BY_NAME, ColumnType, Snapshot
 
 from .capabilities import WriteProgress
 
@@ -252,7 +252,7 @@ def _ends(table: str) -> tuple[str, ...]:
     """The columns of ``table`` that name the other nodes a row writes to: its references of
     ids (an identity link's account and identifier, an order's buyer, shop and creator). A
     row's own node is its own (keys are unique), so rows conflict only through these."""
-    spec = next(spec for spec in TABLES if spec.name == table)
+    spec = TABLES_BY_NAME[table]
     return tuple(column for column in _WRITES[table].references
                  if spec.column(column).type is ColumnType.ID)
 
